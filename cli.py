@@ -1,0 +1,775 @@
+"""kracht's command line: parse, call one function, render a table or JSON.
+
+Heavy libraries (SQLAlchemy, Alembic, transitions) are imported inside the commands, so
+`kracht --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workflow.errors import InvalidInput, KrachtError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Settings:
+    def __init__(self, db: str | None, actor: str | None) -> None:
+        self.db, self.actor = db, actor
+
+    def url(self, must_exist: bool = True) -> str:
+        from storage.database import resolve_url
+
+        url = resolve_url(self.db)
+        if must_exist and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():
+                raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
+        return url
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_table(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    empty: str = "(none)",
+    width: int = 44,
+    widths: dict[str, int] | None = None,
+) -> None:
+    """An aligned table; a long cell wraps within its column instead of being cut off."""
+    import textwrap
+
+    if not rows:
+        click.echo(empty)
+        return
+    limits = [(widths or {}).get(c, width) for c in columns]
+    pairs_ = list(zip(columns, limits, strict=True))
+    cells = [[textwrap.wrap(_cell(row.get(c)), n) or [""] for c, n in pairs_] for row in rows]
+    sizes = [max(len(c), *(len(x) for r in cells for x in r[i])) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, sizes, strict=True)).rstrip())
+    for r in cells:
+        for n in range(max(len(cell) for cell in r)):
+            parts = [(c[n] if n < len(c) else "").ljust(w) for c, w in zip(r, sizes, strict=True)]
+            click.echo("  ".join(parts).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    return "" if value is None else " ".join(str(value).split())
+
+
+def pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    """Parse repeated NAME=VALUE options."""
+    result = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"{what} takes NAME=VALUE, got {item!r}")
+        result[name.strip()] = value
+    return result
+
+
+@click.group(context_settings=CONTEXT)
+@click.option(
+    "--db",
+    envvar="KRACHT_DB",
+    metavar="PATH|URL",
+    help="SQLite file or PostgreSQL URL [env KRACHT_DB; default ./kracht.db].",
+)
+@click.option(
+    "--as",
+    "actor",
+    envvar="KRACHT_USER",
+    metavar="EMAIL",
+    help="Act as this person [env KRACHT_USER].",
+)
+@click.version_option(package_name="kracht")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+    """kracht runs project applications through the Agenda voor Twente process:
+    idea, innovation table, ecosystem analysis, assessment committee, KRACHT scoring,
+    steering decision and monitoring, with an audit trail nobody can alter unseen."""
+    ctx.obj = Settings(db, actor)
+
+
+# -- set-up and directory -----------------------------------------------------------------------
+
+
+@cli.command()
+@pass_settings
+def init(s: Settings) -> None:
+    """Create the database, or upgrade its schema to this version of kracht."""
+    from storage.database import describe, migrate
+
+    url = s.url(must_exist=False)
+    revision = migrate(url)
+    click.echo(f"database ready at {describe(url)} (schema revision {revision})")
+
+
+@cli.group()
+def people() -> None:
+    """People and their roles."""
+
+
+@people.command("add")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="ROLE",
+    help="programme_leader, innovation_table_chair, committee_member, committee_chair, "
+    "steering_member, auditor or applicant; repeat for several.",
+)
+@click.option("--org", help="Organisation the person belongs to.")
+@click.option("--language", default="nl", show_default=True, help="nl or en, for messages.")
+@pass_settings
+def people_add(
+    s: Settings, name: str, email: str, roles: tuple[str, ...], org: str | None, language: str
+) -> None:
+    """Add a person (the very first person may add themselves as programme leader)."""
+    from workflow import directory
+
+    person = directory.add_person(
+        s.url(),
+        s.actor,
+        name=name,
+        email=email,
+        roles=list(roles),
+        organisation=org,
+        language=language,
+    )
+    click.echo(f"added {person['name']} <{person['email']}> as {', '.join(person['roles'])}")
+
+
+@people.command("list")
+@json_option
+@pass_settings
+def people_list(s: Settings, as_json: bool) -> None:
+    """List people with their roles."""
+    from workflow import directory
+
+    rows = directory.list_people(s.url(), s.actor)
+    if as_json:
+        return emit_json(rows)
+    emit_table(rows, ["id", "name", "email", "organisation", "roles"])
+
+
+@cli.group()
+def org() -> None:
+    """Organisations, each one of the four O's."""
+
+
+@org.command("add")
+@click.option("--name", required=True)
+@click.option(
+    "--type",
+    "o_type",
+    required=True,
+    metavar="TYPE",
+    help="business, education, research or government.",
+)
+@pass_settings
+def org_add(s: Settings, name: str, o_type: str) -> None:
+    """Add an organisation."""
+    from workflow import directory
+
+    record = directory.add_org(s.url(), s.actor, name=name, o_type=o_type)
+    click.echo(f"added organisation {record['id']}: {record['name']} ({record['type']})")
+
+
+@org.command("list")
+@json_option
+@pass_settings
+def org_list(s: Settings, as_json: bool) -> None:
+    """List organisations."""
+    from workflow import directory
+
+    rows = directory.list_orgs(s.url(), s.actor)
+    if as_json:
+        return emit_json(rows)
+    emit_table(rows, ["id", "name", "type"])
+
+
+@cli.group()
+def programme() -> None:
+    """Programmes such as Agenda voor Twente 2018-2022, with their lines."""
+
+
+@programme.command("add")
+@click.option("--code", required=True, help="Short code, e.g. avt-2018.")
+@click.option("--name", required=True)
+@click.option("--starts", help="First day, YYYY-MM-DD.")
+@click.option("--ends", help="Last day, YYYY-MM-DD.")
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    metavar="CODE=NAME",
+    help="An action line or programme line; repeat for several.",
+)
+@click.option(
+    "--not-applicable",
+    "skips",
+    multiple=True,
+    metavar="STAGE=REASON",
+    help="Mark innovation_table or ecosystem_analysis as not applicable, with why.",
+)
+@pass_settings
+def programme_add(
+    s: Settings,
+    code: str,
+    name: str,
+    starts: str | None,
+    ends: str | None,
+    lines: tuple[str, ...],
+    skips: tuple[str, ...],
+) -> None:
+    """Add a programme."""
+    from workflow import directory
+    from workflow.applications import parse_date
+
+    record = directory.add_programme(
+        s.url(),
+        s.actor,
+        code=code,
+        name=name,
+        starts_on=parse_date(starts, "--starts"),
+        ends_on=parse_date(ends, "--ends"),
+        not_applicable=pairs(skips, "--not-applicable"),
+        lines=list(pairs(lines, "--line").items()),
+    )
+    click.echo(f"added programme {record['code']}: {record['name']}")
+
+
+@programme.command("list")
+@json_option
+@pass_settings
+def programme_list(s: Settings, as_json: bool) -> None:
+    """List programmes with their lines and not-applicable stages."""
+    from workflow import directory
+
+    rows = directory.list_programmes(s.url(), s.actor)
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        row["lines"] = [line["code"] for line in row["lines"]]
+        row["not applicable"] = list(row["not_applicable"])
+    emit_table(rows, ["code", "name", "starts_on", "ends_on", "lines", "not applicable"])
+
+
+# -- applications -------------------------------------------------------------------------------
+
+
+@cli.group()
+def app() -> None:
+    """Applications: create, inspect, record stage data, and move them along the road."""
+
+
+@app.command("create")
+@click.option("--title", required=True)
+@click.option("--programme", required=True, help="Programme code.")
+@click.option("--applicant", required=True, help="Applicant organisation.")
+@click.option("--requested", default="0", show_default=True, help="Requested amount in euros.")
+@click.option("--line", help="Action line or programme line code.")
+@click.option("--description", default="")
+@click.option("--round", "round_", help="Round, e.g. 2018-1.")
+@click.option("--submitted-on", help="Date submitted, YYYY-MM-DD.")
+@pass_settings
+def app_create(
+    s: Settings,
+    title: str,
+    programme: str,
+    applicant: str,
+    requested: str,
+    line: str | None,
+    description: str,
+    round_: str | None,
+    submitted_on: str | None,
+) -> None:
+    """Create an application; it starts as an idea."""
+    from workflow import applications
+
+    record = applications.create(
+        s.url(),
+        s.actor,
+        title=title,
+        programme=programme,
+        applicant=applicant,
+        requested=requested,
+        line=line,
+        description=description,
+        round=round_,
+        submitted_on=submitted_on,
+    )
+    click.echo(f"created application {record['id']}: {record['title']} ({record['state']})")
+
+
+@app.command("list")
+@click.option("--state", help="Only applications in this state.")
+@click.option("--programme", help="Only applications of this programme.")
+@json_option
+@pass_settings
+def app_list(s: Settings, state: str | None, programme: str | None, as_json: bool) -> None:
+    """List applications and where each stands."""
+    from workflow import applications
+    from workflow.money import format_euros
+
+    rows = applications.list_all(s.url(), s.actor, state=state, programme=programme)
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        row["requested"] = format_euros(row["requested_cents"])
+    emit_table(rows, ["id", "title", "state", "programme", "line", "applicant", "requested"])
+
+
+@app.command("show")
+@click.argument("application_id", type=int)
+@json_option
+@pass_settings
+def app_show(s: Settings, application_id: int, as_json: bool) -> None:
+    """Show an application: its record, stage data, partners, indicators and next steps."""
+    from workflow import applications
+
+    record = applications.show(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(record)
+    from workflow.render import show_application
+
+    click.echo(show_application(record))
+
+
+@app.command("history")
+@click.argument("application_id", type=int)
+@json_option
+@pass_settings
+def app_history(s: Settings, application_id: int, as_json: bool) -> None:
+    """The application's timeline from the audit trail."""
+    from workflow import applications
+
+    events = applications.history(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(events)
+    for event in events:
+        event["move"] = f"{event['from_state'] or ''} -> {event['to_state'] or ''}".strip()
+        event["what"] = event["trigger"] or event["action"]
+    emit_table(events, ["seq", "at", "actor", "what", "move", "outcome", "reason"])
+
+
+def _values(sets: tuple[str, ...], file: Path | None) -> dict[str, object]:
+    from workflow.render import load_values
+
+    values: dict[str, object] = load_values(file) if file else {}
+    values.update(pairs(sets, "--set"))
+    return values
+
+
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Stage data to record; `kracht workflow fields` lists the names.",
+)
+file_option = click.option(
+    "--file", type=click.Path(path_type=Path), help="TOML or JSON file of NAME = VALUE stage data."
+)
+version_option = click.option(
+    "--expect-version",
+    type=int,
+    metavar="N",
+    help="Refuse if the application changed since you saw version N.",
+)
+
+
+@app.command("record")
+@click.argument("application_id", type=int)
+@click.argument("stage")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_record(
+    s: Settings,
+    application_id: int,
+    stage: str,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Record stage data: `kracht app record 3 innovation_table --set table_date=2018-09-17`."""
+    from workflow import engine
+
+    result = engine.record(
+        s.url(),
+        s.actor,
+        application_id,
+        stage,
+        _values(sets, file),
+        expected_version=expect_version,
+    )
+    names = ", ".join(result["values"])
+    click.echo(f"recorded {names} on application {application_id} (version {result['version']})")
+
+
+def _fire(
+    s: Settings,
+    application_id: int,
+    trigger: str,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    from workflow import engine
+
+    result = engine.fire(
+        s.url(),
+        s.actor,
+        application_id,
+        trigger,
+        reason=reason,
+        values=_values(sets, file),
+        expected_version=expect_version,
+    )
+    click.echo(f"application {application_id}: {result['from']} -> {result['to']} ({trigger})")
+
+
+@app.command("fire")
+@click.argument("application_id", type=int)
+@click.argument("trigger")
+@click.option("--reason", help="Why; required for decisions, deferral, rework and withdrawal.")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_fire(
+    s: Settings,
+    application_id: int,
+    trigger: str,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Fire a trigger; `kracht workflow show` lists them. Data given with --set is recorded in
+    the same transaction."""
+    _fire(s, application_id, trigger, reason, sets, file, expect_version)
+
+
+@app.command("advance")
+@click.argument("application_id", type=int)
+@click.option("--reason")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_advance(
+    s: Settings,
+    application_id: int,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Take the next step on the main road (present at table, refer to committee, ...)."""
+    from workflow import applications
+
+    record = applications.show(s.url(), s.actor, application_id)
+    forward = [o["trigger"] for o in record["next"] if o["forward"]]
+    if not forward:
+        raise KrachtError(
+            f"application {application_id} is {record['state']}: there is no next step on the "
+            "main road; use `kracht app fire` with one of: "
+            + (", ".join(o["trigger"] for o in record["next"]) or "nothing (final state)")
+        )
+    _fire(s, application_id, forward[0], reason, sets, file, expect_version)
+
+
+@app.command("withdraw")
+@click.argument("application_id", type=int)
+@click.option("--reason", required=True)
+@pass_settings
+def app_withdraw(s: Settings, application_id: int, reason: str) -> None:
+    """Withdraw an application at any open stage."""
+    _fire(s, application_id, "withdraw", reason, (), None, None)
+
+
+@app.group("partner")
+def app_partner() -> None:
+    """Partners of an application and their commitment."""
+
+
+@app_partner.command("add")
+@click.argument("application_id", type=int)
+@click.option("--org", "organisation", required=True)
+@click.option("--co-financing", is_flag=True, help="The partner co-finances the project.")
+@click.option(
+    "--commitment", default="none", show_default=True, help="money, knowledge, time or none."
+)
+@click.option("--amount", help="Euros, for a money commitment.")
+@click.option("--hours", type=int, help="Hours, for a time commitment.")
+@pass_settings
+def app_partner_add(
+    s: Settings,
+    application_id: int,
+    organisation: str,
+    co_financing: bool,
+    commitment: str,
+    amount: str | None,
+    hours: int | None,
+) -> None:
+    """Add a partner organisation to an application."""
+    from workflow import applications
+
+    result = applications.add_partner(
+        s.url(),
+        s.actor,
+        application_id,
+        organisation=organisation,
+        co_financing=co_financing,
+        commitment=commitment,
+        amount=amount,
+        hours=hours,
+    )
+    click.echo(f"added partner {result['partner']['organisation']} to application {application_id}")
+
+
+@app.group("indicator")
+def app_indicator() -> None:
+    """SMART indicators of an application."""
+
+
+@app_indicator.command("add")
+@click.argument("application_id", type=int)
+@click.option("--name", required=True)
+@click.option("--unit", required=True)
+@click.option("--baseline", required=True)
+@click.option("--target", required=True)
+@click.option("--by", "target_date", required=True, help="Target date, YYYY-MM-DD.")
+@click.option("--source", default="", help="Where the measured values come from.")
+@pass_settings
+def app_indicator_add(
+    s: Settings,
+    application_id: int,
+    name: str,
+    unit: str,
+    baseline: str,
+    target: str,
+    target_date: str,
+    source: str,
+) -> None:
+    """Add a SMART indicator to an application."""
+    from workflow import applications
+
+    applications.add_indicator(
+        s.url(),
+        s.actor,
+        application_id,
+        name=name,
+        unit=unit,
+        baseline=baseline,
+        target=target,
+        target_date=target_date,
+        source=source,
+    )
+    click.echo(f"added indicator {name!r} to application {application_id}")
+
+
+@app.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_settings
+def app_import(s: Settings, file: Path) -> None:
+    """Import applications from a CSV pipeline spreadsheet: all rows or none.
+
+    Columns: title, programme, applicant, requested (euros); optional line, description,
+    round, submitted_on."""
+    from workflow.importer import import_csv
+
+    created = import_csv(s.url(), s.actor, file)
+    click.echo(f"imported {len(created)} applications from {file.name}")
+
+
+@app.command("upgrade-workflow")
+@click.argument("application_id", type=int)
+@pass_settings
+def app_upgrade_workflow(s: Settings, application_id: int) -> None:
+    """Move an application recorded under an older workflow version to the current one."""
+    from workflow import applications
+
+    result = applications.upgrade_workflow(s.url(), s.actor, application_id)
+    click.echo(
+        f"application {application_id}: workflow version {result['from_version']} -> "
+        f"{result['to_version']}"
+    )
+
+
+# -- the road -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def workflow() -> None:
+    """The road every application travels, as declared."""
+
+
+@workflow.command("show")
+@json_option
+def workflow_show(as_json: bool) -> None:
+    """Every transition: from, trigger, to, roles and what its guard requires."""
+    from workflow import diagram
+
+    if as_json:
+        return emit_json(diagram.as_data())
+    emit_table(
+        diagram.table_rows(),
+        ["from", "trigger", "to", "roles", "requires"],
+        widths={"from": 22, "to": 24, "roles": 20, "requires": 50},
+    )
+
+
+@workflow.command("diagram")
+def workflow_diagram() -> None:
+    """A Mermaid state diagram generated from the declaration."""
+    from workflow import diagram
+
+    click.echo(diagram.mermaid(), nl=False)
+
+
+@workflow.command("fields")
+@json_option
+def workflow_fields(as_json: bool) -> None:
+    """Every piece of stage data that can be recorded, per stage."""
+    from workflow import diagram
+
+    rows = diagram.fields_rows()
+    if as_json:
+        return emit_json(rows)
+    emit_table(rows, ["stage", "field", "kind", "recorded by", "meaning"])
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def audit() -> None:
+    """The append-only audit trail."""
+
+
+@audit.command("verify")
+@json_option
+@pass_settings
+def audit_verify(s: Settings, as_json: bool) -> None:
+    """Walk the hash chain; exit 0 when intact, 7 naming the first broken event otherwise."""
+    from workflow import auditing
+
+    verdict = auditing.verify(s.url(), s.actor)
+    if as_json:
+        emit_json(verdict.__dict__)
+    elif verdict.intact:
+        click.echo(f"audit trail intact: {verdict.events} events verified")
+    if not verdict.intact:
+        click.echo(
+            f"kracht: audit trail broken at event #{verdict.broken_seq}: {verdict.problem}; "
+            f"the {verdict.events} events before it verify",
+            err=True,
+        )
+        raise SystemExit(7)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", default="jsonl", show_default=True, help="csv or jsonl.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="File to write.")
+@pass_settings
+def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
+    """Export every audit event, in chain order, as CSV or JSON Lines."""
+    from workflow import auditing
+
+    lines = list(auditing.export(s.url(), s.actor, fmt))
+    text = "".join(line + "\n" for line in lines)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {max(len(lines) - (fmt == 'csv'), 0)} events to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--replace", is_flag=True, help="Replace an existing database file.")
+@pass_settings
+def demo(s: Settings, replace: bool) -> None:
+    """Build a demo database with the first Agenda voor Twente round and run it to its outcomes."""
+    from workflow.demo import run
+
+    run(s.db, replace=replace, echo=click.echo)
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; a user's mistake is one line on stderr and a non-zero exit, never a trace."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="kracht", standalone_mode=False
+        )
+    except KrachtError as error:
+        click.echo(f"kracht: {error}", err=True)
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("kracht: interrupted", err=True)
+        return 130
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 1
+    except Exception as error:  # noqa: BLE001 - the one boundary that turns bugs into reports
+        database = _database_problem(error)
+        if database:
+            click.echo(f"kracht: {database}", err=True)
+            return 1
+        import traceback
+
+        traceback.print_exc()
+        click.echo("kracht: unexpected error: this is a bug in kracht; please report it", err=True)
+        return 3
+    return 0
+
+
+def _database_problem(error: Exception) -> str | None:
+    """Name database problems the user can fix (wrong URL, server down, no schema)."""
+    if type(error).__module__ != "sqlalchemy.exc":
+        return None
+    text = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return f"the database has no kracht schema ({text}); run `kracht init`"
+    if type(error).__name__ == "OperationalError":
+        return f"cannot use the database: {text}"
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Messages to applicants and committee members (outbox, templates, reminders)."""

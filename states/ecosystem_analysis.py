@@ -1,0 +1,13 @@
+"""Ecosystem analysis (ecosysteemanalyse): strength and potential of the ecosystem (2023 onward)."""
+
+from states.base import Field, Guard, recorded
+from workflow.roles import Role
+
+STAGE = "ecosystem_analysis"
+RECORDERS = (Role.PROGRAMME_LEADER,)
+FIELDS = (
+    Field("ecosystem_summary", "text", "summary of the ecosystem analysis"),
+    Field("ecosystem_reference", "text", "reference to a shared analysis this one builds on"),
+)
+
+LEAVE = Guard(STAGE, (recorded("ecosystem_summary", "an ecosystem-analysis summary"),))

@@ -1,0 +1,165 @@
+"""The append-only audit chain: each event carries the SHA-256 of the one before it.
+
+`append` locks the chain's head row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write
+transaction already holds the database's write lock), so concurrent writers queue up and the
+chain never forks. `verify` walks the chain and names the first event that does not hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from storage.database import GENESIS
+from storage.tables import AuditEvent, AuditHead, utcnow
+
+HASHED = (
+    "seq",
+    "at",
+    "actor",
+    "roles",
+    "application_id",
+    "action",
+    "trigger",
+    "from_state",
+    "to_state",
+    "outcome",
+    "reason",
+    "payload",
+    "prev_hash",
+)
+
+
+def canonical_time(at: dt.datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive datetimes; kracht only ever stores UTC
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def canonical_bytes(fields: dict[str, Any]) -> bytes:
+    """The exact bytes an event's hash covers: sorted-key JSON of the HASHED fields."""
+    doc = {name: fields[name] for name in HASHED}
+    doc["at"] = canonical_time(doc["at"])
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(fields)).hexdigest()
+
+
+def append(
+    db: Session,
+    *,
+    actor: str,
+    roles: str,
+    action: str,
+    application_id: int | None = None,
+    trigger: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    outcome: str = "ok",
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event inside the caller's transaction."""
+    head = db.exec(
+        sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
+    ).scalar_one()  # the first migration creates the head row
+    at = utcnow()
+    fields: dict[str, Any] = dict(
+        seq=head.seq + 1,
+        at=at,
+        actor=actor,
+        roles=roles,
+        application_id=application_id,
+        action=action,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        outcome=outcome,
+        reason=reason,
+        payload=payload or {},
+        prev_hash=head.hash,
+    )
+    event = AuditEvent(**fields, hash=event_hash(fields))
+    db.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    db.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Verdict:
+    intact: bool
+    events: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    problem: str | None = None
+
+
+def verify(db: Session, batch: int = 5000) -> Verdict:
+    """Walk the whole chain in order; stop at the first event that does not hold."""
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    for row in _events(db, batch):
+        fields = dict(row._mapping)
+        problem = None
+        if fields["seq"] != expected_seq:
+            problem = f"expected event #{expected_seq} here, found #{fields['seq']} (missing event)"
+        elif fields["prev_hash"] != expected_prev:
+            problem = "its previous-hash does not match the event before it"
+        elif event_hash(fields) != fields["hash"]:
+            problem = "its contents do not match its hash (altered)"
+        if problem:
+            return Verdict(False, count, fields["seq"], fields["id"], problem)
+        expected_prev, expected_seq, count = fields["hash"], expected_seq + 1, count + 1
+    head = db.get(AuditHead, 1)
+    if head is not None and (head.seq, head.hash) != (expected_seq - 1, expected_prev):
+        return Verdict(False, count, head.seq, None, "the chain ends before its recorded head")
+    return Verdict(True, count)
+
+
+def _events(db: Session, batch: int) -> Iterator[sa.Row[Any]]:
+    columns = [getattr(AuditEvent, name) for name in ("id", *HASHED, "hash")]
+    last = 0
+    while True:
+        rows = db.exec(
+            sa.select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)  # type: ignore[arg-type]
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def history(db: Session, application_id: int | None = None) -> list[dict[str, Any]]:
+    """Events in chain order, optionally for one application."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    if application_id is not None:
+        query = query.where(AuditEvent.application_id == application_id)  # type: ignore[arg-type]
+    return [as_dict(e) for e in db.exec(query).scalars()]
+
+
+def as_dict(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": canonical_time(event.at),
+        "actor": event.actor,
+        "roles": event.roles,
+        "application_id": event.application_id,
+        "action": event.action,
+        "trigger": event.trigger,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "payload": event.payload,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }

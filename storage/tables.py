@@ -1,0 +1,144 @@
+"""The tables. Money is integer euro cents; times are UTC; dates are dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=nullable))
+
+
+def _time() -> Any:
+    return Field(default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    o_type: str  # one of the four O's: business, education, research, government
+    created_at: dt.datetime = _time()
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(unique=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    language: str = "nl"
+    created_at: dt.datetime = _time()
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(primary_key=True)
+
+
+class Programme(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    name: str
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    not_applicable: dict[str, str] = _json()  # stage -> reason it does not apply
+
+
+class ProgrammeLine(SQLModel, table=True):
+    __tablename__ = "programme_line"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    code: str
+    name: str
+
+
+class Application(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    description: str = ""
+    programme_id: int = Field(foreign_key="programme.id")
+    line_id: int | None = Field(default=None, foreign_key="programme_line.id")
+    applicant_org_id: int = Field(foreign_key="organisation.id")
+    requested_cents: int = 0
+    round: str | None = None
+    submitted_on: dt.date | None = None
+    state: str = Field(index=True)
+    previous_state: str | None = None
+    workflow_version: int
+    version: int = 1  # optimistic lock: every write checks and bumps it
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class ApplicationPartner(SQLModel, table=True):
+    __tablename__ = "application_partner"
+    __table_args__ = (sa.UniqueConstraint("application_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    co_financing: bool = False
+    commitment: str = "none"  # money | knowledge | time | none
+    amount_cents: int | None = None
+    hours: int | None = None
+
+
+class Indicator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    name: str
+    unit: str
+    baseline: str  # decimal as text: exact, never float
+    target: str
+    target_date: dt.date | None = None
+    source: str = ""
+
+
+class StageValue(SQLModel, table=True):
+    """One recorded piece of stage data; field names are unique across stages."""
+
+    __tablename__ = "stage_value"
+    application_id: int = Field(foreign_key="application.id", primary_key=True)
+    field: str = Field(primary_key=True)
+    section: str
+    value: Any = Field(sa_column=sa.Column(sa.JSON, nullable=True))
+    recorded_at: dt.datetime = _time()
+    recorded_by: str
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the database refuses UPDATE and DELETE (see the migration's triggers)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    actor: str  # e-mail address of the person who acted (or tried to)
+    roles: str  # the roles the actor held, comma-separated
+    application_id: int | None = Field(default=None, index=True)
+    action: str  # e.g. fire, record, create, person.add
+    trigger: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    outcome: str = "ok"  # ok | refused
+    reason: str | None = None
+    payload: dict[str, Any] = _json()
+    prev_hash: str
+    hash: str = Field(unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the chain's last position. Appenders lock it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str

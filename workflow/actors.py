@@ -1,0 +1,67 @@
+"""Who is acting: the person behind `--as EMAIL` / `KRACHT_USER`, and what their roles allow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from workflow.errors import NotAllowed
+from workflow.roles import Role
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class Actor:
+    email: str
+    name: str
+    roles: frozenset[str]
+    person_id: int | None = None
+    organisation_id: int | None = None
+
+    @property
+    def roles_text(self) -> str:
+        return ",".join(sorted(self.roles))
+
+    def holds(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles & {str(r) for r in roles})
+
+    def sees_everything(self) -> bool:
+        """Everyone but a pure applicant sees every application."""
+        return bool(self.roles - {Role.APPLICANT})
+
+
+def resolve(db: Session, email: str | None) -> Actor:
+    from storage import repository
+
+    if not email:
+        raise NotAllowed("say who you are: pass --as EMAIL or set KRACHT_USER")
+    person = repository.person_by_email(db, email.strip())
+    if person is None or person.id is None:
+        raise NotAllowed(
+            f"no person with e-mail {email!r}; a programme leader adds people with "
+            "`kracht people add`"
+        )
+    roles = frozenset(repository.roles_of(db, person.id))
+    return Actor(person.email, person.name, roles, person.id, person.organisation_id)
+
+
+def require(actor: Actor, roles: Iterable[str], action: str) -> None:
+    allowed = sorted(str(r) for r in roles)
+    if not actor.holds(allowed):
+        held = ", ".join(sorted(actor.roles)) or "no roles"
+        raise NotAllowed(
+            f"{actor.email} ({held}) may not {action}: needs the role " + " or ".join(allowed)
+        )
+
+
+def require_own(actor: Actor, roles: Iterable[str], applicant_org_id: int, action: str) -> None:
+    """Like `require`, but an applicant may act only on their own organisation's applications."""
+    require(actor, roles, action)
+    others = {str(r) for r in roles} - {Role.APPLICANT}
+    if not actor.holds(others) and actor.organisation_id != applicant_org_id:
+        raise NotAllowed(
+            f"{actor.email} may not {action}: it is another organisation's application"
+        )

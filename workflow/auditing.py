@@ -1,0 +1,52 @@
+"""What auditors do: verify the chain, and export it for their own tools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from storage import audit
+from storage.database import session
+from workflow.actors import require, resolve
+from workflow.applications import READERS_OF_AUDIT
+from workflow.errors import InvalidInput
+
+FORMATS = ("csv", "jsonl")
+
+
+def verify(url: str, actor_email: str | None) -> audit.Verdict:
+    with session(url) as db:
+        require(resolve(db, actor_email), READERS_OF_AUDIT, "verify the audit trail")
+        return audit.verify(db)
+
+
+def export(url: str, actor_email: str | None, fmt: str) -> Iterator[str]:
+    """The whole chain as CSV or JSON Lines, in chain order, one string per line."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
+    with session(url) as db:
+        require(resolve(db, actor_email), READERS_OF_AUDIT, "export the audit trail")
+        events = audit.history(db)
+    if fmt == "jsonl":
+        for event in events:
+            yield json.dumps(event, ensure_ascii=False, sort_keys=True)
+        return
+    columns = list(events[0]) if events else list(audit.HASHED) + ["hash"]
+    yield _csv_line(columns)
+    for event in events:
+        yield _csv_line([_cell(event[c]) for c in columns])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def _csv_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()

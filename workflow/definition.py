@@ -1,0 +1,141 @@
+"""THE ROAD: every state and every transition an application may take, as one table.
+
+Read it top to bottom: idea at the top, close-out at the bottom. A row says which trigger moves an
+application from which states to which state, who may fire it, and what its guards require.
+`when` routes between rows that share a trigger and a source (resume returns to the stage the
+application was deferred from); it never refuses on its own. `forward` marks the main road that
+`kracht app advance` follows. Change a row and you must bump WORKFLOW_VERSION (a test checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from states import (
+    approved_with_conditions,
+    assessment_committee,
+    deferred,
+    ecosystem_analysis,
+    idea,
+    innovation_table,
+    kracht_scoring,
+    monitoring,
+    proposal,
+    steering_decision,
+)
+from states.base import Context, Guard
+from states.common import REASON_GIVEN
+from workflow.roles import Role
+
+WORKFLOW_VERSION = 1
+
+STATES = (
+    "idea",
+    "innovation_table",
+    "ecosystem_analysis",
+    "assessment_committee",
+    "kracht_scoring",
+    "steering_decision",
+    "approved_with_conditions",
+    "monitoring",
+    "deferred",
+    "closed",
+    "rejected",
+    "withdrawn",
+)
+INITIAL = "idea"
+TERMINAL = ("closed", "rejected", "withdrawn")
+OPEN = tuple(s for s in STATES if s not in TERMINAL)
+REVIEW = ("assessment_committee", "kracht_scoring", "steering_decision")
+OPTIONAL = ("innovation_table", "ecosystem_analysis")  # a programme may mark these not applicable
+DECIDED = ("approved_with_conditions", "monitoring", "closed", "rejected")
+
+
+class Route(NamedTuple):
+    """Picks one row among rows sharing a trigger and source; `label` is shown in tables."""
+
+    label: str
+    test: Callable[[Context], bool]
+
+
+class Transition(NamedTuple):
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[Role, ...]
+    guards: tuple[Guard, ...]
+    when: Route | None = None
+    forward: bool = False
+
+
+def _deferred_from(stage: str) -> Route:
+    return Route(f"deferred from {stage}", lambda ctx: ctx.previous_state == stage)
+
+
+def _rework_to(stage: str) -> Route:
+    """Rework returns to the latest elaboration stage that the programme uses."""
+    preference = ("ecosystem_analysis", "innovation_table", "idea")
+    later = preference[: preference.index(stage)]
+
+    def test(ctx: Context) -> bool:
+        return stage not in ctx.not_applicable and all(s in ctx.not_applicable for s in later)
+
+    return Route(f"{stage} is the latest stage that applies", test)
+
+
+PL, TABLE, CHAIR = Role.PROGRAMME_LEADER, Role.INNOVATION_TABLE_CHAIR, Role.COMMITTEE_CHAIR
+STEER, APPLICANT = Role.STEERING_MEMBER, Role.APPLICANT
+T = Transition
+
+TRANSITIONS: tuple[Transition, ...] = (
+    T("present_at_table", ("idea",), "innovation_table", (PL,), (idea.LEAVE,), forward=True),
+    T("start_ecosystem_analysis", ("innovation_table",), "ecosystem_analysis", (PL, TABLE),
+      (innovation_table.LEAVE,), forward=True),
+    T("refer_to_committee", ("ecosystem_analysis",), "assessment_committee", (PL,),
+      (ecosystem_analysis.LEAVE, proposal.LEAVE), forward=True),
+    T("open_scoring", ("assessment_committee",), "kracht_scoring", (PL, CHAIR),
+      (assessment_committee.LEAVE,), forward=True),
+    T("submit_advice", ("kracht_scoring",), "steering_decision", (CHAIR,),
+      (kracht_scoring.LEAVE,), forward=True),
+    T("approve", ("steering_decision",), "monitoring", (STEER,), (steering_decision.APPROVE,)),
+    T("approve_with_conditions", ("steering_decision",), "approved_with_conditions", (STEER,),
+      (steering_decision.APPROVE_WITH_CONDITIONS,)),
+    T("reject", ("steering_decision",), "rejected", (STEER,), (steering_decision.REJECT,)),
+    T("defer", REVIEW, "deferred", (STEER, PL), (deferred.DEFER,)),
+    T("resume", ("deferred",), "assessment_committee", (PL,), (),
+      when=_deferred_from("assessment_committee")),
+    T("resume", ("deferred",), "kracht_scoring", (PL,), (), when=_deferred_from("kracht_scoring")),
+    T("resume", ("deferred",), "steering_decision", (PL,), (),
+      when=_deferred_from("steering_decision")),
+    T("return_for_rework", REVIEW, "ecosystem_analysis", (PL, CHAIR, STEER), (REASON_GIVEN,),
+      when=_rework_to("ecosystem_analysis")),
+    T("return_for_rework", REVIEW, "innovation_table", (PL, CHAIR, STEER), (REASON_GIVEN,),
+      when=_rework_to("innovation_table")),
+    T("return_for_rework", REVIEW, "idea", (PL, CHAIR, STEER), (REASON_GIVEN,),
+      when=_rework_to("idea")),
+    T("conditions_met", ("approved_with_conditions",), "monitoring", (PL, STEER),
+      (approved_with_conditions.LEAVE,), forward=True),
+    T("withdraw", OPEN, "withdrawn", (PL, STEER, APPLICANT), (REASON_GIVEN,)),
+    T("close", ("monitoring",), "closed", (PL,), (monitoring.LEAVE,), forward=True),
+)  # fmt: skip
+
+TRIGGERS = tuple(dict.fromkeys(row.trigger for row in TRANSITIONS))
+
+
+def rows_for(trigger: str, state: str) -> list[Transition]:
+    """The rows a trigger may take from a state, in declaration order."""
+    return [row for row in TRANSITIONS if row.trigger == trigger and state in row.sources]
+
+
+def fingerprint() -> str:
+    """A digest of the road's shape, pinned per WORKFLOW_VERSION by tests/test_definition.py."""
+    import hashlib
+    import json
+
+    shape = [
+        [r.trigger, list(r.sources), r.dest, [str(x) for x in r.roles],
+         [g.requires for g in r.guards], r.when.label if r.when else None, r.forward]
+        for r in TRANSITIONS
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps([STATES, shape]).encode()).hexdigest()[:16]

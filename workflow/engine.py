@@ -1,0 +1,398 @@
+"""Moving applications: every action is one transaction, and every refusal is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from states import sections
+from states.base import Context, Indicator, Partner
+from storage import audit, repository
+from storage.database import session
+from storage.tables import Application, Programme, ProgrammeLine
+from workflow import machine
+from workflow.actors import Actor, require_own, resolve
+from workflow.definition import (
+    TERMINAL,
+    TRANSITIONS,
+    TRIGGERS,
+    WORKFLOW_VERSION,
+    Transition,
+    rows_for,
+)
+from workflow.errors import ConcurrentChange, GuardFailed, InvalidInput, NotAllowed, NotFound
+
+Result = TypeVar("Result")
+Values = dict[str, tuple[str, Any]]  # field -> (section, parsed value)
+
+
+def fire(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    trigger: str,
+    *,
+    reason: str | None = None,
+    values: Mapping[str, object] | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Fire `trigger` on an application, in one transaction:
+
+    1. load the actor with their roles, and the application with its version;
+    2. pick the declared row for this trigger and state (refuse an unknown or impossible trigger);
+    3. check the actor holds one of the row's roles (applicants: their own applications only);
+    4. validate the stage data given with the action, and check every guard on it, waiving the
+       guards of stages the programme marks not applicable;
+    5. let the shared machine move the state, passing through not-applicable stages;
+    6. write state, data and version (refusing a concurrent change) and append the audit events;
+    7. commit. Any failure rolls all of it back; a refusal is then audited on its own.
+    """
+
+    def action(db: Session, actor: Actor) -> dict[str, Any]:
+        app, programme = _load(db, application_id, expected_version)
+        pending = _parse_values(actor, app, values or {})
+        ctx = context(db, app, programme, reason, pending)
+        row = _pick_row(app, trigger, ctx)
+        require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
+        steps, missing = _plan(row, ctx, programme)
+        if missing:
+            raise GuardFailed(trigger, application_id, missing)
+        return _commit(db, actor, app, steps, pending, reason, ctx.state)
+
+    return _audited(url, actor_email, application_id, "fire", trigger, reason, action)
+
+
+def record(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    section: str,
+    values: Mapping[str, object],
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Record stage data on an application without moving it; one transaction, one audit event."""
+    module = sections.section_named(section)
+    if not values:
+        raise InvalidInput("nothing to record: give at least one --set NAME=VALUE or a --file")
+
+    def action(db: Session, actor: Actor) -> dict[str, Any]:
+        app, _ = _load(db, application_id, expected_version)
+        require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
+        if app.state in TERMINAL:
+            raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
+        pending = {}
+        for name, raw in values.items():
+            owner, spec = sections.field_named(name, section)
+            pending[name] = (owner, spec.parse(raw))
+        return _write(db, actor, app, pending, action="record", payload={"section": section})
+
+    return _audited(url, actor_email, application_id, "record", None, None, action)
+
+
+def write_with_audit(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    roles: tuple[str, ...],
+    what: str,
+    change: Callable[[Session, Application], dict[str, Any]],
+) -> dict[str, Any]:
+    """Change something that belongs to an application (partners, indicators) as one audited step.
+
+    `change` does the write and returns the audit payload; the application's version is bumped so
+    a concurrent writer is refused rather than silently overwritten.
+    """
+
+    def action(db: Session, actor: Actor) -> dict[str, Any]:
+        app, _ = _load(db, application_id, None)
+        require_own(actor, roles, app.applicant_org_id, f"{what} on application {app.id}")
+        if app.state in TERMINAL:
+            raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
+        version = app.version
+        if not repository.save_application(db, app, version):
+            raise ConcurrentChange(app.id or 0)
+        payload = change(db, app)
+        event = audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action=what,
+            application_id=app.id,
+            payload=payload,
+        )
+        return {"application_id": app.id, "version": app.version, "event": event.seq, **payload}
+
+    return _audited(url, actor_email, application_id, what, None, None, action)
+
+
+def context(
+    db: Session, app: Application, programme: Programme, reason: str | None, pending: Values
+) -> Context:
+    """What the guards see: the recorded data plus the data given with this action."""
+    assert app.id is not None
+    data = {v.field: v.value for v in repository.stage_values(db, app.id)}
+    data.update({name: value for name, (_, value) in pending.items()})
+    line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
+    return Context(
+        application_id=app.id,
+        state=app.state,
+        previous_state=app.previous_state,
+        requested_cents=app.requested_cents,
+        line=line.code if line else None,
+        data=data,
+        partners=tuple(
+            Partner(org.name, org.o_type, p.co_financing, p.commitment)
+            for p, org in repository.partners(db, app.id)
+        ),
+        indicators=tuple(
+            Indicator(
+                i.name,
+                i.unit,
+                i.baseline,
+                i.target,
+                i.target_date.isoformat() if i.target_date else None,
+            )
+            for i in repository.indicators(db, app.id)
+        ),
+        not_applicable=dict(programme.not_applicable or {}),
+        reason=reason,
+    )
+
+
+def options(ctx: Context) -> list[dict[str, Any]]:
+    """Every trigger possible from the application's state, with what each still needs."""
+    result = []
+    for row in TRANSITIONS:
+        if ctx.state in row.sources and (row.when is None or row.when.test(ctx)):
+            missing = [
+                m
+                for g in row.guards
+                if g.stage not in ctx.not_applicable
+                for m in g.missing(ctx)
+                if m != "a reason (--reason)"
+            ]
+            result.append(
+                {
+                    "trigger": row.trigger,
+                    "to": row.dest,
+                    "forward": row.forward,
+                    "roles": [str(r) for r in row.roles],
+                    "missing": missing,
+                }
+            )
+    return result
+
+
+# -- the steps of an action ---------------------------------------------------------------------
+
+
+def _audited(
+    url: str,
+    actor_email: str | None,
+    application_id: int | None,
+    action_name: str,
+    trigger: str | None,
+    reason: str | None,
+    action: Callable[[Session, Actor], Result],
+) -> Result:
+    try:
+        with session(url, write=True) as db:
+            return action(db, resolve(db, actor_email))
+    except (NotAllowed, GuardFailed) as refusal:
+        _audit_refusal(url, actor_email, application_id, action_name, trigger, reason, refusal)
+        raise
+
+
+def _audit_refusal(
+    url: str,
+    actor_email: str | None,
+    application_id: int | None,
+    action: str,
+    trigger: str | None,
+    reason: str | None,
+    refusal: NotAllowed | GuardFailed,
+) -> None:
+    """A refused attempt leaves a trace: its own transaction, after the rollback."""
+    with session(url, write=True) as db:
+        email, roles = actor_email or "(nobody)", ""
+        person = repository.person_by_email(db, email)
+        if person is not None and person.id is not None:
+            roles = ",".join(repository.roles_of(db, person.id))
+        app = repository.application(db, application_id) if application_id else None
+        payload: dict[str, Any] = {"error": str(refusal)}
+        if isinstance(refusal, GuardFailed):
+            payload["missing"] = refusal.missing
+        audit.append(
+            db,
+            actor=email,
+            roles=roles,
+            action=action,
+            trigger=trigger,
+            application_id=app.id if app else None,
+            from_state=app.state if app else None,
+            outcome="refused",
+            reason=reason,
+            payload=payload,
+        )
+
+
+def _load(
+    db: Session, application_id: int, expected_version: int | None
+) -> tuple[Application, Programme]:
+    app = repository.application(db, application_id)
+    if app is None:
+        raise NotFound("application", application_id, "`kracht app list` shows every application")
+    if app.workflow_version != WORKFLOW_VERSION:
+        raise NotAllowed(
+            f"application {app.id} runs under workflow version {app.workflow_version}, but this "
+            f"kracht declares version {WORKFLOW_VERSION}; move it explicitly with "
+            f"`kracht app upgrade-workflow {app.id}`"
+        )
+    if expected_version is not None and expected_version != app.version:
+        raise ConcurrentChange(application_id)
+    programme = db.get(Programme, app.programme_id)
+    assert programme is not None
+    return app, programme
+
+
+def _parse_values(actor: Actor, app: Application, values: Mapping[str, object]) -> Values:
+    pending: Values = {}
+    for name, raw in values.items():
+        section, spec = sections.field_named(name)
+        recorders = sections.SECTIONS[section].RECORDERS
+        require_own(actor, recorders, app.applicant_org_id, f"record {section} data")
+        pending[name] = (section, spec.parse(raw))
+    return pending
+
+
+def _pick_row(app: Application, trigger: str, ctx: Context) -> Transition:
+    if trigger not in TRIGGERS:
+        raise NotAllowed(f"unknown trigger {trigger!r}; known triggers: " + ", ".join(TRIGGERS))
+    if app.state in TERMINAL:
+        raise NotAllowed(f"cannot {trigger} application {app.id}: it is {app.state}, a final state")
+    for row in rows_for(trigger, app.state):
+        if row.when is None or row.when.test(ctx):
+            return row
+    possible = sorted({r.trigger for r in TRANSITIONS if app.state in r.sources})
+    raise NotAllowed(
+        f"cannot {trigger} application {app.id} from {app.state}; from {app.state} you can: "
+        + ", ".join(possible)
+    )
+
+
+def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str]]:
+    missing: list[str] = []
+    waived: dict[str, str] = {}
+    for guard in row.guards:
+        if guard.stage in ctx.not_applicable:
+            waived[guard.stage] = ctx.not_applicable[guard.stage]
+        else:
+            missing += [m for m in guard.missing(ctx) if m not in missing]
+    return missing, waived
+
+
+Step = tuple[Transition, str, str, dict[str, str]]  # row, from, to, waived
+
+
+def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Step], list[str]]:
+    """The moves this action makes: the fired row, then passes through not-applicable stages."""
+    missing, waived = _check(row, ctx)
+    dest = machine.move(ctx, row.trigger)
+    assert dest == row.dest, f"machine and declaration disagree on {row.trigger} from {ctx.state}"
+    steps: list[Step] = [(row, ctx.state, dest, waived)]
+    while dest in ctx.not_applicable:
+        here = replace(ctx, state=dest, previous_state=steps[-1][1])
+        onward = next(r for r in TRANSITIONS if r.forward and dest in r.sources)
+        more, waived = _check(onward, here)
+        missing += [m for m in more if m not in missing]
+        nxt = machine.move(here, onward.trigger)
+        assert nxt == onward.dest
+        steps.append((onward, dest, nxt, waived))
+        dest = nxt
+    return steps, missing
+
+
+def _commit(
+    db: Session,
+    actor: Actor,
+    app: Application,
+    steps: list[Step],
+    pending: Values,
+    reason: str | None,
+    start: str,
+) -> dict[str, Any]:
+    version = app.version
+    final, last_source = steps[-1][2], steps[-1][1]
+    if not repository.save_application(db, app, version, state=final, previous_state=last_source):
+        raise ConcurrentChange(app.id or 0)
+    previous = repository.put_stage_values(db, app.id or 0, pending, actor.email) if pending else {}
+    events = []
+    for index, (row, source, dest, waived) in enumerate(steps):
+        payload: dict[str, Any] = {"workflow_version": WORKFLOW_VERSION}
+        if index == 0 and pending:
+            payload["values"] = {name: value for name, (_, value) in pending.items()}
+            payload["previous_values"] = previous
+        if waived:
+            payload["not_applicable"] = waived
+        step_reason = reason if index == 0 else f"{source} does not apply: {waived.get(source)}"
+        event = audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="fire",
+            application_id=app.id,
+            trigger=row.trigger,
+            from_state=source,
+            to_state=dest,
+            reason=step_reason,
+            payload=payload,
+        )
+        events.append(event.seq)
+    return {
+        "application_id": app.id,
+        "trigger": steps[0][0].trigger,
+        "from": start,
+        "to": final,
+        "version": app.version,
+        "events": events,
+    }
+
+
+def _write(
+    db: Session,
+    actor: Actor,
+    app: Application,
+    pending: Values,
+    *,
+    action: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    version = app.version
+    if not repository.save_application(db, app, version):
+        raise ConcurrentChange(app.id or 0)
+    previous = repository.put_stage_values(db, app.id or 0, pending, actor.email)
+    payload = {
+        **payload,
+        "values": {n: v for n, (_, v) in pending.items()},
+        "previous_values": previous,
+    }
+    event = audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action=action,
+        application_id=app.id,
+        from_state=app.state,
+        to_state=app.state,
+        payload=payload,
+    )
+    return {
+        "application_id": app.id,
+        "version": app.version,
+        "event": event.seq,
+        "values": payload["values"],
+    }
