@@ -1,0 +1,195 @@
+"""`kracht demo`: a fresh SQLite database with the first Agenda voor Twente round, run through
+the real engine to its documented outcomes, then the pipeline and an audit verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workflow import applications, directory, engine
+from workflow.demo_data import (
+    AUDITOR,
+    CHAIR,
+    LEADER,
+    ORGANISATIONS,
+    PEOPLE,
+    PIPELINE,
+    PROGRAMMES,
+    ROUND,
+    STEERING,
+    TABLE_CHAIR,
+    TABLE_DATES,
+)
+from workflow.errors import GuardFailed, InvalidInput
+
+DEFAULT_DEMO_DB = "kracht-demo.db"
+Echo = Callable[[str], Any]
+
+
+def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
+    """Build the demo database and return its path."""
+    from storage.database import migrate
+
+    path = _fresh_path(db or os.environ.get("KRACHT_DB"), replace)
+    url = f"sqlite:///{path}"
+    migrate(url)
+    echo(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in {path}\n")
+    _directory(url)
+    echo(f"  {len(PEOPLE)} people, {len(ORGANISATIONS)} organisations, "
+         f"{len(PROGRAMMES)} programmes registered")  # fmt: skip
+    for item in ROUND:
+        _run_application(url, item, echo)
+    for item in PIPELINE:
+        _pipeline(url, item)
+    echo(f"  {len(PIPELINE)} more initiatives wait earlier on the road\n")
+    _report(url, path, echo)
+    return path
+
+
+def _fresh_path(db: str | None, replace: bool) -> Path:
+    if db and "://" in db:
+        raise InvalidInput("the demo builds a fresh SQLite file; give --db a file path, not a URL")
+    path = Path(db or DEFAULT_DEMO_DB).expanduser().resolve()
+    if path.exists():
+        if not (replace or path.name == DEFAULT_DEMO_DB):
+            raise InvalidInput(f"{path} exists; pass --replace to overwrite it with the demo")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def _directory(url: str) -> None:
+    directory.add_person(url, None, name=PEOPLE[0][0], email=PEOPLE[0][1], roles=PEOPLE[0][2])
+    for name, o_type in ORGANISATIONS:
+        directory.add_org(url, LEADER, name=name, o_type=o_type)
+    for name, email, roles, org, language in PEOPLE[1:]:
+        directory.add_person(url, LEADER, name=name, email=email, roles=roles,
+                             organisation=org, language=language)  # fmt: skip
+    for p in PROGRAMMES:
+        directory.add_programme(
+            url, LEADER, code=p["code"], name=p["name"], lines=p["lines"],
+            starts_on=dt.date.fromisoformat(p["starts_on"]),
+            ends_on=dt.date.fromisoformat(p["ends_on"]), not_applicable=p["not_applicable"],
+        )  # fmt: skip
+
+
+def _create(url: str, item: dict[str, Any]) -> int:
+    return int(
+        applications.create(
+            url, LEADER, title=item["title"], programme=item.get("programme", "avt-2018"),
+            applicant=item["applicant"], requested=item.get("requested", "0"), line=item["line"],
+            description=item.get("description", ""), round="2018-1",
+        )["id"]
+    )  # fmt: skip
+
+
+def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
+    """Idea -> innovation table -> (no ecosystem analysis in 2018) -> committee -> decision."""
+    app_id = _create(url, item)
+    engine.record(url, LEADER, app_id, "idea", {"quickscan": item["description"]})
+    engine.fire(url, LEADER, app_id, "present_at_table")
+    table = {"table_date": TABLE_DATES[item["line"]], "table_outcome": "aligned"}
+    engine.record(url, TABLE_CHAIR, app_id, "innovation_table", table)
+    try:  # the full proposal is not complete yet: the engine names everything missing
+        engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+    except GuardFailed as refusal:
+        if app_id == 1:
+            echo(f"  refused, as it should be: {refusal}")
+    _proposal(url, app_id, item)
+    engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+    _committee(url, app_id)
+    if "rework" in item:
+        engine.fire(url, CHAIR, app_id, "return_for_rework", reason=item["rework"])
+        elaborated = {"proposal_summary": item["description"] + " Test gardens elaborated."}
+        engine.record(url, LEADER, app_id, "proposal", elaborated)
+        engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+        _committee(url, app_id)
+    _decide(url, app_id, item)
+    state = applications.show(url, LEADER, app_id)["state"]
+    note = " (after rework)" if "rework" in item else ""
+    echo(f"  {app_id}. {item['title']:<34} {item['outcome']:<24} -> {state}{note}")
+
+
+def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
+    budget = str(int(item["requested"]) * 2)  # demo assumption: the AvT share is half the budget
+    engine.record(url, LEADER, app_id, "proposal",
+                  {"proposal_summary": item["description"], "budget_total": budget})  # fmt: skip
+    for partner in item["partners"]:
+        name, co_financing, commitment, *amount = partner
+        applications.add_partner(url, LEADER, app_id, organisation=name,
+                                 co_financing=co_financing, commitment=commitment,
+                                 amount=amount[0] if amount else None)  # fmt: skip
+    name, unit, baseline, target = item["indicator"]
+    applications.add_indicator(url, LEADER, app_id, name=name, unit=unit, baseline=baseline,
+                               target=target, target_date="2022-12-31",
+                               source="project progress reports")  # fmt: skip
+
+
+def _committee(url: str, app_id: int) -> None:
+    engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"})
+    engine.fire(url, LEADER, app_id, "open_scoring")
+    rationale = "tested against the KRACHT criteria, October 2018 (seed 002 L421-424)"
+    advice = {"advice": "positive", "advice_rationale": rationale}
+    engine.record(url, CHAIR, app_id, "kracht_scoring", advice)
+    engine.fire(url, CHAIR, app_id, "submit_advice")
+
+
+def _decide(url: str, app_id: int, item: dict[str, Any]) -> None:
+    outcome = item["outcome"]
+    values: dict[str, object] = {}
+    if outcome.startswith("approve"):
+        values["granted"] = item["requested"]
+    if outcome == "approve_with_conditions":
+        values["conditions"] = item["conditions"]
+    if outcome == "defer":
+        values["deferred_until"] = item["deferred_until"]
+    engine.fire(url, STEERING, app_id, outcome, values=values, reason=item["reason"])
+
+
+def _pipeline(url: str, item: dict[str, Any]) -> None:
+    app_id = _create(url, item)
+    if item["quickscan"]:
+        engine.record(url, LEADER, app_id, "idea", {"quickscan": item["quickscan"]})
+    if item["stage"] != "idea":
+        engine.fire(url, LEADER, app_id, "present_at_table")
+
+
+def _report(url: str, path: Path, echo: Echo) -> None:
+    from storage import repository
+    from storage.database import session
+    from workflow.auditing import verify
+    from workflow.definition import STATES
+    from workflow.money import format_euros
+
+    with session(url) as db:
+        counts = repository.state_counts(db)
+    echo("Pipeline")
+    for state in STATES:
+        if counts.get(state):
+            echo(f"  {state:<26} {counts[state]}")
+    money = {"monitoring": 0, "approved_with_conditions": 0}
+    for row in applications.list_all(url, LEADER):
+        if row["state"] in money:
+            data = applications.show(url, LEADER, row["id"])["stage_data"]["steering_decision"]
+            money[row["state"]] += data["granted"]
+    echo(f"  granted and committed      {format_euros(money['monitoring'], 'nl')}")
+    echo(f"  reserved under conditions  {format_euros(money['approved_with_conditions'], 'nl')}\n")
+    verdict = verify(url, AUDITOR)
+    status = "intact" if verdict.intact else f"BROKEN at event #{verdict.broken_seq}"
+    echo(f"Audit trail: {status}, {verdict.events} events verified\n")
+    echo("Try next, on this database:")
+    echo(f"  export KRACHT_DB={path} KRACHT_USER={LEADER}")
+    commands = [
+        "kracht app list",
+        "kracht app show 3",
+        "kracht app history 3",
+        "kracht workflow show",
+        "kracht workflow diagram",
+        f"KRACHT_USER={AUDITOR} kracht audit verify",
+        f"KRACHT_USER={AUDITOR} kracht audit export --format csv -o audit.csv",
+    ]
+    for command in commands:
+        echo(f"  {command}")

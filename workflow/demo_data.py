@@ -1,0 +1,196 @@
+"""The demo's data: the first assessment round of the Agenda voor Twente 2018-2022.
+
+Facts and figures come from the source documents (see ../shared/domain.md, sections 3, 6.3 and 9);
+the seed file and lines are named beside them. Where the documents are silent, the value is a
+demo assumption and says so: committee members, steering members and the auditor are fictional
+people; organisations marked "(demo)" stand for partners the documents describe but do not name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DOMAIN = "example.org"
+LEADER = f"aleid.diepeveen@{DOMAIN}"
+TABLE_CHAIR = f"bart.nijhuis@{DOMAIN}"
+CHAIR = f"hanneke.wolters@{DOMAIN}"
+STEERING = f"gertjan.brink@{DOMAIN}"
+AUDITOR = f"petra.meijer@{DOMAIN}"
+
+PEOPLE = [
+    # name, e-mail, roles, organisation, language
+    ("Aleid Diepeveen", LEADER, ["programme_leader"], None, "nl"),  # seed 002 L84, L424
+    ("Bart Nijhuis", TABLE_CHAIR, ["innovation_table_chair"], None, "nl"),  # fictional
+    ("Hanneke Wolters", CHAIR, ["committee_chair", "committee_member"], None, "nl"),  # fictional
+    ("Ruud Oosterhof", f"ruud.oosterhof@{DOMAIN}", ["committee_member"], None, "nl"),  # fictional
+    ("Sanne Kuipers", f"sanne.kuipers@{DOMAIN}", ["committee_member"], None, "en"),  # fictional
+    ("Gert-Jan Brink", STEERING, ["steering_member"], None, "nl"),  # fictional
+    ("Petra Meijer", AUDITOR, ["auditor"], None, "nl"),  # fictional
+    ("Jeroen van de Lagemaat", f"jeroen.vandelagemaat@{DOMAIN}", ["applicant"],
+     "Stichting TalentIT Twente", "nl"),  # project leader TalentIT, seed 003 L1183
+    ("Ben Gerrits", f"ben.gerrits@{DOMAIN}", ["applicant"], "Twents Huis van de Logistiek",
+     "nl"),  # project leader Huis van de Logistiek, seed 003 L1031
+]  # fmt: skip
+
+ORGANISATIONS = [
+    ("Stichting TalentIT Twente", "education"),  # seed 002 L165
+    ("Twents Huis van de Logistiek", "business"),  # public-private, seed 002 L198-204
+    ("Mineral Valley Twente", "research"),  # knowledge sharing in test gardens, seed 002 L217-235
+    ("Twents Fonds voor Vakmanschap", "education"),  # training vouchers, seed 002 L242-266
+    ("Novel-T", "research"),  # knowledge and technology transfer, seed 002 L484-491
+    ("ROC van Twente", "education"),
+    ("Saxion", "education"),
+    ("Universiteit Twente", "research"),
+    ("Port of Twente", "business"),  # businesses and employers' organisation, seed 002 L193
+    ("Werkplein Twente", "government"),  # 14 municipalities and UWV, seed 002 L194
+    ("Gemeente Almelo", "government"),
+    ("Twentse IT-bedrijven (demo)", "business"),  # "business" in TalentIT, seed 002 L159
+    ("Agrarische ondernemers Twente (demo)", "business"),  # "farmers, business", seed 002 L231
+    ("Twentse ondernemers Vakmanschap (demo)", "business"),  # "entrepreneurs", seed 002 L253
+    ("Twentse technologiebedrijven (demo)", "business"),  # Annex 1 "entrepreneurs", seed 000
+    ("Twentse zorgwerkgevers (demo)", "business"),  # RIF: business + vocational education
+    ("Twente Board", "government"),
+]
+
+PROGRAMMES: list[dict[str, Any]] = [
+    {
+        "code": "avt-2018",
+        "name": "Agenda voor Twente 2018-2022",
+        "starts_on": "2018-01-10",  # kick-off, seed 002 L353
+        "ends_on": "2022-12-31",
+        "lines": [
+            ("techniek", "Techniek als motor"),
+            ("talent", "Arbeidsmarkt & talent"),
+            ("bereikbaarheid", "Bereikbaarheid & vestigingsklimaat"),
+            ("circulair", "Circulaire economie & duurzaamheid"),
+            ("basis", "Basisinfrastructuur"),
+        ],
+        "not_applicable": {
+            "ecosystem_analysis": "the 2018-2022 process runs innovation table, assessment "
+            "committee, steering committee; it has no ecosystem analysis (seed 002 L121-136)",
+        },
+    },
+    {
+        "code": "avt-2023",
+        "name": "Agenda voor Twente 2023-2027",
+        "starts_on": "2023-01-01",
+        "ends_on": "2027-12-31",
+        "lines": [("energie", "Slimme energie"), ("talent", "Talent")],
+        "not_applicable": {
+            "innovation_table": "from 2023 Twente Board Development develops projects with an "
+            "ecosystem analysis; there are no innovation tables (seed 000 L3452-3499)",
+        },
+    },
+]
+
+TABLE_DATES = {  # innovation tables met per action line in 2018, seed 002 L631-710
+    "talent": "2018-09-17",
+    "techniek": "2018-10-03",
+    "circulair": "2018-10-10",
+    "bereikbaarheid": "2018-06-21",
+    "basis": "2018-10-03",  # demo assumption: the basic infrastructure has no table of its own
+}
+
+# The first round: five applications were assessed in October 2018, four granted in December
+# (seed 002 L112-131). The fifth is unnamed in the documents, so the demo's conditional approval
+# and deferral come from the documented basic-infrastructure decisions (seed 002 L300-325).
+ROUND = [
+    {
+        "title": "TalentIT Twente",
+        "applicant": "Stichting TalentIT Twente",
+        "line": "talent",
+        "requested": "64389",  # seed 002 L151
+        "description": "Students combine IT study with a relevant job and a job guarantee.",
+        "partners": [("Twentse IT-bedrijven (demo)", True, "time"), ("Saxion", False, "knowledge"),
+                     ("Universiteit Twente", False, "knowledge"),
+                     ("ROC van Twente", False, "knowledge")],
+        "indicator": ("students placed with Twente IT firms", "students", "0", "150"),
+        "outcome": "approve",
+        "reason": "new approach in which several O's cooperate; strengthens the region by "
+                  "keeping talent (seed 002 L168-173)",
+    },
+    {
+        "title": "Twents Huis van de Logistiek",
+        "applicant": "Twents Huis van de Logistiek",
+        "line": "talent",
+        "requested": "170000",  # seed 002 L179
+        "description": "Fewer shortages of logistics staff: inflow, matching and skills training.",
+        "partners": [("Port of Twente", True, "time"), ("Werkplein Twente", False, "time"),
+                     ("Gemeente Almelo", False, "money", "19720"),  # seed 002 L205-207
+                     ("ROC van Twente", False, "knowledge"), ("Saxion", False, "knowledge")],
+        "indicator": ("people placed in logistics jobs", "people", "0", "1000"),
+        "outcome": "approve",
+        "reason": "distinctive public-private cooperation; forerunner of Skills Twente "
+                  "(seed 002 L198-204)",
+    },
+    {
+        "title": "Mineral Valley Twente",
+        "applicant": "Mineral Valley Twente",
+        "line": "circulair",
+        "requested": "500000",  # over 2018-2022, seed 002 L214
+        "description": "Test gardens for soil health and manure processing, with farmers.",
+        "partners": [("Agrarische ondernemers Twente (demo)", True, "time"),
+                     ("Universiteit Twente", False, "knowledge")],
+        "indicator": ("test gardens running", "test gardens", "0", "10"),
+        "rework": "the committee asks for a sharper elaboration of the test gardens before "
+                  "the decision (seed 002 L129-131)",
+        "outcome": "approve",
+        "reason": "turns a societal challenge in agriculture into an economic opportunity; "
+                  "future-proof (seed 002 L217-239)",
+    },
+    {
+        "title": "Twents Fonds voor Vakmanschap",
+        "applicant": "Twents Fonds voor Vakmanschap",
+        "line": "talent",
+        "requested": "500000",  # seed 002 L244
+        "description": "Training vouchers for lifelong learning up to MBO level 4.",
+        "partners": [("Twentse ondernemers Vakmanschap (demo)", True, "money", "50000"),
+                     ("ROC van Twente", False, "knowledge")],
+        "indicator": ("vouchers used for retraining", "vouchers", "0", "1000"),
+        "outcome": "approve",
+        "reason": "innovative approach noted by the national government; region-wide support "
+                  "(seed 002 L263-266)",
+    },
+    {
+        "title": "Novel-T basisinfrastructuur 2019",
+        "applicant": "Novel-T",
+        "line": "basis",
+        # The documents give no 2019 request; this is AvT's Novel-T contribution 2018-2020 from
+        # Annex 1 (seed 000 L3640), used here as the request: a demo assumption.
+        "requested": "1335000",
+        "description": "Knowledge and technology transfer, business acceleration, cluster agenda.",
+        "partners": [("Twentse technologiebedrijven (demo)", True, "knowledge"),
+                     ("Universiteit Twente", False, "knowledge")],
+        "indicator": ("companies accelerated", "companies", "0", "100"),
+        "outcome": "approve_with_conditions",
+        "conditions": "show in the 2019 implementation plan how Novel-T contributes to the "
+                      "innovation tables\nbroaden its work to the whole region (seed 002 L319-322)",
+        "reason": "granted on the basis of the 2019 implementation plan, under conditions",
+    },
+    {
+        "title": "RIF / ROC van Twente 2018",
+        "applicant": "ROC van Twente",
+        "line": "basis",
+        "requested": "100000",  # demo assumption: the documents give no amount for this item
+        "description": "Cooperation of business, vocational education and government (RIF).",
+        "partners": [("Twentse zorgwerkgevers (demo)", True, "time")],
+        "indicator": ("joint vocational programmes", "programmes", "0", "3"),
+        "outcome": "defer",
+        "deferred_until": "2019-01-01",
+        "reason": "more parties are needed; moved to 2019 (seed 002 L291, L463)",
+    },
+]  # fmt: skip
+
+# Initiatives still in the pipeline at the end of 2018 (seed 002 L504-553), and one from 2023.
+PIPELINE = [
+    {"title": "SmartView", "applicant": "Universiteit Twente", "line": "techniek",
+     "quickscan": "smart technology for development and skills training; presented 3 Oct 2018",
+     "stage": "innovation_table"},
+    {"title": "Smart Region Twente", "applicant": "Universiteit Twente", "line": "techniek",
+     "quickscan": "smart city developments; presented 3 Oct 2018", "stage": "innovation_table"},
+    {"title": "Twentse Maakplaatsen", "applicant": "ROC van Twente", "line": "talent",
+     "quickscan": None, "stage": "idea"},
+    {"title": "H2 hub Twente", "applicant": "Twente Board", "line": "energie",
+     "programme": "avt-2023", "quickscan": "hydrogen hub for the region (seed 000 L2122-2127)",
+     "stage": "ecosystem_analysis"},
+]  # fmt: skip
