@@ -53,10 +53,13 @@ def fire(
 
     def action(db: Session, actor: Actor) -> dict[str, Any]:
         app, programme = _load(db, application_id, expected_version)
-        pending = _parse_values(actor, app, values or {})
+        pending = _parse_values(values or {})
         ctx = context(db, app, programme, reason, pending)
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
+        for section in sorted({section for section, _ in pending.values()}):
+            recorders = sections.SECTIONS[section].RECORDERS
+            require_own(actor, recorders, app.applicant_org_id, f"record {section} data")
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
@@ -259,12 +262,10 @@ def _load(
     return app, programme
 
 
-def _parse_values(actor: Actor, app: Application, values: Mapping[str, object]) -> Values:
+def _parse_values(values: Mapping[str, object]) -> Values:
     pending: Values = {}
     for name, raw in values.items():
         section, spec = sections.field_named(name)
-        recorders = sections.SECTIONS[section].RECORDERS
-        require_own(actor, recorders, app.applicant_org_id, f"record {section} data")
         pending[name] = (section, spec.parse(raw))
     return pending
 

@@ -1,0 +1,187 @@
+"""One application, TalentIT Twente, walked from idea to every outcome the documents describe."""
+
+import pytest
+
+from storage import audit
+from storage.database import session
+from tests.factories import (
+    AVT_2023,
+    CHAIR,
+    LEADER,
+    STEERING,
+    TABLE_CHAIR,
+    make_application,
+)
+from workflow import applications, engine
+from workflow.errors import NotAllowed
+
+
+def _events(world, app_id):
+    with session(world.url) as db:
+        return audit.history(db, app_id)
+
+
+def test_talentit_walks_from_idea_to_closed(world):
+    app_id = make_application(world, stage="monitoring")
+
+    world.fire(app_id, "close", values={"final_report": "162 students met more than 50 firms"})
+
+    assert world.state(app_id) == "closed"
+    moves = [(e["from_state"], e["to_state"]) for e in _events(world, app_id)
+             if e["action"] == "fire" and e["outcome"] == "ok"]  # fmt: skip
+    assert moves == [
+        ("idea", "innovation_table"),
+        ("innovation_table", "ecosystem_analysis"),
+        ("ecosystem_analysis", "assessment_committee"),
+        ("assessment_committee", "kracht_scoring"),
+        ("kracht_scoring", "steering_decision"),
+        ("steering_decision", "monitoring"),
+        ("monitoring", "closed"),
+    ]
+
+
+def test_approve_records_the_granted_amount_in_the_same_transaction(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    world.fire(app_id, "approve", STEERING, values={"granted": "64389"}, reason="innovative")
+
+    record = world.show(app_id)
+    assert record["state"] == "monitoring"
+    assert record["stage_data"]["steering_decision"] == {"granted": 6438900}
+    event = _events(world, app_id)[-1]
+    assert (event["trigger"], event["reason"]) == ("approve", "innovative")
+    assert event["payload"]["values"] == {"granted": 6438900}
+
+
+def test_conditional_approval_reaches_monitoring_once_the_conditions_are_met(world):
+    app_id = make_application(world, stage="approved_with_conditions")
+
+    world.fire(app_id, "conditions_met", values={"conditions_evidence": "2019 plan received"})
+
+    assert world.state(app_id) == "monitoring"
+
+
+def test_reject_needs_reasons_and_ends_the_road(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    world.fire(app_id, "reject", STEERING, reason="no business involvement")
+
+    assert world.state(app_id) == "rejected"
+    assert _events(world, app_id)[-1]["reason"] == "no business involvement"
+
+
+@pytest.mark.parametrize("stage", ["assessment_committee", "kracht_scoring", "steering_decision"])
+def test_deferral_resumes_at_the_stage_it_was_deferred_from(world, stage):
+    app_id = make_application(world, stage=stage)
+    world.fire(app_id, "defer", STEERING, values={"deferred_until": "2019-03-01"},
+               reason="more parties needed")  # fmt: skip
+    assert world.state(app_id) == "deferred"
+
+    world.fire(app_id, "resume")
+
+    assert world.state(app_id) == stage
+
+
+def test_rework_returns_a_2018_application_to_the_innovation_table(world):
+    app_id = make_application(world, stage="kracht_scoring")
+
+    world.fire(app_id, "return_for_rework", CHAIR, reason="sharpen the test gardens")
+
+    assert world.state(app_id) == "innovation_table"
+
+
+def test_rework_returns_a_2023_application_to_the_ecosystem_analysis(world):
+    app_id = make_application(world, stage="steering_decision", programme=AVT_2023)
+
+    world.fire(app_id, "return_for_rework", STEERING, reason="analysis too thin")
+
+    assert world.state(app_id) == "ecosystem_analysis"
+
+
+def test_reworked_application_returns_to_the_committee_with_its_data_kept(world):
+    app_id = make_application(world, stage="steering_decision")
+    world.fire(app_id, "return_for_rework", STEERING, reason="elaborate")
+
+    world.fire(app_id, "start_ecosystem_analysis", TABLE_CHAIR)
+
+    assert world.state(app_id) == "assessment_committee"
+
+
+@pytest.mark.parametrize(
+    "stage",
+    ["idea", "innovation_table", "assessment_committee", "kracht_scoring", "steering_decision",
+     "approved_with_conditions", "monitoring", "deferred"],
+)  # fmt: skip
+def test_withdraw_is_possible_at_every_open_stage(world, stage):
+    app_id = make_application(world, stage=stage)
+
+    world.fire(app_id, "withdraw", reason="the applicant stops")
+
+    assert world.state(app_id) == "withdrawn"
+
+
+def test_2018_application_passes_the_ecosystem_analysis_with_the_reason_audited(world):
+    app_id = make_application(world, stage="innovation_table")
+    table = {"table_date": "2018-09-17", "table_outcome": "aligned"}
+    engine.record(world.url, TABLE_CHAIR, app_id, "innovation_table", table)
+
+    world.fire(app_id, "start_ecosystem_analysis", TABLE_CHAIR)
+
+    assert world.state(app_id) == "assessment_committee"
+    passing = _events(world, app_id)[-1]
+    assert (passing["trigger"], passing["from_state"]) == (
+        "refer_to_committee",
+        "ecosystem_analysis",
+    )
+    assert passing["reason"] == (
+        "ecosystem_analysis does not apply: no ecosystem analysis in the 2018-2022 process"
+    )
+    assert passing["payload"]["not_applicable"] == {
+        "ecosystem_analysis": "no ecosystem analysis in the 2018-2022 process"
+    }
+    assert "ecosystem_analysis" not in world.show(app_id)["stage_data"]
+
+
+def test_2023_application_passes_the_innovation_table_without_invented_table_data(world):
+    app_id = make_application(world, stage="idea", programme=AVT_2023)
+    engine.record(world.url, LEADER, app_id, "idea", {"quickscan": "hydrogen hub"})
+
+    world.fire(app_id, "present_at_table")
+
+    assert world.state(app_id) == "ecosystem_analysis"
+    assert "innovation_table" not in world.show(app_id)["stage_data"]
+    passing = _events(world, app_id)[-1]
+    assert passing["payload"]["not_applicable"] == {
+        "innovation_table": "no innovation tables from 2023 on"
+    }
+
+
+def test_every_fire_bumps_the_version_once(world):
+    app_id = make_application(world, stage="assessment_committee")
+    before = world.show(app_id)["version"]
+    engine.record(world.url, LEADER, app_id, "assessment_committee",
+                  {"scoring_deadline": "2018-10-31"})  # fmt: skip
+
+    world.fire(app_id, "open_scoring")
+
+    assert world.show(app_id)["version"] == before + 2
+
+
+def test_application_under_another_workflow_version_is_refused_until_upgraded(world, monkeypatch):
+    app_id = make_application(world, stage="assessment_committee")
+    engine.record(world.url, LEADER, app_id, "assessment_committee",
+                  {"scoring_deadline": "2018-10-31"})  # fmt: skip
+    monkeypatch.setattr(engine, "WORKFLOW_VERSION", 2)
+    monkeypatch.setattr(applications, "WORKFLOW_VERSION", 2)
+
+    with pytest.raises(NotAllowed) as refused:
+        world.fire(app_id, "open_scoring")
+    applications.upgrade_workflow(world.url, LEADER, app_id)
+    world.fire(app_id, "open_scoring")
+
+    assert str(refused.value) == (
+        f"application {app_id} runs under workflow version 1, but this kracht declares "
+        f"version 2; move it explicitly with `kracht app upgrade-workflow {app_id}`"
+    )
+    assert world.show(app_id)["workflow_version"] == 2
+    assert world.state(app_id) == "kracht_scoring"
