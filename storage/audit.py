@@ -37,7 +37,9 @@ HASHED = (
 )
 
 
-def canonical_time(at: dt.datetime) -> str:
+def canonical_time(at: dt.datetime | str) -> str:
+    if isinstance(at, str):  # already canonical, as exported
+        return at
     if at.tzinfo is None:  # SQLite hands back naive datetimes; kracht only ever stores UTC
         at = at.replace(tzinfo=dt.UTC)
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
