@@ -1,0 +1,151 @@
+"""The audit trail: append-only in the database, hash-chained, verifiable, exportable."""
+
+import hashlib
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from storage import audit
+from storage.database import engine_for, session
+from tests import factories as f
+from tests.factories import make_application
+from workflow import auditing
+from workflow.errors import NotAllowed
+
+
+def _raw(url, sql):
+    with engine_for(url).begin() as connection:
+        connection.exec_driver_sql(sql)
+
+
+def _drop_guard_triggers(url):
+    if url.startswith("sqlite"):
+        _raw(url, "DROP TRIGGER audit_event_no_update")
+        _raw(url, "DROP TRIGGER audit_event_no_delete")
+    else:
+        _raw(url, "DROP TRIGGER audit_event_append_only ON audit_event")
+
+
+def test_chain_is_intact_after_a_whole_lifecycle(any_world):
+    make_application(any_world, stage="closed")
+
+    verdict = auditing.verify(any_world.url, f.AUDITOR)
+
+    with session(any_world.url) as db:
+        count = len(audit.history(db))
+    assert verdict == audit.Verdict(intact=True, events=count)
+    assert count > 20
+
+
+@pytest.mark.parametrize("sql", ["UPDATE audit_event SET reason = 'rewritten' WHERE seq = 3",
+                                 "DELETE FROM audit_event WHERE seq = 3"])  # fmt: skip
+def test_database_refuses_update_and_delete_on_audit_events(any_world, sql):
+    with pytest.raises(sa.exc.DBAPIError) as error:
+        _raw(any_world.url, sql)
+
+    assert "audit_event is append-only" in str(error.value)
+
+
+def test_a_row_altered_behind_the_engines_back_is_named(any_world):
+    make_application(any_world, stage="steering_decision")
+    _drop_guard_triggers(any_world.url)
+
+    _raw(any_world.url, "UPDATE audit_event SET actor = 'mallory@example.org' WHERE seq = 12")
+
+    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    assert (verdict.intact, verdict.broken_seq, verdict.events) == (False, 12, 11)
+    assert verdict.problem == "its contents do not match its hash (altered)"
+
+
+def test_a_deleted_event_is_named_by_the_one_after_it(any_world):
+    make_application(any_world, stage="kracht_scoring")
+    _drop_guard_triggers(any_world.url)
+
+    _raw(any_world.url, "DELETE FROM audit_event WHERE seq = 7")
+
+    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    assert (verdict.intact, verdict.broken_seq) == (False, 8)
+    assert verdict.problem == "expected event #7 here, found #8 (missing event)"
+
+
+def test_a_deleted_last_event_is_caught_by_the_chain_head(any_world):
+    make_application(any_world, stage="idea")
+    _drop_guard_triggers(any_world.url)
+    with session(any_world.url) as db:
+        last = audit.history(db)[-1]["seq"]
+
+    _raw(any_world.url, f"DELETE FROM audit_event WHERE seq = {last}")
+
+    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    assert (verdict.intact, verdict.broken_seq) == (False, last)
+    assert verdict.problem == "the chain ends before its recorded head"
+
+
+def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(world):
+    """Recomputing the altered event's own hash does not help: the next event points at the old."""
+    make_application(world, stage="kracht_scoring")
+    _drop_guard_triggers(world.url)
+    with session(world.url) as db:
+        event = next(e for e in audit.history(db) if e["seq"] == 9)
+    event["reason"] = "forged"
+    _raw(world.url, f"UPDATE audit_event SET reason = 'forged', hash = '{audit.event_hash(event)}'"
+                    " WHERE seq = 9")  # fmt: skip
+
+    verdict = auditing.verify(world.url, f.AUDITOR)
+
+    assert (verdict.broken_seq, verdict.problem) == (
+        10,
+        "its previous-hash does not match the event before it",
+    )
+
+
+def test_jsonl_export_can_be_verified_without_kracht(world):
+    make_application(world, stage="monitoring")
+
+    lines = list(auditing.export(world.url, f.AUDITOR, "jsonl"))
+
+    previous = "0" * 64
+    for line in lines:
+        event = json.loads(line)
+        hashed = {k: event[k] for k in audit.HASHED}
+        canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert event["prev_hash"] == previous
+        assert hashlib.sha256(canonical.encode()).hexdigest() == event["hash"]
+        previous = event["hash"]
+    assert len(lines) == auditing.verify(world.url, f.AUDITOR).events
+
+
+def test_csv_export_has_a_header_and_one_row_per_event(world):
+    make_application(world, stage="innovation_table")
+
+    lines = list(auditing.export(world.url, f.AUDITOR, "csv"))
+
+    assert lines[0].split(",")[:3] == ["seq", "at", "actor"]
+    assert len(lines) - 1 == auditing.verify(world.url, f.AUDITOR).events
+
+
+def test_only_auditors_and_programme_leaders_read_the_whole_trail(world):
+    with pytest.raises(NotAllowed) as error:
+        auditing.verify(world.url, f.MEMBER)
+
+    assert str(error.value) == (
+        f"{f.MEMBER} (committee_member) may not verify the audit trail: needs the role "
+        "auditor or programme_leader"
+    )
+
+
+def test_every_event_records_who_when_what_and_why(world):
+    app_id = make_application(world, stage="steering_decision")
+    world.fire(app_id, "reject", f.STEERING, reason="no co-financing in practice")
+
+    with session(world.url) as db:
+        event = audit.history(db, app_id)[-1]
+
+    assert event["actor"] == f.STEERING
+    assert event["roles"] == "steering_member"
+    assert event["at"].endswith("+00:00")
+    assert (event["application_id"], event["trigger"]) == (app_id, "reject")
+    assert (event["from_state"], event["to_state"]) == ("steering_decision", "rejected")
+    assert event["reason"] == "no co-financing in practice"
+    assert event["payload"] == {"workflow_version": 1}

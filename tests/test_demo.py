@@ -1,0 +1,47 @@
+"""The demo reproduces the first round's documented outcomes and amounts."""
+
+from workflow import applications, auditing
+from workflow.demo import run
+from workflow.demo_data import AUDITOR, LEADER
+
+
+def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(tmp_path):
+    lines: list[str] = []
+    path = run(str(tmp_path / "demo.db"), echo=lines.append)
+    url = f"sqlite:///{path}"
+
+    rows = {r["title"]: r for r in applications.list_all(url, LEADER)}
+    granted = {
+        title: applications.show(url, LEADER, r["id"])["stage_data"]["steering_decision"]["granted"]
+        for title, r in rows.items() if r["state"] in ("monitoring", "approved_with_conditions")
+    }  # fmt: skip
+    assert granted == {  # seed 002 L149-244
+        "TalentIT Twente": 6438900,
+        "Twents Huis van de Logistiek": 17000000,
+        "Mineral Valley Twente": 50000000,
+        "Twents Fonds voor Vakmanschap": 50000000,
+        "Novel-T basisinfrastructuur 2019": 133500000,
+    }
+    assert rows["Novel-T basisinfrastructuur 2019"]["state"] == "approved_with_conditions"
+    assert rows["RIF / ROC van Twente 2018"]["state"] == "deferred"
+    assert rows["H2 hub Twente"]["state"] == "ecosystem_analysis"
+    assert "  granted and committed      € 1.234.389,00" in lines
+    assert auditing.verify(url, AUDITOR).intact
+    assert lines[-9:-7] == [
+        "Try next, on this database:",
+        f"  export KRACHT_DB={path} KRACHT_USER={LEADER}",
+    ]
+
+
+def test_demo_history_shows_the_rework_loop(tmp_path):
+    path = run(str(tmp_path / "demo.db"), echo=lambda _: None)
+    url = f"sqlite:///{path}"
+    mineral = next(r["id"] for r in applications.list_all(url, LEADER)
+                   if r["title"] == "Mineral Valley Twente")  # fmt: skip
+
+    triggers = [e["trigger"] for e in applications.history(url, LEADER, mineral)
+                if e["action"] == "fire" and e["outcome"] == "ok"]  # fmt: skip
+
+    assert triggers.count("return_for_rework") == 1
+    assert triggers.count("submit_advice") == 2
+    assert triggers[-1] == "approve"

@@ -1,0 +1,33 @@
+"""Money is exact: integer cents in, formatted text out."""
+
+import pytest
+
+from workflow.errors import InvalidInput
+from workflow.money import format_euros, parse_euros
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("64389", 6438900), ("64389.5", 6438950), ("64,389.50", 6438950), ("€ 64.389,50", 6438950),
+     ("0.01", 1), ("1_000_000", 100000000), (170000, 17000000), ("0", 0)],
+)  # fmt: skip
+def test_parse_euros_into_exact_cents(text, cents):
+    assert parse_euros(text) == cents
+
+
+@pytest.mark.parametrize("text", ["-1", "1.001", "abc", "1e5", "", "12,34,56", "NaN", True])
+def test_parse_euros_refuses_what_is_not_an_amount(text):
+    with pytest.raises(InvalidInput):
+        parse_euros(text)
+
+
+def test_format_euros_in_english_and_dutch():
+    assert format_euros(123438900) == "EUR 1,234,389.00"
+    assert format_euros(123438900, "nl") == "€ 1.234.389,00"
+    assert format_euros(5) == "EUR 0.05"
+
+
+def test_sums_of_cents_stay_exact():
+    grants = [parse_euros(x) for x in ("64389", "170000", "500000", "500000")]
+
+    assert sum(grants) == 123438900
