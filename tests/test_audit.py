@@ -38,8 +38,13 @@ def test_chain_is_intact_after_a_whole_lifecycle(any_world):
     assert count > 20
 
 
-@pytest.mark.parametrize("sql", ["UPDATE audit_event SET reason = 'rewritten' WHERE seq = 3",
-                                 "DELETE FROM audit_event WHERE seq = 3"])  # fmt: skip
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_event SET reason = 'rewritten' WHERE seq = 3",
+        "DELETE FROM audit_event WHERE seq = 3",
+    ],
+)
 def test_database_refuses_update_and_delete_on_audit_events(any_world, sql):
     with pytest.raises(sa.exc.DBAPIError) as error:
         _raw(any_world.url, sql)
@@ -89,8 +94,11 @@ def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(world):
     with session(world.url) as db:
         event = next(e for e in audit.history(db) if e["seq"] == 9)
     event["reason"] = "forged"
-    _raw(world.url, f"UPDATE audit_event SET reason = 'forged', hash = '{audit.event_hash(event)}'"
-                    " WHERE seq = 9")  # fmt: skip
+    _raw(
+        world.url,
+        f"UPDATE audit_event SET reason = 'forged', hash = '{audit.event_hash(event)}'"
+        " WHERE seq = 9",
+    )
 
     verdict = auditing.verify(world.url, f.AUDITOR)
 

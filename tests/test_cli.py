@@ -32,18 +32,24 @@ def kracht(world, monkeypatch, capsys):
 
 
 def test_help_does_not_import_the_heavy_libraries():
-    probe = ("import cli, sys; print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic', "
-             "'jinja2', 'apscheduler', 'transitions') if m in sys.modules))")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                            text=True, check=True)  # fmt: skip
+    probe = (
+        "import cli, sys; print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic', "
+        "'jinja2', 'apscheduler', 'transitions') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
 
     assert result.stdout.strip() == "[]"
 
 
 def test_the_installed_script_reports_a_user_mistake_in_one_line(tmp_path):
     kracht = Path(sys.executable).parent / "kracht"
-    result = subprocess.run([str(kracht), "--db", str(tmp_path / "none.db"), "app", "list"],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [str(kracht), "--db", str(tmp_path / "none.db"), "app", "list"],
+        capture_output=True,
+        text=True,
+    )
 
     assert result.returncode == 1
     assert result.stdout == ""
@@ -89,8 +95,17 @@ def test_app_show_json_holds_the_whole_record(kracht, world):
 def test_fire_with_data_and_reason_from_the_command_line(kracht, world):
     app_id = make_application(world, stage="steering_decision")
 
-    code, out, _ = kracht("app", "fire", str(app_id), "approve", "--set", "granted=64.389,00",
-                          "--reason", "innovative", user=f.STEERING)  # fmt: skip
+    code, out, _ = kracht(
+        "app",
+        "fire",
+        str(app_id),
+        "approve",
+        "--set",
+        "granted=64.389,00",
+        "--reason",
+        "innovative",
+        user=f.STEERING,
+    )
 
     assert (code, out) == (0, f"application {app_id}: steering_decision -> monitoring (approve)\n")
     assert world.show(app_id)["stage_data"]["steering_decision"]["granted"] == 6438900
@@ -101,8 +116,10 @@ def test_advance_takes_the_next_step_on_the_main_road(kracht, world):
 
     code, out, _ = kracht("app", "advance", str(app_id), "--set", "quickscan=IT talent")
 
-    assert (code, out) == (0, f"application {app_id}: idea -> innovation_table "
-                              "(present_at_table)\n")  # fmt: skip
+    assert (code, out) == (
+        0,
+        f"application {app_id}: idea -> innovation_table (present_at_table)\n",
+    )
 
 
 def test_guard_refusal_is_one_line_with_exit_5(kracht, world):
@@ -111,8 +128,9 @@ def test_guard_refusal_is_one_line_with_exit_5(kracht, world):
     code, out, err = kracht("app", "advance", str(app_id))
 
     assert (code, out) == (5, "")
-    assert err == (f"kracht: cannot present_at_table application {app_id}: needs a quickscan "
-                   "of the idea\n")  # fmt: skip
+    assert err == (
+        f"kracht: cannot present_at_table application {app_id}: needs a quickscan of the idea\n"
+    )
 
 
 def test_record_reads_stage_data_from_toml_and_json_files(kracht, world, tmp_path):
@@ -120,45 +138,100 @@ def test_record_reads_stage_data_from_toml_and_json_files(kracht, world, tmp_pat
     (tmp_path / "table.toml").write_text('table_date = 2018-09-17\ntable_outcome = "aligned"\n')
     (tmp_path / "remarks.json").write_text('{"table_remarks": "fits the action line"}')
 
-    first = kracht("app", "record", str(app_id), "innovation_table", "--file",
-                   str(tmp_path / "table.toml"), user=f.TABLE_CHAIR)  # fmt: skip
-    second = kracht("app", "record", str(app_id), "innovation_table", "--file",
-                    str(tmp_path / "remarks.json"))  # fmt: skip
+    first = kracht(
+        "app",
+        "record",
+        str(app_id),
+        "innovation_table",
+        "--file",
+        str(tmp_path / "table.toml"),
+        user=f.TABLE_CHAIR,
+    )
+    second = kracht(
+        "app", "record", str(app_id), "innovation_table", "--file", str(tmp_path / "remarks.json")
+    )
 
     assert (first[0], second[0]) == (0, 0)
     assert world.show(app_id)["stage_data"]["innovation_table"] == {
-        "table_date": "2018-09-17", "table_outcome": "aligned",
+        "table_date": "2018-09-17",
+        "table_outcome": "aligned",
         "table_remarks": "fits the action line",
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("people", "add", "--name", "X", "--email", "x@@example.org", "--role", "auditor"),
-         "kracht: e-mail address 'x@@example.org' is not valid: The part after the @-sign "
-         "contains invalid characters: '@'.\n"),
-        (("app", "create", "--title", "X", "--programme", "avt-2018", "--applicant", f.TALENTIT,
-          "--requested", "-100"), "kracht: requested amount must not be negative (got '-100')\n"),
-        (("app", "create", "--title", "X", "--programme", "avt-2018", "--applicant", f.TALENTIT,
-          "--requested", "a lot"),
-         "kracht: requested amount: 'a lot' is not an amount in euros (write e.g. 64389 or "
-         "64389.50)\n"),
-        (("app", "create", "--title", "  ", "--programme", "avt-2018", "--applicant",
-          f.TALENTIT), "kracht: title must not be empty\n"),
-        (("app", "show", "999"),
-         "kracht: no application 999; `kracht app list` shows every application\n"),
-        (("app", "history", "999"),
-         "kracht: no application 999; `kracht app list` shows every application\n"),
-        (("org", "add", "--name", "Acme", "--type", "charity"),
-         "kracht: organisation type 'charity' is not one of the four O's: business, education, "
-         "research, government\n"),
-        (("app", "list", "--state", "approved"),
-         "kracht: unknown state 'approved'; states are: idea, innovation_table, "
-         "ecosystem_analysis, assessment_committee, kracht_scoring, steering_decision, "
-         "approved_with_conditions, monitoring, deferred, closed, rejected, withdrawn\n"),
+        (
+            ("people", "add", "--name", "X", "--email", "x@@example.org", "--role", "auditor"),
+            "kracht: e-mail address 'x@@example.org' is not valid: The part after the @-sign "
+            "contains invalid characters: '@'.\n",
+        ),
+        (
+            (
+                "app",
+                "create",
+                "--title",
+                "X",
+                "--programme",
+                "avt-2018",
+                "--applicant",
+                f.TALENTIT,
+                "--requested",
+                "-100",
+            ),
+            "kracht: requested amount must not be negative (got '-100')\n",
+        ),
+        (
+            (
+                "app",
+                "create",
+                "--title",
+                "X",
+                "--programme",
+                "avt-2018",
+                "--applicant",
+                f.TALENTIT,
+                "--requested",
+                "a lot",
+            ),
+            "kracht: requested amount: 'a lot' is not an amount in euros (write e.g. 64389 or "
+            "64389.50)\n",
+        ),
+        (
+            (
+                "app",
+                "create",
+                "--title",
+                "  ",
+                "--programme",
+                "avt-2018",
+                "--applicant",
+                f.TALENTIT,
+            ),
+            "kracht: title must not be empty\n",
+        ),
+        (
+            ("app", "show", "999"),
+            "kracht: no application 999; `kracht app list` shows every application\n",
+        ),
+        (
+            ("app", "history", "999"),
+            "kracht: no application 999; `kracht app list` shows every application\n",
+        ),
+        (
+            ("org", "add", "--name", "Acme", "--type", "charity"),
+            "kracht: organisation type 'charity' is not one of the four O's: business, education, "
+            "research, government\n",
+        ),
+        (
+            ("app", "list", "--state", "approved"),
+            "kracht: unknown state 'approved'; states are: idea, innovation_table, "
+            "ecosystem_analysis, assessment_committee, kracht_scoring, steering_decision, "
+            "approved_with_conditions, monitoring, deferred, closed, rejected, withdrawn\n",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_refused_in_one_line_and_nothing_is_written(kracht, world, args, message):
     code, out, err = kracht(*args)
 
@@ -171,10 +244,34 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_written(kracht, world, 
 def test_first_person_bootstraps_and_later_ones_need_a_programme_leader(tmp_path, capsys):
     db = str(tmp_path / "new.db")
     assert main(["--db", db, "init"]) == 0
-    first = main(["--db", db, "people", "add", "--name", "Aleid Diepeveen", "--email",
-                  f.LEADER, "--role", "programme_leader"])  # fmt: skip
-    second = main(["--db", db, "people", "add", "--name", "Eve", "--email", "eve@example.org",
-                   "--role", "auditor"])  # fmt: skip
+    first = main(
+        [
+            "--db",
+            db,
+            "people",
+            "add",
+            "--name",
+            "Aleid Diepeveen",
+            "--email",
+            f.LEADER,
+            "--role",
+            "programme_leader",
+        ]
+    )
+    second = main(
+        [
+            "--db",
+            db,
+            "people",
+            "add",
+            "--name",
+            "Eve",
+            "--email",
+            "eve@example.org",
+            "--role",
+            "auditor",
+        ]
+    )
 
     err = capsys.readouterr().err
     assert (first, second) == (0, 4)
@@ -185,8 +282,9 @@ def test_a_database_without_schema_or_server_is_named(tmp_path, capsys):
     (tmp_path / "empty.db").write_bytes(b"")
 
     no_schema = main(["--db", str(tmp_path / "empty.db"), "--as", f.LEADER, "app", "list"])
-    no_server = main(["--db", "postgresql://nobody@127.0.0.1:1/none", "--as", f.LEADER,
-                      "app", "list"])  # fmt: skip
+    no_server = main(
+        ["--db", "postgresql://nobody@127.0.0.1:1/none", "--as", f.LEADER, "app", "list"]
+    )
 
     err = capsys.readouterr().err.splitlines()
     assert (no_schema, no_server) == (1, 1)
@@ -207,15 +305,18 @@ def test_audit_verify_exits_0_when_intact_and_7_naming_the_broken_event(kracht, 
     assert intact[0] == 0
     assert intact[1].startswith("audit trail intact: ")
     assert broken[0] == 7
-    assert broken[2] == ("kracht: audit trail broken at event #4: its contents do not match its "
-                         "hash (altered); the 3 events before it verify\n")  # fmt: skip
+    assert broken[2] == (
+        "kracht: audit trail broken at event #4: its contents do not match its "
+        "hash (altered); the 3 events before it verify\n"
+    )
 
 
 def test_audit_export_writes_a_file(kracht, world, tmp_path):
     make_application(world, stage="idea")
 
-    code, _, err = kracht("audit", "export", "--format", "csv", "-o", str(tmp_path / "a.csv"),
-                          user=f.AUDITOR)  # fmt: skip
+    code, _, err = kracht(
+        "audit", "export", "--format", "csv", "-o", str(tmp_path / "a.csv"), user=f.AUDITOR
+    )
 
     rows = (tmp_path / "a.csv").read_text().splitlines()
     assert code == 0

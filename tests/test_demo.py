@@ -13,8 +13,9 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(tmp_path):
     rows = {r["title"]: r for r in applications.list_all(url, LEADER)}
     granted = {
         title: applications.show(url, LEADER, r["id"])["stage_data"]["steering_decision"]["granted"]
-        for title, r in rows.items() if r["state"] in ("monitoring", "approved_with_conditions")
-    }  # fmt: skip
+        for title, r in rows.items()
+        if r["state"] in ("monitoring", "approved_with_conditions")
+    }
     assert granted == {  # seed 002 L149-244
         "TalentIT Twente": 6438900,
         "Twents Huis van de Logistiek": 17000000,
@@ -36,11 +37,15 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(tmp_path):
 def test_demo_history_shows_the_rework_loop(tmp_path):
     path = run(str(tmp_path / "demo.db"), echo=lambda _: None)
     url = f"sqlite:///{path}"
-    mineral = next(r["id"] for r in applications.list_all(url, LEADER)
-                   if r["title"] == "Mineral Valley Twente")  # fmt: skip
+    mineral = next(
+        r["id"] for r in applications.list_all(url, LEADER) if r["title"] == "Mineral Valley Twente"
+    )
 
-    triggers = [e["trigger"] for e in applications.history(url, LEADER, mineral)
-                if e["action"] == "fire" and e["outcome"] == "ok"]  # fmt: skip
+    triggers = [
+        e["trigger"]
+        for e in applications.history(url, LEADER, mineral)
+        if e["action"] == "fire" and e["outcome"] == "ok"
+    ]
 
     assert triggers.count("return_for_rework") == 1
     assert triggers.count("submit_advice") == 2

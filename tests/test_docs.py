@@ -42,9 +42,9 @@ def test_every_command_has_help_and_appears_in_the_readme(command):
 
     assert ctx_command.help
     listed = command in README or (
-        command.startswith("kracht workflow ") and "kracht workflow show` / `diagram` / `fields`"
-        in README
-    )  # fmt: skip
+        command.startswith("kracht workflow ")
+        and "kracht workflow show` / `diagram` / `fields`" in README
+    )
     assert listed, f"{command} is missing from README.md"
 
 

@@ -2,9 +2,18 @@ import pytest
 
 from tests.factories import AVT_2023, make_application
 
-STAGES = ["idea", "innovation_table", "assessment_committee", "kracht_scoring",
-          "steering_decision", "monitoring", "approved_with_conditions", "rejected", "deferred",
-          "closed"]  # fmt: skip
+STAGES = [
+    "idea",
+    "innovation_table",
+    "assessment_committee",
+    "kracht_scoring",
+    "steering_decision",
+    "monitoring",
+    "approved_with_conditions",
+    "rejected",
+    "deferred",
+    "closed",
+]
 
 
 @pytest.mark.parametrize("stage", STAGES)

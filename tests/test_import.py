@@ -17,8 +17,11 @@ def _csv(tmp_path, body, header=HEADER):
 
 
 def test_a_valid_spreadsheet_creates_every_application_as_an_idea(world, tmp_path):
-    path = _csv(tmp_path, f'SmartView,avt-2018,{f.TALENTIT},"25,000.00",talent,2018-10-03\n'
-                          f"Twentse Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},0,,\n")  # fmt: skip
+    path = _csv(
+        tmp_path,
+        f'SmartView,avt-2018,{f.TALENTIT},"25,000.00",talent,2018-10-03\n'
+        f"Twentse Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},0,,\n",
+    )
 
     created = import_csv(world.url, f.LEADER, path)
 
@@ -33,22 +36,32 @@ def test_a_valid_spreadsheet_creates_every_application_as_an_idea(world, tmp_pat
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
-        (f"Bad,avt-2018,{f.TALENTIT},abc,talent,\n",
-         "pipeline.csv: line 3, column requested: requested amount: 'abc' is not an amount in "
-         "euros (write e.g. 64389 or 64389.50); nothing was imported"),
-        (f",avt-2018,{f.TALENTIT},10,talent,\n",
-         "pipeline.csv: line 3, column title: title must not be empty; nothing was imported"),
-        ("X,avt-2018,Unknown BV,10,talent,\n",
-         "pipeline.csv: line 3, column applicant: no organisation 'Unknown BV' (add it with "
-         "`kracht org add`); nothing was imported"),
-        (f"X,avt-2018,{f.TALENTIT},10,nowhere,\n",
-         "pipeline.csv: line 3, column line: programme avt-2018 has no line 'nowhere'; nothing "
-         "was imported"),
-        (f"X,avt-2018,{f.TALENTIT},-10,talent,31-12-2018\n",
-         "pipeline.csv: line 3, column requested: requested amount must not be negative (got "
-         "'-10') (and 1 more); nothing was imported"),
+        (
+            f"Bad,avt-2018,{f.TALENTIT},abc,talent,\n",
+            "pipeline.csv: line 3, column requested: requested amount: 'abc' is not an amount in "
+            "euros (write e.g. 64389 or 64389.50); nothing was imported",
+        ),
+        (
+            f",avt-2018,{f.TALENTIT},10,talent,\n",
+            "pipeline.csv: line 3, column title: title must not be empty; nothing was imported",
+        ),
+        (
+            "X,avt-2018,Unknown BV,10,talent,\n",
+            "pipeline.csv: line 3, column applicant: no organisation 'Unknown BV' (add it with "
+            "`kracht org add`); nothing was imported",
+        ),
+        (
+            f"X,avt-2018,{f.TALENTIT},10,nowhere,\n",
+            "pipeline.csv: line 3, column line: programme avt-2018 has no line 'nowhere'; nothing "
+            "was imported",
+        ),
+        (
+            f"X,avt-2018,{f.TALENTIT},-10,talent,31-12-2018\n",
+            "pipeline.csv: line 3, column requested: requested amount must not be negative (got "
+            "'-10') (and 1 more); nothing was imported",
+        ),
     ],
-)  # fmt: skip
+)
 def test_one_bad_row_is_named_and_nothing_at_all_is_written(world, tmp_path, bad_row, message):
     path = _csv(tmp_path, f"Good,avt-2018,{f.TALENTIT},10,talent,\n" + bad_row)
 

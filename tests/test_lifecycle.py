@@ -27,8 +27,11 @@ def test_talentit_walks_from_idea_to_closed(world):
     world.fire(app_id, "close", values={"final_report": "162 students met more than 50 firms"})
 
     assert world.state(app_id) == "closed"
-    moves = [(e["from_state"], e["to_state"]) for e in _events(world, app_id)
-             if e["action"] == "fire" and e["outcome"] == "ok"]  # fmt: skip
+    moves = [
+        (e["from_state"], e["to_state"])
+        for e in _events(world, app_id)
+        if e["action"] == "fire" and e["outcome"] == "ok"
+    ]
     assert moves == [
         ("idea", "innovation_table"),
         ("innovation_table", "ecosystem_analysis"),
@@ -73,8 +76,13 @@ def test_reject_needs_reasons_and_ends_the_road(world):
 @pytest.mark.parametrize("stage", ["assessment_committee", "kracht_scoring", "steering_decision"])
 def test_deferral_resumes_at_the_stage_it_was_deferred_from(world, stage):
     app_id = make_application(world, stage=stage)
-    world.fire(app_id, "defer", STEERING, values={"deferred_until": "2019-03-01"},
-               reason="more parties needed")  # fmt: skip
+    world.fire(
+        app_id,
+        "defer",
+        STEERING,
+        values={"deferred_until": "2019-03-01"},
+        reason="more parties needed",
+    )
     assert world.state(app_id) == "deferred"
 
     world.fire(app_id, "resume")
@@ -109,9 +117,17 @@ def test_reworked_application_returns_to_the_committee_with_its_data_kept(world)
 
 @pytest.mark.parametrize(
     "stage",
-    ["idea", "innovation_table", "assessment_committee", "kracht_scoring", "steering_decision",
-     "approved_with_conditions", "monitoring", "deferred"],
-)  # fmt: skip
+    [
+        "idea",
+        "innovation_table",
+        "assessment_committee",
+        "kracht_scoring",
+        "steering_decision",
+        "approved_with_conditions",
+        "monitoring",
+        "deferred",
+    ],
+)
 def test_withdraw_is_possible_at_every_open_stage(world, stage):
     app_id = make_application(world, stage=stage)
 
@@ -159,8 +175,9 @@ def test_2023_application_passes_the_innovation_table_without_invented_table_dat
 def test_every_fire_bumps_the_version_once(world):
     app_id = make_application(world, stage="assessment_committee")
     before = world.show(app_id)["version"]
-    engine.record(world.url, LEADER, app_id, "assessment_committee",
-                  {"scoring_deadline": "2018-10-31"})  # fmt: skip
+    engine.record(
+        world.url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"}
+    )
 
     world.fire(app_id, "open_scoring")
 
@@ -169,8 +186,9 @@ def test_every_fire_bumps_the_version_once(world):
 
 def test_application_under_another_workflow_version_is_refused_until_upgraded(world, monkeypatch):
     app_id = make_application(world, stage="assessment_committee")
-    engine.record(world.url, LEADER, app_id, "assessment_committee",
-                  {"scoring_deadline": "2018-10-31"})  # fmt: skip
+    engine.record(
+        world.url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"}
+    )
     monkeypatch.setattr(engine, "WORKFLOW_VERSION", 2)
     monkeypatch.setattr(applications, "WORKFLOW_VERSION", 2)
 

@@ -20,10 +20,17 @@ PEOPLE = {
     f.OUTSIDER: {"applicant"},  # an applicant of another organisation
 }
 # Where each trigger can be fired from (a stage make_application reaches).
-SOURCE = {"resume": "deferred", "conditions_met": "approved_with_conditions", "close": "monitoring",
-          "defer": "steering_decision", "return_for_rework": "steering_decision",
-          "withdraw": "idea", "approve": "steering_decision", "reject": "steering_decision",
-          "approve_with_conditions": "steering_decision"}  # fmt: skip
+SOURCE = {
+    "resume": "deferred",
+    "conditions_met": "approved_with_conditions",
+    "close": "monitoring",
+    "defer": "steering_decision",
+    "return_for_rework": "steering_decision",
+    "withdraw": "idea",
+    "approve": "steering_decision",
+    "reject": "steering_decision",
+    "approve_with_conditions": "steering_decision",
+}
 
 
 def _last_event(world):
@@ -71,9 +78,15 @@ def test_wrong_role_message_names_the_roles_needed(world):
 
 
 def test_guard_refusal_names_every_missing_requirement_and_is_audited(world):
-    app_id = applications.create(world.url, f.LEADER, title="Mineral Valley Twente",
-                                 programme=f.AVT_2023, applicant=f.OTHER_APPLICANT,
-                                 requested="500000", line="talent")["id"]  # fmt: skip
+    app_id = applications.create(
+        world.url,
+        f.LEADER,
+        title="Mineral Valley Twente",
+        programme=f.AVT_2023,
+        applicant=f.OTHER_APPLICANT,
+        requested="500000",
+        line="talent",
+    )["id"]
     engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "test gardens"})
     world.fire(app_id, "present_at_table")
 
@@ -91,18 +104,39 @@ def test_guard_refusal_names_every_missing_requirement_and_is_audited(world):
 
 
 def test_co_financing_partner_must_be_a_business(world):
-    app_id = applications.create(world.url, f.LEADER, title="Onderwijs alleen",
-                                 programme=f.AVT_2023, applicant=f.TALENTIT, requested="1000",
-                                 line="talent")["id"]  # fmt: skip
+    app_id = applications.create(
+        world.url,
+        f.LEADER,
+        title="Onderwijs alleen",
+        programme=f.AVT_2023,
+        applicant=f.TALENTIT,
+        requested="1000",
+        line="talent",
+    )["id"]
     engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "x"})
     world.fire(app_id, "present_at_table")
     engine.record(world.url, f.LEADER, app_id, "ecosystem_analysis", {"ecosystem_summary": "x"})
-    engine.record(world.url, f.LEADER, app_id, "proposal",
-                  {"proposal_summary": "x", "budget_total": "5000"})  # fmt: skip
-    applications.add_indicator(world.url, f.LEADER, app_id, name="n", unit="u", baseline="0",
-                               target="1", target_date="2026-12-31")  # fmt: skip
-    applications.add_partner(world.url, f.LEADER, app_id, organisation="Saxion",
-                             co_financing=True, commitment="knowledge")  # fmt: skip
+    engine.record(
+        world.url, f.LEADER, app_id, "proposal", {"proposal_summary": "x", "budget_total": "5000"}
+    )
+    applications.add_indicator(
+        world.url,
+        f.LEADER,
+        app_id,
+        name="n",
+        unit="u",
+        baseline="0",
+        target="1",
+        target_date="2026-12-31",
+    )
+    applications.add_partner(
+        world.url,
+        f.LEADER,
+        app_id,
+        organisation="Saxion",
+        co_financing=True,
+        commitment="knowledge",
+    )
 
     with pytest.raises(GuardFailed) as error:
         world.fire(app_id, "refer_to_committee")
@@ -158,14 +192,20 @@ def test_grant_above_the_requested_amount_is_refused_and_nothing_is_written(worl
     ("values", "message"),
     [
         ({"granted": "-5"}, "granted must not be negative (got '-5')"),
-        ({"granted": "lots"}, "granted: 'lots' is not an amount in euros (write e.g. 64389 or "
-                              "64389.50)"),
-        ({"granted": "1.001"}, "granted: '1.001' is not an amount in euros (write e.g. 64389 or "
-                               "64389.50)"),
-        ({"grant": "5"}, "unknown field 'grant'; `kracht workflow fields` lists every recordable "
-                         "field"),
+        (
+            {"granted": "lots"},
+            "granted: 'lots' is not an amount in euros (write e.g. 64389 or 64389.50)",
+        ),
+        (
+            {"granted": "1.001"},
+            "granted: '1.001' is not an amount in euros (write e.g. 64389 or 64389.50)",
+        ),
+        (
+            {"grant": "5"},
+            "unknown field 'grant'; `kracht workflow fields` lists every recordable field",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_stage_data_is_refused_before_anything_is_written(world, values, message):
     app_id = make_application(world, stage="steering_decision")
 
