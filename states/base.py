@@ -77,6 +77,11 @@ class Context:
     indicators: tuple[Indicator, ...] = ()
     not_applicable: Mapping[str, str] = field(default_factory=dict)
     reason: str | None = None
+    committee_available: int = 0  # assigned members without a conflict of interest
+    minimum_members: int = 0
+    sheets_submitted: int = 0  # in the current scoring round
+    quorum: int = 0
+    today: str = ""  # ISO date, from the clock when the action runs
 
     def has(self, name: str) -> bool:
         return self.data.get(name) not in (None, "")
@@ -84,10 +89,17 @@ class Context:
 
 @dataclass(frozen=True)
 class Need:
-    """One requirement: a label the user reads, and the test that it is met."""
+    """One requirement: a label the user reads, and the test that it is met.
+
+    `explain`, when given, words the refusal with the application's own figures.
+    """
 
     label: str
     met: Callable[[Context], bool]
+    explain: Callable[[Context], str] | None = None
+
+    def message(self, ctx: Context) -> str:
+        return self.explain(ctx) if self.explain else self.label
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class Guard:
     needs: tuple[Need, ...]
 
     def missing(self, ctx: Context) -> list[str]:
-        return [need.label for need in self.needs if not need.met(ctx)]
+        return [need.message(ctx) for need in self.needs if not need.met(ctx)]
 
     @property
     def requires(self) -> list[str]:

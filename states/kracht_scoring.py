@@ -1,10 +1,15 @@
-"""KRACHT scoring: members score individually, then the committee gives one joint advice."""
+"""KRACHT scoring: members score on their own, then the chair gives the committee's joint advice.
 
-from states.base import Field, Guard, recorded
+The advice is recorded only with the `submit_advice` trigger (`kracht advice`), once the quorum of
+members without a conflict of interest has submitted their score sheets.
+"""
+
+from states.base import Field, Guard, Need, recorded
 from workflow.roles import Role
 
 STAGE = "kracht_scoring"
 RECORDERS = (Role.COMMITTEE_CHAIR,)
+RECORD_WITH = ("submit_advice",)
 ADVICE = ("positive", "positive_with_conditions", "negative")
 FIELDS = (
     Field("advice", "choice", "the committee's joint advice to the steering committee", ADVICE),
@@ -14,6 +19,12 @@ FIELDS = (
 LEAVE = Guard(
     STAGE,
     (
+        Need(
+            "submitted score sheets from the quorum of members",
+            lambda ctx: ctx.quorum > 0 and ctx.sheets_submitted >= ctx.quorum,
+            lambda ctx: f"submitted score sheets from {ctx.quorum} members "
+            f"({ctx.sheets_submitted} so far)",
+        ),
         recorded("advice", "the committee's joint advice"),
         recorded("advice_rationale", "the rationale of the joint advice"),
     ),

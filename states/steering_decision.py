@@ -6,6 +6,7 @@ from workflow.roles import Role
 
 STAGE = "steering_decision"
 RECORDERS = (Role.STEERING_MEMBER,)
+RECORD_WITH = ("approve", "approve_with_conditions")
 FIELDS = (
     Field("granted", "money", "amount granted in euros"),
     Field("conditions", "text", "conditions attached to the grant, one per line"),

@@ -142,3 +142,74 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str
+
+
+# -- the assessment committee (issue 4) ---------------------------------------------------------
+
+
+class ProgrammeConfig(SQLModel, table=True):
+    """A programme's configuration document; the newest row is in force, older rows stay."""
+
+    __tablename__ = "programme_config"
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    version: str
+    document: dict[str, Any] = _json()
+    created_at: dt.datetime = _time()
+    created_by: str
+
+
+class CommitteeAssignment(SQLModel, table=True):
+    __tablename__ = "committee_assignment"
+    __table_args__ = (sa.UniqueConstraint("application_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    assigned_at: dt.datetime = _time()
+    assigned_by: str
+    declaration: str | None = None  # none | conflict, declared by the member
+    declared_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    recused: bool = False
+    recusal_reason: str | None = None
+
+
+class ScoringRound(SQLModel, table=True):
+    """Opened when scoring opens; keeps the criteria it was opened with, whatever changes later."""
+
+    __tablename__ = "scoring_round"
+    __table_args__ = (sa.UniqueConstraint("application_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    number: int
+    opened_at: dt.datetime = _time()
+    opened_by: str
+    deadline: dt.date
+    config_version: str
+    scoring: dict[str, Any] = _json()
+
+
+class ScoreSheet(SQLModel, table=True):
+    __tablename__ = "score_sheet"
+    __table_args__ = (sa.UniqueConstraint("round_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="scoring_round.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    submitted_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+
+
+class Score(SQLModel, table=True):
+    """One member's score on one criterion; a correction adds a revision and keeps the old one."""
+
+    __table_args__ = (sa.UniqueConstraint("sheet_id", "criterion", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="score_sheet.id", index=True)
+    criterion: str
+    value: int
+    motivation: str
+    revision: int = 0
+    reason: str | None = None  # why a submitted score was corrected
+    recorded_at: dt.datetime = _time()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from workflow import applications, directory, engine
+from workflow import applications, committee, directory, engine
 
 LEADER = "aleid.diepeveen@example.org"
 TABLE_CHAIR = "table.chair@example.org"
 CHAIR = "committee.chair@example.org"
 MEMBER = "committee.member@example.org"
+MEMBER2 = "second.member@example.org"
+SAXION_MEMBER = "saxion.member@example.org"  # works at a partner of some applications
 STEERING = "steering.member@example.org"
 AUDITOR = "auditor@example.org"
 APPLICANT = "applicant@talentit.example.org"
@@ -61,6 +64,8 @@ def seed(url: str) -> World:
         ("Table Chair", TABLE_CHAIR, ["innovation_table_chair"], None),
         ("Committee Chair", CHAIR, ["committee_chair", "committee_member"], None),
         ("Committee Member", MEMBER, ["committee_member"], None),
+        ("Second Member", MEMBER2, ["committee_member"], None),
+        ("Saxion Member", SAXION_MEMBER, ["committee_member"], "Saxion"),
         ("Steering Member", STEERING, ["steering_member"], None),
         ("Audrey Auditor", AUDITOR, ["auditor"], None),
         ("Jeroen van de Lagemaat", APPLICANT, ["applicant"], TALENTIT),
@@ -111,23 +116,59 @@ def complete_proposal(world: World, app_id: int, actor: str = LEADER) -> None:
     )
 
 
-# What each stage needs recorded before the main road may leave it: (actor, stage, data).
-PREPARE: dict[str, tuple[str, str, dict[str, str]]] = {
-    "idea": (LEADER, "idea", {"quickscan": "promising"}),
-    "innovation_table": (
-        LEADER,
-        "innovation_table",
-        {"table_date": "2018-09-17", "table_outcome": "aligned"},
-    ),
-    "ecosystem_analysis": (LEADER, "ecosystem_analysis", {"ecosystem_summary": "strong"}),
-    "assessment_committee": (LEADER, "assessment_committee", {"scoring_deadline": "2018-10-31"}),
-    "kracht_scoring": (
-        CHAIR,
-        "kracht_scoring",
-        {"advice": "positive", "advice_rationale": "innovative, 4 O's"},
-    ),
-}
+DEADLINE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+COMMITTEE = (CHAIR, MEMBER, MEMBER2)
+ADVICE = {"advice": "positive", "advice_rationale": "innovative, several O's cooperate"}
+
+
+def score_sheet(world: World, app_id: int, member: str, value: int = 4) -> None:
+    """A member declares no conflict (once), scores every default criterion and submits."""
+    from workflow.config import default_document, scoring
+
+    record = next(m for m in world_committee(world, app_id)["members"] if m["member"] == member)
+    if record["declaration"] is None:
+        committee.declare(world.url, member, app_id, None)
+    criteria = scoring(default_document()).criteria
+    committee.score(
+        world.url, member, app_id, {c.key: (str(value), f"{c.name}: convincing") for c in criteria}
+    )
+    committee.submit(world.url, member, app_id)
+
+
+def world_committee(world: World, app_id: int) -> dict[str, Any]:
+    return committee.view(world.url, LEADER, app_id)
+
+
+def prepare(world: World, app_id: int, state: str) -> None:
+    """Record what `state` needs before the main road may leave it."""
+    url = world.url
+    if state == "idea":
+        engine.record(url, LEADER, app_id, "idea", {"quickscan": "promising"})
+    elif state == "innovation_table":
+        table = {"table_date": "2018-09-17", "table_outcome": "aligned"}
+        engine.record(url, LEADER, app_id, "innovation_table", table)
+    elif state == "ecosystem_analysis":
+        engine.record(url, LEADER, app_id, "ecosystem_analysis", {"ecosystem_summary": "strong"})
+    elif state == "assessment_committee":
+        engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": DEADLINE})
+        assigned = {m["member"] for m in world_committee(world, app_id)["members"]}
+        for member in COMMITTEE:
+            if member not in assigned:
+                committee.assign(url, LEADER, app_id, member)
+    elif state == "kracht_scoring":
+        for member in COMMITTEE:
+            score_sheet(world, app_id, member)
+
+
+PREPARED = (
+    "idea",
+    "innovation_table",
+    "ecosystem_analysis",
+    "assessment_committee",
+    "kracht_scoring",
+)
 FIRED_BY = {"kracht_scoring": CHAIR}
+FIRED_WITH = {"kracht_scoring": ADVICE}
 
 # Decided states: the steering decision (and follow-up) that reaches each from steering_decision.
 DECISIONS: dict[str, list[tuple[str, str, dict[str, str], str | None]]] = {
@@ -156,6 +197,7 @@ def make_application(
     requested: str = "64389",
     title: str = "TalentIT Twente",
     applicant: str = TALENTIT,
+    round_label: str | None = None,
 ) -> int:
     """Create an application and drive it with the real engine to `stage`."""
     url = world.url
@@ -167,17 +209,19 @@ def make_application(
         applicant=applicant,
         requested=requested,
         line="talent",
+        round=round_label,
     )
     app_id = created["id"]
     complete_proposal(world, app_id)
     target = "steering_decision" if stage in DECISIONS else stage
     while (current := world.state(app_id)) != target:
-        if current not in PREPARE:
+        if current not in PREPARED:
             raise AssertionError(f"cannot drive an application from {current} to {stage}")
-        actor, section, data = PREPARE[current]
-        engine.record(url, actor, app_id, section, data)
+        prepare(world, app_id, current)
         forward = [o["trigger"] for o in world.show(app_id)["next"] if o["forward"]]
-        engine.fire(url, FIRED_BY.get(current, LEADER), app_id, forward[0])
+        engine.fire(
+            url, FIRED_BY.get(current, LEADER), app_id, forward[0], values=FIRED_WITH.get(current)
+        )
     for actor, trigger, data, reason in DECISIONS.get(stage, []):
         engine.fire(url, actor, app_id, trigger, values=data, reason=reason)
     return app_id

@@ -11,6 +11,7 @@ from storage.database import engine_for, session
 from tests import factories as f
 from tests.factories import make_application
 from workflow import auditing
+from workflow.definition import WORKFLOW_VERSION
 from workflow.errors import NotAllowed
 
 
@@ -156,4 +157,4 @@ def test_every_event_records_who_when_what_and_why(world):
     assert (event["application_id"], event["trigger"]) == (app_id, "reject")
     assert (event["from_state"], event["to_state"]) == ("steering_decision", "rejected")
     assert event["reason"] == "no co-financing in practice"
-    assert event["payload"] == {"workflow_version": 1}
+    assert event["payload"] == {"workflow_version": WORKFLOW_VERSION}

@@ -11,8 +11,10 @@ from tests.factories import (
     STEERING,
     TABLE_CHAIR,
     make_application,
+    prepare,
 )
 from workflow import applications, engine
+from workflow.definition import WORKFLOW_VERSION
 from workflow.errors import NotAllowed
 
 
@@ -174,23 +176,19 @@ def test_2023_application_passes_the_innovation_table_without_invented_table_dat
 
 def test_every_fire_bumps_the_version_once(world):
     app_id = make_application(world, stage="assessment_committee")
+    prepare(world, app_id, "assessment_committee")
     before = world.show(app_id)["version"]
-    engine.record(
-        world.url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"}
-    )
 
     world.fire(app_id, "open_scoring")
 
-    assert world.show(app_id)["version"] == before + 2
+    assert world.show(app_id)["version"] == before + 1
 
 
 def test_application_under_another_workflow_version_is_refused_until_upgraded(world, monkeypatch):
     app_id = make_application(world, stage="assessment_committee")
-    engine.record(
-        world.url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"}
-    )
-    monkeypatch.setattr(engine, "WORKFLOW_VERSION", 2)
-    monkeypatch.setattr(applications, "WORKFLOW_VERSION", 2)
+    prepare(world, app_id, "assessment_committee")
+    monkeypatch.setattr(engine, "WORKFLOW_VERSION", WORKFLOW_VERSION + 1)
+    monkeypatch.setattr(applications, "WORKFLOW_VERSION", WORKFLOW_VERSION + 1)
 
     with pytest.raises(NotAllowed) as refused:
         world.fire(app_id, "open_scoring")
@@ -198,8 +196,9 @@ def test_application_under_another_workflow_version_is_refused_until_upgraded(wo
     world.fire(app_id, "open_scoring")
 
     assert str(refused.value) == (
-        f"application {app_id} runs under workflow version 1, but this kracht declares "
-        f"version 2; move it explicitly with `kracht app upgrade-workflow {app_id}`"
+        f"application {app_id} runs under workflow version {WORKFLOW_VERSION}, but this kracht "
+        f"declares version {WORKFLOW_VERSION + 1}; move it explicitly with "
+        f"`kracht app upgrade-workflow {app_id}`"
     )
-    assert world.show(app_id)["workflow_version"] == 2
+    assert world.show(app_id)["workflow_version"] == WORKFLOW_VERSION + 1
     assert world.state(app_id) == "kracht_scoring"

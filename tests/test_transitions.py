@@ -6,8 +6,8 @@ Parametrized over the declaration itself: adding a row adds its test.
 import pytest
 
 from tests import factories as f
-from tests.factories import PREPARE, make_application
-from workflow import directory, engine, machine
+from tests.factories import ADVICE, PREPARED, make_application, prepare
+from workflow import directory, machine
 from workflow.definition import TRANSITIONS
 
 EMAIL = {
@@ -23,6 +23,7 @@ VALUES = {
     "defer": {"deferred_until": "2019-03-01"},
     "conditions_met": {"conditions_evidence": "2019 implementation plan received"},
     "close": {"final_report": "targets met"},
+    "submit_advice": ADVICE,
 }
 # In the 2018 programme the ecosystem analysis does not apply: the application passes on.
 PASSES_ON = {"start_ecosystem_analysis": "assessment_committee"}
@@ -60,9 +61,8 @@ def test_every_row_moves_an_application_to_its_destination(world, row):
     )
     app_id = _arrive(world, row)
     state = world.state(app_id)
-    if state in PREPARE:
-        actor, section, data = PREPARE[state]
-        engine.record(world.url, actor, app_id, section, data)
+    if state in PREPARED:
+        prepare(world, app_id, state)
     actor = EMAIL[str(row.roles[0])]
 
     world.fire(app_id, row.trigger, actor, values=VALUES.get(row.trigger), reason="because")

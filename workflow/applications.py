@@ -8,7 +8,7 @@ from typing import Any
 
 from storage import audit, repository
 from storage.database import session
-from workflow import engine
+from workflow import committee, engine
 from workflow.actors import Actor, require, require_own, resolve
 from workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
@@ -184,14 +184,24 @@ def show(url: str, actor_email: str | None, application_id: int) -> dict[str, An
                 for i in repository.indicators(db, app.id)
             ],
             "next": engine.options(ctx),
+            "committee": committee.describe(db, actor, app),
         }
 
 
 def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
+    """The application's audit events; score contents stay hidden from who may not see scores."""
+    from storage import committee as committee_store
+
     with session(url) as db:
         actor = resolve(db, actor_email)
-        _visible(db, actor, application_id)
-        return audit.history(db, application_id)
+        app = _visible(db, actor, application_id)
+        events = audit.history(db, application_id)
+        current = committee_store.current_round(db, application_id)
+        if current is not None and not committee.sees_scores(db, actor, app, current):
+            for event in events:
+                if event["action"].startswith("score.") and event["actor"] != actor.email:
+                    event["payload"] = {"hidden": "blind scoring: submit your own sheet first"}
+        return events
 
 
 def add_partner(
@@ -217,7 +227,7 @@ def add_partner(
     if hours is not None and hours < 0:
         raise InvalidInput("hours must not be negative")
 
-    def change(db: Any, app: Any) -> dict[str, Any]:
+    def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
         org = repository.org_by_name(db, organisation)
         if org is None:
             raise NotFound("organisation", organisation, "add it with `kracht org add`")
@@ -277,7 +287,7 @@ def add_indicator(
     if fields["target_date"] is None:
         raise InvalidInput("a SMART indicator needs a target date (--by YYYY-MM-DD)")
 
-    def change(db: Any, app: Any) -> dict[str, Any]:
+    def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
         repository.add(db, Indicator(application_id=app.id, **fields))
         return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
 

@@ -11,14 +11,17 @@ from typing import Any
 
 from workflow import applications, directory, engine
 from workflow.demo_data import (
+    ADVICE,
     AUDITOR,
     CHAIR,
+    COMMITTEE,
     LEADER,
     ORGANISATIONS,
     PEOPLE,
     PIPELINE,
     PROGRAMMES,
     ROUND,
+    SCORES,
     STEERING,
     TABLE_CHAIR,
     TABLE_DATES,
@@ -38,8 +41,10 @@ def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
     migrate(url)
     echo(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in {path}\n")
     _directory(url)
-    echo(f"  {len(PEOPLE)} people, {len(ORGANISATIONS)} organisations, "
-         f"{len(PROGRAMMES)} programmes registered")  # fmt: skip
+    echo(
+        f"  {len(PEOPLE)} people, {len(ORGANISATIONS)} organisations, "
+        f"{len(PROGRAMMES)} programmes registered"
+    )
     for item in ROUND:
         _run_application(url, item, echo)
     for item in PIPELINE:
@@ -66,24 +71,36 @@ def _directory(url: str) -> None:
     for name, o_type in ORGANISATIONS:
         directory.add_org(url, LEADER, name=name, o_type=o_type)
     for name, email, roles, org, language in PEOPLE[1:]:
-        directory.add_person(url, LEADER, name=name, email=email, roles=roles,
-                             organisation=org, language=language)  # fmt: skip
+        directory.add_person(
+            url, LEADER, name=name, email=email, roles=roles, organisation=org, language=language
+        )
     for p in PROGRAMMES:
         directory.add_programme(
-            url, LEADER, code=p["code"], name=p["name"], lines=p["lines"],
+            url,
+            LEADER,
+            code=p["code"],
+            name=p["name"],
+            lines=p["lines"],
             starts_on=dt.date.fromisoformat(p["starts_on"]),
-            ends_on=dt.date.fromisoformat(p["ends_on"]), not_applicable=p["not_applicable"],
-        )  # fmt: skip
+            ends_on=dt.date.fromisoformat(p["ends_on"]),
+            not_applicable=p["not_applicable"],
+        )
 
 
 def _create(url: str, item: dict[str, Any]) -> int:
     return int(
         applications.create(
-            url, LEADER, title=item["title"], programme=item.get("programme", "avt-2018"),
-            applicant=item["applicant"], requested=item.get("requested", "0"), line=item["line"],
-            description=item.get("description", ""), round="2018-1",
+            url,
+            LEADER,
+            title=item["title"],
+            programme=item.get("programme", "avt-2018"),
+            applicant=item["applicant"],
+            requested=item.get("requested", "0"),
+            line=item["line"],
+            description=item.get("description", ""),
+            round="2018-1",
         )["id"]
-    )  # fmt: skip
+    )
 
 
 def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
@@ -100,41 +117,105 @@ def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
             echo(f"  refused, as it should be: {refusal}")
     _proposal(url, app_id, item)
     engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
-    _committee(url, app_id)
-    if "rework" in item:
+    result = _committee(url, app_id, item, 1)
+    note = ""
+    if "rework" in item:  # round 1 knocked out on business commitment: back for elaboration
+        note = f" (round 1 knock-out on {', '.join(result['knock_outs'])}; reworked)"
         engine.fire(url, CHAIR, app_id, "return_for_rework", reason=item["rework"])
-        elaborated = {"proposal_summary": item["description"] + " Test gardens elaborated."}
+        elaborated = {"proposal_summary": item["description"] + " Business role elaborated."}
         engine.record(url, LEADER, app_id, "proposal", elaborated)
         engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
-        _committee(url, app_id)
+        result = _committee(url, app_id, item, 2)
+    _advise(url, app_id, item)
     _decide(url, app_id, item)
     state = applications.show(url, LEADER, app_id)["state"]
-    note = " (after rework)" if "rework" in item else ""
-    echo(f"  {app_id}. {item['title']:<34} {item['outcome']:<24} -> {state}{note}")
+    flags = (
+        f"; members disagree on {', '.join(result['disagreements'])}"
+        if result["disagreements"]
+        else ""
+    )
+    echo(
+        f"  {app_id}. {item['title']:<34} score {result['weighted_total']:.2f} "
+        f"({result['sheets']} sheets{flags}) -> {state}{note}"
+    )
 
 
 def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
     budget = str(int(item["requested"]) * 2)  # demo assumption: the AvT share is half the budget
-    engine.record(url, LEADER, app_id, "proposal",
-                  {"proposal_summary": item["description"], "budget_total": budget})  # fmt: skip
+    engine.record(
+        url,
+        LEADER,
+        app_id,
+        "proposal",
+        {"proposal_summary": item["description"], "budget_total": budget},
+    )
     for partner in item["partners"]:
         name, co_financing, commitment, *amount = partner
-        applications.add_partner(url, LEADER, app_id, organisation=name,
-                                 co_financing=co_financing, commitment=commitment,
-                                 amount=amount[0] if amount else None)  # fmt: skip
+        applications.add_partner(
+            url,
+            LEADER,
+            app_id,
+            organisation=name,
+            co_financing=co_financing,
+            commitment=commitment,
+            amount=amount[0] if amount else None,
+        )
     name, unit, baseline, target = item["indicator"]
-    applications.add_indicator(url, LEADER, app_id, name=name, unit=unit, baseline=baseline,
-                               target=target, target_date="2022-12-31",
-                               source="project progress reports")  # fmt: skip
+    applications.add_indicator(
+        url,
+        LEADER,
+        app_id,
+        name=name,
+        unit=unit,
+        baseline=baseline,
+        target=target,
+        target_date="2022-12-31",
+        source="project progress reports",
+    )
 
 
-def _committee(url: str, app_id: int) -> None:
-    engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": "2018-10-31"})
+def _committee(url: str, app_id: int, item: dict[str, Any], number: int) -> dict[str, Any]:
+    """Assign the committee, open scoring, let every member score and submit; the aggregate."""
+    from workflow import committee
+    from workflow.config import default_document, scoring
+
+    deadline = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": deadline})
+    assigned = {m["member"] for m in committee.view(url, LEADER, app_id)["members"]}
+    for member in COMMITTEE:
+        if member not in assigned:
+            committee.assign(url, LEADER, app_id, member)
     engine.fire(url, LEADER, app_id, "open_scoring")
+    criteria = scoring(default_document()).criteria
+    members = {m["member"]: m for m in committee.view(url, LEADER, app_id)["members"]}
+    for member, row in zip(COMMITTEE, SCORES[item["title"]][number - 1], strict=True):
+        if members[member]["recused"]:
+            continue
+        if members[member]["declaration"] is None:
+            committee.declare(url, member, app_id, None)
+        motivations = {
+            c.key: (str(v), f"{c.name}: {MOTIVATION[v]}")
+            for c, v in zip(criteria, row, strict=True)
+        }
+        committee.score(url, member, app_id, motivations)
+        committee.submit(url, member, app_id)
+    return committee.view(url, LEADER, app_id)["rounds"][-1]["aggregate"]
+
+
+MOTIVATION = {
+    1: "not shown",
+    2: "shown in part",
+    3: "adequate",
+    4: "convincing",
+    5: "an example for the region",
+}
+
+
+def _advise(url: str, app_id: int, item: dict[str, Any]) -> None:
+    from workflow import committee
+
     rationale = "tested against the KRACHT criteria, October 2018 (seed 002 L421-424)"
-    advice = {"advice": "positive", "advice_rationale": rationale}
-    engine.record(url, CHAIR, app_id, "kracht_scoring", advice)
-    engine.fire(url, CHAIR, app_id, "submit_advice")
+    committee.advise(url, CHAIR, app_id, ADVICE[item["title"]], rationale)
 
 
 def _decide(url: str, app_id: int, item: dict[str, Any]) -> None:
@@ -186,6 +267,8 @@ def _report(url: str, path: Path, echo: Echo) -> None:
         "kracht app list",
         "kracht app show 3",
         "kracht app history 3",
+        "kracht scores show 4",
+        "kracht scores ranking --round 2018-1",
         "kracht workflow show",
         "kracht workflow diagram",
         f"KRACHT_USER={AUDITOR} kracht audit verify",

@@ -14,6 +14,7 @@ DOMAIN = "example.org"
 LEADER = f"aleid.diepeveen@{DOMAIN}"
 TABLE_CHAIR = f"bart.nijhuis@{DOMAIN}"
 CHAIR = f"hanneke.wolters@{DOMAIN}"
+COMMITTEE = [CHAIR, f"ruud.oosterhof@{DOMAIN}", f"sanne.kuipers@{DOMAIN}", f"marco.hulst@{DOMAIN}"]
 STEERING = f"gertjan.brink@{DOMAIN}"
 AUDITOR = f"petra.meijer@{DOMAIN}"
 
@@ -24,6 +25,7 @@ PEOPLE = [
     ("Hanneke Wolters", CHAIR, ["committee_chair", "committee_member"], None, "nl"),  # fictional
     ("Ruud Oosterhof", f"ruud.oosterhof@{DOMAIN}", ["committee_member"], None, "nl"),  # fictional
     ("Sanne Kuipers", f"sanne.kuipers@{DOMAIN}", ["committee_member"], None, "en"),  # fictional
+    ("Marco Hulst", f"marco.hulst@{DOMAIN}", ["committee_member"], "Saxion", "nl"),  # fictional
     ("Gert-Jan Brink", STEERING, ["steering_member"], None, "nl"),  # fictional
     ("Petra Meijer", AUDITOR, ["auditor"], None, "nl"),  # fictional
     ("Jeroen van de Lagemaat", f"jeroen.vandelagemaat@{DOMAIN}", ["applicant"],
@@ -132,8 +134,8 @@ ROUND = [
         "partners": [("Agrarische ondernemers Twente (demo)", True, "time"),
                      ("Universiteit Twente", False, "knowledge")],
         "indicator": ("test gardens running", "test gardens", "0", "10"),
-        "rework": "the committee asks for a sharper elaboration of the test gardens before "
-                  "the decision (seed 002 L129-131)",
+        "rework": "business commitment below the minimum: elaborate the role of the farmers "
+                  "and businesses before the decision (seed 002 L129-131)",
         "outcome": "approve",
         "reason": "turns a societal challenge in agriculture into an economic opportunity; "
                   "future-proof (seed 002 L217-239)",
@@ -194,3 +196,33 @@ PIPELINE = [
      "programme": "avt-2023", "quickscan": "hydrogen hub for the region (seed 000 L2122-2127)",
      "stage": "ecosystem_analysis"},
 ]  # fmt: skip
+
+# Individual KRACHT scores. The documents give no scores at all (domain.md 5.1): these are demo
+# values, one row per member in COMMITTEE order, criteria in the order of the default
+# configuration (innovation, cooperation, business_commitment, economic_impact,
+# regional_support, future_proof). A recused member's row is never used.
+SCORES: dict[str, list[list[list[int]]]] = {  # title -> rounds -> members -> criteria
+    "TalentIT Twente": [[[5, 4, 4, 4, 3, 4], [4, 4, 4, 3, 3, 4], [5, 5, 3, 4, 4, 4],
+                         [4, 4, 4, 4, 3, 4]]],
+    "Twents Huis van de Logistiek": [[[4, 5, 5, 4, 4, 4], [4, 5, 4, 4, 3, 4], [5, 4, 5, 5, 4, 4],
+                                      [4, 4, 4, 4, 4, 4]]],
+    "Mineral Valley Twente": [
+        [[5, 4, 2, 3, 3, 5], [4, 4, 1, 3, 3, 5], [5, 3, 2, 4, 3, 5], [4, 4, 1, 3, 4, 4]],
+        [[5, 4, 4, 4, 4, 5], [4, 4, 3, 4, 3, 5], [5, 4, 4, 4, 4, 5], [4, 4, 4, 3, 4, 4]],
+    ],
+    "Twents Fonds voor Vakmanschap": [[[4, 5, 4, 4, 5, 4], [4, 4, 4, 4, 2, 4], [5, 5, 4, 4, 5, 4],
+                                       [4, 4, 4, 4, 4, 4]]],
+    "Novel-T basisinfrastructuur 2019": [[[3, 4, 4, 4, 2, 3], [3, 3, 4, 4, 2, 3],
+                                          [3, 4, 4, 4, 3, 3], [3, 3, 4, 4, 2, 3]]],
+    "RIF / ROC van Twente 2018": [[[3, 2, 3, 3, 3, 3], [3, 2, 2, 3, 3, 3], [3, 3, 3, 3, 3, 3],
+                                   [3, 2, 3, 3, 3, 3]]],
+}  # fmt: skip
+
+ADVICE = {
+    "TalentIT Twente": "positive",
+    "Twents Huis van de Logistiek": "positive",
+    "Mineral Valley Twente": "positive",
+    "Twents Fonds voor Vakmanschap": "positive",
+    "Novel-T basisinfrastructuur 2019": "positive_with_conditions",
+    "RIF / ROC van Twente 2018": "positive_with_conditions",
+}

@@ -212,3 +212,51 @@ def list_programmes(url: str, actor_email: str | None) -> list[dict[str, Any]]:
             programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.id or 0)])
             for p in repository.list_programmes(db)
         ]
+
+
+def configure_programme(url: str, actor_email: str | None, code: str, path: Any) -> dict[str, Any]:
+    """Store a new configuration for a programme; scoring rounds already open keep theirs."""
+    from storage import committee as committee_store
+    from storage.tables import ProgrammeConfig
+    from workflow.config import load_file, version_of
+
+    document = load_file(path)
+    version = version_of(document)
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
+        programme = repository.programme_by_code(db, code)
+        if programme is None:
+            raise NotFound("programme", code, "`kracht programme list` shows them")
+        current = committee_store.newest_config(db, programme.id or 0)
+        if current is not None and current.version == version:
+            raise InvalidInput(f"programme {code} already uses configuration {version}")
+        repository.add(
+            db,
+            ProgrammeConfig(
+                programme_id=programme.id,
+                version=version,
+                document=document,
+                created_by=actor.email,
+            ),
+        )
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="programme.configure",
+            payload={"programme": code, "version": version, "file": str(path)},
+        )
+        return {"programme": code, "version": version}
+
+
+def programme_criteria(url: str, actor_email: str | None, code: str) -> dict[str, Any]:
+    """The criteria and committee rules in force for a programme."""
+    from workflow.scoring import scoring_for
+
+    with session(url) as db:
+        resolve(db, actor_email)
+        programme = repository.programme_by_code(db, code)
+        if programme is None:
+            raise NotFound("programme", code, "`kracht programme list` shows them")
+        return {"programme": code, **scoring_for(db, programme).as_dict()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from states.base import Context, Indicator, Partner
 from storage import audit, repository
 from storage.database import session
 from storage.tables import Application, Programme, ProgrammeLine
-from workflow import machine
+from workflow import machine, scoring
 from workflow.actors import Actor, require_own, resolve
 from workflow.definition import (
     TERMINAL,
@@ -58,12 +59,29 @@ def fire(
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
         for section in sorted({section for section, _ in pending.values()}):
-            recorders = sections.SECTIONS[section].RECORDERS
-            require_own(actor, recorders, app.applicant_org_id, f"record {section} data")
+            module = sections.SECTIONS[section]
+            require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
+            if getattr(module, "RECORD_WITH", ()) and trigger not in module.RECORD_WITH:
+                raise NotAllowed(
+                    f"{section} data is recorded only with " + " or ".join(module.RECORD_WITH)
+                )
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
-        return _commit(db, actor, app, steps, pending, reason, ctx.state)
+        result = _commit(db, actor, app, steps, pending, reason, ctx.state)
+        if result["to"] == "kracht_scoring":
+            opened = scoring.open_round(
+                db, app, programme, actor.email, str(ctx.data["scoring_deadline"])
+            )
+            audit.append(
+                db,
+                actor=actor.email,
+                roles=actor.roles_text,
+                action="scoring.open",
+                application_id=app.id,
+                payload=opened,
+            )
+        return result
 
     return _audited(url, actor_email, application_id, "fire", trigger, reason, action)
 
@@ -87,6 +105,14 @@ def record(
         require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
         if app.state in TERMINAL:
             raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
+        with_triggers = getattr(module, "RECORD_WITH", ())
+        if with_triggers:
+            raise NotAllowed(
+                f"{section} data is recorded only with the trigger "
+                + " or ".join(with_triggers)
+                + f", e.g. `kracht app fire {app.id} "
+                f"{with_triggers[0]} --set NAME=VALUE`"
+            )
         pending = {}
         for name, raw in values.items():
             owner, spec = sections.field_named(name, section)
@@ -102,7 +128,7 @@ def write_with_audit(
     application_id: int,
     roles: tuple[str, ...],
     what: str,
-    change: Callable[[Session, Application], dict[str, Any]],
+    change: Callable[[Session, Application, Actor], dict[str, Any]],
 ) -> dict[str, Any]:
     """Change something that belongs to an application (partners, indicators) as one audited step.
 
@@ -118,7 +144,7 @@ def write_with_audit(
         version = app.version
         if not repository.save_application(db, app, version):
             raise ConcurrentChange(app.id or 0)
-        payload = change(db, app)
+        payload = change(db, app, actor)
         event = audit.append(
             db,
             actor=actor.email,
@@ -163,6 +189,8 @@ def context(
         ),
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
+        today=dt.date.today().isoformat(),
+        **scoring.facts(db, app, programme),
     )
 
 

@@ -65,3 +65,75 @@ def show_application(record: dict[str, Any]) -> str:
                 f"    {option['trigger']} -> {option['to']} [{', '.join(option['roles'])}]: {needs}"
             )
     return "\n".join(lines)
+
+
+def load_scores(path: Path) -> dict[str, tuple[str, str]]:
+    """Read scores from TOML: one [criterion] table with `score` and `motivation` each."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"{path.name} is not valid TOML: {error}") from None
+    result = {}
+    for key, entry in data.items():
+        if not isinstance(entry, dict) or "score" not in entry:
+            raise InvalidInput(f'{path.name}: [{key}] needs score = N and motivation = "..."')
+        result[key] = (str(entry["score"]), str(entry.get("motivation", "")))
+    return result
+
+
+def show_scores(view: dict[str, Any]) -> str:
+    """The committee's scores of one application, round by round."""
+    lines = [f"Application {view['application_id']}: committee"]
+    for m in view["members"]:
+        status = (
+            f"recused ({m['recusal_reason']})"
+            if m["recused"]
+            else (f"declared {m['declaration']}" if m["declaration"] else "not yet declared")
+        )
+        lines.append(f"  {m['member']:<34} {status}")
+    for r in view["rounds"]:
+        lines.append(
+            f"Round {r['number']}: deadline {r['deadline']}, criteria "
+            f"{r['criteria_version']}, submitted: {len(r['submitted'])}"
+        )
+        if not r["visible"]:
+            lines.append("  scores are blind until you have submitted your own sheet")
+            if "own_sheet" in r:
+                for key, s in r["own_sheet"]["scores"].items():
+                    lines.append(f"  your {key}: {s['score']} ({s['motivation']})")
+            continue
+        members = [sheet["member"].split("@")[0] for sheet in r["sheets"]]
+        lines.append(
+            "  "
+            + "criterion".ljust(22)
+            + "".join(m[:14].ljust(15) for m in members)
+            + "mean  median spread"
+        )
+        agg = {c["key"]: c for c in r["aggregate"]["criteria"]}
+        for c in r["criteria"]:
+            row = [
+                str(sheet["scores"].get(c["key"], {}).get("score", "-")) for sheet in r["sheets"]
+            ]
+            a = agg[c["key"]]
+            flags = (" KNOCK-OUT" if a["knocked_out"] else "") + (
+                " DISAGREE" if a["disagreement"] else ""
+            )
+            lines.append(
+                "  "
+                + c["key"][:21].ljust(22)
+                + "".join(v.ljust(15) for v in row)
+                + f"{_num(a['mean']):<6}{_num(a['median']):<7}{_spread(a['spread'])}"
+                + flags
+            )
+        lines.append(f"  weighted total: {_num(r['aggregate']['weighted_total'])}")
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _spread(value: int | None) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,466 @@
+"""The assessment committee at work: assignment, declarations of interest, blind scoring, advice.
+
+Blind scoring: a member sees other members' scores only after submitting their own sheet, and
+only after declaring they have no conflict of interest. Programme leaders and auditors see all;
+steering members see the scores once the advice has gone to the steering decision.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from storage import audit, repository
+from storage import committee as store
+from storage.database import session
+from storage.tables import Application, Organisation, Programme, Score, ScoreSheet
+from workflow import engine
+from workflow.actors import Actor, require, resolve
+from workflow.aggregate import aggregate
+from workflow.config import Scoring
+from workflow.definition import DECIDED
+from workflow.errors import InvalidInput, NotAllowed, NotFound
+from workflow.roles import Role
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+ASSIGNERS = (Role.PROGRAMME_LEADER, Role.COMMITTEE_CHAIR)
+MEMBERS = (Role.COMMITTEE_MEMBER, Role.COMMITTEE_CHAIR)
+OVERSEERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
+SEES_RANKING = (Role.PROGRAMME_LEADER, Role.AUDITOR, Role.STEERING_MEMBER)
+AFTER_ADVICE = ("steering_decision", "deferred", *DECIDED)
+
+
+def assign(url: str, actor_email: str | None, application_id: int, member: str) -> dict[str, Any]:
+    """Assign a committee member; one linked to the applicant or a partner is recused at once."""
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        if app.state not in ("assessment_committee", "kracht_scoring"):
+            raise NotAllowed(
+                f"members are assigned while the application is with the committee; "
+                f"application {app.id} is {app.state}"
+            )
+        person = repository.person_by_email(db, member)
+        if person is None or person.id is None:
+            raise NotFound("person", member, "add them with `kracht people add`")
+        if not set(repository.roles_of(db, person.id)) & {str(r) for r in MEMBERS}:
+            raise InvalidInput(f"{person.email} is not a committee member")
+        if store.assignment(db, app.id or 0, person.id):
+            raise InvalidInput(f"{person.email} is already assigned to application {app.id}")
+        from storage.tables import CommitteeAssignment
+
+        record = store.add(
+            db,
+            CommitteeAssignment(
+                application_id=app.id, person_id=person.id, assigned_by=actor.email
+            ),
+        )
+        payload: dict[str, Any] = {"member": person.email}
+        reason = _interest(db, app, person.organisation_id)
+        if reason:
+            _recuse(db, actor, app, record, person.email, reason, "automatic")
+            payload["recused"] = reason
+        return payload
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, ASSIGNERS, "committee.assign", change
+    )
+
+
+def declare(
+    url: str, actor_email: str | None, application_id: int, conflict: str | None
+) -> dict[str, Any]:
+    """A member declares a conflict of interest (and is recused) or declares none."""
+    if conflict is not None and not conflict.strip():
+        raise InvalidInput("describe the conflict of interest")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        record = _assignment_of(db, app, actor)
+        if record.declaration == "conflict":
+            raise NotAllowed("a declared conflict of interest stands; ask the programme leader")
+        record.declaration = "conflict" if conflict else "none"
+        record.declared_at = dt.datetime.now(dt.UTC)
+        payload: dict[str, Any] = {"member": actor.email, "declaration": record.declaration}
+        reason = f"declared a conflict of interest: {conflict.strip()}" if conflict else None
+        reason = reason or _interest(db, app, actor.organisation_id)
+        if reason and not record.recused:
+            _recuse(
+                db, actor, app, record, actor.email, reason, "declared" if conflict else "automatic"
+            )
+            payload["recused"] = reason
+        return payload
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, MEMBERS, "committee.declare", change
+    )
+
+
+def score(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    values: dict[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """Set draft scores: {criterion: (score, motivation)}; editable until the sheet is submitted."""
+    if not values:
+        raise InvalidInput("give at least one criterion to score")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        rules, sheet = _open_sheet(db, app, actor)
+        if sheet.submitted_at is not None:
+            raise NotAllowed("your score sheet is submitted and final; use `kracht score correct`")
+        current = store.current_scores(db, sheet.id or 0)
+        recorded = {}
+        for key, (raw, motivation) in values.items():
+            value, text = _valid(rules, key, raw, motivation)
+            if key in current:
+                current[key].value, current[key].motivation = value, text
+                current[key].recorded_at = dt.datetime.now(dt.UTC)
+            else:
+                store.add(db, Score(sheet_id=sheet.id, criterion=key, value=value, motivation=text))
+            recorded[key] = value
+        db.flush()
+        return {"draft": recorded}
+
+    return engine.write_with_audit(url, actor_email, application_id, MEMBERS, "score.draft", change)
+
+
+def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+    """Submit the sheet: every criterion must be scored; the scores are final from now on."""
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        rules, sheet = _open_sheet(db, app, actor)
+        if sheet.submitted_at is not None:
+            raise NotAllowed("your score sheet is already submitted")
+        current = store.current_scores(db, sheet.id or 0)
+        missing = [c.key for c in rules.criteria if c.key not in current]
+        if missing:
+            raise InvalidInput(
+                "score every criterion before submitting; missing: " + ", ".join(missing)
+            )
+        sheet.submitted_at = dt.datetime.now(dt.UTC)
+        db.flush()
+        return {
+            "submitted": {k: s.value for k, s in current.items()},
+            "criteria_version": rules.version,
+        }
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, MEMBERS, "score.submit", change
+    )
+
+
+def correct(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    criterion: str,
+    raw: str,
+    motivation: str,
+    reason: str,
+) -> dict[str, Any]:
+    """Correct a submitted score: a new revision, the old one kept, the reason audited."""
+    if not (reason or "").strip():
+        raise InvalidInput("a correction needs a reason (--reason)")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        rules, sheet = _open_sheet(db, app, actor)
+        if sheet.submitted_at is None:
+            raise NotAllowed(
+                "your sheet is still a draft: change the score with `kracht score set`"
+            )
+        value, text = _valid(rules, criterion, raw, motivation)
+        old = store.current_scores(db, sheet.id or 0)[criterion]
+        store.add(
+            db,
+            Score(
+                sheet_id=sheet.id,
+                criterion=criterion,
+                value=value,
+                motivation=text,
+                revision=old.revision + 1,
+                reason=reason.strip(),
+            ),
+        )
+        return {"criterion": criterion, "old": old.value, "new": value, "reason": reason.strip()}
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, MEMBERS, "score.correct", change
+    )
+
+
+def view(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+    """The committee's picture of one application, as far as the actor may see it."""
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        app = repository.application(db, application_id)
+        if app is None:
+            raise NotFound(
+                "application", application_id, "`kracht app list` shows every application"
+            )
+        return describe(db, actor, app)
+
+
+def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
+    if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+        raise NotAllowed(f"{actor.email} may not see application {app.id}")
+    members = [
+        {
+            "member": p.email,
+            "name": p.name,
+            "declaration": a.declaration,
+            "recused": a.recused,
+            "recusal_reason": a.recusal_reason,
+        }
+        for a, p in store.assignments(db, app.id or 0)
+    ]
+    rounds = [_round_view(db, actor, app, r) for r in store.rounds(db, app.id or 0)]
+    return {"application_id": app.id, "members": members, "rounds": rounds}
+
+
+def ranking(url: str, actor_email: str | None, round_label: str) -> list[dict[str, Any]]:
+    """All applications of a round side by side, best weighted total first, knock-outs last."""
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        require(actor, SEES_RANKING, "see the ranking of a round")
+        rows = []
+        for app in store.applications_in_round(db, round_label):
+            current = store.current_round(db, app.id or 0)
+            if current is None:
+                continue
+            result = aggregate(Scoring.from_dict(current.scoring), _matrix(db, app, current))
+            rows.append(
+                {
+                    "id": app.id,
+                    "title": app.title,
+                    "state": app.state,
+                    "sheets": result.sheets,
+                    "weighted_total": result.weighted_total,
+                    "knock_outs": list(result.knock_outs),
+                    "disagreements": list(result.disagreements),
+                    "criteria_version": current.config_version,
+                }
+            )
+    if not rows:
+        raise NotFound("scored applications in round", round_label)
+    return sorted(rows, key=lambda r: (bool(r["knock_outs"]), -(r["weighted_total"] or 0)))
+
+
+def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterator[str]:
+    """The round's score matrix as CSV: one row per application, member and criterion."""
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        require(actor, SEES_RANKING, "export the score matrix")
+        lines = [
+            _csv(
+                [
+                    "application_id",
+                    "title",
+                    "scoring_round",
+                    "criteria_version",
+                    "member",
+                    "criterion",
+                    "score",
+                    "motivation",
+                    "revision",
+                    "submitted_at",
+                ]
+            )
+        ]
+        for app in store.applications_in_round(db, round_label):
+            current = store.current_round(db, app.id or 0)
+            for sheet, person in store.sheets(db, current.id or 0) if current else []:
+                for s in store.scores(db, sheet.id or 0):
+                    lines.append(
+                        _csv(
+                            [
+                                app.id,
+                                app.title,
+                                current.number,
+                                current.config_version,  # type: ignore[union-attr]
+                                person.email,
+                                s.criterion,
+                                s.value,
+                                s.motivation,
+                                s.revision,
+                                audit.canonical_time(sheet.submitted_at)
+                                if sheet.submitted_at
+                                else "",
+                            ]
+                        )
+                    )
+    return iter(lines)
+
+
+def advise(
+    url: str, actor_email: str | None, application_id: int, advice: str, rationale: str
+) -> dict[str, Any]:
+    """The chair's joint advice, recorded with the move to the steering decision."""
+    return engine.fire(
+        url,
+        actor_email,
+        application_id,
+        "submit_advice",
+        values={"advice": advice, "advice_rationale": rationale},
+    )
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _interest(db: Session, app: Application, organisation_id: int | None) -> str | None:
+    if organisation_id is None or organisation_id not in store.interested_organisations(db, app):
+        return None
+    org = db.get(Organisation, organisation_id)
+    role = "the applicant" if organisation_id == app.applicant_org_id else "a partner"
+    return f"works at {org.name if org else organisation_id}, {role}"
+
+
+def _recuse(
+    db: Session, actor: Actor, app: Application, record: Any, member: str, reason: str, how: str
+) -> None:
+    record.recused, record.recusal_reason = True, reason
+    db.flush()
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="committee.recuse",
+        application_id=app.id,
+        reason=reason,
+        payload={"member": member, "how": how},
+    )
+
+
+def _assignment_of(db: Session, app: Application, actor: Actor) -> Any:
+    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    if record is None:
+        raise NotAllowed(f"{actor.email} is not assigned to application {app.id}")
+    return record
+
+
+def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, ScoreSheet]:
+    """Check the actor may score now, and return the round's criteria and their sheet."""
+    record = _assignment_of(db, app, actor)
+    interest = _interest(db, app, actor.organisation_id)
+    if interest and not record.recused:
+        _recuse(db, actor, app, record, actor.email, interest, "automatic")
+    if record.recused:
+        raise NotAllowed(
+            f"{actor.email} is recused from application {app.id}: {record.recusal_reason}"
+        )
+    if record.declaration != "none":
+        raise NotAllowed(
+            "declare your interests first: `kracht committee declare "
+            f"{app.id} --none` or `--conflict TEXT`"
+        )
+    current = store.current_round(db, app.id or 0)
+    if app.state != "kracht_scoring" or current is None:
+        raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
+    if dt.date.today() > current.deadline:
+        raise NotAllowed(
+            f"the scoring deadline for application {app.id} passed on "
+            f"{current.deadline.isoformat()}"
+        )
+    sheet = store.sheet(db, current.id or 0, actor.person_id or 0)
+    if sheet is None:
+        sheet = store.add(db, ScoreSheet(round_id=current.id, person_id=actor.person_id))
+    return Scoring.from_dict(current.scoring), sheet
+
+
+def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, str]:
+    rules.criterion(key)
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise InvalidInput(f"{key}: {raw!r} is not a whole-number score") from None
+    if not rules.scale_min <= value <= rules.scale_max:
+        raise InvalidInput(
+            f"{key}: {value} is outside the scale {rules.scale_min}-{rules.scale_max}"
+        )
+    if not (motivation or "").strip():
+        raise InvalidInput(f"{key}: a score needs a written motivation")
+    return value, motivation.strip()
+
+
+def _matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, int]]:
+    recused = {a.person_id for a, _ in store.assignments(db, app.id or 0) if a.recused}
+    return {
+        person.email: {k: s.value for k, s in store.current_scores(db, sheet.id or 0).items()}
+        for sheet, person in store.sheets(db, current.id or 0)
+        if sheet.submitted_at is not None and person.id not in recused
+    }
+
+
+def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bool:
+    if actor.holds(OVERSEERS):
+        return True
+    if actor.holds([Role.STEERING_MEMBER]) and app.state in AFTER_ADVICE:
+        return True
+    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    if record is None or record.recused or record.declaration != "none":
+        return False
+    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    return own is not None and own.submitted_at is not None
+
+
+def _round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
+    rules = Scoring.from_dict(current.scoring)
+    view: dict[str, Any] = {
+        "number": current.number,
+        "deadline": current.deadline.isoformat(),
+        "criteria_version": current.config_version,
+        "criteria": [
+            {"key": c.key, "name": c.name, "weight": c.weight, "minimum": c.minimum}
+            for c in rules.criteria
+        ],
+        "submitted": sorted(
+            p.email for s, p in store.sheets(db, current.id or 0) if s.submitted_at is not None
+        ),
+    }
+    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    if own is not None:
+        view["own_sheet"] = _sheet_view(db, own, actor.email)
+    view["visible"] = sees_scores(db, actor, app, current)
+    if view["visible"]:
+        view["sheets"] = [
+            _sheet_view(db, s, p.email)
+            for s, p in store.sheets(db, current.id or 0)
+            if s.submitted_at is not None
+        ]
+        view["aggregate"] = aggregate(rules, _matrix(db, app, current)).as_dict()
+    return view
+
+
+def _sheet_view(db: Session, sheet: ScoreSheet, member: str) -> dict[str, Any]:
+    history = store.scores(db, sheet.id or 0)
+    current = store.current_scores(db, sheet.id or 0)
+    return {
+        "member": member,
+        "submitted_at": audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else None,
+        "scores": {
+            k: {"score": s.value, "motivation": s.motivation, "revision": s.revision}
+            for k, s in current.items()
+        },
+        "corrections": [
+            {"criterion": s.criterion, "score": s.value, "revision": s.revision, "reason": s.reason}
+            for s in history
+            if s.revision > 0
+        ],
+    }
+
+
+def _csv(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def programme_of(db: Session, app: Application) -> Programme:
+    programme = db.get(Programme, app.programme_id)
+    assert programme is not None
+    return programme
