@@ -331,3 +331,34 @@ def test_history_json_is_the_applications_timeline(kracht, world):
     assert [e["action"] for e in events][:2] == ["create", "record"]
     assert events[-1]["to_state"] == "innovation_table"
     assert {e["application_id"] for e in events} == {app_id}
+
+
+def test_committee_scoring_through_the_command_line(kracht, world, tmp_path):
+    app_id = make_application(world, stage="kracht_scoring")
+    sheet = tmp_path / "scores.toml"
+    sheet.write_text("".join(f'[{key}]\nscore = 4\nmotivation = "convincing"\n' for key in (
+        "innovation", "cooperation", "business_commitment", "economic_impact",
+        "regional_support", "future_proof")))  # fmt: skip
+
+    neither = kracht("committee", "declare", str(app_id), user=f.MEMBER)
+    declared = kracht("committee", "declare", str(app_id), "--none", user=f.MEMBER)
+    drafted = kracht("score", "set", str(app_id), "--file", str(sheet), user=f.MEMBER)
+    submitted = kracht("score", "submit", str(app_id), user=f.MEMBER)
+    shown = kracht("scores", "show", str(app_id), "--json", user=f.MEMBER)
+
+    assert neither[:2] == (1, "")
+    assert neither[2] == "kracht: declare either --none or --conflict TEXT\n"
+    assert declared[1] == f"declared none for application {app_id}\n"
+    assert drafted[0] == submitted[0] == 0
+    assert json.loads(shown[1])["rounds"][-1]["own_sheet"]["scores"]["innovation"]["score"] == 4
+
+
+def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
+    app_id = make_application(world, stage="kracht_scoring")
+
+    code, out, err = kracht("advice", str(app_id), "positive", "--rationale", "fine",
+                            user=f.CHAIR)  # fmt: skip
+
+    assert (code, out) == (5, "")
+    assert err == (f"kracht: cannot submit_advice application {app_id}: needs submitted score "
+                   "sheets from 3 members (0 so far)\n")  # fmt: skip
