@@ -1,10 +1,22 @@
-"""Approved with conditions (onder voorwaarden toegezegd): money is reserved until they are met."""
+"""Approved with conditions (onder voorwaarden toegezegd): money is reserved until every
+condition is met (`kracht conditions meet`); then the project moves to monitoring."""
 
-from states.base import Field, Guard, recorded
+from states.base import Guard, Need
 from workflow.roles import Role
 
 STAGE = "approved_with_conditions"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
-FIELDS = (Field("conditions_evidence", "text", "how and when the conditions were met"),)
+FIELDS = ()
 
-LEAVE = Guard(STAGE, (recorded("conditions_evidence", "evidence that the conditions are met"),))
+LEAVE = Guard(
+    STAGE,
+    (
+        Need(
+            "every condition met",
+            lambda ctx: ctx.conditions_open == 0,
+            lambda ctx: (
+                f"every condition met ({ctx.conditions_open} still open; `kracht conditions list`)"
+            ),
+        ),
+    ),
+)

@@ -18,8 +18,10 @@ LEAVE = Guard(
         Need(
             "the minimum number of committee members without a conflict of interest",
             lambda ctx: ctx.committee_available >= ctx.minimum_members,
-            lambda ctx: f"{ctx.minimum_members} committee members without a conflict of "
-            f"interest ({ctx.committee_available} assigned; `kracht committee assign`)",
+            lambda ctx: (
+                f"{ctx.minimum_members} committee members without a conflict of "
+                f"interest ({ctx.committee_available} assigned; `kracht committee assign`)"
+            ),
         ),
     ),
 )

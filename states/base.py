@@ -16,34 +16,76 @@ class Field:
     """One piece of stage data, recorded with `kracht app record ID STAGE --set NAME=VALUE`."""
 
     name: str
-    kind: str  # text | date | money | choice
+    kind: str  # text | date | money | choice | year | conditions
     help: str
     choices: tuple[str, ...] = ()
 
     def parse(self, raw: object) -> Any:
         """Turn user input (text from the CLI, or a value from a JSON/TOML file) into a value."""
-        if self.kind == "text":
-            text = str(raw).strip()
-            if not text:
-                raise InvalidInput(f"{self.name} must not be empty")
-            return text
-        if self.kind == "date":
-            if isinstance(raw, dt.date):
-                return raw.isoformat()
-            try:
-                return dt.date.fromisoformat(str(raw).strip()).isoformat()
-            except ValueError:
-                raise InvalidInput(f"{self.name}: {raw!r} is not a date (use YYYY-MM-DD)") from None
-        if self.kind == "money":
-            return parse_euros(raw, what=self.name)
-        if self.kind == "choice":
-            value = str(raw).strip()
-            if value not in self.choices:
-                raise InvalidInput(
-                    f"{self.name}: {value!r} is not one of " + ", ".join(self.choices)
-                )
-            return value
-        raise AssertionError(f"unknown field kind {self.kind}")
+        return PARSERS[self.kind](self, raw)
+
+
+def _text(spec: Field, raw: object) -> str:
+    text = str(raw).strip()
+    if not text:
+        raise InvalidInput(f"{spec.name} must not be empty")
+    return text
+
+
+def _date(spec: Field, raw: object) -> str:
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    try:
+        return dt.date.fromisoformat(str(raw).strip()).isoformat()
+    except ValueError:
+        raise InvalidInput(f"{spec.name}: {raw!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _year(spec: Field, raw: object) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise InvalidInput(f"{spec.name}: {raw!r} is not a year")
+    return int(text)
+
+
+def _choice(spec: Field, raw: object) -> str:
+    value = str(raw).strip()
+    if value not in spec.choices:
+        raise InvalidInput(f"{spec.name}: {value!r} is not one of " + ", ".join(spec.choices))
+    return value
+
+
+PARSERS: dict[str, Callable[[Field, object], Any]] = {
+    "text": _text,
+    "date": _date,
+    "money": lambda spec, raw: parse_euros(raw, what=spec.name),
+    "year": _year,
+    "choice": _choice,
+    "conditions": lambda spec, raw: parse_conditions(raw, spec.name),
+}
+
+
+def parse_conditions(raw: object, what: str) -> list[dict[str, str]]:
+    """Conditions as a list of {due, owner, text}; text input is one `DUE|OWNER|TEXT` per line."""
+    items = raw if isinstance(raw, list) else [x for x in str(raw).splitlines() if x.strip()]
+    result = []
+    for item in items:
+        if isinstance(item, dict):
+            due, owner, text = item.get("due"), item.get("owner"), item.get("text")
+        else:
+            parts = [p.strip() for p in str(item).split("|", 2)]
+            due, owner, text = parts if len(parts) == 3 else (None, None, None)
+        if not (due and owner and text):
+            raise InvalidInput(f"{what}: each condition needs a due date, an owner and a text "
+                               f"(DUE|OWNER|TEXT), got {item!r}")  # fmt: skip
+        try:
+            due = dt.date.fromisoformat(str(due)).isoformat()
+        except ValueError:
+            raise InvalidInput(f"{what}: {due!r} is not a date (use YYYY-MM-DD)") from None
+        result.append({"due": due, "owner": str(owner).strip().lower(), "text": str(text).strip()})
+    if not result:
+        raise InvalidInput(f"{what}: give at least one condition")
+    return result
 
 
 @dataclass(frozen=True)
@@ -82,6 +124,7 @@ class Context:
     sheets_submitted: int = 0  # in the current scoring round
     quorum: int = 0
     today: str = ""  # ISO date, from the clock when the action runs
+    conditions_open: int = 0  # grant conditions not yet met
 
     def has(self, name: str) -> bool:
         return self.data.get(name) not in (None, "")

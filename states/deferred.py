@@ -1,12 +1,24 @@
 """Deferred (doorgeschoven): the application waits for a later date or round, then resumes."""
 
-from states.base import Field, Guard, recorded
+from states.base import Field, Guard, Need
 from states.common import REASON
 from workflow.roles import Role
 
 STAGE = "deferred"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 RECORD_WITH = ("defer",)
-FIELDS = (Field("deferred_until", "date", "date or round start the application is deferred to"),)
+FIELDS = (
+    Field("deferred_until", "date", "date the application is deferred to"),
+    Field("deferred_to_round", "text", "round the application is deferred to, e.g. 2019-1"),
+)
 
-DEFER = Guard(None, (recorded("deferred_until", "a date to defer to (deferred_until)"), REASON))
+DEFER = Guard(
+    None,
+    (
+        Need(
+            "a date or round to defer to (deferred_until or deferred_to_round)",
+            lambda ctx: ctx.has("deferred_until") or ctx.has("deferred_to_round"),
+        ),
+        REASON,
+    ),
+)

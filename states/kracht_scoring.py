@@ -22,8 +22,9 @@ LEAVE = Guard(
         Need(
             "submitted score sheets from the quorum of members",
             lambda ctx: ctx.quorum > 0 and ctx.sheets_submitted >= ctx.quorum,
-            lambda ctx: f"submitted score sheets from {ctx.quorum} members "
-            f"({ctx.sheets_submitted} so far)",
+            lambda ctx: (
+                f"submitted score sheets from {ctx.quorum} members ({ctx.sheets_submitted} so far)"
+            ),
         ),
         recorded("advice", "the committee's joint advice"),
         recorded("advice_rationale", "the rationale of the joint advice"),

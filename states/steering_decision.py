@@ -1,4 +1,9 @@
-"""Steering decision (sturingscommissie, later Twente Board): approve, conditions or reject."""
+"""Steering decision (sturingscommissie, later Twente Board): approve, conditions or reject.
+
+Decision data is recorded only with the decision itself. The grant is charged to the line's
+budget (or the programme's pool) for `budget_year`, spread evenly up to `spread_until`; a
+decision that departs from the committee's advice needs a `departure_rationale`.
+"""
 
 from states.base import Context, Field, Guard, Need, recorded
 from states.common import REASON
@@ -6,11 +11,37 @@ from workflow.roles import Role
 
 STAGE = "steering_decision"
 RECORDERS = (Role.STEERING_MEMBER,)
-RECORD_WITH = ("approve", "approve_with_conditions")
+RECORD_WITH = ("approve", "approve_with_conditions", "reject")
 FIELDS = (
     Field("granted", "money", "amount granted in euros"),
-    Field("conditions", "text", "conditions attached to the grant, one per line"),
+    Field("budget_year", "year", "year whose budget the grant is charged to (default: this year)"),
+    Field("spread_until", "year", "last year of a multi-year grant, spread evenly over the years"),
+    Field("budget_kind", "choice", "budget charged", ("projects", "development")),
+    Field("conditions", "conditions", "conditions of the grant, one DUE|OWNER|TEXT per line"),
+    Field("departure_rationale", "text", "why the decision departs from the committee's advice"),
 )
+
+FOLLOWS = {  # the advice each decision follows
+    "approve": "positive",
+    "approve_with_conditions": "positive_with_conditions",
+    "reject": "negative",
+}
+
+
+def follows_advice(ctx: Context, decision: str) -> bool:
+    advice = ctx.data.get("advice")
+    return advice is None or advice == FOLLOWS[decision]
+
+
+def _departure(decision: str) -> Need:
+    return Need(
+        "a rationale for departing from the committee's advice (departure_rationale)",
+        lambda ctx: follows_advice(ctx, decision) or ctx.has("departure_rationale"),
+        lambda ctx: (
+            f"a rationale for departing from the committee's advice "
+            f"({ctx.data.get('advice')}) (departure_rationale)"
+        ),
+    )
 
 
 def _granted_within_request(ctx: Context) -> bool:
@@ -18,12 +49,22 @@ def _granted_within_request(ctx: Context) -> bool:
     return granted is None or granted <= ctx.requested_cents
 
 
+def _spread_after_start(ctx: Context) -> bool:
+    until, start = ctx.data.get("spread_until"), ctx.data.get("budget_year")
+    return until is None or start is None or until >= start
+
+
 GRANT = (
     recorded("granted", "a granted amount (granted)"),
+    Need("a granted amount above zero", lambda ctx: (ctx.data.get("granted") or 1) > 0),
     Need("a granted amount no higher than the requested amount", _granted_within_request),
+    Need("a spread_until no earlier than the budget_year", _spread_after_start),
     REASON,
 )
 
-APPROVE = Guard(None, GRANT)
-APPROVE_WITH_CONDITIONS = Guard(None, (*GRANT, recorded("conditions", "the conditions")))
-REJECT = Guard(None, (REASON,))
+APPROVE = Guard(None, (*GRANT, _departure("approve")))
+APPROVE_WITH_CONDITIONS = Guard(
+    None,
+    (*GRANT, recorded("conditions", "the conditions"), _departure("approve_with_conditions")),
+)
+REJECT = Guard(None, (REASON, _departure("reject")))

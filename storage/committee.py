@@ -112,8 +112,10 @@ def current_scores(db: Session, sheet_id: int) -> dict[str, Score]:
 
 
 def submitted_count(db: Session, round_id: int) -> int:
-    query = select(sa.func.count()).select_from(ScoreSheet).where(
-        ScoreSheet.round_id == round_id, col(ScoreSheet.submitted_at).is_not(None)
+    query = (
+        select(sa.func.count())
+        .select_from(ScoreSheet)
+        .where(ScoreSheet.round_id == round_id, col(ScoreSheet.submitted_at).is_not(None))
     )
     return int(db.exec(query).one())
 

@@ -213,3 +213,60 @@ class Score(SQLModel, table=True):
     revision: int = 0
     reason: str | None = None  # why a submitted score was corrected
     recorded_at: dt.datetime = _time()
+
+
+# -- steering decisions and money (issue 5) -----------------------------------------------------
+
+
+class Budget(SQLModel, table=True):
+    """Money available to a programme in one year: for one line, or (line_id NULL) for every
+    line without a budget of its own. Kind: projects, or the development budget."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    line_id: int | None = Field(default=None, foreign_key="programme_line.id")
+    year: int
+    kind: str = "projects"  # projects | development
+    amount_cents: int
+    basis: str = ""  # how the amount was set, e.g. "506,667 inhabitants x EUR 7.50"
+    set_by: str
+    set_at: dt.datetime = _time()
+
+
+class GrantAllocation(SQLModel, table=True):
+    """The part of a grant charged to one budget in one year. Counted as committed or reserved
+    by the application's state, so a withdrawn grant frees its money without rewriting this."""
+
+    __tablename__ = "grant_allocation"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    budget_id: int = Field(foreign_key="budget.id", index=True)
+    year: int
+    amount_cents: int
+
+
+class GrantCondition(SQLModel, table=True):
+    __tablename__ = "grant_condition"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    number: int  # 1, 2, ... within the application
+    text: str
+    due_on: dt.date
+    owner_id: int = Field(foreign_key="person.id")
+    met_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    met_by: str | None = None
+    evidence: str | None = None
+
+
+class DecisionLetter(SQLModel, table=True):
+    """The letter a decision produced, as rendered then, in each language."""
+
+    __tablename__ = "decision_letter"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    trigger: str
+    language: str
+    text: str
+    created_at: dt.datetime = _time()

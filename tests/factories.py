@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from workflow import applications, committee, directory, engine
+from workflow import applications, committee, decisions, directory, engine
 
 LEADER = "aleid.diepeveen@example.org"
 TABLE_CHAIR = "table.chair@example.org"
@@ -24,6 +24,8 @@ BUSINESS = "Port of Twente"
 OTHER_APPLICANT = "Mineral Valley Twente"
 
 AVT_2018, AVT_2023 = "avt-2018", "avt-2023"
+THIS_YEAR = dt.date.today().year
+POOL = "2000000"  # each programme's project budget for this year, shared by its lines
 
 # The main road up to each stage, with the data each step needs (2018 programme).
 ROAD_2018 = (
@@ -89,11 +91,13 @@ def seed(url: str) -> World:
         lines=[("talent", "Talent")],
         not_applicable={"innovation_table": "no innovation tables from 2023 on"},
     )
+    for code in (AVT_2018, AVT_2023):
+        decisions.set_budget(url, LEADER, programme=code, year=THIS_YEAR, amount=POOL)
     return World(url)
 
 
 def complete_proposal(world: World, app_id: int, actor: str = LEADER) -> None:
-    proposal = {"proposal_summary": "Students meet IT firms", "budget_total": "150000"}
+    proposal = {"proposal_summary": "Students meet IT firms", "budget_total": "5000000"}
     engine.record(world.url, actor, app_id, "proposal", proposal)
     applications.add_partner(
         world.url,
@@ -177,11 +181,22 @@ DECISIONS: dict[str, list[tuple[str, str, dict[str, str], str | None]]] = {
         (
             STEERING,
             "approve_with_conditions",
-            {"granted": "60000", "conditions": "serve the whole region"},
+            {
+                "granted": "60000",
+                "conditions": f"{DEADLINE}|{LEADER}|serve the whole region",
+                "departure_rationale": "the committee's positive advice, but only for the region",
+            },
             "promising, with conditions",
         )
     ],
-    "rejected": [(STEERING, "reject", {}, "too little business involvement")],
+    "rejected": [
+        (
+            STEERING,
+            "reject",
+            {"departure_rationale": "business role not credible"},
+            "too little business involvement",
+        )
+    ],
     "deferred": [(STEERING, "defer", {"deferred_until": "2019-03-01"}, "more parties needed")],
     "closed": [
         (STEERING, "approve", {"granted": "64389"}, "innovative"),

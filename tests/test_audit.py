@@ -146,7 +146,13 @@ def test_only_auditors_and_programme_leaders_read_the_whole_trail(world):
 
 def test_every_event_records_who_when_what_and_why(world):
     app_id = make_application(world, stage="steering_decision")
-    world.fire(app_id, "reject", f.STEERING, reason="no co-financing in practice")
+    world.fire(
+        app_id,
+        "reject",
+        f.STEERING,
+        reason="no co-financing in practice",
+        values={"departure_rationale": "no business really involved"},
+    )
 
     with session(world.url) as db:
         event = audit.history(db, app_id)[-1]
@@ -157,4 +163,6 @@ def test_every_event_records_who_when_what_and_why(world):
     assert (event["application_id"], event["trigger"]) == (app_id, "reject")
     assert (event["from_state"], event["to_state"]) == ("steering_decision", "rejected")
     assert event["reason"] == "no co-financing in practice"
-    assert event["payload"] == {"workflow_version": WORKFLOW_VERSION}
+    assert event["payload"]["workflow_version"] == WORKFLOW_VERSION
+    assert event["payload"]["values"] == {"departure_rationale": "no business really involved"}
+    assert event["payload"]["effects"]["follows_advice"] is False

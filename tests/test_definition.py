@@ -91,7 +91,7 @@ def test_the_main_road_has_one_forward_step_per_state():
 def test_fingerprint_is_pinned_for_the_declared_version():
     """Changing the road without bumping WORKFLOW_VERSION would silently reinterpret
     applications in flight; this pin makes that change fail here first."""
-    pinned = {1: "2ef9b16c754fba7d", 2: "c7edea3c8ba48eae"}
+    pinned = {1: "2ef9b16c754fba7d", 2: "c7edea3c8ba48eae", 3: "e5616335da9f3733"}
 
     assert definition.fingerprint() == pinned[WORKFLOW_VERSION]
 

@@ -26,7 +26,7 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(tmp_path):
     assert rows["Novel-T basisinfrastructuur 2019"]["state"] == "approved_with_conditions"
     assert rows["RIF / ROC van Twente 2018"]["state"] == "deferred"
     assert rows["H2 hub Twente"]["state"] == "ecosystem_analysis"
-    assert "  granted and committed      € 1.234.389,00" in lines
+    assert "  granted and committed over all years: € 1.234.389,00" in lines
     assert auditing.verify(url, AUDITOR).intact
     start = lines.index("Try next, on this database:")
     assert lines[start + 1] == f"  export KRACHT_DB={path} KRACHT_USER={LEADER}"

@@ -13,9 +13,9 @@ from tests.factories import (
     make_application,
     prepare,
 )
-from workflow import applications, engine
+from workflow import applications, decisions, engine
 from workflow.definition import WORKFLOW_VERSION
-from workflow.errors import NotAllowed
+from workflow.errors import GuardFailed, NotAllowed
 
 
 def _events(world, app_id):
@@ -60,16 +60,26 @@ def test_approve_records_the_granted_amount_in_the_same_transaction(world):
 
 def test_conditional_approval_reaches_monitoring_once_the_conditions_are_met(world):
     app_id = make_application(world, stage="approved_with_conditions")
+    with pytest.raises(GuardFailed) as early:
+        world.fire(app_id, "conditions_met")
 
-    world.fire(app_id, "conditions_met", values={"conditions_evidence": "2019 plan received"})
+    decisions.meet_condition(world.url, LEADER, app_id, 1, "2019 implementation plan received")
+    world.fire(app_id, "conditions_met")
 
+    assert early.value.missing == ["every condition met (1 still open; `kracht conditions list`)"]
     assert world.state(app_id) == "monitoring"
 
 
 def test_reject_needs_reasons_and_ends_the_road(world):
     app_id = make_application(world, stage="steering_decision")
 
-    world.fire(app_id, "reject", STEERING, reason="no business involvement")
+    world.fire(
+        app_id,
+        "reject",
+        STEERING,
+        reason="no business involvement",
+        values={"departure_rationale": "the business role is not credible"},
+    )
 
     assert world.state(app_id) == "rejected"
     assert _events(world, app_id)[-1]["reason"] == "no business involvement"

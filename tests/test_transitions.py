@@ -7,7 +7,7 @@ import pytest
 
 from tests import factories as f
 from tests.factories import ADVICE, PREPARED, make_application, prepare
-from workflow import directory, machine
+from workflow import decisions, directory, machine
 from workflow.definition import TRANSITIONS
 
 EMAIL = {
@@ -19,9 +19,13 @@ EMAIL = {
 }
 VALUES = {
     "approve": {"granted": "64389"},
-    "approve_with_conditions": {"granted": "64389", "conditions": "serve the whole region"},
+    "approve_with_conditions": {
+        "granted": "64389",
+        "departure_rationale": "regional reach",
+        "conditions": f"{f.DEADLINE}|{f.LEADER}|serve the whole region",
+    },
+    "reject": {"departure_rationale": "business role not credible"},
     "defer": {"deferred_until": "2019-03-01"},
-    "conditions_met": {"conditions_evidence": "2019 implementation plan received"},
     "close": {"final_report": "targets met"},
     "submit_advice": ADVICE,
 }
@@ -63,6 +67,8 @@ def test_every_row_moves_an_application_to_its_destination(world, row):
     state = world.state(app_id)
     if state in PREPARED:
         prepare(world, app_id, state)
+    if state == "approved_with_conditions":
+        decisions.meet_condition(world.url, f.LEADER, app_id, 1, "2019 plan received")
     actor = EMAIL[str(row.roles[0])]
 
     world.fire(app_id, row.trigger, actor, values=VALUES.get(row.trigger), reason="because")

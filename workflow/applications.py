@@ -8,7 +8,7 @@ from typing import Any
 
 from storage import audit, repository
 from storage.database import session
-from workflow import committee, engine
+from workflow import committee, decisions, engine
 from workflow.actors import Actor, require, require_own, resolve
 from workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
@@ -185,6 +185,7 @@ def show(url: str, actor_email: str | None, application_id: int) -> dict[str, An
             ],
             "next": engine.options(ctx),
             "committee": committee.describe(db, actor, app),
+            "decision": decisions.decision_view(db, app),
         }
 
 

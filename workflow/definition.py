@@ -28,7 +28,7 @@ from states.base import Context, Guard
 from states.common import REASON_GIVEN
 from workflow.roles import Role
 
-WORKFLOW_VERSION = 2  # 2: the committee's members, quorum and deadline joined the guards
+WORKFLOW_VERSION = 3  # 2: committee quorum and deadline; 3: conditions and advice departures
 
 STATES = (
     "idea",

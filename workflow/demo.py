@@ -13,6 +13,7 @@ from workflow import applications, directory, engine
 from workflow.demo_data import (
     ADVICE,
     AUDITOR,
+    BUDGETS,
     CHAIR,
     COMMITTEE,
     LEADER,
@@ -41,6 +42,7 @@ def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
     migrate(url)
     echo(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in {path}\n")
     _directory(url)
+    _budgets(url)
     echo(
         f"  {len(PEOPLE)} people, {len(ORGANISATIONS)} organisations, "
         f"{len(PROGRAMMES)} programmes registered"
@@ -64,6 +66,27 @@ def _fresh_path(db: str | None, replace: bool) -> Path:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
+
+
+def _budgets(url: str) -> None:
+    from workflow import decisions
+
+    for programme, line, year, kind, amount in BUDGETS:
+        if isinstance(amount, tuple):
+            decisions.set_budget(
+                url,
+                LEADER,
+                programme=programme,
+                line=line,
+                year=year,
+                kind=kind,
+                inhabitants=amount[0],
+                per_inhabitant=amount[1],
+            )
+        else:
+            decisions.set_budget(
+                url, LEADER, programme=programme, line=line, year=year, kind=kind, amount=amount
+            )
 
 
 def _directory(url: str) -> None:
@@ -127,7 +150,7 @@ def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
         engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
         result = _committee(url, app_id, item, 2)
     _advise(url, app_id, item)
-    _decide(url, app_id, item)
+    warnings = _decide(url, app_id, item)
     state = applications.show(url, LEADER, app_id)["state"]
     flags = (
         f"; members disagree on {', '.join(result['disagreements'])}"
@@ -138,6 +161,8 @@ def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
         f"  {app_id}. {item['title']:<34} score {result['weighted_total']:.2f} "
         f"({result['sheets']} sheets{flags}) -> {state}{note}"
     )
+    for warning in warnings:
+        echo(f"     warning: {warning}")
 
 
 def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
@@ -218,16 +243,24 @@ def _advise(url: str, app_id: int, item: dict[str, Any]) -> None:
     committee.advise(url, CHAIR, app_id, ADVICE[item["title"]], rationale)
 
 
-def _decide(url: str, app_id: int, item: dict[str, Any]) -> None:
-    outcome = item["outcome"]
-    values: dict[str, object] = {}
-    if outcome.startswith("approve"):
-        values["granted"] = item["requested"]
-    if outcome == "approve_with_conditions":
-        values["conditions"] = item["conditions"]
-    if outcome == "defer":
-        values["deferred_until"] = item["deferred_until"]
-    engine.fire(url, STEERING, app_id, outcome, values=values, reason=item["reason"])
+def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
+    from workflow import decisions
+
+    result = decisions.decide(
+        url,
+        STEERING,
+        app_id,
+        item["outcome"],
+        reason=item["reason"],
+        amount=item["requested"],
+        year=2018,
+        spread_until=item.get("spread_until"),
+        conditions=item.get("conditions"),
+        deferred_until=item.get("deferred_until"),
+    )
+    for number, evidence in item.get("met", {}).items():
+        decisions.meet_condition(url, LEADER, app_id, number, evidence)
+    return list(result["warnings"])
 
 
 def _pipeline(url: str, item: dict[str, Any]) -> None:
@@ -251,13 +284,27 @@ def _report(url: str, path: Path, echo: Echo) -> None:
     for state in STATES:
         if counts.get(state):
             echo(f"  {state:<26} {counts[state]}")
-    money = {"monitoring": 0, "approved_with_conditions": 0}
-    for row in applications.list_all(url, LEADER):
-        if row["state"] in money:
-            data = applications.show(url, LEADER, row["id"])["stage_data"]["steering_decision"]
-            money[row["state"]] += data["granted"]
-    echo(f"  granted and committed      {format_euros(money['monitoring'], 'nl')}")
-    echo(f"  reserved under conditions  {format_euros(money['approved_with_conditions'], 'nl')}\n")
+    from workflow import decisions
+
+    view = decisions.budget_overview(url, LEADER, "avt-2018", 2018)
+    echo("\nMoney, Agenda voor Twente 2018-2022, budget year 2018")
+    for row in view["budgets"]:
+        echo(
+            f"  {row['line']:<12} budget {format_euros(row['budget_cents'], 'nl'):>16}  "
+            f"committed {format_euros(row['committed_cents'], 'nl'):>16}  "
+            f"reserved {format_euros(row['reserved_cents'], 'nl'):>16}  "
+            f"available {format_euros(row['available_cents'], 'nl'):>16}"
+        )
+    every_year = decisions.budget_overview(url, LEADER, "avt-2018")["budgets"]
+    total = sum(row["committed_cents"] for row in every_year)
+    echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
+    overdue = decisions.list_conditions(url, LEADER, overdue_only=True)
+    for c in overdue:
+        echo(
+            f"  overdue condition {c['application_id']}.{c['number']} (due {c['due_on']}): "
+            f"{c['text']}"
+        )
+    echo("")
     verdict = verify(url, AUDITOR)
     status = "intact" if verdict.intact else f"BROKEN at event #{verdict.broken_seq}"
     echo(f"Audit trail: {status}, {verdict.events} events verified\n")
@@ -269,6 +316,9 @@ def _report(url: str, path: Path, echo: Echo) -> None:
         "kracht app history 3",
         "kracht scores show 4",
         "kracht scores ranking --round 2018-1",
+        "kracht budget show",
+        "kracht conditions list --overdue",
+        "kracht app letter 5",
         "kracht workflow show",
         "kracht workflow diagram",
         f"KRACHT_USER={AUDITOR} kracht audit verify",

@@ -137,6 +137,7 @@ ROUND = [
         "rework": "business commitment below the minimum: elaborate the role of the farmers "
                   "and businesses before the decision (seed 002 L129-131)",
         "outcome": "approve",
+        "spread_until": 2022,  # "EUR 500,000 in the period 2018-2022", seed 002 L214
         "reason": "turns a societal challenge in agriculture into an economic opportunity; "
                   "future-proof (seed 002 L217-239)",
     },
@@ -146,7 +147,7 @@ ROUND = [
         "line": "talent",
         "requested": "500000",  # seed 002 L244
         "description": "Training vouchers for lifelong learning up to MBO level 4.",
-        "partners": [("Twentse ondernemers Vakmanschap (demo)", True, "money", "50000"),
+        "partners": [("Twentse ondernemers Vakmanschap (demo)", True, "time"),
                      ("ROC van Twente", False, "knowledge")],
         "indicator": ("vouchers used for retraining", "vouchers", "0", "1000"),
         "outcome": "approve",
@@ -165,8 +166,12 @@ ROUND = [
                      ("Universiteit Twente", False, "knowledge")],
         "indicator": ("companies accelerated", "companies", "0", "100"),
         "outcome": "approve_with_conditions",
-        "conditions": "show in the 2019 implementation plan how Novel-T contributes to the "
-                      "innovation tables\nbroaden its work to the whole region (seed 002 L319-322)",
+        "conditions": [  # seed 002 L319-322; due dates and owner are demo assumptions
+            ("2019-01-31", LEADER, "show in the 2019 implementation plan how Novel-T "
+                                   "contributes to the innovation tables"),
+            ("2019-03-31", LEADER, "broaden its work to the whole region"),
+        ],
+        "met": {1: "2019 implementation plan received, with a paragraph per innovation table"},
         "reason": "granted on the basis of the 2019 implementation plan, under conditions",
     },
     {
@@ -226,3 +231,19 @@ ADVICE = {
     "Novel-T basisinfrastructuur 2019": "positive_with_conditions",
     "RIF / ROC van Twente 2018": "positive_with_conditions",
 }
+
+# Budgets (domain.md 6.1): EUR 7.50 per inhabitant in 2018, a volume of EUR 3.8 mln: EUR 1.8 mln
+# for the basic infrastructure and EUR 2 mln for projects and initiatives (seed 002 L392-412).
+# Assumption: the same EUR 2 mln for projects in each later year of the period, so that
+# Mineral Valley's multi-year grant can be charged per year. The documents' "about EUR 550k"
+# remaining (seed 002 L137) does not follow from their own figures (domain.md 6.3); kracht
+# computes what remains from these budgets instead of copying that figure.
+BUDGETS = [
+    # programme, line (None: every line without its own), year, kind, amount or (inhabitants, rate)
+    *[("avt-2018", None, year, "projects", "2000000") for year in range(2018, 2023)],
+    ("avt-2018", "basis", 2018, "projects", "1800000"),
+    # 2023: EUR 4.08 per inhabitant for programmes and projects (seed 000 L3170-3208); about
+    # 506,667 inhabitants is inferred from EUR 3.8 mln at EUR 7.50 (domain.md 10, item 22).
+    ("avt-2023", None, 2023, "projects", (506667, "4.08")),
+    ("avt-2023", None, 2023, "development", "258400.17"),  # the 12.5% cap, to the cent
+]

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from states import sections
 from states.base import Context, Indicator, Partner
-from storage import audit, repository
+from storage import audit, money, repository
 from storage.database import session
 from storage.tables import Application, Programme, ProgrammeLine
 from workflow import machine, scoring
@@ -68,20 +68,7 @@ def fire(
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
-        result = _commit(db, actor, app, steps, pending, reason, ctx.state)
-        if result["to"] == "kracht_scoring":
-            opened = scoring.open_round(
-                db, app, programme, actor.email, str(ctx.data["scoring_deadline"])
-            )
-            audit.append(
-                db,
-                actor=actor.email,
-                roles=actor.roles_text,
-                action="scoring.open",
-                application_id=app.id,
-                payload=opened,
-            )
-        return result
+        return _commit(db, actor, app, programme, ctx, steps, pending)
 
     return _audited(url, actor_email, application_id, "fire", trigger, reason, action)
 
@@ -190,6 +177,7 @@ def context(
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
         today=dt.date.today().isoformat(),
+        conditions_open=money.open_conditions(db, app.id),
         **scoring.facts(db, app, programme),
     )
 
@@ -345,26 +333,49 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
     return steps, missing
 
 
+def _effects(trigger: str) -> Callable[..., dict[str, Any]] | None:
+    """What a trigger does besides moving the state, inside the same transaction."""
+    from workflow import decisions
+
+    return {
+        "open_scoring": _open_round,
+        "approve": decisions.grant,
+        "approve_with_conditions": decisions.grant,
+        "reject": decisions.decided,
+        "defer": decisions.decided,
+    }.get(trigger)
+
+
+def _open_round(db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context,
+                trigger: str) -> dict[str, Any]:  # fmt: skip
+    return scoring.open_round(db, app, programme, actor.email, str(ctx.data["scoring_deadline"]))
+
+
 def _commit(
     db: Session,
     actor: Actor,
     app: Application,
+    programme: Programme,
+    ctx: Context,
     steps: list[Step],
     pending: Values,
-    reason: str | None,
-    start: str,
 ) -> dict[str, Any]:
-    version = app.version
+    version, start, reason = app.version, ctx.state, ctx.reason
     final, last_source = steps[-1][2], steps[-1][1]
     if not repository.save_application(db, app, version, state=final, previous_state=last_source):
         raise ConcurrentChange(app.id or 0)
     previous = repository.put_stage_values(db, app.id or 0, pending, actor.email) if pending else {}
+    effect = _effects(steps[0][0].trigger)
+    extra = effect(db, app, programme, actor, ctx, steps[0][0].trigger) if effect else {}
+    warnings = extra.pop("warnings", [])
     events = []
     for index, (row, source, dest, waived) in enumerate(steps):
         payload: dict[str, Any] = {"workflow_version": WORKFLOW_VERSION}
         if index == 0 and pending:
             payload["values"] = {name: value for name, (_, value) in pending.items()}
             payload["previous_values"] = previous
+        if index == 0 and extra:
+            payload["effects"] = extra
         if waived:
             payload["not_applicable"] = waived
         step_reason = reason if index == 0 else f"{source} does not apply: {waived.get(source)}"
@@ -388,6 +399,7 @@ def _commit(
         "to": final,
         "version": app.version,
         "events": events,
+        "warnings": warnings,
     }
 
 

@@ -1,0 +1,319 @@
+"""Steering decisions: money is exact, never over-committed, conditions and advice respected."""
+
+import multiprocessing
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import factories as f
+from tests.factories import THIS_YEAR, make_application
+from workflow import applications, decisions
+from workflow.errors import GuardFailed, InvalidInput
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _decide(world, app_id, amount, outcome="approve", **kw):
+    return decisions.decide(
+        world.url, f.STEERING, app_id, outcome, reason="sound plan", amount=amount, **kw
+    )
+
+
+def _line_budget(world, amount):
+    """A budget of its own for the talent line this year: the pool is not touched."""
+    decisions.set_budget(
+        world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, line="talent", amount=amount
+    )
+
+
+def _available(world, line="talent"):
+    rows = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    return next(r["available_cents"] for r in rows if r["line"] == line)
+
+
+def test_over_commitment_is_refused_at_the_exact_cent(world):
+    _line_budget(world, "100000")
+    first = make_application(world, stage="steering_decision", requested="100000")
+    second = make_application(world, stage="steering_decision", requested="100000")
+    third = make_application(world, stage="steering_decision", requested="100000")
+    _decide(world, first, "60000")
+
+    with pytest.raises(GuardFailed) as over:
+        _decide(world, second, "40000.01")
+    _decide(world, second, "39999.99")
+    with pytest.raises(GuardFailed):
+        _decide(world, third, "0.02")
+    _decide(world, third, "0.01")
+
+    assert over.value.missing == [
+        "no more than the EUR 40,000.00 still available on avt-2018 line talent in "
+        f"{THIS_YEAR} (this grant needs EUR 40,000.01)"
+    ]
+    assert _available(world) == 0
+    assert world.state(second) == world.state(third) == "monitoring"
+
+
+def test_a_grant_without_a_budget_for_its_year_is_refused(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    with pytest.raises(GuardFailed) as error:
+        _decide(world, app_id, "1000", year=2019)
+
+    assert error.value.missing == ["a projects budget for avt-2018 in 2019 (`kracht budget set`)"]
+    assert world.state(app_id) == "steering_decision"
+
+
+def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
+    # the seeded project budget for this year is EUR 2,000,000: the cap is EUR 250,000.00
+    def development(amount):
+        return decisions.set_budget(
+            world.url,
+            f.LEADER,
+            programme=f.AVT_2018,
+            year=THIS_YEAR,
+            kind="development",
+            amount=amount,
+        )
+
+    with pytest.raises(InvalidInput) as over:
+        development("250000.01")
+    development("250000.00")
+    with pytest.raises(InvalidInput) as shrink:
+        decisions.set_budget(
+            world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
+        )
+
+    assert str(over.value) == (
+        f"the development budget may be at most 12.5% of the {THIS_YEAR} project budget of "
+        "EUR 2,000,000.00, which is EUR 250,000.00; EUR 250,000.01 is too much"
+    )
+    assert "EUR 249,999.99; EUR 250,000.00 is too much" in str(shrink.value)
+
+
+def test_a_budget_from_inhabitants_is_exact(world):
+    result = decisions.set_budget(
+        world.url,
+        f.LEADER,
+        programme=f.AVT_2023,
+        year=2023,
+        inhabitants=506667,
+        per_inhabitant="4.08",
+    )
+
+    assert result["amount_cents"] == 206720136
+    assert result["basis"] == "506,667 inhabitants x EUR 4.08"
+
+
+def test_a_multi_year_grant_is_split_into_exact_cents(world):
+    for year in (THIS_YEAR + 1, THIS_YEAR + 2):
+        decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=year, amount="1000")
+    app_id = make_application(world, stage="steering_decision", requested="1000.01")
+
+    _decide(world, app_id, "1000.01", spread_until=THIS_YEAR + 2)
+
+    charged = applications.show(world.url, f.LEADER, app_id)["decision"]["charged"]
+    assert [(c["year"], c["amount_cents"]) for c in charged] == [
+        (THIS_YEAR, 33334),
+        (THIS_YEAR + 1, 33334),
+        (THIS_YEAR + 2, 33333),
+    ]
+    assert decisions.split(50000000, 5) == [10000000] * 5
+
+
+def test_conditional_money_is_reserved_until_every_condition_is_met(world):
+    _line_budget(world, "100000")
+    app_id = make_application(world, stage="steering_decision", requested="100000")
+    conditions = [
+        (f.DEADLINE, f.LEADER, "plan for the tables"),
+        (f.DEADLINE, f.STEERING, "cover the whole region"),
+    ]
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "approve-with-conditions",
+        reason="promising",
+        amount="30000",
+        conditions=conditions,
+        departure_rationale="positive advice, but with conditions",
+    )
+    reserved = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+
+    decisions.meet_condition(world.url, f.LEADER, app_id, 1, "plan received")
+    with pytest.raises(GuardFailed) as still_open:
+        world.fire(app_id, "conditions_met")
+    decisions.meet_condition(world.url, f.STEERING, app_id, 2, "offices in Almelo and Enschede")
+    world.fire(app_id, "conditions_met")
+
+    talent = next(r for r in reserved if r["line"] == "talent")
+    assert (talent["reserved_cents"], talent["committed_cents"]) == (3000000, 0)
+    assert still_open.value.missing == [
+        "every condition met (1 still open; `kracht conditions list`)"
+    ]
+    now = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    talent = next(r for r in now if r["line"] == "talent")
+    assert (talent["reserved_cents"], talent["committed_cents"]) == (0, 3000000)
+    assert world.state(app_id) == "monitoring"
+
+
+def test_withdrawing_a_conditional_grant_frees_its_money(world):
+    _line_budget(world, "100000")
+    app_id = make_application(world, stage="approved_with_conditions", requested="100000")
+    before = _available(world)
+
+    world.fire(app_id, "withdraw", f.STEERING, reason="conditions not met in time")
+
+    assert before == 4000000
+    assert _available(world) == 10000000
+
+
+def test_an_overdue_condition_is_visible(world):
+    app_id = make_application(world, stage="steering_decision")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "approve-with-conditions",
+        reason="ok",
+        amount="1000",
+        conditions=[("2019-01-31", f.LEADER, "a plan")],
+        departure_rationale="conditions needed",
+    )
+
+    overdue = decisions.list_conditions(world.url, f.LEADER, overdue_only=True)
+
+    assert [(c["application_id"], c["number"], c["status"]) for c in overdue] == [
+        (app_id, 1, "overdue")
+    ]
+
+
+def test_departing_from_the_advice_needs_a_rationale(world):
+    app_id = make_application(world, stage="steering_decision")  # the advice was positive
+
+    with pytest.raises(GuardFailed) as error:
+        decisions.decide(world.url, f.STEERING, app_id, "reject", reason="no money left")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "reject",
+        reason="no money left",
+        departure_rationale="the budget is needed for a stronger application",
+    )
+
+    assert error.value.missing == [
+        "a rationale for departing from the committee's advice (positive) (departure_rationale)"
+    ]
+    last = applications.history(world.url, f.LEADER, app_id)[-1]
+    assert last["payload"]["effects"]["follows_advice"] is False
+
+
+def test_a_deferral_names_a_date_or_a_round_and_resumes_later(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    with pytest.raises(GuardFailed) as error:
+        decisions.decide(world.url, f.STEERING, app_id, "defer", reason="more parties needed")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "defer",
+        reason="more parties needed",
+        deferred_to_round="2019-1",
+    )
+    world.fire(app_id, "resume")
+
+    assert error.value.missing == [
+        "a date or round to defer to (deferred_until or deferred_to_round)"
+    ]
+    assert world.state(app_id) == "steering_decision"
+
+
+def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_languages(world):
+    app_id = make_application(world, stage="steering_decision", requested="1335000")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "approve-with-conditions",
+        reason="contributes to the tables",
+        amount="1335000",
+        conditions=[("2019-01-31", f.LEADER, "serve the whole region")],
+        departure_rationale="conditions needed",
+    )
+
+    dutch = decisions.letter(world.url, f.LEADER, app_id, "nl")
+    english = decisions.letter(world.url, f.APPLICANT, app_id, "en")
+
+    assert "onder voorwaarden toe te kennen" in dutch
+    assert "€ 1.335.000,00" in dutch
+    assert "  1. serve the whole region (uiterlijk 2019-01-31)" in dutch
+    assert "Motivering: contributes to the tables" in dutch
+    assert "wijkt af van het advies van de beoordelingscommissie (positive)" in dutch
+    assert "EUR 1,335,000.00 is reserved for you" in english
+    assert "Reasons: contributes to the tables" in english
+
+
+def test_templates_refuse_a_missing_variable():
+    import jinja2
+
+    from notifications.render import render
+
+    with pytest.raises(jinja2.UndefinedError):
+        render("decision_letter.txt.j2", "en", {"title": "TalentIT Twente"})
+
+
+def test_app_show_and_budget_show_carry_the_money(world):
+    app_id = make_application(world, stage="monitoring")
+
+    record = applications.show(world.url, f.LEADER, app_id)
+    budget = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)
+
+    assert record["decision"]["granted_cents"] == 6438900
+    assert record["decision"]["co_financing"] == {
+        "private_cents": 1000000,
+        "public_cents": 0,
+        "multiplier": 0.16,
+    }
+    pool = next(r for r in budget["budgets"] if r["line"] == "(all lines)")
+    assert (pool["budget_cents"], pool["committed_cents"]) == (200000000, 6438900)
+    assert pool["available_cents"] == 200000000 - 6438900
+    assert budget["multiplier"] == 0.16
+
+
+def _race(url: str, app_id: int, amount: str, barrier, results) -> None:  # runs in a child
+    sys.path.insert(0, str(ROOT))
+    from tests import factories
+    from workflow import decisions as work
+    from workflow.errors import KrachtError
+
+    barrier.wait()
+    try:
+        work.decide(url, factories.STEERING, app_id, "approve", reason="race", amount=amount)
+        results.put((app_id, "ok"))
+    except KrachtError as error:
+        results.put((app_id, type(error).__name__))
+
+
+@pytest.mark.slow
+def test_two_concurrent_decisions_cannot_overspend_a_line_together(any_world):
+    world = any_world
+    _line_budget(world, "100000")
+    apps = [
+        make_application(world, stage="steering_decision", requested="100000") for _ in range(2)
+    ]
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    racers = [
+        context.Process(target=_race, args=(world.url, a, "60000", barrier, results)) for a in apps
+    ]
+
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+
+    outcomes = sorted(results.get(timeout=5)[1] for _ in racers)
+    assert outcomes == ["GuardFailed", "ok"]
+    assert _available(world) == 4000000

@@ -1,0 +1,482 @@
+"""Steering decisions and money: budgets, grants charged to them, conditions, letters.
+
+A grant is charged inside the decision's own transaction, after locking the budget it draws on,
+so two decisions at once can never spend the same euro twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Any
+
+from states.base import Context
+from states.steering_decision import follows_advice
+from storage import audit, repository
+from storage import money as store
+from storage.database import session
+from storage.tables import (
+    Application,
+    Budget,
+    GrantAllocation,
+    GrantCondition,
+    Organisation,
+    Programme,
+    ProgrammeLine,
+)
+from workflow import engine
+from workflow.actors import Actor, require, resolve
+from workflow.errors import GuardFailed, InvalidInput, NotFound
+from workflow.money import format_euros
+from workflow.roles import Role
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+KINDS = ("projects", "development")
+WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
+DEFAULT_DEVELOPMENT_CAP = Decimal("12.5")  # percent of the year's project budget
+OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
+CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
+
+
+# -- effects inside the decision's transaction (called by the engine) ---------------------------
+
+
+def grant(
+    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
+) -> dict[str, Any]:
+    """Charge the grant to its budget(s), create its conditions, render the letter."""
+    amount = int(ctx.data["granted"])
+    year = int(ctx.data.get("budget_year") or dt.date.today().year)
+    years = list(range(year, int(ctx.data.get("spread_until") or year) + 1))
+    kind = str(ctx.data.get("budget_kind") or "projects")
+    warnings, charged = [], []
+    for each_year, cents in zip(years, split(amount, len(years)), strict=True):
+        budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
+        if budget is None:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [f"a {kind} budget for {programme.code} in {each_year} (`kracht budget set`)"],
+            )
+        committed, reserved = store.used(db, budget.id or 0)
+        available = budget.amount_cents - committed - reserved
+        where = _where(db, budget, programme)
+        if cents > available:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [
+                    f"no more than the {format_euros(available)} still available on {where} "
+                    f"in {each_year} (this grant needs {format_euros(cents)})"
+                ],
+            )
+        db.add(
+            GrantAllocation(
+                application_id=app.id, budget_id=budget.id, year=each_year, amount_cents=cents
+            )
+        )
+        left = available - cents
+        if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
+            warnings.append(f"this leaves {format_euros(left)} on {where} in {each_year}")
+        charged.append({"year": each_year, "budget": where, "amount_cents": cents})
+    conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
+    db.flush()
+    return {
+        "charged": charged,
+        "warnings": warnings,
+        "conditions": conditions,
+        "follows_advice": follows_advice(ctx, trigger),
+        **letters(db, app, programme, actor, ctx, trigger, years, conditions),
+    }
+
+
+def decided(
+    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
+) -> dict[str, Any]:
+    """Reject or defer: no money moves; the letter is rendered."""
+    follows = follows_advice(ctx, trigger) if trigger == "reject" else None
+    return {"follows_advice": follows, **letters(db, app, programme, actor, ctx, trigger, [], [])}
+
+
+def split(cents: int, parts: int) -> list[int]:
+    """Split an amount into `parts` whole-cent shares that add up exactly; earlier years first."""
+    base, rest = divmod(cents, parts)
+    return [base + (1 if i < rest else 0) for i in range(parts)]
+
+
+def _where(db: Session, budget: Budget, programme: Programme) -> str:
+    line = db.get(ProgrammeLine, budget.line_id) if budget.line_id else None
+    return f"{programme.code} line {line.code}" if line else f"{programme.code} (all lines)"
+
+
+def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> list[dict[str, Any]]:
+    created = []
+    for number, item in enumerate(ctx.data["conditions"], start=1):
+        owner = repository.person_by_email(db, item["owner"])
+        if owner is None:
+            raise GuardFailed(
+                trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
+            )
+        db.add(
+            GrantCondition(
+                application_id=app.id,
+                number=number,
+                text=item["text"],
+                due_on=dt.date.fromisoformat(item["due"]),
+                owner_id=owner.id,
+            )
+        )
+        created.append({"number": number, **item})
+    return created
+
+
+def letters(
+    db: Session,
+    app: Application,
+    programme: Programme,
+    actor: Actor,
+    ctx: Context,
+    trigger: str,
+    years: list[int],
+    conditions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Render the decision letter in Dutch and English and keep both as sent."""
+    from notifications.render import LANGUAGES, render
+    from storage.tables import DecisionLetter
+
+    org = db.get(Organisation, app.applicant_org_id)
+    facts = {
+        "applicant": org.name if org else "",
+        "title": app.title,
+        "programme": programme.name,
+        "date": dt.date.today().isoformat(),
+        "outcome": trigger,
+        "granted_cents": ctx.data.get("granted") or 0,
+        "years": years,
+        "conditions": conditions,
+        "reason": ctx.reason or "",
+        "advice": ctx.data.get("advice"),
+        "follows_advice": trigger in ("approve", "approve_with_conditions", "reject")
+        and follows_advice(ctx, trigger),
+        "deferred_until": ctx.data.get("deferred_until"),
+        "deferred_to_round": ctx.data.get("deferred_to_round"),
+        "signer": actor.name,
+    }
+    for language in LANGUAGES:
+        text = render("decision_letter.txt.j2", language, facts)
+        db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
+    return {"letter": {"languages": list(LANGUAGES)}}
+
+
+# -- what people do -----------------------------------------------------------------------------
+
+
+def decide(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    outcome: str,
+    *,
+    reason: str | None,
+    amount: str | None = None,
+    year: int | None = None,
+    spread_until: int | None = None,
+    development: bool = False,
+    conditions: list[tuple[str, str, str]] | None = None,
+    departure_rationale: str | None = None,
+    deferred_until: str | None = None,
+    deferred_to_round: str | None = None,
+) -> dict[str, Any]:
+    """Record a steering decision: one transaction with its money, conditions and letter."""
+    outcome = outcome.replace("-", "_")
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
+    values: dict[str, object] = {}
+    if outcome.startswith("approve"):
+        values["granted"] = amount if amount is not None else ""
+        values.update(
+            {
+                k: v
+                for k, v in (("budget_year", year), ("spread_until", spread_until))
+                if v is not None
+            }
+        )
+        if development:
+            values["budget_kind"] = "development"
+    if outcome == "approve_with_conditions":
+        values["conditions"] = [{"due": d, "owner": o, "text": t} for d, o, t in conditions or []]
+    if departure_rationale:
+        values["departure_rationale"] = departure_rationale
+    if outcome == "defer":
+        values.update(
+            {
+                k: v
+                for k, v in (
+                    ("deferred_until", deferred_until),
+                    ("deferred_to_round", deferred_to_round),
+                )
+                if v
+            }
+        )
+    return engine.fire(url, actor_email, application_id, outcome, reason=reason, values=values)
+
+
+def set_budget(
+    url: str,
+    actor_email: str | None,
+    *,
+    programme: str,
+    year: int,
+    kind: str = "projects",
+    line: str | None = None,
+    amount: str | None = None,
+    inhabitants: int | None = None,
+    per_inhabitant: str | None = None,
+) -> dict[str, Any]:
+    """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
+    from workflow.money import parse_euros
+
+    if kind not in KINDS:
+        raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"{year} is not a budget year")
+    if (amount is None) == (inhabitants is None or per_inhabitant is None):
+        raise InvalidInput("give either --amount or both --inhabitants and --per-inhabitant")
+    if inhabitants is None or per_inhabitant is None:
+        cents, basis = parse_euros(amount, "amount"), "set directly"
+    else:
+        if inhabitants <= 0:
+            raise InvalidInput("inhabitants must be above zero")
+        rate = parse_euros(per_inhabitant, "amount per inhabitant")
+        cents = inhabitants * rate
+        basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "set budgets")
+        record = repository.programme_by_code(db, programme)
+        if record is None:
+            raise NotFound("programme", programme, "`kracht programme list` shows them")
+        line_id = _line_id(db, record, line)
+        row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
+        committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
+        if cents < committed + reserved:
+            raise InvalidInput(
+                f"{format_euros(committed + reserved)} is already committed or "
+                f"reserved on this budget; it cannot be set to {format_euros(cents)}"
+            )
+        _check_development_cap(db, record, year, kind, cents, row)
+        old = row.amount_cents if row else None
+        if row is None:
+            row = Budget(
+                programme_id=record.id,
+                line_id=line_id,
+                year=year,
+                kind=kind,
+                amount_cents=cents,
+                basis=basis,
+                set_by=actor.email,
+            )
+        else:
+            row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
+        db.add(row)
+        db.flush()
+        result = {
+            "programme": programme,
+            "line": line,
+            "year": year,
+            "kind": kind,
+            "amount_cents": cents,
+            "previous_cents": old,
+            "basis": basis,
+        }
+        audit.append(
+            db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result
+        )
+        return result
+
+
+def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
+    if line is None:
+        return None
+    record = repository.line_by_code(db, programme.id or 0, line)
+    if record is None:
+        raise NotFound("line", line, f"programme {programme.code} has no such line")
+    return record.id
+
+
+def development_cap(db: Session, programme: Programme) -> Decimal:
+    from storage import committee as committee_store
+
+    config = committee_store.newest_config(db, programme.id or 0)
+    money = (config.document if config else {}).get("money", {})
+    return Decimal(str(money.get("development_cap_percent", DEFAULT_DEVELOPMENT_CAP)))
+
+
+def _check_development_cap(
+    db: Session, programme: Programme, year: int, kind: str, cents: int, row: Budget | None
+) -> None:
+    """The development budget may be at most the cap (12.5%) of the year's project budget."""
+    percent = development_cap(db, programme)
+    projects = store.projects_total(db, programme.id or 0, year)
+    development = store.budget(db, programme.id or 0, None, year, "development")
+    if kind == "projects":
+        projects += cents - (row.amount_cents if row else 0)
+    dev_cents = cents if kind == "development" else (development.amount_cents if development else 0)
+    cap = int((Decimal(projects) * percent / 100).to_integral_value(ROUND_FLOOR))
+    if dev_cents > cap:
+        raise InvalidInput(
+            f"the development budget may be at most {percent}% of the {year} project budget of "
+            f"{format_euros(projects)}, which is {format_euros(cap)}; "
+            f"{format_euros(dev_cents)} is too much"
+        )
+
+
+def budget_overview(
+    url: str, actor_email: str | None, programme: str | None = None, year: int | None = None
+) -> dict[str, Any]:
+    """Committed, reserved, paid out and available per programme, line and year; multiplier."""
+    with session(url) as db:
+        resolve(db, actor_email)
+        rows = store.overview(db, programme, year)
+        for row in rows:
+            row["line"] = row["line"] or "(all lines)"
+            row["paid_out_cents"] = 0  # payments are not recorded yet
+            row["available_cents"] = (
+                row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
+            )
+        states = store.COMMITTED_STATES + store.RESERVED_STATES
+        partners = store.partner_money(db, states)
+        granted = store.granted(db, states)
+        multiplier = (
+            round((partners["private"] + partners["public"]) / granted, 2) if granted else None
+        )
+        return {
+            "budgets": rows,
+            "granted_cents": granted,
+            "co_financing_cents": partners,
+            "multiplier": multiplier,
+            "multiplier_target": 8.5,
+        }
+
+
+def list_conditions(
+    url: str, actor_email: str | None, application_id: int | None = None, overdue_only: bool = False
+) -> list[dict[str, Any]]:
+    today = dt.date.today()
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        rows = []
+        for condition, owner, app in store.conditions(db, application_id):
+            if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+                continue
+            status = (
+                "met" if condition.met_at else ("overdue" if condition.due_on < today else "open")
+            )
+            if overdue_only and status != "overdue":
+                continue
+            rows.append(
+                {
+                    "application_id": app.id,
+                    "title": app.title,
+                    "state": app.state,
+                    "number": condition.number,
+                    "text": condition.text,
+                    "due_on": condition.due_on.isoformat(),
+                    "owner": owner.email,
+                    "status": status,
+                    "evidence": condition.evidence,
+                    "met_by": condition.met_by,
+                }
+            )
+        return rows
+
+
+def meet_condition(
+    url: str, actor_email: str | None, application_id: int, number: int, evidence: str
+) -> dict[str, Any]:
+    """Record that a condition is met, with the evidence; audited."""
+    if not (evidence or "").strip():
+        raise InvalidInput("say how the condition was met (--evidence)")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        condition = store.condition(db, app.id or 0, number)
+        if condition is None:
+            raise NotFound("condition", number, f"`kracht conditions list --application {app.id}`")
+        if condition.met_at is not None:
+            raise InvalidInput(
+                f"condition {number} was already met on {condition.met_at.date().isoformat()}"
+            )
+        condition.met_at = dt.datetime.now(dt.UTC)
+        condition.met_by, condition.evidence = actor.email, evidence.strip()
+        db.flush()
+        return {
+            "condition": number,
+            "evidence": evidence.strip(),
+            "still_open": store.open_conditions(db, app.id or 0),
+        }
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, CONDITION_KEEPERS, "condition.met", change
+    )
+
+
+def decision_view(db: Session, app: Application) -> dict[str, Any]:
+    """The decision part of `kracht app show --json`."""
+    charged = [
+        {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
+        for a, b in store.allocations(db, app.id or 0)
+    ]
+    conditions = [
+        {
+            "number": c.number,
+            "text": c.text,
+            "due_on": c.due_on.isoformat(),
+            "owner": p.email,
+            "met": c.met_at is not None,
+            "evidence": c.evidence,
+        }
+        for c, p, _ in store.conditions(db, app.id)
+    ]
+    partners = repository.partners(db, app.id or 0)
+    private = sum(
+        p.amount_cents or 0
+        for p, o in partners
+        if p.commitment == "money" and o.o_type != "government"
+    )
+    public = sum(
+        p.amount_cents or 0
+        for p, o in partners
+        if p.commitment == "money" and o.o_type == "government"
+    )
+    granted = sum(c["amount_cents"] for c in charged)
+    return {
+        "granted_cents": granted,
+        "charged": charged,
+        "conditions": conditions,
+        "co_financing": {
+            "private_cents": private,
+            "public_cents": public,
+            "multiplier": round((private + public) / granted, 2) if granted else None,
+        },
+    }
+
+
+def letter(url: str, actor_email: str | None, application_id: int, language: str) -> str:
+    """The decision letter as it was written, in Dutch or English."""
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        app = repository.application(db, application_id)
+        if app is None or (
+            not actor.sees_everything() and actor.organisation_id != app.applicant_org_id
+        ):
+            raise NotFound("application", application_id)
+        row = store.latest_letter(db, application_id, language)
+        if row is None:
+            raise NotFound(
+                "decision letter for application",
+                application_id,
+                "letters are written when the steering committee decides",
+            )
+        return row.text
