@@ -298,6 +298,10 @@ def _report(url: str, path: Path, echo: Echo) -> None:
     every_year = decisions.budget_overview(url, LEADER, "avt-2018")["budgets"]
     total = sum(row["committed_cents"] for row in every_year)
     echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
+    echo(
+        "  (assumed: EUR 2 mln for projects in each year 2018-2022; the documents' 'about "
+        "EUR 550k' left does not follow from their own figures, so it is computed instead)"
+    )
     overdue = decisions.list_conditions(url, LEADER, overdue_only=True)
     for c in overdue:
         echo(
