@@ -270,3 +270,40 @@ class DecisionLetter(SQLModel, table=True):
     language: str
     text: str
     created_at: dt.datetime = _time()
+
+
+# -- notifications (issue 6) --------------------------------------------------------------------
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message written in the same transaction as the event that causes it, sent later.
+
+    `key` makes the message idempotent: the same event never enqueues it twice, and every send
+    attempt carries the same Message-ID, so a crash between sending and marking it sent cannot
+    produce a second distinct message.
+    """
+
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    message_id: str = Field(unique=True)  # RFC 5322 Message-ID, derived from the key
+    event: str
+    application_id: int | None = Field(default=None, index=True)
+    recipient: str
+    language: str
+    subject: str
+    text: str
+    html: str
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | dead
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    claimed_until: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    last_error: str | None = None
+    created_at: dt.datetime = _time()
+    sent_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
