@@ -239,3 +239,15 @@ def state_counts(db: Session) -> dict[str, int]:
         sa.select(Application.state, sa.func.count()).group_by(Application.state)  # type: ignore[arg-type]
     ).all()
     return dict(rows)
+
+
+def people_with_role(db: Session, role: str, organisation_id: int | None = None) -> list[Person]:
+    query = (
+        select(Person)
+        .join(PersonRole, col(PersonRole.person_id) == Person.id)
+        .where(PersonRole.role == role)
+        .order_by(col(Person.id))
+    )
+    if organisation_id is not None:
+        query = query.where(Person.organisation_id == organisation_id)
+    return list(db.exec(query).all())

@@ -83,7 +83,10 @@ def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
 
 
 def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
-    audit.append(
+    """The creation's audit event, and the messages it causes, in the caller's transaction."""
+    from notifications.outbox import enqueue
+
+    event = audit.append(
         db,
         actor=actor.email,
         roles=actor.roles_text,
@@ -97,6 +100,7 @@ def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
             "source": source,
         },
     )
+    enqueue(db, "application_submitted", app, event.seq, {})
 
 
 def create(url: str, actor_email: str | None, **fields: Any) -> dict[str, Any]:

@@ -333,6 +333,26 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
     return steps, missing
 
 
+def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
+            events: list[int]) -> None:  # fmt: skip
+    """Write the messages each step causes into the outbox, in this same transaction."""
+    from notifications.outbox import enqueue
+    from notifications.rules import TRIGGER_EVENTS
+
+    for (row, _, dest, _), seq in zip(steps, events, strict=True):
+        event = TRIGGER_EVENTS.get(row.trigger)
+        if event is None or dest in ctx.not_applicable:
+            continue
+        letters = {lang: money.latest_letter(db, app.id or 0, lang) for lang in ("nl", "en")}
+        enqueue(db, event, app, seq, {
+            "deadline": ctx.data.get("scoring_deadline") or "",
+            "advice": ctx.data.get("advice") or "",
+            "advice_rationale": ctx.data.get("advice_rationale") or "",
+            "letter_nl": letters["nl"].text if letters["nl"] else "",
+            "letter_en": letters["en"].text if letters["en"] else "",
+        })  # fmt: skip
+
+
 def _effects(trigger: str) -> Callable[..., dict[str, Any]] | None:
     """What a trigger does besides moving the state, inside the same transaction."""
     from workflow import decisions
@@ -392,6 +412,7 @@ def _commit(
             payload=payload,
         )
         events.append(event.seq)
+    _notify(db, app, ctx, steps, events)
     return {
         "application_id": app.id,
         "trigger": steps[0][0].trigger,

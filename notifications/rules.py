@@ -1,0 +1,48 @@
+"""Who hears of what: one row per (event, recipients), each naming its template.
+
+Templates are notifications/templates/<language>/<template>.txt.j2 (first line `Subject: ...`)
+and .html.j2; the recipient's language preference picks the folder.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Rule(NamedTuple):
+    event: str
+    recipients: str  # applicant | programme_leader | table_chair | committee | chair | steering
+    template: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("application_submitted", "applicant", "application_submitted"),
+    Rule("application_submitted", "programme_leader", "application_submitted"),
+    Rule("moved_to_innovation_table", "applicant", "moved_to_innovation_table"),
+    Rule("moved_to_innovation_table", "table_chair", "moved_to_innovation_table"),
+    Rule("referred_to_committee", "applicant", "referred_to_committee"),
+    Rule("referred_to_committee", "chair", "referred_to_committee"),
+    Rule("scoring_opened", "committee", "scoring_opened"),
+    Rule("advice_ready", "steering", "advice_ready"),
+    Rule("advice_ready", "programme_leader", "advice_ready"),
+    Rule("decision_made", "applicant", "decision_made"),
+    Rule("decision_made", "programme_leader", "decision_made"),
+)
+
+# The engine's triggers that cause an event.
+TRIGGER_EVENTS = {
+    "present_at_table": "moved_to_innovation_table",
+    "refer_to_committee": "referred_to_committee",
+    "open_scoring": "scoring_opened",
+    "submit_advice": "advice_ready",
+    "approve": "decision_made",
+    "approve_with_conditions": "decision_made",
+    "reject": "decision_made",
+    "defer": "decision_made",
+}
+
+EVENTS = tuple(dict.fromkeys(rule.event for rule in RULES))
+
+
+def rules_for(event: str) -> list[Rule]:
+    return [rule for rule in RULES if rule.event == event]
