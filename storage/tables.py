@@ -307,3 +307,37 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: dt.datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
     )
+
+
+class Reminder(SQLModel, table=True):
+    """A deadline someone must meet, chased by the scheduler until it is met.
+
+    It moves pending -> reminded (at `remind_at`, a reminder to the recipient) -> overdue (at
+    `due_at`, an overdue notice) -> escalated (at `escalate_at`, a notice to the programme
+    leader), and ends `done` once its obligation is met or `cancelled` once it no longer applies.
+    `next_at` is when the scheduler acts next; each step is a conditional update of `status`, so
+    two schedulers can never both take it. `key` names the cause: an event cannot create the
+    same reminder twice.
+    """
+
+    __tablename__ = "reminder"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str  # scoring_deadline | condition_due | report_due
+    application_id: int | None = Field(default=None, index=True)
+    recipient: str  # e-mail address of who must act
+    subject_ref: str  # what it is about, e.g. "condition:7" or "report:3"
+    facts: dict[str, Any] = _json()  # what the messages say (titles, texts)
+    due_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    remind_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    escalate_at: dt.datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    status: str = Field(default="pending", index=True)
+    next_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True, index=True)
+    )
+    created_at: dt.datetime = _time()
+    closed_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )

@@ -16,4 +16,4 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0004"
+    assert current_revision(db_url) == head_revision() == "0005"
