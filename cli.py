@@ -99,12 +99,22 @@ def pairs(values: Sequence[str], what: str) -> dict[str, str]:
     metavar="EMAIL",
     help="Act as this person [env KRACHT_USER].",
 )
+@click.option(
+    "--config",
+    envvar="KRACHT_CONFIG",
+    metavar="FILE",
+    help="Settings for mail and reminders [env KRACHT_CONFIG; default ./kracht.toml if present].",
+)
 @click.version_option(package_name="kracht")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, actor: str | None, config: str | None) -> None:
     """kracht runs project applications through the Agenda voor Twente process:
     idea, innovation table, ecosystem analysis, assessment committee, KRACHT scoring,
     steering decision and monitoring, with an audit trail nobody can alter unseen."""
+    if config:  # read wherever settings are needed, also deep inside a transaction
+        import os
+
+        os.environ["KRACHT_CONFIG"] = config
     ctx.obj = Settings(db, actor)
 
 
@@ -587,6 +597,8 @@ def app_partner_add(
         hours=hours,
     )
     click.echo(f"added partner {result['partner']['organisation']} to application {application_id}")
+    for member in result.get("recused", []):
+        click.echo(f"recused {member} from application {application_id}: works at the partner")
 
 
 @app.group("indicator")
@@ -647,14 +659,18 @@ def app_import(s: Settings, file: Path) -> None:
 @app.command("letter")
 @click.argument("application_id", type=int)
 @click.option("--language", default="nl", show_default=True, help="nl or en.")
+@json_option
 @pass_settings
-def app_letter(s: Settings, application_id: int, language: str) -> None:
+def app_letter(s: Settings, application_id: int, language: str, as_json: bool) -> None:
     """The decision letter to the applicant, as written when the decision was taken."""
     from workflow import decisions
 
     if language not in ("nl", "en"):
         raise InvalidInput(f"language {language!r} is not nl or en")
-    click.echo(decisions.letter(s.url(), s.actor, application_id, language), nl=False)
+    text = decisions.letter(s.url(), s.actor, application_id, language)
+    if as_json:
+        return emit_json({"application_id": application_id, "language": language, "text": text})
+    click.echo(text, nl=False)
 
 
 @app.command("upgrade-workflow")
@@ -691,13 +707,13 @@ def committee() -> None:
 )
 @pass_settings
 def committee_assign(s: Settings, application_id: int, members: tuple[str, ...]) -> None:
-    """Assign committee members; one linked to the applicant or a partner is recused at once."""
+    """Assign committee members, all or none; one linked to the applicant or a partner is
+    recused at once."""
     from workflow import committee as work
 
-    for member in members:
-        result = work.assign(s.url(), s.actor, application_id, member)
+    for result in work.assign_all(s.url(), s.actor, application_id, members):
         recused = f" and recused: {result['recused']}" if "recused" in result else ""
-        click.echo(f"assigned {member} to application {application_id}{recused}")
+        click.echo(f"assigned {result['member']} to application {application_id}{recused}")
 
 
 @committee.command("declare")
@@ -849,7 +865,9 @@ def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
 
     text = "".join(line + "\n" for line in work.export_matrix(s.url(), s.actor, round_label))
     if output:
-        output.write_text(text, encoding="utf-8")
+        from workflow.files import write_text
+
+        write_text(output, text)
         click.echo(f"wrote {text.count(chr(10)) - 1} scores to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -1045,6 +1063,491 @@ def conditions_meet(s: Settings, application_id: int, number: int, evidence: str
     )
 
 
+# -- notifications and reminders ----------------------------------------------------------------
+
+
+@cli.group()
+def outbox() -> None:
+    """Messages waiting to be sent, sent, or dead: written with the event that caused them."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]))
+@click.option("--application", "application_id", type=int)
+@json_option
+@pass_settings
+def outbox_list(s: Settings, status: str | None, application_id: int | None, as_json: bool) -> None:
+    """The outbox, newest first, with a count per status."""
+    from workflow import notices
+
+    result = notices.outbox_list(s.url(), s.actor, status, application_id)
+    if as_json:
+        return emit_json(result)
+    emit_table(
+        result["messages"],
+        ["id", "status", "attempts", "event", "application_id", "recipient", "subject"],
+        empty="(the outbox is empty)",
+        widths={"subject": 50},
+    )
+    click.echo("\n" + ", ".join(f"{n} {status}" for status, n in result["counts"].items()))
+
+
+@outbox.command("send")
+@json_option
+@pass_settings
+def outbox_send(s: Settings, as_json: bool) -> None:
+    """Send every message that is due now, through the configured transport."""
+    from workflow import notices
+
+    result = notices.outbox_send(s.url(), s.actor)
+    if as_json:
+        return emit_json(result)
+    click.echo(
+        f"{len(result['sent'])} sent ({result['transport']}), {len(result['retrying'])} to "
+        f"retry later, {len(result['dead'])} dead; {result['counts']['pending']} still pending"
+    )
+
+
+@outbox.command("retry")
+@click.argument("message_ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Retry every dead message.")
+@pass_settings
+def outbox_retry(s: Settings, message_ids: tuple[int, ...], all_dead: bool) -> None:
+    """Put dead messages back in the queue with fresh attempts."""
+    from workflow import notices
+
+    requeued = notices.outbox_retry(s.url(), s.actor, list(message_ids), all_dead)
+    click.echo(f"{len(requeued)} message(s) queued again" + (f": {requeued}" if requeued else ""))
+
+
+@cli.group()
+def reminders() -> None:
+    """Deadlines kracht chases: scoring, conditions and progress reports."""
+
+
+@reminders.command("list")
+@click.option("--person", metavar="EMAIL", help="Only this person's (default: yours, or all).")
+@click.option("--application", "application_id", type=int)
+@click.option("--all", "include_closed", is_flag=True, help="Include met and cancelled ones.")
+@json_option
+@pass_settings
+def reminders_list(s: Settings, person: str | None, application_id: int | None,
+                   include_closed: bool, as_json: bool) -> None:  # fmt: skip
+    """What is coming: each deadline, whose it is, and when kracht acts next."""
+    from workflow import notices
+
+    rows = notices.reminders_list(s.url(), s.actor, person, application_id, include_closed)
+    if as_json:
+        return emit_json(rows)
+    emit_table(
+        rows,
+        ["id", "kind", "application_id", "recipient", "due", "status", "next_step_at"],
+        empty="(no reminders)",
+    )
+
+
+@cli.group()
+def scheduler() -> None:
+    """The process that fires due reminders and sends the outbox."""
+
+
+@scheduler.command("run")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between rounds.")  # fmt: skip
+@click.option("--once", is_flag=True, help="One round, then exit (for cron).")
+@click.option("--stop-after", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Exit after this long (default: run until interrupted).")  # fmt: skip
+@pass_settings
+def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | None) -> None:
+    """Fire due reminders into the outbox and send it, every INTERVAL seconds.
+
+    What fell due while no scheduler ran fires on the first round; several schedulers may run
+    at once, and each reminder still fires once."""
+    from notifications import scheduler as runner
+    from notifications.settings import load
+    from workflow import notices
+
+    url = s.url()
+    notices.scheduler_actor(url, s.actor)
+    settings = load()
+    if once:
+        click.echo(runner.summary(runner.tick(url, settings)))
+        return
+    click.echo(f"kracht scheduler: every {interval:g} s on {url}; Ctrl-C stops", err=True)
+    ticks = runner.run(url, settings, interval=interval, stop_after=stop_after,
+                       report=lambda line: click.echo(line, err=True))  # fmt: skip
+    click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
+
+
+@cli.command("calendar")
+@click.argument("person", metavar="EMAIL")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this .ics file (default: standard output).")  # fmt: skip
+@pass_settings
+def calendar_export(s: Settings, person: str, out: Path | None) -> None:
+    """A person's open deadlines as an iCalendar (.ics) file."""
+    from workflow import notices
+
+    data = notices.calendar(s.url(), s.actor, person)
+    if out is None:
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        raise InvalidInput(f"cannot write {out}: {error.strerror}") from None
+    click.echo(f"wrote {out}")
+
+
+# -- monitoring, programme reports and exports --------------------------------------------------
+
+
+def _indicator_values(items: Sequence[str]) -> dict[str, str]:
+    """Repeated --value NAME=VALUE (NAME: the indicator's name or number)."""
+    result = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--value takes INDICATOR=VALUE, got {item!r}")
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _as_of(value: str | None) -> Any:
+    from workflow.applications import parse_date
+
+    return parse_date(value, "--as-of")
+
+
+value_option = click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="INDICATOR=VALUE",
+    help="A measured value (indicator name or number); repeat for each indicator.",
+)
+
+
+@cli.group()
+def monitor() -> None:
+    """Monitoring of approved projects: report schedules, progress reports, indicator values."""
+
+
+@monitor.command("schedule")
+@click.argument("application_id", type=int)
+@json_option
+@pass_settings
+def monitor_schedule(s: Settings, application_id: int, as_json: bool) -> None:
+    """A project's report schedule: every report, its due date, status and traffic light."""
+    from workflow import monitor_views
+    from workflow.render import show_monitoring
+
+    view = monitor_views.project(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(view)
+    click.echo(show_monitoring(view))
+
+
+@monitor.command("replan")
+@click.argument("application_id", type=int)
+@click.option("--every", "every_months", type=int, help="Months per report: 1, 3, 6 or 12.")
+@click.option("--start", "start_on", help="First day the reports cover, YYYY-MM-DD.")
+@click.option("--until", "end_on", help="The project's last day, YYYY-MM-DD.")
+@pass_settings
+def monitor_replan(
+    s: Settings,
+    application_id: int,
+    every_months: int | None,
+    start_on: str | None,
+    end_on: str | None,
+) -> None:
+    """Replan the reports not yet submitted (cadence, start, end); submitted reports stay."""
+    from workflow import progress_reports
+
+    result = progress_reports.replan(
+        s.url(),
+        s.actor,
+        application_id,
+        every_months=every_months,
+        start_on=start_on,
+        end_on=end_on,
+    )
+    plan = result["schedule"]
+    due = ", ".join(f"{r['label']} (due {r['due_on']})" for r in plan["reports"][:4])
+    more = f" and {len(plan['reports']) - 4} more" if len(plan["reports"]) > 4 else ""
+    click.echo(
+        f"application {application_id}: every {plan['every_months']} months from "
+        f"{plan['starts_on']} to {plan['ends_on']}; {len(plan['reports'])} reports planned"
+        + (f": {due}{more}" if due else "")
+    )
+
+
+@monitor.command("reports")
+@click.option("--application", "application_id", type=int)
+@click.option("--programme")
+@click.option("--status", help="due, late, submitted or cancelled.")
+@json_option
+@pass_settings
+def monitor_reports(
+    s: Settings,
+    application_id: int | None,
+    programme: str | None,
+    status: str | None,
+    as_json: bool,
+) -> None:
+    """Progress reports across projects, by due date, with their status and traffic light."""
+    from workflow import monitor_views
+
+    rows = monitor_views.reports(
+        s.url(), s.actor, application_id=application_id, programme=programme, status=status
+    )
+    if as_json:
+        return emit_json(rows)
+    emit_table(
+        rows,
+        ["application_id", "title", "label", "due_on", "status", "days_late", "traffic_light"],
+        widths={"title": 32},
+    )
+
+
+@monitor.command("late")
+@click.option("--as-of", help="Late on this day (YYYY-MM-DD) [default: today].")
+@click.option("--programme")
+@json_option
+@pass_settings
+def monitor_late(s: Settings, as_of: str | None, programme: str | None, as_json: bool) -> None:
+    """Reports past their due date and not submitted, the longest overdue first."""
+    from workflow import monitor_views
+
+    rows = monitor_views.late(s.url(), s.actor, _as_of(as_of), programme)
+    if as_json:
+        return emit_json(rows)
+    emit_table(
+        rows,
+        ["application_id", "title", "label", "due_on", "days_late"],
+        empty="(no report is late)",
+        widths={"title": 32},
+    )
+
+
+@monitor.command("submit")
+@click.argument("application_id", type=int)
+@click.argument("label")
+@click.option("--light", required=True, help="green, orange or red (red needs --measures).")
+@click.option("--narrative", required=True, help="What happened in the period.")
+@click.option("--measures", help="The measures taken (required with red).")
+@click.option("--spent", required=True, help="Spending so far in euros, cumulative.")
+@value_option
+@click.option("--received", help="Day the report came in, if before today (programme leader).")
+@pass_settings
+def monitor_submit(
+    s: Settings,
+    application_id: int,
+    label: str,
+    light: str,
+    narrative: str,
+    measures: str | None,
+    spent: str,
+    values: tuple[str, ...],
+    received: str | None,
+) -> None:
+    """Submit progress report LABEL (e.g. 2019-Q1) with its traffic light and values."""
+    from workflow import progress_reports
+
+    result = progress_reports.submit(
+        s.url(),
+        s.actor,
+        application_id,
+        label,
+        light=light,
+        narrative=narrative,
+        spent=spent,
+        measures=measures,
+        values=_indicator_values(values),
+        received_on=received,
+    )
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    report = result["report"]
+    late = f", {report['days_late']} days late" if report["days_late"] else ""
+    click.echo(
+        f"application {application_id}: report {report['label']} submitted "
+        f"({report['traffic_light']}{late}); {len(result['values'])} "
+        f"value{'' if len(result['values']) == 1 else 's'} recorded"
+    )
+
+
+@monitor.command("value")
+@click.argument("application_id", type=int)
+@click.argument("indicator")
+@click.argument("value")
+@click.option("--on", "measured_on", help="Day measured, YYYY-MM-DD [default: today].")
+@click.option("--note", default="", help="Where the value comes from, or a remark.")
+@pass_settings
+def monitor_value(
+    s: Settings,
+    application_id: int,
+    indicator: str,
+    value: str,
+    measured_on: str | None,
+    note: str,
+) -> None:
+    """Record a measured VALUE of INDICATOR (its name or number), checked against its unit."""
+    from workflow import progress_reports
+
+    result = progress_reports.record_value(
+        s.url(), s.actor, application_id, indicator, value, measured_on=measured_on, note=note
+    )
+    recorded = result["values"][0]
+    click.echo(
+        f"application {application_id}: {recorded['indicator']} = {recorded['value']} "
+        f"{recorded['unit']} on {recorded['measured_on']}"
+    )
+
+
+@monitor.command("values")
+@click.argument("application_id", type=int)
+@json_option
+@pass_settings
+def monitor_values(s: Settings, application_id: int, as_json: bool) -> None:
+    """Every indicator's measured values over time, against baseline and target."""
+    from workflow import monitor_views
+
+    view = monitor_views.project(s.url(), s.actor, application_id)["indicators"]
+    if as_json:
+        return emit_json(view)
+    rows = [
+        {
+            "indicator": i["name"],
+            "unit": i["unit"],
+            "measured_on": v["measured_on"],
+            "value": v["value"],
+            "baseline": i["baseline"],
+            "target": i["target"],
+        }
+        for i in view
+        for v in i["values"] or [{"measured_on": None, "value": None}]
+    ]
+    emit_table(rows, ["indicator", "unit", "measured_on", "value", "baseline", "target"])
+
+
+@monitor.command("close-out")
+@click.argument("application_id", type=int)
+@click.option("--final-report", required=True, help="The final report: what the project achieved.")
+@click.option("--spent", required=True, help="Total spending in euros.")
+@value_option
+@click.option("--reason", help="Why the project closes now (e.g. ended early).")
+@pass_settings
+def monitor_close_out(
+    s: Settings,
+    application_id: int,
+    final_report: str,
+    spent: str,
+    values: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """The final report with the final values, and the move to closed, in one transaction."""
+    from workflow import progress_reports
+
+    result = progress_reports.close_out(
+        s.url(),
+        s.actor,
+        application_id,
+        final_report=final_report,
+        spent=spent,
+        values=_indicator_values(values),
+        reason=reason,
+    )
+    click.echo(
+        f"application {application_id}: {result['from']} -> {result['to']}; final report "
+        f"kept; `kracht monitor schedule {application_id}` shows the final values"
+    )
+
+
+@cli.group()
+def report() -> None:
+    """The programme's yearly documents, written from the data as HTML and Markdown."""
+
+
+def _write_report(
+    s: Settings, kind: str, year: int, programme: str | None, out: Path, as_json: bool
+) -> None:
+    from workflow import programme_reports
+
+    result = programme_reports.write(s.url(), s.actor, kind, year, out, programme=programme)
+    if as_json:
+        return emit_json(result)
+    click.echo(f"{result['title']} written:")
+    for path in result["files"]:
+        click.echo(f"  {path}")
+
+
+report_options = [
+    click.option("--year", type=int, required=True, help="The year reported on."),
+    click.option("--programme", help="Only this programme [default: all]."),
+    click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("kracht-reports"),
+        show_default=True,
+        help="Folder to write the files to.",
+    ),
+    json_option,
+    pass_settings,
+]
+
+
+def _report_command(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(report_options):
+        f = option(f)
+    return f
+
+
+@report.command("monitor")
+@_report_command
+def report_monitor(s: Settings, year: int, programme: str | None, out: Path, as_json: bool) -> None:
+    """The project monitor (November): every project's results, indicators and reports."""
+    _write_report(s, "monitor", year, programme, out, as_json)
+
+
+@report.command("annual")
+@_report_command
+def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_json: bool) -> None:
+    """The annual report "Investeren in Twente" (June): pipeline, money, co-financing, results."""
+    _write_report(s, "annual", year, programme, out, as_json)
+
+
+@cli.group()
+def export() -> None:
+    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets."""
+
+
+def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
+    from workflow import exports
+
+    text, count = exports.export(s.url(), s.actor, kind, fmt)
+    if output:
+        exports.write_file(output, text)
+        click.echo(f"wrote {count} {kind} to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _export_command(kind: str, what: str) -> None:
+    @export.command(kind, help=f"{what} as CSV or JSON (money in integer cents).")
+    @click.option("--format", "fmt", default="csv", show_default=True, help="csv or json.")
+    @click.option("--output", "-o", type=click.Path(path_type=Path), help="File to write.")
+    @pass_settings
+    def command(s: Settings, fmt: str, output: Path | None) -> None:
+        _export(s, kind, fmt, output)
+
+
+_export_command("applications", "Every application with its state, request and grant")
+_export_command("decisions", "Every steering decision with its outcome, amount and reasons")
+_export_command("indicators", "Every indicator with each measured value")
+_export_command("reports", "Every progress report with its status, traffic light and spending")
+
+
 # -- the road -----------------------------------------------------------------------------------
 
 
@@ -1128,7 +1631,9 @@ def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
     lines = list(auditing.export(s.url(), s.actor, fmt))
     text = "".join(line + "\n" for line in lines)
     if output:
-        output.write_text(text, encoding="utf-8")
+        from workflow.files import write_text
+
+        write_text(output, text)
         click.echo(f"wrote {max(len(lines) - (fmt == 'csv'), 0)} events to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -1152,6 +1657,19 @@ def demo(s: Settings, replace: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a user's mistake is one line on stderr and a non-zero exit, never a trace."""
+    import os
+
+    config = os.environ.get("KRACHT_CONFIG")  # --config sets it for this run only
+    try:
+        return _run(argv)
+    finally:
+        if config is None:
+            os.environ.pop("KRACHT_CONFIG", None)
+        else:
+            os.environ["KRACHT_CONFIG"] = config
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         cli.main(
             args=list(argv) if argv is not None else None, prog_name="kracht", standalone_mode=False
@@ -1183,7 +1701,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _database_problem(error: Exception) -> str | None:
-    """Name database problems the user can fix (wrong URL, server down, no schema)."""
+    """Name database problems the user can fix (wrong URL, server down, no schema, a value the
+    database cannot hold)."""
     if type(error).__module__ != "sqlalchemy.exc":
         return None
     text = str(getattr(error, "orig", error)).strip().splitlines()[0]
@@ -1191,6 +1710,8 @@ def _database_problem(error: Exception) -> str | None:
         return f"the database has no kracht schema ({text}); run `kracht init`"
     if type(error).__name__ == "OperationalError":
         return f"cannot use the database: {text}"
+    if type(error).__name__ == "DataError":
+        return f"the database refused a value as out of range or malformed ({text})"
     return None
 
 

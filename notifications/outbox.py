@@ -18,6 +18,13 @@ from storage.tables import Application, Organisation, OutboxMessage, Person, Pro
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+GROUP_ROLES = {
+    "programme_leader": "programme_leader",
+    "table_chair": "innovation_table_chair",
+    "chair": "committee_chair",
+    "steering": "steering_member",
+}
+
 
 def recipients(db: Session, who: str, app: Application) -> list[Person]:
     """The people a rule's recipient group names, for one application."""
@@ -25,13 +32,7 @@ def recipients(db: Session, who: str, app: Application) -> list[Person]:
         return repository.people_with_role(db, "applicant", app.applicant_org_id)
     if who == "committee":
         return [p for a, p in committee_store.assignments(db, app.id or 0) if not a.recused]
-    role = {
-        "programme_leader": "programme_leader",
-        "table_chair": "innovation_table_chair",
-        "chair": "committee_chair",
-        "steering": "steering_member",
-    }[who]
-    return repository.people_with_role(db, role)
+    return repository.people_with_role(db, GROUP_ROLES[who])
 
 
 def message_id(key: str) -> str:
@@ -39,50 +40,60 @@ def message_id(key: str) -> str:
 
 
 def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[str, Any]) -> int:
-    """Write one message per recipient of `event` into the outbox; returns how many.
+    """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
-    unique and stable: enqueueing the same event twice is impossible.
+    unique and stable: enqueueing the same event twice is impossible. Returns how many.
     """
-    programme = db.get(Programme, app.programme_id)
-    org = db.get(Organisation, app.applicant_org_id)
     seen: set[str] = set()
-    count = 0
     for rule in rules_for(event):
         for person in recipients(db, rule.recipients, app):
-            if person.email in seen:
-                continue
-            seen.add(person.email)
-            context = {
-                "recipient": person.name,
-                "role": rule.recipients,
-                "application_id": app.id,
-                "title": app.title,
-                "applicant": org.name if org else "",
-                "programme": programme.name if programme else "",
-                "state": app.state,
-                **facts,
-            }
-            language = person.language
-            subject, text = _split_subject(render(f"{rule.template}.txt.j2", language, context))
-            html = render(f"{rule.template}.html.j2", language, context)
-            key = f"{event}:{app.id}:{cause}:{person.email}"
-            db.add(
-                OutboxMessage(
-                    key=key,
-                    message_id=message_id(key),
-                    event=event,
-                    application_id=app.id,
-                    recipient=person.email,
-                    language=language,
-                    subject=subject,
-                    text=text,
-                    html=html,
-                )
-            )
-            count += 1
+            if person.email not in seen:
+                seen.add(person.email)
+                key = f"{event}:{app.id}:{cause}:{person.email}"
+                add_message(db, key, event, rule.template, person, app, rule.recipients, facts)
+    return len(seen)
+
+
+def add_message(
+    db: Session,
+    key: str,
+    event: str,
+    template: str,
+    person: Person,
+    app: Application | None,
+    role: str,
+    facts: dict[str, Any],
+) -> OutboxMessage:
+    """Render one message for one person, in their language, and add it to the outbox."""
+    programme = db.get(Programme, app.programme_id) if app else None
+    org = db.get(Organisation, app.applicant_org_id) if app else None
+    context = {
+        "recipient": person.name,
+        "role": role,
+        "application_id": app.id if app else "",
+        "title": app.title if app else "",
+        "applicant": org.name if org else "",
+        "programme": programme.name if programme else "",
+        "state": app.state if app else "",
+        **facts,
+    }
+    code = programme.code if programme else None
+    subject, text = _split_subject(render(f"{template}.txt.j2", person.language, context, code))
+    message = OutboxMessage(
+        key=key,
+        message_id=message_id(key),
+        event=event,
+        application_id=app.id if app else None,
+        recipient=person.email,
+        language=person.language,
+        subject=subject,
+        text=text,
+        html=render(f"{template}.html.j2", person.language, context, code),
+    )
+    db.add(message)
     db.flush()
-    return count
+    return message
 
 
 def _split_subject(rendered: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """Rendering messages and letters from Jinja2 templates, per language.
 
-Templates live in notifications/templates/<language>/. Rendering is strict: a template that uses
-a variable the caller did not give fails at once (in the tests), never in a recipient's inbox.
+Templates live in notifications/templates/<language>/. A programme may override any of them from
+its own folder, <settings templates folder>/<programme code>/<language>/, which is searched first.
+Rendering is strict: a template that uses a variable the caller did not give fails at once (in
+the tests), never in a recipient's inbox.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ LANGUAGES = ("nl", "en")
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(override: str | None = None) -> jinja2.Environment:
+    """The template environment; with `override`, that folder is searched before the defaults."""
     import jinja2
 
+    folders = [override, str(TEMPLATES)] if override else [str(TEMPLATES)]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
@@ -36,8 +40,21 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(name: str, language: str, context: dict[str, Any]) -> str:
-    """Render templates/<language>/<name>."""
+def render(name: str, language: str, context: dict[str, Any], programme: str | None = None) -> str:
+    """Render <language>/<name>, from the programme's own folder where it has that template."""
     if language not in LANGUAGES:
         raise ValueError(f"no templates in language {language!r}")
-    return environment().get_template(f"{language}/{name}").render(**context)
+    return (
+        environment(override_folder(programme)).get_template(f"{language}/{name}").render(**context)
+    )
+
+
+def override_folder(programme: str | None) -> str | None:
+    """The programme's template folder, when the settings name a templates folder and it exists."""
+    from notifications.settings import load
+
+    folder = load().templates.folder
+    if not (folder and programme):
+        return None
+    path = Path(folder) / programme
+    return str(path) if path.is_dir() else None

@@ -11,7 +11,9 @@ from typing import NamedTuple
 
 class Rule(NamedTuple):
     event: str
-    recipients: str  # applicant | programme_leader | table_chair | committee | chair | steering
+    # applicant | programme_leader | table_chair | committee | chair | steering, or
+    # reminded: the one person a reminder chases (see notifications/reminders.py)
+    recipients: str
     template: str
 
 
@@ -27,6 +29,14 @@ RULES: tuple[Rule, ...] = (
     Rule("advice_ready", "programme_leader", "advice_ready"),
     Rule("decision_made", "applicant", "decision_made"),
     Rule("decision_made", "programme_leader", "decision_made"),
+    # Reminders: before a deadline, once it passed, and the escalation after a delay.
+    Rule("scoring_reminder", "reminded", "scoring_reminder"),
+    Rule("scoring_overdue", "reminded", "scoring_overdue"),
+    Rule("condition_due", "reminded", "condition_due"),
+    Rule("condition_overdue", "reminded", "condition_overdue"),
+    Rule("report_due", "reminded", "report_due"),
+    Rule("report_overdue", "reminded", "report_overdue"),
+    Rule("overdue_escalation", "programme_leader", "overdue_escalation"),
 )
 
 # The engine's triggers that cause an event.

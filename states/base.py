@@ -19,6 +19,7 @@ class Field:
     kind: str  # text | date | money | choice | year | conditions
     help: str
     choices: tuple[str, ...] = ()
+    column: str | None = None  # kept in this column of the application, not as stage data
 
     def parse(self, raw: object) -> Any:
         """Turn user input (text from the CLI, or a value from a JSON/TOML file) into a value."""
@@ -93,7 +94,17 @@ class Partner:
     organisation: str
     o_type: str
     co_financing: bool
-    commitment: str
+    commitment: str  # money | knowledge | time | none
+    amount_cents: int | None = None  # with money
+    hours: int | None = None  # with time
+
+    def commits(self) -> bool:
+        """Commits something: money (an amount), knowledge, or time (hours)."""
+        return (
+            self.commitment == "knowledge"
+            or (self.commitment == "money" and (self.amount_cents or 0) > 0)
+            or (self.commitment == "time" and (self.hours or 0) > 0)
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,8 @@ class Context:
     quorum: int = 0
     today: str = ""  # ISO date, from the clock when the action runs
     conditions_open: int = 0  # grant conditions not yet met
+    reports_overdue: tuple[str, ...] = ()  # progress reports past due, e.g. "2019-Q2 (due ...)"
+    indicators_unmeasured: tuple[str, ...] = ()  # indicators without any measured value
 
     def has(self, name: str) -> bool:
         return self.data.get(name) not in (None, "")

@@ -7,6 +7,7 @@ decision that departs from the committee's advice needs a `departure_rationale`.
 
 from states.base import Context, Field, Guard, Need, recorded
 from states.common import REASON
+from workflow.money import format_euros
 from workflow.roles import Role
 
 STAGE = "steering_decision"
@@ -21,7 +22,7 @@ FIELDS = (
     Field("departure_rationale", "text", "why the decision departs from the committee's advice"),
 )
 
-FOLLOWS = {  # the advice each decision follows
+FOLLOWS = {  # the advice each decision follows; no advice recommends deferring (defer)
     "approve": "positive",
     "approve_with_conditions": "positive_with_conditions",
     "reject": "negative",
@@ -29,8 +30,9 @@ FOLLOWS = {  # the advice each decision follows
 
 
 def follows_advice(ctx: Context, decision: str) -> bool:
+    """True when there is no advice to depart from, or the decision is the one advised."""
     advice = ctx.data.get("advice")
-    return advice is None or advice == FOLLOWS[decision]
+    return advice is None or advice == FOLLOWS.get(decision)
 
 
 def _departure(decision: str) -> Need:
@@ -54,9 +56,18 @@ def _spread_after_start(ctx: Context) -> bool:
     return until is None or start is None or until >= start
 
 
+def _granted_above_zero(ctx: Context) -> bool:
+    granted = ctx.data.get("granted")
+    return granted in (None, "") or granted > 0  # not given at all: `recorded` names that
+
+
 GRANT = (
     recorded("granted", "a granted amount (granted)"),
-    Need("a granted amount above zero", lambda ctx: (ctx.data.get("granted") or 1) > 0),
+    Need(
+        "a granted amount above zero",
+        _granted_above_zero,
+        lambda ctx: f"a granted amount above zero ({format_euros(ctx.data['granted'])} was given)",
+    ),
     Need("a granted amount no higher than the requested amount", _granted_within_request),
     Need("a spread_until no earlier than the budget_year", _spread_after_start),
     REASON,

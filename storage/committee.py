@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from storage.tables import (
     Application,
     ApplicationPartner,
+    AuditEvent,
     CommitteeAssignment,
     Person,
     ProgrammeConfig,
@@ -57,6 +58,11 @@ def assignment(db: Session, application_id: int, person_id: int) -> CommitteeAss
     ).first()
 
 
+def recused_people(db: Session, application_id: int) -> set[int]:
+    """The people recused from an application: their sheets neither count nor show."""
+    return {a.person_id for a, _ in assignments(db, application_id) if a.recused}
+
+
 def current_round(db: Session, application_id: int) -> ScoringRound | None:
     return db.exec(
         select(ScoringRound)
@@ -73,6 +79,32 @@ def rounds(db: Session, application_id: int) -> list[ScoringRound]:
             .order_by(col(ScoringRound.number))
         ).all()
     )
+
+
+def advised_rounds(db: Session, application_id: int) -> set[int]:
+    """The numbers of the scoring rounds the committee gave its joint advice in.
+
+    Read from the audit trail: each successful `open_scoring` names the round it opened, and a
+    successful `submit_advice` belongs to the round opened last before it.
+    """
+    events = db.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.application_id == application_id,
+            AuditEvent.action == "fire",
+            AuditEvent.outcome == "ok",
+            col(AuditEvent.trigger).in_(("open_scoring", "submit_advice")),
+        )
+        .order_by(col(AuditEvent.seq))
+    ).all()
+    number, advised = 0, set()
+    for event in events:
+        effects = (event.payload or {}).get("effects") or {}
+        if event.trigger == "open_scoring" and "scoring_round" in effects:
+            number = int(effects["scoring_round"])
+        elif event.trigger == "submit_advice" and number:
+            advised.add(number)
+    return advised
 
 
 def sheet(db: Session, round_id: int, person_id: int) -> ScoreSheet | None:

@@ -65,11 +65,26 @@ def used(db: Session, budget_id: int) -> tuple[int, int]:
     return int(committed), int(reserved)
 
 
-def projects_total(db: Session, programme_id: int, year: int) -> int:
+def total(db: Session, programme_id: int, year: int, kind: str) -> int:
+    """The budgets of one kind of a programme in a year, of every line and the pool together."""
     query = select(sa.func.coalesce(sa.func.sum(Budget.amount_cents), 0)).where(
-        Budget.programme_id == programme_id, Budget.year == year, Budget.kind == "projects"
+        Budget.programme_id == programme_id, Budget.year == year, Budget.kind == kind
     )
     return int(db.exec(query).one())
+
+
+def budgets(db: Session, programme_id: int, year: int, kind: str) -> list[Budget]:
+    """Every budget of one kind of a programme in a year: the pool and each line's own."""
+    query = select(Budget).where(
+        Budget.programme_id == programme_id, Budget.year == year, Budget.kind == kind
+    )
+    return list(db.exec(query.order_by(col(Budget.id))).all())
+
+
+def lock_programme(db: Session, programme_id: int) -> None:
+    """Serialise changes that span a programme's budgets (a no-op lock on SQLite, whose writers
+    are serialised already)."""
+    db.exec(select(Programme.id).where(Programme.id == programme_id).with_for_update()).first()
 
 
 def overview(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:

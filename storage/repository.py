@@ -13,6 +13,7 @@ from storage.tables import (
     ApplicationPartner,
     Indicator,
     Organisation,
+    OutboxMessage,
     Person,
     PersonRole,
     Programme,
@@ -250,4 +251,13 @@ def people_with_role(db: Session, role: str, organisation_id: int | None = None)
     )
     if organisation_id is not None:
         query = query.where(Person.organisation_id == organisation_id)
+    return list(db.exec(query).all())
+
+
+def messages(db: Session, application_id: int) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.application_id == application_id)
+        .order_by(col(OutboxMessage.id))
+    )
     return list(db.exec(query).all())

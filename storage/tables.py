@@ -1,4 +1,4 @@
-"""The tables. Money is integer euro cents; times are UTC; dates are dates."""
+"""The tables. Money is integer euro cents (64-bit); times are UTC; dates are dates."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+
+class Cents(sa.TypeDecorator[int]):
+    """Euro cents in a 64-bit integer. Sums come back as int, also where PostgreSQL widens a
+    sum of bigints to numeric (which its driver returns as Decimal)."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> int | None:
+        return None if value is None else int(value)
 
 
 def utcnow() -> dt.datetime:
@@ -68,7 +79,7 @@ class Application(SQLModel, table=True):
     programme_id: int = Field(foreign_key="programme.id")
     line_id: int | None = Field(default=None, foreign_key="programme_line.id")
     applicant_org_id: int = Field(foreign_key="organisation.id")
-    requested_cents: int = 0
+    requested_cents: int = Field(default=0, sa_type=Cents)
     round: str | None = None
     submitted_on: dt.date | None = None
     state: str = Field(index=True)
@@ -87,7 +98,7 @@ class ApplicationPartner(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id")
     co_financing: bool = False
     commitment: str = "none"  # money | knowledge | time | none
-    amount_cents: int | None = None
+    amount_cents: int | None = Field(default=None, sa_type=Cents)
     hours: int | None = None
 
 
@@ -227,7 +238,7 @@ class Budget(SQLModel, table=True):
     line_id: int | None = Field(default=None, foreign_key="programme_line.id")
     year: int
     kind: str = "projects"  # projects | development
-    amount_cents: int
+    amount_cents: int = Field(sa_type=Cents)
     basis: str = ""  # how the amount was set, e.g. "506,667 inhabitants x EUR 7.50"
     set_by: str
     set_at: dt.datetime = _time()
@@ -242,7 +253,7 @@ class GrantAllocation(SQLModel, table=True):
     application_id: int = Field(foreign_key="application.id", index=True)
     budget_id: int = Field(foreign_key="budget.id", index=True)
     year: int
-    amount_cents: int
+    amount_cents: int = Field(sa_type=Cents)
 
 
 class GrantCondition(SQLModel, table=True):
@@ -341,3 +352,64 @@ class Reminder(SQLModel, table=True):
     closed_at: dt.datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
     )
+
+
+# -- monitoring (issue 7) -----------------------------------------------------------------------
+
+
+class ReportSchedule(SQLModel, table=True):
+    """How a project in monitoring reports: every `every_months` months from `starts_on` to the
+    period containing `ends_on` (workflow/schedule.py). Replanning rewrites it, audited."""
+
+    __tablename__ = "report_schedule"
+    application_id: int = Field(foreign_key="application.id", primary_key=True)
+    every_months: int
+    due_months_after: int
+    starts_on: dt.date
+    ends_on: dt.date
+    planned_at: dt.datetime = _time()
+    planned_by: str
+
+
+class ProgressReport(SQLModel, table=True):
+    """One report of a project in monitoring: planned with its period and due date, then
+    submitted with a traffic light, a narrative, spending so far and measured values.
+    `kind` is progress (on the schedule) or final (at close-out); `status` is due, submitted or
+    cancelled (not yet due when the project closed or was withdrawn)."""
+
+    __tablename__ = "progress_report"
+    __table_args__ = (sa.UniqueConstraint("application_id", "label"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str = "progress"  # progress | final
+    label: str  # 2019-Q1, 2019-H2, 2019, 2019-03, or final
+    period_start: dt.date
+    period_end: dt.date
+    due_on: dt.date = Field(index=True)
+    status: str = Field(default="due", index=True)  # due | submitted | cancelled
+    traffic_light: str | None = None  # green | orange | red
+    narrative: str | None = None
+    measures: str | None = None  # the measures taken; required with red
+    spent_cents: int | None = Field(default=None, sa_type=Cents)  # so far, cumulative
+    submitted_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    submitted_by: str | None = None
+    received_on: dt.date | None = None  # the day the report came in; lateness counts from it
+    cancelled_reason: str | None = None
+
+
+class IndicatorValue(SQLModel, table=True):
+    """A measured value of an indicator on a date: a decimal as text (exact, never float),
+    checked against the indicator's unit. Given with a report (`report_id`) or on its own."""
+
+    __tablename__ = "indicator_value"
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    measured_on: dt.date
+    value: str
+    report_id: int | None = Field(default=None, foreign_key="progress_report.id")
+    note: str = ""
+    recorded_by: str
+    recorded_at: dt.datetime = _time()

@@ -96,8 +96,10 @@ def seed(url: str) -> World:
     return World(url)
 
 
-def complete_proposal(world: World, app_id: int, actor: str = LEADER) -> None:
-    proposal = {"proposal_summary": "Students meet IT firms", "budget_total": "5000000"}
+def complete_proposal(
+    world: World, app_id: int, actor: str = LEADER, budget_total: str = "5000000"
+) -> None:
+    proposal = {"proposal_summary": "Students meet IT firms", "budget_total": budget_total}
     engine.record(world.url, actor, app_id, "proposal", proposal)
     applications.add_partner(
         world.url,
@@ -213,6 +215,7 @@ def make_application(
     title: str = "TalentIT Twente",
     applicant: str = TALENTIT,
     round_label: str | None = None,
+    budget_total: str = "5000000",
 ) -> int:
     """Create an application and drive it with the real engine to `stage`."""
     url = world.url
@@ -227,7 +230,7 @@ def make_application(
         round=round_label,
     )
     app_id = created["id"]
-    complete_proposal(world, app_id)
+    complete_proposal(world, app_id, budget_total=budget_total)
     target = "steering_decision" if stage in DECISIONS else stage
     while (current := world.state(app_id)) != target:
         if current not in PREPARED:
@@ -238,5 +241,15 @@ def make_application(
             url, FIRED_BY.get(current, LEADER), app_id, forward[0], values=FIRED_WITH.get(current)
         )
     for actor, trigger, data, reason in DECISIONS.get(stage, []):
+        if trigger == "close":
+            measure_indicators(world, app_id)
         engine.fire(url, actor, app_id, trigger, values=data, reason=reason)
     return app_id
+
+
+def measure_indicators(world: World, app_id: int, value: str = "10") -> None:
+    """A measured value for every indicator of a project in monitoring, as close-out needs."""
+    from workflow import progress_reports
+
+    for indicator in world.show(app_id)["indicators"]:
+        progress_reports.record_value(world.url, LEADER, app_id, indicator["name"], value)

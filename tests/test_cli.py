@@ -233,12 +233,27 @@ def test_record_reads_stage_data_from_toml_and_json_files(kracht, world, tmp_pat
     ],
 )
 def test_bad_input_is_refused_in_one_line_and_nothing_is_written(kracht, world, args, message):
+    before = _counts(world)
+
     code, out, err = kracht(*args)
 
-    assert (code, out, err) == (code, "", message)
-    assert code != 0
-    assert "Traceback" not in err
-    assert kracht("app", "list", "--json")[1] == "[]\n"
+    assert (code, out, err) == (1, "", message)
+    assert _counts(world) == before
+
+
+def _counts(world) -> dict[str, int]:
+    """How many rows each table holds: "nothing was written" means none of these moved."""
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
+    import storage.tables  # noqa: F401 - every table registered
+    from storage.database import session
+
+    with session(world.url) as db:
+        return {
+            name: db.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in SQLModel.metadata.tables.items()
+        }
 
 
 def test_first_person_bootstraps_and_later_ones_need_a_programme_leader(tmp_path, capsys):
@@ -353,6 +368,19 @@ def test_committee_scoring_through_the_command_line(kracht, world, tmp_path):
     assert json.loads(shown[1])["rounds"][-1]["own_sheet"]["scores"]["innovation"]["score"] == 4
 
 
+def test_committee_assign_with_a_mistyped_member_assigns_nobody(kracht, world):
+    app_id = make_application(world, stage="assessment_committee")
+
+    code, out, err = kracht("committee", "assign", str(app_id), "--member", f.CHAIR,
+                            "--member", "nobody@example.org")  # fmt: skip
+    shown = kracht("committee", "show", str(app_id), "--json")
+
+    assert (code, out) == (1, "")
+    assert err == ("kracht: no person 'nobody@example.org'; add them with `kracht people add`; "
+                   "nobody was assigned\n")  # fmt: skip
+    assert json.loads(shown[1])["members"] == []
+
+
 def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
     app_id = make_application(world, stage="kracht_scoring")
 
@@ -362,3 +390,147 @@ def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
     assert (code, out) == (5, "")
     assert err == (f"kracht: cannot submit_advice application {app_id}: needs submitted score "
                    "sheets from 3 members (0 so far)\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("import a folder", "kracht: {tmp} is a folder, not a file\n"),
+        ("record from a folder", "kracht: {tmp} is a folder, not a file\n"),
+        ("scores not in UTF-8", "kracht: {tmp}/scores.toml is not UTF-8 text\n"),
+        ("stage data not in UTF-8", "kracht: {tmp}/table.toml is not UTF-8 text\n"),
+        ("configuration not in UTF-8", "kracht: {tmp}/criteria.toml is not UTF-8 text\n"),
+        (
+            "scores to a missing folder",
+            "kracht: cannot write {tmp}/nodir/x.csv: the folder {tmp}/nodir does not exist\n",
+        ),
+        (
+            "audit to a missing folder",
+            "kracht: cannot write {tmp}/nodir/x.jsonl: the folder {tmp}/nodir does not exist\n",
+        ),
+        ("audit to a folder", "kracht: cannot write {tmp}: it is a folder\n"),
+        (
+            "a baseline of a billion digits",
+            "kracht: baseline: '1e999999999' is too large or too precise (at most 15 digits "
+            "before the decimal point and 12 after)\n",
+        ),
+        (
+            "a development cap that is no number",
+            "kracht: criteria.toml: money.development_cap_percent must be a number from 0 to "
+            "100, not 'abc'\n",
+        ),
+        (
+            "a development cap above 100",
+            "kracht: criteria.toml: money.development_cap_percent must be a number from 0 to "
+            "100, not 100.5\n",
+        ),
+        (
+            "an amount no budget can hold",
+            "kracht: amount: '123456789012345678901234567' is more than kracht accepts "
+            "(at most EUR 1,000,000,000,000.00)\n",
+        ),
+        (
+            "hours no one can give",
+            "kracht: hours must be from 0 to 10,000,000 (got 99999999999)\n",
+        ),
+    ],
+)
+def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
+    kracht, world, tmp_path, case, message
+):
+    from workflow.config import DEFAULT_FILE
+
+    app_id = make_application(world, stage="innovation_table", round_label="2018-1")
+    (tmp_path / "scores.toml").write_bytes(b'[innovation]\nscore = 4\nmotivation = "caf\xe9"\n')
+    (tmp_path / "table.toml").write_bytes(b'table_outcome = "caf\xe9"\n')
+    (tmp_path / "criteria.toml").write_bytes(b"label = 'caf\xe9'\n")
+    if "development cap" in case:
+        cap = "100.5" if "above" in case else '"abc"'
+        (tmp_path / "criteria.toml").write_text(
+            DEFAULT_FILE.read_text() + f"\n[money]\ndevelopment_cap_percent = {cap}\n"
+        )
+    a = str(app_id)
+    args = {
+        "import a folder": ("app", "import", str(tmp_path)),
+        "record from a folder": ("app", "record", a, "idea", "--file", str(tmp_path)),
+        "scores not in UTF-8": ("score", "set", a, "--file", str(tmp_path / "scores.toml")),
+        "stage data not in UTF-8": (
+            "app", "record", a, "innovation_table", "--file", str(tmp_path / "table.toml")
+        ),
+        "configuration not in UTF-8": (
+            "programme", "configure", f.AVT_2018, "--file", str(tmp_path / "criteria.toml")
+        ),
+        "scores to a missing folder": (
+            "scores", "export", "--round", "2018-1", "-o", str(tmp_path / "nodir" / "x.csv")
+        ),
+        "audit to a missing folder": ("audit", "export", "-o", str(tmp_path / "nodir/x.jsonl")),
+        "audit to a folder": ("audit", "export", "-o", str(tmp_path)),
+        "a baseline of a billion digits": (
+            "app", "indicator", "add", a, "--name", "n", "--unit", "u", "--baseline",
+            "1e999999999", "--target", "1", "--by", "2026-12-31",
+        ),
+        "a development cap that is no number": (
+            "programme", "configure", f.AVT_2018, "--file", str(tmp_path / "criteria.toml")
+        ),
+        "a development cap above 100": (
+            "programme", "configure", f.AVT_2018, "--file", str(tmp_path / "criteria.toml")
+        ),
+        "an amount no budget can hold": (
+            "budget", "set", "--programme", f.AVT_2018, "--year", "2019", "--amount",
+            "123456789012345678901234567",
+        ),
+        "hours no one can give": (
+            "app", "partner", "add", a, "--org", "Saxion", "--commitment", "time", "--hours",
+            "99999999999",
+        ),
+    }[case]  # fmt: skip
+    user = f.MEMBER if case.startswith("scores not") else f.AUDITOR if "audit" in case else None
+    before = _counts(world)
+
+    code, out, err = kracht(*args, user=user)
+
+    assert (code, out, err) == (1, "", message.format(tmp=tmp_path))
+    assert _counts(world) == before
+
+
+def test_a_database_that_refuses_a_value_is_named_in_one_line():
+    import sqlalchemy.exc
+
+    from cli import _database_problem
+
+    error = sqlalchemy.exc.DataError(
+        "INSERT INTO budget ...", {}, Exception("integer out of range\nCONTEXT: ...")
+    )
+
+    assert _database_problem(error) == (
+        "the database refused a value as out of range or malformed (integer out of range)"
+    )
+
+
+def test_the_requested_amount_is_recorded_from_the_command_line(kracht, world):
+    code, out, _ = kracht(
+        "app", "create", "--title", "Zorg", "--programme", f.AVT_2018, "--applicant", f.TALENTIT
+    )
+    app_id = int(out.split()[2].rstrip(":"))
+
+    recorded = kracht("app", "record", str(app_id), "proposal", "--set", "requested=€ 64.389,00")
+    shown = json.loads(kracht("app", "show", str(app_id), "--json")[1])
+    fields = json.loads(kracht("workflow", "fields", "--json")[1])
+
+    assert (code, recorded[0]) == (0, 0)
+    assert recorded[1] == f"recorded requested on application {app_id} (version 2)\n"
+    assert shown["requested_cents"] == 6438900
+    assert {"stage": "proposal", "field": "requested", "kind": "money"}.items() <= next(
+        row for row in fields if row["field"] == "requested"
+    ).items()
+
+
+def test_app_letter_json_gives_the_letter_as_written(kracht, world):
+    app_id = make_application(world, stage="monitoring")
+
+    code, out, _ = kracht("app", "letter", str(app_id), "--language", "en", "--json")
+    text = kracht("app", "letter", str(app_id), "--language", "en")[1]
+
+    assert code == 0
+    assert json.loads(out) == {"application_id": app_id, "language": "en", "text": text}
+    assert "EUR 64,389.00" in text

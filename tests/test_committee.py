@@ -1,16 +1,17 @@
 """The assessment committee: interests declared, scoring blind, quorum kept, advice joint."""
 
+import csv
 import datetime as dt
 
 import pytest
 import time_machine
 
-from storage import audit
+from storage import audit, repository
 from storage.database import session
 from tests import factories as f
 from tests.factories import ADVICE, COMMITTEE, make_application, prepare, score_sheet
 from workflow import applications, committee, directory, engine
-from workflow.errors import GuardFailed, InvalidInput, NotAllowed
+from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 
 ALL_FOURS = {"innovation": "4", "cooperation": "4", "business_commitment": "4",
              "economic_impact": "4", "regional_support": "4", "future_proof": "4"}  # fmt: skip
@@ -25,6 +26,53 @@ def _events(world, action):
         return [e for e in audit.history(db) if e["action"] == action]
 
 
+def _trail(world):
+    with session(world.url) as db:
+        return audit.history(db)
+
+
+def _since(world, trail):
+    """The audit events appended after `trail` was taken."""
+    return _trail(world)[len(trail) :]
+
+
+def _record(world, app_id, member):
+    """What a refused action must leave alone: the version, the member's sheet, the committee."""
+    view = committee.view(world.url, member, app_id)
+    return {
+        "version": applications.show(world.url, f.LEADER, app_id)["version"],
+        "own_sheet": view["rounds"][-1].get("own_sheet") if view["rounds"] else None,
+        "members": view["members"],
+    }
+
+
+def _refusal(event):
+    return (event["actor"], event["action"], event["trigger"], event["outcome"],
+            event["payload"]["error"])  # fmt: skip
+
+
+def _visible(world, app_id, actor):
+    """The last round of the committee part of `kracht app show --json`, as `actor` sees it."""
+    return applications.show(world.url, actor, app_id)["committee"]["rounds"][-1]
+
+
+def _export(world, actor, round_label="2018-1"):
+    return list(csv.DictReader(committee.export_matrix(world.url, actor, round_label)))
+
+
+def _hidden_score_events(world, app_id, actor, of):
+    history = applications.history(world.url, actor, app_id)
+    return [e["payload"] for e in history if e["action"].startswith("score.") and e["actor"] == of]
+
+
+HIDDEN = {"hidden": "blind scoring: submit your own sheet first"}
+BLIND_ROUND = (
+    "may not see the scores of round 2018-1 yet: scoring is blind: a member sees the scores "
+    "after submitting their own sheet, a steering member once the committee has given its joint "
+    "advice"
+)
+
+
 @pytest.fixture
 def scoring_open(world):
     """TalentIT in KRACHT scoring, with three members assigned and a deadline in 30 days."""
@@ -37,6 +85,7 @@ def test_a_member_cannot_read_other_scores_before_submitting(world, scoring_open
     committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "3"}))
 
     before = committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]
+    shown = _visible(world, scoring_open, f.MEMBER)
     history = applications.history(world.url, f.MEMBER, scoring_open)
     committee.score(world.url, f.MEMBER, scoring_open, _scores(ALL_FOURS))
     committee.submit(world.url, f.MEMBER, scoring_open)
@@ -46,6 +95,7 @@ def test_a_member_cannot_read_other_scores_before_submitting(world, scoring_open
     assert "sheets" not in before
     assert "aggregate" not in before
     assert before["own_sheet"]["scores"]["innovation"]["score"] == 3
+    assert shown == before
     chair_events = [
         e for e in history if e["action"].startswith("score.") and e["actor"] == f.CHAIR
     ]
@@ -198,31 +248,51 @@ def test_invalid_scores_are_refused_and_nothing_is_written(world, scoring_open, 
     assert "own_sheet" not in committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]
 
 
-def test_scoring_after_the_deadline_is_refused(world, scoring_open):
-    committee.declare(world.url, f.MEMBER, scoring_open, None)
+def test_scoring_after_the_deadline_is_refused_and_nothing_is_written(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring")
+    committee.declare(any_world.url, f.MEMBER, app_id, None)
+    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "3"}))
+    before, trail = _record(any_world, app_id, f.MEMBER), _trail(any_world)
     late = dt.date.today() + dt.timedelta(days=31)
 
     with time_machine.travel(dt.datetime.combine(late, dt.time(9)), tick=False):
         with pytest.raises(NotAllowed) as error:
-            committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "4"}))
+            committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "4"}))
+        with pytest.raises(NotAllowed):
+            committee.submit(any_world.url, f.MEMBER, app_id)
 
-    assert str(error.value) == (
-        f"the scoring deadline for application {scoring_open} passed on {f.DEADLINE}"
-    )
+    message = f"the scoring deadline for application {app_id} passed on {f.DEADLINE}"
+    assert str(error.value) == message
+    assert _record(any_world, app_id, f.MEMBER) == before
+    assert [_refusal(e) for e in _since(any_world, trail)] == [
+        (f.MEMBER, "score.draft", None, "refused", message),
+        (f.MEMBER, "score.submit", None, "refused", message),
+    ]
 
 
-def test_submitted_scores_are_final_and_corrections_keep_the_old_score(world, scoring_open):
+def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world):
+    world = any_world
+    scoring_open = make_application(world, stage="kracht_scoring")
     score_sheet(world, scoring_open, f.MEMBER, value=4)
+    before, trail = _record(world, scoring_open, f.MEMBER), _trail(world)
 
     with pytest.raises(NotAllowed) as after_submit:
         committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "5"}))
+    with pytest.raises(NotAllowed) as resubmit:
+        committee.submit(world.url, f.MEMBER, scoring_open)
+    unchanged, refusals = _record(world, scoring_open, f.MEMBER), _since(world, trail)
     committee.correct(world.url, f.MEMBER, scoring_open, "innovation", "5", "on reflection",
                       "misread the proposal")  # fmt: skip
 
     sheet = committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]["own_sheet"]
-    assert str(after_submit.value) == (
-        "your score sheet is submitted and final; use `kracht score correct`"
-    )
+    final = "your score sheet is submitted and final; use `kracht score correct`"
+    assert str(after_submit.value) == final
+    assert str(resubmit.value) == "your score sheet is already submitted"
+    assert unchanged == before
+    assert [_refusal(e) for e in refusals] == [
+        (f.MEMBER, "score.draft", None, "refused", final),
+        (f.MEMBER, "score.submit", None, "refused", "your score sheet is already submitted"),
+    ]
     assert sheet["scores"]["innovation"] == {"score": 5, "motivation": "on reflection",
                                              "revision": 1}  # fmt: skip
     assert sheet["corrections"] == [
@@ -279,3 +349,241 @@ def test_the_round_ranking_and_score_matrix_export(world):
     assert [(r["id"], r["weighted_total"]) for r in ranking] == [(second, 5.0), (first, 3.0)]
     assert len(lines) == 1 + 2 * 3 * 6
     assert lines[0].startswith("application_id,title,scoring_round,criteria_version,member")
+    assert lines[0].endswith(",submitted_at,status")
+
+
+# -- blind scoring everywhere scores are read ---------------------------------------------------
+
+
+def test_a_member_who_also_steers_sees_no_scores_before_submitting_their_own(any_world):
+    both = "member.and.steering@example.org"
+    directory.add_person(any_world.url, f.LEADER, name="Both Roles", email=both,
+                         roles=["committee_member", "steering_member"])  # fmt: skip
+    app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
+    committee.assign(any_world.url, f.LEADER, app_id, both)
+    score_sheet(any_world, app_id, f.CHAIR, value=5)
+    committee.declare(any_world.url, f.MEMBER, app_id, None)
+    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "2"}))  # a draft
+    committee.declare(any_world.url, both, app_id, None)
+    committee.score(any_world.url, both, app_id, _scores({"innovation": "3"}))
+
+    before = _visible(any_world, app_id, both)
+    chair_events = _hidden_score_events(any_world, app_id, both, of=f.CHAIR)
+    with pytest.raises(NotAllowed) as ranking:
+        committee.ranking(any_world.url, both, "2018-1")
+    with pytest.raises(NotAllowed) as export:
+        _export(any_world, both)
+    committee.score(any_world.url, both, app_id, _scores(ALL_FOURS))
+    committee.submit(any_world.url, both, app_id)
+
+    assert (before["visible"], "sheets" in before, "aggregate" in before) == (False, False, False)
+    assert chair_events == [HIDDEN, HIDDEN]  # the draft and the submission
+    assert str(ranking.value) == str(export.value) == f"{both} {BLIND_ROUND}"
+    assert [r["sheets"] for r in committee.ranking(any_world.url, both, "2018-1")] == [2]
+    rows = _export(any_world, both)
+    assert {(r["member"], r["status"]) for r in rows} == {(f.CHAIR, "submitted"),
+                                                          (both, "submitted")}  # fmt: skip
+    assert len(rows) == 2 * 6
+
+
+def test_a_steering_member_sees_a_rounds_scores_only_once_its_advice_is_given(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
+    for member in COMMITTEE:
+        score_sheet(any_world, app_id, member)
+    scoring = _visible(any_world, app_id, f.STEERING)
+    any_world.fire(app_id, "defer", f.STEERING, values={"deferred_until": "2019-03-01"},
+                   reason="more parties needed")  # fmt: skip
+
+    deferred = _visible(any_world, app_id, f.STEERING)
+    member_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
+    with pytest.raises(NotAllowed) as ranking:
+        committee.ranking(any_world.url, f.STEERING, "2018-1")
+    with pytest.raises(NotAllowed):
+        _export(any_world, f.STEERING)
+    any_world.fire(app_id, "resume")
+    committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    advised = _visible(any_world, app_id, f.STEERING)
+    advised_ranking = committee.ranking(any_world.url, f.STEERING, "2018-1")
+    advised_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
+    any_world.fire(app_id, "return_for_rework", f.STEERING, reason="sharpen the business case")
+    prepare(any_world, app_id, "innovation_table")
+    any_world.fire(app_id, "start_ecosystem_analysis", f.TABLE_CHAIR)
+    prepare(any_world, app_id, "assessment_committee")
+    any_world.fire(app_id, "open_scoring")
+
+    assert (scoring["visible"], deferred["visible"], "sheets" in deferred) == (False, False, False)
+    assert member_events == [HIDDEN, HIDDEN]
+    assert str(ranking.value) == f"{f.STEERING} {BLIND_ROUND}"
+    assert advised["visible"] is True
+    assert [s["member"] for s in advised["sheets"]] == [f.CHAIR, f.MEMBER, f.MEMBER2]
+    assert [(r["id"], r["weighted_total"]) for r in advised_ranking] == [(app_id, 4.0)]
+    assert HIDDEN not in advised_events
+    rounds = committee.view(any_world.url, f.STEERING, app_id)["rounds"]
+    assert [r["visible"] for r in rounds] == [True, False]  # the new round has no advice yet
+
+
+def test_programme_leaders_and_auditors_see_every_sheet_with_its_status(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
+    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    score_sheet(any_world, app_id, f.SAXION_MEMBER, value=1)
+    applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+                             commitment="knowledge")  # fmt: skip
+    score_sheet(any_world, app_id, f.CHAIR, value=5)
+    committee.declare(any_world.url, f.MEMBER, app_id, None)
+    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "2"}))
+
+    rows = _export(any_world, f.AUDITOR)
+    seen = _visible(any_world, app_id, f.AUDITOR)
+    ranking = committee.ranking(any_world.url, f.LEADER, "2018-1")
+
+    assert {(r["member"], r["status"]) for r in rows} == {
+        (f.CHAIR, "submitted"), (f.MEMBER, "draft"), (f.SAXION_MEMBER, "recused")
+    }  # fmt: skip
+    assert len(rows) == 6 + 1 + 6
+    assert seen["visible"] is True
+    assert [s["member"] for s in seen["sheets"]] == [f.CHAIR]
+    assert seen["aggregate"]["sheets"] == 1
+    assert [(r["sheets"], r["weighted_total"]) for r in ranking] == [(1, 5.0)]
+    assert _hidden_score_events(any_world, app_id, f.AUDITOR, of=f.CHAIR)[0] != HIDDEN
+
+
+# -- the joint advice comes from a chair without a conflict ------------------------------------
+
+
+def test_a_chair_with_a_conflict_of_interest_cannot_record_the_advice(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring")
+    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    for member in (f.MEMBER, f.MEMBER2, f.SAXION_MEMBER):
+        score_sheet(any_world, app_id, member)
+    committee.declare(any_world.url, f.CHAIR, app_id, "chairs the applicant's board")
+    before, trail = _record(any_world, app_id, f.CHAIR), _trail(any_world)
+
+    with pytest.raises(NotAllowed) as advised:
+        committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    with pytest.raises(NotAllowed) as fired:
+        any_world.fire(app_id, "submit_advice", f.CHAIR, values=ADVICE)
+
+    message = (
+        f"{f.CHAIR} is recused from application {app_id}: declared a conflict of interest: "
+        "chairs the applicant's board; the joint advice is recorded by a committee chair "
+        "assigned to the application without a conflict of interest"
+    )
+    assert str(advised.value) == str(fired.value) == message
+    assert _record(any_world, app_id, f.CHAIR) == before
+    record = any_world.show(app_id)
+    assert (record["state"], record["stage_data"].get("kracht_scoring")) == ("kracht_scoring", None)
+    assert [_refusal(e) for e in _since(any_world, trail)] == [
+        (f.CHAIR, "fire", "submit_advice", "refused", message)
+    ] * 2
+
+
+def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_world):
+    other_chair = "other.chair@example.org"
+    directory.add_person(any_world.url, f.LEADER, name="Other Chair", email=other_chair,
+                         roles=["committee_chair"])  # fmt: skip
+    app_id = make_application(any_world, stage="kracht_scoring")
+    for member in COMMITTEE:
+        score_sheet(any_world, app_id, member)
+    version, trail = any_world.show(app_id)["version"], _trail(any_world)
+
+    with pytest.raises(NotAllowed) as error:
+        committee.advise(any_world.url, other_chair, app_id, "negative", "not innovative")
+
+    assert str(error.value) == (
+        f"{other_chair} is not assigned to application {app_id}: the joint advice is recorded by "
+        "a committee chair assigned to the application"
+    )
+    assert any_world.show(app_id)["version"] == version
+    assert [e["outcome"] for e in _since(any_world, trail)] == ["refused"]
+    committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    assert any_world.state(app_id) == "steering_decision"
+
+
+# -- conflicts that arise after assignment -----------------------------------------------------
+
+
+def test_a_partner_added_after_assignment_recuses_the_members_who_work_there(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring")
+    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    for member in (f.SAXION_MEMBER, f.CHAIR, f.MEMBER):
+        score_sheet(any_world, app_id, member)
+    trail = _trail(any_world)
+
+    result = applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+                                      commitment="knowledge")  # fmt: skip
+
+    assert result["recused"] == [f.SAXION_MEMBER]
+    recusal, added = _since(any_world, trail)
+    assert (recusal["actor"], recusal["action"], recusal["reason"]) == (
+        f.LEADER, "committee.recuse", "works at Saxion, a partner"
+    )  # fmt: skip
+    assert recusal["payload"] == {"member": f.SAXION_MEMBER, "how": "automatic"}
+    assert (added["action"], added["payload"]["recused"]) == ("partner.add", [f.SAXION_MEMBER])
+    view = committee.view(any_world.url, f.LEADER, app_id)
+    saxion = next(m for m in view["members"] if m["member"] == f.SAXION_MEMBER)
+    assert (saxion["recused"], saxion["recusal_reason"]) == (True, "works at Saxion, a partner")
+    assert [s["member"] for s in view["rounds"][-1]["sheets"]] == [f.CHAIR, f.MEMBER]
+    assert view["rounds"][-1]["aggregate"]["sheets"] == 2
+    with pytest.raises(GuardFailed) as quorum:
+        committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    assert quorum.value.missing == ["submitted score sheets from 3 members (2 so far)"]
+
+
+def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any_world):
+    app_id = make_application(any_world, stage="kracht_scoring")
+    committee.declare(any_world.url, f.MEMBER, app_id, None)
+    with session(any_world.url, write=True) as db:  # the member has since joined the applicant
+        member = repository.person_by_email(db, f.MEMBER)
+        member.organisation_id = repository.org_by_name(db, f.TALENTIT).id
+    trail = _trail(any_world)
+
+    with pytest.raises(NotAllowed) as error:
+        committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "4"}))
+
+    reason = f"works at {f.TALENTIT}, the applicant"
+    assert str(error.value) == f"{f.MEMBER} is recused from application {app_id}: {reason}"
+    recusal, refusal = _since(any_world, trail)
+    assert (recusal["action"], recusal["outcome"], recusal["reason"]) == (
+        "committee.recuse", "ok", reason
+    )  # fmt: skip
+    assert recusal["payload"] == {"member": f.MEMBER, "how": "automatic"}
+    assert _refusal(refusal)[1:] == ("score.draft", None, "refused", str(error.value))
+    view = committee.view(any_world.url, f.LEADER, app_id)
+    record = next(m for m in view["members"] if m["member"] == f.MEMBER)
+    assert (record["recused"], record["recusal_reason"]) == (True, reason)
+    assert view["rounds"][-1]["submitted"] == []
+    assert "own_sheet" not in committee.view(any_world.url, f.MEMBER, app_id)["rounds"][-1]
+
+
+# -- assigning several members -----------------------------------------------------------------
+
+
+def test_assigning_several_members_is_all_or_nothing(any_world):
+    app_id = make_application(any_world, stage="assessment_committee")
+    applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+                             commitment="knowledge")  # fmt: skip
+    before, trail = _record(any_world, app_id, f.LEADER), _trail(any_world)
+
+    with pytest.raises(NotFound) as typo:
+        committee.assign_all(any_world.url, f.LEADER, app_id,
+                             [f.CHAIR, f.SAXION_MEMBER, "comittee.member@example.org"])  # fmt: skip
+    refused = _record(any_world, app_id, f.LEADER), _since(any_world, trail)
+    result = committee.assign_all(any_world.url, f.LEADER, app_id,
+                                  [f.CHAIR, f.SAXION_MEMBER, f.MEMBER])  # fmt: skip
+
+    assert str(typo.value) == (
+        "no person 'comittee.member@example.org'; add them with `kracht people add`; "
+        "nobody was assigned"
+    )
+    assert refused == (before, [])
+    assert [(r["member"], r.get("recused")) for r in result] == [
+        (f.CHAIR, None), (f.SAXION_MEMBER, "works at Saxion, a partner"), (f.MEMBER, None)
+    ]  # fmt: skip
+    events = _since(any_world, trail)
+    assert [(e["action"], e["payload"]["member"]) for e in events] == [
+        ("committee.assign", f.CHAIR),
+        ("committee.recuse", f.SAXION_MEMBER),
+        ("committee.assign", f.SAXION_MEMBER),
+        ("committee.assign", f.MEMBER),
+    ]
+    assert any_world.show(app_id)["version"] == before["version"] + 1  # one transaction

@@ -317,3 +317,234 @@ def test_two_concurrent_decisions_cannot_overspend_a_line_together(any_world):
     outcomes = sorted(results.get(timeout=5)[1] for _ in racers)
     assert outcomes == ["GuardFailed", "ok"]
     assert _available(world) == 4000000
+
+
+def test_a_grant_of_zero_euros_is_refused(any_world):
+    world = any_world
+    app_id = make_application(world, stage="steering_decision")
+
+    with pytest.raises(GuardFailed) as error:
+        _decide(world, app_id, "0")
+
+    assert error.value.missing == ["a granted amount above zero (EUR 0.00 was given)"]
+    assert world.state(app_id) == "steering_decision"
+    assert world.show(app_id)["decision"]["charged"] == []
+
+
+def test_a_decision_without_an_amount_names_the_missing_amount_not_zero(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    with pytest.raises(GuardFailed) as fired:
+        world.fire(app_id, "approve", f.STEERING, reason="sound plan")
+    with pytest.raises(GuardFailed) as decided:
+        _decide(world, app_id, None)
+
+    assert fired.value.missing == decided.value.missing == ["a granted amount (granted)"]
+
+
+def _development(world, amount, line=None):
+    return decisions.set_budget(
+        world.url,
+        f.LEADER,
+        programme=f.AVT_2018,
+        year=THIS_YEAR,
+        kind="development",
+        line=line,
+        amount=amount,
+    )
+
+
+def test_the_development_cap_counts_every_lines_development_budget_together(any_world):
+    # the seeded project budget for this year is EUR 2,000,000: the cap is EUR 250,000.00
+    world = any_world
+    _development(world, "250000", line="talent")
+
+    with pytest.raises(InvalidInput) as second_line:
+        _development(world, "0.01", line="circular")
+    with pytest.raises(InvalidInput) as pool:
+        _development(world, "250000")
+    _development(world, "100000", line="talent")  # replacing a line's own budget is counted once
+    _development(world, "150000", line="circular")
+
+    assert str(second_line.value) == (
+        f"the development budget may be at most 12.5% of the {THIS_YEAR} project budget of "
+        "EUR 2,000,000.00, which is EUR 250,000.00; EUR 250,000.01 is too much "
+        "(the development budgets of every line and the pool together)"
+    )
+    assert "EUR 500,000.00 is too much" in str(pool.value)
+    rows = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    development = {r["line"]: r["budget_cents"] for r in rows if r["kind"] == "development"}
+    assert development == {"talent": 10000000, "circular": 15000000}
+
+
+def test_shrinking_the_project_budget_below_the_lines_development_budgets_is_refused(world):
+    _development(world, "125000", line="talent")
+    _development(world, "125000", line="circular")
+
+    with pytest.raises(InvalidInput) as error:
+        decisions.set_budget(
+            world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
+        )
+
+    assert "EUR 249,999.99; EUR 250,000.00 is too much" in str(error.value)
+
+
+def test_app_show_carries_the_decision_itself(any_world):
+    world = any_world
+    app_id = make_application(world, stage="steering_decision")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "reject",
+        reason="too little business involvement",
+        departure_rationale="business role not credible",
+    )
+
+    decision = world.show(app_id)["decision"]
+
+    decided_at = decision.pop("decided_at")
+    assert decision == {
+        "outcome": "reject",
+        "decided_by": f.STEERING,
+        "reasons": "too little business involvement",
+        "advice": "positive",
+        "follows_advice": False,
+        "departure_rationale": "business role not credible",
+        "deferred_until": None,
+        "deferred_to_round": None,
+        "granted_cents": 0,
+        "charged": [],
+        "conditions": [],
+        "co_financing": {"private_cents": 1000000, "public_cents": 0, "multiplier": None},
+        "earlier": [],
+    }
+    history = applications.history(world.url, f.LEADER, app_id)
+    assert decided_at == next(e["at"] for e in history if e["trigger"] == "reject")
+
+
+def test_an_application_not_yet_decided_shows_no_outcome(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    decision = world.show(app_id)["decision"]
+
+    assert (decision["outcome"], decision["decided_by"], decision["earlier"]) == (None, None, [])
+
+
+def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date_and_round(world):
+    app_id = make_application(world, stage="steering_decision")  # the advice was positive
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "defer",
+        reason="more parties needed",
+        deferred_until="2019-03-01",
+        deferred_to_round="2019-1",
+    )
+
+    deferred = world.show(app_id)["decision"]
+    world.fire(app_id, "resume")
+    _decide(world, app_id, "64389")
+    approved = world.show(app_id)["decision"]
+
+    last = [e for e in applications.history(world.url, f.LEADER, app_id) if e["trigger"]]
+    defer_event = next(e for e in last if e["trigger"] == "defer")
+    assert defer_event["payload"]["effects"]["follows_advice"] is False
+    assert {k: deferred[k] for k in ("outcome", "follows_advice", "departure_rationale")} == {
+        "outcome": "defer",
+        "follows_advice": False,
+        "departure_rationale": "more parties needed",  # a deferral's reason is its rationale
+    }
+    assert (deferred["deferred_until"], deferred["deferred_to_round"]) == ("2019-03-01", "2019-1")
+    assert (approved["outcome"], approved["follows_advice"], approved["granted_cents"]) == (
+        "approve",
+        True,
+        6438900,
+    )
+    assert [(e["outcome"], e["deferred_until"]) for e in approved["earlier"]] == [
+        ("defer", "2019-03-01")
+    ]
+
+
+def test_a_deferral_before_any_advice_follows_it(world):
+    app_id = make_application(world, stage="kracht_scoring")
+
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        app_id,
+        "defer",
+        reason="wait for the region",
+        deferred_to_round="2019-1",
+    )
+
+    decision = world.show(app_id)["decision"]
+    assert (decision["outcome"], decision["advice"], decision["follows_advice"]) == (
+        "defer",
+        None,
+        True,
+    )
+    assert decision["departure_rationale"] is None
+
+
+def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
+    # EUR 21,474,836.47 is the most a 32-bit integer column holds in cents
+    world = any_world
+    decisions.set_budget(
+        world.url, f.LEADER, programme=f.AVT_2023, year=THIS_YEAR, amount="60000000"
+    )
+    app_id = make_application(
+        world,
+        stage="steering_decision",
+        programme=f.AVT_2023,
+        requested="25000000",
+        budget_total="50000000",
+    )
+
+    _decide(world, app_id, "25000000")
+
+    budget = decisions.budget_overview(world.url, f.LEADER, f.AVT_2023, THIS_YEAR)["budgets"]
+    assert [(r["budget_cents"], r["committed_cents"], r["available_cents"]) for r in budget] == [
+        (6_000_000_000, 2_500_000_000, 3_500_000_000)
+    ]
+    assert {type(v) for k, v in budget[0].items() if k.endswith("_cents")} == {int}
+    assert world.show(app_id)["requested_cents"] == 2_500_000_000
+
+
+def test_a_budget_from_inhabitants_is_bounded_like_any_amount(world):
+    with pytest.raises(InvalidInput) as error:
+        decisions.set_budget(
+            world.url,
+            f.LEADER,
+            programme=f.AVT_2023,
+            year=2023,
+            inhabitants=10**12,
+            per_inhabitant="4.08",
+        )
+
+    assert str(error.value) == (
+        "the budget: 1,000,000,000,000 inhabitants x EUR 4.08 is more than kracht accepts "
+        "(at most EUR 1,000,000,000,000.00)"
+    )
+
+
+def test_a_stored_configuration_with_a_broken_development_cap_is_named_not_crashed_on(world):
+    from storage import repository
+    from storage.database import session
+    from storage.tables import ProgrammeConfig
+    from workflow.config import default_document
+
+    document = {**default_document(), "money": {"development_cap_percent": "abc"}}
+    with session(world.url, write=True) as db:  # as kracht stored it before [money] was checked
+        programme = repository.programme_by_code(db, f.AVT_2018)
+        db.add(ProgrammeConfig(programme_id=programme.id, version="cfg-old", document=document,
+                               created_by=f.LEADER))  # fmt: skip
+
+    with pytest.raises(InvalidInput) as error:
+        _development(world, "1000")
+
+    assert str(error.value) == (
+        f"the configuration of {f.AVT_2018} (`kracht programme configure`): "
+        "money.development_cap_percent must be a number from 0 to 100, not 'abc'"
+    )

@@ -27,6 +27,16 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(tmp_path):
     assert rows["RIF / ROC van Twente 2018"]["state"] == "deferred"
     assert rows["H2 hub Twente"]["state"] == "ecosystem_analysis"
     assert "  granted and committed over all years: € 1.234.389,00" in lines
+    start = next(i for i, x in enumerate(lines) if x.strip() == "Money, Agenda voor Twente "
+                 "2018-2022, budget year 2018")  # fmt: skip
+    money = lines[start:]
+    projects = next(line.split() for line in money if line.startswith("  (all lines)"))
+    assert projects[-3:] == ["available", "€", "1.165.611,00"]  # 2.000.000 - 834.389
+    assert any(
+        line.startswith("  (assumed: EUR 2 mln for projects in each year 2018-2022;")
+        and "'about EUR 550k'" in line
+        for line in money
+    )
     assert auditing.verify(url, AUDITOR).intact
     start = lines.index("Try next, on this database:")
     assert lines[start + 1] == f"  export KRACHT_DB={path} KRACHT_USER={LEADER}"

@@ -11,6 +11,7 @@ from tests.factories import (
     STEERING,
     TABLE_CHAIR,
     make_application,
+    measure_indicators,
     prepare,
 )
 from workflow import applications, decisions, engine
@@ -25,6 +26,7 @@ def _events(world, app_id):
 
 def test_talentit_walks_from_idea_to_closed(world):
     app_id = make_application(world, stage="monitoring")
+    measure_indicators(world, app_id, "162")
 
     world.fire(app_id, "close", values={"final_report": "162 students met more than 50 firms"})
 

@@ -16,4 +16,32 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0005"
+    assert current_revision(db_url) == head_revision() == "0007"
+
+
+def test_money_columns_become_64_bit_keeping_every_amount(db_url):
+    from alembic import command
+
+    from storage.database import alembic_config
+    from tests import factories as f
+    from workflow import applications, decisions
+
+    command.downgrade(alembic_config(db_url), "0006")
+    world = f.seed(db_url)
+    app_id = f.make_application(world, stage="monitoring")
+    before = (world.show(app_id), decisions.budget_overview(db_url, f.LEADER))
+
+    command.upgrade(alembic_config(db_url), "head")
+    decisions.set_budget(
+        db_url, f.LEADER, programme=f.AVT_2018, year=f.THIS_YEAR + 1, amount="60000000"
+    )
+
+    after = decisions.budget_overview(db_url, f.LEADER)
+    assert current_revision(db_url) == "0007"
+    assert applications.show(db_url, f.LEADER, app_id)["decision"] == before[0]["decision"]
+    new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
+    assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
+    assert [r["budget_cents"] for r in new] == [6_000_000_000]
+    assert {type(v) for r in after["budgets"] for k, v in r.items() if k.endswith("_cents")} == {
+        int
+    }

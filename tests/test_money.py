@@ -39,3 +39,11 @@ def test_sums_of_cents_stay_exact():
     grants = [parse_euros(x) for x in ("64389", "170000", "500000", "500000")]
 
     assert sum(grants) == 123438900
+
+
+def test_parse_euros_accepts_up_to_a_trillion_and_refuses_more():
+    assert parse_euros("1.000.000.000.000,00") == 100_000_000_000_000
+    for absurd in ("1000000000000.01", "9" * 27, 10**30, "9" * 5000):
+        with pytest.raises(InvalidInput) as error:
+            parse_euros(absurd, "amount")
+        assert "is more than kracht accepts (at most EUR 1,000,000,000,000.00)" in str(error.value)

@@ -96,7 +96,8 @@ def test_guard_refusal_names_every_missing_requirement_and_is_audited(world):
     assert str(error.value) == (
         f"cannot refer_to_committee application {app_id}: needs an ecosystem-analysis summary; "
         "a full proposal (proposal_summary); a project budget (budget_total); at least one "
-        "co-financing business; SMART indicators (unit, baseline, target and target date)"
+        "co-financing business committing money, knowledge or time; SMART indicators (unit, "
+        "baseline, target and target date)"
     )
     event = _last_event(world)
     assert event["outcome"] == "refused"
@@ -141,7 +142,57 @@ def test_co_financing_partner_must_be_a_business(world):
     with pytest.raises(GuardFailed) as error:
         world.fire(app_id, "refer_to_committee")
 
-    assert error.value.missing == ["at least one co-financing business"]
+    assert error.value.missing == [CO_FINANCING]
+
+
+CO_FINANCING = "at least one co-financing business committing money, knowledge or time"
+
+
+@pytest.mark.parametrize(
+    ("commitment", "amount", "hours", "accepted"),
+    [
+        ("none", None, None, False),
+        ("time", None, None, False),
+        ("time", None, 0, False),
+        ("time", None, 40, True),
+        ("knowledge", None, None, True),
+        ("money", "0.01", None, True),
+    ],
+)
+def test_a_co_financing_business_must_commit_money_knowledge_or_time(
+    world, commitment, amount, hours, accepted
+):
+    app_id = applications.create(
+        world.url,
+        f.LEADER,
+        title="Logistiek",
+        programme=f.AVT_2018,
+        applicant=f.TALENTIT,
+        requested="1000",
+        line="talent",
+    )["id"]
+    engine.record(
+        world.url, f.LEADER, app_id, "proposal", {"proposal_summary": "x", "budget_total": "5000"}
+    )
+    applications.add_indicator(world.url, f.LEADER, app_id, name="n", unit="u", baseline="0",
+                               target="1", target_date="2026-12-31")  # fmt: skip
+    applications.add_partner(world.url, f.LEADER, app_id, organisation=f.BUSINESS,
+                             co_financing=True, commitment=commitment, amount=amount,
+                             hours=hours)  # fmt: skip
+    engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "x"})
+    world.fire(app_id, "present_at_table")
+    f.prepare(world, app_id, "innovation_table")
+
+    if accepted:
+        world.fire(app_id, "start_ecosystem_analysis")
+        assert world.state(app_id) == "assessment_committee"
+        return
+    with pytest.raises(GuardFailed) as error:
+        world.fire(app_id, "start_ecosystem_analysis")
+    assert error.value.missing == [
+        f"{CO_FINANCING} ({f.BUSINESS} co-finances but commits {commitment}"
+        + (" without hours)" if commitment == "time" else ")")
+    ]
 
 
 def test_unknown_trigger_is_refused_with_the_known_ones(world):
@@ -165,14 +216,28 @@ def test_trigger_from_the_wrong_state_names_what_is_possible(world):
     )
 
 
-@pytest.mark.parametrize("stage", ["closed", "rejected"])
+@pytest.mark.parametrize("stage", ["closed", "rejected", "withdrawn"])
 def test_terminal_states_refuse_every_trigger(world, stage):
-    app_id = make_application(world, stage=stage)
+    if stage == "withdrawn":
+        app_id = make_application(world, stage="innovation_table")
+        world.fire(app_id, "withdraw", reason="the partners left")
+    else:
+        app_id = make_application(world, stage=stage)
+    before = world.show(app_id)
+    refusals = {}
 
-    with pytest.raises(NotAllowed) as error:
-        world.fire(app_id, "withdraw", reason="too late")
+    for trigger in TRIGGERS:
+        steering = trigger in ("approve", "approve_with_conditions", "reject")
+        actor = f.STEERING if steering else f.LEADER
+        with pytest.raises(NotAllowed) as error:
+            world.fire(app_id, trigger, actor, reason="too late")
+        refusals[trigger] = str(error.value)
 
-    assert str(error.value) == f"cannot withdraw application {app_id}: it is {stage}, a final state"
+    assert refusals == {
+        t: f"cannot {t} application {app_id}: it is {stage}, a final state" for t in TRIGGERS
+    }
+    after = world.show(app_id)
+    assert (after["state"], after["version"]) == (stage, before["version"])
 
 
 def test_grant_above_the_requested_amount_is_refused_and_nothing_is_written(world):

@@ -69,6 +69,8 @@ def test_every_row_moves_an_application_to_its_destination(world, row):
         prepare(world, app_id, state)
     if state == "approved_with_conditions":
         decisions.meet_condition(world.url, f.LEADER, app_id, 1, "2019 plan received")
+    if row.trigger == "close":
+        f.measure_indicators(world, app_id)
     actor = EMAIL[str(row.roles[0])]
 
     world.fire(app_id, row.trigger, actor, values=VALUES.get(row.trigger), reason="because")

@@ -8,7 +8,7 @@ from typing import Any
 
 from storage import audit, repository
 from storage.database import session
-from workflow import committee, decisions, engine
+from workflow import committee, decisions, engine, monitor_views
 from workflow.actors import Actor, require, require_own, resolve
 from workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
@@ -18,6 +18,7 @@ from workflow.roles import Role
 CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
 READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
 COMMITMENTS = ("money", "knowledge", "time", "none")
+MAX_HOURS = 10_000_000  # a partner's time commitment: thousands of people working full time
 
 
 def text(value: str | None, what: str) -> str:
@@ -39,12 +40,25 @@ def parse_date(value: object, what: str) -> dt.date | None:
 
 
 def parse_decimal(value: object, what: str) -> str:
+    """An exact decimal as text, at most 15 digits before the point and 12 after."""
+    text = str(value).strip().replace(",", ".")
+    shown = repr(value if len(text) <= 40 else f"{text[:24]}... ({len(text)} characters)")
     try:
-        number = Decimal(str(value).strip().replace(",", "."))
+        number = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput(f"{what}: {value!r} is not a number") from None
+        raise InvalidInput(f"{what}: {shown} is not a number") from None
     if not number.is_finite():
-        raise InvalidInput(f"{what}: {value!r} is not a number")
+        raise InvalidInput(f"{what}: {shown} is not a number")
+    sign, digits, exponent = number.as_tuple()
+    while len(digits) > 1 and digits[-1] == 0:  # only significant digits count: 1.50 is 1.5
+        digits, exponent = digits[:-1], int(exponent) + 1
+    if len(text) > 60 or any(digits) and not (-12 <= int(exponent) <= 15 - len(digits)):
+        raise InvalidInput(
+            f"{what}: {shown} is too large or too precise (at most 15 digits before the "
+            "decimal point and 12 after)"
+        )
+    if int(number.as_tuple().exponent) < -12:  # written with more zeros than it needs
+        number = Decimal((sign, digits, exponent)) if any(digits) else Decimal(0)
     return format(number, "f")
 
 
@@ -190,23 +204,31 @@ def show(url: str, actor_email: str | None, application_id: int) -> dict[str, An
             "next": engine.options(ctx),
             "committee": committee.describe(db, actor, app),
             "decision": decisions.decision_view(db, app),
+            "monitoring": monitor_views.part(db, app),
+            **notifications_part(db, actor, app.id),
         }
+
+
+def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, Any]:
+    """Open deadlines and messages about the application; an applicant sees only their own."""
+    from notifications import reminders
+    from notifications.sender import describe
+
+    mine = None if actor.sees_everything() else actor.email
+    deadlines = reminders.upcoming(db, mine, application_id=application_id)
+    messages = repository.messages(db, application_id)
+    return {
+        "deadlines": [reminders.as_dict(r) for r in deadlines],
+        "messages": [describe(m) for m in messages if mine in (None, m.recipient)],
+    }
 
 
 def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
     """The application's audit events; score contents stay hidden from who may not see scores."""
-    from storage import committee as committee_store
-
     with session(url) as db:
         actor = resolve(db, actor_email)
         app = _visible(db, actor, application_id)
-        events = audit.history(db, application_id)
-        current = committee_store.current_round(db, application_id)
-        if current is not None and not committee.sees_scores(db, actor, app, current):
-            for event in events:
-                if event["action"].startswith("score.") and event["actor"] != actor.email:
-                    event["payload"] = {"hidden": "blind scoring: submit your own sheet first"}
-        return events
+        return committee.hide_blind_scores(db, actor, app, audit.history(db, application_id))
 
 
 def add_partner(
@@ -220,7 +242,11 @@ def add_partner(
     amount: str | None = None,
     hours: int | None = None,
 ) -> dict[str, Any]:
-    """Add a partner organisation with its commitment (money with an amount, knowledge, time)."""
+    """Add a partner organisation with its commitment (money with an amount, knowledge, time).
+
+    Committee members already assigned who work at the partner are recused in the same
+    transaction, each recusal audited as at assignment.
+    """
     from states import proposal
     from storage.tables import ApplicationPartner
 
@@ -229,10 +255,10 @@ def add_partner(
     amount_cents = parse_euros(amount, "amount") if amount not in (None, "") else None
     if commitment == "money" and not amount_cents:
         raise InvalidInput("a money commitment needs --amount in euros")
-    if hours is not None and hours < 0:
-        raise InvalidInput("hours must not be negative")
+    if hours is not None and not 0 <= hours <= MAX_HOURS:
+        raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
 
-    def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
+    def change(db: Any, app: Any, actor: Actor) -> dict[str, Any]:
         org = repository.org_by_name(db, organisation)
         if org is None:
             raise NotFound("organisation", organisation, "add it with `kracht org add`")
@@ -249,6 +275,7 @@ def add_partner(
                 hours=hours,
             ),
         )
+        recused = committee.recuse_linked(db, actor, app, org.id)
         return {
             "partner": {
                 "organisation": org.name,
@@ -257,7 +284,8 @@ def add_partner(
                 "commitment": commitment,
                 "amount_cents": amount_cents,
                 "hours": hours,
-            }
+            },
+            **({"recused": recused} if recused else {}),
         }
 
     return engine.write_with_audit(

@@ -2,7 +2,13 @@
 
 Blind scoring: a member sees other members' scores only after submitting their own sheet, and
 only after declaring they have no conflict of interest. Programme leaders and auditors see all;
-steering members see the scores once the advice has gone to the steering decision.
+steering members see a round's scores once the committee has given its joint advice in it. Every
+read of scores (view, ranking, export, history) asks `sees_scores`.
+
+A conflict of interest is recorded whenever it is found: at assignment, at a declaration, when a
+partner joins (`recuse_linked`), and when a linked member tries to score (`_settle_interest`,
+committed on its own before the attempt is refused). A recused member's sheet neither counts
+toward the quorum nor appears in the score matrix or the aggregate.
 """
 
 from __future__ import annotations
@@ -10,19 +16,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from storage import audit, repository
 from storage import committee as store
 from storage.database import session
-from storage.tables import Application, Organisation, Programme, Score, ScoreSheet
+from storage.tables import (
+    Application,
+    CommitteeAssignment,
+    Organisation,
+    Programme,
+    Score,
+    ScoreSheet,
+)
 from workflow import engine
 from workflow.actors import Actor, require, resolve
 from workflow.aggregate import aggregate
 from workflow.config import Scoring
-from workflow.definition import DECIDED
-from workflow.errors import InvalidInput, NotAllowed, NotFound
+from workflow.definition import TERMINAL
+from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
 from workflow.roles import Role
 
 if TYPE_CHECKING:
@@ -32,11 +45,30 @@ ASSIGNERS = (Role.PROGRAMME_LEADER, Role.COMMITTEE_CHAIR)
 MEMBERS = (Role.COMMITTEE_MEMBER, Role.COMMITTEE_CHAIR)
 OVERSEERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
 SEES_RANKING = (Role.PROGRAMME_LEADER, Role.AUDITOR, Role.STEERING_MEMBER)
-AFTER_ADVICE = ("steering_decision", "deferred", *DECIDED)
+BLIND = (
+    "scoring is blind: a member sees the scores after submitting their own sheet, a steering "
+    "member once the committee has given its joint advice"
+)
 
 
 def assign(url: str, actor_email: str | None, application_id: int, member: str) -> dict[str, Any]:
-    """Assign a committee member; one linked to the applicant or a partner is recused at once."""
+    """Assign one committee member; see `assign_all`."""
+    return assign_all(url, actor_email, application_id, [member])[0]
+
+
+def assign_all(
+    url: str, actor_email: str | None, application_id: int, members: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Assign committee members, all or none, in one transaction with an audit event each;
+    returns each member's payload (the last with its audit event's number).
+
+    Every member is checked before anyone is assigned; one linked to the applicant or a partner
+    is recused at once (audited too).
+    """
+    wanted = list(dict.fromkeys(m.strip() for m in members if m and m.strip()))
+    if not wanted:
+        raise InvalidInput("name at least one member to assign (--member EMAIL)")
+    done: list[dict[str, Any]] = []
 
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
         if app.state not in ("assessment_committee", "kracht_scoring"):
@@ -44,31 +76,49 @@ def assign(url: str, actor_email: str | None, application_id: int, member: str) 
                 f"members are assigned while the application is with the committee; "
                 f"application {app.id} is {app.state}"
             )
-        person = repository.person_by_email(db, member)
-        if person is None or person.id is None:
-            raise NotFound("person", member, "add them with `kracht people add`")
-        if not set(repository.roles_of(db, person.id)) & {str(r) for r in MEMBERS}:
-            raise InvalidInput(f"{person.email} is not a committee member")
-        if store.assignment(db, app.id or 0, person.id):
-            raise InvalidInput(f"{person.email} is already assigned to application {app.id}")
-        from storage.tables import CommitteeAssignment
+        people = [_assignable(db, app, email, len(wanted)) for email in wanted]
+        for index, person in enumerate(people):
+            record = store.add(
+                db,
+                CommitteeAssignment(
+                    application_id=app.id, person_id=person.id, assigned_by=actor.email
+                ),
+            )
+            payload: dict[str, Any] = {"member": person.email}
+            reason = _interest(db, app, person.organisation_id)
+            if reason:
+                _recuse(db, actor, app, record, person.email, reason, "automatic")
+                payload["recused"] = reason
+            done.append(payload)
+            if index < len(people) - 1:  # write_with_audit appends the last member's event
+                audit.append(
+                    db,
+                    actor=actor.email,
+                    roles=actor.roles_text,
+                    action="committee.assign",
+                    application_id=app.id,
+                    payload=payload,
+                )
+        return done[-1]
 
-        record = store.add(
-            db,
-            CommitteeAssignment(
-                application_id=app.id, person_id=person.id, assigned_by=actor.email
-            ),
-        )
-        payload: dict[str, Any] = {"member": person.email}
-        reason = _interest(db, app, person.organisation_id)
-        if reason:
-            _recuse(db, actor, app, record, person.email, reason, "automatic")
-            payload["recused"] = reason
-        return payload
-
-    return engine.write_with_audit(
+    result = engine.write_with_audit(
         url, actor_email, application_id, ASSIGNERS, "committee.assign", change
     )
+    common = {"application_id": result["application_id"], "version": result["version"]}
+    return [{**common, **payload} for payload in done[:-1]] + [result]
+
+
+def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
+    """The person behind `email`, if they can join this application's committee."""
+    nobody = "; nobody was assigned" if count > 1 else ""
+    person = repository.person_by_email(db, email)
+    if person is None or person.id is None:
+        raise NotFound("person", email, "add them with `kracht people add`" + nobody)
+    if not set(repository.roles_of(db, person.id)) & {str(r) for r in MEMBERS}:
+        raise InvalidInput(f"{person.email} is not a committee member{nobody}")
+    if store.assignment(db, app.id or 0, person.id):
+        raise InvalidInput(f"{person.email} is already assigned to application {app.id}{nobody}")
+    return person
 
 
 def declare(
@@ -126,11 +176,13 @@ def score(
         db.flush()
         return {"draft": recorded}
 
+    _settle_interest(url, actor_email, application_id)
     return engine.write_with_audit(url, actor_email, application_id, MEMBERS, "score.draft", change)
 
 
 def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
     """Submit the sheet: every criterion must be scored; the scores are final from now on."""
+    from notifications import reminders
 
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
         rules, sheet = _open_sheet(db, app, actor)
@@ -144,11 +196,15 @@ def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, 
             )
         sheet.submitted_at = dt.datetime.now(dt.UTC)
         db.flush()
+        reminders.close(
+            db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
+        )
         return {
             "submitted": {k: s.value for k, s in current.items()},
             "criteria_version": rules.version,
         }
 
+    _settle_interest(url, actor_email, application_id)
     return engine.write_with_audit(
         url, actor_email, application_id, MEMBERS, "score.submit", change
     )
@@ -188,6 +244,7 @@ def correct(
         )
         return {"criterion": criterion, "old": old.value, "new": value, "reason": reason.strip()}
 
+    _settle_interest(url, actor_email, application_id)
     return engine.write_with_audit(
         url, actor_email, application_id, MEMBERS, "score.correct", change
     )
@@ -223,15 +280,13 @@ def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
 
 
 def ranking(url: str, actor_email: str | None, round_label: str) -> list[dict[str, Any]]:
-    """All applications of a round side by side, best weighted total first, knock-outs last."""
+    """The applications of a round whose scores the actor may see, side by side: best weighted
+    total first, knock-outs last."""
     with session(url) as db:
         actor = resolve(db, actor_email)
         require(actor, SEES_RANKING, "see the ranking of a round")
         rows = []
-        for app in store.applications_in_round(db, round_label):
-            current = store.current_round(db, app.id or 0)
-            if current is None:
-                continue
+        for app, current in _scored(db, actor, round_label):
             result = aggregate(Scoring.from_dict(current.scoring), _matrix(db, app, current))
             rows.append(
                 {
@@ -245,35 +300,47 @@ def ranking(url: str, actor_email: str | None, round_label: str) -> list[dict[st
                     "criteria_version": current.config_version,
                 }
             )
-    if not rows:
-        raise NotFound("scored applications in round", round_label)
     return sorted(rows, key=lambda r: (bool(r["knock_outs"]), -(r["weighted_total"] or 0)))
 
 
+EXPORT_COLUMNS = [
+    "application_id",
+    "title",
+    "scoring_round",
+    "criteria_version",
+    "member",
+    "criterion",
+    "score",
+    "motivation",
+    "revision",
+    "submitted_at",
+    "status",
+]
+
+
 def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterator[str]:
-    """The round's score matrix as CSV: one row per application, member and criterion."""
+    """The round's score matrix as CSV: one row per application, member, criterion and revision.
+
+    Only applications whose scores the actor may see, and only the submitted sheets of members
+    who are not recused; programme leaders and auditors also get drafts and recused members'
+    sheets, marked in the `status` column (submitted, draft, recused).
+    """
     with session(url) as db:
         actor = resolve(db, actor_email)
         require(actor, SEES_RANKING, "export the score matrix")
-        lines = [
-            _csv(
-                [
-                    "application_id",
-                    "title",
-                    "scoring_round",
-                    "criteria_version",
-                    "member",
-                    "criterion",
-                    "score",
-                    "motivation",
-                    "revision",
-                    "submitted_at",
-                ]
-            )
-        ]
-        for app in store.applications_in_round(db, round_label):
-            current = store.current_round(db, app.id or 0)
-            for sheet, person in store.sheets(db, current.id or 0) if current else []:
+        everything = actor.holds(OVERSEERS)
+        lines = [_csv(EXPORT_COLUMNS)]
+        for app, current in _scored(db, actor, round_label, must_exist=False):
+            recused = store.recused_people(db, app.id or 0)
+            for sheet, person in store.sheets(db, current.id or 0):
+                status = (
+                    "recused"
+                    if person.id in recused
+                    else ("submitted" if sheet.submitted_at else "draft")
+                )
+                if status != "submitted" and not everything:
+                    continue
+                submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
                 for s in store.scores(db, sheet.id or 0):
                     lines.append(
                         _csv(
@@ -281,25 +348,53 @@ def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterat
                                 app.id,
                                 app.title,
                                 current.number,
-                                current.config_version,  # type: ignore[union-attr]
+                                current.config_version,
                                 person.email,
                                 s.criterion,
                                 s.value,
                                 s.motivation,
                                 s.revision,
-                                audit.canonical_time(sheet.submitted_at)
-                                if sheet.submitted_at
-                                else "",
+                                submitted,
+                                status,
                             ]
                         )
                     )
     return iter(lines)
 
 
+def _scored(
+    db: Session, actor: Actor, round_label: str, must_exist: bool = True
+) -> list[tuple[Application, Any]]:
+    """The round's applications with a scoring round whose scores the actor may see.
+
+    Refused when the round has scored applications but the actor may see none of them.
+    """
+    scored, visible = 0, []
+    for app in store.applications_in_round(db, round_label):
+        current = store.current_round(db, app.id or 0)
+        if current is None:
+            continue
+        scored += 1
+        if sees_scores(db, actor, app, current):
+            visible.append((app, current))
+    if scored and not visible:
+        raise NotAllowed(
+            f"{actor.email} may not see the scores of round {round_label} yet: {BLIND}"
+        )
+    if not scored and must_exist:
+        raise NotFound("scored applications in round", round_label)
+    return visible
+
+
 def advise(
     url: str, actor_email: str | None, application_id: int, advice: str, rationale: str
 ) -> dict[str, Any]:
-    """The chair's joint advice, recorded with the move to the steering decision."""
+    """The chair's joint advice, recorded with the move to the steering decision.
+
+    Only a chair assigned to the application and not recused may record it (`check_adviser`,
+    which the engine applies to every `submit_advice`); a conflict found now is recorded first.
+    """
+    _settle_interest(url, actor_email, application_id)
     return engine.fire(
         url,
         actor_email,
@@ -336,6 +431,67 @@ def _recuse(
     )
 
 
+def recuse_linked(db: Session, actor: Actor, app: Application, organisation_id: int) -> list[str]:
+    """Recuse the assigned members who work at `organisation_id`, which has just become a party
+    to the application; each recusal audited as at assignment. Returns their e-mail addresses."""
+    reason = _interest(db, app, organisation_id)
+    recused = []
+    for record, person in store.assignments(db, app.id or 0):
+        if reason and person.organisation_id == organisation_id and not record.recused:
+            _recuse(db, actor, app, record, person.email, reason, "automatic")
+            recused.append(person.email)
+    return recused
+
+
+def check_adviser(db: Session, app: Application, actor: Actor) -> None:
+    """Refuse the joint advice from a chair not on this application's committee or recused."""
+    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    who = "the joint advice is recorded by a committee chair assigned to the application"
+    if record is None:
+        raise NotAllowed(f"{actor.email} is not assigned to application {app.id}: {who}")
+    reason = record.recusal_reason if record.recused else None
+    reason = reason or _interest(db, app, actor.organisation_id)
+    if record.declaration == "conflict":
+        reason = reason or "declared a conflict of interest"
+    if reason:
+        raise NotAllowed(
+            f"{actor.email} is recused from application {app.id}: {reason}; "
+            f"{who} without a conflict of interest"
+        )
+
+
+def _settle_interest(url: str, actor_email: str | None, application_id: int) -> None:
+    """Record the recusal of an assigned member linked to the applicant or a partner, in its own
+    transaction, so it stands even though the action that found it is then refused."""
+    with session(url) as db:
+        found = _unrecorded_interest(db, actor_email, application_id)
+    if found is None:
+        return
+    with session(url, write=True) as db:
+        found = _unrecorded_interest(db, actor_email, application_id)
+        if found is None:
+            return
+        app, record, reason = found
+        actor = resolve(db, actor_email)
+        if not repository.save_application(db, app, app.version):
+            raise ConcurrentChange(app.id or 0)
+        _recuse(db, actor, app, record, actor.email, reason, "automatic")
+
+
+def _unrecorded_interest(
+    db: Session, actor_email: str | None, application_id: int
+) -> tuple[Application, Any, str] | None:
+    person = repository.person_by_email(db, (actor_email or "").strip())
+    app = repository.application(db, application_id)
+    if person is None or person.id is None or app is None or app.state in TERMINAL:
+        return None  # the action itself names the problem
+    record = store.assignment(db, application_id, person.id)
+    if record is None or record.recused:
+        return None
+    reason = _interest(db, app, person.organisation_id)
+    return (app, record, reason) if reason else None
+
+
 def _assignment_of(db: Session, app: Application, actor: Actor) -> Any:
     record = store.assignment(db, app.id or 0, actor.person_id or 0)
     if record is None:
@@ -346,13 +502,10 @@ def _assignment_of(db: Session, app: Application, actor: Actor) -> Any:
 def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, ScoreSheet]:
     """Check the actor may score now, and return the round's criteria and their sheet."""
     record = _assignment_of(db, app, actor)
-    interest = _interest(db, app, actor.organisation_id)
-    if interest and not record.recused:
-        _recuse(db, actor, app, record, actor.email, interest, "automatic")
-    if record.recused:
-        raise NotAllowed(
-            f"{actor.email} is recused from application {app.id}: {record.recusal_reason}"
-        )
+    # `_settle_interest` has recorded a recusal found now, before this transaction began
+    reason = record.recusal_reason if record.recused else _interest(db, app, actor.organisation_id)
+    if reason:
+        raise NotAllowed(f"{actor.email} is recused from application {app.id}: {reason}")
     if record.declaration != "none":
         raise NotAllowed(
             "declare your interests first: `kracht committee declare "
@@ -387,25 +540,62 @@ def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, st
     return value, motivation.strip()
 
 
-def _matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, int]]:
-    recused = {a.person_id for a, _ in store.assignments(db, app.id or 0) if a.recused}
-    return {
-        person.email: {k: s.value for k, s in store.current_scores(db, sheet.id or 0).items()}
+def _counted(db: Session, app: Application, current: Any) -> list[tuple[ScoreSheet, Any]]:
+    """The sheets that make the score matrix: submitted, by members who are not recused."""
+    recused = store.recused_people(db, app.id or 0)
+    return [
+        (sheet, person)
         for sheet, person in store.sheets(db, current.id or 0)
         if sheet.submitted_at is not None and person.id not in recused
+    ]
+
+
+def _matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, int]]:
+    return {
+        person.email: {k: s.value for k, s in store.current_scores(db, sheet.id or 0).items()}
+        for sheet, person in _counted(db, app, current)
     }
 
 
 def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bool:
+    """Whether the actor may see the other members' scores of scoring round `current`.
+
+    Programme leaders and auditors always; a steering member once the committee has given its
+    joint advice in that round; a member (whatever other role they hold) once they declared no
+    conflict, are not recused and submitted their own sheet in that round.
+    """
     if actor.holds(OVERSEERS):
         return True
-    if actor.holds([Role.STEERING_MEMBER]) and app.state in AFTER_ADVICE:
+    if actor.holds([Role.STEERING_MEMBER]) and current.number in store.advised_rounds(
+        db, app.id or 0
+    ):
         return True
     record = store.assignment(db, app.id or 0, actor.person_id or 0)
     if record is None or record.recused or record.declaration != "none":
         return False
     own = store.sheet(db, current.id or 0, actor.person_id or 0)
     return own is not None and own.submitted_at is not None
+
+
+def hide_blind_scores(
+    db: Session, actor: Actor, app: Application, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Blank the contents of other members' score events in the rounds the actor may not see.
+
+    `events` is the application's history in chain order; a score event belongs to the scoring
+    round opened last before it.
+    """
+    rounds = {r.number: r for r in store.rounds(db, app.id or 0)}
+    visible = {n: sees_scores(db, actor, app, r) for n, r in rounds.items()}
+    number, overseer = 0, actor.holds(OVERSEERS)
+    for event in events:
+        effects = (event["payload"] or {}).get("effects") or {}
+        if event["trigger"] == "open_scoring" and "scoring_round" in effects:
+            number = int(effects["scoring_round"])
+        mine = event["actor"] == actor.email
+        if event["action"].startswith("score.") and not mine and not visible.get(number, overseer):
+            event["payload"] = {"hidden": "blind scoring: submit your own sheet first"}
+    return events
 
 
 def _round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
@@ -427,11 +617,7 @@ def _round_view(db: Session, actor: Actor, app: Application, current: Any) -> di
         view["own_sheet"] = _sheet_view(db, own, actor.email)
     view["visible"] = sees_scores(db, actor, app, current)
     if view["visible"]:
-        view["sheets"] = [
-            _sheet_view(db, s, p.email)
-            for s, p in store.sheets(db, current.id or 0)
-            if s.submitted_at is not None
-        ]
+        view["sheets"] = [_sheet_view(db, s, p.email) for s, p in _counted(db, app, current)]
         view["aggregate"] = aggregate(rules, _matrix(db, app, current)).as_dict()
     return view
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,15 @@ class Scoring:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Read and validate a programme configuration file; returns the document."""
+    from workflow.files import read_text
+
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
+        document = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path.name} is not valid TOML: {error}") from None
     scoring(document, where=path.name)
+    monitoring(document, where=path.name)
+    development_cap(document, where=path.name)
     return document
 
 
@@ -125,6 +128,75 @@ def scoring(document: dict[str, Any], where: str = "configuration") -> Scoring:
             committee.get("disagreement_spread", 2), "committee.disagreement_spread", fail
         ),
     )
+
+
+UNIT_KINDS = ("count", "percent", "euros")  # any other unit: any number
+DEFAULT_UNITS: dict[str, tuple[str, ...]] = {
+    "count": ("people", "students", "companies", "jobs", "participants"),
+    "percent": ("%", "percent", "percentage", "procent"),
+    "euros": ("eur", "euro", "euros", "€"),
+}
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """How approved projects report: the cadence, when reports are due, how values are checked."""
+
+    every_months: int = 3
+    due_months_after: int = 1
+    units: tuple[tuple[str, tuple[str, ...]], ...] = tuple(DEFAULT_UNITS.items())
+
+    def unit_kind(self, unit: str) -> str:
+        """count, percent, euros or number (any other unit), for an indicator's unit."""
+        name = " ".join(unit.lower().split())
+        for kind, names in self.units:
+            if name in names or name + "s" in names or name.removesuffix("s") in names:
+                return kind
+        return "number"
+
+
+def monitoring(document: dict[str, Any], where: str = "configuration") -> Monitoring:
+    """Validate the [monitoring] part of a configuration (absent: the defaults)."""
+    from workflow.schedule import EVERY
+
+    def fail(problem: str) -> InvalidInput:
+        return InvalidInput(f"{where}: {problem}")
+
+    section = document.get("monitoring", {})
+    every = _int(section.get("report_every_months", 3), "monitoring.report_every_months", fail)
+    if every not in EVERY:
+        raise fail(f"monitoring.report_every_months must be one of {', '.join(map(str, EVERY))}")
+    after = _int(section.get("due_months_after", 1), "monitoring.due_months_after", fail)
+    if not 0 <= after <= 12:
+        raise fail("monitoring.due_months_after must be from 0 to 12")
+    units = dict(DEFAULT_UNITS)
+    for kind, names in section.get("units", {}).items():
+        if kind not in UNIT_KINDS:
+            raise fail(f"monitoring.units.{kind}: kinds are " + ", ".join(UNIT_KINDS))
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise fail(f"monitoring.units.{kind} must be a list of unit names")
+        units[kind] = tuple(" ".join(n.lower().split()) for n in names)
+    return Monitoring(every, after, tuple(units.items()))
+
+
+DEFAULT_DEVELOPMENT_CAP = Decimal("12.5")  # percent of the year's project budget
+
+
+def development_cap(document: dict[str, Any], where: str = "configuration") -> Decimal:
+    """The [money] part: development_cap_percent, a number from 0 to 100 (absent: 12.5)."""
+    money = document.get("money", {})
+    if not isinstance(money, dict):
+        raise InvalidInput(f"{where}: [money] must be a table")
+    raw = money.get("development_cap_percent", DEFAULT_DEVELOPMENT_CAP)
+    try:
+        percent = None if isinstance(raw, bool) else Decimal(str(raw).strip())
+    except InvalidOperation:
+        percent = None
+    if percent is None or not percent.is_finite() or not 0 <= percent <= 100:
+        raise InvalidInput(
+            f"{where}: money.development_cap_percent must be a number from 0 to 100, not {raw!r}"
+        )
+    return percent
 
 
 def _criterion(raw: dict[str, Any], at: str, low: int, high: int, fail: Any) -> Criterion:

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 KINDS = ("projects", "development")
 WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
-DEFAULT_DEVELOPMENT_CAP = Decimal("12.5")  # percent of the year's project budget
 OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
 CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 
@@ -95,9 +94,12 @@ def grant(
 def decided(
     db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
 ) -> dict[str, Any]:
-    """Reject or defer: no money moves; the letter is rendered."""
-    follows = follows_advice(ctx, trigger) if trigger == "reject" else None
-    return {"follows_advice": follows, **letters(db, app, programme, actor, ctx, trigger, [], [])}
+    """Reject or defer: no money moves; the letter is rendered. A deferral follows the advice only
+    where there is none yet: no advice recommends deferring."""
+    return {
+        "follows_advice": follows_advice(ctx, trigger),
+        **letters(db, app, programme, actor, ctx, trigger, [], []),
+    }
 
 
 def split(cents: int, parts: int) -> list[int]:
@@ -158,14 +160,13 @@ def letters(
         "conditions": conditions,
         "reason": ctx.reason or "",
         "advice": ctx.data.get("advice"),
-        "follows_advice": trigger in ("approve", "approve_with_conditions", "reject")
-        and follows_advice(ctx, trigger),
+        "follows_advice": follows_advice(ctx, trigger),
         "deferred_until": ctx.data.get("deferred_until"),
         "deferred_to_round": ctx.data.get("deferred_to_round"),
         "signer": actor.name,
     }
     for language in LANGUAGES:
-        text = render("decision_letter.txt.j2", language, facts)
+        text = render("decision_letter.txt.j2", language, facts, programme.code)
         db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
     return {"letter": {"languages": list(LANGUAGES)}}
 
@@ -195,7 +196,8 @@ def decide(
         raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
     values: dict[str, object] = {}
     if outcome.startswith("approve"):
-        values["granted"] = amount if amount is not None else ""
+        if amount is not None:  # not given: the guard names the missing amount
+            values["granted"] = amount
         values.update(
             {
                 k: v
@@ -236,7 +238,7 @@ def set_budget(
     per_inhabitant: str | None = None,
 ) -> dict[str, Any]:
     """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
-    from workflow.money import parse_euros
+    from workflow.money import parse_euros, within_limit
 
     if kind not in KINDS:
         raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
@@ -250,14 +252,15 @@ def set_budget(
         if inhabitants <= 0:
             raise InvalidInput("inhabitants must be above zero")
         rate = parse_euros(per_inhabitant, "amount per inhabitant")
-        cents = inhabitants * rate
         basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+        cents = within_limit(inhabitants * rate, "the budget", basis)
     with session(url, write=True) as db:
         actor = resolve(db, actor_email)
         require(actor, [Role.PROGRAMME_LEADER], "set budgets")
         record = repository.programme_by_code(db, programme)
         if record is None:
             raise NotFound("programme", programme, "`kracht programme list` shows them")
+        store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
         line_id = _line_id(db, record, line)
         row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
         committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
@@ -308,28 +311,40 @@ def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
 
 def development_cap(db: Session, programme: Programme) -> Decimal:
     from storage import committee as committee_store
+    from workflow import config as configuration
 
     config = committee_store.newest_config(db, programme.id or 0)
-    money = (config.document if config else {}).get("money", {})
-    return Decimal(str(money.get("development_cap_percent", DEFAULT_DEVELOPMENT_CAP)))
+    where = f"the configuration of {programme.code} (`kracht programme configure`)"
+    return configuration.development_cap(config.document if config else {}, where)
 
 
 def _check_development_cap(
     db: Session, programme: Programme, year: int, kind: str, cents: int, row: Budget | None
 ) -> None:
-    """The development budget may be at most the cap (12.5%) of the year's project budget."""
+    """The development budgets of a year, of every line and the pool together, may be at most the
+    cap (12.5%) of that year's project budgets together."""
     percent = development_cap(db, programme)
-    projects = store.projects_total(db, programme.id or 0, year)
-    development = store.budget(db, programme.id or 0, None, year, "development")
+    projects = store.total(db, programme.id or 0, year, "projects")
     if kind == "projects":
         projects += cents - (row.amount_cents if row else 0)
-    dev_cents = cents if kind == "development" else (development.amount_cents if development else 0)
+    parts = [
+        cents if kind == "development" and b.id == (row.id if row else None) else b.amount_cents
+        for b in store.budgets(db, programme.id or 0, year, "development")
+    ]
+    if kind == "development" and row is None:
+        parts.append(cents)
+    development = sum(parts)
     cap = int((Decimal(projects) * percent / 100).to_integral_value(ROUND_FLOOR))
-    if dev_cents > cap:
+    if development > cap:
+        together = (
+            " (the development budgets of every line and the pool together)"
+            if len([p for p in parts if p]) > 1
+            else ""
+        )
         raise InvalidInput(
             f"the development budget may be at most {percent}% of the {year} project budget of "
             f"{format_euros(projects)}, which is {format_euros(cap)}; "
-            f"{format_euros(dev_cents)} is too much"
+            f"{format_euros(development)} is too much{together}"
         )
 
 
@@ -400,6 +415,8 @@ def meet_condition(
     if not (evidence or "").strip():
         raise InvalidInput("say how the condition was met (--evidence)")
 
+    from notifications import reminders
+
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
         condition = store.condition(db, app.id or 0, number)
         if condition is None:
@@ -411,6 +428,7 @@ def meet_condition(
         condition.met_at = dt.datetime.now(dt.UTC)
         condition.met_by, condition.evidence = actor.email, evidence.strip()
         db.flush()
+        reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
         return {
             "condition": number,
             "evidence": evidence.strip(),
@@ -422,8 +440,48 @@ def meet_condition(
     )
 
 
+def decisions_made(db: Session, app: Application) -> list[dict[str, Any]]:
+    """Every steering decision on the application, oldest first, from its audit trail: what was
+    decided, by whom, when, why, and how it relates to the committee's advice at the time."""
+    made, advice = [], None
+    for event in audit.history(db, app.id):
+        if event["action"] != "fire" or event["outcome"] != "ok":
+            continue
+        values = event["payload"].get("values") or {}
+        if event["trigger"] == "submit_advice":
+            advice = values.get("advice")
+        if event["trigger"] not in OUTCOMES:
+            continue
+        follows = (event["payload"].get("effects") or {}).get("follows_advice")
+        rationale = values.get("departure_rationale")
+        if event["trigger"] == "defer" and follows is False:
+            rationale = rationale or event["reason"]  # a deferral's reason is its rationale
+        made.append(
+            {
+                "outcome": event["trigger"],
+                "decided_by": event["actor"],
+                "decided_at": event["at"],
+                "reasons": event["reason"],
+                "advice": advice,
+                "follows_advice": follows,
+                "departure_rationale": rationale,
+                "deferred_until": values.get("deferred_until"),
+                "deferred_to_round": values.get("deferred_to_round"),
+            }
+        )
+    return made
+
+
+NOT_DECIDED = dict.fromkeys(
+    ("outcome", "decided_by", "decided_at", "reasons", "advice", "follows_advice",
+     "departure_rationale", "deferred_until", "deferred_to_round")
+)  # fmt: skip
+
+
 def decision_view(db: Session, app: Application) -> dict[str, Any]:
-    """The decision part of `kracht app show --json`."""
+    """The decision part of `kracht app show --json`: the latest decision (earlier ones, such as
+    a deferral, under `earlier`), the money charged, the conditions and the co-financing."""
+    made = decisions_made(db, app)
     charged = [
         {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
         for a, b in store.allocations(db, app.id or 0)
@@ -452,6 +510,8 @@ def decision_view(db: Session, app: Application) -> dict[str, Any]:
     )
     granted = sum(c["amount_cents"] for c in charged)
     return {
+        **(made[-1] if made else NOT_DECIDED),
+        "earlier": made[:-1],
         "granted_cents": granted,
         "charged": charged,
         "conditions": conditions,

@@ -28,7 +28,9 @@ from states.base import Context, Guard
 from states.common import REASON_GIVEN
 from workflow.roles import Role
 
-WORKFLOW_VERSION = 3  # 2: committee quorum and deadline; 3: conditions and advice departures
+WORKFLOW_VERSION = 4  # 2: committee quorum and deadline; 3: conditions and advice departures;
+# 4: close-out needs every progress report due and a final value per indicator; a co-financing
+# business must commit money, knowledge or time; the requested amount is recordable (requested)
 
 STATES = (
     "idea",

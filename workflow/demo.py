@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workflow import applications, directory, engine
+from workflow import applications, demo_monitoring, directory, engine
 from workflow.demo_data import (
     ADVICE,
     AUDITOR,
@@ -52,6 +52,7 @@ def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
     for item in PIPELINE:
         _pipeline(url, item)
     echo(f"  {len(PIPELINE)} more initiatives wait earlier on the road\n")
+    demo_monitoring.run(url, path, echo)
     _report(url, path, echo)
     return path
 
@@ -175,7 +176,7 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
         {"proposal_summary": item["description"], "budget_total": budget},
     )
     for partner in item["partners"]:
-        name, co_financing, commitment, *amount = partner
+        name, co_financing, commitment, *extent = partner  # euros for money, hours for time
         applications.add_partner(
             url,
             LEADER,
@@ -183,7 +184,8 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
             organisation=name,
             co_financing=co_financing,
             commitment=commitment,
-            amount=amount[0] if amount else None,
+            amount=extent[0] if extent and commitment == "money" else None,
+            hours=extent[0] if extent and commitment == "time" else None,
         )
     name, unit, baseline, target = item["indicator"]
     applications.add_indicator(
@@ -308,6 +310,7 @@ def _report(url: str, path: Path, echo: Echo) -> None:
             f"  overdue condition {c['application_id']}.{c['number']} (due {c['due_on']}): "
             f"{c['text']}"
         )
+    _notifications(url, echo)
     echo("")
     verdict = verify(url, AUDITOR)
     status = "intact" if verdict.intact else f"BROKEN at event #{verdict.broken_seq}"
@@ -323,6 +326,15 @@ def _report(url: str, path: Path, echo: Echo) -> None:
         "kracht budget show",
         "kracht conditions list --overdue",
         "kracht app letter 5",
+        "kracht outbox list",
+        "kracht outbox send",
+        "kracht reminders list",
+        "kracht scheduler run --once",
+        f"kracht calendar {LEADER} --out deadlines.ics",
+        "kracht monitor schedule 3",
+        f"kracht monitor late --as-of {demo_monitoring.LATE_ON}",
+        f"kracht report annual --year {demo_monitoring.MONITOR_YEAR}",
+        "kracht export reports --format csv -o reports.csv",
         "kracht workflow show",
         "kracht workflow diagram",
         f"KRACHT_USER={AUDITOR} kracht audit verify",
@@ -330,3 +342,21 @@ def _report(url: str, path: Path, echo: Echo) -> None:
     ]
     for command in commands:
         echo(f"  {command}")
+
+
+def _notifications(url: str, echo: Echo) -> None:
+    """What the round wrote to the outbox and which deadlines are being chased."""
+    from notifications import sender
+    from notifications.settings import load
+    from workflow import notices
+
+    counts = sender.counts(url)
+    echo("\nNotifications (written with the events that caused them)")
+    echo(f"  outbox: {counts['pending']} messages pending, {counts['sent']} sent")
+    for row in notices.reminders_list(url, LEADER, None, None, False):
+        echo(
+            f"  reminder {row['id']}: {row['kind']} of application {row['application_id']} "
+            f"for {row['recipient']}, due {row['due']}, {row['status']}"
+        )
+    where = notices.describe_transport(load())
+    echo(f"  send them with `kracht outbox send` ({where}; set [mail] in kracht.toml for SMTP)")

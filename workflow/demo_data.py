@@ -96,6 +96,8 @@ TABLE_DATES = {  # innovation tables met per action line in 2018, seed 002 L631-
 # The first round: five applications were assessed in October 2018, four granted in December
 # (seed 002 L112-131). The fifth is unnamed in the documents, so the demo's conditional approval
 # and deferral come from the documented basic-infrastructure decisions (seed 002 L300-325).
+# A partner is (organisation, co-financing, commitment[, euros for money | hours for time]). The
+# documents say the co-financing businesses commit time, not how much: the hours are assumptions.
 ROUND = [
     {
         "title": "TalentIT Twente",
@@ -103,8 +105,8 @@ ROUND = [
         "line": "talent",
         "requested": "64389",  # seed 002 L151
         "description": "Students combine IT study with a relevant job and a job guarantee.",
-        "partners": [("Twentse IT-bedrijven (demo)", True, "time"), ("Saxion", False, "knowledge"),
-                     ("Universiteit Twente", False, "knowledge"),
+        "partners": [("Twentse IT-bedrijven (demo)", True, "time", 2000),
+                     ("Saxion", False, "knowledge"), ("Universiteit Twente", False, "knowledge"),
                      ("ROC van Twente", False, "knowledge")],
         "indicator": ("students placed with Twente IT firms", "students", "0", "150"),
         "outcome": "approve",
@@ -117,7 +119,7 @@ ROUND = [
         "line": "talent",
         "requested": "170000",  # seed 002 L179
         "description": "Fewer shortages of logistics staff: inflow, matching and skills training.",
-        "partners": [("Port of Twente", True, "time"), ("Werkplein Twente", False, "time"),
+        "partners": [("Port of Twente", True, "time", 1500), ("Werkplein Twente", False, "time"),
                      ("Gemeente Almelo", False, "money", "19720"),  # seed 002 L205-207
                      ("ROC van Twente", False, "knowledge"), ("Saxion", False, "knowledge")],
         "indicator": ("people placed in logistics jobs", "people", "0", "1000"),
@@ -131,7 +133,7 @@ ROUND = [
         "line": "circulair",
         "requested": "500000",  # over 2018-2022, seed 002 L214
         "description": "Test gardens for soil health and manure processing, with farmers.",
-        "partners": [("Agrarische ondernemers Twente (demo)", True, "time"),
+        "partners": [("Agrarische ondernemers Twente (demo)", True, "time", 3000),
                      ("Universiteit Twente", False, "knowledge")],
         "indicator": ("test gardens running", "test gardens", "0", "10"),
         "rework": "business commitment below the minimum: elaborate the role of the farmers "
@@ -147,7 +149,7 @@ ROUND = [
         "line": "talent",
         "requested": "500000",  # seed 002 L244
         "description": "Training vouchers for lifelong learning up to MBO level 4.",
-        "partners": [("Twentse ondernemers Vakmanschap (demo)", True, "time"),
+        "partners": [("Twentse ondernemers Vakmanschap (demo)", True, "time", 1000),
                      ("ROC van Twente", False, "knowledge")],
         "indicator": ("vouchers used for retraining", "vouchers", "0", "1000"),
         "outcome": "approve",
@@ -180,7 +182,7 @@ ROUND = [
         "line": "basis",
         "requested": "100000",  # demo assumption: the documents give no amount for this item
         "description": "Cooperation of business, vocational education and government (RIF).",
-        "partners": [("Twentse zorgwerkgevers (demo)", True, "time")],
+        "partners": [("Twentse zorgwerkgevers (demo)", True, "time", 500)],
         "indicator": ("joint vocational programmes", "programmes", "0", "3"),
         "outcome": "defer",
         "deferred_until": "2019-01-01",

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
+from notifications import deadlines
 from states import sections
 from states.base import Context, Indicator, Partner
 from storage import audit, money, repository
@@ -17,6 +18,7 @@ from storage.tables import Application, Programme, ProgrammeLine
 from workflow import machine, scoring
 from workflow.actors import Actor, require_own, resolve
 from workflow.definition import (
+    DECIDED,
     TERMINAL,
     TRANSITIONS,
     TRIGGERS,
@@ -39,13 +41,15 @@ def fire(
     reason: str | None = None,
     values: Mapping[str, object] | None = None,
     expected_version: int | None = None,
+    prepare: Callable[[Session, Application, Actor], None] | None = None,
 ) -> dict[str, Any]:
     """Fire `trigger` on an application, in one transaction:
 
     1. load the actor with their roles, and the application with its version;
     2. pick the declared row for this trigger and state (refuse an unknown or impossible trigger);
     3. check the actor holds one of the row's roles (applicants: their own applications only);
-    4. validate the stage data given with the action, and check every guard on it, waiving the
+    4. validate the stage data given with the action (and let `prepare` write what the action
+       brings along, such as a final report), then check every guard on it, waiving the
        guards of stages the programme marks not applicable;
     5. let the shared machine move the state, passing through not-applicable stages;
     6. write state, data and version (refusing a concurrent change) and append the audit events;
@@ -65,6 +69,10 @@ def fire(
                 raise NotAllowed(
                     f"{section} data is recorded only with " + " or ".join(module.RECORD_WITH)
                 )
+        _check_actor(db, app, actor, trigger)
+        if prepare is not None:
+            prepare(db, app, actor)
+            ctx = context(db, app, programme, reason, pending)
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
@@ -149,19 +157,22 @@ def context(
     db: Session, app: Application, programme: Programme, reason: str | None, pending: Values
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action."""
+    from workflow import monitoring
+
     assert app.id is not None
     data = {v.field: v.value for v in repository.stage_values(db, app.id)}
     data.update({name: value for name, (_, value) in pending.items()})
     line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
+    columns = {c: v for n, (_, v) in pending.items() if (c := sections.FIELDS[n][1].column)}
     return Context(
         application_id=app.id,
         state=app.state,
         previous_state=app.previous_state,
-        requested_cents=app.requested_cents,
+        requested_cents=columns.get("requested_cents", app.requested_cents),
         line=line.code if line else None,
         data=data,
         partners=tuple(
-            Partner(org.name, org.o_type, p.co_financing, p.commitment)
+            Partner(org.name, org.o_type, p.co_financing, p.commitment, p.amount_cents, p.hours)
             for p, org in repository.partners(db, app.id)
         ),
         indicators=tuple(
@@ -179,6 +190,7 @@ def context(
         today=dt.date.today().isoformat(),
         conditions_open=money.open_conditions(db, app.id),
         **scoring.facts(db, app, programme),
+        **monitoring.facts(db, app),
     )
 
 
@@ -353,17 +365,40 @@ def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
         })  # fmt: skip
 
 
+def _check_actor(db: Session, app: Application, actor: Actor, trigger: str) -> None:
+    """What a trigger asks of the person firing it beyond their role; refuses with NotAllowed."""
+    if trigger == "submit_advice":  # the chair must be on this committee, without a conflict
+        from workflow import committee
+
+        committee.check_adviser(db, app, actor)
+
+
 def _effects(trigger: str) -> Callable[..., dict[str, Any]] | None:
     """What a trigger does besides moving the state, inside the same transaction."""
-    from workflow import decisions
+    from workflow import decisions, monitoring
 
     return {
         "open_scoring": _open_round,
-        "approve": decisions.grant,
+        "approve": _together(decisions.grant, monitoring.start),
         "approve_with_conditions": decisions.grant,
+        "conditions_met": monitoring.start,
         "reject": decisions.decided,
         "defer": decisions.decided,
+        "withdraw": monitoring.stop,
+        "close": monitoring.close,
     }.get(trigger)
+
+
+def _together(*effects: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Several effects of one trigger, in order; their results merged."""
+
+    def effect(*args: Any) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for each in effects:
+            result.update(each(*args))
+        return result
+
+    return effect
 
 
 def _open_round(db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context,
@@ -382,9 +417,13 @@ def _commit(
 ) -> dict[str, Any]:
     version, start, reason = app.version, ctx.state, ctx.reason
     final, last_source = steps[-1][2], steps[-1][1]
-    if not repository.save_application(db, app, version, state=final, previous_state=last_source):
+    stage, columns, previous = _on_record(app, pending)
+    if not repository.save_application(
+        db, app, version, state=final, previous_state=last_source, **columns
+    ):
         raise ConcurrentChange(app.id or 0)
-    previous = repository.put_stage_values(db, app.id or 0, pending, actor.email) if pending else {}
+    if stage:
+        previous.update(repository.put_stage_values(db, app.id or 0, stage, actor.email))
     effect = _effects(steps[0][0].trigger)
     extra = effect(db, app, programme, actor, ctx, steps[0][0].trigger) if effect else {}
     warnings = extra.pop("warnings", [])
@@ -413,6 +452,7 @@ def _commit(
         )
         events.append(event.seq)
     _notify(db, app, ctx, steps, events)
+    deadlines.follow(db, app, start, final, steps[0][0].trigger)
     return {
         "application_id": app.id,
         "trigger": steps[0][0].trigger,
@@ -422,6 +462,27 @@ def _commit(
         "events": events,
         "warnings": warnings,
     }
+
+
+def _on_record(app: Application, pending: Values) -> tuple[Values, dict[str, Any], dict[str, Any]]:
+    """Split what is recorded into stage data and columns of the application itself (a field
+    with a `column`, such as `requested`): (stage data, {column: value}, {field: previous value
+    of each column}). A column is fixed once the steering committee has decided."""
+    stage: Values = {}
+    columns: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for name, (section, value) in pending.items():
+        column = sections.FIELDS[name][1].column
+        if column is None:
+            stage[name] = (section, value)
+            continue
+        if app.state in DECIDED:
+            raise InvalidInput(
+                f"{name} of application {app.id} is fixed once the steering committee has "
+                f"decided (it is {app.state})"
+            )
+        columns[column], previous[name] = value, getattr(app, column)
+    return stage, columns, previous
 
 
 def _write(
@@ -434,9 +495,11 @@ def _write(
     payload: dict[str, Any],
 ) -> dict[str, Any]:
     version = app.version
-    if not repository.save_application(db, app, version):
+    stage, columns, previous = _on_record(app, pending)
+    if not repository.save_application(db, app, version, **columns):
         raise ConcurrentChange(app.id or 0)
-    previous = repository.put_stage_values(db, app.id or 0, pending, actor.email)
+    if stage:
+        previous.update(repository.put_stage_values(db, app.id or 0, stage, actor.email))
     payload = {
         **payload,
         "values": {n: v for n, (_, v) in pending.items()},

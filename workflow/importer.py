@@ -39,14 +39,9 @@ def import_csv(url: str, actor_email: str | None, path: Path) -> list[dict[str, 
 
 
 def _read(path: Path) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            f"{path.name} is not UTF-8 text; save the spreadsheet as CSV UTF-8"
-        ) from None
+    from workflow.files import read_text
+
+    text = read_text(path, "utf-8-sig", "save the spreadsheet as CSV UTF-8")
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]

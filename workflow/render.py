@@ -13,12 +13,11 @@ from workflow.money import format_euros
 
 def load_values(path: Path) -> dict[str, object]:
     """Read NAME = VALUE stage data from a .toml or .json file (a flat table or object)."""
+    from workflow.files import read_text
+
+    raw = read_text(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
-    try:
-        data = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw.decode())
+        data = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw)
     except (ValueError, tomllib.TOMLDecodeError) as error:
         kind = path.suffix.lstrip(".") or "TOML"
         raise InvalidInput(f"{path.name} is not valid {kind}: {error}") from None
@@ -57,6 +56,7 @@ def show_application(record: dict[str, Any]) -> str:
                 f"    {i['name']}: {i['baseline']} -> {i['target']} {i['unit']} "
                 f"by {i['target_date']}"
             )
+    lines += _monitoring_line(record)
     if record["next"]:
         lines.append("  next")
         for option in record["next"]:
@@ -67,12 +67,25 @@ def show_application(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _monitoring_line(record: dict[str, Any]) -> list[str]:
+    monitoring = record.get("monitoring") or {}
+    if not monitoring.get("schedule"):
+        return []
+    late = monitoring["late"]
+    return [
+        f"  monitoring   {len(monitoring['reports'])} reports, {len(late)} late"
+        + (f" ({', '.join(late[:4])}{', ...' if len(late) > 4 else ''})" if late else "")
+        + f"; latest light {monitoring['latest_light'] or '-'}"
+        + f"; `kracht monitor schedule {record['id']}`"
+    ]
+
+
 def load_scores(path: Path) -> dict[str, tuple[str, str]]:
     """Read scores from TOML: one [criterion] table with `score` and `motivation` each."""
+    from workflow.files import read_text
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path.name} is not valid TOML: {error}") from None
     result = {}
@@ -137,3 +150,36 @@ def _num(value: float | None) -> str:
 
 def _spread(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def show_monitoring(view: dict[str, Any]) -> str:
+    """A project's report schedule, its reports and its indicators against their targets."""
+    lines = [f"Application {view['application_id']}: {view['title']} ({view['state']})"]
+    plan = view["schedule"]
+    if plan is None:
+        lines.append("  no report schedule: one is planned when the project enters monitoring")
+    else:
+        lines.append(
+            f"  reports every {plan['every_months']} months, {plan['starts_on']} to "
+            f"{plan['ends_on']}; each due at the end of the month {plan['due_months_after']} "
+            "month(s) after its period"
+        )
+    for r in view["reports"]:
+        late = f" {r['days_late']} days late" if r["days_late"] else ""
+        light = f" {r['traffic_light']}" if r["traffic_light"] else ""
+        spent = f" spent {format_euros(r['spent_cents'])}" if r["spent_cents"] is not None else ""
+        lines.append(
+            f"  {r['label']:<8} {r['period_start']} - {r['period_end']}  due {r['due_on']}  "
+            f"{r['status']}{late}{light}{spent}"
+        )
+        if r["measures"]:
+            lines.append(f"           measures: {r['measures']}")
+    for i in view["indicators"]:
+        latest = i["values"][-1] if i["values"] else None
+        now = f"{latest['value']} on {latest['measured_on']}" if latest else "not measured yet"
+        done = f", {i['progress_percent']}% of the way" if i["progress_percent"] is not None else ""
+        lines.append(
+            f"  indicator {i['name']} ({i['unit']}): baseline {i['baseline']}, now {now}, "
+            f"target {i['target']} by {i['target_date']}{done}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""Which moves of an application set deadlines, and which end them.
+
+Called by the engine inside the transaction of each move, so a deadline exists exactly when the
+move that set it committed:
+
+    open_scoring              sets  scoring_deadline  for each assigned, non-recused member
+    approve_with_conditions   sets  condition_due     for each condition's owner
+    leaving kracht_scoring    ends  scoring_deadline  (met with the advice, else cancelled)
+    leaving approved_with_conditions  ends  condition_due
+    reaching a terminal state ends  every reminder of the application (cancelled)
+
+Single obligations end where they are met: a member's submitted score sheet, a condition marked
+met, a progress report submitted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from notifications import reminders
+from storage import committee as committee_store
+from storage import money
+from storage.tables import Application
+from workflow.definition import TERMINAL
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def follow(db: Session, app: Application, start: str, final: str, trigger: str) -> None:
+    """Set and end the deadlines a move from `start` to `final` by `trigger` implies."""
+    if trigger == "open_scoring":
+        _scoring(db, app)
+    if trigger == "approve_with_conditions":
+        _conditions(db, app)
+    if start == "kracht_scoring" and final != start:
+        met = "done" if trigger == "submit_advice" else "cancelled"
+        reminders.close(db, application_id=app.id or 0, kind="scoring_deadline", status=met)
+    if start == "approved_with_conditions" and final != start:
+        met = "done" if trigger == "conditions_met" else "cancelled"
+        reminders.close(db, application_id=app.id or 0, kind="condition_due", status=met)
+    if final in TERMINAL:
+        reminders.close(db, application_id=app.id or 0, status="cancelled")
+
+
+def _scoring(db: Session, app: Application) -> None:
+    current = committee_store.current_round(db, app.id or 0)
+    if current is None:
+        return
+    for assignment, person in committee_store.assignments(db, app.id or 0):
+        if assignment.recused:
+            continue
+        reminders.schedule(
+            db,
+            kind="scoring_deadline",
+            key=f"scoring_deadline:{app.id}:{current.number}:{person.email}",
+            application_id=app.id,
+            recipient=person.email,
+            subject_ref=f"scoring_round:{current.id}",
+            due=current.deadline,
+            facts={"deadline": current.deadline.isoformat(), "round": current.number},
+        )
+
+
+def _conditions(db: Session, app: Application) -> None:
+    for condition, owner, _ in money.conditions(db, app.id or 0):
+        if condition.met_at is not None:
+            continue
+        reminders.schedule(
+            db,
+            kind="condition_due",
+            key=f"condition_due:{condition.id}:{owner.email}",
+            application_id=app.id,
+            recipient=owner.email,
+            subject_ref=f"condition:{condition.id}",
+            due=condition.due_on,
+            facts={"condition": condition.text, "number": condition.number},
+        )

@@ -1,0 +1,245 @@
+"""Durable reminders: deadlines the scheduler chases, one step at a time, each step exactly once.
+
+A reminder is a row (storage.tables.Reminder) written in the transaction of the event that set
+the deadline. Its steps, each at its own moment (Europe/Amsterdam days):
+
+    pending   --remind_at (lead_days before the due day, 09:00)-->  reminded   (to the person)
+    reminded  --due_at (the end of the due day)------------------>  overdue    (to the person)
+    overdue   --escalate_at (escalate_after_days after due_at)--->  escalated  (programme leader)
+
+A step whose moment passed while nothing ran fires on the next run; where several passed, only
+the latest fires (nobody gets a stale "due soon" after the overdue notice). Each step is a
+conditional update of `status` in the same transaction as its messages, so two schedulers
+running at once cannot both take it. Meeting the obligation (`settle`, `close`) ends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from notifications.outbox import add_message, recipients
+from notifications.settings import load
+from storage.database import session
+from storage.tables import Application, Person, Reminder
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+KINDS = {  # kind -> (event before the deadline, event once it passed)
+    "scoring_deadline": ("scoring_reminder", "scoring_overdue"),
+    "condition_due": ("condition_due", "condition_overdue"),
+    "report_due": ("report_due", "report_overdue"),
+}
+ESCALATION = "overdue_escalation"
+ACTIVE = ("pending", "reminded", "overdue")  # the scheduler still has a step to take
+OPEN = (*ACTIVE, "escalated")  # the obligation is not met yet
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def local(day: dt.date, hour: int) -> dt.datetime:
+    """`hour` o'clock on `day` in the programme's time zone, as UTC."""
+    return dt.datetime.combine(day, dt.time(hour), ZONE).astimezone(dt.UTC)
+
+
+def moments(due: dt.date) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """When to remind, when the deadline passes, and when to escalate, for a due day."""
+    days = load().reminders
+    due_at = local(due + dt.timedelta(days=1), 0)
+    return (
+        local(due - dt.timedelta(days=days.lead_days), 9),
+        due_at,
+        due_at + dt.timedelta(days=days.escalate_after_days),
+    )
+
+
+def schedule(
+    db: Session,
+    *,
+    kind: str,
+    key: str,
+    application_id: int | None,
+    recipient: str,
+    subject_ref: str,
+    due: dt.date,
+    facts: dict[str, Any],
+    now: dt.datetime | None = None,
+) -> Reminder:
+    """Create the reminder for a deadline (once: the same key returns the existing row).
+
+    Where the reminder's moment has already come, the message that set the deadline is the
+    reminder, so the first step taken is the overdue notice.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown reminder kind {kind!r}")
+    existing = db.exec(select(Reminder).where(Reminder.key == key)).first()
+    if existing is not None:
+        return existing
+    remind_at, due_at, escalate_at = moments(due)
+    started = remind_at <= (now or utcnow())
+    reminder = Reminder(
+        key=key,
+        kind=kind,
+        application_id=application_id,
+        recipient=recipient,
+        subject_ref=subject_ref,
+        facts={**facts, "due": due.isoformat()},
+        due_at=due_at,
+        remind_at=remind_at,
+        escalate_at=escalate_at,
+        status="reminded" if started else "pending",
+        next_at=due_at if started else remind_at,
+    )
+    db.add(reminder)
+    db.flush()
+    return reminder
+
+
+def settle(db: Session, key: str) -> int:
+    """The obligation behind `key` is met: no further steps. Returns how many rows ended."""
+    return _end(db, Reminder.key == key, "done")
+
+
+def close(
+    db: Session,
+    *,
+    application_id: int,
+    kind: str | None = None,
+    recipient: str | None = None,
+    subject_ref: str | None = None,
+    status: str = "done",
+) -> int:
+    """End every open reminder that matches: `done` (met) or `cancelled` (no longer applies)."""
+    where = [Reminder.application_id == application_id]
+    where += [Reminder.kind == kind] if kind else []
+    where += [Reminder.recipient == recipient] if recipient else []
+    where += [Reminder.subject_ref == subject_ref] if subject_ref else []
+    return _end(db, sa.and_(*where), status)
+
+
+def _end(db: Session, where: Any, status: str) -> int:
+    if status not in ("done", "cancelled"):
+        raise ValueError(f"a reminder ends done or cancelled, not {status!r}")
+    result = db.execute(
+        sa.update(Reminder)
+        .where(where, col(Reminder.status).in_(OPEN))
+        .values(status=status, next_at=None, closed_at=utcnow())
+    )
+    return result.rowcount
+
+
+def fire_due(url: str, now: dt.datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Take every step that has come, each in its own transaction; what was fired, in order."""
+    now = now or utcnow()
+    with session(url) as db:
+        due = db.exec(
+            select(Reminder.id)
+            .where(col(Reminder.status).in_(ACTIVE), col(Reminder.next_at) <= now)
+            .order_by(col(Reminder.next_at), col(Reminder.id))
+            .limit(limit)
+        ).all()
+    fired = []
+    for reminder_id in due:
+        with session(url, write=True) as db:
+            step = _take_step(db, reminder_id or 0, now)
+        if step:
+            fired.append(step)
+    return fired
+
+
+def _take_step(db: Session, reminder_id: int, now: dt.datetime) -> dict[str, Any] | None:
+    reminder = db.get(Reminder, reminder_id)
+    if reminder is None or reminder.status not in ACTIVE or reminder.next_at is None:
+        return None
+    if ensure_utc(reminder.next_at) > now:
+        return None
+    status, event, next_at = _next_step(reminder, now)
+    taken = db.execute(  # the claim: only one scheduler's update matches the old status
+        sa.update(Reminder)
+        .where(Reminder.id == reminder_id, Reminder.status == reminder.status)
+        .values(status=status, next_at=next_at)
+    )
+    if taken.rowcount != 1:
+        return None
+    sent = _messages(db, reminder, event)
+    return {"reminder": reminder_id, "key": reminder.key, "step": status, "event": event,
+            "messages": sent}  # fmt: skip
+
+
+def _next_step(reminder: Reminder, now: dt.datetime) -> tuple[str, str, dt.datetime | None]:
+    before, after = KINDS[reminder.kind]
+    if now >= ensure_utc(reminder.escalate_at):
+        return "escalated", ESCALATION, None
+    if now >= ensure_utc(reminder.due_at):
+        return "overdue", after, ensure_utc(reminder.escalate_at)
+    return "reminded", before, ensure_utc(reminder.due_at)
+
+
+def _messages(db: Session, reminder: Reminder, event: str) -> list[str]:
+    app = db.get(Application, reminder.application_id) if reminder.application_id else None
+    late = db.exec(select(Person).where(Person.email == reminder.recipient)).first()
+    if event == ESCALATION:
+        people = recipients(db, "programme_leader", app) if app else []
+    else:
+        people = [late] if late else []
+    facts = {
+        **reminder.facts,
+        "kind": reminder.kind,
+        "late_name": late.name if late else reminder.recipient,
+        "late_email": reminder.recipient,
+    }
+    for person in people:
+        key = f"{event}:{reminder.key}" + (f":{person.email}" if event == ESCALATION else "")
+        add_message(db, key, event, event, person, app, "reminded", facts)
+    return [person.email for person in people]
+
+
+def ensure_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every time kracht stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def upcoming(
+    db: Session,
+    recipient: str | None = None,
+    include_closed: bool = False,
+    application_id: int | None = None,
+) -> list[Reminder]:
+    """Reminders by due time: open ones (with `include_closed`, all); one person's, one app's."""
+    query = select(Reminder).order_by(col(Reminder.due_at), col(Reminder.id))
+    if not include_closed:
+        query = query.where(col(Reminder.status).in_(OPEN))
+    if recipient:
+        query = query.where(Reminder.recipient == recipient)
+    if application_id is not None:
+        query = query.where(Reminder.application_id == application_id)
+    return list(db.exec(query).all())
+
+
+def as_dict(reminder: Reminder) -> dict[str, Any]:
+    return {
+        "id": reminder.id,
+        "kind": reminder.kind,
+        "application_id": reminder.application_id,
+        "recipient": reminder.recipient,
+        "about": reminder.subject_ref,
+        "due": reminder.facts.get("due"),
+        "status": reminder.status,
+        "next_step_at": _iso(reminder.next_at),
+        "remind_at": _iso(reminder.remind_at),
+        "due_at": _iso(reminder.due_at),
+        "escalate_at": _iso(reminder.escalate_at),
+        "facts": reminder.facts,
+    }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return ensure_utc(moment).isoformat(timespec="seconds") if moment else None

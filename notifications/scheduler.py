@@ -1,0 +1,91 @@
+"""The scheduler process: fire the reminders that are due into the outbox, then send the outbox.
+
+Everything it needs to remember lives in the database (reminder and outbox rows), so it can be
+stopped and started at will, and several can run at once: each reminder step and each message is
+taken by exactly one of them. APScheduler runs the tick at a fixed interval, starting at once, so
+what fell due while nothing was running goes out on the next start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from notifications import reminders, sender
+from notifications.settings import Settings
+
+
+def tick(url: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One round: reminders first (their messages go out in the same round), then the outbox."""
+    fired = reminders.fire_due(url, now)
+    sent = sender.send_due(url, settings.mail, now=now)
+    return {"reminders": fired, **sent.as_dict()}
+
+
+def summary(result: dict[str, Any]) -> str:
+    return (
+        f"{len(result['reminders'])} reminder step(s) fired; {len(result['sent'])} sent, "
+        f"{len(result['retrying'])} to retry, {len(result['dead'])} dead"
+    )
+
+
+def run(
+    url: str,
+    settings: Settings,
+    *,
+    interval: float,
+    stop_after: float | None,
+    report: Callable[[str], None],
+) -> int:
+    """Tick every `interval` seconds until interrupted (or `stop_after` seconds); ticks run."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a skipped overlapping run is fine
+    ticks = 0
+
+    def job() -> None:
+        nonlocal ticks
+        ticks += 1
+        try:
+            result = tick(url, settings)
+        except Exception as error:  # noqa: BLE001 - a bad tick must not stop the scheduler
+            report(f"tick failed, will try again: {type(error).__name__}: {error}")
+            return
+        if result["reminders"] or result["sent"] or result["retrying"] or result["dead"]:
+            report(summary(result))
+
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)}, timezone=dt.UTC)
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=interval,
+        next_run_time=dt.datetime.now(dt.UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        id="kracht-tick",
+    )
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    scheduler.start()
+    started = time.monotonic()
+    try:
+        while not stopping and (stop_after is None or time.monotonic() - started < stop_after):
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.stdout.flush()
+    return ticks

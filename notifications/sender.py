@@ -1,0 +1,214 @@
+"""Delivering the outbox: claim, send, mark; retry with backoff; dead-letter what never works.
+
+A message moves pending -> sending -> sent, or back to pending with a later `next_attempt_at`
+after a temporary failure, or to dead after a permanent failure or `max_attempts` tries that
+the server answered. A server that cannot be reached (down, refusing the login) dead-letters
+nothing: the batch stops, and its messages wait, backing off, until it is back.
+Claiming is a conditional update with a lease (`claimed_until`): two senders never take the same
+message, and a message whose sender crashed after sending but before marking it sent is taken
+again once the lease runs out and sent with the same Message-ID: the same message, not a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from notifications.settings import Mail
+from notifications.transports import (
+    ConnectionFailure,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+    compose,
+    open_transport,
+)
+from storage.database import session
+from storage.tables import OutboxMessage
+from workflow.errors import InvalidInput, NotFound
+
+STATUSES = ("pending", "sending", "sent", "dead")
+
+
+@dataclass
+class Outcome:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    dead: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[int]]:
+        return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def send_due(
+    url: str,
+    mail: Mail,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+    transport: Transport | None = None,
+) -> Outcome:
+    """Send every message that is due, one claim at a time; what happened to each."""
+    now = now or utcnow()
+    outcome = Outcome()
+    claimed = claim(url, mail, now, limit)
+    if not claimed:
+        return outcome
+    transport = transport or open_transport(mail)
+    unreachable: str | None = None  # once the server cannot be reached, the rest wait too
+    try:
+        for message_id, attempts, email in claimed:
+            try:
+                if unreachable:
+                    raise ConnectionFailure(unreachable)
+                transport.send(email)
+            except ConnectionFailure as error:
+                unreachable = str(error)
+                _failed(url, message_id, unreachable, mail, attempts, now, dead=False)
+                outcome.retrying.append(message_id)
+            except TemporaryFailure as error:
+                final = attempts >= mail.max_attempts
+                _failed(url, message_id, str(error), mail, attempts, now, dead=final)
+                (outcome.dead if final else outcome.retrying).append(message_id)
+            except PermanentFailure as error:
+                _failed(url, message_id, str(error), mail, attempts, now, dead=True)
+                outcome.dead.append(message_id)
+            else:
+                _mark(url, message_id, status="sent", sent_at=utcnow(), last_error=None)
+                outcome.sent.append(message_id)
+    finally:
+        transport.close()
+    return outcome
+
+
+def claim(
+    url: str, mail: Mail, now: dt.datetime, limit: int
+) -> list[tuple[int, int, EmailMessage]]:
+    """Take up to `limit` due messages for this sender: (id, attempt number, e-mail) each."""
+    due = sa.or_(
+        sa.and_(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now),
+        sa.and_(OutboxMessage.status == "sending", col(OutboxMessage.claimed_until) < now),
+    )
+    taken = []
+    with session(url, write=True) as db:
+        ids = db.exec(
+            select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
+        ).all()
+        for message_id in ids:
+            result = db.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, due)
+                .values(
+                    status="sending",
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_until=now + dt.timedelta(seconds=mail.lease_seconds),
+                )
+            )
+            if result.rowcount == 1:
+                row = db.get(OutboxMessage, message_id)
+                assert row is not None
+                db.refresh(row)
+                taken.append((message_id or 0, row.attempts, compose(row, mail.sender)))
+    return taken
+
+
+def _failed(url: str, message_id: int, error: str, mail: Mail, attempts: int,
+            now: dt.datetime, *, dead: bool) -> None:  # fmt: skip
+    if dead:
+        _mark(url, message_id, status="dead", last_error=error)
+        return
+    delay = min(mail.backoff_seconds * 2 ** (attempts - 1), mail.backoff_max_seconds)
+    _mark(url, message_id, status="pending", last_error=error,
+          next_attempt_at=now + dt.timedelta(seconds=delay))  # fmt: skip
+
+
+def _mark(url: str, message_id: int, **values: Any) -> None:
+    """Record a send's result, unless another sender has since taken the message over."""
+    with session(url, write=True) as db:
+        db.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+            .values(claimed_until=None, **values)
+        )
+
+
+def retry(url: str, ids: list[int], all_dead: bool) -> list[int]:
+    """Put dead messages back in line, with fresh attempts; the ids requeued."""
+    if not ids and not all_dead:
+        raise InvalidInput("name the messages to retry, or give --all-dead")
+    with session(url, write=True) as db:
+        if ids:
+            found = {m.id: m for m in db.exec(select(OutboxMessage).where(
+                col(OutboxMessage.id).in_(ids))).all()}  # fmt: skip
+            for message_id in ids:
+                if message_id not in found:
+                    raise NotFound("message", message_id, "`kracht outbox list`")
+                if found[message_id].status != "dead":
+                    raise InvalidInput(
+                        f"message {message_id} is {found[message_id].status}, not dead; "
+                        "only dead messages are retried"
+                    )
+        query = sa.update(OutboxMessage).where(OutboxMessage.status == "dead")
+        if ids:
+            query = query.where(col(OutboxMessage.id).in_(ids))
+        requeued = db.execute(
+            query.values(status="pending", attempts=0, next_attempt_at=utcnow())
+            .returning(OutboxMessage.id)
+        ).scalars().all()  # fmt: skip
+    return sorted(requeued)
+
+
+def listing(
+    url: str, status: str | None = None, application_id: int | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The outbox, newest first."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if application_id is not None:
+        query = query.where(OutboxMessage.application_id == application_id)
+    with session(url) as db:
+        return [describe(m) for m in db.exec(query).all()]
+
+
+def counts(url: str) -> dict[str, int]:
+    with session(url) as db:
+        rows = db.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    return dict.fromkeys(STATUSES, 0) | dict(rows)  # type: ignore[arg-type]
+
+
+def describe(message: OutboxMessage) -> dict[str, Any]:
+    def iso(moment: dt.datetime | None) -> str | None:
+        if moment is None:
+            return None
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return aware.isoformat(timespec="seconds")
+
+    return {
+        "id": message.id,
+        "event": message.event,
+        "application_id": message.application_id,
+        "recipient": message.recipient,
+        "language": message.language,
+        "subject": message.subject,
+        "status": message.status,
+        "attempts": message.attempts,
+        "next_attempt_at": iso(message.next_attempt_at) if message.status == "pending" else None,
+        "last_error": message.last_error,
+        "message_id": message.message_id,
+        "created_at": iso(message.created_at),
+        "sent_at": iso(message.sent_at),
+    }

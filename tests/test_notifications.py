@@ -1,0 +1,275 @@
+"""Who hears what: each event's recipients and content, in their language, written atomically."""
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from notifications import outbox
+from notifications.render import LANGUAGES, TEMPLATES, render
+from notifications.rules import EVENTS, RULES
+from storage.database import session
+from storage.tables import OutboxMessage
+from tests import factories as f
+from tests.factories import make_application, prepare
+from workflow import decisions, directory
+from workflow.errors import GuardFailed
+
+ENGLISH_APPLICANT = "project.lead@talentit.example.org"
+
+
+def _messages(world, event=None, application_id=None):
+    with session(world.url) as db:
+        rows = db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [
+            m
+            for m in rows
+            if (event is None or m.event == event)
+            and (application_id is None or m.application_id == application_id)
+        ]
+
+
+def _recipients(world, event, application_id):
+    return sorted(m.recipient for m in _messages(world, event, application_id))
+
+
+def _english_applicant(world):
+    directory.add_person(
+        world.url,
+        f.LEADER,
+        name="Project Lead",
+        email=ENGLISH_APPLICANT,
+        roles=["applicant"],
+        organisation=f.TALENTIT,
+        language="en",
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted({rule.template for rule in RULES}))
+def test_every_rule_has_a_text_and_html_template_in_both_languages(template, language):
+    for suffix in ("txt.j2", "html.j2"):
+        assert (TEMPLATES / language / f"{template}.{suffix}").is_file()
+    first = (TEMPLATES / language / f"{template}.txt.j2").read_text().splitlines()[0]
+    assert first.startswith("Subject: ")
+
+
+def test_a_missing_variable_fails_when_rendering_not_in_an_inbox():
+    import jinja2
+
+    with pytest.raises(jinja2.UndefinedError, match="deadline"):
+        render("scoring_opened.txt.j2", "en", {"recipient": "X", "title": "T", "applicant": "A",
+                                                "application_id": 1})  # fmt: skip
+
+
+def test_every_declared_event_reaches_at_least_one_group():
+    assert set(EVENTS) == {rule.event for rule in RULES}
+    assert {"scoring_reminder", "condition_overdue", "report_due", "overdue_escalation"} <= set(
+        EVENTS
+    )
+
+
+def test_submission_reaches_the_applicant_and_the_programme_leader(any_world):
+    app_id = make_application(any_world, "idea")
+
+    assert _recipients(any_world, "application_submitted", app_id) == [f.LEADER, f.APPLICANT]
+    (to_applicant,) = [
+        m
+        for m in _messages(any_world, "application_submitted", app_id)
+        if m.recipient == f.APPLICANT
+    ]
+    assert to_applicant.subject == "Aanvraag ontvangen: TalentIT Twente"
+    assert to_applicant.status == "pending"
+    assert to_applicant.message_id == outbox.message_id(to_applicant.key)
+
+
+def test_each_move_reaches_the_groups_the_rules_declare(any_world):
+    app_id = make_application(any_world, "kracht_scoring")
+
+    assert _recipients(any_world, "moved_to_innovation_table", app_id) == [
+        f.APPLICANT,
+        f.TABLE_CHAIR,
+    ]
+    assert _recipients(any_world, "referred_to_committee", app_id) == [f.APPLICANT, f.CHAIR]
+    assert _recipients(any_world, "scoring_opened", app_id) == sorted(f.COMMITTEE)
+    (opened,) = [
+        m for m in _messages(any_world, "scoring_opened", app_id) if m.recipient == f.MEMBER
+    ]
+    assert opened.subject == f"Beoordelen voor {f.DEADLINE}: TalentIT Twente"
+    assert f"voor {f.DEADLINE}" in opened.text
+
+
+def test_a_recused_member_is_not_asked_to_score(world):
+    app_id = make_application(world, "assessment_committee")
+    from workflow import committee
+
+    committee.assign(world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    committee.declare(world.url, f.SAXION_MEMBER, app_id, "I advise TalentIT")
+    prepare(world, app_id, "assessment_committee")
+    world.fire(app_id, "open_scoring")
+
+    assert f.SAXION_MEMBER not in _recipients(world, "scoring_opened", app_id)
+    assert _recipients(world, "scoring_opened", app_id) == sorted(f.COMMITTEE)
+
+
+def test_advice_reaches_the_steering_committee_and_the_programme_leader(any_world):
+    app_id = make_application(any_world, "steering_decision")
+
+    assert _recipients(any_world, "advice_ready", app_id) == [f.LEADER, f.STEERING]
+    (steering,) = [
+        m for m in _messages(any_world, "advice_ready", app_id) if m.recipient == f.STEERING
+    ]
+    assert "positive" in steering.text
+
+
+def test_the_decision_reaches_the_applicant_with_the_letter_in_their_language(world):
+    _english_applicant(world)
+    app_id = make_application(world, "monitoring")
+
+    messages = {m.recipient: m for m in _messages(world, "decision_made", app_id)}
+    assert sorted(messages) == [f.LEADER, f.APPLICANT, ENGLISH_APPLICANT]
+    dutch, english = messages[f.APPLICANT], messages[ENGLISH_APPLICANT]
+    letter_nl = decisions.letter(world.url, f.LEADER, app_id, "nl")
+    letter_en = decisions.letter(world.url, f.LEADER, app_id, "en")
+    assert (dutch.language, english.language) == ("nl", "en")
+    assert dutch.subject == "Besluit over uw aanvraag: TalentIT Twente"
+    assert english.subject == "Decision on your application: TalentIT Twente"
+    assert letter_nl.strip() in dutch.text
+    assert letter_en.strip() in english.text
+    assert "€ 64.389,00" in dutch.text
+    assert "EUR 64,389.00" in english.text
+
+
+def test_html_parts_are_escaped_and_text_parts_are_not(world):
+    app_id = make_application(world, "idea", title="Bits & <Bytes> Twente")
+
+    (message,) = [
+        m for m in _messages(world, "application_submitted", app_id) if m.recipient == f.APPLICANT
+    ]
+    assert "Bits & <Bytes> Twente" in message.text
+    assert "Bits &amp; &lt;Bytes&gt; Twente" in message.html
+    assert "<Bytes>" not in message.html
+
+
+def test_a_refused_decision_leaves_no_message(world):
+    app_id = make_application(world, "steering_decision")
+    before = len(_messages(world))
+
+    with pytest.raises(GuardFailed):
+        decisions.decide(world.url, f.STEERING, app_id, "approve", reason="ok", amount="99999999")
+
+    assert len(_messages(world)) == before
+    assert _messages(world, "decision_made", app_id) == []
+
+
+def test_a_decision_cannot_commit_without_its_messages(world, monkeypatch):
+    app_id = make_application(world, "steering_decision")
+    before = len(_messages(world))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template broke")
+
+    monkeypatch.setattr(outbox, "render", broken)
+    with pytest.raises(RuntimeError, match="template broke"):
+        decisions.decide(world.url, f.STEERING, app_id, "approve", reason="ok", amount="64389")
+
+    assert world.state(app_id) == "steering_decision"
+    assert len(_messages(world)) == before
+    assert (
+        decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)["budgets"][0]["committed_cents"]
+        == 0
+    )
+
+
+def test_message_keys_and_ids_are_unique_and_stable(world):
+    make_application(world, "monitoring")
+    make_application(world, "rejected", title="Other")
+
+    rows = _messages(world)
+    assert len({m.key for m in rows}) == len({m.message_id for m in rows}) == len(rows)
+    assert all(re.fullmatch(r"<[0-9a-f]{32}@kracht>", m.message_id) for m in rows)
+
+
+def test_a_programme_overrides_a_template_from_its_own_folder(world, tmp_path, monkeypatch):
+    folder = tmp_path / "templates" / f.AVT_2018 / "nl"
+    folder.mkdir(parents=True)
+    (folder / "application_submitted.txt.j2").write_text(
+        "Subject: Welkom bij de Agenda: {{ title }}\nDag {{ recipient }}, dank voor uw aanvraag.\n"
+    )
+    settings = tmp_path / "kracht.toml"
+    settings.write_text('[templates]\nfolder = "templates"\n')
+    monkeypatch.setenv("KRACHT_CONFIG", str(settings))
+
+    ours = make_application(world, "idea")
+    other = make_application(world, "idea", programme=f.AVT_2023, title="Elsewhere")
+
+    (mine,) = [
+        m for m in _messages(world, "application_submitted", ours) if m.recipient == f.APPLICANT
+    ]
+    (theirs,) = [
+        m for m in _messages(world, "application_submitted", other) if m.recipient == f.APPLICANT
+    ]
+    assert mine.subject == "Welkom bij de Agenda: TalentIT Twente"
+    assert mine.text == "Dag Jeroen van de Lagemaat, dank voor uw aanvraag.\n"
+    assert "<html" in mine.html  # the HTML part was not overridden: the default is used
+    assert theirs.subject == "Aanvraag ontvangen: Elsewhere"
+
+
+def test_app_show_lists_deadlines_and_messages_an_applicant_only_their_own(world):
+    app_id = make_application(world, "kracht_scoring")
+
+    leader = world.show(app_id)
+    applicant = world.show(app_id, actor=f.APPLICANT)
+
+    assert sorted(d["recipient"] for d in leader["deadlines"]) == sorted(f.COMMITTEE)
+    assert {m["recipient"] for m in leader["messages"]} >= {f.LEADER, f.APPLICANT, f.MEMBER}
+    assert applicant["deadlines"] == []
+    assert {m["recipient"] for m in applicant["messages"]} == {f.APPLICANT}
+    assert [m["event"] for m in applicant["messages"]] == [
+        "application_submitted",
+        "moved_to_innovation_table",
+        "referred_to_committee",
+    ]
+
+
+def _everything_happens(world):
+    """Drive applications so that every declared event is written at least once."""
+    import datetime as dt
+
+    from notifications import reminders
+    from storage.tables import Reminder
+
+    scoring = make_application(world, "kracht_scoring", title="Scoring")
+    make_application(world, "approved_with_conditions", title="Conditional")
+    with session(world.url, write=True) as db:
+        reminders.schedule(
+            db, kind="report_due", key="report_due:1", application_id=scoring,
+            recipient=f.APPLICANT, subject_ref="report:1", due=dt.date.today() + dt.timedelta(60),
+            facts={"report": "2026-Q4"},
+        )  # fmt: skip
+    with session(world.url) as db:
+        rows = db.exec(select(Reminder)).all()
+        moments = sorted({m for r in rows for m in (r.remind_at, r.due_at, r.escalate_at)})
+    for moment in moments:  # each reminder takes each of its steps at its own moment
+        reminders.fire_due(world.url, moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_event_renders_for_its_recipients_in_their_language(world, language):
+    from storage.tables import Person
+
+    with session(world.url, write=True) as db:
+        for person in db.exec(select(Person)).all():
+            person.language = language
+    _everything_happens(world)
+
+    rows = _messages(world)
+    assert {m.event for m in rows} == set(EVENTS)
+    assert {m.language for m in rows} == {language}
+    subjects = {m.event: m.subject for m in rows}
+    other = "en" if language == "nl" else "nl"
+    for event, subject in subjects.items():
+        template = next(rule.template for rule in RULES if rule.event == event)
+        source = (TEMPLATES / other / f"{template}.txt.j2").read_text().splitlines()[0]
+        assert subject.split(":")[0] != source.removeprefix("Subject: ").split(":")[0], event
+    assert all(m.text.strip() and "<p>" in m.html for m in rows)

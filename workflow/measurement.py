@@ -1,0 +1,73 @@
+"""Measured values of SMART indicators: checked against the indicator's unit, compared to target.
+
+Values are exact decimals kept as text, like an indicator's baseline and target. The unit says
+what a value may be (the programme configuration's [monitoring.units]): a count is a whole
+number from 0, a percentage a number from 0 to 100, euros an amount in euros, and any other unit
+any number.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from workflow.config import Monitoring
+from workflow.errors import InvalidInput
+from workflow.money import parse_euros
+
+HUNDRED = Decimal(100)
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+")  # 1,000: a thousands separator, or a decimal?
+
+
+def parse_value(name: str, unit: str, raw: object, rules: Monitoring) -> str:
+    """The value as a normalised decimal string, or a refusal naming indicator, unit and rule."""
+    kind = rules.unit_kind(unit)
+    what = f"indicator {name!r} ({unit})"
+    text = str(raw).strip()
+    if kind == "euros":
+        cents = parse_euros(text, what)
+        return format(Decimal(cents).scaleb(-2), "f")
+    number = _number(text.removesuffix("%").strip() if kind == "percent" else text)
+    if number is None:
+        example = "a whole number like 42" if kind == "count" else "a number like 12.5"
+        raise InvalidInput(
+            f"{what}: {text!r} is not a number; give {example}, without thousands separators"
+        )
+    if kind == "count" and (number != number.to_integral_value() or number < 0):
+        raise InvalidInput(f"{what}: {text} is not a count; give a whole number from 0")
+    if kind == "percent" and not 0 <= number <= HUNDRED:
+        raise InvalidInput(f"{what}: {text} is not a percentage; give a number from 0 to 100")
+    return _plain(number)
+
+
+def _number(text: str) -> Decimal | None:
+    if "," in text and ("." in text or _GROUPED.fullmatch(text)):
+        return None
+    try:
+        number = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain(number: Decimal) -> str:
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def progress(baseline: str, target: str, value: str | None) -> float | None:
+    """How far from baseline to target a value has come, in percent (100: target reached)."""
+    if value is None:
+        return None
+    start, goal, now = Decimal(baseline), Decimal(target), Decimal(value)
+    if goal == start:
+        return 100.0 if now == goal else 0.0
+    return float(round((now - start) / (goal - start) * HUNDRED, 1))
+
+
+def target_met(baseline: str, target: str, value: str | None) -> bool:
+    """Reached or passed the target, in the direction from the baseline."""
+    if value is None:
+        return False
+    start, goal, now = Decimal(baseline), Decimal(target), Decimal(value)
+    return now <= goal if goal < start else now >= goal

@@ -1,0 +1,119 @@
+"""What people do with notifications: read and drive the outbox, see reminders, export calendars.
+
+The programme leader runs the outbox and the scheduler; auditors may read the outbox; everyone
+may see their own reminders and calendar, the programme leader everyone's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from storage.database import session
+from workflow.actors import Actor, require, resolve
+from workflow.errors import NotAllowed
+from workflow.roles import Role
+
+OPERATORS = (Role.PROGRAMME_LEADER,)
+READERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
+
+
+def _actor(url: str, actor_email: str | None, roles: tuple[str, ...], action: str) -> Actor:
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+    require(actor, roles, action)
+    return actor
+
+
+def outbox_list(url: str, actor_email: str | None, status: str | None,
+                application_id: int | None) -> dict[str, Any]:  # fmt: skip
+    from notifications import sender
+
+    _actor(url, actor_email, READERS, "read the outbox")
+    return {
+        "counts": sender.counts(url),
+        "messages": sender.listing(url, status, application_id),
+    }
+
+
+def outbox_send(url: str, actor_email: str | None) -> dict[str, Any]:
+    from notifications import sender
+    from notifications.settings import load
+
+    _actor(url, actor_email, OPERATORS, "send the outbox")
+    settings = load()
+    outcome = sender.send_due(url, settings.mail)
+    return {
+        "transport": describe_transport(settings),
+        **outcome.as_dict(),
+        "counts": sender.counts(url),
+    }
+
+
+def outbox_retry(url: str, actor_email: str | None, ids: list[int], all_dead: bool) -> list[int]:
+    from notifications import sender
+
+    _actor(url, actor_email, OPERATORS, "retry messages")
+    return sender.retry(url, ids, all_dead)
+
+
+def reminders_list(
+    url: str,
+    actor_email: str | None,
+    person: str | None,
+    application_id: int | None,
+    include_closed: bool,
+) -> list[dict[str, Any]]:
+    from notifications import reminders
+
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        person = _whose(actor, person, "see another person's reminders", everyone_ok=True)
+        rows = reminders.upcoming(db, person, include_closed)
+        return [
+            reminders.as_dict(r)
+            for r in rows
+            if application_id is None or r.application_id == application_id
+        ]
+
+
+def calendar(url: str, actor_email: str | None, person: str) -> bytes:
+    from notifications import reminders
+    from notifications.calendar import export
+    from storage import repository
+    from storage.tables import Application
+
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        target = repository.person_by_email(db, person.strip())
+        if target is None:
+            raise NotAllowed(f"no person with e-mail {person!r}")
+        _whose(actor, target.email, "export another person's calendar", everyone_ok=False)
+        rows = []
+        for reminder in reminders.upcoming(db, target.email):
+            app = db.get(Application, reminder.application_id)
+            rows.append((reminder, app.title if app else ""))
+        return export(rows, target.email, dt.datetime.now(dt.UTC))
+
+
+def scheduler_actor(url: str, actor_email: str | None) -> Actor:
+    return _actor(url, actor_email, OPERATORS, "run the scheduler")
+
+
+def _whose(actor: Actor, person: str | None, action: str, everyone_ok: bool) -> str | None:
+    """Whose rows to show: a programme leader (or auditor, for lists) any; others their own."""
+    allowed = READERS if everyone_ok else OPERATORS
+    if actor.holds(allowed):
+        return person.strip().lower() if person else None
+    if person and person.strip().lower() != actor.email.lower():
+        require(actor, allowed, action)
+    return actor.email
+
+
+def describe_transport(settings: Any) -> str:
+    mail = settings.mail
+    if mail.transport == "smtp":
+        return f"smtp://{mail.host}:{mail.port} ({mail.security})"
+    if mail.transport == "file":
+        return f"as .eml files in {mail.directory}"
+    return "console"
