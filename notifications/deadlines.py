@@ -4,6 +4,8 @@ Called by the engine inside the transaction of each move, so a deadline exists e
 move that set it committed:
 
     open_scoring              sets  scoring_deadline  for each assigned, non-recused member
+    a member assigned later   sets  scoring_deadline  for them, with the scoring-opened message
+    a member recused          ends  their scoring_deadline (cancelled)
     approve_with_conditions   sets  condition_due     for each condition's owner
     leaving kracht_scoring    ends  scoring_deadline  (met with the advice, else cancelled)
     leaving approved_with_conditions  ends  condition_due
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from notifications import reminders
 from storage import committee as committee_store
 from storage import money
-from storage.tables import Application
+from storage.tables import Application, Person, ScoringRound
 from workflow.definition import TERMINAL
 
 if TYPE_CHECKING:
@@ -48,18 +50,47 @@ def _scoring(db: Session, app: Application) -> None:
     if current is None:
         return
     for assignment, person in committee_store.assignments(db, app.id or 0):
-        if assignment.recused:
-            continue
-        reminders.schedule(
-            db,
-            kind="scoring_deadline",
-            key=f"scoring_deadline:{app.id}:{current.number}:{person.email}",
-            application_id=app.id,
-            recipient=person.email,
-            subject_ref=f"scoring_round:{current.id}",
-            due=current.deadline,
-            facts={"deadline": current.deadline.isoformat(), "round": current.number},
-        )
+        if not assignment.recused:
+            _scoring_reminder(db, app, current, person.email)
+
+
+def member_joined(db: Session, app: Application, person: Person) -> None:
+    """A member assigned while scoring is open hears of it, as the others did, and is reminded."""
+    current = committee_store.current_round(db, app.id or 0)
+    if app.state != "kracht_scoring" or current is None:
+        return
+    from notifications.outbox import add_message  # renders templates: jinja2 only when needed
+    from notifications.rules import rules_for
+
+    facts = {"deadline": current.deadline.isoformat()}
+    key = f"scoring_opened:{app.id}:round-{current.number}:{person.email}"
+    for rule in rules_for("scoring_opened"):
+        add_message(db, key, "scoring_opened", rule.template, person, app, rule.recipients, facts)
+    _scoring_reminder(db, app, current, person.email)
+
+
+def member_recused(db: Session, app: Application, email: str) -> None:
+    """A recused member no longer scores: their scoring reminders are cancelled."""
+    reminders.close(
+        db,
+        application_id=app.id or 0,
+        kind="scoring_deadline",
+        recipient=email,
+        status="cancelled",
+    )
+
+
+def _scoring_reminder(db: Session, app: Application, current: ScoringRound, email: str) -> None:
+    reminders.schedule(
+        db,
+        kind="scoring_deadline",
+        key=f"scoring_deadline:{app.id}:{current.number}:{email}",
+        application_id=app.id,
+        recipient=email,
+        subject_ref=f"scoring_round:{current.id}",
+        due=current.deadline,
+        facts={"deadline": current.deadline.isoformat(), "round": current.number},
+    )
 
 
 def _conditions(db: Session, app: Application) -> None:

@@ -499,6 +499,25 @@ def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_
     assert any_world.state(app_id) == "steering_decision"
 
 
+def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(world):
+    app_id = make_application(world, stage="kracht_scoring")
+    for member in (f.MEMBER, f.MEMBER2):
+        score_sheet(world, app_id, member)
+    version = world.show(app_id)["version"]  # the chair, assigned, neither scored nor declared
+
+    with pytest.raises(NotAllowed) as error:
+        committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative")
+
+    assert str(error.value) == (
+        f"{f.CHAIR} has not declared their interests in application {app_id}: "
+        f"`kracht committee declare {app_id} --none` comes before the advice"
+    )
+    assert world.show(app_id)["version"] == version
+    score_sheet(world, app_id, f.CHAIR)  # declares none, then scores: the quorum of three
+    committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative")
+    assert world.state(app_id) == "steering_decision"
+
+
 # -- conflicts that arise after assignment -----------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from storage.tables import OutboxMessage, Reminder
 from tests import factories as f
 from tests.factories import DEADLINE, make_application, score_sheet
 from tests.smtp_server import Server
-from workflow import decisions, engine
+from workflow import committee, decisions, directory, engine
 
 KRACHT = Path(sys.executable).parent / "kracht"
 DUE = dt.date.fromisoformat(DEADLINE)
@@ -124,6 +124,34 @@ def test_submitting_settles_a_members_deadline_and_the_advice_settles_the_rest(a
 
     assert {r.status for r in _reminders(url)} == {"done"}
     assert reminders.fire_due(url, dt.datetime.now(dt.UTC) + dt.timedelta(days=400)) == []
+
+
+def test_a_member_assigned_after_scoring_opened_is_told_and_reminded_like_the_others(any_world):
+    app_id = make_application(any_world, "kracht_scoring")
+    late = "late.member@example.org"
+    directory.add_person(
+        any_world.url, f.LEADER, name="Late Member", email=late, roles=["committee_member"]
+    )
+
+    committee.assign(any_world.url, f.LEADER, app_id, late)
+
+    rows = {r.recipient: r for r in _reminders(any_world.url)}
+    assert set(rows) == {*f.COMMITTEE, late}
+    assert (rows[late].status, rows[late].due_at) == ("pending", rows[f.MEMBER].due_at)
+    told = [m for m in _messages(any_world.url, "scoring_opened") if m.recipient == late]
+    assert len(told) == 1
+    assert DEADLINE in told[0].subject
+
+
+def test_a_member_recused_while_scoring_is_open_is_no_longer_reminded(world):
+    app_id = make_application(world, "kracht_scoring")
+
+    committee.declare(world.url, f.MEMBER, app_id, "my sister leads the applicant's project")
+
+    status = {r.recipient: r.status for r in _reminders(world.url)}
+    assert status == {f.CHAIR: "pending", f.MEMBER: "cancelled", f.MEMBER2: "pending"}
+    fired = reminders.fire_due(world.url, dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    assert f.MEMBER not in {step["key"].rsplit(":", 1)[1] for step in fired}
 
 
 def test_withdrawal_cancels_every_open_deadline(world):

@@ -19,6 +19,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from notifications import deadlines
 from storage import audit, repository
 from storage import committee as store
 from storage.database import session
@@ -89,6 +90,8 @@ def assign_all(
             if reason:
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
                 payload["recused"] = reason
+            else:
+                deadlines.member_joined(db, app, person)
             done.append(payload)
             if index < len(people) - 1:  # write_with_audit appends the last member's event
                 audit.append(
@@ -420,6 +423,7 @@ def _recuse(
 ) -> None:
     record.recused, record.recusal_reason = True, reason
     db.flush()
+    deadlines.member_recused(db, app, member)
     audit.append(
         db,
         actor=actor.email,
@@ -444,7 +448,9 @@ def recuse_linked(db: Session, actor: Actor, app: Application, organisation_id: 
 
 
 def check_adviser(db: Session, app: Application, actor: Actor) -> None:
-    """Refuse the joint advice from a chair not on this application's committee or recused."""
+    """Refuse the joint advice from a chair not on this application's committee, recused, or
+    who has not declared their interests (the advice rests on scores only a declared member
+    may see)."""
     record = store.assignment(db, app.id or 0, actor.person_id or 0)
     who = "the joint advice is recorded by a committee chair assigned to the application"
     if record is None:
@@ -457,6 +463,11 @@ def check_adviser(db: Session, app: Application, actor: Actor) -> None:
         raise NotAllowed(
             f"{actor.email} is recused from application {app.id}: {reason}; "
             f"{who} without a conflict of interest"
+        )
+    if record.declaration != "none":
+        raise NotAllowed(
+            f"{actor.email} has not declared their interests in application {app.id}: "
+            f"`kracht committee declare {app.id} --none` comes before the advice"
         )
 
 
