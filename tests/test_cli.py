@@ -383,6 +383,7 @@ def test_committee_assign_with_a_mistyped_member_assigns_nobody(kracht, world):
 
 def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
     app_id = make_application(world, stage="kracht_scoring")
+    kracht("committee", "declare", str(app_id), "--none", user=f.CHAIR)
 
     code, out, err = kracht("advice", str(app_id), "positive", "--rationale", "fine",
                             user=f.CHAIR)  # fmt: skip

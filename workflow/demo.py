@@ -344,6 +344,9 @@ def _report(url: str, path: Path, echo: Echo) -> None:
         echo(f"  {command}")
 
 
+SHOWN_REMINDERS = 5
+
+
 def _notifications(url: str, echo: Echo) -> None:
     """What the round wrote to the outbox and which deadlines are being chased."""
     from notifications import sender
@@ -353,10 +356,13 @@ def _notifications(url: str, echo: Echo) -> None:
     counts = sender.counts(url)
     echo("\nNotifications (written with the events that caused them)")
     echo(f"  outbox: {counts['pending']} messages pending, {counts['sent']} sent")
-    for row in notices.reminders_list(url, LEADER, None, None, False):
+    chased = notices.reminders_list(url, LEADER, None, None, False)
+    for row in chased[:SHOWN_REMINDERS]:
         echo(
             f"  reminder {row['id']}: {row['kind']} of application {row['application_id']} "
             f"for {row['recipient']}, due {row['due']}, {row['status']}"
         )
+    if len(chased) > SHOWN_REMINDERS:
+        echo(f"  ... {len(chased) - SHOWN_REMINDERS} more deadlines: `kracht reminders list`")
     where = notices.describe_transport(load())
     echo(f"  send them with `kracht outbox send` ({where}; set [mail] in kracht.toml for SMTP)")

@@ -1,0 +1,83 @@
+"""What every command shares: the settings the root group passes down, `--json`, and rendering
+as JSON or an aligned table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workflow.errors import InvalidInput, KrachtError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Settings:
+    def __init__(self, db: str | None, actor: str | None) -> None:
+        self.db, self.actor = db, actor
+
+    def url(self, must_exist: bool = True) -> str:
+        from storage.database import resolve_url
+
+        url = resolve_url(self.db)
+        if must_exist and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():
+                raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
+        return url
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def emit_json(data: Any) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_table(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    empty: str = "(none)",
+    width: int = 44,
+    widths: dict[str, int] | None = None,
+) -> None:
+    """An aligned table; a long cell wraps within its column instead of being cut off."""
+    import textwrap
+
+    if not rows:
+        click.echo(empty)
+        return
+    limits = [(widths or {}).get(c, width) for c in columns]
+    pairs_ = list(zip(columns, limits, strict=True))
+    cells = [[textwrap.wrap(_cell(row.get(c)), n) or [""] for c, n in pairs_] for row in rows]
+    sizes = [max(len(c), *(len(x) for r in cells for x in r[i])) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, sizes, strict=True)).rstrip())
+    for r in cells:
+        for n in range(max(len(cell) for cell in r)):
+            parts = [(c[n] if n < len(c) else "").ljust(w) for c, w in zip(r, sizes, strict=True)]
+            click.echo("  ".join(parts).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    return "" if value is None else " ".join(str(value).split())
+
+
+def pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    """Parse repeated NAME=VALUE options."""
+    result = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"{what} takes NAME=VALUE, got {item!r}")
+        result[name.strip()] = value
+    return result

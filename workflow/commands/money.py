@@ -1,0 +1,184 @@
+"""`kracht decide`, `budget` and `conditions`: steering decisions and money."""
+
+from __future__ import annotations
+
+import click
+
+from workflow.commands.common import (
+    Settings,
+    emit_json,
+    emit_table,
+    json_option,
+    pass_settings,
+)
+
+
+@click.command()
+@click.argument("application_id", type=int)
+@click.argument("outcome", metavar="OUTCOME")
+@click.option("--reason", required=True, help="The reasons, quoted in the decision letter.")
+@click.option("--amount", help="Euros granted (approve, approve-with-conditions).")
+@click.option("--year", type=int, help="Budget year charged [default: this year].")
+@click.option(
+    "--spread-until", type=int, metavar="YEAR", help="Spread the grant evenly up to YEAR."
+)
+@click.option("--from-development", is_flag=True, help="Charge the development budget.")
+@click.option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    type=(str, str, str),
+    metavar="DUE OWNER TEXT",
+    help="A condition: due date, owner's e-mail, text.",
+)
+@click.option("--departure-rationale", help="Why the decision departs from the advice.")
+@click.option("--until", "deferred_until", help="Defer to this date (YYYY-MM-DD).")
+@click.option("--to-round", "deferred_to_round", help="Defer to this round.")
+@pass_settings
+def decide(
+    s: Settings,
+    application_id: int,
+    outcome: str,
+    reason: str,
+    amount: str | None,
+    year: int | None,
+    spread_until: int | None,
+    from_development: bool,
+    conditions: tuple[tuple[str, str, str], ...],
+    departure_rationale: str | None,
+    deferred_until: str | None,
+    deferred_to_round: str | None,
+) -> None:
+    """The steering decision: approve, approve-with-conditions, reject or defer. The grant is
+    charged to the line's budget in the same transaction, and the letter is written."""
+    from workflow import decisions
+
+    result = decisions.decide(
+        s.url(),
+        s.actor,
+        application_id,
+        outcome,
+        reason=reason,
+        amount=amount,
+        year=year,
+        spread_until=spread_until,
+        development=from_development,
+        conditions=list(conditions),
+        departure_rationale=departure_rationale,
+        deferred_until=deferred_until,
+        deferred_to_round=deferred_to_round,
+    )
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"application {application_id}: {result['from']} -> {result['to']}; "
+        f"letter: `kracht app letter {application_id}`"
+    )
+
+
+@click.group()
+def budget() -> None:
+    """Budgets per programme, line and year, and what is committed and reserved on them."""
+
+
+@budget.command("set")
+@click.option("--programme", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--line", help="Line code; without it, the pool for every line without its own.")
+@click.option("--kind", default="projects", show_default=True, help="projects or development.")
+@click.option("--amount", help="Euros.")
+@click.option("--inhabitants", type=int, help="Compute the amount from inhabitants ...")
+@click.option("--per-inhabitant", help="... times this amount in euros.")
+@pass_settings
+def budget_set(
+    s: Settings,
+    programme: str,
+    year: int,
+    line: str | None,
+    kind: str,
+    amount: str | None,
+    inhabitants: int | None,
+    per_inhabitant: str | None,
+) -> None:
+    """Set a yearly budget (the development budget is capped at 12.5% of the project budget)."""
+    from workflow import decisions
+    from workflow.money import format_euros
+
+    result = decisions.set_budget(
+        s.url(),
+        s.actor,
+        programme=programme,
+        year=year,
+        kind=kind,
+        line=line,
+        amount=amount,
+        inhabitants=inhabitants,
+        per_inhabitant=per_inhabitant,
+    )
+    click.echo(
+        f"{programme} {year} {kind} {line or '(all lines)'}: "
+        f"{format_euros(result['amount_cents'])} ({result['basis']})"
+    )
+
+
+@budget.command("show")
+@click.option("--programme")
+@click.option("--year", type=int)
+@json_option
+@pass_settings
+def budget_show(s: Settings, programme: str | None, year: int | None, as_json: bool) -> None:
+    """Budget, committed, reserved, paid out and available; the programme's multiplier."""
+    from workflow import decisions
+    from workflow.money import format_euros
+
+    view = decisions.budget_overview(s.url(), s.actor, programme, year)
+    if as_json:
+        return emit_json(view)
+    rows = [
+        {**r, **{k.removesuffix("_cents"): format_euros(r[k]) for k in r if k.endswith("_cents")}}
+        for r in view["budgets"]
+    ]
+    emit_table(
+        rows, ["programme", "line", "year", "kind", "budget", "committed", "reserved", "available"]
+    )
+    multiplier = view["multiplier"]
+    click.echo(
+        f"co-financing {format_euros(sum(view['co_financing_cents'].values()))} on "
+        f"{format_euros(view['granted_cents'])} granted: multiplier "
+        f"{multiplier if multiplier is not None else '-'} (target 8.5)"
+    )
+
+
+@click.group()
+def conditions() -> None:
+    """Conditions of conditional grants: due dates, owners, and which are met or overdue."""
+
+
+@conditions.command("list")
+@click.option("--application", "application_id", type=int)
+@click.option("--overdue", is_flag=True, help="Only conditions past their due date.")
+@json_option
+@pass_settings
+def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_json: bool) -> None:
+    """List conditions with their status: open, met or overdue."""
+    from workflow import decisions
+
+    rows = decisions.list_conditions(s.url(), s.actor, application_id, overdue)
+    if as_json:
+        return emit_json(rows)
+    emit_table(rows, ["application_id", "number", "status", "due_on", "owner", "text"])
+
+
+@conditions.command("meet")
+@click.argument("application_id", type=int)
+@click.argument("number", type=int)
+@click.option("--evidence", required=True, help="How the condition was met.")
+@pass_settings
+def conditions_meet(s: Settings, application_id: int, number: int, evidence: str) -> None:
+    """Record that a condition is met; when none is open, `kracht app advance` moves on."""
+    from workflow import decisions
+
+    result = decisions.meet_condition(s.url(), s.actor, application_id, number, evidence)
+    click.echo(
+        f"condition {number} of application {application_id} met; {result['still_open']} still open"
+    )

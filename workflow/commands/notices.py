@@ -1,0 +1,149 @@
+"""`kracht outbox`, `reminders`, `scheduler` and `calendar`: notifications and deadlines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from workflow.commands.common import (
+    Settings,
+    emit_json,
+    emit_table,
+    json_option,
+    pass_settings,
+)
+from workflow.errors import InvalidInput
+
+
+@click.group()
+def outbox() -> None:
+    """Messages waiting to be sent, sent, or dead: written with the event that caused them."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]))
+@click.option("--application", "application_id", type=int)
+@json_option
+@pass_settings
+def outbox_list(s: Settings, status: str | None, application_id: int | None, as_json: bool) -> None:
+    """The outbox, newest first, with a count per status."""
+    from workflow import notices
+
+    result = notices.outbox_list(s.url(), s.actor, status, application_id)
+    if as_json:
+        return emit_json(result)
+    emit_table(
+        result["messages"],
+        ["id", "status", "attempts", "event", "application_id", "recipient", "subject"],
+        empty="(the outbox is empty)",
+        widths={"subject": 50},
+    )
+    click.echo("\n" + ", ".join(f"{n} {status}" for status, n in result["counts"].items()))
+
+
+@outbox.command("send")
+@json_option
+@pass_settings
+def outbox_send(s: Settings, as_json: bool) -> None:
+    """Send every message that is due now, through the configured transport."""
+    from workflow import notices
+
+    result = notices.outbox_send(s.url(), s.actor)
+    if as_json:
+        return emit_json(result)
+    click.echo(
+        f"{len(result['sent'])} sent ({result['transport']}), {len(result['retrying'])} to "
+        f"retry later, {len(result['dead'])} dead; {result['counts']['pending']} still pending"
+    )
+
+
+@outbox.command("retry")
+@click.argument("message_ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Retry every dead message.")
+@pass_settings
+def outbox_retry(s: Settings, message_ids: tuple[int, ...], all_dead: bool) -> None:
+    """Put dead messages back in the queue with fresh attempts."""
+    from workflow import notices
+
+    requeued = notices.outbox_retry(s.url(), s.actor, list(message_ids), all_dead)
+    click.echo(f"{len(requeued)} message(s) queued again" + (f": {requeued}" if requeued else ""))
+
+
+@click.group()
+def reminders() -> None:
+    """Deadlines kracht chases: scoring, conditions and progress reports."""
+
+
+@reminders.command("list")
+@click.option("--person", metavar="EMAIL", help="Only this person's (default: yours, or all).")
+@click.option("--application", "application_id", type=int)
+@click.option("--all", "include_closed", is_flag=True, help="Include met and cancelled ones.")
+@json_option
+@pass_settings
+def reminders_list(s: Settings, person: str | None, application_id: int | None,
+                   include_closed: bool, as_json: bool) -> None:  # fmt: skip
+    """What is coming: each deadline, whose it is, and when kracht acts next."""
+    from workflow import notices
+
+    rows = notices.reminders_list(s.url(), s.actor, person, application_id, include_closed)
+    if as_json:
+        return emit_json(rows)
+    emit_table(
+        rows,
+        ["id", "kind", "application_id", "recipient", "due", "status", "next_step_at"],
+        empty="(no reminders)",
+    )
+
+
+@click.group()
+def scheduler() -> None:
+    """The process that fires due reminders and sends the outbox."""
+
+
+@scheduler.command("run")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between rounds.")  # fmt: skip
+@click.option("--once", is_flag=True, help="One round, then exit (for cron).")
+@click.option("--stop-after", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Exit after this long (default: run until interrupted).")  # fmt: skip
+@pass_settings
+def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | None) -> None:
+    """Fire due reminders into the outbox and send it, every INTERVAL seconds.
+
+    What fell due while no scheduler ran fires on the first round; several schedulers may run
+    at once, and each reminder still fires once."""
+    from notifications import scheduler as runner
+    from notifications.settings import load
+    from workflow import notices
+
+    url = s.url()
+    notices.scheduler_actor(url, s.actor)
+    settings = load()
+    if once:
+        click.echo(runner.summary(runner.tick(url, settings)))
+        return
+    click.echo(f"kracht scheduler: every {interval:g} s on {url}; Ctrl-C stops", err=True)
+    ticks = runner.run(url, settings, interval=interval, stop_after=stop_after,
+                       report=lambda line: click.echo(line, err=True))  # fmt: skip
+    click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
+
+
+@click.command("calendar")
+@click.argument("person", metavar="EMAIL")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this .ics file (default: standard output).")  # fmt: skip
+@pass_settings
+def calendar_export(s: Settings, person: str, out: Path | None) -> None:
+    """A person's open deadlines as an iCalendar (.ics) file."""
+    from workflow import notices
+
+    data = notices.calendar(s.url(), s.actor, person)
+    if out is None:
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        raise InvalidInput(f"cannot write {out}: {error.strerror}") from None
+    click.echo(f"wrote {out}")
