@@ -118,8 +118,14 @@ def _run(argv: Sequence[str] | None) -> int:
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.UsageError as error:
+        if isinstance(error, _NO_ARGS_IS_HELP):  # `kracht` or `kracht app` alone: the help
+            error.show()
+        else:
+            click.echo(f"kracht: {_usage_problem(error)}", err=True)
+        return error.exit_code
     except click.ClickException as error:
-        error.show()
+        click.echo(f"kracht: {_one_line(error.format_message())}", err=True)
         return error.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("kracht: interrupted", err=True)
@@ -139,9 +145,35 @@ def _run(argv: Sequence[str] | None) -> int:
     return 0
 
 
+GLOBAL_OPTIONS = {"--as": "EMAIL", "--db": "PATH|URL", "--config": "FILE"}
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and later
+
+
+def _usage_problem(error: click.UsageError) -> str:
+    """A usage error as one line: click's message and where the help is, not its usage block.
+
+    The global options go before the command; given after it, the line says so."""
+    ctx = error.ctx
+    path = ctx.command_path if ctx else "kracht"
+    if (
+        isinstance(error, click.NoSuchOption)
+        and error.option_name in GLOBAL_OPTIONS
+        and ctx is not None
+        and ctx.parent is not None
+    ):
+        name = error.option_name
+        command = path.removeprefix("kracht").strip()
+        return f"{name} goes before the command: kracht {name} {GLOBAL_OPTIONS[name]} {command} ..."
+    return f"{_one_line(error.format_message())} (see `{path} --help`)"
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split()).removesuffix(".")
+
+
 def _database_problem(error: Exception) -> str | None:
     """Name database problems the user can fix (wrong URL, server down, no schema, a value the
-    database cannot hold)."""
+    database cannot hold, a file that is no database)."""
     if type(error).__module__ != "sqlalchemy.exc":
         return None
     text = str(getattr(error, "orig", error)).strip().splitlines()[0]
@@ -151,6 +183,9 @@ def _database_problem(error: Exception) -> str | None:
         return f"cannot use the database: {text}"
     if type(error).__name__ == "DataError":
         return f"the database refused a value as out of range or malformed ({text})"
+    if type(error).__name__ == "DatabaseError":  # exactly: IntegrityError and the like are bugs
+        said = "SQLite" if type(getattr(error, "orig", None)).__module__ == "sqlite3" else "it"
+        return f"the database is damaged or not a kracht database ({said} said: {text})"
     return None
 
 

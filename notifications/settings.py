@@ -146,12 +146,18 @@ def _build(kind: type, values: dict[str, Any], section: str) -> Any:
             raise InvalidInput(f"settings: unknown key {key!r} in [{section}]")
         wanted = type(getattr(kind(), key))
         try:
+            if isinstance(value, bool):  # int(True) is 1: a yes/no is no port or number of days
+                raise TypeError(value)
             values[key] = wanted(value)
         except (TypeError, ValueError):
+            what = KINDS.get(wanted, f"a {wanted.__name__}")
             raise InvalidInput(
-                f"settings: [{section}] {key} must be a {wanted.__name__}, not {value!r}"
+                f"settings: [{section}] {key} must be {what}, not {value!r}"
             ) from None
     return kind(**values)
+
+
+KINDS = {int: "an integer", float: "a number", str: "a text"}  # what a setting of a type takes
 
 
 def _check(settings: Settings) -> None:

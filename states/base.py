@@ -22,7 +22,17 @@ class Field:
     column: str | None = None  # kept in this column of the application, not as stage data
 
     def parse(self, raw: object) -> Any:
-        """Turn user input (text from the CLI, or a value from a JSON/TOML file) into a value."""
+        """Turn user input (text from the CLI, or a value from a JSON/TOML file) into a value.
+
+        A file's `null` or `true`/`false` is refused, not recorded as the text "None" or "True".
+        """
+        if raw is None:
+            raise InvalidInput(f"{self.name}: no value given (null)")
+        if isinstance(raw, bool):
+            raise InvalidInput(
+                f"{self.name}: {str(raw).lower()} is a yes/no value, but {self.name} takes "
+                + ("one of " + ", ".join(self.choices) if self.choices else TAKES[self.kind])
+            )
         return PARSERS[self.kind](self, raw)
 
 
@@ -56,6 +66,14 @@ def _choice(spec: Field, raw: object) -> str:
     return value
 
 
+TAKES = {  # what a field of each kind takes, for refusals
+    "text": "a text",
+    "date": "a date (YYYY-MM-DD)",
+    "money": "an amount in euros",
+    "year": "a year",
+    "conditions": "conditions (DUE|OWNER|TEXT)",
+}
+
 PARSERS: dict[str, Callable[[Field, object], Any]] = {
     "text": _text,
     "date": _date,
@@ -70,17 +88,28 @@ def parse_conditions(raw: object, what: str) -> list[dict[str, str]]:
     """Conditions as a list of {due, owner, text}; text input is one `DUE|OWNER|TEXT` per line."""
     items = raw if isinstance(raw, list) else [x for x in str(raw).splitlines() if x.strip()]
     result = []
-    for item in items:
+    for number, item in enumerate(items, start=1):
         if isinstance(item, dict):
             due, owner, text = item.get("due"), item.get("owner"), item.get("text")
         else:
             parts = [p.strip() for p in str(item).split("|", 2)]
-            due, owner, text = parts if len(parts) == 3 else (None, None, None)
-        if not (due and owner and text):
-            raise InvalidInput(f"{what}: each condition needs a due date, an owner and a text "
-                               f"(DUE|OWNER|TEXT), got {item!r}")  # fmt: skip
+            if len(parts) != 3:
+                raise InvalidInput(
+                    f"{what}: condition {number} ({str(item).strip()!r}) is not DUE|OWNER|TEXT"
+                )
+            due, owner, text = parts
+        lacking = [
+            name
+            for name, value in (("due date", due), ("owner", owner), ("text", text))
+            if value is None or not str(value).strip()
+        ]
+        if lacking:
+            raise InvalidInput(
+                f"{what}: condition {number} has no {', no '.join(lacking)}; each condition "
+                "needs a due date, an owner and a text"
+            )
         try:
-            due = dt.date.fromisoformat(str(due)).isoformat()
+            due = dt.date.fromisoformat(str(due).strip()).isoformat()
         except ValueError:
             raise InvalidInput(f"{what}: {due!r} is not a date (use YYYY-MM-DD)") from None
         result.append({"due": due, "owner": str(owner).strip().lower(), "text": str(text).strip()})

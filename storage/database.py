@@ -34,6 +34,23 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
+SUPPORTED = (
+    "kracht works with an SQLite file (a path or sqlite:///PATH) "
+    "or PostgreSQL (postgresql://USER@HOST/DATABASE)"
+)
+
+
+def unsupported(url: str) -> str | None:
+    """Why kracht cannot use this database URL (from `resolve_url`), or None when it can."""
+    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return None
+    try:
+        shown = describe(url)
+    except Exception:  # noqa: BLE001 - any URL SQLAlchemy cannot parse: show its scheme only
+        shown = url.split("://", 1)[0] + "://..."
+    return f"cannot use the database {shown}: {SUPPORTED}"
+
+
 def describe(url: str) -> str:
     """The URL without a password, for messages."""
     return sa.make_url(url).render_as_string(hide_password=True)

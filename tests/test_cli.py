@@ -58,11 +58,59 @@ def test_the_installed_script_reports_a_user_mistake_in_one_line(tmp_path):
     )
 
 
-def test_usage_errors_exit_2(kracht):
-    code, _, err = kracht("app", "fire", "not-a-number", "approve")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("app", "fire", "not-a-number", "approve"),
+            "kracht: Invalid value for 'APPLICATION_ID': 'not-a-number' is not a valid integer "
+            "(see `kracht app fire --help`)\n",
+        ),
+        (
+            ("app", "show", "abc"),
+            "kracht: Invalid value for 'APPLICATION_ID': 'abc' is not a valid integer "
+            "(see `kracht app show --help`)\n",
+        ),
+        (
+            ("app", "partner", "add", "1", "--org", "Saxion", "--hours", "abc"),
+            "kracht: Invalid value for '--hours': 'abc' is not a valid integer "
+            "(see `kracht app partner add --help`)\n",
+        ),
+        (
+            ("outbox", "list", "--status", "weird"),
+            "kracht: Invalid value for '--status': 'weird' is not one of 'pending', 'sending', "
+            "'sent', 'dead' (see `kracht outbox list --help`)\n",
+        ),
+        (
+            ("app", "show"),
+            "kracht: Missing argument 'APPLICATION_ID' (see `kracht app show --help`)\n",
+        ),
+        (("lisst",), "kracht: No such command 'lisst' (see `kracht --help`)\n"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_help_and_exit_2(kracht, args, message):
+    assert kracht(*args) == (2, "", message)
 
-    assert code == 2
-    assert "Invalid value for 'APPLICATION_ID'" in err
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("app", "list", "--as", f.LEADER),
+            "kracht: --as goes before the command: kracht --as EMAIL app list ...\n",
+        ),
+        (
+            ("app", "list", "--db=other.db"),
+            "kracht: --db goes before the command: kracht --db PATH|URL app list ...\n",
+        ),
+        (
+            ("outbox", "list", "--config", "kracht.toml"),
+            "kracht: --config goes before the command: kracht --config FILE outbox list ...\n",
+        ),
+    ],
+)
+def test_a_global_option_after_the_command_is_told_to_go_before_it(kracht, args, message):
+    assert kracht(*args) == (2, "", message)
 
 
 def test_app_list_json_is_an_array_of_applications(kracht, world):
@@ -157,6 +205,70 @@ def test_record_reads_stage_data_from_toml_and_json_files(kracht, world, tmp_pat
         "table_outcome": "aligned",
         "table_remarks": "fits the action line",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("nn.json", '{"quickscan": null}', "kracht: quickscan: no value given (null)\n"),
+        (
+            "yes.json",
+            '{"quickscan": true}',
+            "kracht: quickscan: true is a yes/no value, but quickscan takes a text\n",
+        ),
+        (
+            "yes.toml",
+            "quickscan = false\n",
+            "kracht: quickscan: false is a yes/no value, but quickscan takes a text\n",
+        ),
+        ("notes.txt", "quickscan = 'fits'\n", "kracht: reading {tmp}/notes.txt: kracht reads "
+         ".toml or .json files\n"),
+    ],
+)  # fmt: skip
+def test_stage_data_files_give_values_not_null_or_yes_no_and_nothing_is_written(
+    kracht, world, tmp_path, name, content, message
+):
+    app_id = make_application(world, stage="idea")
+    (tmp_path / name).write_text(content)
+    before = _counts(world)
+
+    recorded = kracht("app", "record", str(app_id), "idea", "--file", str(tmp_path / name))
+    after = _counts(world)
+    advanced = kracht("app", "advance", str(app_id))
+
+    assert recorded == (1, "", message.format(tmp=tmp_path))
+    assert after == before
+    assert advanced[:2] == (5, "")  # the guard still wants a quickscan
+
+
+def test_a_condition_without_text_is_named_by_its_number(kracht, world):
+    app_id = make_application(world, stage="steering_decision")
+    before = _counts(world)
+
+    result = kracht("decide", str(app_id), "approve-with-conditions", "--reason", "fits",
+                    "--amount", "64389", "--condition", "2030-01-01", f.LEADER, "",
+                    user=f.STEERING)  # fmt: skip
+
+    assert result == (
+        1,
+        "",
+        "kracht: conditions: condition 1 has no text; each condition needs a due date, an owner "
+        "and a text\n",
+    )
+    assert _counts(world) == before
+
+
+def test_scores_export_of_an_unknown_round_is_refused_like_the_ranking(kracht, world):
+    from workflow.committee import EXPORT_COLUMNS
+
+    make_application(world, stage="innovation_table", round_label="2018-1")
+
+    ranking = kracht("scores", "ranking", "--round", "nosuch")
+    export = kracht("scores", "export", "--round", "nosuch")
+    known = kracht("scores", "export", "--round", "2018-1")
+
+    assert ranking == export == (1, "", "kracht: no scored applications in round 'nosuch'\n")
+    assert known == (0, ",".join(EXPORT_COLUMNS) + "\n", "")
 
 
 @pytest.mark.parametrize(
@@ -306,6 +418,61 @@ def test_a_database_without_schema_or_server_is_named(tmp_path, capsys):
     assert err[0].startswith("kracht: the database has no kracht schema (no such table")
     assert err[0].endswith("; run `kracht init`")
     assert err[1].startswith("kracht: cannot use the database: connection")
+
+
+def test_a_file_that_is_not_a_database_is_named_and_left_untouched(tmp_path, capsys):
+    reports = tmp_path / "reports.csv"
+    reports.write_text("id,title\n1,TalentIT\n")
+
+    listed = main(["--db", str(reports), "--as", f.LEADER, "app", "list"])
+    initialised = main(["--db", str(reports), "init"])
+
+    err = capsys.readouterr().err
+    assert (listed, initialised) == (1, 1)
+    assert err == 2 * f"kracht: {reports} is not a kracht database (it is not an SQLite file)\n"
+    assert reports.read_text() == "id,title\n1,TalentIT\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports.csv"]
+
+
+def test_a_damaged_database_file_is_named_in_one_line_and_left_untouched(tmp_path, capsys):
+    damaged = tmp_path / "kracht.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+
+    listed = main(["--db", str(damaged), "--as", f.LEADER, "app", "list"])
+    initialised = main(["--db", str(damaged), "init"])
+
+    err = capsys.readouterr().err
+    assert (listed, initialised) == (1, 1)
+    assert err == 2 * (
+        "kracht: the database is damaged or not a kracht database "
+        "(SQLite said: file is not a database)\n"
+    )
+    assert damaged.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 4000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kracht.db"]
+
+
+@pytest.mark.parametrize(
+    ("db", "shown"),
+    [
+        ("http://example.org", "http://example.org"),
+        ("mysql://x:secret@127.0.0.1/x", "mysql://x:***@127.0.0.1/x"),
+        ("sqlite+pysqlite:///kracht.db", "sqlite+pysqlite:///kracht.db"),
+    ],
+)
+@pytest.mark.parametrize("command", [("app", "list"), ("init",)])
+def test_a_database_url_kracht_cannot_use_is_refused_naming_what_it_can(
+    tmp_path, capsys, monkeypatch, db, shown, command
+):
+    monkeypatch.chdir(tmp_path)
+
+    code = main(["--db", db, "--as", f.LEADER, *command])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"kracht: cannot use the database {shown}: kracht works with an SQLite file (a path or "
+        "sqlite:///PATH) or PostgreSQL (postgresql://USER@HOST/DATABASE)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_audit_verify_exits_0_when_intact_and_7_naming_the_broken_event(kracht, world):

@@ -370,10 +370,13 @@ def _scored(
 ) -> list[tuple[Application, Any]]:
     """The round's applications with a scoring round whose scores the actor may see.
 
-    Refused when the round has scored applications but the actor may see none of them.
+    Refused when the round has scored applications but the actor may see none of them, and when
+    no application is in the round at all (a mistyped round); `must_exist` refuses a round with
+    applications but no scores yet too.
     """
     scored, visible = 0, []
-    for app in store.applications_in_round(db, round_label):
+    applications = store.applications_in_round(db, round_label)
+    for app in applications:
         current = store.current_round(db, app.id or 0)
         if current is None:
             continue
@@ -384,7 +387,7 @@ def _scored(
         raise NotAllowed(
             f"{actor.email} may not see the scores of round {round_label} yet: {BLIND}"
         )
-    if not scored and must_exist:
+    if not scored and (must_exist or not applications):
         raise NotFound("scored applications in round", round_label)
     return visible
 

@@ -16,10 +16,13 @@ def load_values(path: Path) -> dict[str, object]:
     from workflow.files import read_text
 
     raw = read_text(path)
+    # a name without a suffix (/dev/stdin, a shell's <(...)) is read as TOML
+    kind = {".toml": "TOML", ".json": "JSON", "": "TOML"}.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"reading {path}: kracht reads .toml or .json files")
     try:
-        data = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw)
+        data = json.loads(raw) if kind == "JSON" else tomllib.loads(raw)
     except (ValueError, tomllib.TOMLDecodeError) as error:
-        kind = path.suffix.lstrip(".") or "TOML"
         raise InvalidInput(f"{path.name} is not valid {kind}: {error}") from None
     if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
         raise InvalidInput(f"{path.name} must hold flat NAME = VALUE pairs")

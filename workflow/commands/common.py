@@ -19,14 +19,38 @@ class Settings:
         self.db, self.actor = db, actor
 
     def url(self, must_exist: bool = True) -> str:
-        from storage.database import resolve_url
+        """The database URL; refused early when kracht cannot use it, before anything is opened
+        (so `kracht init` never writes into a file that is not an SQLite database)."""
+        from storage.database import resolve_url, unsupported
 
         url = resolve_url(self.db)
-        if must_exist and url.startswith("sqlite:///"):
+        problem = unsupported(url)
+        if problem:
+            raise InvalidInput(problem)
+        if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             if not path.exists():
-                raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
+                if must_exist:
+                    raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
+            elif path.is_dir():
+                raise InvalidInput(f"{path} is a folder, not a kracht database")
+            elif not _is_sqlite_file(path):
+                raise InvalidInput(f"{path} is not a kracht database (it is not an SQLite file)")
         return url
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    """An SQLite database file, or an empty file (which SQLite treats as an empty database);
+    a file kracht cannot read is left for SQLite to name."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return True
+    return head in (b"", SQLITE_HEADER)
 
 
 pass_settings = click.make_pass_decorator(Settings)
