@@ -121,13 +121,53 @@ def overview(db: Session, programme: str | None, year: int | None) -> list[dict[
             .outerjoin(line, line.c.id == b.c.line_id)
             .outerjoin(spent, spent.c.budget_id == b.c.id)
         )
-        .order_by(p.c.code, b.c.year, b.c.kind, line.c.code)
-    )
+        .order_by(p.c.code, b.c.year, b.c.kind, b.c.line_id.is_not(None), line.c.code)
+    )  # the pool first in each year and kind, on SQLite and PostgreSQL alike
     if programme:
         query = query.where(p.c.code == programme)
     if year:
         query = query.where(b.c.year == year)
     return [dict(row._mapping) for row in db.execute(query)]
+
+
+def pool_draws(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+    """What each line draws from its programme's pools (the budgets with no line): committed and
+    reserved per programme, year, kind and the line of the application charged, in one query.
+    A grant on an application without a line shows under line None."""
+    b, p, line = Budget.__table__, Programme.__table__, ProgrammeLine.__table__  # type: ignore[attr-defined]
+    a, g = Application.__table__, GrantAllocation.__table__  # type: ignore[attr-defined]
+    query = (
+        sa.select(
+            p.c.code.label("programme"),
+            b.c.year,
+            b.c.kind,
+            line.c.code.label("line"),
+            sa.func.sum(
+                sa.case((a.c.state.in_(COMMITTED_STATES), g.c.amount_cents), else_=0)
+            ).label("committed_cents"),
+            sa.func.sum(sa.case((a.c.state.in_(RESERVED_STATES), g.c.amount_cents), else_=0)).label(
+                "reserved_cents"
+            ),
+        )
+        .select_from(
+            g.join(b, b.c.id == g.c.budget_id)
+            .join(a, a.c.id == g.c.application_id)
+            .join(p, p.c.id == b.c.programme_id)
+            .outerjoin(line, line.c.id == a.c.line_id)
+        )
+        .where(b.c.line_id.is_(None), a.c.state.in_(COMMITTED_STATES + RESERVED_STATES))
+        .group_by(p.c.code, b.c.year, b.c.kind, line.c.code)
+        .order_by(p.c.code, b.c.year, b.c.kind, line.c.code.is_(None), line.c.code)
+    )
+    if programme:
+        query = query.where(p.c.code == programme)
+    if year:
+        query = query.where(b.c.year == year)
+    return [
+        {**row._mapping, "committed_cents": int(row.committed_cents),
+         "reserved_cents": int(row.reserved_cents)}
+        for row in db.execute(query)
+    ]  # fmt: skip
 
 
 def allocations(db: Session, application_id: int) -> list[tuple[GrantAllocation, Budget]]:
@@ -174,8 +214,11 @@ def condition(db: Session, application_id: int, number: int) -> GrantCondition |
     ).first()
 
 
-def partner_money(db: Session, states: tuple[str, ...]) -> dict[str, int]:
-    """Money committed by partners of applications in `states`, private and public."""
+def partner_money(
+    db: Session, states: tuple[str, ...], programme_id: int | None = None
+) -> dict[str, int]:
+    """Money committed by partners of applications in `states` (of one programme, or of every
+    one), private and public (government partners)."""
     a, ap, o = Application.__table__, ApplicationPartner.__table__, Organisation.__table__  # type: ignore[attr-defined]
     query = (
         sa.select(o.c.o_type, sa.func.coalesce(sa.func.sum(ap.c.amount_cents), 0))
@@ -185,19 +228,24 @@ def partner_money(db: Session, states: tuple[str, ...]) -> dict[str, int]:
         .where(a.c.state.in_(states), ap.c.commitment == "money")
         .group_by(o.c.o_type)
     )
+    if programme_id is not None:
+        query = query.where(a.c.programme_id == programme_id)
     totals = {"private": 0, "public": 0}
     for o_type, cents in db.execute(query):
         totals["public" if o_type == "government" else "private"] += int(cents)
     return totals
 
 
-def granted(db: Session, states: tuple[str, ...]) -> int:
+def granted(db: Session, states: tuple[str, ...], programme_id: int | None = None) -> int:
+    """The grants charged to applications in `states` (of one programme, or of every one)."""
     a, g = Application.__table__, GrantAllocation.__table__  # type: ignore[attr-defined]
     query = (
         sa.select(sa.func.coalesce(sa.func.sum(g.c.amount_cents), 0))
         .select_from(g.join(a, a.c.id == g.c.application_id))
         .where(a.c.state.in_(states))
     )
+    if programme_id is not None:
+        query = query.where(a.c.programme_id == programme_id)
     return int(db.execute(query).scalar_one())
 
 

@@ -1,14 +1,18 @@
 """Steering decisions: money is exact, never over-committed, conditions and advice respected."""
 
+import json
 import multiprocessing
+import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from cli import main
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import applications, decisions
+from workflow import applications, decisions, directory, engine
 from workflow.errors import GuardFailed, InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,7 +283,7 @@ def test_app_show_and_budget_show_carry_the_money(world):
     pool = next(r for r in budget["budgets"] if r["line"] == "(all lines)")
     assert (pool["budget_cents"], pool["committed_cents"]) == (200000000, 6438900)
     assert pool["available_cents"] == 200000000 - 6438900
-    assert budget["multiplier"] == 0.16
+    assert budget["multipliers"][0]["multiplier"] == Decimal("0.16")
 
 
 def _race(url: str, app_id: int, amount: str, barrier, results) -> None:  # runs in a child
@@ -548,3 +552,391 @@ def test_a_stored_configuration_with_a_broken_development_cap_is_named_not_crash
         f"the configuration of {f.AVT_2018} (`kracht programme configure`): "
         "money.development_cap_percent must be a number from 0 to 100, not 'abc'"
     )
+
+
+# -- review 2: previews, per-line views, the programme's period, the multiplier -----------------
+
+
+@pytest.fixture
+def kracht(world, monkeypatch, capsys):
+    """Run `kracht ARGS` in-process against the seeded database; returns (exit, stdout, stderr)."""
+    monkeypatch.setenv("KRACHT_DB", world.url.removeprefix("sqlite:///"))
+
+    def run(*args: str, user: str = f.LEADER) -> tuple[int, str, str]:
+        monkeypatch.setenv("KRACHT_USER", user)
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _everything(world):
+    """Every table's row count, the audit chain's head, and each application's state and
+    version: what any write, an audited refusal included, would change."""
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
+    from storage.database import session
+    from storage.tables import Application, AuditHead
+
+    with session(world.url) as db:
+        counts = {
+            t.name: db.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in SQLModel.metadata.sorted_tables
+        }
+        head = db.execute(sa.select(AuditHead.seq, AuditHead.hash)).one()
+        apps = db.execute(
+            sa.select(Application.id, Application.state, Application.version).order_by(
+                Application.id
+            )
+        ).all()
+    return counts, tuple(head), [tuple(a) for a in apps]
+
+
+WARNING = (
+    "this leaves EUR 5,000.00 on avt-2018 line talent in {year}, less than 10% of its "
+    "EUR 100,000.00"
+)
+
+
+def test_a_dry_run_shows_the_warning_and_writes_nothing_then_the_decision_does_the_same(
+    any_world,
+):
+    world = any_world
+    _line_budget(world, "100000")
+    app_id = make_application(world, stage="steering_decision", requested="100000")
+    before = _everything(world)
+
+    preview = _decide(world, app_id, "95000", dry_run=True)
+    after_preview = _everything(world)
+    decided = _decide(world, app_id, "95000")
+
+    assert after_preview == before
+    assert preview["dry_run"] is True
+    assert decided["dry_run"] is False
+    assert preview["warnings"] == decided["warnings"] == [WARNING.format(year=THIS_YEAR)]
+    assert (
+        preview["charged"]
+        == decided["charged"]
+        == [
+            {
+                "year": THIS_YEAR,
+                "budget": "avt-2018 line talent",
+                "amount_cents": 9500000,
+                "budget_cents": 10000000,
+                "available_cents": 10000000,
+                "left_cents": 500000,
+            }
+        ]
+    )
+    assert (preview["from"], preview["to"]) == ("steering_decision", "monitoring")
+    assert (decided["from"], decided["to"]) == ("steering_decision", "monitoring")
+    assert preview["events"] == decided["events"]  # the preview appended nothing to the chain
+    assert world.state(app_id) == "monitoring"
+    assert _available(world) == 500000
+    counts, _, _ = _everything(world)
+    assert counts["grant_allocation"] == before[0]["grant_allocation"] + 1
+
+
+def test_a_dry_run_that_would_overspend_is_refused_like_the_decision_and_leaves_no_trace(world):
+    _line_budget(world, "100000")
+    app_id = make_application(world, stage="steering_decision", requested="150000")
+    before = _everything(world)
+
+    with pytest.raises(GuardFailed) as preview:
+        _decide(world, app_id, "100000.01", dry_run=True)
+    after_preview = _everything(world)
+    with pytest.raises(GuardFailed) as real:
+        _decide(world, app_id, "100000.01")
+
+    assert (
+        str(preview.value)
+        == str(real.value)
+        == (
+            f"cannot approve application {app_id}: needs no more than the EUR 100,000.00 still "
+            f"available on avt-2018 line talent in {THIS_YEAR} (this grant needs EUR 100,000.01)"
+        )
+    )
+    assert after_preview == before
+    history = applications.history(world.url, f.LEADER, app_id)
+    refused = [e for e in history if e["outcome"] == "refused"]
+    assert [e["trigger"] for e in refused] == ["approve"]  # the real decision's refusal only
+    assert world.state(app_id) == "steering_decision"
+
+
+def test_kracht_decide_dry_run_prints_each_year_what_is_left_and_the_warning(kracht, world):
+    _line_budget(world, "100000")
+    app_id = make_application(world, stage="steering_decision", requested="100000")
+    decide = ("decide", str(app_id), "approve", "--reason", "sound plan", "--amount", "95000")
+
+    preview = kracht(*decide, "--dry-run", user=f.STEERING)
+    state = world.state(app_id)
+    decided = kracht(*decide, user=f.STEERING)
+
+    warning = f"warning: {WARNING.format(year=THIS_YEAR)}\n"
+    assert preview == (
+        0,
+        f"dry run, nothing written: application {app_id} would go steering_decision -> "
+        f"monitoring\n  {THIS_YEAR}: EUR 95,000.00 would be charged to avt-2018 line talent; "
+        "EUR 5,000.00 of EUR 100,000.00 would be left\n",
+        warning,
+    )
+    assert state == "steering_decision"
+    assert decided == (
+        0,
+        f"  {THIS_YEAR}: EUR 95,000.00 charged to avt-2018 line talent; EUR 5,000.00 of "
+        f"EUR 100,000.00 left\napplication {app_id}: steering_decision -> monitoring; letter: "
+        f"`kracht app letter {app_id}`\n",
+        warning,
+    )
+
+
+def _period_programme(world) -> str:
+    """A programme with the 2018-2022 period and a budget for 2018 only."""
+    import datetime as dt
+
+    directory.add_programme(
+        world.url,
+        f.LEADER,
+        code="avt-period",
+        name="Agenda voor Twente 2018-2022 (with its period)",
+        starts_on=dt.date(2018, 1, 10),
+        ends_on=dt.date(2022, 12, 31),
+        lines=[("talent", "Arbeidsmarkt & talent")],
+        not_applicable={"ecosystem_analysis": "no ecosystem analysis in the 2018-2022 process"},
+    )
+    decisions.set_budget(world.url, f.LEADER, programme="avt-period", year=2018, amount="2000000")
+    return "avt-period"
+
+
+def test_a_decision_is_charged_to_a_year_of_the_programme_and_asks_for_one_outside_it(world):
+    # today is after 2022: without --year the decision would charge a year outside the period
+    code = _period_programme(world)
+    app_id = make_application(world, stage="steering_decision", programme=code)
+
+    with pytest.raises(GuardFailed) as no_year:
+        _decide(world, app_id, "64389")
+    with pytest.raises(GuardFailed) as late:
+        _decide(world, app_id, "64389", year=2023)
+    with pytest.raises(GuardFailed) as spread:
+        _decide(world, app_id, "64389", year=2018, spread_until=2023)
+    _decide(world, app_id, "64389", year=2018)
+
+    assert no_year.value.missing == [
+        "a budget year within the period of avt-period, 2018-2022 (budget_year, `--year`; "
+        f"without one this year, {THIS_YEAR}, is charged, and it is outside the period)"
+    ]
+    assert late.value.missing == [
+        "a budget year within the period of avt-period, 2018-2022 (budget_year, `--year`; "
+        "2023 is outside it)"
+    ]
+    assert spread.value.missing == [
+        "a spread_until within the period of avt-period, 2018-2022 (spread_until, "
+        "`--spread-until`; 2023 is outside it)"
+    ]
+    charged = world.show(app_id)["decision"]["charged"]
+    assert [(c["year"], c["amount_cents"]) for c in charged] == [(2018, 6438900)]
+
+
+def test_a_budget_outside_the_programme_period_is_refused(world):
+    code = _period_programme(world)
+
+    with pytest.raises(InvalidInput) as error:
+        decisions.set_budget(world.url, f.LEADER, programme=code, year=2031, amount="5")
+    decisions.set_budget(world.url, f.LEADER, programme=code, year=2022, amount="5")
+
+    assert str(error.value) == (
+        "2031 is outside the period of avt-period, 2018-2022; a budget is set for a year of its "
+        "programme"
+    )
+
+
+def test_a_spread_ending_before_this_year_is_refused_without_a_year_not_crashed_on(world):
+    app_id = make_application(world, stage="steering_decision")
+
+    with pytest.raises(GuardFailed) as error:
+        _decide(world, app_id, "1000", spread_until=THIS_YEAR - 1)
+
+    assert error.value.missing == [
+        f"a spread_until no earlier than the budget year {THIS_YEAR} (spread_until, "
+        f"`--spread-until`; {THIS_YEAR - 1} was given)"
+    ]
+    assert world.state(app_id) == "steering_decision"
+
+
+def _application_on(world, line: str) -> int:
+    """Like make_application up to the steering decision, on another line of the 2018 programme."""
+    app_id = applications.create(
+        world.url,
+        f.LEADER,
+        title=f"A project on {line}",
+        programme=f.AVT_2018,
+        applicant=f.TALENTIT,
+        requested="100000",
+        line=line,
+    )["id"]
+    f.complete_proposal(world, app_id)
+    while (current := world.state(app_id)) != "steering_decision":
+        f.prepare(world, app_id, current)
+        forward = [o["trigger"] for o in world.show(app_id)["next"] if o["forward"]]
+        actor = f.FIRED_BY.get(current, f.LEADER)
+        engine.fire(world.url, actor, app_id, forward[0], values=f.FIRED_WITH.get(current))
+    return app_id
+
+
+def test_budget_show_gives_what_each_line_draws_from_the_pool(any_world):
+    world = any_world
+    make_application(world, stage="monitoring")  # talent: EUR 64,389 committed on the pool
+    make_application(world, stage="approved_with_conditions", requested="100000")  # EUR 60,000
+    circular = _application_on(world, "circular")
+    _decide(world, circular, "1000")
+    decisions.set_budget(
+        world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR + 1, line="circular",
+        amount="5000",
+    )  # fmt: skip
+
+    view = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)
+    talent = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, line="talent")
+
+    pool, own = view["budgets"]
+    assert {k: pool[k] for k in ("line", "scope", "year", "committed_cents", "reserved_cents",
+                                 "paid_out_cents", "available_cents")} == {
+        "line": "(all lines)",
+        "scope": "pool",
+        "year": THIS_YEAR,
+        "committed_cents": 6538900,
+        "reserved_cents": 6000000,
+        "paid_out_cents": 0,
+        "available_cents": 200000000 - 12538900,
+    }  # fmt: skip
+    assert pool["lines"] == [
+        {"line": "circular", "draws_from": "pool", "committed_cents": 100000,
+         "reserved_cents": 0, "paid_out_cents": 0},
+        {"line": "talent", "draws_from": "pool", "committed_cents": 6438900,
+         "reserved_cents": 6000000, "paid_out_cents": 0},
+    ]  # fmt: skip
+    assert sum(d["committed_cents"] for d in pool["lines"]) == pool["committed_cents"]
+    assert (own["line"], own["scope"], own["year"], own["lines"]) == (
+        "circular",
+        "line",
+        THIS_YEAR + 1,
+        [],
+    )
+    assert [(r["line"], [d["line"] for d in r["lines"]]) for r in talent["budgets"]] == [
+        ("(all lines)", ["talent"])
+    ]
+
+
+def test_kracht_budget_show_lists_lines_under_the_pool_and_refuses_unknown_names(kracht, world):
+    make_application(world, stage="monitoring")
+
+    code, table, _ = kracht("budget", "show", "--programme", f.AVT_2018, "--year", str(THIS_YEAR))
+    _, as_json, _ = kracht("budget", "show", "--programme", f.AVT_2018, "--json")
+    nosuch = kracht("budget", "show", "--programme", "nosuch")
+    no_line = kracht("budget", "show", "--programme", f.AVT_2018, "--line", "nosuch")
+    no_year = kracht("budget", "show", "--programme", f.AVT_2018, "--year", "2040")
+
+    assert code == 0
+    assert re.search(
+        rf"^avt-2018 +\(all lines\) +{THIS_YEAR} +projects +EUR 2,000,000.00 +EUR 64,389.00 "
+        r"+EUR 0.00 +EUR 0.00 +EUR 1,935,611.00$",
+        table,
+        re.M,
+    )
+    assert re.search(
+        rf"^avt-2018 +- talent +{THIS_YEAR} +projects +from the pool +EUR 64,389.00 +EUR 0.00 "
+        r"+EUR 0.00 +\(pool\)$",
+        table,
+        re.M,
+    )
+    assert (
+        "avt-2018: partner money per euro granted 0.16 (EUR 10,000.00 from partners, "
+        "EUR 0.00 of it public, on EUR 64,389.00 of committed grants)\n"
+    ) in table
+    view = json.loads(as_json)
+    assert view["budgets"][0]["scope"] == "pool"
+    assert view["budgets"][0]["lines"][0]["draws_from"] == "pool"
+    assert view["multipliers"][0]["multiplier"] == "0.16"
+    assert nosuch == (1, "", "kracht: no programme 'nosuch'; see `kracht programme list`\n")
+    assert no_line == (
+        1,
+        "",
+        "kracht: no line 'nosuch'; programme avt-2018 has no such line; see "
+        "`kracht programme list`\n",
+    )
+    assert no_year[0] == 0
+    assert no_year[1].startswith("(none)\n")
+
+
+def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_world):
+    world = any_world
+    directory.add_org(world.url, f.LEADER, name="Gemeente Almelo", o_type="government")
+    logistics = make_application(
+        world, stage="steering_decision", requested="170000", title="Twents Huis van de Logistiek"
+    )
+    applications.add_partner(
+        world.url, f.LEADER, logistics, organisation="Gemeente Almelo", commitment="money",
+        amount="19720",
+    )  # fmt: skip
+    _decide(world, logistics, "170000")  # each project also has a business committing 10,000
+    make_application(world, stage="monitoring")  # TalentIT Twente: EUR 64,389
+    novel_t = make_application(world, stage="steering_decision", requested="1335000")
+    decisions.decide(
+        world.url,
+        f.STEERING,
+        novel_t,
+        "approve-with-conditions",
+        reason="serves the region",
+        amount="1335000",
+        conditions=[(f.DEADLINE, f.LEADER, "serve the whole region")],
+        departure_rationale="conditions needed",
+    )
+
+    view = decisions.budget_overview(world.url, f.LEADER)
+
+    # (10,000 + 19,720 + 10,000) / (170,000 + 64,389) = 39,720 / 234,389 = 0.1694...;
+    # counting the conditional EUR 1,335,000 would have given 49,720 / 1,569,389 = 0.03
+    assert view["multipliers"] == [
+        {
+            "programme": f.AVT_2018,
+            "granted_cents": 23438900,
+            "partner_money_cents": 3972000,
+            "private_cents": 2000000,
+            "public_cents": 1972000,
+            "multiplier": Decimal("0.17"),
+            "reserved_cents": 133500000,
+            "reserved_partner_money_cents": 1000000,
+        },
+        {
+            "programme": f.AVT_2023,
+            "granted_cents": 0,
+            "partner_money_cents": 0,
+            "private_cents": 0,
+            "public_cents": 0,
+            "multiplier": None,
+            "reserved_cents": 0,
+            "reserved_partner_money_cents": 0,
+        },
+    ]
+    assert view["multiplier_target"] == Decimal("8.5")
+    assert view["multiplier_measure"].startswith("partner money per euro granted")
+    assert "on regional public money" in view["multiplier_target_basis"]
+
+
+def test_the_demo_shows_its_lines_and_multiplier_from_its_own_figures(tmp_path):
+    from workflow.demo import run
+    from workflow.demo_data import LEADER
+
+    path = run(str(tmp_path / "demo.db"), echo=lambda _: None)
+    view = decisions.budget_overview(f"sqlite:///{path}", LEADER, "avt-2018", 2018)
+
+    pool = next(r for r in view["budgets"] if r["scope"] == "pool")
+    assert [(d["line"], d["committed_cents"]) for d in pool["lines"]] == [
+        ("circulair", 10000000),  # Mineral Valley: EUR 500,000 over 2018-2022
+        ("talent", 73438900),  # 64,389 + 170,000 + 500,000
+    ]
+    assert pool["available_cents"] == 116561100
+    (avt,) = view["multipliers"]
+    assert (avt["granted_cents"], avt["reserved_cents"]) == (123438900, 133500000)
+    assert (avt["partner_money_cents"], avt["multiplier"]) == (1972000, Decimal("0.02"))

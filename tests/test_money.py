@@ -47,3 +47,15 @@ def test_parse_euros_accepts_up_to_a_trillion_and_refuses_more():
         with pytest.raises(InvalidInput) as error:
             parse_euros(absurd, "amount")
         assert "is more than kracht accepts (at most EUR 1,000,000,000,000.00)" in str(error.value)
+
+
+def test_a_ratio_of_cents_is_exact_and_rounded_half_up():
+    from decimal import Decimal
+
+    from workflow.decisions import ratio
+
+    assert ratio(1, 200) == Decimal("0.01")  # 0.005: half up, not to even
+    assert ratio(1972000, 123438900) == Decimal("0.02")
+    assert ratio(3972000, 23438900) == Decimal("0.17")
+    assert ratio(5, 0) is None
+    assert isinstance(ratio(1, 3), Decimal)

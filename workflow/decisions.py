@@ -7,7 +7,7 @@ so two decisions at once can never spend the same euro twice.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from states.base import Context
@@ -35,6 +35,18 @@ if TYPE_CHECKING:
 
 KINDS = ("projects", "development")
 WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
+POOL = "(all lines)"  # how the pool, the budget of every line without its own, is shown
+MULTIPLIER_TARGET = Decimal("8.5")
+MULTIPLIER_MEASURE = (
+    "partner money per euro granted: the money partners (private and public) commit to the "
+    "programme's projects whose grant is committed, divided by those grants; a conditional "
+    "grant and its partners' money count once its conditions are met"
+)
+MULTIPLIER_TARGET_BASIS = (
+    "at least 8.5 (the 2023-2027 documents), measured on regional public money through private "
+    "investment plus other public funding; kracht cannot tell a regional public partner (such "
+    "as a Twente municipality) from another, so every public partner's money counts here"
+)
 OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
 CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 
@@ -47,8 +59,7 @@ def grant(
 ) -> dict[str, Any]:
     """Charge the grant to its budget(s), create its conditions, render the letter."""
     amount = int(ctx.data["granted"])
-    year = int(ctx.data.get("budget_year") or dt.date.today().year)
-    years = list(range(year, int(ctx.data.get("spread_until") or year) + 1))
+    years = _budget_years(app, programme, ctx, trigger)
     kind = str(ctx.data.get("budget_kind") or "projects")
     warnings, charged = [], []
     for each_year, cents in zip(years, split(amount, len(years)), strict=True):
@@ -78,8 +89,20 @@ def grant(
         )
         left = available - cents
         if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
-            warnings.append(f"this leaves {format_euros(left)} on {where} in {each_year}")
-        charged.append({"year": each_year, "budget": where, "amount_cents": cents})
+            warnings.append(
+                f"this leaves {format_euros(left)} on {where} in {each_year}, less than "
+                f"{WARN_BELOW * 100:.0f}% of its {format_euros(budget.amount_cents)}"
+            )
+        charged.append(
+            {
+                "year": each_year,
+                "budget": where,
+                "amount_cents": cents,
+                "budget_cents": budget.amount_cents,
+                "available_cents": available,
+                "left_cents": left,
+            }
+        )
     conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
     db.flush()
     return {
@@ -100,6 +123,58 @@ def decided(
         "follows_advice": follows_advice(ctx, trigger),
         **letters(db, app, programme, actor, ctx, trigger, [], []),
     }
+
+
+def _budget_years(app: Application, programme: Programme, ctx: Context, trigger: str) -> list[int]:
+    """The years a grant is charged to: from `budget_year` (default: this year) up to
+    `spread_until`, each inside the programme's period."""
+
+    def refuse(need: str) -> GuardFailed:
+        return GuardFailed(trigger, app.id or 0, [need])
+
+    today = dt.date.fromisoformat(ctx.today) if ctx.today else dt.date.today()
+    given = ctx.data.get("budget_year")
+    year = int(given) if given else today.year
+    until = int(ctx.data.get("spread_until") or year)
+    span = period_text(programme)
+    if not in_period(programme, year):
+        if given:
+            raise refuse(
+                f"a budget year within the period of {programme.code}, {span} "
+                f"(budget_year, `--year`; {year} is outside it)"
+            )
+        raise refuse(
+            f"a budget year within the period of {programme.code}, {span} "
+            f"(budget_year, `--year`; without one this year, {year}, is charged, and it is "
+            "outside the period)"
+        )
+    if until < year:
+        raise refuse(
+            f"a spread_until no earlier than the budget year {year} "
+            f"(spread_until, `--spread-until`; {until} was given)"
+        )
+    if not in_period(programme, until):
+        raise refuse(
+            f"a spread_until within the period of {programme.code}, {span} "
+            f"(spread_until, `--spread-until`; {until} is outside it)"
+        )
+    return list(range(year, until + 1))
+
+
+def in_period(programme: Programme, year: int) -> bool:
+    """Whether `year` falls in the programme's period (an open end admits every year)."""
+    starts, ends = programme.starts_on, programme.ends_on
+    return (starts is None or starts.year <= year) and (ends is None or year <= ends.year)
+
+
+def period_text(programme: Programme) -> str:
+    """The programme's period in years: `2018-2022`, `from 2023`, `up to 2022`, `open`."""
+    starts, ends = programme.starts_on, programme.ends_on
+    if starts and ends:
+        return f"{starts.year}-{ends.year}"
+    if starts:
+        return f"from {starts.year}"
+    return f"up to {ends.year}" if ends else "open"
 
 
 def split(cents: int, parts: int) -> list[int]:
@@ -189,8 +264,14 @@ def decide(
     departure_rationale: str | None = None,
     deferred_until: str | None = None,
     deferred_to_round: str | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Record a steering decision: one transaction with its money, conditions and letter."""
+    """Record a steering decision: one transaction with its money, conditions and letter.
+
+    With `dry_run` every check of the real decision runs (roles, guards, the amount, the
+    programme's period and what is available per year) and its effects are computed, in a
+    transaction that is then rolled back: nothing is written, not even the audit of a refusal.
+    The result says what would be charged per year, what would be left, and the warnings."""
     outcome = outcome.replace("-", "_")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
@@ -222,7 +303,10 @@ def decide(
                 if v
             }
         )
-    return engine.fire(url, actor_email, application_id, outcome, reason=reason, values=values)
+    result = engine.fire(
+        url, actor_email, application_id, outcome, reason=reason, values=values, dry_run=dry_run
+    )
+    return {**result, "dry_run": dry_run, "charged": result["effects"].get("charged", [])}
 
 
 def set_budget(
@@ -260,6 +344,11 @@ def set_budget(
         record = repository.programme_by_code(db, programme)
         if record is None:
             raise NotFound("programme", programme, "`kracht programme list` shows them")
+        if not in_period(record, year):
+            raise InvalidInput(
+                f"{year} is outside the period of {programme}, {period_text(record)}; "
+                "a budget is set for a year of its programme"
+            )
         store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
         line_id = _line_id(db, record, line)
         row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
@@ -349,31 +438,122 @@ def _check_development_cap(
 
 
 def budget_overview(
-    url: str, actor_email: str | None, programme: str | None = None, year: int | None = None
+    url: str,
+    actor_email: str | None,
+    programme: str | None = None,
+    year: int | None = None,
+    line: str | None = None,
 ) -> dict[str, Any]:
-    """Committed, reserved, paid out and available per programme, line and year; multiplier."""
+    """Budget, committed, reserved, paid out and available per programme, line and year, with
+    what each line draws from a pool; each programme's multiplier so far.
+
+    Refuses a programme or line that does not exist; a year without budgets is simply empty."""
     with session(url) as db:
         resolve(db, actor_email)
-        rows = store.overview(db, programme, year)
-        for row in rows:
-            row["line"] = row["line"] or "(all lines)"
-            row["paid_out_cents"] = 0  # payments are not recorded yet
-            row["available_cents"] = (
-                row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
-            )
-        states = store.COMMITTED_STATES + store.RESERVED_STATES
-        partners = store.partner_money(db, states)
-        granted = store.granted(db, states)
-        multiplier = (
-            round((partners["private"] + partners["public"]) / granted, 2) if granted else None
-        )
+        programmes = _programmes(db, programme, line)
+        rows = budget_rows(db, programme, year)
+        if line is not None:
+            rows = _for_line(rows, line, {p.code for p in programmes})
         return {
             "budgets": rows,
-            "granted_cents": granted,
-            "co_financing_cents": partners,
-            "multiplier": multiplier,
-            "multiplier_target": 8.5,
+            "multipliers": [multiplier(db, p) for p in programmes],
+            "multiplier_measure": MULTIPLIER_MEASURE,
+            "multiplier_target": MULTIPLIER_TARGET,
+            "multiplier_target_basis": MULTIPLIER_TARGET_BASIS,
         }
+
+
+def _programmes(db: Session, code: str | None, line: str | None) -> list[Programme]:
+    """The programmes a view covers: the one named, or every one (with the line, if named)."""
+    from sqlmodel import col, select
+
+    if code is not None:
+        record = repository.programme_by_code(db, code)
+        if record is None:
+            raise NotFound("programme", code, "see `kracht programme list`")
+        found = [record]
+    else:
+        found = list(db.exec(select(Programme).order_by(col(Programme.code))).all())
+    if line is None:
+        return found
+    having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
+    if not having:
+        where = f"programme {code} has no such line" if code else "no programme has such a line"
+        raise NotFound("line", line, f"{where}; see `kracht programme list`")
+    return having
+
+
+def budget_rows(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+    """Every budget (of one programme and year, or all) with what is committed, reserved, paid
+    out (not recorded yet: 0) and available on it. `scope` says whose budget it is: `line`, a
+    line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
+    A pool's `lines` are what each line draws from it, committed and reserved; what is left
+    is available to them together, so it is given only on the pool itself."""
+    draws: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for d in store.pool_draws(db, programme, year):
+        draws.setdefault((d["programme"], d["year"], d["kind"]), []).append(
+            {
+                "line": d["line"] or "(no line)",
+                "draws_from": "pool",
+                "committed_cents": d["committed_cents"],
+                "reserved_cents": d["reserved_cents"],
+                "paid_out_cents": 0,
+            }
+        )
+    rows = store.overview(db, programme, year)
+    for row in rows:
+        pool = row["line"] is None
+        row["line"] = POOL if pool else row["line"]
+        row["scope"] = "pool" if pool else "line"
+        row["paid_out_cents"] = 0  # payments are not recorded yet
+        row["available_cents"] = (
+            row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
+        )
+        row["lines"] = draws.get((row["programme"], row["year"], row["kind"]), []) if pool else []
+    return rows
+
+
+def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> list[dict[str, Any]]:
+    """The budgets a line is charged to: its own where it has one, else its programme's pool
+    (with only that line's draws under it)."""
+    own = {(r["programme"], r["year"], r["kind"]) for r in rows if r["line"] == line}
+    kept = []
+    for row in rows:
+        if row["programme"] not in programmes:
+            continue
+        if row["scope"] == "line" and row["line"] == line:
+            kept.append(row)
+        elif row["scope"] == "pool" and (row["programme"], row["year"], row["kind"]) not in own:
+            kept.append({**row, "lines": [d for d in row["lines"] if d["line"] == line]})
+    return kept
+
+
+def multiplier(db: Session, programme: Programme) -> dict[str, Any]:
+    """The programme's multiplier so far (MULTIPLIER_MEASURE): partners' money per euro of the
+    committed grants, exact to the cent and rounded half up to two decimals. The conditional
+    grants, reserved, and their partners' money are given beside it, not in it."""
+    committed = store.granted(db, store.COMMITTED_STATES, programme.id)
+    partners = store.partner_money(db, store.COMMITTED_STATES, programme.id)
+    reserved = store.granted(db, store.RESERVED_STATES, programme.id)
+    reserved_partners = store.partner_money(db, store.RESERVED_STATES, programme.id)
+    money = partners["private"] + partners["public"]
+    return {
+        "programme": programme.code,
+        "granted_cents": committed,
+        "partner_money_cents": money,
+        "private_cents": partners["private"],
+        "public_cents": partners["public"],
+        "multiplier": ratio(money, committed),
+        "reserved_cents": reserved,
+        "reserved_partner_money_cents": reserved_partners["private"] + reserved_partners["public"],
+    }
+
+
+def ratio(cents: int, per_cents: int) -> Decimal | None:
+    """`cents` per euro of `per_cents`, exact, rounded half up to two decimals; None on zero."""
+    if not per_cents:
+        return None
+    return (Decimal(cents) / Decimal(per_cents)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def list_conditions(

@@ -42,6 +42,7 @@ def fire(
     values: Mapping[str, object] | None = None,
     expected_version: int | None = None,
     prepare: Callable[[Session, Application, Actor], None] | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Fire `trigger` on an application, in one transaction:
 
@@ -54,6 +55,10 @@ def fire(
     5. let the shared machine move the state, passing through not-applicable stages;
     6. write state, data and version (refusing a concurrent change) and append the audit events;
     7. commit. Any failure rolls all of it back; a refusal is then audited on its own.
+
+    With `dry_run`, every step runs, effects included, but the transaction is rolled back at the
+    end instead of committed, and a refusal is not audited: nothing at all is written. The
+    result is what the action would have returned.
     """
 
     def action(db: Session, actor: Actor) -> dict[str, Any]:
@@ -78,7 +83,9 @@ def fire(
             raise GuardFailed(trigger, application_id, missing)
         return _commit(db, actor, app, programme, ctx, steps, pending)
 
-    return _audited(url, actor_email, application_id, "fire", trigger, reason, action)
+    return _audited(
+        url, actor_email, application_id, "fire", trigger, reason, action, dry_run=dry_run
+    )
 
 
 def record(
@@ -229,13 +236,26 @@ def _audited(
     trigger: str | None,
     reason: str | None,
     action: Callable[[Session, Actor], Result],
+    dry_run: bool = False,
 ) -> Result:
     try:
         with session(url, write=True) as db:
-            return action(db, resolve(db, actor_email))
+            result = action(db, resolve(db, actor_email))
+            if dry_run:
+                raise _RolledBack(result)  # leaving the block by an exception rolls back
+            return result
+    except _RolledBack as rolled_back:
+        return rolled_back.result  # type: ignore[no-any-return]
     except (NotAllowed, GuardFailed) as refusal:
-        _audit_refusal(url, actor_email, application_id, action_name, trigger, reason, refusal)
+        if not dry_run:
+            _audit_refusal(url, actor_email, application_id, action_name, trigger, reason, refusal)
         raise
+
+
+class _RolledBack(Exception):  # noqa: N818 - not an error: carries a dry run's result out
+    def __init__(self, result: object) -> None:
+        super().__init__("dry run: rolled back")
+        self.result = result
 
 
 def _audit_refusal(
@@ -461,6 +481,7 @@ def _commit(
         "version": app.version,
         "events": events,
         "warnings": warnings,
+        "effects": extra,
     }
 
 

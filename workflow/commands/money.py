@@ -18,7 +18,11 @@ from workflow.commands.common import (
 @click.argument("outcome", metavar="OUTCOME")
 @click.option("--reason", required=True, help="The reasons, quoted in the decision letter.")
 @click.option("--amount", help="Euros granted (approve, approve-with-conditions).")
-@click.option("--year", type=int, help="Budget year charged [default: this year].")
+@click.option(
+    "--year",
+    type=int,
+    help="Budget year charged, within the programme's period [default: this year].",
+)
 @click.option(
     "--spread-until", type=int, metavar="YEAR", help="Spread the grant evenly up to YEAR."
 )
@@ -34,6 +38,11 @@ from workflow.commands.common import (
 @click.option("--departure-rationale", help="Why the decision departs from the advice.")
 @click.option("--until", "deferred_until", help="Defer to this date (YYYY-MM-DD).")
 @click.option("--to-round", "deferred_to_round", help="Defer to this round.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and show what would be charged and left per year; write nothing.",
+)
 @pass_settings
 def decide(
     s: Settings,
@@ -48,10 +57,13 @@ def decide(
     departure_rationale: str | None,
     deferred_until: str | None,
     deferred_to_round: str | None,
+    dry_run: bool,
 ) -> None:
     """The steering decision: approve, approve-with-conditions, reject or defer. The grant is
-    charged to the line's budget in the same transaction, and the letter is written."""
+    charged to the line's budget in the same transaction, and the letter is written. With
+    --dry-run every check runs and nothing is written."""
     from workflow import decisions
+    from workflow.money import format_euros
 
     result = decisions.decide(
         s.url(),
@@ -67,13 +79,27 @@ def decide(
         departure_rationale=departure_rationale,
         deferred_until=deferred_until,
         deferred_to_round=deferred_to_round,
+        dry_run=dry_run,
     )
+    if dry_run:
+        click.echo(
+            f"dry run, nothing written: application {application_id} would go "
+            f"{result['from']} -> {result['to']}"
+        )
+    for c in result["charged"]:
+        click.echo(
+            f"  {c['year']}: {format_euros(c['amount_cents'])} "
+            f"{'would be ' if dry_run else ''}charged to {c['budget']}; "
+            f"{format_euros(c['left_cents'])} of {format_euros(c['budget_cents'])} "
+            f"{'would be ' if dry_run else ''}left"
+        )
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(
-        f"application {application_id}: {result['from']} -> {result['to']}; "
-        f"letter: `kracht app letter {application_id}`"
-    )
+    if not dry_run:
+        click.echo(
+            f"application {application_id}: {result['from']} -> {result['to']}; "
+            f"letter: `kracht app letter {application_id}`"
+        )
 
 
 @click.group()
@@ -83,7 +109,7 @@ def budget() -> None:
 
 @budget.command("set")
 @click.option("--programme", required=True)
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=int, required=True, help="A year within the programme's period.")
 @click.option("--line", help="Line code; without it, the pool for every line without its own.")
 @click.option("--kind", default="projects", show_default=True, help="projects or development.")
 @click.option("--amount", help="Euros.")
@@ -122,31 +148,53 @@ def budget_set(
 
 
 @budget.command("show")
-@click.option("--programme")
-@click.option("--year", type=int)
+@click.option("--programme", help="Only this programme (`kracht programme list`).")
+@click.option("--year", type=int, help="Only this year.")
+@click.option("--line", help="Only the budgets this line is charged to, and its draws on a pool.")
 @json_option
 @pass_settings
-def budget_show(s: Settings, programme: str | None, year: int | None, as_json: bool) -> None:
-    """Budget, committed, reserved, paid out and available; the programme's multiplier."""
+def budget_show(
+    s: Settings, programme: str | None, year: int | None, line: str | None, as_json: bool
+) -> None:
+    """Budget, committed, reserved, paid out and available per programme, line and year; under a
+    pool, what each line draws from it; each programme's multiplier so far."""
     from workflow import decisions
     from workflow.money import format_euros
 
-    view = decisions.budget_overview(s.url(), s.actor, programme, year)
+    view = decisions.budget_overview(s.url(), s.actor, programme, year, line)
     if as_json:
         return emit_json(view)
-    rows = [
-        {**r, **{k.removesuffix("_cents"): format_euros(r[k]) for k in r if k.endswith("_cents")}}
-        for r in view["budgets"]
-    ]
+    rows = []
+    for r in view["budgets"]:
+        rows.append({**r, **{k.removesuffix("_cents"): format_euros(r[k]) for k in _MONEY}})
+        for d in r["lines"]:  # a line's draw on the pool: the money left is the pool's
+            rows.append(
+                {**r, "line": f"- {d['line']}", "budget": "from the pool",
+                 "available": "(pool)",
+                 **{k.removesuffix("_cents"): format_euros(d[k]) for k in _MONEY[1:4]}}
+            )  # fmt: skip
     emit_table(
-        rows, ["programme", "line", "year", "kind", "budget", "committed", "reserved", "available"]
-    )
-    multiplier = view["multiplier"]
-    click.echo(
-        f"co-financing {format_euros(sum(view['co_financing_cents'].values()))} on "
-        f"{format_euros(view['granted_cents'])} granted: multiplier "
-        f"{multiplier if multiplier is not None else '-'} (target 8.5)"
-    )
+        rows,
+        ["programme", "line", "year", "kind", "budget", "committed", "reserved", "paid_out",
+         "available"],
+    )  # fmt: skip
+    for m in view["multipliers"]:
+        figure = m["multiplier"] if m["multiplier"] is not None else "-"
+        click.echo(
+            f"{m['programme']}: partner money per euro granted {figure} "
+            f"({format_euros(m['partner_money_cents'])} from partners, "
+            f"{format_euros(m['public_cents'])} of it public, on "
+            f"{format_euros(m['granted_cents'])} of committed grants)"
+        )
+        if m["reserved_cents"]:
+            click.echo(
+                f"  not counted until their conditions are met: "
+                f"{format_euros(m['reserved_cents'])} reserved for conditional grants"
+            )
+    click.echo(f"target: {view['multiplier_target_basis']}")
+
+
+_MONEY = ("budget_cents", "committed_cents", "reserved_cents", "paid_out_cents", "available_cents")
 
 
 @click.group()
