@@ -15,7 +15,7 @@ RECORDERS = (Role.STEERING_MEMBER,)
 RECORD_WITH = ("approve", "approve_with_conditions", "reject")
 FIELDS = (
     Field("granted", "money", "amount granted in euros"),
-    Field("budget_year", "year", "year whose budget the grant is charged to (default: this year)"),
+    Field("budget_year", "year", "budget year charged (default: this year, if in the period)"),
     Field("spread_until", "year", "last year of a multi-year grant, spread evenly over the years"),
     Field("budget_kind", "choice", "budget charged", ("projects", "development")),
     Field("conditions", "conditions", "conditions of the grant, one DUE|OWNER|TEXT per line"),

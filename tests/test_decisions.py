@@ -278,7 +278,7 @@ def test_app_show_and_budget_show_carry_the_money(world):
     assert record["decision"]["co_financing"] == {
         "private_cents": 1000000,
         "public_cents": 0,
-        "multiplier": 0.16,
+        "multiplier": Decimal("0.16"),
     }
     pool = next(r for r in budget["budgets"] if r["line"] == "(all lines)")
     assert (pool["budget_cents"], pool["committed_cents"]) == (200000000, 6438900)

@@ -698,7 +698,7 @@ def decision_view(db: Session, app: Application) -> dict[str, Any]:
         "co_financing": {
             "private_cents": private,
             "public_cents": public,
-            "multiplier": round((private + public) / granted, 2) if granted else None,
+            "multiplier": ratio(private + public, granted),
         },
     }
 
