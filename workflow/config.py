@@ -7,11 +7,13 @@ same criteria always carry the same version.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tomllib
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,12 @@ def load_file(path: Path) -> dict[str, Any]:
 
 
 def default_document() -> dict[str, Any]:
+    """kracht's shipped configuration (a fresh copy each call: callers may change theirs)."""
+    return copy.deepcopy(_default_document())
+
+
+@cache
+def _default_document() -> dict[str, Any]:
     return tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
 
 
