@@ -76,15 +76,21 @@ def schedule(
     """Create the reminder for a deadline (once: the same key returns the existing row).
 
     Where the reminder's moment has already come, the message that set the deadline is the
-    reminder, so the first step taken is the overdue notice.
+    reminder, so the first step taken is the overdue notice. A deadline already passed when the
+    reminder is created (a report planned after its due day, a person who joined later) is never
+    escalated before its person was told: the escalation comes `escalate_after_days` after the
+    overdue notice at the earliest.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown reminder kind {kind!r}")
     existing = db.exec(select(Reminder).where(Reminder.key == key)).first()
     if existing is not None:
         return existing
+    now = now or utcnow()
     remind_at, due_at, escalate_at = moments(due)
-    started = remind_at <= (now or utcnow())
+    if due_at <= now:
+        escalate_at = max(escalate_at, now + (escalate_at - due_at))
+    started = remind_at <= now
     reminder = Reminder(
         key=key,
         kind=kind,
@@ -106,6 +112,11 @@ def schedule(
 def settle(db: Session, key: str) -> int:
     """The obligation behind `key` is met: no further steps. Returns how many rows ended."""
     return _end(db, Reminder.key == key, "done")
+
+
+def cancel(db: Session, key: str) -> int:
+    """The obligation behind `key` no longer applies to its recipient: no further steps."""
+    return _end(db, Reminder.key == key, "cancelled")
 
 
 def close(

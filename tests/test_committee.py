@@ -2,15 +2,18 @@
 
 import csv
 import datetime as dt
+import json
 
 import pytest
 import time_machine
 
+from cli import main
 from storage import audit, repository
 from storage.database import session
 from tests import factories as f
 from tests.factories import ADVICE, COMMITTEE, make_application, prepare, score_sheet
 from workflow import applications, committee, directory, engine
+from workflow.config import DEFAULT_FILE
 from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 
 ALL_FOURS = {"innovation": "4", "cooperation": "4", "business_commitment": "4",
@@ -445,6 +448,59 @@ def test_programme_leaders_and_auditors_see_every_sheet_with_its_status(any_worl
     assert seen["aggregate"]["sheets"] == 1
     assert [(r["sheets"], r["weighted_total"]) for r in ranking] == [(1, 5.0)]
     assert _hidden_score_events(any_world, app_id, f.AUDITOR, of=f.CHAIR)[0] != HIDDEN
+
+
+def _shown_as(world, actor, app_id, capsys):
+    """`kracht app show ID --json` as `actor`: exit code, the parsed record (or None), stderr."""
+    code = main(["--db", world.url, "--as", actor, "app", "show", str(app_id), "--json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out else None, err
+
+
+def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp_path, capsys):
+    app_id = make_application(world, stage="kracht_scoring")
+    for member, value in zip(COMMITTEE, (5, 4, 3), strict=True):
+        score_sheet(world, app_id, member, value=value)
+    committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative, several O's cooperate")
+    opened_with = directory.programme_criteria(world.url, f.LEADER, f.AVT_2018)["version"]
+    newer = tmp_path / "newer.toml"
+    newer.write_text(DEFAULT_FILE.read_text().replace("weight = 20", "weight = 21", 1))
+    directory.configure_programme(world.url, f.LEADER, f.AVT_2018, newer)  # after the scoring
+
+    seen = {who: _shown_as(world, who, app_id, capsys) for who in (f.LEADER, f.STEERING)}
+    applicant_code, applicant, _ = _shown_as(world, f.APPLICANT, app_id, capsys)
+    outsider_code, outsider, refusal = _shown_as(world, f.OUTSIDER, app_id, capsys)
+
+    for who, (code, record, _) in seen.items():
+        part = record["committee"]
+        (scored,) = part["rounds"]
+        assert code == 0, who
+        assert [(m["member"], m["declaration"], m["recused"]) for m in part["members"]] == [
+            (member, "none", False) for member in COMMITTEE
+        ]
+        assert scored["criteria_version"] == opened_with  # the sheets were scored against it
+        keys = [c["key"] for c in scored["criteria"]]
+        assert scored["visible"] is True
+        assert scored["submitted"] == sorted(COMMITTEE)
+        assert [s["member"] for s in scored["sheets"]] == list(COMMITTEE)
+        for sheet, value in zip(scored["sheets"], (5, 4, 3), strict=True):
+            assert sheet["submitted_at"] is not None
+            assert sorted(sheet["scores"]) == sorted(keys)  # every criterion of that version
+            assert {s["score"] for s in sheet["scores"].values()} == {value}
+        aggregate = scored["aggregate"]
+        assert (aggregate["sheets"], aggregate["weighted_total"]) == (3, 4.0)
+        assert {c["key"]: c["mean"] for c in aggregate["criteria"]} == dict.fromkeys(keys, 4.0)
+        assert record["stage_data"]["kracht_scoring"] == {
+            "advice": "positive", "advice_rationale": "innovative, several O's cooperate"
+        }  # fmt: skip
+    assert opened_with != directory.programme_criteria(world.url, f.LEADER, f.AVT_2018)["version"]
+    (hidden,) = applicant["committee"]["rounds"]
+    assert applicant_code == 0
+    assert [m["member"] for m in applicant["committee"]["members"]] == list(COMMITTEE)
+    assert (hidden["visible"], "sheets" in hidden, "aggregate" in hidden) == (False, False, False)
+    assert '"score"' not in json.dumps(applicant["committee"])
+    assert (outsider_code, outsider) == (4, None)
+    assert refusal == f"kracht: {f.OUTSIDER} may not see application {app_id}\n"
 
 
 # -- the joint advice comes from a chair without a conflict ------------------------------------

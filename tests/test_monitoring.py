@@ -7,12 +7,13 @@ import time_machine
 from sqlmodel import select
 
 from cli import main
+from notifications import reminders
 from storage import audit
 from storage.database import session
-from storage.tables import IndicatorValue, Reminder
+from storage.tables import IndicatorValue, OutboxMessage, Reminder
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import applications, decisions, monitor_views, progress_reports
+from workflow import applications, decisions, directory, monitor_views, progress_reports
 from workflow.errors import GuardFailed, InvalidInput, NotAllowed
 from workflow.schedule import plan
 
@@ -40,6 +41,11 @@ def _reports(world, app_id):
 def _submit(world, app_id, label, actor=f.LEADER, **kw):
     fields = {"light": "green", "narrative": "on plan", "spent": "1000"} | kw
     return progress_reports.submit(world.url, actor, app_id, label, **fields)
+
+
+def _trail(world):
+    with session(world.url) as db:
+        return audit.history(db)
 
 
 def _rows(world, model, **where):
@@ -129,7 +135,7 @@ def test_approval_plans_the_reports_and_their_reminders_in_the_decision(any_worl
     assert len(reminders) == len(reports)
     first = next(r for r in reminders if r.subject_ref == f"report:{reports[0]['id']}")
     assert (first.key, first.recipient, first.facts) == (
-        f"report_due:{reports[0]['id']}:{f.APPLICANT}",
+        f"report_due:{reports[0]['id']}:20190131T100000000000Z:{f.APPLICANT}",  # report, plan, whom
         f.APPLICANT,
         {"report": "2019-Q1", "due": "2019-04-30"},
     )
@@ -210,6 +216,127 @@ def test_the_cli_lists_late_reports(world, capsys):
         (app_id, "2019-Q1", 93),
         (app_id, "2019-Q2", 1),
     ]
+
+
+# -- who is reminded of a report ----------------------------------------------------------------
+
+FONDS = "Twents Fonds voor Vakmanschap"  # an applicant organisation with nobody in kracht yet
+FONDS_LEAD = "projectleider@vakmanschap.example.org"
+
+
+def _fonds_project(world) -> int:
+    """A project of an organisation without an applicant person, approved on 31 January 2019."""
+    directory.add_org(world.url, f.LEADER, name=FONDS, o_type="education")
+    return _approved_on(world, dt.date(2019, 1, 31), title="Vakmanschap", applicant=FONDS)
+
+
+def _messages(world, event, application_id):
+    rows = _rows(world, OutboxMessage, event=event, application_id=application_id)
+    return sorted(rows, key=lambda m: m.id or 0)
+
+
+def _open_reminders(world, app_id):
+    rows = _rows(world, Reminder, kind="report_due", application_id=app_id)
+    return [r for r in rows if r.status in reminders.OPEN]
+
+
+def test_without_an_applicant_person_the_programme_leader_is_reminded_of_each_report(any_world):
+    app_id = _fonds_project(any_world)
+    reports = _reports(any_world, app_id)
+
+    rows = _rows(any_world, Reminder, kind="report_due", application_id=app_id)
+    assert sorted(r.subject_ref for r in rows) == sorted(f"report:{r['id']}" for r in reports)
+    assert {(r.recipient, r.facts["stand_in"]) for r in rows} == {(f.LEADER, True)}
+    first = next(r for r in rows if r.facts["report"] == "2019-Q1")
+    remind, due, escalate = (first.remind_at, first.due_at, first.escalate_at)
+
+    steps = [
+        reminders.fire_due(any_world.url, reminders.ensure_utc(moment))
+        for moment in (remind, due, escalate, escalate)
+    ]
+
+    assert [[s["event"] for s in step] for step in steps] == [
+        ["report_due"], ["report_overdue"], ["overdue_escalation"], []
+    ]  # fmt: skip
+    due_notice, overdue_notice, escalation = (
+        _messages(any_world, event, app_id)
+        for event in ("report_due", "report_overdue", "overdue_escalation")
+    )
+    assert {m.recipient for m in due_notice + overdue_notice + escalation} == {f.LEADER}
+    assert len(due_notice) == len(overdue_notice) == len(escalation) == 1
+    stand_in = f"Niemand bij {FONDS} heeft in kracht de rol van aanvrager"
+    assert stand_in in due_notice[0].text
+    assert f"kracht monitor submit {app_id} 2019-Q1" in due_notice[0].text
+    assert stand_in in overdue_notice[0].text
+    assert f"voortgangsrapportage 2019-Q1 van {FONDS} (niemand daar" in escalation[0].text
+
+
+def test_a_report_submitted_or_replanned_ends_the_programme_leaders_stand_in(world):
+    app_id = _fonds_project(world)
+    _submit(world, app_id, "2019-Q1", received_on="2019-04-30")
+
+    progress_reports.replan(world.url, f.LEADER, app_id, every_months=6)
+
+    rows = _rows(world, Reminder, kind="report_due", application_id=app_id)
+    q1 = next(r["id"] for r in _reports(world, app_id) if r["label"] == "2019-Q1")
+    assert [r.status for r in rows if r.subject_ref == f"report:{q1}"] == ["done"]
+    still_open = _open_reminders(world, app_id)
+    assert sorted(r.subject_ref for r in still_open) == sorted(
+        f"report:{r['id']}" for r in _reports(world, app_id) if r["status"] in ("due", "late")
+    )
+    assert {r.recipient for r in still_open} == {f.LEADER}
+    assert len({r.key for r in rows}) == len(rows)
+
+
+def test_an_applicant_who_joins_later_is_reminded_of_the_open_reports_instead(any_world):
+    url = any_world.url
+    app_id = _fonds_project(any_world)
+    _submit(any_world, app_id, "2019-Q1", received_on="2019-04-30")
+    open_reports = [r for r in _reports(any_world, app_id) if r["status"] in ("due", "late")]
+    today = dt.datetime.now(reminders.ZONE).date()  # the reminders' days are Amsterdam days
+    late = [r for r in open_reports if dt.date.fromisoformat(r["due_on"]) < today]
+
+    directory.add_person(url, f.LEADER, name="Fonds Lead", email=FONDS_LEAD,
+                         roles=["applicant"], organisation=FONDS)  # fmt: skip
+
+    rows = _rows(any_world, Reminder, kind="report_due", application_id=app_id)
+    theirs = [r for r in rows if r.recipient == FONDS_LEAD]
+    stand_ins = [r for r in rows if r.recipient == f.LEADER]
+    assert sorted(r.subject_ref for r in theirs) == sorted(
+        f"report:{r['id']}" for r in open_reports
+    )
+    assert all("stand_in" not in r.facts for r in theirs)
+    assert sorted(r.status for r in stand_ins) == ["cancelled"] * len(open_reports) + ["done"]
+    added = [e for e in _trail(any_world) if e["action"] == "person.add"][-1]
+    assert added["payload"]["reports_reminded"] == [
+        {
+            "application_id": app_id,
+            "reports": [r["label"] for r in open_reports],
+            "stand_ins_cancelled": len(open_reports),
+        }
+    ]
+
+    now = dt.datetime.now(dt.UTC)
+    told = reminders.fire_due(url, now)
+    escalated = reminders.fire_due(url, now + dt.timedelta(days=8))
+
+    assert [(s["event"], s["messages"]) for s in told] == [("report_overdue", [FONDS_LEAD])] * len(
+        late
+    )  # they hear of each late report first; the programme leader a week later, if still late
+    escalations = [s for s in escalated if s["event"] == "overdue_escalation"]
+    assert [s["messages"] for s in escalations] == [[f.LEADER]] * len(late)
+    assert all(f"Fonds Lead <{FONDS_LEAD}>" in m.text
+               for m in _messages(any_world, "overdue_escalation", app_id))  # fmt: skip
+
+
+def test_a_person_without_the_applicant_role_takes_over_nothing(world):
+    app_id = _fonds_project(world)
+    before = [(r.key, r.status) for r in _rows(world, Reminder, application_id=app_id)]
+
+    directory.add_person(world.url, f.LEADER, name="Fonds Reviewer", email=FONDS_LEAD,
+                         roles=["committee_member"], organisation=FONDS)  # fmt: skip
+
+    assert [(r.key, r.status) for r in _rows(world, Reminder, application_id=app_id)] == before
 
 
 # -- submitting reports -------------------------------------------------------------------------
@@ -450,8 +577,12 @@ def test_replanning_keeps_submitted_reports_and_replaces_the_rest(any_world):
     ]
     assert reports[0]["id"] == old["2019-Q1"]
     assert reports[1]["period_start"] == "2019-04-01"
-    cancelled = _rows(any_world, Reminder, subject_ref=f"report:{old['2019-Q2']}")
-    assert {r.status for r in cancelled} == {"cancelled"}
+    rows = _rows(any_world, Reminder, kind="report_due", application_id=app_id)
+    assert {r.status for r in rows if r.facts["report"] == "2019-Q2"} == {"cancelled"}
+    # each new report is chased once, also where it took the id of a report the replan deleted
+    assert sorted(r.subject_ref for r in rows if r.status in reminders.OPEN) == sorted(
+        f"report:{r['id']}" for r in reports[1:]
+    )
 
 
 # -- close-out ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from markupsafe import escape
 from sqlmodel import select
 
 from notifications import outbox
@@ -232,44 +233,115 @@ def test_app_show_lists_deadlines_and_messages_an_applicant_only_their_own(world
     ]
 
 
+SECOND_APPLICANT = "second.lead@talentit.example.org"
+# Each rule's recipient group, as the seeded world fills it for a TalentIT application.
+GROUPS = {
+    "applicant": {f.APPLICANT, SECOND_APPLICANT},
+    "programme_leader": {f.LEADER},
+    "table_chair": {f.TABLE_CHAIR},
+    "chair": {f.CHAIR},
+    "committee": set(f.COMMITTEE),
+    "steering": {f.STEERING},
+}
+# Whom a reminder chases: the members who score, the condition's owner, the applicant's people.
+REMINDED = {"scoring": set(f.COMMITTEE), "condition": {f.LEADER}, "report": GROUPS["applicant"]}
+# How each language writes a greeting, the application's number and each decision's outcome.
+GREETING = {"nl": "Beste {name},", "en": "Dear {name},"}
+NUMBER = {"nl": "aanvraag {id}", "en": "application {id}"}
+OUTCOME = {
+    ("approve", "nl"): "heeft besloten uw aanvraag toe te kennen",
+    ("approve", "en"): "has decided to approve your application.",
+    ("approve_with_conditions", "nl"): "uw aanvraag onder voorwaarden toe te kennen",
+    ("approve_with_conditions", "en"): "to approve your application with conditions",
+}
+
+
+def _expected_recipients(event):
+    groups = [rule.recipients for rule in RULES if rule.event == event]
+    reminded = REMINDED.get(event.split("_")[0], set())
+    return set().union(*(reminded if g == "reminded" else GROUPS[g] for g in groups))
+
+
 def _everything_happens(world):
-    """Drive applications so that every declared event is written at least once."""
+    """Drive applications so that every declared event is written at least once: one left in
+    scoring, one approved with a condition, one approved and reporting; then every reminder
+    takes each of its steps at its own moment. Returns the applications by title."""
     import datetime as dt
 
     from notifications import reminders
     from storage.tables import Reminder
 
-    scoring = make_application(world, "kracht_scoring", title="Scoring")
-    make_application(world, "approved_with_conditions", title="Conditional")
-    with session(world.url, write=True) as db:
-        reminders.schedule(
-            db, kind="report_due", key="report_due:1", application_id=scoring,
-            recipient=f.APPLICANT, subject_ref="report:1", due=dt.date.today() + dt.timedelta(60),
-            facts={"report": "2026-Q4"},
-        )  # fmt: skip
+    apps = {
+        "Scoring": make_application(world, "kracht_scoring", title="Scoring"),
+        "Conditional": make_application(world, "approved_with_conditions", title="Conditional"),
+        "Monitored": make_application(world, "monitoring", title="Monitored"),
+    }
     with session(world.url) as db:
         rows = db.exec(select(Reminder)).all()
         moments = sorted({m for r in rows for m in (r.remind_at, r.due_at, r.escalate_at)})
-    for moment in moments:  # each reminder takes each of its steps at its own moment
+    for moment in moments:
         reminders.fire_due(world.url, moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    return apps
+
+
+def _facts(message, app, chased):
+    """What the message must say besides its title and number: the deadline, the due date and
+    what is due, the advice, the outcome and amount, each as the person's language writes it."""
+    from workflow.money import format_euros
+
+    event, language = message.event, message.language
+    if event == "scoring_opened":
+        return [f.DEADLINE]
+    if event == "advice_ready":
+        return [f.ADVICE["advice"], f.ADVICE["advice_rationale"]]
+    if event == "decision_made":
+        decision = app["decision"]
+        amount = format_euros(decision["granted_cents"], language)
+        return [OUTCOME[decision["outcome"], language], amount]
+    if event in ("application_submitted", "moved_to_innovation_table", "referred_to_committee"):
+        return [app["applicant"]]
+    reminder = next(
+        r for r in chased if message.key.split(":", 1)[1] in (r.key, f"{r.key}:{message.recipient}")
+    )
+    what = {"scoring_deadline": [], "condition_due": [reminder.facts.get("condition")],
+            "report_due": [reminder.facts.get("report")]}[reminder.kind]  # fmt: skip
+    return [reminder.facts["due"], *what]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_event_renders_for_its_recipients_in_their_language(world, language):
-    from storage.tables import Person
+    """Everyone prefers `language` but a second applicant at TalentIT, who prefers the other."""
+    from storage.tables import Person, Reminder
 
+    other = "en" if language == "nl" else "nl"
+    directory.add_person(world.url, f.LEADER, name="Second Lead", email=SECOND_APPLICANT,
+                         roles=["applicant"], organisation=f.TALENTIT)  # fmt: skip
     with session(world.url, write=True) as db:
         for person in db.exec(select(Person)).all():
-            person.language = language
-    _everything_happens(world)
+            person.language = other if person.email == SECOND_APPLICANT else language
+    apps = _everything_happens(world)
 
     rows = _messages(world)
+    shown = {app_id: world.show(app_id) for app_id in apps.values()}
+    with session(world.url) as db:
+        people = {p.email: p for p in db.exec(select(Person)).all()}
+        chased = db.exec(select(Reminder)).all()
     assert {m.event for m in rows} == set(EVENTS)
-    assert {m.language for m in rows} == {language}
-    subjects = {m.event: m.subject for m in rows}
-    other = "en" if language == "nl" else "nl"
-    for event, subject in subjects.items():
-        template = next(rule.template for rule in RULES if rule.event == event)
-        source = (TEMPLATES / other / f"{template}.txt.j2").read_text().splitlines()[0]
-        assert subject.split(":")[0] != source.removeprefix("Subject: ").split(":")[0], event
+    assert {m.language for m in rows} == {language, other}
+    received: dict[tuple[int, str], set[str]] = {}
+    for m in rows:
+        received.setdefault((m.application_id, m.event), set()).add(m.recipient)
+    for (app_id, event), recipients in received.items():
+        assert recipients == _expected_recipients(event), (app_id, event)
+    for m in rows:
+        person, app = people[m.recipient], shown[m.application_id]
+        says = [app["title"], NUMBER[person.language].format(id=app["id"])]
+        says += _facts(m, app, chased)
+        assert m.language == person.language, (m.event, m.recipient)
+        assert m.text.startswith(GREETING[person.language].format(name=person.name)), m.event
+        assert f'<html lang="{person.language}">' in m.html
+        assert GREETING[person.language].format(name=person.name) in m.html
+        for fact in says:
+            assert fact in m.text, (m.event, m.recipient, fact)
+            assert escape(fact) in m.html, (m.event, m.recipient, fact)
     assert all(m.text.strip() and "<p>" in m.html for m in rows)

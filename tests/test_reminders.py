@@ -208,6 +208,28 @@ def test_a_deadline_already_close_skips_the_early_reminder(world):
     assert _utc(row.next_at) == _utc(row.due_at)
 
 
+def test_a_deadline_already_past_when_set_is_told_to_its_person_before_it_escalates(world):
+    long_ago = dt.datetime.now(ZONE).date() - dt.timedelta(days=60)
+    now = dt.datetime.now(dt.UTC)
+    with session(world.url, write=True) as db:
+        reminders.schedule(
+            db, kind="report_due", key="report_due:joined", application_id=None,
+            recipient=f.APPLICANT, subject_ref="report:1", due=long_ago, facts={"report": "Q1"},
+            now=now,
+        )  # fmt: skip
+    (row,) = _reminders(world.url)
+
+    told = reminders.fire_due(world.url, now)
+    too_soon = reminders.fire_due(world.url, now + dt.timedelta(days=6))
+    escalated = reminders.fire_due(world.url, now + dt.timedelta(days=7))
+
+    assert _utc(row.escalate_at) == now + dt.timedelta(days=7)  # not 53 days ago
+    assert [s["event"] for s in told] == ["report_overdue"]
+    assert too_soon == []
+    assert [s["event"] for s in escalated] == ["overdue_escalation"]
+    assert [m.recipient for m in _messages(world.url, "report_overdue")] == [f.APPLICANT]
+
+
 def _many_overdue(url, count):
     """`count` reminders whose deadline passed yesterday: each owes exactly one overdue notice."""
     yesterday = dt.datetime.now(ZONE).date() - dt.timedelta(days=1)

@@ -5,6 +5,7 @@ with the code that wrote them.
 """
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -17,7 +18,7 @@ from cli import main
 from storage.database import session
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import decisions, exports, programme_reports, progress_reports
+from workflow import decisions, exports, monitor_views, programme_reports, progress_reports
 from workflow.errors import InvalidInput, NotAllowed
 from workflow.money import parse_euros
 
@@ -174,6 +175,20 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
     assert _summary(html["summary"][1:]) == summary
     assert parse_euros(summary["Granted and reserved, all years"]) == granted
     assert int(summary["Applications"]) == applications_count
+    today = dt.date.today()
+    late_in_year = _one(
+        url,
+        "SELECT count(*) FROM progress_report WHERE status = 'due' AND due_on < :today "
+        "AND period_end <= :end",
+        today=today,
+        end=dt.date(YEAR, 12, 31),
+    )
+    late_now = len(monitor_views.late(url, f.LEADER))
+    # the figure names what it counts: not every late report (`kracht monitor late`), only those
+    # on periods up to the year's end, and late on the day the report was written
+    assert "Reports late today" not in summary
+    assert int(summary[f"Reports on periods up to {YEAR}, late on {today}"]) == late_in_year == 2
+    assert late_now > late_in_year
 
 
 def test_money_per_line_and_year_matches_the_budgets_and_grants(monitored, tmp_path):
@@ -257,6 +272,16 @@ def test_late_reports_appear_in_the_monitor(monitored, tmp_path):
         ("Huis van de Logistiek", "2019-Q3", "2019-10-31"),
         ("Huis van de Logistiek", "2019-Q4", "2020-01-31"),
     ]
+    today = dt.date.today()
+    assert [int(row[3]) for row in late] == [
+        (today - dt.date(2019, 10, 31)).days,
+        (today - dt.date(2020, 1, 31)).days,
+    ]
+    assert (
+        _summary(md_table(md, "Summary"))[f"Reports on periods up to {YEAR}, late on {today}"]
+        == "2"
+    )
+    assert f"still not submitted\non {today}, the day this was written" in md
 
 
 def test_an_applicant_may_not_write_programme_reports(monitored, tmp_path):

@@ -43,7 +43,11 @@ def add_person(
     organisation: str | None = None,
     language: str = "nl",
 ) -> dict[str, Any]:
-    """Add a person. The very first person may add themselves, and must be a programme leader."""
+    """Add a person. The very first person may add themselves, and must be a programme leader.
+
+    A person with the applicant role is reminded, from now on, of the reports still open of
+    their organisation's projects in monitoring (workflow.monitoring.applicant_joined).
+    """
     from storage.tables import Person
 
     name, address = _text(name, "name"), normalise_email(email)
@@ -84,12 +88,18 @@ def add_person(
             "roles": sorted(set(roles)),
             "language": language,
         }
+        payload: dict[str, Any] = {"person": record, "bootstrap": bootstrap}
+        if Role.APPLICANT in roles and org_id is not None:
+            from workflow.monitoring import applicant_joined
+
+            reminded = applicant_joined(db, person)
+            payload |= {"reports_reminded": reminded} if reminded else {}
         audit.append(
             db,
             actor=actor_text,
             roles=actor_roles,
             action="person.add",
-            payload={"person": record, "bootstrap": bootstrap},
+            payload=payload,
         )
         return record
 

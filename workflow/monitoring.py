@@ -2,7 +2,9 @@
 
 A project enters monitoring on `approve` or `conditions_met`; in that same transaction its
 report schedule is planned (workflow/schedule.py) and every report's due date becomes a reminder
-for the applicant's people. Each submission, value and replan is one audited transaction.
+for the applicant's people (for the programme leaders, where the applicant organisation has
+nobody with the applicant role; see `_remind` and `applicant_joined`). Each submission, value
+and replan is one audited transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from states.base import Context
 from storage import money, repository
 from storage import monitoring as store
 from storage.audit import canonical_time
-from storage.tables import Application, Programme, ProgressReport, ReportSchedule
+from storage.tables import Application, Person, Programme, ProgressReport, ReportSchedule
 from workflow import schedule
 from workflow.actors import Actor
 from workflow.config import Monitoring, default_document, monitoring
@@ -157,8 +159,9 @@ def plan(
         db.add(report)
         created.append(report)
     db.flush()
+    made = _plan_of(db, app)
     for report in created:
-        _remind(db, app, report)
+        _remind(db, app, report, made)
     return {
         "every_months": every_months,
         "starts_on": start_on.isoformat(),
@@ -176,7 +179,10 @@ def _put_schedule(
     end_on: dt.date,
     by: str,
 ) -> None:
-    row = store.schedule(db, app.id or 0) or ReportSchedule(
+    """Write the schedule; its `planned_at` names this plan and grows with every plan, also
+    when the clock stands still (see `_plan_of`)."""
+    previous = store.schedule(db, app.id or 0)
+    row = previous or ReportSchedule(
         application_id=app.id or 0,
         every_months=every_months,
         due_months_after=due_months_after,
@@ -186,25 +192,111 @@ def _put_schedule(
     )
     row.every_months, row.due_months_after = every_months, due_months_after
     row.starts_on, row.ends_on, row.planned_by = start_on, end_on, by
-    row.planned_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    if previous is not None:
+        now = max(now, _utc(previous.planned_at) + dt.timedelta(microseconds=1))
+    row.planned_at = now
     db.add(row)
 
 
-def _remind(db: Session, app: Application, report: ProgressReport) -> None:
-    """Each applicant person of the applicant organisation is reminded of the due date."""
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes (UTC); PostgreSQL aware ones in its session's zone."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def _plan_of(db: Session, app: Application) -> str:
+    """The plan that made the project's open reports, as part of their reminders' keys.
+
+    A replan deletes the reports not yet submitted and plans new ones, and SQLite may give a new
+    report the id of a deleted one; a key of report id and person alone would then name the
+    deleted report's cancelled reminder, and the new report would be chased by nobody. Every
+    open report comes from the current plan, so its `planned_at` tells them apart.
+    """
+    row = store.schedule(db, app.id or 0)
+    return _utc(row.planned_at).strftime("%Y%m%dT%H%M%S%fZ") if row else "unplanned"
+
+
+def _remind(db: Session, app: Application, report: ProgressReport, plan_made: str) -> None:
+    """Each applicant person of the applicant organisation is reminded of the due date.
+
+    Where the organisation has nobody with the applicant role, the programme leaders are
+    reminded in its place (a stand-in reminder, `stand_in` in its facts): they hear of the report
+    when it is due and when it is overdue, and enter it as it comes in by mail. Without them
+    nobody would be chased and no escalation could ever fire.
+    """
+    from notifications.outbox import recipients
+
+    people = recipients(db, "applicant", app)
+    for person in people or recipients(db, "programme_leader", app):
+        _remind_person(db, app, report, plan_made, person.email, stand_in=not people)
+
+
+def _remind_person(
+    db: Session,
+    app: Application,
+    report: ProgressReport,
+    plan_made: str,
+    email: str,
+    stand_in: bool,
+) -> None:
     from notifications import reminders
 
-    for person in repository.people_with_role(db, "applicant", app.applicant_org_id):
-        reminders.schedule(
-            db,
-            kind="report_due",
-            key=f"report_due:{report.id}:{person.email}",
-            application_id=app.id,
-            recipient=person.email,
-            subject_ref=f"report:{report.id}",
-            due=report.due_on,
-            facts={"report": report.label, "due": report.due_on.isoformat()},
+    facts: dict[str, Any] = {"report": report.label, "due": report.due_on.isoformat()}
+    reminders.schedule(
+        db,
+        kind="report_due",
+        key=f"report_due:{report.id}:{plan_made}:{email}",
+        application_id=app.id,
+        recipient=email,
+        subject_ref=f"report:{report.id}",
+        due=report.due_on,
+        facts={**facts, "stand_in": True} if stand_in else facts,
+    )
+
+
+def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
+    """A person with the applicant role joins an organisation: from now on they are reminded of
+    every report still open of its projects in monitoring, as if they had been there when the
+    reports were planned (a report already past due starts with its overdue notice).
+
+    The programme leaders' stand-in reminders of those reports are cancelled. A stand-in is
+    there only because nobody else could be chased; once the organisation has its own person,
+    that person answers for its reports, as for every report planned from then on. Keeping the
+    stand-ins would send the programme leader a second "due" and "overdue" message for each
+    report, and the programme leader still hears of every report that stays outstanding:
+    the new reminders escalate to them. Returns, per project, the reports now reminded of.
+    """
+    from notifications import reminders
+
+    if person.organisation_id is None:
+        return []
+    reminded = []
+    projects = repository.list_applications(
+        db, state="monitoring", organisation_id=person.organisation_id
+    )
+    for project in projects:
+        app = repository.application(db, project["id"])
+        if app is None:
+            continue
+        open_reports = [r for r in store.reports(db, app.id or 0) if r.status == "due"]
+        made = _plan_of(db, app)
+        for report in open_reports:
+            _remind_person(db, app, report, made, person.email, stand_in=False)
+        refs = {f"report:{r.id}" for r in open_reports}
+        cancelled = sum(
+            reminders.cancel(db, r.key)
+            for r in reminders.upcoming(db, application_id=app.id)
+            if r.kind == "report_due" and r.subject_ref in refs and r.facts.get("stand_in")
         )
+        if open_reports:
+            reminded.append(
+                {
+                    "application_id": app.id,
+                    "reports": [r.label for r in open_reports],
+                    "stand_ins_cancelled": cancelled,
+                }
+            )
+    return reminded
 
 
 # -- records kept with the reports -------------------------------------------------------------

@@ -54,8 +54,16 @@ def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("Multiplier", f"{multiplier} (target {data['co_financing']['target']:g})"),
         (f"Spent by the end of {year}", format_euros(t["spent_cents"])),
         (f"Progress reports submitted up to {year}", str(t["reports_submitted"])),
-        ("Reports late today", str(t["reports_late"])),
+        (late_label(year, data["generated_on"]), str(t["reports_late"])),
     ]
+
+
+def late_label(year: int, written_on: str) -> str:
+    """What the late figure counts: reports on periods up to the end of the year reported on,
+    past due and not submitted on the day the document is written. Not every late report
+    (`kracht monitor late` also counts the periods after the year), and not the reports that
+    were late on 31 December of the year."""
+    return f"Reports on periods up to {year}, late on {written_on}"
 
 
 def render_document(
