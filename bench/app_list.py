@@ -9,10 +9,14 @@ round after round (7 by default), every size in turn, it times
   - the floor: the same command on the empty database, the start-up every run pays; the
     median of the differences within a round is the listing's cost beyond start-up;
   - the listing in process: `workflow.applications.list_all` plus the same `json.dumps` the
-    command prints with (best of all runs), which leaves out the start-up.
+    command prints with (`emit_json`: indent=2, ensure_ascii=False, default=str), which
+    leaves out the start-up; timed in every round (5 times at 1k, 2 at 10k, once at 100k),
+    median over all of them, with min-max.
 
-Linear means: the time per application stays flat (target: in process, at 100k at most 1.5x
-the time per application at 1k), and each 10x size costs about 10x beyond start-up.
+Linear means: the time per application stays flat (target: in process, the median time per
+application at 100k at most 1.5x that at 1k), and each 10x size costs about 10x beyond start-up.
+The verdict is on the in-process figure, the function the command calls: beyond start-up, the
+command's own figure is the difference of two noisy whole-process times.
 
 Run from the repository root:  .venv/bin/python bench/app_list.py [ROUNDS]   (default 7)
 """
@@ -131,68 +135,77 @@ def wall(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def listing(url: str, repeat: int) -> float:
-    """The listing and its JSON, as the command makes them, in process: best of `repeat`."""
+def listing(url: str, repeat: int) -> list[float]:
+    """The listing and its JSON, as the command makes them, in process: `repeat` timings."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         rows = applications.list_all(url, LEADER)
         json.dumps(rows, indent=2, ensure_ascii=False, default=str)
         times.append(time.perf_counter() - start)
-    return min(times)
+    assert len(rows) == int(Path(url).stem.split("-")[1]), len(rows)
+    return times
 
 
-def measure(paths: dict[int, Path], rounds: int) -> dict[int, dict[str, float]]:
-    """Round after round, every size in turn (so a noisy spell touches every size alike):
-    the command on each database and on the empty one. Per size: the median command time, the
-    median difference from the empty database in the same round, the best in-process time."""
-    command: dict[int, list[float]] = {size: [] for size in paths}
-    beyond: dict[int, list[float]] = {size: [] for size in paths if size}
-    best: dict[int, float] = {size: float("inf") for size in paths if size}
+def measure(paths: dict[int, Path], rounds: int) -> dict[int, dict[str, list[float]]]:
+    """Round after round, every size in turn (so a noisy spell touches every size alike): the
+    command on each database and on the empty one, then the listing in process. Per size: the
+    command times, the differences from the empty database in the same round, the in-process
+    times."""
+    results: dict[int, dict[str, list[float]]] = {
+        size: dict(command=[], beyond=[], listing=[]) for size in paths
+    }
     for size in paths:
         wall(paths[size])  # warm-up: the file in the page cache
     for _ in range(rounds):
         for size, path in paths.items():
-            command[size].append(wall(path))
-        for size in beyond:
-            beyond[size].append(command[size][-1] - command[0][-1])
-            url = f"sqlite:///{paths[size]}"
-            best[size] = min(best[size], listing(url, max(1, 20_000 // size)))
-    return {
-        size: dict(
-            command=statistics.median(command[size]),
-            beyond=statistics.median(beyond[size]),
-            listing=best[size],
-        )
-        for size in beyond
-    } | {0: dict(command=statistics.median(command[0]))}
+            results[size]["command"].append(wall(path))
+        for size in SIZES:
+            r = results[size]
+            r["beyond"].append(r["command"][-1] - results[0]["command"][-1])
+            r["listing"] += listing(f"sqlite:///{paths[size]}", max(1, 5_000 // size))
+    return results
+
+
+def spread(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
+    """'median (min-max)' of `values` times `scale`."""
+    low, mid, high = (scale * v for v in (min(values), statistics.median(values), max(values)))
+    return f"{mid:{fmt}} ({low:{fmt}}-{high:{fmt}})"
 
 
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kracht-bench-") as tmp:
         paths = {size: Path(tmp) / f"apps-{size}.db" for size in (0, *SIZES)}
+        start = time.perf_counter()
         urls = [build(path, size) for size, path in paths.items()]
+        seeded = time.perf_counter() - start
         results = measure(paths, rounds)
         for url in urls:
             engine_for(url).dispose()
 
-    print(f"kracht app list --json, {rounds} rounds; floor: the same command on an empty database")
-    print(f"  {'empty':>7}  {results[0]['command'] * 1e3:7.0f} ms  (the start-up)")
-    print(f"  {'size':>7}  {'command':>10}  {'us/app':>7}  {'beyond empty':>12}  {'us/app':>7}"
-          f"  {'in process':>10}  {'us/app':>7}")  # fmt: skip
+    med = {
+        size: {k: statistics.median(v) for k, v in r.items() if v} for size, r in results.items()
+    }
+    print(f"kracht app list --json, {rounds} rounds (seeding took {seeded:.0f} s);"
+          " median (min-max); floor: the same command on an empty database")  # fmt: skip
+    print(f"  {'empty':>7}  command {spread(results[0]['command'], 1e3)} ms  (the start-up)")
+    print(f"  {'size':>7}  {'command, ms':>19}  {'beyond empty, ms':>19}  {'us/app':>6}"
+          f"  {'in process, ms':>19}  {'us/app':>6}")  # fmt: skip
     for size in SIZES:
-        r = results[size]
-        print(f"  {size:7}  {r['command'] * 1e3:7.0f} ms  {r['command'] / size * 1e6:7.1f}"
-              f"  {r['beyond'] * 1e3:9.0f} ms  {r['beyond'] / size * 1e6:7.1f}"
-              f"  {r['listing'] * 1e3:7.0f} ms  {r['listing'] / size * 1e6:7.1f}")  # fmt: skip
+        r, m = results[size], med[size]
+        print(f"  {size:7}  {spread(r['command'], 1e3):>19}  {spread(r['beyond'], 1e3):>19}"
+              f"  {m['beyond'] / size * 1e6:6.1f}  {spread(r['listing'], 1e3):>19}"
+              f"  {m['listing'] / size * 1e6:6.1f}")  # fmt: skip
     for small, large in zip(SIZES, SIZES[1:], strict=False):
-        a, b = results[small], results[large]
-        # below ~50 ms, the difference of two whole-process times is lost in start-up noise
-        beyond = f"{b['beyond'] / a['beyond']:5.1f}x" if a["beyond"] > 0.05 else "  n/a"
+        a, b = med[small], med[large]
+        # when some round measured the smaller size no slower than the empty database, its
+        # difference is lost in start-up noise, and a ratio to it would be noise too
+        clear = min(results[small]["beyond"]) > 0
+        beyond = f"{b['beyond'] / a['beyond']:5.1f}x" if clear else "  n/a"
         print(f"  {large // 1000}k / {small // 1000}k: command {b['command'] / a['command']:5.1f}x,"
               f" beyond empty {beyond}, in process {b['listing'] / a['listing']:5.1f}x"
               f"  (linear: {large / small:.0f}x)")  # fmt: skip
-    growth = (results[SIZES[-1]]["listing"] / SIZES[-1]) / (results[SIZES[0]]["listing"] / SIZES[0])
+    growth = (med[SIZES[-1]]["listing"] / SIZES[-1]) / (med[SIZES[0]]["listing"] / SIZES[0])
     verdict = "PASS" if growth <= 1.5 else "MISS"
     print(f"  in-process time per application, 100k vs 1k: {growth:.2f}x;"
           f" target linear (<= 1.5x): {verdict}")  # fmt: skip
