@@ -191,6 +191,31 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
     assert late_now > late_in_year
 
 
+def test_the_multiplier_counts_committed_grants_and_lists_reserved_ones_apart(world, tmp_path):
+    approved = make_application(world, stage="monitoring")  # € 64.389, partners € 10.000
+    conditional = make_application(world, stage="steering_decision", requested="20000")
+    decisions.decide(
+        world.url, f.STEERING, conditional, "approve_with_conditions", reason="promising",
+        amount="20000", conditions=[(f.DEADLINE, f.LEADER, "serve the whole region")],
+        departure_rationale="positive advice, but only for the whole region",
+    )  # fmt: skip
+
+    programme_reports.write(world.url, f.LEADER, "annual", THIS_YEAR, tmp_path)
+
+    md = (tmp_path / f"annual-report-{THIS_YEAR}.md").read_text()
+    table = md_table(md, "Co-financing and multiplier")
+    rows = {row[0]: row for row in table}
+    total = rows["Total, committed grants"]
+    assert [parse_euros(cell) for cell in total[2:5]] == [6438900, 1000000, 0]
+    assert total[5] == "0.16"  # 1.000.000 / 6.438.900 cents = 0.155; with the reserved: 0.24
+    assert "conditional approvals (EUR 20,000.00) are listed" in md
+    assert [r[1] for r in table[:-1]] == ["monitoring", "approved_with_conditions"]
+    summary = _summary(md_table(md, "Summary"))
+    assert summary["Multiplier on committed grants"].startswith("0.16 ")
+    assert parse_euros(summary["Granted and reserved, all years"]) == 6438900 + 2000000
+    assert approved != conditional
+
+
 def test_money_per_line_and_year_matches_the_budgets_and_grants(monitored, tmp_path):
     url = monitored.url
 

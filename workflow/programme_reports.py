@@ -123,6 +123,10 @@ def _money(db: Session, programme: str | None, year: int) -> dict[str, Any]:
 def _co_financing(
     db: Session, apps: list[dict[str, Any]], granted: dict[int, dict[int, int]]
 ) -> dict[str, Any]:
+    """Partners' money per project, and the multiplier on the committed grants only, as
+    `kracht budget show` gives it; conditional grants are listed, their money reserved."""
+    from workflow.decisions import ratio
+
     partners = store.partner_money_by_application(db)
     projects = []
     for a in apps:
@@ -135,29 +139,26 @@ def _co_financing(
                 "id": a["id"],
                 "title": a["title"],
                 "state": a["state"],
+                "committed": a["state"] in money_store.COMMITTED_STATES,
                 "granted_cents": grant,
                 "private_cents": money["private"],
                 "public_cents": money["public"],
-                "multiplier": _ratio(money, grant),
+                "multiplier": ratio(money["private"] + money["public"], grant),
             }
         )
-    total_grant = sum(p["granted_cents"] for p in projects)
-    total = {
-        "private": sum(p["private_cents"] for p in projects),
-        "public": sum(p["public_cents"] for p in projects),
-    }
+    committed = [p for p in projects if p["committed"]]
+    total_grant = sum(p["granted_cents"] for p in committed)
+    private = sum(p["private_cents"] for p in committed)
+    public = sum(p["public_cents"] for p in committed)
     return {
         "projects": projects,
         "granted_cents": total_grant,
-        "private_cents": total["private"],
-        "public_cents": total["public"],
-        "multiplier": _ratio(total, total_grant),
+        "private_cents": private,
+        "public_cents": public,
+        "multiplier": ratio(private + public, total_grant),
+        "reserved_cents": sum(p["granted_cents"] for p in projects if not p["committed"]),
         "target": MULTIPLIER_TARGET,
     }
-
-
-def _ratio(money: dict[str, int], grant: int) -> float | None:
-    return round((money["private"] + money["public"]) / grant, 2) if grant else None
 
 
 def _lights(reports: list[dict[str, Any]], end: dt.date) -> dict[str, Any]:
@@ -255,7 +256,7 @@ def _totals(data: dict[str, Any], year: int) -> dict[str, Any]:
         "committed_year_cents": this_year["committed_cents"],
         "reserved_year_cents": this_year["reserved_cents"],
         "available_year_cents": this_year["available_cents"],
-        "granted_cents": cofi["granted_cents"],
+        "granted_cents": cofi["granted_cents"] + cofi["reserved_cents"],
         "co_financing_cents": cofi["private_cents"] + cofi["public_cents"],
         "multiplier": cofi["multiplier"],
         "spent_cents": sum(spent),

@@ -50,8 +50,11 @@ def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
         (f"Reserved {year}", format_euros(t["reserved_year_cents"])),
         (f"Available {year}", format_euros(t["available_year_cents"])),
         ("Granted and reserved, all years", format_euros(t["granted_cents"])),
-        ("Co-financing by partners", format_euros(t["co_financing_cents"])),
-        ("Multiplier", f"{multiplier} (target {data['co_financing']['target']:g})"),
+        ("Co-financing by partners, committed grants", format_euros(t["co_financing_cents"])),
+        (
+            "Multiplier on committed grants",
+            f"{multiplier} (target {data['co_financing']['target']:g})",
+        ),
         (f"Spent by the end of {year}", format_euros(t["spent_cents"])),
         (f"Progress reports submitted up to {year}", str(t["reports_submitted"])),
         (late_label(year, data["generated_on"]), str(t["reports_late"])),
