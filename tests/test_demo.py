@@ -53,6 +53,8 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(demo):
     money = lines[start:]
     projects = next(line.split() for line in money if line.startswith("  (all lines)"))
     assert projects[-3:] == ["available", "€", "1.165.611,00"]  # 2.000.000 - 834.389
+    draws = {x.split()[1]: x.split()[-4] for x in money if x.startswith("    - ")}
+    assert draws == {"talent": "734.389,00", "circulair": "100.000,00"}  # together 834.389
     assert any(
         line.startswith("  (assumed: EUR 2 mln for projects in each year 2018-2022;")
         and "'about EUR 550k'" in line

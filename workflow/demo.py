@@ -297,6 +297,12 @@ def _report(url: str, path: Path, echo: Echo) -> None:
             f"reserved {format_euros(row['reserved_cents'], 'nl'):>16}  "
             f"available {format_euros(row['available_cents'], 'nl'):>16}"
         )
+        for draw in row["lines"]:
+            echo(
+                f"    - {draw['line']:<10} from the pool    "
+                f"committed {format_euros(draw['committed_cents'], 'nl'):>16}  "
+                f"reserved {format_euros(draw['reserved_cents'], 'nl'):>16}"
+            )
     every_year = decisions.budget_overview(url, LEADER, "avt-2018")["budgets"]
     total = sum(row["committed_cents"] for row in every_year)
     echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
