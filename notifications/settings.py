@@ -146,8 +146,10 @@ def _build(kind: type, values: dict[str, Any], section: str) -> Any:
             raise InvalidInput(f"settings: unknown key {key!r} in [{section}]")
         wanted = type(getattr(kind(), key))
         try:
-            if isinstance(value, bool):  # int(True) is 1: a yes/no is no port or number of days
+            if isinstance(value, bool | dict | list):  # int(True) is 1; str() takes anything
                 raise TypeError(value)
+            if wanted is int and isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)  # int(25.9) would quietly be port 25
             values[key] = wanted(value)
         except (TypeError, ValueError):
             what = KINDS.get(wanted, f"a {wanted.__name__}")

@@ -535,6 +535,29 @@ def test_committee_scoring_through_the_command_line(kracht, world, tmp_path):
     assert json.loads(shown[1])["rounds"][-1]["own_sheet"]["scores"]["innovation"]["score"] == 4
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("score = true\nmotivation = 'x'", "[innovation] score must be a number, not True"),
+        ("score = 4\nmotivation = true", "[innovation] motivation must be a text, not True"),
+        ("score = [4]\nmotivation = 'x'", "[innovation] score must be a number, not [4]"),
+    ],
+)
+def test_a_score_file_with_a_yes_no_or_list_is_refused_and_nothing_is_drafted(
+    kracht, world, tmp_path, entry, message
+):
+    app_id = make_application(world, stage="kracht_scoring")
+    sheet = tmp_path / "scores.toml"
+    sheet.write_text(f"[innovation]\n{entry}\n")
+    kracht("committee", "declare", str(app_id), "--none", user=f.MEMBER)
+
+    code, out, err = kracht("score", "set", str(app_id), "--file", str(sheet), user=f.MEMBER)
+    shown = json.loads(kracht("scores", "show", str(app_id), "--json", user=f.MEMBER)[1])
+
+    assert (code, out, err) == (1, "", f"kracht: scores.toml: {message}\n")
+    assert "own_sheet" not in shown["rounds"][-1]  # no draft was started
+
+
 def test_committee_assign_with_a_mistyped_member_assigns_nobody(kracht, world):
     app_id = make_application(world, stage="assessment_committee")
 

@@ -48,6 +48,8 @@ def test_the_file_sets_smtp_and_the_environment_wins(monkeypatch, tmp_path):
         ("[mail]\ntransport = 'pigeon'\n", "mail transport must be one of smtp, file, console"),
         ("[mail]\nport = 'many'\n", "[mail] port must be an integer, not 'many'"),
         ("[mail]\nport = true\n", "[mail] port must be an integer, not True"),
+        ("[mail]\nport = 25.9\n", "[mail] port must be an integer, not 25.9"),
+        ("[mail]\nhost = { name = 'x' }\n", "[mail] host must be a text, not {'name': 'x'}"),
         ("[mail]\ntimeout = 'long'\n", "[mail] timeout must be a number, not 'long'"),
         ("[mail]\nport = 70000\n", "mail port 70000 is not a port number"),
         ("[mail]\nhots = 'x'\n", "unknown key 'hots' in [mail]"),

@@ -95,7 +95,13 @@ def load_scores(path: Path) -> dict[str, tuple[str, str]]:
     for key, entry in data.items():
         if not isinstance(entry, dict) or "score" not in entry:
             raise InvalidInput(f'{path.name}: [{key}] needs score = N and motivation = "..."')
-        result[key] = (str(entry["score"]), str(entry.get("motivation", "")))
+        score, motivation = entry["score"], entry.get("motivation", "")
+        where = f"{path.name}: [{key}]"
+        if isinstance(score, bool) or not isinstance(score, int | float | str):
+            raise InvalidInput(f"{where} score must be a number, not {score!r}")
+        if not isinstance(motivation, str):
+            raise InvalidInput(f"{where} motivation must be a text, not {motivation!r}")
+        result[key] = (str(score), motivation)
     return result
 
 
