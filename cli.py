@@ -8,6 +8,7 @@ imported inside the commands, so `kracht --help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import click
@@ -122,7 +123,7 @@ def _run(argv: Sequence[str] | None) -> int:
         if isinstance(error, _NO_ARGS_IS_HELP):  # `kracht` or `kracht app` alone: the help
             error.show()
         else:
-            click.echo(f"kracht: {_usage_problem(error)}", err=True)
+            click.echo(f"kracht: {_usage_problem(error, argv)}", err=True)
         return error.exit_code
     except click.ClickException as error:
         click.echo(f"kracht: {_one_line(error.format_message())}", err=True)
@@ -149,12 +150,12 @@ GLOBAL_OPTIONS = {"--as": "EMAIL", "--db": "PATH|URL", "--config": "FILE"}
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and later
 
 
-def _usage_problem(error: click.UsageError) -> str:
+def _usage_problem(error: click.UsageError, argv: Sequence[str] | None) -> str:
     """A usage error as one line: click's message and where the help is, not its usage block.
 
     The global options go before the command; given after it, the line says so."""
     ctx = error.ctx
-    path = ctx.command_path if ctx else "kracht"
+    path = ctx.command_path if ctx else _command_path(argv)
     if (
         isinstance(error, click.NoSuchOption)
         and error.option_name in GLOBAL_OPTIONS
@@ -165,6 +166,17 @@ def _usage_problem(error: click.UsageError) -> str:
         command = path.removeprefix("kracht").strip()
         return f"{name} goes before the command: kracht {name} {GLOBAL_OPTIONS[name]} {command} ..."
     return f"{_one_line(error.format_message())} (see `{path} --help`)"
+
+
+def _command_path(argv: Sequence[str] | None) -> str:
+    """The command the arguments name (`kracht budget show`), for errors click raises without
+    a context, such as an option given without its value."""
+    words, command = ["kracht"], cli
+    for arg in sys.argv[1:] if argv is None else argv:
+        if isinstance(command, click.Group) and arg in command.commands:
+            words.append(arg)
+            command = command.commands[arg]
+    return " ".join(words)
 
 
 def _one_line(message: str) -> str:

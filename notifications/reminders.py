@@ -190,7 +190,10 @@ def _next_step(reminder: Reminder, now: dt.datetime) -> tuple[str, str, dt.datet
     if now >= ensure_utc(reminder.escalate_at):
         return "escalated", ESCALATION, None
     if now >= ensure_utc(reminder.due_at):
-        return "overdue", after, ensure_utc(reminder.escalate_at)
+        # a stand-in already chases a programme leader: escalating it to them all would only
+        # repeat the overdue notice, once per leader to every leader
+        last = (reminder.facts or {}).get("stand_in")
+        return "overdue", after, None if last else ensure_utc(reminder.escalate_at)
     return "reminded", before, ensure_utc(reminder.due_at)
 
 

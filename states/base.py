@@ -44,6 +44,8 @@ def _text(spec: Field, raw: object) -> str:
 
 
 def _date(spec: Field, raw: object) -> str:
+    if isinstance(raw, dt.datetime | dt.time):  # a TOML date-time or time: which day is meant?
+        raise InvalidInput(f"{spec.name}: {raw.isoformat()} is a time; give a date (YYYY-MM-DD)")
     if isinstance(raw, dt.date):
         return raw.isoformat()
     try:

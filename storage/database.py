@@ -42,7 +42,13 @@ SUPPORTED = (
 
 def unsupported(url: str) -> str | None:
     """Why kracht cannot use this database URL (from `resolve_url`), or None when it can."""
-    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+    if url.startswith("sqlite:///"):
+        return None
+    if url.startswith("postgresql+psycopg://"):
+        try:
+            sa.make_url(url).port  # noqa: B018 - parsing it is the check: a port that is no number
+        except (ValueError, sa.exc.ArgumentError):
+            return "cannot read the database URL postgresql://...: check its host, port and name"
         return None
     try:
         shown = describe(url)

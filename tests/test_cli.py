@@ -86,6 +86,10 @@ def test_the_installed_script_reports_a_user_mistake_in_one_line(tmp_path):
             "kracht: Missing argument 'APPLICATION_ID' (see `kracht app show --help`)\n",
         ),
         (("lisst",), "kracht: No such command 'lisst' (see `kracht --help`)\n"),
+        (
+            ("budget", "show", "--line"),
+            "kracht: Option '--line' requires an argument (see `kracht budget show --help`)\n",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_naming_the_help_and_exit_2(kracht, args, message):
@@ -239,6 +243,33 @@ def test_stage_data_files_give_values_not_null_or_yes_no_and_nothing_is_written(
     assert recorded == (1, "", message.format(tmp=tmp_path))
     assert after == before
     assert advanced[:2] == (5, "")  # the guard still wants a quickscan
+
+
+def test_a_date_field_refuses_a_date_and_time_and_nothing_is_written(kracht, world, tmp_path):
+    app_id = make_application(world, stage="assessment_committee")
+    (tmp_path / "deadline.toml").write_text("scoring_deadline = 2030-12-07T10:00:00\n")
+    before = _counts(world)
+
+    recorded = kracht("app", "record", str(app_id), "assessment_committee",
+                      "--file", str(tmp_path / "deadline.toml"))  # fmt: skip
+
+    assert recorded == (1, "", "kracht: scoring_deadline: 2030-12-07T10:00:00 is a time; "
+                               "give a date (YYYY-MM-DD)\n")  # fmt: skip
+    assert _counts(world) == before
+
+
+def test_a_database_that_cannot_be_created_or_read_is_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("not a folder")
+    cases = {
+        str(tmp_path / "afile" / "kracht.db"): f"kracht: cannot create a database at "
+        f"{tmp_path}/afile/kracht.db: a file stands where its folder should be\n",
+        "postgresql://u:secret@localhost:abc/x": "kracht: cannot read the database URL "
+        "postgresql://...: check its host, port and name\n",
+    }
+    for db, message in cases.items():
+        code = main(["--db", db, "--as", f.LEADER, "init"])
+        assert (code, capsys.readouterr().err) == (1, message)
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
 
 
 def test_a_condition_without_text_is_named_by_its_number(kracht, world):

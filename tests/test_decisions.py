@@ -125,6 +125,19 @@ def test_a_multi_year_grant_is_split_into_exact_cents(world):
     assert decisions.split(50000000, 5) == [10000000] * 5
 
 
+def test_a_grant_too_small_to_give_every_year_a_cent_is_refused_and_nothing_charged(world):
+    for year in (THIS_YEAR + 1, THIS_YEAR + 2):
+        decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=year, amount="1000")
+    app_id = make_application(world, stage="steering_decision", requested="1000")
+
+    with pytest.raises(GuardFailed) as refused:
+        _decide(world, app_id, "0.02", spread_until=THIS_YEAR + 2)
+
+    assert "a grant of at least one cent a year to spread it over 3 years" in str(refused.value)
+    assert world.state(app_id) == "steering_decision"
+    assert applications.show(world.url, f.LEADER, app_id)["decision"]["charged"] == []
+
+
 def test_conditional_money_is_reserved_until_every_condition_is_met(world):
     _line_budget(world, "100000")
     app_id = make_application(world, stage="steering_decision", requested="100000")
@@ -783,6 +796,19 @@ def _application_on(world, line: str) -> int:
         actor = f.FIRED_BY.get(current, f.LEADER)
         engine.fire(world.url, actor, app_id, forward[0], values=f.FIRED_WITH.get(current))
     return app_id
+
+
+def test_a_lines_view_keeps_what_it_drew_from_the_pool_before_it_got_its_own_budget(world):
+    circular = _application_on(world, "circular")
+    _decide(world, circular, "1000")  # drawn from the pool: circular has no budget of its own
+    decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR,
+                         line="circular", amount="5000")  # fmt: skip
+
+    view = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR, "circular")
+
+    shown = [(r["scope"], r["committed_cents"], [d["line"] for d in r["lines"]])
+             for r in view["budgets"]]  # fmt: skip
+    assert sorted(shown) == [("line", 0, []), ("pool", 100000, ["circular"])]
 
 
 def test_budget_show_gives_what_each_line_draws_from_the_pool(any_world):

@@ -240,35 +240,42 @@ def _open_reminders(world, app_id):
     return [r for r in rows if r.status in reminders.OPEN]
 
 
-def test_without_an_applicant_person_the_programme_leader_is_reminded_of_each_report(any_world):
+def test_without_an_applicant_person_each_programme_leader_is_reminded_of_each_report(any_world):
+    second = "second.leader@example.org"
+    directory.add_person(any_world.url, f.LEADER, name="Second Leader", email=second,
+                         roles=["programme_leader"])  # fmt: skip
     app_id = _fonds_project(any_world)
     reports = _reports(any_world, app_id)
 
     rows = _rows(any_world, Reminder, kind="report_due", application_id=app_id)
-    assert sorted(r.subject_ref for r in rows) == sorted(f"report:{r['id']}" for r in reports)
-    assert {(r.recipient, r.facts["stand_in"]) for r in rows} == {(f.LEADER, True)}
+    for leader in (f.LEADER, second):
+        theirs = [r for r in rows if r.recipient == leader]
+        assert sorted(r.subject_ref for r in theirs) == sorted(f"report:{r['id']}" for r in reports)
+    assert {r.facts["stand_in"] for r in rows} == {True}
     first = next(r for r in rows if r.facts["report"] == "2019-Q1")
     remind, due, escalate = (first.remind_at, first.due_at, first.escalate_at)
 
     steps = [
         reminders.fire_due(any_world.url, reminders.ensure_utc(moment))
-        for moment in (remind, due, escalate, escalate)
+        for moment in (remind, due, escalate)
     ]
 
-    assert [[s["event"] for s in step] for step in steps] == [
-        ["report_due"], ["report_overdue"], ["overdue_escalation"], []
-    ]  # fmt: skip
+    assert [sorted(s["event"] for s in step) for step in steps] == [
+        ["report_due"] * 2,
+        ["report_overdue"] * 2,
+        [],
+    ]  # fmt: skip: a stand-in does not escalate: it already chases the leaders, each once
     due_notice, overdue_notice, escalation = (
         _messages(any_world, event, app_id)
         for event in ("report_due", "report_overdue", "overdue_escalation")
     )
-    assert {m.recipient for m in due_notice + overdue_notice + escalation} == {f.LEADER}
-    assert len(due_notice) == len(overdue_notice) == len(escalation) == 1
+    assert sorted(m.recipient for m in due_notice) == sorted([f.LEADER, second])
+    assert sorted(m.recipient for m in overdue_notice) == sorted([f.LEADER, second])
+    assert escalation == []
     stand_in = f"Niemand bij {FONDS} heeft in kracht de rol van aanvrager"
     assert stand_in in due_notice[0].text
     assert f"kracht monitor submit {app_id} 2019-Q1" in due_notice[0].text
     assert stand_in in overdue_notice[0].text
-    assert f"voortgangsrapportage 2019-Q1 van {FONDS} (niemand daar" in escalation[0].text
 
 
 def test_a_report_submitted_or_replanned_ends_the_programme_leaders_stand_in(world):

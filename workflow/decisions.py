@@ -62,6 +62,12 @@ def grant(
     years = _budget_years(app, programme, ctx, trigger)
     kind = str(ctx.data.get("budget_kind") or "projects")
     warnings, charged = [], []
+    if amount < len(years):  # a share of 0 cents would be an empty charge on a year
+        raise GuardFailed(
+            trigger,
+            app.id or 0,
+            [f"a grant of at least one cent a year to spread it over {len(years)} years"],
+        )
     for each_year, cents in zip(years, split(amount, len(years)), strict=True):
         budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
         if budget is None:
@@ -514,8 +520,9 @@ def budget_rows(db: Session, programme: str | None, year: int | None) -> list[di
 
 
 def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> list[dict[str, Any]]:
-    """The budgets a line is charged to: its own where it has one, else its programme's pool
-    (with only that line's draws under it)."""
+    """The budgets a line is charged to: its own where it has one, and its programme's pool
+    (with only that line's draws under it) where it has none or has drawn on the pool before
+    its own budget was set."""
     own = {(r["programme"], r["year"], r["kind"]) for r in rows if r["line"] == line}
     kept = []
     for row in rows:
@@ -523,8 +530,10 @@ def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> li
             continue
         if row["scope"] == "line" and row["line"] == line:
             kept.append(row)
-        elif row["scope"] == "pool" and (row["programme"], row["year"], row["kind"]) not in own:
-            kept.append({**row, "lines": [d for d in row["lines"] if d["line"] == line]})
+        elif row["scope"] == "pool":
+            draws = [d for d in row["lines"] if d["line"] == line]
+            if draws or (row["programme"], row["year"], row["kind"]) not in own:
+                kept.append({**row, "lines": draws})
     return kept
 
 

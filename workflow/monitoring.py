@@ -20,7 +20,7 @@ from storage.tables import Application, Person, Programme, ProgressReport, Repor
 from workflow import schedule
 from workflow.actors import Actor
 from workflow.config import Monitoring, default_document, monitoring
-from workflow.errors import InvalidInput
+from workflow.errors import ConcurrentChange, InvalidInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -278,6 +278,8 @@ def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
         app = repository.application(db, project["id"])
         if app is None:
             continue
+        if not repository.save_application(db, app, app.version):  # holds the project's row
+            raise ConcurrentChange(app.id or 0)  # until commit, as a replan or approval does
         open_reports = [r for r in store.reports(db, app.id or 0) if r.status == "due"]
         made = _plan_of(db, app)
         for report in open_reports:

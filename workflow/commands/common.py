@@ -32,11 +32,25 @@ class Settings:
             if not path.exists():
                 if must_exist:
                     raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
+                _creatable(path)
             elif path.is_dir():
                 raise InvalidInput(f"{path} is a folder, not a kracht database")
             elif not _is_sqlite_file(path):
                 raise InvalidInput(f"{path} is not a kracht database (it is not an SQLite file)")
         return url
+
+
+def _creatable(path: Path) -> None:
+    """Refuse a new database file whose folder cannot be made (a file in the way, no access)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(
+            f"cannot create a database at {path}: a file stands where its folder should be"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InvalidInput(f"cannot create a database at {path}: {reason}") from None
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
