@@ -12,7 +12,7 @@ from storage import audit, repository
 from storage.database import session
 from tests import factories as f
 from tests.factories import ADVICE, COMMITTEE, make_application, prepare, score_sheet
-from workflow import applications, committee, directory, engine
+from workflow import applications, committee, decisions, directory, engine
 from workflow.config import DEFAULT_FILE
 from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 
@@ -501,6 +501,27 @@ def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp
     assert '"score"' not in json.dumps(applicant["committee"])
     assert (outsider_code, outsider) == (4, None)
     assert refusal == f"kracht: {f.OUTSIDER} may not see application {app_id}\n"
+
+
+def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world):
+    app_id = make_application(world, stage="steering_decision")  # advised, not yet decided
+
+    def advice_seen_by(person):
+        shown = applications.show(world.url, person, app_id)["stage_data"].get("kracht_scoring")
+        events = applications.history(world.url, person, app_id)
+        advised = next(e for e in events if e["trigger"] == "submit_advice")
+        return shown, advised["payload"].get("values")
+
+    assert advice_seen_by(f.APPLICANT) == (None, None)
+    assert advice_seen_by(f.STEERING) == (ADVICE, ADVICE)
+    assert advice_seen_by(f.AUDITOR) == (ADVICE, ADVICE)
+    hidden = next(e for e in applications.history(world.url, f.APPLICANT, app_id)
+                  if e["trigger"] == "submit_advice")  # fmt: skip
+    assert hidden["payload"] == {"hidden": committee.WITHHELD}
+
+    decisions.decide(world.url, f.STEERING, app_id, "approve", reason="sound", amount="64389")
+
+    assert advice_seen_by(f.APPLICANT) == (ADVICE, ADVICE)  # part of the decision's motivation
 
 
 # -- the joint advice comes from a chair without a conflict ------------------------------------

@@ -160,6 +160,10 @@ def show(url: str, actor_email: str | None, application_id: int) -> dict[str, An
         stage_data: dict[str, dict[str, Any]] = {}
         for value in repository.stage_values(db, app.id):
             stage_data.setdefault(value.section, {})[value.field] = value.value
+        if committee.withheld_advice(actor, audit.history(db, app.id)):
+            scoring = stage_data.pop("kracht_scoring", {})
+            kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
+            stage_data.update({"kracht_scoring": kept} if kept else {})
         ctx = engine.context(db, app, programme, None, {})
         return {
             "id": app.id,
@@ -224,11 +228,13 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, 
 
 
 def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
-    """The application's audit events; score contents stay hidden from who may not see scores."""
+    """The application's audit events; score contents stay hidden from who may not see scores,
+    and a joint advice from an applicant until the decision on it."""
     with session(url) as db:
         actor = resolve(db, actor_email)
         app = _visible(db, actor, application_id)
-        return committee.hide_blind_scores(db, actor, app, audit.history(db, application_id))
+        events = committee.hide_blind_scores(db, actor, app, audit.history(db, application_id))
+        return committee.hide_undisclosed_advice(actor, events)
 
 
 def add_partner(

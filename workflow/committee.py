@@ -612,6 +612,42 @@ def hide_blind_scores(
     return events
 
 
+INSIDERS = tuple(role for role in Role if role != Role.APPLICANT)
+DECIDING = ("approve", "approve_with_conditions", "reject", "defer")
+ADVICE_FIELDS = ("advice", "advice_rationale")
+WITHHELD = (
+    "the joint advice goes to the steering committee; the applicant reads it with the decision"
+)
+
+
+def withheld_advice(actor: Actor, events: list[dict[str, Any]]) -> set[int]:
+    """The events carrying a joint advice that the actor may not read yet.
+
+    The committee advises the steering committee, not the applicant: an applicant reads an
+    advice once a decision has been taken on it, as part of that decision's motivation. Everyone
+    with a role in the process reads it at once. `events` is the history in chain order.
+    """
+    if actor.holds(INSIDERS):
+        return set()
+    withheld: set[int] = set()
+    for event in events:
+        values = (event["payload"] or {}).get("values") or {}
+        if any(field in values for field in ADVICE_FIELDS):
+            withheld.add(event["seq"])
+        if event["action"] == "fire" and event["outcome"] == "ok" and event["trigger"] in DECIDING:
+            withheld.clear()
+    return withheld
+
+
+def hide_undisclosed_advice(actor: Actor, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Blank the events whose joint advice the actor may not read yet (`withheld_advice`)."""
+    withheld = withheld_advice(actor, events)
+    for event in events:
+        if event["seq"] in withheld:
+            event["payload"] = {"hidden": WITHHELD}
+    return events
+
+
 def _round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
     rules = Scoring.from_dict(current.scoring)
     view: dict[str, Any] = {
