@@ -403,6 +403,14 @@ def test_a_red_report_without_measures_is_refused_and_nothing_is_kept(any_world)
     assert len(applications.history(any_world.url, f.LEADER, app_id)) == events + 1
 
 
+def _with_probe(world, unit):
+    """A project approved on 31 January 2019 with an indicator `probe` in `unit`."""
+    app_id = _approved_on(world, dt.date(2019, 1, 31))
+    applications.add_indicator(world.url, f.LEADER, app_id, name="probe", unit=unit,
+                               baseline="0", target="50", target_date="2022-12-31")  # fmt: skip
+    return app_id
+
+
 @pytest.mark.parametrize(
     ("unit", "value", "message"),
     [
@@ -444,17 +452,7 @@ def test_a_red_report_without_measures_is_refused_and_nothing_is_kept(any_world)
     ],
 )
 def test_a_value_outside_its_indicators_unit_is_refused(world, unit, value, message):
-    app_id = _approved_on(world, dt.date(2019, 1, 31))
-    applications.add_indicator(
-        world.url,
-        f.LEADER,
-        app_id,
-        name="probe",
-        unit=unit,
-        baseline="0",
-        target="50",
-        target_date="2022-12-31",
-    )
+    app_id = _with_probe(world, unit)
 
     with pytest.raises(InvalidInput) as error:
         progress_reports.record_value(world.url, f.LEADER, app_id, "probe", value)
@@ -473,17 +471,7 @@ def test_a_value_outside_its_indicators_unit_is_refused(world, unit, value, mess
     ],
 )
 def test_a_value_in_its_unit_is_kept_exactly(world, unit, value, kept):
-    app_id = _approved_on(world, dt.date(2019, 1, 31))
-    applications.add_indicator(
-        world.url,
-        f.LEADER,
-        app_id,
-        name="probe",
-        unit=unit,
-        baseline="0",
-        target="50",
-        target_date="2022-12-31",
-    )
+    app_id = _with_probe(world, unit)
 
     progress_reports.record_value(
         world.url, f.LEADER, app_id, "probe", value, measured_on="2019-06-01"

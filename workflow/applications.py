@@ -160,7 +160,8 @@ def show(url: str, actor_email: str | None, application_id: int) -> dict[str, An
         stage_data: dict[str, dict[str, Any]] = {}
         for value in repository.stage_values(db, app.id):
             stage_data.setdefault(value.section, {})[value.field] = value.value
-        if committee.withheld_advice(actor, audit.history(db, app.id)):
+        insider = actor.holds(committee.INSIDERS)  # spares an applicant-only history read
+        if not insider and committee.withheld_advice(actor, audit.history(db, app.id)):
             scoring = stage_data.pop("kracht_scoring", {})
             kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
             stage_data.update({"kracht_scoring": kept} if kept else {})
