@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from storage import clock
 from storage.database import GENESIS
-from storage.tables import AuditEvent, AuditHead, utcnow
+from storage.tables import AuditEvent, AuditHead
 
 HASHED = (
     "seq",
@@ -74,7 +75,7 @@ def append(
     head = db.exec(
         sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
     ).scalar_one()  # the first migration creates the head row
-    at = utcnow()
+    at = clock.now()
     fields: dict[str, Any] = dict(
         seq=head.seq + 1,
         at=at,

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage import clock
 from storage.tables import (
     Application,
     ApplicationPartner,
@@ -19,7 +20,6 @@ from storage.tables import (
     Programme,
     ProgrammeLine,
     StageValue,
-    utcnow,
 )
 
 # -- people and organisations -------------------------------------------------------------------
@@ -124,7 +124,7 @@ def save_application(db: Session, app: Application, expected_version: int, **val
     result = db.execute(
         sa.update(Application)
         .where(col(Application.id) == app.id, col(Application.version) == expected_version)
-        .values(version=expected_version + 1, updated_at=utcnow(), **values)
+        .values(version=expected_version + 1, updated_at=clock.now(), **values)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
@@ -160,7 +160,7 @@ def put_stage_values(
                 )
             )
         else:
-            row.value, row.recorded_at, row.recorded_by = value, utcnow(), by
+            row.value, row.recorded_at, row.recorded_by = value, clock.now(), by
     db.flush()
     return previous
 

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage import clock
+
 
 class Cents(sa.TypeDecorator[int]):
     """Euro cents in a 64-bit integer. Sums come back as int, also where PostgreSQL widens a
@@ -20,16 +22,12 @@ class Cents(sa.TypeDecorator[int]):
         return None if value is None else int(value)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _json(nullable: bool = False) -> Any:
     return Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=nullable))
 
 
 def _time() -> Any:
-    return Field(default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    return Field(default_factory=clock.now, sa_column=sa.Column(sa.DateTime(timezone=True)))
 
 
 class Organisation(SQLModel, table=True):
@@ -308,7 +306,7 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # pending | sending | sent | dead
     attempts: int = 0
     next_attempt_at: dt.datetime = Field(
-        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
     )
     claimed_until: dt.datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
