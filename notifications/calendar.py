@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 from notifications import reminders
+from storage import clock
 
 SUMMARIES = {
     "scoring_deadline": "KRACHT scores due: {title}",
@@ -28,7 +29,7 @@ def export(rows: list[tuple[Any, str]], person: str, now: dt.datetime | None = N
     calendar.add("prodid", "-//kracht//deadlines//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"kracht deadlines: {person}")
-    stamp = now or dt.datetime.now(dt.UTC)
+    stamp = now or clock.now()
     for reminder, title in rows:
         due = dt.date.fromisoformat(reminder.facts["due"])
         event = Event()

@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from notifications.outbox import add_message, recipients
 from notifications.settings import load
+from storage import clock
 from storage.database import session
 from storage.tables import Application, Person, Reminder
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-ZONE = ZoneInfo("Europe/Amsterdam")
+ZONE = clock.PROGRAMME_TZ  # reminders fall on programme days
 KINDS = {  # kind -> (event before the deadline, event once it passed)
     "scoring_deadline": ("scoring_reminder", "scoring_overdue"),
     "condition_due": ("condition_due", "condition_overdue"),
@@ -39,10 +39,6 @@ KINDS = {  # kind -> (event before the deadline, event once it passed)
 ESCALATION = "overdue_escalation"
 ACTIVE = ("pending", "reminded", "overdue")  # the scheduler still has a step to take
 OPEN = (*ACTIVE, "escalated")  # the obligation is not met yet
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def local(day: dt.date, hour: int) -> dt.datetime:
@@ -86,7 +82,7 @@ def schedule(
     existing = db.exec(select(Reminder).where(Reminder.key == key)).first()
     if existing is not None:
         return existing
-    now = now or utcnow()
+    now = now or clock.now()
     remind_at, due_at, escalate_at = moments(due)
     if due_at <= now:
         escalate_at = max(escalate_at, now + (escalate_at - due_at))
@@ -142,14 +138,14 @@ def _end(db: Session, where: Any, status: str) -> int:
     result = db.execute(
         sa.update(Reminder)
         .where(where, col(Reminder.status).in_(OPEN))
-        .values(status=status, next_at=None, closed_at=utcnow())
+        .values(status=status, next_at=None, closed_at=clock.now())
     )
     return result.rowcount
 
 
 def fire_due(url: str, now: dt.datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Take every step that has come, each in its own transaction; what was fired, in order."""
-    now = now or utcnow()
+    now = now or clock.now()
     with session(url) as db:
         due = db.exec(
             select(Reminder.id)

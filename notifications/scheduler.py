@@ -18,6 +18,7 @@ from typing import Any
 
 from notifications import reminders, sender
 from notifications.settings import Settings
+from storage import clock
 
 
 def tick(url: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def run(
         job,
         "interval",
         seconds=interval,
-        next_run_time=dt.datetime.now(dt.UTC),
+        next_run_time=clock.wall(),  # at once: APScheduler times its runs by the system clock
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

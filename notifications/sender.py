@@ -28,6 +28,7 @@ from notifications.transports import (
     compose,
     open_transport,
 )
+from storage import clock
 from storage.database import session
 from storage.tables import OutboxMessage
 from workflow.errors import InvalidInput, NotFound
@@ -45,10 +46,6 @@ class Outcome:
         return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def send_due(
     url: str,
     mail: Mail,
@@ -58,7 +55,7 @@ def send_due(
     transport: Transport | None = None,
 ) -> Outcome:
     """Send every message that is due, one claim at a time; what happened to each."""
-    now = now or utcnow()
+    now = now or clock.now()
     outcome = Outcome()
     claimed = claim(url, mail, now, limit)
     if not claimed:
@@ -83,7 +80,7 @@ def send_due(
                 _failed(url, message_id, str(error), mail, attempts, now, dead=True)
                 outcome.dead.append(message_id)
             else:
-                _mark(url, message_id, status="sent", sent_at=utcnow(), last_error=None)
+                _mark(url, message_id, status="sent", sent_at=clock.now(), last_error=None)
                 outcome.sent.append(message_id)
     finally:
         transport.close()
@@ -161,7 +158,7 @@ def retry(url: str, ids: list[int], all_dead: bool) -> list[int]:
         if ids:
             query = query.where(col(OutboxMessage.id).in_(ids))
         requeued = db.execute(
-            query.values(status="pending", attempts=0, next_attempt_at=utcnow())
+            query.values(status="pending", attempts=0, next_attempt_at=clock.now())
             .returning(OutboxMessage.id)
         ).scalars().all()  # fmt: skip
     return sorted(requeued)
