@@ -14,13 +14,12 @@ toward the quorum nor appears in the score matrix or the aggregate.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from notifications import deadlines
-from storage import audit, repository
+from storage import audit, clock, repository
 from storage import committee as store
 from storage.database import session
 from storage.tables import (
@@ -136,7 +135,7 @@ def declare(
         if record.declaration == "conflict":
             raise NotAllowed("a declared conflict of interest stands; ask the programme leader")
         record.declaration = "conflict" if conflict else "none"
-        record.declared_at = dt.datetime.now(dt.UTC)
+        record.declared_at = clock.now()
         payload: dict[str, Any] = {"member": actor.email, "declaration": record.declaration}
         reason = f"declared a conflict of interest: {conflict.strip()}" if conflict else None
         reason = reason or _interest(db, app, actor.organisation_id)
@@ -172,7 +171,7 @@ def score(
             value, text = _valid(rules, key, raw, motivation)
             if key in current:
                 current[key].value, current[key].motivation = value, text
-                current[key].recorded_at = dt.datetime.now(dt.UTC)
+                current[key].recorded_at = clock.now()
             else:
                 store.add(db, Score(sheet_id=sheet.id, criterion=key, value=value, motivation=text))
             recorded[key] = value
@@ -197,7 +196,7 @@ def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, 
             raise InvalidInput(
                 "score every criterion before submitting; missing: " + ", ".join(missing)
             )
-        sheet.submitted_at = dt.datetime.now(dt.UTC)
+        sheet.submitted_at = clock.now()
         db.flush()
         reminders.close(
             db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
@@ -528,7 +527,7 @@ def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, S
     current = store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:
         raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
-    if dt.date.today() > current.deadline:
+    if clock.today() > current.deadline:
         raise NotAllowed(
             f"the scoring deadline for application {app.id} passed on "
             f"{current.deadline.isoformat()}"

@@ -6,9 +6,9 @@ may see their own reminders and calendar, the programme leader everyone's.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from storage import clock
 from storage.database import session
 from workflow.actors import Actor, require, resolve
 from workflow.errors import NotAllowed
@@ -93,7 +93,7 @@ def calendar(url: str, actor_email: str | None, person: str) -> bytes:
         for reminder in reminders.upcoming(db, target.email):
             app = db.get(Application, reminder.application_id)
             rows.append((reminder, app.title if app else ""))
-        return export(rows, target.email, dt.datetime.now(dt.UTC))
+        return export(rows, target.email, clock.now())
 
 
 def scheduler_actor(url: str, actor_email: str | None) -> Actor:
