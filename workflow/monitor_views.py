@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from storage import clock, repository
 from storage import monitoring as store
-from storage import repository
 from storage.database import session
 from storage.tables import Application
 from workflow.actors import resolve
@@ -25,7 +25,7 @@ STATUSES = ("due", "late", "submitted", "cancelled")
 
 def part(db: Session, app: Application, today: dt.date | None = None) -> dict[str, Any]:
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     plan_row = store.schedule(db, app.id or 0)
     reports = [describe(r, today) for r in store.reports(db, app.id or 0)]
     submitted = [r for r in reports if r["status"] == "submitted"]
@@ -106,7 +106,7 @@ def reports(
     """Reports across projects, by due date; `status` due, late, submitted or cancelled."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of " + ", ".join(STATUSES))
-    today = as_of or dt.date.today()
+    today = as_of or clock.today()
     with session(url) as db:
         actor = resolve(db, actor_email)
         own = None if actor.sees_everything() else (actor.organisation_id or -1)
@@ -135,7 +135,9 @@ def _row(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
         status = "late" if due_on < today else "due"
     else:
         status = row["status"]
-    done = (submitted.date() if isinstance(submitted, dt.datetime) else submitted) or today
+    done = (
+        clock.local_day(submitted) if isinstance(submitted, dt.datetime) else submitted
+    ) or today
     return {
         "application_id": row["application_id"],
         "title": row["title"],

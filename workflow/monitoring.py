@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from states.base import Context
-from storage import money, repository
+from storage import clock, money, repository
 from storage import monitoring as store
 from storage.audit import canonical_time
 from storage.tables import Application, Person, Programme, ProgressReport, ReportSchedule
@@ -40,7 +40,7 @@ def facts(db: Session, app: Application) -> dict[str, Any]:
     """What the close-out guard looks at: reports past due, indicators never measured."""
     if app.state != "monitoring":
         return {}
-    overdue = store.overdue(db, app.id or 0, dt.date.today())
+    overdue = store.overdue(db, app.id or 0, clock.today())
     return dict(
         reports_overdue=tuple(f"{r.label} (due {r.due_on.isoformat()})" for r in overdue),
         indicators_unmeasured=tuple(store.unmeasured(db, app.id or 0)),
@@ -55,7 +55,7 @@ def start(
 ) -> dict[str, Any]:
     """Entering monitoring: plan the reports from today to the project's end."""
     rules = rules_for(db, programme.id or 0)
-    today = dt.date.today()
+    today = clock.today()
     end = project_end(db, app, today)
     return {
         "schedule": plan(
@@ -76,7 +76,7 @@ def close(
     db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
 ) -> dict[str, Any]:
     """Closed: reports not yet due are covered by the final report, which exists from now on."""
-    today = dt.date.today()
+    today = clock.today()
     cancelled = _cancel(
         db, app, lambda r: r.due_on >= today, "not yet due at close-out: the final report covers it"
     )
@@ -192,7 +192,7 @@ def _put_schedule(
     )
     row.every_months, row.due_months_after = every_months, due_months_after
     row.starts_on, row.ends_on, row.planned_by = start_on, end_on, by
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     if previous is not None:
         now = max(now, _utc(previous.planned_at) + dt.timedelta(microseconds=1))
     row.planned_at = now
@@ -308,7 +308,7 @@ def add_final_report(
     db: Session, app: Application, actor: Actor, narrative: str, spent_cents: int | None
 ) -> ProgressReport:
     """The final report: the whole project, from its schedule's start to today."""
-    today = dt.date.today()
+    today = clock.today()
     plan_row = store.schedule(db, app.id or 0)
     if spent_cents is None:
         spent_cents = latest_spent(db, app.id or 0)
@@ -322,7 +322,7 @@ def add_final_report(
         status="submitted",
         narrative=narrative,
         spent_cents=spent_cents,
-        submitted_at=dt.datetime.now(dt.UTC),
+        submitted_at=clock.now(),
         submitted_by=actor.email,
         received_on=today,
     )
@@ -338,7 +338,9 @@ def latest_spent(db: Session, application_id: int) -> int | None:
 
 def describe(report: ProgressReport, today: dt.date) -> dict[str, Any]:
     """A report as JSON-ready data, with its lateness on `today`."""
-    submitted = report.received_on or (report.submitted_at.date() if report.submitted_at else None)
+    submitted = report.received_on or (
+        clock.local_day(report.submitted_at) if report.submitted_at else None
+    )
     late_on = submitted or today
     status = "late" if report.status == "due" and report.due_on < today else report.status
     return {
