@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from states.base import Context
 from states.steering_decision import follows_advice
-from storage import audit, repository
+from storage import audit, clock, repository
 from storage import money as store
 from storage.database import session
 from storage.tables import (
@@ -138,7 +138,7 @@ def _budget_years(app: Application, programme: Programme, ctx: Context, trigger:
     def refuse(need: str) -> GuardFailed:
         return GuardFailed(trigger, app.id or 0, [need])
 
-    today = dt.date.fromisoformat(ctx.today) if ctx.today else dt.date.today()
+    today = dt.date.fromisoformat(ctx.today) if ctx.today else clock.today()
     given = ctx.data.get("budget_year")
     year = int(given) if given else today.year
     until = int(ctx.data.get("spread_until") or year)
@@ -234,7 +234,7 @@ def letters(
         "applicant": org.name if org else "",
         "title": app.title,
         "programme": programme.name,
-        "date": dt.date.today().isoformat(),
+        "date": clock.today().isoformat(),
         "outcome": trigger,
         "granted_cents": ctx.data.get("granted") or 0,
         "years": years,
@@ -568,7 +568,7 @@ def ratio(cents: int, per_cents: int) -> Decimal | None:
 def list_conditions(
     url: str, actor_email: str | None, application_id: int | None = None, overdue_only: bool = False
 ) -> list[dict[str, Any]]:
-    today = dt.date.today()
+    today = clock.today()
     with session(url) as db:
         actor = resolve(db, actor_email)
         rows = []
@@ -612,9 +612,10 @@ def meet_condition(
             raise NotFound("condition", number, f"`kracht conditions list --application {app.id}`")
         if condition.met_at is not None:
             raise InvalidInput(
-                f"condition {number} was already met on {condition.met_at.date().isoformat()}"
+                f"condition {number} was already met on "
+                f"{clock.local_day(condition.met_at).isoformat()}"
             )
-        condition.met_at = dt.datetime.now(dt.UTC)
+        condition.met_at = clock.now()
         condition.met_by, condition.evidence = actor.email, evidence.strip()
         db.flush()
         reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from storage import clock
 from workflow import applications, demo_monitoring, directory, engine
 from workflow.demo_data import (
     ADVICE,
@@ -206,7 +207,7 @@ def _committee(url: str, app_id: int, item: dict[str, Any], number: int) -> dict
     from workflow import committee
     from workflow.config import default_document, scoring
 
-    deadline = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    deadline = (clock.today() + dt.timedelta(days=14)).isoformat()
     engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": deadline})
     assigned = {m["member"] for m in committee.view(url, LEADER, app_id)["members"]}
     for member in COMMITTEE:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -12,7 +11,7 @@ from sqlmodel import Session
 from notifications import deadlines
 from states import sections
 from states.base import Context, Indicator, Partner
-from storage import audit, money, repository
+from storage import audit, clock, money, repository
 from storage.database import session
 from storage.tables import Application, Programme, ProgrammeLine
 from workflow import machine, scoring
@@ -194,7 +193,7 @@ def context(
         ),
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
-        today=dt.date.today().isoformat(),
+        today=clock.today().isoformat(),
         conditions_open=money.open_conditions(db, app.id),
         **scoring.facts(db, app, programme),
         **monitoring.facts(db, app),

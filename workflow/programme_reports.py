@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storage import clock, repository
 from storage import money as money_store
 from storage import monitoring as store
-from storage import repository
 from storage.database import session
 from workflow import charts
 from workflow.actors import resolve
@@ -64,7 +64,7 @@ def write(
             )
         if programme and repository.programme_by_code(db, programme) is None:
             raise NotFound("programme", programme, "`kracht programme list` shows them")
-        data = collect(db, year, programme, dt.date.today())
+        data = collect(db, year, programme, clock.today())
     stem, title, document = KINDS[kind]
     data.update(kind=kind, title=f"{title} {year}", document=document, stem=f"{stem}-{year}")
     files = render(data)
