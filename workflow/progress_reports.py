@@ -7,7 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from states.monitoring import LIGHTS, NEEDS_MEASURES, PLANNERS, REPORTERS
-from storage import money, repository
+from storage import clock, money, repository
 from storage import monitoring as store
 from storage.tables import Application, IndicatorValue, ProgressReport
 from workflow import engine, schedule
@@ -49,7 +49,7 @@ def replan(
         _in_monitoring(app, "replan its reports")
         current = store.schedule(db, app.id or 0)
         rules = rules_for(db, app.programme_id)
-        begin = start_date or (current.starts_on if current else dt.date.today())
+        begin = start_date or (current.starts_on if current else clock.today())
         end = end_date or (current.ends_on if current else project_end(db, app, begin))
         if end < begin:
             raise InvalidInput(f"--until {end} lies before the start {begin}")
@@ -99,14 +99,14 @@ def submit(
 
         _in_monitoring(app, "submit progress reports")
         report = _open_report(db, app, label)
-        today = dt.date.today()
+        today = clock.today()
         came_in = _received(actor, report, received, today)
         measured_on = min(report.period_end, came_in)
         recorded = _measure(db, app, values or {}, measured_on, actor, report.id)
         warnings = _spending_warnings(db, app, spent_cents)
         report.status, report.traffic_light = "submitted", light
         report.narrative, report.measures, report.spent_cents = narrative, measures, spent_cents
-        report.submitted_at, report.submitted_by = dt.datetime.now(dt.UTC), actor.email
+        report.submitted_at, report.submitted_by = clock.now(), actor.email
         report.received_on = came_in
         db.flush()
         reminders.close(db, application_id=app.id or 0, subject_ref=f"report:{report.id}")
@@ -134,8 +134,8 @@ def record_value(
     """Record one measured value of an indicator, outside a report (audited)."""
     from workflow.applications import parse_date
 
-    day = parse_date(measured_on, "--on") or dt.date.today()
-    if day > dt.date.today():
+    day = parse_date(measured_on, "--on") or clock.today()
+    if day > clock.today():
         raise InvalidInput(f"--on {day} lies in the future; values are recorded once measured")
 
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def close_out(
     def prepare(db: Session, app: Application, actor: Actor) -> None:
         from storage import audit
 
-        today = dt.date.today()
+        today = clock.today()
         warnings = _spending_warnings(db, app, spent_cents)
         final = add_final_report(db, app, actor, summary, spent_cents)
         recorded = _measure(db, app, values or {}, today, actor, final.id)
@@ -240,10 +240,12 @@ def _open_report(db: Session, app: Application, label: str) -> ProgressReport:
         hint = "open reports: " + (", ".join(due) if due else "none")
         raise NotFound(f"progress report of application {app.id}", label, hint)
     if report.status != "due":
-        when = report.submitted_at.date().isoformat() if report.submitted_at else "earlier"
+        when = (
+            clock.local_day(report.submitted_at).isoformat() if report.submitted_at else "earlier"
+        )
         done = f"was submitted on {when}" if report.status == "submitted" else "was cancelled"
         raise InvalidInput(f"report {report.label} of application {app.id} {done}")
-    if report.period_start > dt.date.today():
+    if report.period_start > clock.today():
         raise InvalidInput(
             f"report {report.label} covers {report.period_start} to {report.period_end}, "
             "which has not begun yet"
