@@ -14,6 +14,7 @@ from notifications.rules import rules_for
 from storage import committee as committee_store
 from storage import repository
 from storage.tables import Application, Organisation, OutboxMessage, Person, Programme
+from workflow.errors import InvalidInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -79,7 +80,9 @@ def add_message(
         **facts,
     }
     code = programme.code if programme else None
-    subject, text = _split_subject(render(f"{template}.txt.j2", person.language, context, code))
+    text_name = f"{template}.txt.j2"
+    rendered = render(text_name, person.language, context, code)
+    subject, text = _split_subject(rendered, f"{person.language}/{text_name}", code)
     message = OutboxMessage(
         key=key,
         message_id=message_id(key),
@@ -96,8 +99,13 @@ def add_message(
     return message
 
 
-def _split_subject(rendered: str) -> tuple[str, str]:
+def _split_subject(rendered: str, name: str, programme: str | None) -> tuple[str, str]:
+    """The subject line and the body; a template without the line (a programme's own) is
+    refused in one line."""
     first, _, body = rendered.partition("\n")
     if not first.startswith("Subject: "):
-        raise ValueError("a text template must start with a `Subject: ...` line")
+        whose = f"programme {programme}'s" if programme else "the"
+        raise InvalidInput(
+            f"{whose} template {name} must start with a `Subject: ...` line: add one"
+        )
     return first.removeprefix("Subject: ").strip(), body.lstrip("\n")

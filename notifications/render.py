@@ -4,14 +4,25 @@ Templates live in notifications/templates/<language>/. A programme may override 
 its own folder, <settings templates folder>/<programme code>/<language>/, which is searched first.
 Rendering is strict: a template that uses a variable the caller did not give fails at once (in
 the tests), never in a recipient's inbox.
+
+A programme's own templates are confined and sandboxed. Its folder is found only for a valid
+programme code (workflow.codes), and every file taken from it must resolve, links followed,
+inside the configured templates folder. They render in Jinja's immutable sandbox, which refuses
+unsafe attributes (`''.__class__`) and calls that change things; any error in such a template is
+one line naming the file (InvalidInput), and the event that wanted the message does not happen.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workflow.codes import RULE, is_programme_code, shown
+from workflow.errors import InvalidInput
 from workflow.money import format_euros
 
 if TYPE_CHECKING:
@@ -19,22 +30,38 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("nl", "en")
+TEMPLATE_NAME = re.compile(r"_?[a-z][a-z0-9_]*\.(?:txt|html)\.j2")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A programme's own template folder (resolved) and the templates folder it must stay in."""
+
+    folder: Path
+    root: Path
 
 
 @cache
-def environment(override: str | None = None) -> jinja2.Environment:
-    """The template environment; with `override`, that folder is searched before the defaults."""
+def environment(override: Override | None = None) -> jinja2.Environment:
+    """The template environment; with `override`, that folder is searched before the defaults,
+    and everything renders in the sandbox."""
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    folders = [override, str(TEMPLATES)] if override else [str(TEMPLATES)]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    shipped = jinja2.FileSystemLoader(str(TEMPLATES))
+    options: dict[str, Any] = {
+        "undefined": jinja2.StrictUndefined,
+        "autoescape": jinja2.select_autoescape(["html", "html.j2"]),
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+    if override is None:
+        env = jinja2.Environment(loader=shipped, **options)
+    else:
+        own = jinja2.FunctionLoader(lambda name: _confined_source(override, name))
+        loader = jinja2.ChoiceLoader([own, shipped])
+        env = ImmutableSandboxedEnvironment(loader=loader, **options)
     env.filters["euros_nl"] = lambda cents: format_euros(cents, "nl")
     env.filters["euros_en"] = lambda cents: format_euros(cents, "en")
     return env
@@ -44,17 +71,109 @@ def render(name: str, language: str, context: dict[str, Any], programme: str | N
     """Render <language>/<name>, from the programme's own folder where it has that template."""
     if language not in LANGUAGES:
         raise ValueError(f"no templates in language {language!r}")
-    return (
-        environment(override_folder(programme)).get_template(f"{language}/{name}").render(**context)
-    )
+    if not TEMPLATE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a template name")
+    override = override_folder(programme)
+    template = f"{language}/{name}"
+    if override is None:
+        return environment().get_template(template).render(**context)
+    return _render_sandboxed(environment(override), template, context, override)
 
 
-def override_folder(programme: str | None) -> str | None:
-    """The programme's template folder, when the settings name a templates folder and it exists."""
+def override_folder(programme: str | None) -> Override | None:
+    """The programme's template folder, when the settings name a templates folder and it exists.
+
+    Refused, in one line: a programme code that is no valid code (an old database may hold
+    one), and a folder that resolves outside the templates folder (a link)."""
     from notifications.settings import load
 
     folder = load().templates.folder
     if not (folder and programme):
         return None
-    path = Path(folder) / programme
-    return str(path) if path.is_dir() else None
+    if not is_programme_code(programme):
+        raise InvalidInput(
+            f"programme code {shown(programme)} cannot name a templates folder; a programme "
+            f"code is {RULE}"
+        )
+    root = Path(folder).resolve()
+    path = root / programme
+    if not path.is_dir():
+        return None
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        raise InvalidInput(
+            f"templates folder {path} leads to {real}, outside the templates folder {root}: "
+            "put the programme's templates inside it, not behind a link"
+        )
+    return Override(real, root)
+
+
+def _confined_source(override: Override, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """A template from the programme's folder, or None where it has none; a file that
+    resolves outside the templates folder is refused, never read."""
+    from jinja2.loaders import split_template_path
+
+    path = override.folder.joinpath(*split_template_path(name))
+    if not path.is_file():
+        return None
+    real = path.resolve()
+    if not real.is_relative_to(override.root):
+        raise InvalidInput(
+            f"template {path} leads to {real}, outside the templates folder {override.root}: "
+            "copy the template into the folder instead of linking to it"
+        )
+    try:
+        source, stamp = real.read_text(encoding="utf-8"), real.stat().st_mtime_ns
+    except UnicodeDecodeError:
+        raise InvalidInput(f"template {path} is not UTF-8 text: save it as UTF-8") from None
+    return source, str(path), lambda: _unchanged(path, real, stamp)
+
+
+def _unchanged(path: Path, real: Path, stamp: int) -> bool:
+    """Whether a loaded template still is what was read (Jinja's cache asks before reuse)."""
+    try:
+        return path.resolve() == real and real.stat().st_mtime_ns == stamp
+    except OSError:
+        return False
+
+
+def _render_sandboxed(
+    env: jinja2.Environment, template: str, context: dict[str, Any], override: Override
+) -> str:
+    """Render in the sandbox; an error in one of the programme's own templates is one line."""
+    import jinja2
+
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateError as error:
+        where = _failing_template(error)
+        if where is None or not Path(where[0]).is_relative_to(override.folder):
+            raise  # a shipped template failed: a bug in kracht, not the programme's doing
+        problem = _problem(error)
+        raise InvalidInput(
+            f"template {where[0]}, line {where[1]}: {problem}; fix or remove the template"
+        ) from None
+
+
+def _problem(error: jinja2.TemplateError) -> str:
+    """What went wrong, in one line."""
+    import jinja2
+
+    if isinstance(error, jinja2.TemplateNotFound):
+        return f"it uses a template that does not exist or may not be used: {error.name!r}"
+    return (error.message or type(error).__name__).splitlines()[0].rstrip(".")
+
+
+def _failing_template(error: jinja2.TemplateError) -> tuple[str, int] | None:
+    """The template file and line where `error` arose (Jinja puts them in the traceback)."""
+    import jinja2
+
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        return error.filename, error.lineno
+    found = None
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename.endswith(".j2"):
+            found = (trace.tb_frame.f_code.co_filename, trace.tb_lineno)
+        trace = trace.tb_next
+    return found

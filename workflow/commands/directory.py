@@ -120,7 +120,11 @@ def programme() -> None:
 
 
 @programme.command("add")
-@click.option("--code", required=True, help="Short code, e.g. avt-2018.")
+@click.option(
+    "--code",
+    required=True,
+    help="Short code: lowercase letters, digits and hyphens, at most 32 (e.g. avt-2018).",
+)
 @click.option("--name", required=True)
 @click.option("--starts", help="First day, YYYY-MM-DD.")
 @click.option("--ends", help="Last day, YYYY-MM-DD.")
