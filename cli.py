@@ -56,7 +56,19 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, config: str | Non
         import os
 
         os.environ["KRACHT_CONFIG"] = config
+    _check_settings(config)
     ctx.obj = Settings(db, actor)
+
+
+def _check_settings(config: str | None) -> None:
+    """Refuse a settings file that is named but absent, or present but broken, before any
+    command runs (not only once a command first needs mail or reminder settings)."""
+    from pathlib import Path
+
+    if config or Path("kracht.toml").is_file():
+        from notifications.settings import load
+
+        load(config)
 
 
 # -- the commands, from workflow/commands/ ------------------------------------------------------
@@ -165,6 +177,11 @@ def _usage_problem(error: click.UsageError, argv: Sequence[str] | None) -> str:
         name = error.option_name
         command = path.removeprefix("kracht").strip()
         return f"{name} goes before the command: kracht {name} {GLOBAL_OPTIONS[name]} {command} ..."
+    if isinstance(error, click.NoSuchOption) and error.option_name[1:].isdigit():
+        return (
+            f"{error.option_name} is not accepted: ids are whole numbers from 1, and numbers "
+            f"here are never negative (see `{path} --help`)"
+        )
     return f"{_one_line(error.format_message())} (see `{path} --help`)"
 
 

@@ -9,15 +9,16 @@ RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 RECORD_WITH = ("defer",)
 FIELDS = (
     Field("deferred_until", "date", "date the application is deferred to"),
-    Field("deferred_to_round", "text", "round the application is deferred to, e.g. 2019-1"),
+    Field("deferred_to_round", "label", "round the application is deferred to, e.g. 2019-1"),
 )
 
 DEFER = Guard(
     None,
     (
         Need(
-            "a date or round to defer to (deferred_until or deferred_to_round)",
-            lambda ctx: ctx.has("deferred_until") or ctx.has("deferred_to_round"),
+            "a date or round to defer to, given with this deferral "
+            "(deferred_until or deferred_to_round, not both)",
+            lambda ctx: ctx.gives("deferred_until") != ctx.gives("deferred_to_round"),
         ),
         REASON,
     ),

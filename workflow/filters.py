@@ -1,0 +1,40 @@
+"""Filters a listing is narrowed by: a name that matches nothing is refused, not an empty list.
+
+An application an applicant may not see is refused exactly as one that does not exist, so a
+filter never tells an applicant that another organisation's application is there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from storage import repository
+from workflow.errors import NotFound
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflow.actors import Actor
+
+
+def programme(db: Session, code: str | None) -> None:
+    """Refuse a programme filter that names no programme."""
+    if code is not None and repository.programme_by_code(db, code) is None:
+        raise NotFound("programme", code, "`kracht programme list` shows them")
+
+
+def application(db: Session, actor: Actor, application_id: int | None) -> None:
+    """Refuse an application filter that names no application this actor may see."""
+    if application_id is None:
+        return
+    app = repository.application(db, application_id)
+    if app is None or not (
+        actor.sees_everything() or app.applicant_org_id == actor.organisation_id
+    ):
+        raise NotFound("application", application_id, "`kracht app list` shows them")
+
+
+def person(db: Session, email: str | None) -> None:
+    """Refuse a person filter that names nobody."""
+    if email is not None and repository.person_by_email(db, email.strip().lower()) is None:
+        raise NotFound("person", email, "`kracht people list` shows them")
