@@ -23,10 +23,11 @@ def test_a_valid_spreadsheet_creates_every_application_as_an_idea(world, tmp_pat
         f"Twentse Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},0,,\n",
     )
 
-    created = import_csv(world.url, f.LEADER, path)
+    imported = import_csv(world.url, f.LEADER, path)
 
     rows = applications.list_all(world.url, f.LEADER)
-    assert [c["title"] for c in created] == ["SmartView", "Twentse Maakplaatsen"]
+    assert [c["title"] for c in imported.created] == ["SmartView", "Twentse Maakplaatsen"]
+    assert imported.note is None  # plain comma-separated UTF-8: nothing to say
     assert [(r["title"], r["state"], r["requested_cents"]) for r in rows] == [
         ("SmartView", "idea", 2500000),
         ("Twentse Maakplaatsen", "idea", 0),
@@ -79,7 +80,9 @@ def test_unknown_or_missing_columns_are_refused(world, tmp_path):
         import_csv(world.url, f.LEADER, _csv(tmp_path, "", header=HEADER.strip() + ",colour\n"))
 
     assert str(missing.value) == (
-        "pipeline.csv: line 1 lacks the column(s) programme, applicant, requested"
+        "pipeline.csv: line 1 lacks the column(s) programme, applicant, requested (read as "
+        "comma-separated UTF-8 text, it has the column(s) title; kracht reads commas, "
+        "semicolons and tabs)"
     )
     assert str(unknown.value).startswith("pipeline.csv: line 1 has unknown column(s) colour;")
 
@@ -92,3 +95,213 @@ def test_an_applicant_imports_only_for_their_own_organisation(world, tmp_path):
 
     assert "column applicant" in str(error.value)
     assert "another organisation's application" in str(error.value)
+
+
+# -- the formats real spreadsheets are saved in ----------------------------------------------------
+
+DUTCH_HEADER = "title;programme;applicant;requested;line;description\r\n"
+
+
+def _titles_and_cents(world):
+    """(title, requested cents) of each application, as listed."""
+    return [(r["title"], r["requested_cents"]) for r in applications.list_all(world.url, f.LEADER)]
+
+
+def test_a_dutch_excel_export_with_a_byte_order_mark_is_read_with_semicolons(any_world, tmp_path):
+    world = any_world
+    path = tmp_path / "pijplijn.csv"
+    body = (
+        f"Coöperatie Eëndracht;avt-2018;{f.TALENTIT};€ 25.000,50;talent;zon, wind en water\r\n"
+        f"Twentse Maakplaatsen;avt-2018;{f.TALENTIT};1.500;;\r\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + (DUTCH_HEADER + body).encode("utf-8"))
+
+    imported = import_csv(world.url, f.LEADER, path)
+
+    assert _titles_and_cents(world) == [
+        ("Coöperatie Eëndracht", 2500050),
+        ("Twentse Maakplaatsen", 150000),
+    ]
+    assert imported.note == (
+        "read as semicolon-separated text, amounts written the Dutch way (1.500,50)"
+    )
+
+
+def test_a_windows_1252_export_is_read_and_the_cli_says_how(world, tmp_path, capsys):
+    from cli import main
+
+    path = tmp_path / "pijplijn.csv"
+    body = f"Coöperatie Eëndracht;avt-2018;{f.TALENTIT};€ 1.500,25;talent;café\r\n"
+    path.write_bytes((DUTCH_HEADER + body).encode("cp1252"))
+    db = world.url.removeprefix("sqlite:///")
+
+    code = main(["--db", db, "--as", f.LEADER, "app", "import", str(path)])
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert out == (
+        "imported 1 applications from pijplijn.csv (read as semicolon-separated Windows-1252 "
+        "text, amounts written the Dutch way (1.500,50))\n"
+    )
+    assert _titles_and_cents(world) == [("Coöperatie Eëndracht", 150025)]
+
+
+def test_a_tab_separated_utf16_file_as_excel_saves_unicode_text_is_read(world, tmp_path):
+    path = tmp_path / "pipeline.txt"
+    text = f"title\tprogramme\tapplicant\trequested\r\nSmartView\tavt-2018\t{f.TALENTIT}\t64389\r\n"
+    path.write_bytes(text.encode("utf-16"))  # with its byte-order mark
+
+    imported = import_csv(world.url, f.LEADER, path)
+
+    assert _titles_and_cents(world) == [("SmartView", 6438900)]
+    assert (
+        imported.note
+        == "read as tab-separated UTF-16 text, amounts written the Dutch way (1.500,50)"
+    )
+
+
+def test_a_file_in_no_known_encoding_is_refused_in_one_line(world, tmp_path):
+    path = tmp_path / "pipeline.csv"
+    path.write_bytes(HEADER.encode() + b"X\x81,avt-2018,x,1\n")  # 0x81: not UTF-8, not cp1252
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path)
+
+    assert str(error.value) == (
+        "pipeline.csv is neither UTF-8 nor Windows-1252 text; save the spreadsheet as CSV UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "separator"),
+    [("title;programme;applicant", "semicolon"), ("title|programme|applicant|requested", "comma")],
+)
+def test_a_header_that_lacks_columns_says_how_it_was_read(world, tmp_path, header, separator):
+    path = tmp_path / "pipeline.csv"
+    path.write_text(f"{header}\nX;avt-2018;{f.TALENTIT}\n", encoding="utf-8")
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path)
+
+    found = header.replace(";", ", ")
+    assert str(error.value).startswith("pipeline.csv: line 1 lacks the column(s) ")
+    assert f"(read as {separator}-separated UTF-8 text, it has the column(s) {found};" in str(
+        error.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("requested", "locale", "cents"),
+    [
+        ("1.500", None, 150000),  # KRACHT_LOCALE unset: Dutch
+        ('"1,5"', None, 150),
+        ('"1,500"', "en", 150000),
+        ("1.5", "en", 150),
+        ('"64,389.50"', "nl", 6438950),  # grouping and decimals: one reading in either locale
+    ],
+)
+def test_amounts_in_a_comma_separated_file_follow_the_locale(
+    world, tmp_path, requested, locale, cents
+):
+    path = _csv(tmp_path, f"X,avt-2018,{f.TALENTIT},{requested},talent,\n")
+
+    import_csv(world.url, f.LEADER, path, locale)
+
+    assert _titles_and_cents(world) == [("X", cents)]
+
+
+def test_kracht_locale_says_how_a_comma_separated_file_writes_amounts(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("KRACHT_LOCALE", "en")
+    path = _csv(tmp_path, f'X,avt-2018,{f.TALENTIT},"1,500",talent,\n')
+    dutch = tmp_path / "dutch.csv"
+    dutch.write_text(DUTCH_HEADER + f"Y;avt-2018;{f.TALENTIT};1.500;;\n", encoding="utf-8")
+
+    import_csv(world.url, f.LEADER, path)
+    import_csv(world.url, f.LEADER, dutch)  # semicolons: Dutch Excel, whatever the setting
+
+    assert _titles_and_cents(world) == [("X", 150000), ("Y", 150000)]
+
+
+@pytest.mark.parametrize(
+    ("requested", "locale", "message"),
+    [
+        (
+            '"1,500"',
+            None,
+            "requested amount: '1,500' has three digits after the decimal comma: in Dutch "
+            "amounts write 1.500 for fifteen hundred or 1,50 for one and a half",
+        ),
+        (
+            "1.000",
+            "en",
+            "requested amount: '1.000' has three digits after the decimal point: in English "
+            "amounts write 1,500 for fifteen hundred or 1.50 for one and a half",
+        ),
+    ],
+)
+def test_an_amount_written_for_the_other_locale_is_refused_with_how_to_write_it(
+    world, tmp_path, requested, locale, message
+):
+    path = _csv(tmp_path, f"X,avt-2018,{f.TALENTIT},{requested},talent,\n")
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path, locale)
+
+    assert str(error.value) == (
+        f"pipeline.csv: line 2, column requested: {message}; nothing was imported"
+    )
+    assert applications.list_all(world.url, f.LEADER) == []
+
+
+def test_a_cell_over_the_limit_is_refused_with_its_line_and_column(world, tmp_path):
+    huge = "x" * (200 * 1024)  # above the csv module's own 128 KiB limit too
+    path = tmp_path / "pipeline.csv"
+    path.write_text(
+        "title,programme,applicant,requested,description\n"
+        f"Fine,avt-2018,{f.TALENTIT},10,{'y' * 10_000}\n"  # exactly the limit: read
+        f'Long,avt-2018,{f.TALENTIT},10,"{huge}"\n',
+        encoding="utf-8",
+    )
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path)
+
+    assert str(error.value) == (
+        "pipeline.csv: line 3, column description: the cell holds 204,800 characters; a cell "
+        "holds at most 10,000"
+    )
+    assert applications.list_all(world.url, f.LEADER) == []
+
+
+def test_nul_bytes_are_refused_in_one_line(any_world, tmp_path):
+    world = any_world
+    path = tmp_path / "pipeline.csv"
+    path.write_bytes((HEADER + f"Good,avt-2018,{f.TALENTIT},10,talent,\n").encode() + b"B\x00d,x\n")
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path)
+
+    assert str(error.value) == (
+        "pipeline.csv: line 3 holds a NUL byte, so the file is not CSV text; save the "
+        "spreadsheet as CSV UTF-8"
+    )
+    assert applications.list_all(world.url, f.LEADER) == []
+
+
+def test_a_row_with_more_cells_than_the_header_is_named(world, tmp_path):
+    path = tmp_path / "pijplijn.csv"
+    path.write_text(
+        DUTCH_HEADER
+        + f"Good;avt-2018;{f.TALENTIT};10;talent;fine\n"
+        + f"Bad;avt-2018;{f.TALENTIT};10;talent;zon; wind\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(InvalidInput) as error:
+        import_csv(world.url, f.LEADER, path)
+
+    assert str(error.value) == (
+        "pijplijn.csv: line 3 has 7 cells, but line 1 names 6 columns; remove the extra cells, "
+        "or put double quotes around a cell that holds a semicolon"
+    )
+    assert applications.list_all(world.url, f.LEADER) == []

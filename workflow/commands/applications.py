@@ -336,16 +336,24 @@ def app_indicator_add(
 
 @app.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--locale",
+    type=click.Choice(["nl", "en"]),
+    help="How the amounts are written: nl (1.500,50) or en (1,500.50). Default: nl for a "
+    "semicolon-separated file, else KRACHT_LOCALE (nl when unset).",
+)
 @pass_settings
-def app_import(s: Settings, file: Path) -> None:
+def app_import(s: Settings, file: Path, locale: str | None) -> None:
     """Import applications from a CSV pipeline spreadsheet: all rows or none.
 
     Columns: title, programme, applicant, requested (euros); optional line, description,
-    round, submitted_on."""
+    round, submitted_on. Separated by commas, semicolons or tabs; UTF-8, UTF-16 (with a
+    byte-order mark) or Windows-1252; a cell holds at most 10,000 characters."""
     from workflow.importer import import_csv
 
-    created = import_csv(s.url(), s.actor, file)
-    click.echo(f"imported {len(created)} applications from {file.name}")
+    imported = import_csv(s.url(), s.actor, file, locale)
+    how = f" ({imported.note})" if imported.note else ""
+    click.echo(f"imported {len(imported.created)} applications from {file.name}{how}")
 
 
 @app.command("letter")
