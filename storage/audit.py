@@ -3,6 +3,14 @@
 `append` locks the chain's head row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write
 transaction already holds the database's write lock), so concurrent writers queue up and the
 chain never forks. `verify` walks the chain and names the first event that does not hold.
+
+Every event's payload carries a secret random salt (`SALT`), hashed with the rest. A reader is
+shown an event's hash even where the payload is hidden from them (another member's blind scores,
+a withheld advice, an event of another organisation's application reached through the next
+event's previous-hash); without the salt, trying every possible payload against that hash
+(15,625 score sheets take a second) would recover what is hidden. The salt is kept from every
+reader (`history` leaves it out unless asked) and goes only into the auditors' export, which
+verifies without kracht. Events written before salting keep their payloads and verify as before.
 """
 
 from __future__ import annotations
@@ -10,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +45,7 @@ HASHED = (
     "payload",
     "prev_hash",
 )
+SALT = "salt"  # the payload key of an event's secret salt
 
 
 def canonical_time(at: dt.datetime | str) -> str:
@@ -71,7 +81,10 @@ def append(
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction."""
+    """Append one event inside the caller's transaction, its payload salted (see the module)."""
+    payload = dict(payload or {})
+    assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
+    payload[SALT] = secrets.token_hex(32)
     head = db.exec(
         sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
     ).scalar_one()  # the first migration creates the head row
@@ -88,7 +101,7 @@ def append(
         to_state=to_state,
         outcome=outcome,
         reason=reason,
-        payload=payload or {},
+        payload=payload,
         prev_hash=head.hash,
     )
     event = AuditEvent(**fields, hash=event_hash(fields))
@@ -141,15 +154,35 @@ def _events(db: Session, batch: int) -> Iterator[sa.Row[Any]]:
         last = rows[-1].seq
 
 
-def history(db: Session, application_id: int | None = None) -> list[dict[str, Any]]:
-    """Events in chain order, optionally for one application."""
+def history(
+    db: Session, application_id: int | None = None, *, salted: bool = False
+) -> list[dict[str, Any]]:
+    """Events in chain order, optionally for one application; the payloads' salts only when
+    `salted` (for the auditors' export, and for deciding what a reader may be shown)."""
     query = sa.select(AuditEvent).order_by(AuditEvent.seq)  # type: ignore[arg-type]
     if application_id is not None:
         query = query.where(AuditEvent.application_id == application_id)  # type: ignore[arg-type]
-    return [as_dict(e) for e in db.exec(query).scalars()]
+    return [as_dict(e, salted=salted) for e in db.exec(query).scalars()]
 
 
-def as_dict(event: AuditEvent) -> dict[str, Any]:
+def unsalted(db: Session, seqs: Iterable[int]) -> set[int]:
+    """Which of the events numbered `seqs` were written before salting (their hash guessable)."""
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return set()
+    query = sa.select(AuditEvent.seq, AuditEvent.payload).where(AuditEvent.seq.in_(wanted))  # type: ignore[attr-defined]
+    return {seq for seq, payload in db.exec(query).all() if not is_salted(payload)}
+
+
+def is_salted(payload: dict[str, Any] | None) -> bool:
+    return SALT in (payload or {})
+
+
+def without_salt(payload: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (payload or {}).items() if k != SALT}
+
+
+def as_dict(event: AuditEvent, *, salted: bool = False) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": canonical_time(event.at),
@@ -162,7 +195,7 @@ def as_dict(event: AuditEvent) -> dict[str, Any]:
         "to_state": event.to_state,
         "outcome": event.outcome,
         "reason": event.reason,
-        "payload": event.payload,
+        "payload": event.payload if salted else without_salt(event.payload),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }

@@ -230,12 +230,13 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, 
 
 def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
     """The application's audit events; score contents stay hidden from who may not see scores,
-    and a joint advice from an applicant until the decision on it."""
+    and a joint advice from an applicant until the decision on it, hashes included
+    (`workflow.trail`)."""
+    from workflow import trail
+
     with session(url) as db:
         actor = resolve(db, actor_email)
-        app = _visible(db, actor, application_id)
-        events = committee.hide_blind_scores(db, actor, app, audit.history(db, application_id))
-        return committee.hide_undisclosed_advice(actor, events)
+        return trail.history(db, actor, _visible(db, actor, application_id))
 
 
 def add_partner(

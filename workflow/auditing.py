@@ -24,12 +24,13 @@ def verify(url: str, actor_email: str | None) -> audit.Verdict:
 
 
 def export(url: str, actor_email: str | None, fmt: str) -> Iterator[str]:
-    """The whole chain as CSV or JSON Lines, in chain order, one string per line."""
+    """The whole chain as CSV or JSON Lines, in chain order, one string per line; with each
+    payload's salt, so that an auditor's own tools can recompute every hash."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
     with session(url) as db:
         require(resolve(db, actor_email), READERS_OF_AUDIT, "export the audit trail")
-        events = audit.history(db)
+        events = audit.history(db, salted=True)
     if fmt == "jsonl":
         for event in events:
             yield json.dumps(event, ensure_ascii=False, sort_keys=True)

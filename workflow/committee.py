@@ -590,10 +590,13 @@ def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bo
     return own is not None and own.submitted_at is not None
 
 
-def hide_blind_scores(
+BLINDED = "blind scoring: submit your own sheet first"
+
+
+def blind_score_events(
     db: Session, actor: Actor, app: Application, events: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Blank the contents of other members' score events in the rounds the actor may not see.
+) -> set[int]:
+    """The other members' score events, in the rounds whose scores the actor may not see.
 
     `events` is the application's history in chain order; a score event belongs to the scoring
     round opened last before it.
@@ -601,14 +604,15 @@ def hide_blind_scores(
     rounds = {r.number: r for r in store.rounds(db, app.id or 0)}
     visible = {n: sees_scores(db, actor, app, r) for n, r in rounds.items()}
     number, overseer = 0, actor.holds(OVERSEERS)
+    blind: set[int] = set()
     for event in events:
         effects = (event["payload"] or {}).get("effects") or {}
         if event["trigger"] == "open_scoring" and "scoring_round" in effects:
             number = int(effects["scoring_round"])
         mine = event["actor"] == actor.email
         if event["action"].startswith("score.") and not mine and not visible.get(number, overseer):
-            event["payload"] = {"hidden": "blind scoring: submit your own sheet first"}
-    return events
+            blind.add(event["seq"])
+    return blind
 
 
 INSIDERS = tuple(role for role in Role if role != Role.APPLICANT)
@@ -638,13 +642,14 @@ def withheld_advice(actor: Actor, events: list[dict[str, Any]]) -> set[int]:
     return withheld
 
 
-def hide_undisclosed_advice(actor: Actor, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Blank the events whose joint advice the actor may not read yet (`withheld_advice`)."""
-    withheld = withheld_advice(actor, events)
-    for event in events:
-        if event["seq"] in withheld:
-            event["payload"] = {"hidden": WITHHELD}
-    return events
+def hidden_events(
+    db: Session, actor: Actor, app: Application, events: list[dict[str, Any]]
+) -> dict[int, str]:
+    """The events of the application's history (chain order) whose payload the actor may not
+    read, each with the reason shown in its place: blind scores, and a withheld advice."""
+    hidden = dict.fromkeys(blind_score_events(db, actor, app, events), BLINDED)
+    hidden.update(dict.fromkeys(withheld_advice(actor, events), WITHHELD))
+    return hidden
 
 
 def _round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
