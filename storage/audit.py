@@ -2,7 +2,13 @@
 
 `append` locks the chain's head row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write
 transaction already holds the database's write lock), so concurrent writers queue up and the
-chain never forks. `verify` walks the chain and names the first event that does not hold.
+chain never forks: under PostgreSQL's READ COMMITTED a writer that waited for the lock reads the
+head its predecessor committed, and the ORM is told to take those values over any copy of the
+row it already holds. Writers lock the application they change before they append
+(`repository.application(..., lock=True)`), so the head is taken after it; where PostgreSQL still
+reports a deadlock or a serialisation failure, the whole transaction runs again
+(`storage.database.transaction`). `verify` walks the chain and names the first event that does
+not hold.
 
 Every event's payload carries a secret random salt (`SALT`), hashed with the rest. A reader is
 shown an event's hash even where the payload is hidden from them (another member's blind scores,
@@ -86,7 +92,10 @@ def append(
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
     payload[SALT] = secrets.token_hex(32)
     head = db.exec(
-        sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()  # type: ignore[arg-type]
+        sa.select(AuditHead)
+        .where(AuditHead.id == 1)  # type: ignore[arg-type]
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the locked row as committed, not a copy
     ).scalar_one()  # the first migration creates the head row
     at = clock.now()
     fields: dict[str, Any] = dict(

@@ -7,11 +7,13 @@ BEGIN IMMEDIATE, so writers queue up instead of failing on a stale snapshot.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,6 +21,7 @@ from sqlalchemy import event
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+T = TypeVar("T")
 DEFAULT_PATH = "kracht.db"
 BUSY_TIMEOUT_MS = 30_000
 GENESIS = "0" * 64
@@ -100,6 +103,32 @@ def session(url: str, write: bool = False) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as db:
         with db.begin():
             yield db
+
+
+RETRIED = ("40001", "40P01")  # PostgreSQL's serialization_failure and deadlock_detected
+ATTEMPTS = 5
+
+
+def transaction(
+    url: str, work: Callable[[Session], T], *, write: bool = True, attempts: int = ATTEMPTS
+) -> T:
+    """`work` in one transaction (see `session`), run again from the start when PostgreSQL
+    aborts it as a serialisation failure or a deadlock: up to `attempts` times, with a short
+    random pause between. Any other error, and the last attempt's, goes to the caller."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session(url, write=write) as db:
+                return work(db)
+        except sa.exc.DBAPIError as error:
+            if attempt == attempts or not retryable(error):
+                raise
+        time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not secrecy
+    raise AssertionError("attempts must be at least 1")
+
+
+def retryable(error: BaseException) -> bool:
+    """Whether the database aborted the transaction only to keep concurrent ones consistent."""
+    return isinstance(error, sa.exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in RETRIED
 
 
 def is_sqlite(db: Session) -> bool:

@@ -115,8 +115,19 @@ def list_programmes(db: Session) -> list[Programme]:
 # -- applications -------------------------------------------------------------------------------
 
 
-def application(db: Session, application_id: int) -> Application | None:
-    return db.get(Application, application_id)
+def application(db: Session, application_id: int, *, lock: bool = False) -> Application | None:
+    """The application; with `lock`, read afresh and held until the transaction ends.
+
+    The lock (SELECT ... FOR NO KEY UPDATE on PostgreSQL) makes a second writer of the same
+    application wait for the first to commit and then read its version, as SQLite's BEGIN
+    IMMEDIATE does, instead of failing its update. It still lets other transactions insert rows
+    that refer to the application (stage values, audit events), so it cannot deadlock them.
+    """
+    if not lock:
+        return db.get(Application, application_id)
+    return db.get(
+        Application, application_id, with_for_update={"key_share": True}, populate_existing=True
+    )
 
 
 def save_application(db: Session, app: Application, expected_version: int, **values: Any) -> bool:

@@ -342,7 +342,7 @@ def upgrade_workflow(url: str, actor_email: str | None, application_id: int) -> 
     with session(url, write=True) as db:
         actor = resolve(db, actor_email)
         require(actor, [Role.PROGRAMME_LEADER], "upgrade an application's workflow")
-        app = repository.application(db, application_id)
+        app = repository.application(db, application_id, lock=True)
         if app is None:
             raise NotFound("application", application_id)
         if app.workflow_version == WORKFLOW_VERSION:

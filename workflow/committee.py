@@ -481,6 +481,7 @@ def _settle_interest(url: str, actor_email: str | None, application_id: int) -> 
     if found is None:
         return
     with session(url, write=True) as db:
+        repository.application(db, application_id, lock=True)  # as every writer of it does
         found = _unrecorded_interest(db, actor_email, application_id)
         if found is None:
             return

@@ -12,7 +12,7 @@ from notifications import deadlines
 from states import sections
 from states.base import Context, Indicator, Partner
 from storage import audit, clock, money, repository
-from storage.database import session
+from storage.database import transaction
 from storage.tables import Application, Programme, ProgrammeLine
 from workflow import machine, scoring
 from workflow.actors import Actor, require_own, resolve
@@ -237,18 +237,34 @@ def _audited(
     action: Callable[[Session, Actor], Result],
     dry_run: bool = False,
 ) -> Result:
+    def attempt(db: Session) -> Result:
+        result = action(db, resolve(db, actor_email))
+        if dry_run:
+            raise _RolledBack(result)  # leaving the block by an exception rolls back
+        return result
+
     try:
-        with session(url, write=True) as db:
-            result = action(db, resolve(db, actor_email))
-            if dry_run:
-                raise _RolledBack(result)  # leaving the block by an exception rolls back
-            return result
+        return transaction(url, attempt)  # run again whole after a deadlock (PostgreSQL)
     except _RolledBack as rolled_back:
         return rolled_back.result  # type: ignore[no-any-return]
     except (NotAllowed, GuardFailed) as refusal:
         if not dry_run:
             _audit_refusal(url, actor_email, application_id, action_name, trigger, reason, refusal)
         raise
+
+
+def audited_write(
+    url: str,
+    actor_email: str | None,
+    action_name: str,
+    action: Callable[[Session, Actor], Result],
+    application_id: int | None = None,
+) -> Result:
+    """A write off the road (a budget, the outbox) run as an action on the road is: one
+    transaction with the actor resolved, run again whole after a deadlock; a refusal
+    (NotAllowed, GuardFailed) is audited as `action_name` in its own transaction after the
+    rollback. `action` appends the audit event of its own success."""
+    return _audited(url, actor_email, application_id, action_name, None, None, action)
 
 
 class _RolledBack(Exception):  # noqa: N818 - not an error: carries a dry run's result out
@@ -267,33 +283,48 @@ def _audit_refusal(
     refusal: NotAllowed | GuardFailed,
 ) -> None:
     """A refused attempt leaves a trace: its own transaction, after the rollback."""
-    with session(url, write=True) as db:
-        email, roles = actor_email or "(nobody)", ""
-        person = repository.person_by_email(db, email)
-        if person is not None and person.id is not None:
-            roles = ",".join(repository.roles_of(db, person.id))
-        app = repository.application(db, application_id) if application_id else None
-        payload: dict[str, Any] = {"error": str(refusal)}
-        if isinstance(refusal, GuardFailed):
-            payload["missing"] = refusal.missing
-        audit.append(
-            db,
-            actor=email,
-            roles=roles,
-            action=action,
-            trigger=trigger,
-            application_id=app.id if app else None,
-            from_state=app.state if app else None,
-            outcome="refused",
-            reason=reason,
-            payload=payload,
-        )
+
+    def append(db: Session) -> None:
+        _append_refusal(db, actor_email, application_id, action, trigger, reason, refusal)
+
+    transaction(url, append)
+
+
+def _append_refusal(
+    db: Session,
+    actor_email: str | None,
+    application_id: int | None,
+    action: str,
+    trigger: str | None,
+    reason: str | None,
+    refusal: NotAllowed | GuardFailed,
+) -> None:
+    email, roles = actor_email or "(nobody)", ""
+    person = repository.person_by_email(db, email)
+    if person is not None and person.id is not None:
+        roles = ",".join(repository.roles_of(db, person.id))
+    app = repository.application(db, application_id) if application_id else None
+    payload: dict[str, Any] = {**getattr(refusal, "facts", {}), "error": str(refusal)}
+    if isinstance(refusal, GuardFailed):
+        payload["missing"] = refusal.missing
+    audit.append(
+        db,
+        actor=email,
+        roles=roles,
+        action=action,
+        trigger=trigger,
+        application_id=app.id if app else None,
+        from_state=app.state if app else None,
+        outcome="refused",
+        reason=reason,
+        payload=payload,
+    )
 
 
 def _load(
     db: Session, application_id: int, expected_version: int | None
 ) -> tuple[Application, Programme]:
-    app = repository.application(db, application_id)
+    app = repository.application(db, application_id, lock=True)  # writers of it queue here
     if app is None:
         raise NotFound("application", application_id, "`kracht app list` shows every application")
     if app.workflow_version != WORKFLOW_VERSION:

@@ -275,8 +275,8 @@ def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
         db, state="monitoring", organisation_id=person.organisation_id
     )
     for project in projects:
-        app = repository.application(db, project["id"])
-        if app is None:
+        app = repository.application(db, project["id"], lock=True)
+        if app is None or app.state != "monitoring":  # moved on while this waited for its row
             continue
         if not repository.save_application(db, app, app.version):  # holds the project's row
             raise ConcurrentChange(app.id or 0)  # until commit, as a replan or approval does
