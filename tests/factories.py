@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from storage import clock
 from workflow import applications, committee, decisions, directory, engine
 
 LEADER = "aleid.diepeveen@example.org"
@@ -24,7 +25,7 @@ BUSINESS = "Port of Twente"
 OTHER_APPLICANT = "Mineral Valley Twente"
 
 AVT_2018, AVT_2023 = "avt-2018", "avt-2023"
-THIS_YEAR = dt.date.today().year
+THIS_YEAR = clock.today().year  # the programme year, as decisions default to
 POOL = "2000000"  # each programme's project budget for this year, shared by its lines
 
 # The main road up to each stage, with the data each step needs (2018 programme).
@@ -122,7 +123,7 @@ def complete_proposal(
     )
 
 
-DEADLINE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+DEADLINE = (clock.today() + dt.timedelta(days=30)).isoformat()
 COMMITTEE = (CHAIR, MEMBER, MEMBER2)
 ADVICE = {"advice": "positive", "advice_rationale": "innovative, several O's cooperate"}
 
