@@ -123,7 +123,7 @@ def test_a_dutch_excel_export_with_a_byte_order_mark_is_read_with_semicolons(any
         ("Twentse Maakplaatsen", 150000),
     ]
     assert imported.note == (
-        "read as semicolon-separated text, amounts written the Dutch way (1.500,50)"
+        "read as semicolon-separated text with amounts written the Dutch way, 1.500,50"
     )
 
 
@@ -141,7 +141,7 @@ def test_a_windows_1252_export_is_read_and_the_cli_says_how(world, tmp_path, cap
     assert (code, err) == (0, "")
     assert out == (
         "imported 1 applications from pijplijn.csv (read as semicolon-separated Windows-1252 "
-        "text, amounts written the Dutch way (1.500,50))\n"
+        "text with amounts written the Dutch way, 1.500,50)\n"
     )
     assert _titles_and_cents(world) == [("Coöperatie Eëndracht", 150025)]
 
@@ -156,7 +156,7 @@ def test_a_tab_separated_utf16_file_as_excel_saves_unicode_text_is_read(world, t
     assert _titles_and_cents(world) == [("SmartView", 6438900)]
     assert (
         imported.note
-        == "read as tab-separated UTF-16 text, amounts written the Dutch way (1.500,50)"
+        == "read as tab-separated UTF-16 text with amounts written the Dutch way, 1.500,50"
     )
 
 

@@ -30,7 +30,7 @@ COLUMNS = REQUIRED + OPTIONAL
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}  # the first wins a tie
 CELL_LIMIT = 10_000  # characters in one cell
 SAVE_AS = "save the spreadsheet as CSV UTF-8"
-STYLES = {"nl": "the Dutch way (1.500,50)", "en": "the English way (1,500.50)"}
+STYLES = {"nl": "the Dutch way, 1.500,50", "en": "the English way, 1,500.50"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Sheet:
         parts += [self.encoding] if self.encoding != "UTF-8" else []
         if not parts:
             return None
-        return f"read as {' '.join(parts)} text, amounts written {STYLES[self.locale]}"
+        return f"read as {' '.join(parts)} text with amounts written {STYLES[self.locale]}"
 
 
 @dataclass(frozen=True)
