@@ -14,18 +14,35 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifications import reminders, sender
 from notifications.settings import Settings
 from storage import clock
 
+if TYPE_CHECKING:
+    from workflow.actors import Actor
 
-def tick(url: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
-    """One round: reminders first (their messages go out in the same round), then the outbox."""
+
+def tick(
+    url: str, settings: Settings, actor: Actor, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """One round: reminders first (their messages go out in the same round), then the outbox.
+
+    A round that did anything leaves one audit event, `scheduler.tick` by the person who runs
+    the scheduler, with what it did: the reminder steps taken and the messages sent, backed off
+    and dead-lettered. A round with nothing due leaves none."""
     fired = reminders.fire_due(url, now)
     sent = sender.send_due(url, settings.mail, now=now)
-    return {"reminders": fired, **sent.as_dict()}
+    result: dict[str, Any] = {"reminders": fired, **sent.as_dict()}
+    if fired or sent.changed():
+        steps = [
+            {"reminder": f["reminder"], "step": f["step"], "messages": len(f["messages"])}
+            for f in fired
+        ]
+        payload = {"reminder_steps": len(fired), "steps": steps, **sent.audit_payload()}
+        result["event"] = sender.audit_run(url, actor, "scheduler.tick", payload)
+    return result
 
 
 def summary(result: dict[str, Any]) -> str:
@@ -38,6 +55,7 @@ def summary(result: dict[str, Any]) -> str:
 def run(
     url: str,
     settings: Settings,
+    actor: Actor,
     *,
     interval: float,
     stop_after: float | None,
@@ -54,7 +72,7 @@ def run(
         nonlocal ticks
         ticks += 1
         try:
-            result = tick(url, settings)
+            result = tick(url, settings, actor)
         except Exception as error:  # noqa: BLE001 - a bad tick must not stop the scheduler
             report(f"tick failed, will try again: {type(error).__name__}: {error}")
             return

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from notifications.settings import Mail
 from notifications.transports import (
@@ -29,9 +29,12 @@ from notifications.transports import (
     open_transport,
 )
 from storage import clock
-from storage.database import session
+from storage.database import session, transaction
 from storage.tables import OutboxMessage
 from workflow.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from workflow.actors import Actor
 
 STATUSES = ("pending", "sending", "sent", "dead")
 
@@ -44,6 +47,16 @@ class Outcome:
 
     def as_dict(self) -> dict[str, list[int]]:
         return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
+
+    def audit_payload(self) -> dict[str, Any]:
+        """How many messages went each way, and which: for the run's audit event."""
+        return {name: len(ids) for name, ids in self.as_dict().items()} | {
+            "messages": self.as_dict()
+        }
+
+    def changed(self) -> bool:
+        """Whether the run changed any message (claimed, then sent, backed off or dead)."""
+        return bool(self.sent or self.retrying or self.dead)
 
 
 def send_due(
@@ -85,6 +98,20 @@ def send_due(
     finally:
         transport.close()
     return outcome
+
+
+def audit_run(url: str, actor: Actor, action: str, payload: dict[str, Any]) -> int:
+    """The audit event of a delivery run (`outbox send`, a scheduler tick) that changed
+    something, in its own transaction after the run's; its sequence number."""
+    from storage import audit
+
+    def append(db: Session) -> int:
+        event = audit.append(
+            db, actor=actor.email, roles=actor.roles_text, action=action, payload=payload
+        )
+        return event.seq
+
+    return transaction(url, append)
 
 
 def claim(
@@ -140,27 +167,33 @@ def _mark(url: str, message_id: int, **values: Any) -> None:
 
 def retry(url: str, ids: list[int], all_dead: bool) -> list[int]:
     """Put dead messages back in line, with fresh attempts; the ids requeued."""
+    with session(url, write=True) as db:
+        return requeue(db, ids, all_dead)
+
+
+def requeue(db: Session, ids: list[int], all_dead: bool) -> list[int]:
+    """`retry` inside the caller's transaction (which audits it): refuses a message that is
+    unknown or not dead, and requeues nothing then."""
     if not ids and not all_dead:
         raise InvalidInput("name the messages to retry, or give --all-dead")
-    with session(url, write=True) as db:
-        if ids:
-            found = {m.id: m for m in db.exec(select(OutboxMessage).where(
-                col(OutboxMessage.id).in_(ids))).all()}  # fmt: skip
-            for message_id in ids:
-                if message_id not in found:
-                    raise NotFound("message", message_id, "`kracht outbox list`")
-                if found[message_id].status != "dead":
-                    raise InvalidInput(
-                        f"message {message_id} is {found[message_id].status}, not dead; "
-                        "only dead messages are retried"
-                    )
-        query = sa.update(OutboxMessage).where(OutboxMessage.status == "dead")
-        if ids:
-            query = query.where(col(OutboxMessage.id).in_(ids))
-        requeued = db.execute(
-            query.values(status="pending", attempts=0, next_attempt_at=clock.now())
-            .returning(OutboxMessage.id)
-        ).scalars().all()  # fmt: skip
+    if ids:
+        found = {m.id: m for m in db.exec(select(OutboxMessage).where(
+            col(OutboxMessage.id).in_(ids))).all()}  # fmt: skip
+        for message_id in ids:
+            if message_id not in found:
+                raise NotFound("message", message_id, "`kracht outbox list`")
+            if found[message_id].status != "dead":
+                raise InvalidInput(
+                    f"message {message_id} is {found[message_id].status}, not dead; "
+                    "only dead messages are retried"
+                )
+    query = sa.update(OutboxMessage).where(OutboxMessage.status == "dead")
+    if ids:
+        query = query.where(col(OutboxMessage.id).in_(ids))
+    requeued = db.execute(
+        query.values(status="pending", attempts=0, next_attempt_at=clock.now())
+        .returning(OutboxMessage.id)
+    ).scalars().all()  # fmt: skip
     return sorted(requeued)
 
 

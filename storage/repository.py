@@ -12,6 +12,7 @@ from storage import clock
 from storage.tables import (
     Application,
     ApplicationPartner,
+    AuditEvent,
     Indicator,
     Organisation,
     OutboxMessage,
@@ -36,6 +37,21 @@ def roles_of(db: Session, person_id: int) -> list[str]:
 
 def count_people(db: Session) -> int:
     return int(db.exec(select(sa.func.count()).select_from(Person)).one())
+
+
+def record_counts(db: Session) -> dict[str, int]:
+    """How many records of each kind the database holds (zero each: a database nobody used)."""
+    kinds = {
+        "people": Person,
+        "organisations": Organisation,
+        "programmes": Programme,
+        "applications": Application,
+        "audit events": AuditEvent,
+    }
+    return {
+        name: int(db.exec(select(sa.func.count()).select_from(table)).one())
+        for name, table in kinds.items()
+    }
 
 
 def add_person(db: Session, person: Person, roles: Iterable[str]) -> Person:

@@ -13,7 +13,7 @@ from cli import main
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
 from workflow import applications, decisions, directory, engine
-from workflow.errors import GuardFailed, InvalidInput
+from workflow.errors import GuardFailed, InvalidInput, NotAllowed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,10 +80,10 @@ def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
             amount=amount,
         )
 
-    with pytest.raises(InvalidInput) as over:
+    with pytest.raises(NotAllowed) as over:
         development("250000.01")
     development("250000.00")
-    with pytest.raises(InvalidInput) as shrink:
+    with pytest.raises(NotAllowed) as shrink:
         decisions.set_budget(
             world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
         )
@@ -376,9 +376,9 @@ def test_the_development_cap_counts_every_lines_development_budget_together(any_
     world = any_world
     _development(world, "250000", line="talent")
 
-    with pytest.raises(InvalidInput) as second_line:
+    with pytest.raises(NotAllowed) as second_line:
         _development(world, "0.01", line="circular")
-    with pytest.raises(InvalidInput) as pool:
+    with pytest.raises(NotAllowed) as pool:
         _development(world, "250000")
     _development(world, "100000", line="talent")  # replacing a line's own budget is counted once
     _development(world, "150000", line="circular")
@@ -398,7 +398,7 @@ def test_shrinking_the_project_budget_below_the_lines_development_budgets_is_ref
     _development(world, "125000", line="talent")
     _development(world, "125000", line="circular")
 
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(NotAllowed) as error:
         decisions.set_budget(
             world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
         )

@@ -215,3 +215,48 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
         late
     )
     assert late == 1  # Twents Fonds voor Vakmanschap's 2019-Q4
+
+
+@pytest.mark.postgres
+def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_path, monkeypatch,
+                                                                  capsys):  # fmt: skip
+    from cli import main
+    from storage.database import describe
+
+    monkeypatch.chdir(tmp_path)  # the project monitor goes to ./kracht-demo-reports
+
+    code = main(["--db", pg_url, "demo"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in "
+                          f"{describe(pg_url)}\n")  # fmt: skip
+    assert f"  export KRACHT_DB={describe(pg_url)} KRACHT_USER={LEADER}\n" in out
+    assert (tmp_path / "kracht-demo-reports" / "project-monitor-2019.html").is_file()
+    states = {r["title"]: r["state"] for r in applications.list_all(pg_url, LEADER)}
+    assert states["Novel-T basisinfrastructuur 2019"] == "approved_with_conditions"
+    assert main(["--db", pg_url, "--as", AUDITOR, "audit", "verify"]) == 0
+    verdict = auditing.verify(pg_url, AUDITOR)
+    assert verdict.intact
+    assert capsys.readouterr().out == f"audit trail intact: {verdict.events} events verified\n"
+
+
+@pytest.mark.postgres
+def test_the_demo_refuses_a_postgresql_database_that_holds_kracht_data(pg_url, capsys):
+    from cli import main
+    from storage.database import describe
+    from tests import factories
+
+    factories.seed(pg_url)
+    before = auditing.verify(pg_url, factories.AUDITOR).events
+
+    code = main(["--db", pg_url, "demo", "--replace"])
+
+    assert (code, capsys.readouterr()) == (1, ("", (
+        f"kracht: {describe(pg_url)} already holds kracht data (10 people, 4 organisations, "
+        f"2 programmes, {before} audit events); the demo builds into an empty database: create "
+        "one (e.g. `createdb kracht_demo`) and give its URL (--replace replaces only a demo "
+        "file)\n"
+    )))  # fmt: skip
+    assert auditing.verify(pg_url, factories.AUDITOR).events == before  # nothing written
+    assert applications.list_all(pg_url, factories.LEADER) == []

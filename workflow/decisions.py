@@ -26,7 +26,7 @@ from storage.tables import (
 )
 from workflow import engine
 from workflow.actors import Actor, require, resolve
-from workflow.errors import GuardFailed, InvalidInput, NotFound
+from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from workflow.money import format_euros
 from workflow.roles import Role
 
@@ -344,55 +344,60 @@ def set_budget(
         rate = parse_euros(per_inhabitant, "amount per inhabitant")
         basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
         cents = within_limit(inhabitants * rate, "the budget", basis)
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
+    asked = {"programme": programme, "line": line, "year": year, "kind": kind,
+             "amount_cents": cents, "basis": basis}  # fmt: skip
+
+    def change(db: Session, actor: Actor) -> dict[str, Any]:
         require(actor, [Role.PROGRAMME_LEADER], "set budgets")
-        record = repository.programme_by_code(db, programme)
-        if record is None:
-            raise NotFound("programme", programme, "`kracht programme list` shows them")
-        if not in_period(record, year):
-            raise InvalidInput(
-                f"{year} is outside the period of {programme}, {period_text(record)}; "
-                "a budget is set for a year of its programme"
-            )
-        store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
-        line_id = _line_id(db, record, line)
-        row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
-        committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
-        if cents < committed + reserved:
-            raise InvalidInput(
-                f"{format_euros(committed + reserved)} is already committed or "
-                f"reserved on this budget; it cannot be set to {format_euros(cents)}"
-            )
-        _check_development_cap(db, record, year, kind, cents, row)
-        old = row.amount_cents if row else None
-        if row is None:
-            row = Budget(
-                programme_id=record.id,
-                line_id=line_id,
-                year=year,
-                kind=kind,
-                amount_cents=cents,
-                basis=basis,
-                set_by=actor.email,
-            )
-        else:
-            row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
-        db.add(row)
-        db.flush()
-        result = {
-            "programme": programme,
-            "line": line,
-            "year": year,
-            "kind": kind,
-            "amount_cents": cents,
-            "previous_cents": old,
-            "basis": basis,
-        }
-        audit.append(
-            db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result
+        return _write_budget(db, actor, asked)
+
+    return engine.audited_write(url, actor_email, "budget.set", change)
+
+
+def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str, Any]:
+    """Set the budget `asked` for, audited as `budget.set`. Below what is already committed or
+    reserved on it, or over the development cap, it is refused (NotAllowed, audited as a refused
+    `budget.set` with what was asked): the amount is well-formed, the programme's money does
+    not allow it."""
+    programme, year, kind, line = asked["programme"], asked["year"], asked["kind"], asked["line"]
+    cents, basis = asked["amount_cents"], asked["basis"]
+    record = repository.programme_by_code(db, programme)
+    if record is None:
+        raise NotFound("programme", programme, "`kracht programme list` shows them")
+    if not in_period(record, year):
+        raise InvalidInput(
+            f"{year} is outside the period of {programme}, {period_text(record)}; "
+            "a budget is set for a year of its programme"
         )
-        return result
+    store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
+    line_id = _line_id(db, record, line)
+    row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
+    committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
+    if cents < committed + reserved:
+        raise NotAllowed(
+            f"{format_euros(committed + reserved)} is already committed or "
+            f"reserved on this budget; it cannot be set to {format_euros(cents)}",
+            asked,
+        )
+    _check_development_cap(db, record, asked, row)
+    old = row.amount_cents if row else None
+    if row is None:
+        row = Budget(
+            programme_id=record.id,
+            line_id=line_id,
+            year=year,
+            kind=kind,
+            amount_cents=cents,
+            basis=basis,
+            set_by=actor.email,
+        )
+    else:
+        row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
+    db.add(row)
+    db.flush()
+    result = {**asked, "previous_cents": old}
+    audit.append(db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result)
+    return result
 
 
 def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
@@ -414,10 +419,11 @@ def development_cap(db: Session, programme: Programme) -> Decimal:
 
 
 def _check_development_cap(
-    db: Session, programme: Programme, year: int, kind: str, cents: int, row: Budget | None
+    db: Session, programme: Programme, asked: dict[str, Any], row: Budget | None
 ) -> None:
     """The development budgets of a year, of every line and the pool together, may be at most the
-    cap (12.5%) of that year's project budgets together."""
+    cap (12.5%) of that year's project budgets together; NotAllowed beyond it."""
+    year, kind, cents = asked["year"], asked["kind"], asked["amount_cents"]
     percent = development_cap(db, programme)
     projects = store.total(db, programme.id or 0, year, "projects")
     if kind == "projects":
@@ -436,10 +442,11 @@ def _check_development_cap(
             if len([p for p in parts if p]) > 1
             else ""
         )
-        raise InvalidInput(
+        raise NotAllowed(
             f"the development budget may be at most {percent}% of the {year} project budget of "
             f"{format_euros(projects)}, which is {format_euros(cap)}; "
-            f"{format_euros(development)} is too much{together}"
+            f"{format_euros(development)} is too much{together}",
+            asked,
         )
 
 

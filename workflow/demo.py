@@ -1,5 +1,6 @@
-"""`kracht demo`: a fresh SQLite database with the first Agenda voor Twente round, run through
-the real engine to its documented outcomes, then the pipeline and an audit verification."""
+"""`kracht demo`: a fresh SQLite file (or an empty PostgreSQL database) with the first Agenda voor
+Twente round, run through the real engine to its documented outcomes, then the pipeline and an
+audit verification."""
 
 from __future__ import annotations
 
@@ -34,14 +35,14 @@ DEFAULT_DEMO_DB = "kracht-demo.db"
 Echo = Callable[[str], Any]
 
 
-def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
-    """Build the demo database and return its path."""
+def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path | str:
+    """Build the demo database: a fresh SQLite file (returns its path) or, given a PostgreSQL
+    URL, into that database, which must hold no kracht data yet (returns its URL as shown)."""
     from storage.database import migrate
 
-    path = _fresh_path(db or os.environ.get("KRACHT_DB"), replace)
-    url = f"sqlite:///{path}"
+    url, where, base = _target(db or os.environ.get("KRACHT_DB"), replace)
     migrate(url)
-    echo(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in {path}\n")
+    echo(f"kracht demo: the Agenda voor Twente 2018-2022, first round, in {where}\n")
     _directory(url)
     _budgets(url)
     echo(
@@ -53,14 +54,47 @@ def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path:
     for item in PIPELINE:
         _pipeline(url, item)
     echo(f"  {len(PIPELINE)} more initiatives wait earlier on the road\n")
-    demo_monitoring.run(url, path, echo)
-    _report(url, path, echo)
-    return path
+    demo_monitoring.run(url, base, echo)
+    _report(url, where, echo)
+    return where
+
+
+def _target(db: str | None, replace: bool) -> tuple[str, Path | str, Path]:
+    """The demo's database URL; how to name it; the path its reports folder is named after
+    (beside the SQLite file; for PostgreSQL, kracht-demo-reports in the current folder)."""
+    from storage.database import describe, resolve_url, unsupported
+
+    if not db or "://" not in db or db.startswith("sqlite:///"):
+        path = _fresh_path(db.removeprefix("sqlite:///") if db else None, replace)
+        return f"sqlite:///{path}", path, path
+    url = resolve_url(db)
+    problem = unsupported(url)
+    if problem:
+        raise InvalidInput(problem)
+    _refuse_used(url, replace)
+    return url, describe(url), Path.cwd() / Path(DEFAULT_DEMO_DB).stem
+
+
+def _refuse_used(url: str, replace: bool) -> None:
+    """A PostgreSQL database for the demo must hold no kracht records: the demo adds to an
+    empty one, and kracht never deletes a trail."""
+    from storage import repository
+    from storage.database import current_revision, describe, session
+
+    if current_revision(url) is None:
+        return  # no kracht schema yet: the demo creates it
+    with session(url) as db:
+        held = {what: n for what, n in repository.record_counts(db).items() if n}
+    if held:
+        found = ", ".join(f"{n} {what}" for what, n in held.items())
+        raise InvalidInput(
+            f"{describe(url)} already holds kracht data ({found}); the demo builds into an "
+            "empty database: create one (e.g. `createdb kracht_demo`) and give its URL"
+            + (" (--replace replaces only a demo file)" if replace else "")
+        )
 
 
 def _fresh_path(db: str | None, replace: bool) -> Path:
-    if db and "://" in db:
-        raise InvalidInput("the demo builds a fresh SQLite file; give --db a file path, not a URL")
     path = Path(db or DEFAULT_DEMO_DB).expanduser().resolve()
     if path.exists():
         if not (replace or path.name == DEFAULT_DEMO_DB):
@@ -274,7 +308,7 @@ def _pipeline(url: str, item: dict[str, Any]) -> None:
         engine.fire(url, LEADER, app_id, "present_at_table")
 
 
-def _report(url: str, path: Path, echo: Echo) -> None:
+def _report(url: str, path: Path | str, echo: Echo) -> None:
     from storage import repository
     from storage.database import session
     from workflow.auditing import verify

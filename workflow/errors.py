@@ -27,6 +27,10 @@ class NotAllowed(KrachtError):
 
     exit_code = 4
 
+    def __init__(self, message: str, facts: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.facts = dict(facts or {})  # what the refused action asked for: in its audit event
+
 
 class GuardFailed(KrachtError):
     """The application may not leave its stage yet: something it needs is missing."""

@@ -6,13 +6,16 @@ may see their own reminders and calendar, the programme leader everyone's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storage import clock
+from storage import audit, clock
 from storage.database import session
 from workflow.actors import Actor, require, resolve
 from workflow.errors import NotAllowed
 from workflow.roles import Role
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 OPERATORS = (Role.PROGRAMME_LEADER,)
 READERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
@@ -36,25 +39,52 @@ def outbox_list(url: str, actor_email: str | None, status: str | None,
     }
 
 
+def _operator(url: str, actor_email: str | None, action_name: str, action: str) -> Actor:
+    """The programme leader running the outbox or the scheduler; anyone else is refused, and
+    the refusal audited as `action_name`, as a refused trigger is."""
+    from workflow import engine
+
+    def check(_db: Session, actor: Actor) -> Actor:
+        require(actor, OPERATORS, action)
+        return actor
+
+    return engine.audited_write(url, actor_email, action_name, check)
+
+
 def outbox_send(url: str, actor_email: str | None) -> dict[str, Any]:
+    """Send what is due; a run that changed any message leaves an `outbox.send` event with
+    how many messages were sent, backed off and dead-lettered, and which."""
     from notifications import sender
     from notifications.settings import load
 
-    _actor(url, actor_email, OPERATORS, "send the outbox")
+    actor = _operator(url, actor_email, "outbox.send", "send the outbox")
     settings = load()
     outcome = sender.send_due(url, settings.mail)
-    return {
-        "transport": describe_transport(settings),
-        **outcome.as_dict(),
-        "counts": sender.counts(url),
-    }
+    transport = describe_transport(settings)
+    result: dict[str, Any] = {"transport": transport, **outcome.as_dict()}
+    if outcome.changed():
+        payload = {**outcome.audit_payload(), "transport": transport}
+        result["event"] = sender.audit_run(url, actor, "outbox.send", payload)
+    return result | {"counts": sender.counts(url)}
 
 
 def outbox_retry(url: str, actor_email: str | None, ids: list[int], all_dead: bool) -> list[int]:
+    """Queue dead messages again, audited as `outbox.retry` in the same transaction (a refusal
+    by role too, in its own); asking for every dead message when there is none writes nothing."""
     from notifications import sender
+    from workflow import engine
 
-    _actor(url, actor_email, OPERATORS, "retry messages")
-    return sender.retry(url, ids, all_dead)
+    def requeue(db: Session, actor: Actor) -> list[int]:
+        require(actor, OPERATORS, "retry messages")
+        requeued = sender.requeue(db, ids, all_dead)
+        if requeued:
+            asked: list[int] | str = list(ids) if ids else "every dead message"
+            payload = {"asked": asked, "requeued": requeued, "count": len(requeued)}
+            audit.append(db, actor=actor.email, roles=actor.roles_text, action="outbox.retry",
+                         payload=payload)  # fmt: skip
+        return requeued
+
+    return engine.audited_write(url, actor_email, "outbox.retry", requeue)
 
 
 def reminders_list(
@@ -97,7 +127,8 @@ def calendar(url: str, actor_email: str | None, person: str) -> bytes:
 
 
 def scheduler_actor(url: str, actor_email: str | None) -> Actor:
-    return _actor(url, actor_email, OPERATORS, "run the scheduler")
+    """Who runs the scheduler: a programme leader, whose name its ticks' audit events carry."""
+    return _operator(url, actor_email, "scheduler.run", "run the scheduler")
 
 
 def _whose(actor: Actor, person: str | None, action: str, everyone_ok: bool) -> str | None:

@@ -15,6 +15,8 @@ from workflow.commands.common import (
 )
 from workflow.errors import InvalidInput
 
+DEAD_LETTERED = 8  # `outbox send`: a message failed for good (dead) in this run
+
 
 @click.group()
 def outbox() -> None:
@@ -46,16 +48,29 @@ def outbox_list(s: Settings, status: str | None, application_id: int | None, as_
 @json_option
 @pass_settings
 def outbox_send(s: Settings, as_json: bool) -> None:
-    """Send every message that is due now, through the configured transport."""
+    """Send every message that is due now, through the configured transport.
+
+    Exits 8 when a message failed for good (went dead) in this run; messages that will be tried
+    again later (a temporary failure, a server that cannot be reached) leave the exit at 0."""
     from workflow import notices
 
     result = notices.outbox_send(s.url(), s.actor)
     if as_json:
-        return emit_json(result)
-    click.echo(
-        f"{len(result['sent'])} sent ({result['transport']}), {len(result['retrying'])} to "
-        f"retry later, {len(result['dead'])} dead; {result['counts']['pending']} still pending"
-    )
+        emit_json(result)
+    else:
+        click.echo(
+            f"{len(result['sent'])} sent ({result['transport']}), {len(result['retrying'])} to "
+            f"retry later, {len(result['dead'])} dead; {result['counts']['pending']} still pending"
+        )
+    if result["dead"]:  # messages that will never go out by themselves: a cron job must notice
+        dead = ", ".join(str(i) for i in result["dead"])
+        click.echo(
+            f"kracht: {len(result['dead'])} message(s) failed for good in this run ({dead}); "
+            "`kracht outbox list --status dead` shows why, `kracht outbox retry ID` queues one "
+            "again",
+            err=True,
+        )
+        raise SystemExit(DEAD_LETTERED)
 
 
 @outbox.command("retry")
@@ -118,13 +133,13 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
     from workflow import notices
 
     url = s.url()
-    notices.scheduler_actor(url, s.actor)
+    actor = notices.scheduler_actor(url, s.actor)
     settings = load()
     if once:
-        click.echo(runner.summary(runner.tick(url, settings)))
+        click.echo(runner.summary(runner.tick(url, settings, actor)))
         return
     click.echo(f"kracht scheduler: every {interval:g} s on {url}; Ctrl-C stops", err=True)
-    ticks = runner.run(url, settings, interval=interval, stop_after=stop_after,
+    ticks = runner.run(url, settings, actor, interval=interval, stop_after=stop_after,
                        report=lambda line: click.echo(line, err=True))  # fmt: skip
     click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
 

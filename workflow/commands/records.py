@@ -107,10 +107,13 @@ def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
 
 
 @click.command()
-@click.option("--replace", is_flag=True, help="Replace an existing database file.")
+@click.option("--replace", is_flag=True, help="Replace an existing demo database file.")
 @pass_settings
 def demo(s: Settings, replace: bool) -> None:
-    """Build a demo database with the first Agenda voor Twente round and run it to its outcomes."""
+    """Build a demo database with the first Agenda voor Twente round and run it to its outcomes.
+
+    In an SQLite file (default ./kracht-demo.db), or with --db postgresql://... in that
+    database, which must hold no kracht data yet."""
     from workflow.demo import run
 
     run(s.db, replace=replace, echo=click.echo)
