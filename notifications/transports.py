@@ -133,19 +133,22 @@ def _by_code(code: int, reply: bytes | str) -> Exception:
 
 
 class FileTransport:
-    """Each message as <Message-ID>.eml in a folder; writing it again replaces it (idempotent)."""
+    """Each message as <Message-ID>.eml in a folder; writing it again replaces it (idempotent).
+
+    The folder is created 0700 and each file 0600 (mail holds names and addresses), through a
+    temporary file no one can plant a link at (workflow.files.replace_file)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
     def send(self, message: EmailMessage) -> None:
+        from storage.private import make_folders
+        from workflow.files import replace_file
+
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            make_folders(self.directory)
             name = str(message["Message-ID"]).strip("<>").replace("@", "_at_")
-            final = self.directory / f"{name}.eml"
-            partial = final.with_suffix(".eml.part")
-            partial.write_bytes(message.as_bytes())
-            partial.replace(final)
+            replace_file(self.directory / f"{name}.eml", message.as_bytes())
         except OSError as error:
             raise TemporaryFailure(f"cannot write to {self.directory}: {error}") from None
 

@@ -1,7 +1,8 @@
 """Connecting to the database: an SQLite file by default, PostgreSQL by URL; migrations.
 
 SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
-BEGIN IMMEDIATE, so writers queue up instead of failing on a stale snapshot.
+BEGIN IMMEDIATE, so writers queue up instead of failing on a stale snapshot. A database file kracht
+creates is 0600 in a 0700 folder, and SQLite gives its -wal and -shm files the same mode.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
+from storage.private import create_file, make_folders
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -69,10 +72,21 @@ def describe(url: str) -> str:
 def engine_for(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "do_connect", _sqlite_owner_only)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_owner_only(_dialect, _record, cargs, _cparams) -> None:  # type: ignore[no-untyped-def]
+    """Before SQLite opens a file that is not there yet, create it empty and 0600: SQLite then
+    takes the file as a new database and creates its -wal and -shm files with the same mode.
+    A file that cannot be created is left for SQLite to name when it opens it."""
+    filename = str(cargs[0]) if cargs else ""
+    if filename and filename != ":memory:" and not filename.startswith("file:"):
+        with suppress(OSError):
+            create_file(Path(filename))
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +163,10 @@ def migrate(url: str) -> str:
     from alembic import command
 
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        make_folders(path.parent)
+        with suppress(OSError):  # SQLite names the problem when it opens the file
+            create_file(path)
     command.upgrade(alembic_config(url), "head")
     return current_revision(url) or "none"
 

@@ -630,7 +630,7 @@ def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
             "audit to a missing folder",
             "kracht: cannot write {tmp}/nodir/x.jsonl: the folder {tmp}/nodir does not exist\n",
         ),
-        ("audit to a folder", "kracht: cannot write {tmp}: it is a folder\n"),
+        ("audit to a folder", "kracht: cannot write {tmp}: it is a folder; name a file to write\n"),
         (
             "a baseline of a billion digits",
             "kracht: baseline: '1e999999999' is too large or too precise (at most 15 digits "

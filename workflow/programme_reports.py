@@ -14,7 +14,6 @@ year reported on. Files are written only once everything has rendered.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from workflow import charts
 from workflow.actors import resolve
 from workflow.definition import STATES
 from workflow.errors import InvalidInput, NotAllowed, NotFound
+from workflow.files import write_files
 from workflow.measurement import progress, target_met
 
 if TYPE_CHECKING:
@@ -291,24 +291,9 @@ def render(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _write_all(out: Path, files: dict[str, str]) -> list[Path]:
-    """Write every file through a temporary name, then move each into place."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InvalidInput(f"cannot write to {out}: {error.strerror}") from None
-    staged = []
-    try:
-        for name, text in files.items():
-            temporary = out / f".{name}.tmp"
-            staged.append((temporary, out / name))
-            temporary.write_text(text, encoding="utf-8")
-    except OSError as error:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write to {out}: {error.strerror}") from None
-    for temporary, final in staged:
-        os.replace(temporary, final)
-    documents = [final for _, final in staged if final.suffix != ".svg"]
-    return sorted(documents, key=lambda p: p.suffix != ".html") + [
-        final for _, final in staged if final.suffix == ".svg"
-    ]
+    """Write every file (all or none, see workflow.files), documents first, HTML before Markdown."""
+    written = write_files(out, files)
+    documents = sorted(
+        (p for p in written if p.suffix != ".svg"), key=lambda p: p.suffix != ".html"
+    )
+    return documents + [p for p in written if p.suffix == ".svg"]

@@ -41,9 +41,12 @@ class Settings:
 
 
 def _creatable(path: Path) -> None:
-    """Refuse a new database file whose folder cannot be made (a file in the way, no access)."""
+    """Refuse a new database file whose folder cannot be made (a file in the way, no access);
+    the folders made are 0700 (storage.private)."""
+    from storage.private import make_folders
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(path.parent)
     except (FileExistsError, NotADirectoryError):
         raise InvalidInput(
             f"cannot create a database at {path}: a file stands where its folder should be"

@@ -13,7 +13,6 @@ from workflow.commands.common import (
     json_option,
     pass_settings,
 )
-from workflow.errors import InvalidInput
 
 DEAD_LETTERED = 8  # `outbox send`: a message failed for good (dead) in this run
 
@@ -146,7 +145,7 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
 
 @click.command("calendar")
 @click.argument("person", metavar="EMAIL")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "out", type=click.Path(path_type=Path),
               help="Write to this .ics file (default: standard output).")  # fmt: skip
 @pass_settings
 def calendar_export(s: Settings, person: str, out: Path | None) -> None:
@@ -157,8 +156,7 @@ def calendar_export(s: Settings, person: str, out: Path | None) -> None:
     if out is None:
         click.echo(data.decode(), nl=False)
         return
-    try:
-        out.write_bytes(data)
-    except OSError as error:
-        raise InvalidInput(f"cannot write {out}: {error.strerror}") from None
+    from workflow.files import write_bytes
+
+    write_bytes(out, data)
     click.echo(f"wrote {out}")
