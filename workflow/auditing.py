@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +10,7 @@ from storage import audit
 from storage.database import session
 from workflow.actors import require, resolve
 from workflow.applications import READERS_OF_AUDIT
+from workflow.csv_safe import csv_line
 from workflow.errors import InvalidInput
 
 FORMATS = ("csv", "jsonl")
@@ -36,18 +35,12 @@ def export(url: str, actor_email: str | None, fmt: str) -> Iterator[str]:
             yield json.dumps(event, ensure_ascii=False, sort_keys=True)
         return
     columns = list(events[0]) if events else list(audit.HASHED) + ["hash"]
-    yield _csv_line(columns)
+    yield csv_line(columns)
     for event in events:
-        yield _csv_line([_cell(event[c]) for c in columns])
+        yield csv_line([_cell(event[c]) for c in columns])
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return "" if value is None else str(value)
-
-
-def _csv_line(values: list[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
-    return buffer.getvalue()

@@ -13,8 +13,6 @@ toward the quorum nor appears in the score matrix or the aggregate.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +32,7 @@ from workflow import engine
 from workflow.actors import Actor, require, resolve
 from workflow.aggregate import aggregate
 from workflow.config import Scoring
+from workflow.csv_safe import csv_line
 from workflow.definition import TERMINAL
 from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
 from workflow.roles import Role
@@ -331,7 +330,7 @@ def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterat
         actor = resolve(db, actor_email)
         require(actor, SEES_RANKING, "export the score matrix")
         everything = actor.holds(OVERSEERS)
-        lines = [_csv(EXPORT_COLUMNS)]
+        lines = [csv_line(EXPORT_COLUMNS)]
         for app, current in _scored(db, actor, round_label, must_exist=False):
             recused = store.recused_people(db, app.id or 0)
             for sheet, person in store.sheets(db, current.id or 0):
@@ -345,7 +344,7 @@ def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterat
                 submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
                 for s in store.scores(db, sheet.id or 0):
                     lines.append(
-                        _csv(
+                        csv_line(
                             [
                                 app.id,
                                 app.title,
@@ -693,12 +692,6 @@ def _sheet_view(db: Session, sheet: ScoreSheet, member: str) -> dict[str, Any]:
             if s.revision > 0
         ],
     }
-
-
-def _csv(values: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
 
 
 def programme_of(db: Session, app: Application) -> Programme:

@@ -2,16 +2,15 @@
 progress reports as CSV or JSON.
 
 Both formats carry the same columns in the same order; money is in integer cents, dates are ISO
-dates and times UTC. An applicant exports their own organisation's records only.
+dates and times UTC. An applicant exports their own organisation's records only. A CSV cell that
+a spreadsheet would run as a formula starts with a quote (workflow.csv_safe); JSON keeps every
+value as it is.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,9 @@ from storage.audit import canonical_time
 from storage.database import session
 from workflow import monitor_views
 from workflow.actors import resolve
+from workflow.csv_safe import csv_line
 from workflow.errors import InvalidInput
+from workflow.files import write_text
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -55,11 +56,8 @@ def export(url: str, actor_email: str | None, kind: str, fmt: str) -> tuple[str,
     data = rows(url, actor_email, kind)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n", len(data)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS[kind], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in data)
-    return buffer.getvalue(), len(data)
+    lines = [csv_line(COLUMNS[kind]), *(csv_line(row.values()) for row in data)]
+    return "".join(line + "\n" for line in lines), len(data)
 
 
 def rows(url: str, actor_email: str | None, kind: str) -> list[dict[str, Any]]:
@@ -115,11 +113,5 @@ READERS: dict[str, Callable[[Session, int | None], list[dict[str, Any]]]] = {
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write all of it or nothing: through a temporary file moved into place."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
+    """Write all of it or nothing (workflow.files: no folder, link, device or read-only file)."""
+    write_text(path, text)
