@@ -24,7 +24,9 @@ def verify(url: str, actor_email: str | None) -> audit.Verdict:
 
 def export(url: str, actor_email: str | None, fmt: str) -> Iterator[str]:
     """The whole chain as CSV or JSON Lines, in chain order, one string per line; with each
-    payload's salt, so that an auditor's own tools can recompute every hash."""
+    payload's salt, so that an auditor's own tools can recompute every hash. Recompute from
+    JSON Lines: it holds every value as recorded, while a CSV cell that a spreadsheet would run
+    as a formula starts with a quote (workflow.csv_safe)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
     with session(url) as db:
