@@ -1,13 +1,19 @@
 """Rendering the programme reports from the Jinja2 templates in workflow/report_templates/.
 
 Rendering is strict: a template that names a figure the data does not hold fails at once.
+Every value is escaped for its format: HTML by Jinja2's autoescape; Markdown by `markdown_text`,
+so that a title or narrative neither carries raw HTML into the document nor forges its structure
+(a table cell, a new row, a heading).
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
 
 from workflow.money import format_euros
 
@@ -18,13 +24,15 @@ TEMPLATES = Path(__file__).resolve().parent / "report_templates"
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(fmt: str = "html") -> jinja2.Environment:
+    """The templates' environment for one format: "html" or "md"."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html.j2"]),
+        autoescape=True,
+        finalize=markdown_text if fmt == "md" else None,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -32,10 +40,26 @@ def environment() -> jinja2.Environment:
     env.filters["euros"] = lambda cents: format_euros(cents)
     env.filters["dash"] = lambda value: "-" if value in (None, "") else value
     env.filters["percent"] = lambda value: "-" if value is None else f"{value:g}%"
-    env.filters["cell"] = lambda value: (
-        "-" if value in (None, "") else " ".join(str(value).split()).replace("|", "\\|")
-    )
+    env.filters["cell"] = env.filters["dash"]  # a table cell: escaped like every value
     return env
+
+
+MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;"})
+BLOCK_MARKER = re.compile(r"#|[-+*](?= )|\d{1,9}(?=[.)] )")  # a heading, a list item
+
+
+def markdown_text(value: Any) -> Markup:
+    """A value as Markdown text that stays inside its table cell or line: whitespace (newlines
+    too) collapses to single spaces; backslash, `|`, `&`, `<` and `>` are escaped, and so is a
+    heading or list marker it begins with. Markup (a macro's output) passes as it is."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(str(value).split()).translate(MARKDOWN_ESCAPES)
+    marker = BLOCK_MARKER.match(text)
+    if marker:
+        at = marker.end() if text[0].isdigit() else 0  # "1. x" becomes "1\. x"
+        text = f"{text[:at]}\\{text[at:]}"
+    return Markup(text)
 
 
 def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -73,13 +97,11 @@ def render_document(
     data: dict[str, Any], fmt: str, svgs: dict[str, str], names: dict[str, str]
 ) -> str:
     """The HTML (charts inline) or Markdown (charts as files beside it) of one document."""
-    from markupsafe import Markup
-
     if fmt == "html":
         charts: dict[str, Any] = {key: Markup(_inline(svg)) for key, svg in svgs.items()}
     else:
         charts = names
-    template = environment().get_template(f"{data['kind']}.{fmt}.j2")
+    template = environment(fmt).get_template(f"{data['kind']}.{fmt}.j2")
     return template.render(**data, charts=charts, summary=summary(data))
 
 
