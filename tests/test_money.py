@@ -1,5 +1,6 @@
 """Money is exact: integer cents in, formatted text out."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -295,3 +296,16 @@ def test_the_largest_and_most_precise_values_are_kept_exactly_and_compared():
     assert (largest, finest) == ("9" * 15, "0.000000000001")
     assert _value("tonnes CO2", "-0012,50000000000000") == "-12.5"  # zeros that say nothing
     assert progress("0", finest, largest) == 99999999999999900000000000000.0  # no overflow
+
+
+@pytest.mark.parametrize("text", ["1" * 20000 + "x", "1," * 10000 + "x", "1 " * 10000 + "x"])
+def test_a_long_text_is_refused_at_once_as_not_an_amount(text):
+    start = time.perf_counter()
+    with pytest.raises(InvalidInput) as error:
+        parse_euros(text, "amount", "nl")
+
+    assert time.perf_counter() - start < 1  # no pattern backtracks through 20,000 characters
+    assert str(error.value) == (
+        f"amount: {text[:24] + '... (20001 characters)'!r} is not an amount in euros (write e.g. "
+        "64389 or 64389.50)"
+    )

@@ -23,6 +23,7 @@ from workflow.money import parse_euros
 HUNDRED = Decimal(100)
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+")  # 1,000: a thousands separator or decimals?
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+_DIGITS = frozenset("0123456789.,+-")
 _EXPONENT = re.compile(r"[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+")
 WHOLE_DIGITS, DECIMALS = 15, 12  # as applications.parse_decimal allows a baseline and target
 BOUNDS = f"at most {WHOLE_DIGITS} digits before the decimal point and {DECIMALS} after"
@@ -51,6 +52,10 @@ def parse_value(name: str, unit: str, raw: object, rules: Monitoring) -> str:
 
 def _number(text: str, what: str) -> Decimal | None:
     """`text` as a bounded, finite decimal; None if it is not a number as kracht writes one."""
+    if len(text) > 60:  # too long to be a number within the bounds; no pattern runs on it
+        if set(text) <= _DIGITS and any(char in "0123456789" for char in text):
+            raise InvalidInput(f"{what}: {_shown(text)} is too large or too precise ({BOUNDS})")
+        return None
     if _EXPONENT.fullmatch(text):
         raise InvalidInput(
             f"{what}: {_shown(text)} is written with an exponent; write the number out, like "
@@ -59,11 +64,7 @@ def _number(text: str, what: str) -> Decimal | None:
     if not _NUMBER.fullmatch(text) or "," in text and _GROUPED.fullmatch(text):
         return None
     whole, _, decimals = text.lstrip("+-").replace(",", ".").partition(".")
-    if (
-        len(text) > 60
-        or len(whole.lstrip("0")) > WHOLE_DIGITS
-        or len(decimals.rstrip("0")) > DECIMALS
-    ):
+    if len(whole.lstrip("0")) > WHOLE_DIGITS or len(decimals.rstrip("0")) > DECIMALS:
         raise InvalidInput(f"{what}: {_shown(text)} is too large or too precise ({BOUNDS})")
     return Decimal(text.replace(",", "."))
 

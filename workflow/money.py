@@ -49,8 +49,8 @@ _SYNTAX = {
     "nl": (re.compile(f"{_MACHINE}|{_FULL_EN}"), re.compile(rf"{_WHOLE_NL}(?:,[0-9]{{1,2}})?")),
     "en": (re.compile(rf"{_WHOLE_EN}(?:\.[0-9]{{1,2}})?"), re.compile(_FULL_NL)),
 }
-_CURRENCY = re.compile(r"(?:€|EUR)?\s*(.*?)\s*(?:€|EUR)?", re.IGNORECASE | re.DOTALL)
-_NUMERIC = re.compile(rf"[0-9.,]*[0-9][0-9.,]*(?:{_SPACE}[0-9.,]+)*")
+_NUMERIC = frozenset("0123456789.,_ \u00a0\u202f")  # what an amount is written with
+LONGEST = 40  # characters: longer than any amount within the limit, however it is written
 GENERIC = "(write e.g. 64389 or 64389.50)"
 _HINTS = {
     "nl": "in Dutch amounts write 1.500 for fifteen hundred or 1,50 for one and a half",
@@ -86,11 +86,13 @@ def parse_euros(raw: object, what: str = "amount", locale: str | None = None) ->
     if isinstance(raw, int | float | Decimal):
         return _from_number(raw, what)
     text = str(raw).strip()
-    body = _CURRENCY.fullmatch(text).group(1)  # type: ignore[union-attr]  # matches any text
+    body = _without_currency(text)
     if body.startswith("-") or text.startswith("-"):
         raise InvalidInput(f"{what} must not be negative (got {_shown(raw)})")
-    if len(body) > 40 and _NUMERIC.fullmatch(body):  # longer than any amount within the limit
-        within_limit(MAX_CENTS + 1, what, _shown(raw))
+    if len(body) > LONGEST:  # not worth reading (and no pattern runs on a long text)
+        if _numeric(body):
+            within_limit(MAX_CENTS + 1, what, _shown(raw))
+        raise _not_an_amount(what, raw)
     locale = locale or input_locale()
     if locale not in LOCALES:
         raise InvalidInput(f"locale {locale!r} is not nl or en")
@@ -98,6 +100,20 @@ def parse_euros(raw: object, what: str = "amount", locale: str | None = None) ->
     if value is None:
         raise _refusal(what, raw, body, locale)
     return within_limit(int(Decimal(value) * 100), what, _shown(raw))
+
+
+def _without_currency(text: str) -> str:
+    """`text` without one "€" or "EUR" before or after it, and the spaces around that."""
+    for mark in ("€", "EUR"):
+        if text[: len(mark)].upper() == mark:
+            return text[len(mark) :].strip()
+        if text[-len(mark) :].upper() == mark:
+            return text[: -len(mark)].strip()
+    return text
+
+
+def _numeric(body: str) -> bool:
+    return any(char in "0123456789" for char in body) and set(body) <= _NUMERIC
 
 
 def _read(body: str, locale: str) -> str | None:
@@ -116,9 +132,13 @@ def _refusal(what: str, raw: object, body: str, locale: str) -> InvalidInput:
     for where, pattern, mistake in _WRONG:
         if where in (locale, "*") and pattern.fullmatch(body):
             return InvalidInput(f"{what}: {_shown(raw)} has {mistake}: {_HINTS[locale]}")
-    if _NUMERIC.fullmatch(body):
+    if _numeric(body):
         return InvalidInput(f"{what}: {_shown(raw)} is not an amount in euros; {_HINTS[locale]}")
-    if any(char.isdigit() and not char.isascii() for char in body):
+    return _not_an_amount(what, raw)
+
+
+def _not_an_amount(what: str, raw: object) -> InvalidInput:
+    if any(char.isdigit() and not char.isascii() for char in str(raw)):
         return InvalidInput(
             f"{what}: {_shown(raw)} holds digits other than 0-9; write it with the digits 0-9, "
             "e.g. 64389 or 64389.50"
