@@ -129,10 +129,20 @@ def transaction(
     """`work` in one transaction (see `session`), run again from the start when PostgreSQL
     aborts it as a serialisation failure or a deadlock: up to `attempts` times, with a short
     random pause between. Any other error, and the last attempt's, goes to the caller."""
+
+    def once() -> T:
+        with session(url, write=write) as db:
+            return work(db)
+
+    return retrying(once, attempts)
+
+
+def retrying(call: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """`call()`, again after a serialisation failure or deadlock, as `transaction` does; for a
+    call that opens its own single transaction."""
     for attempt in range(1, attempts + 1):
         try:
-            with session(url, write=write) as db:
-                return work(db)
+            return call()
         except sa.exc.DBAPIError as error:
             if attempt == attempts or not retryable(error):
                 raise

@@ -322,3 +322,58 @@ def test_a_scheduler_started_by_someone_who_may_not_is_refused_and_audited(world
     assert _new(url, before) == [("scheduler.run", f.STEERING, "refused", {"error": message})]
     assert _messages(url) == []  # the reminder did not fire
     _intact(url)
+
+
+# -- the directory, applications and imports: refusals audited like a refused trigger -----------
+
+
+def _records(url: str) -> dict[str, int]:
+    from storage import repository
+
+    with session(url) as db:
+        return repository.record_counts(db)
+
+
+REFUSED = {  # case: (acting as, the command after `kracht`, the refused action)
+    "people add": (f.MEMBER, ["people", "add", "--name", "N", "--email", "n@example.org",
+                              "--role", "auditor"], "person.add"),
+    "org add": (f.MEMBER, ["org", "add", "--name", "Nieuw BV", "--type", "business"], "org.add"),
+    "programme add": (f.STEERING, ["programme", "add", "--code", "avt-2030", "--name", "AvT"],
+                      "programme.add"),
+    "programme configure": (f.AUDITOR, ["programme", "configure", f.AVT_2018, "--file", "{file}"],
+                            "programme.configure"),
+    "app create": (f.OUTSIDER, ["app", "create", "--title", "T", "--programme", f.AVT_2018,
+                                "--applicant", f.TALENTIT, "--line", "talent"], "create"),
+    "app upgrade-workflow": (f.MEMBER, ["app", "upgrade-workflow", "{app}"], "workflow.upgrade"),
+    "app import": ("nobody@example.org", ["app", "import", "{csv}"], "import"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_write_in_the_directory_or_of_an_application_is_audited(
+    world, tmp_path, capsys, case
+):
+    from workflow.config import DEFAULT_FILE
+
+    url = world.url
+    app_id = make_application(world, "idea")
+    sheet = tmp_path / "apps.csv"
+    sheet.write_text(f"title,programme,applicant,requested\nT,{f.AVT_2018},{f.TALENTIT},100\n")
+    actor, argv, action = REFUSED[case]
+    argv = [a.format(file=DEFAULT_FILE, app=app_id, csv=sheet) for a in argv]
+    before, records = len(_events(url)), _records(url)
+
+    code = main(["--db", url, "--as", actor, *argv])
+
+    err = capsys.readouterr().err
+    assert (code, err.count("\n"), err[:8]) == (4, 1, "kracht: ")
+    assert _records(url) == {**records, "audit events": records["audit events"] + 1}
+    [event] = _events(url)[before:]
+    assert (event["action"], event["actor"], event["outcome"], event["payload"]) == (
+        action,
+        actor,
+        "refused",
+        {"error": err.removeprefix("kracht: ").rstrip("\n")},
+    )
+    assert event["application_id"] == (app_id if case == "app upgrade-workflow" else None)
+    _intact(url)

@@ -117,6 +117,7 @@ def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
     enqueue(db, "application_submitted", app, event.seq, {})
 
 
+@engine.audits_refusals("create")
 def create(url: str, actor_email: str | None, **fields: Any) -> dict[str, Any]:
     with session(url, write=True) as db:
         actor = resolve(db, actor_email)
@@ -337,6 +338,7 @@ def add_indicator(
     )
 
 
+@engine.audits_refusals("workflow.upgrade", of_application=True)
 def upgrade_workflow(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
     """Move an application to the workflow version this kracht declares, explicitly and audited."""
     with session(url, write=True) as db:

@@ -7,6 +7,7 @@ from typing import Any
 
 from storage import audit, repository
 from storage.database import session
+from workflow import engine
 from workflow.actors import require, resolve
 from workflow.definition import OPTIONAL
 from workflow.errors import InvalidInput, NotFound
@@ -33,6 +34,7 @@ def _text(value: str | None, what: str) -> str:
     return text
 
 
+@engine.audits_refusals("person.add")
 def add_person(
     url: str,
     actor_email: str | None,
@@ -110,6 +112,7 @@ def list_people(url: str, actor_email: str | None) -> list[dict[str, Any]]:
         return repository.list_people(db)
 
 
+@engine.audits_refusals("org.add")
 def add_org(url: str, actor_email: str | None, *, name: str, o_type: str) -> dict[str, Any]:
     from storage.tables import Organisation
 
@@ -141,6 +144,7 @@ def list_orgs(url: str, actor_email: str | None) -> list[dict[str, Any]]:
         return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
 
 
+@engine.audits_refusals("programme.add")
 def add_programme(
     url: str,
     actor_email: str | None,
@@ -224,6 +228,7 @@ def list_programmes(url: str, actor_email: str | None) -> list[dict[str, Any]]:
         ]
 
 
+@engine.audits_refusals("programme.configure")
 def configure_programme(url: str, actor_email: str | None, code: str, path: Any) -> dict[str, Any]:
     """Store a new configuration for a programme; scoring rounds already open keep theirs."""
     from storage import committee as committee_store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from notifications import deadlines
 from states import sections
 from states.base import Context, Indicator, Partner
 from storage import audit, clock, money, repository
-from storage.database import transaction
+from storage.database import retrying, transaction
 from storage.tables import Application, Programme, ProgrammeLine
 from workflow import machine, scoring
 from workflow.actors import Actor, require_own, resolve
@@ -265,6 +266,31 @@ def audited_write(
     (NotAllowed, GuardFailed) is audited as `action_name` in its own transaction after the
     rollback. `action` appends the audit event of its own success."""
     return _audited(url, actor_email, application_id, action_name, None, None, action)
+
+
+Write = TypeVar("Write", bound=Callable[..., Any])
+
+
+def audits_refusals(action_name: str, *, of_application: bool = False) -> Callable[[Write], Write]:
+    """Decorate a write `f(url, actor_email, ...)` that opens its own single transaction (adding
+    people, organisations, programmes, applications): run again whole after a deadlock, and a
+    refusal it raises (NotAllowed, GuardFailed) audited as `action_name` in its own transaction
+    after the rollback, as `audited_write` does. With `of_application`, the argument after
+    `actor_email` is the application's id."""
+
+    def decorate(write: Write) -> Write:
+        @functools.wraps(write)
+        def audited(url: str, actor_email: str | None, *args: Any, **kwargs: Any) -> Any:
+            app_id = args[0] if of_application and args else None
+            try:
+                return retrying(lambda: write(url, actor_email, *args, **kwargs))
+            except (NotAllowed, GuardFailed) as refusal:
+                _audit_refusal(url, actor_email, app_id, action_name, None, None, refusal)
+                raise
+
+        return audited  # type: ignore[return-value]
+
+    return decorate
 
 
 class _RolledBack(Exception):  # noqa: N818 - not an error: carries a dry run's result out

@@ -19,6 +19,7 @@ from typing import Any
 
 from storage import repository
 from storage.database import session
+from workflow import engine
 from workflow.actors import Actor, require_own, resolve
 from workflow.applications import CREATORS, audit_created, new_application, parse_date
 from workflow.errors import InvalidInput, KrachtError
@@ -57,6 +58,7 @@ class Imported:
     note: str | None  # how the file was read, if not plain comma-separated UTF-8
 
 
+@engine.audits_refusals("import")
 def import_csv(
     url: str, actor_email: str | None, path: Path, locale: str | None = None
 ) -> Imported:
