@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from workflow.commands.common import (
+    APPLICATION_ID,
+    HOURS,
+    VERSION,
     Settings,
     emit_json,
     emit_table,
@@ -80,7 +83,7 @@ def app_list(s: Settings, state: str | None, programme: str | None, as_json: boo
 
 
 @app.command("show")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def app_show(s: Settings, application_id: int, as_json: bool) -> None:
@@ -96,7 +99,7 @@ def app_show(s: Settings, application_id: int, as_json: bool) -> None:
 
 
 @app.command("history")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def app_history(s: Settings, application_id: int, as_json: bool) -> None:
@@ -132,14 +135,14 @@ file_option = click.option(
 )
 version_option = click.option(
     "--expect-version",
-    type=int,
+    type=VERSION,
     metavar="N",
     help="Refuse if the application changed since you saw version N.",
 )
 
 
 @app.command("record")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("stage")
 @set_option
 @file_option
@@ -192,7 +195,7 @@ def _fire(
 
 
 @app.command("fire")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("trigger")
 @click.option("--reason", help="Why; required for decisions, deferral, rework and withdrawal.")
 @set_option
@@ -214,7 +217,7 @@ def app_fire(
 
 
 @app.command("advance")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--reason")
 @set_option
 @file_option
@@ -243,7 +246,7 @@ def app_advance(
 
 
 @app.command("withdraw")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--reason", required=True)
 @pass_settings
 def app_withdraw(s: Settings, application_id: int, reason: str) -> None:
@@ -257,14 +260,14 @@ def app_partner() -> None:
 
 
 @app_partner.command("add")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--org", "organisation", required=True)
 @click.option("--co-financing", is_flag=True, help="The partner co-finances the project.")
 @click.option(
     "--commitment", default="none", show_default=True, help="money, knowledge, time or none."
 )
 @click.option("--amount", help="Euros, for a money commitment.")
-@click.option("--hours", type=int, help="Hours, for a time commitment.")
+@click.option("--hours", type=HOURS, help="Hours, for a time commitment.")
 @pass_settings
 def app_partner_add(
     s: Settings,
@@ -299,7 +302,7 @@ def app_indicator() -> None:
 
 
 @app_indicator.command("add")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--name", required=True)
 @click.option("--unit", required=True)
 @click.option("--baseline", required=True)
@@ -357,7 +360,7 @@ def app_import(s: Settings, file: Path, locale: str | None) -> None:
 
 
 @app.command("letter")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--language", default="nl", show_default=True, help="nl or en.")
 @json_option
 @pass_settings
@@ -374,7 +377,7 @@ def app_letter(s: Settings, application_id: int, language: str, as_json: bool) -
 
 
 @app.command("upgrade-workflow")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @pass_settings
 def app_upgrade_workflow(s: Settings, application_id: int) -> None:
     """Move an application recorded under an older workflow version to the current one."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from workflow.commands.common import (
+    APPLICATION_ID,
     Settings,
     emit_json,
     emit_table,
@@ -22,7 +23,7 @@ def committee() -> None:
 
 
 @committee.command("assign")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option(
     "--member",
     "members",
@@ -43,7 +44,7 @@ def committee_assign(s: Settings, application_id: int, members: tuple[str, ...])
 
 
 @committee.command("declare")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--none", "no_conflict", is_flag=True, help="Declare no conflict of interest.")
 @click.option("--conflict", metavar="TEXT", help="Declare a conflict of interest (recuses you).")
 @pass_settings
@@ -61,7 +62,7 @@ def committee_declare(
 
 
 @committee.command("show")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def committee_show(s: Settings, application_id: int, as_json: bool) -> None:
@@ -85,7 +86,7 @@ def score() -> None:
 
 
 @score.command("set")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("criterion", required=False)
 @click.argument("value", required=False)
 @click.option("--motivation", help="Why this score.")
@@ -118,7 +119,7 @@ def score_set(
 
 
 @score.command("submit")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @pass_settings
 def score_submit(s: Settings, application_id: int) -> None:
     """Submit your score sheet; it is final from then on, and you may see the others'."""
@@ -129,7 +130,7 @@ def score_submit(s: Settings, application_id: int) -> None:
 
 
 @score.command("correct")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("criterion")
 @click.argument("value")
 @click.option("--motivation", required=True)
@@ -151,7 +152,7 @@ def scores() -> None:
 
 
 @scores.command("show")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def scores_show(s: Settings, application_id: int, as_json: bool) -> None:
@@ -200,7 +201,7 @@ def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
 
 
 @click.command()
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("advice_value", metavar="ADVICE")
 @click.option("--rationale", required=True)
 @pass_settings

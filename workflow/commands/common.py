@@ -73,6 +73,47 @@ def _is_sqlite_file(path: Path) -> bool:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+class IdType(click.ParamType):
+    """An id on the command line: a whole number from 1 to MAX_ID, refused in one line."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.name = f"{what.upper().replace(' ', '_')}_ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from workflow.inputs import parse_id
+
+        try:
+            return parse_id(value, self.what)
+        except InvalidInput as error:
+            self.fail(str(error).removeprefix(f"{self.what} id: "), param, ctx)
+
+
+class CountType(click.ParamType):
+    """A whole number within a range (hours, months, a year, inhabitants, a version)."""
+
+    name = "integer"
+
+    def __init__(self, what: str, low: int, high: int) -> None:
+        self.what, self.low, self.high = what, low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from workflow.inputs import parse_count
+
+        try:
+            return parse_count(value, self.what, self.low, self.high)
+        except InvalidInput as error:
+            self.fail(str(error).removeprefix(f"{self.what}: "), param, ctx)
+
+
+APPLICATION_ID = IdType("application")
+MESSAGE_ID = IdType("message")
+YEAR = CountType("year", 2000, 2100)
+VERSION = CountType("version", 0, 2**63 - 1)
+HOURS = CountType("hours", 0, 10_000_000)  # thousands of people working full time
+INHABITANTS = CountType("inhabitants", 1, 100_000_000)
+
+
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
@@ -119,6 +160,8 @@ def pairs(values: Sequence[str], what: str) -> dict[str, str]:
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"{what} takes NAME=VALUE, got {item!r}")
+            raise InvalidInput(f"{what} takes NAME=VALUE, got {item[:60]!r}")
+        if name.strip() in result:
+            raise InvalidInput(f"{what} names {name.strip()[:60]!r} twice; give each name once")
         result[name.strip()] = value
     return result

@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 from workflow.commands.common import (
+    APPLICATION_ID,
+    INHABITANTS,
+    YEAR,
+    CountType,
     Settings,
     emit_json,
     emit_table,
@@ -14,17 +18,17 @@ from workflow.commands.common import (
 
 
 @click.command()
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("outcome", metavar="OUTCOME")
 @click.option("--reason", required=True, help="The reasons, quoted in the decision letter.")
 @click.option("--amount", help="Euros granted (approve, approve-with-conditions).")
 @click.option(
     "--year",
-    type=int,
+    type=YEAR,
     help="Budget year charged, within the programme's period [default: this year].",
 )
 @click.option(
-    "--spread-until", type=int, metavar="YEAR", help="Spread the grant evenly up to YEAR."
+    "--spread-until", type=YEAR, metavar="YEAR", help="Spread the grant evenly up to YEAR."
 )
 @click.option("--from-development", is_flag=True, help="Charge the development budget.")
 @click.option(
@@ -109,11 +113,11 @@ def budget() -> None:
 
 @budget.command("set")
 @click.option("--programme", required=True)
-@click.option("--year", type=int, required=True, help="A year within the programme's period.")
+@click.option("--year", type=YEAR, required=True, help="A year within the programme's period.")
 @click.option("--line", help="Line code; without it, the pool for every line without its own.")
 @click.option("--kind", default="projects", show_default=True, help="projects or development.")
 @click.option("--amount", help="Euros.")
-@click.option("--inhabitants", type=int, help="Compute the amount from inhabitants ...")
+@click.option("--inhabitants", type=INHABITANTS, help="Compute the amount from inhabitants ...")
 @click.option("--per-inhabitant", help="... times this amount in euros.")
 @pass_settings
 def budget_set(
@@ -149,7 +153,7 @@ def budget_set(
 
 @budget.command("show")
 @click.option("--programme", help="Only this programme (`kracht programme list`).")
-@click.option("--year", type=int, help="Only this year.")
+@click.option("--year", type=YEAR, help="Only this year.")
 @click.option("--line", help="Only the budgets this line is charged to, and its draws on a pool.")
 @json_option
 @pass_settings
@@ -203,7 +207,7 @@ def conditions() -> None:
 
 
 @conditions.command("list")
-@click.option("--application", "application_id", type=int)
+@click.option("--application", "application_id", type=APPLICATION_ID)
 @click.option("--overdue", is_flag=True, help="Only conditions past their due date.")
 @json_option
 @pass_settings
@@ -218,8 +222,8 @@ def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_j
 
 
 @conditions.command("meet")
-@click.argument("application_id", type=int)
-@click.argument("number", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("number", type=CountType("condition number", 1, 10_000))
 @click.option("--evidence", required=True, help="How the condition was met.")
 @pass_settings
 def conditions_meet(s: Settings, application_id: int, number: int, evidence: str) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 import click
 
 from workflow.commands.common import (
+    APPLICATION_ID,
+    YEAR,
+    CountType,
     Settings,
     emit_json,
     emit_table,
@@ -50,7 +53,7 @@ def monitor() -> None:
 
 
 @monitor.command("schedule")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def monitor_schedule(s: Settings, application_id: int, as_json: bool) -> None:
@@ -65,8 +68,13 @@ def monitor_schedule(s: Settings, application_id: int, as_json: bool) -> None:
 
 
 @monitor.command("replan")
-@click.argument("application_id", type=int)
-@click.option("--every", "every_months", type=int, help="Months per report: 1, 3, 6 or 12.")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option(
+    "--every",
+    "every_months",
+    type=CountType("--every", 1, 12),
+    help="Months per report: 1, 3, 6 or 12.",
+)
 @click.option("--start", "start_on", help="First day the reports cover, YYYY-MM-DD.")
 @click.option("--until", "end_on", help="The project's last day, YYYY-MM-DD.")
 @pass_settings
@@ -99,7 +107,7 @@ def monitor_replan(
 
 
 @monitor.command("reports")
-@click.option("--application", "application_id", type=int)
+@click.option("--application", "application_id", type=APPLICATION_ID)
 @click.option("--programme")
 @click.option("--status", help="due, late, submitted or cancelled.")
 @json_option
@@ -147,7 +155,7 @@ def monitor_late(s: Settings, as_of: str | None, programme: str | None, as_json:
 
 
 @monitor.command("submit")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("label")
 @click.option("--light", required=True, help="green, orange or red (red needs --measures).")
 @click.option("--narrative", required=True, help="What happened in the period.")
@@ -194,7 +202,7 @@ def monitor_submit(
 
 
 @monitor.command("value")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.argument("indicator")
 @click.argument("value")
 @click.option("--on", "measured_on", help="Day measured, YYYY-MM-DD [default: today].")
@@ -222,7 +230,7 @@ def monitor_value(
 
 
 @monitor.command("values")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def monitor_values(s: Settings, application_id: int, as_json: bool) -> None:
@@ -248,7 +256,7 @@ def monitor_values(s: Settings, application_id: int, as_json: bool) -> None:
 
 
 @monitor.command("close-out")
-@click.argument("application_id", type=int)
+@click.argument("application_id", type=APPLICATION_ID)
 @click.option("--final-report", required=True, help="The final report: what the project achieved.")
 @click.option("--spent", required=True, help="Total spending in euros.")
 @value_option
@@ -299,7 +307,7 @@ def _write_report(
 
 
 report_options = [
-    click.option("--year", type=int, required=True, help="The year reported on."),
+    click.option("--year", type=YEAR, required=True, help="The year reported on."),
     click.option("--programme", help="Only this programme [default: all]."),
     click.option(
         "--out",

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from workflow.commands.common import (
+    APPLICATION_ID,
+    MESSAGE_ID,
     Settings,
     emit_json,
     emit_table,
@@ -24,7 +26,7 @@ def outbox() -> None:
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "dead"]))
-@click.option("--application", "application_id", type=int)
+@click.option("--application", "application_id", type=APPLICATION_ID)
 @json_option
 @pass_settings
 def outbox_list(s: Settings, status: str | None, application_id: int | None, as_json: bool) -> None:
@@ -73,7 +75,7 @@ def outbox_send(s: Settings, as_json: bool) -> None:
 
 
 @outbox.command("retry")
-@click.argument("message_ids", nargs=-1, type=int)
+@click.argument("message_ids", nargs=-1, type=MESSAGE_ID)
 @click.option("--all-dead", is_flag=True, help="Retry every dead message.")
 @pass_settings
 def outbox_retry(s: Settings, message_ids: tuple[int, ...], all_dead: bool) -> None:
@@ -91,7 +93,7 @@ def reminders() -> None:
 
 @reminders.command("list")
 @click.option("--person", metavar="EMAIL", help="Only this person's (default: yours, or all).")
-@click.option("--application", "application_id", type=int)
+@click.option("--application", "application_id", type=APPLICATION_ID)
 @click.option("--all", "include_closed", is_flag=True, help="Include met and cancelled ones.")
 @json_option
 @pass_settings
