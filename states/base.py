@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow import inputs
 from workflow.errors import InvalidInput
 from workflow.money import parse_euros
 
@@ -16,7 +16,7 @@ class Field:
     """One piece of stage data, recorded with `kracht app record ID STAGE --set NAME=VALUE`."""
 
     name: str
-    kind: str  # text | date | money | choice | year | conditions
+    kind: str  # text | label | date | money | choice | year | conditions
     help: str
     choices: tuple[str, ...] = ()
     column: str | None = None  # kept in this column of the application, not as stage data
@@ -37,39 +37,29 @@ class Field:
 
 
 def _text(spec: Field, raw: object) -> str:
-    text = str(raw).strip()
-    if not text:
-        raise InvalidInput(f"{spec.name} must not be empty")
-    return text
+    return inputs.text(raw, spec.name, inputs.LONG)
 
 
 def _date(spec: Field, raw: object) -> str:
-    if isinstance(raw, dt.datetime | dt.time):  # a TOML date-time or time: which day is meant?
-        raise InvalidInput(f"{spec.name}: {raw.isoformat()} is a time; give a date (YYYY-MM-DD)")
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    try:
-        return dt.date.fromisoformat(str(raw).strip()).isoformat()
-    except ValueError:
-        raise InvalidInput(f"{spec.name}: {raw!r} is not a date (use YYYY-MM-DD)") from None
+    return inputs.require_date(raw, spec.name).isoformat()
 
 
 def _year(spec: Field, raw: object) -> int:
-    text = str(raw).strip()
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise InvalidInput(f"{spec.name}: {raw!r} is not a year")
-    return int(text)
+    return inputs.parse_count(raw, spec.name, 2000, 2100)
 
 
 def _choice(spec: Field, raw: object) -> str:
     value = str(raw).strip()
     if value not in spec.choices:
-        raise InvalidInput(f"{spec.name}: {value!r} is not one of " + ", ".join(spec.choices))
+        raise InvalidInput(
+            f"{spec.name}: {inputs.shown(value)} is not one of " + ", ".join(spec.choices)
+        )
     return value
 
 
 TAKES = {  # what a field of each kind takes, for refusals
     "text": "a text",
+    "label": "a one-line label",
     "date": "a date (YYYY-MM-DD)",
     "money": "an amount in euros",
     "year": "a year",
@@ -78,6 +68,7 @@ TAKES = {  # what a field of each kind takes, for refusals
 
 PARSERS: dict[str, Callable[[Field, object], Any]] = {
     "text": _text,
+    "label": lambda spec, raw: inputs.text(raw, spec.name, inputs.LABEL),
     "date": _date,
     "money": lambda spec, raw: parse_euros(raw, what=spec.name),
     "year": _year,
@@ -110,11 +101,10 @@ def parse_conditions(raw: object, what: str) -> list[dict[str, str]]:
                 f"{what}: condition {number} has no {', no '.join(lacking)}; each condition "
                 "needs a due date, an owner and a text"
             )
-        try:
-            due = dt.date.fromisoformat(str(due).strip()).isoformat()
-        except ValueError:
-            raise InvalidInput(f"{what}: {due!r} is not a date (use YYYY-MM-DD)") from None
-        result.append({"due": due, "owner": str(owner).strip().lower(), "text": str(text).strip()})
+        due = inputs.require_date(due, f"{what}: condition {number}'s due date").isoformat()
+        owner = inputs.text(owner, f"{what}: condition {number}'s owner").lower()
+        text = inputs.text(text, f"{what}: condition {number}'s text", inputs.REASON)
+        result.append({"due": due, "owner": owner, "text": text})
     if not result:
         raise InvalidInput(f"{what}: give at least one condition")
     return result
@@ -169,6 +159,11 @@ class Context:
     conditions_open: int = 0  # grant conditions not yet met
     reports_overdue: tuple[str, ...] = ()  # progress reports past due, e.g. "2019-Q2 (due ...)"
     indicators_unmeasured: tuple[str, ...] = ()  # indicators without any measured value
+    given: frozenset[str] = frozenset()  # stage-data names given with this very action
+
+    def gives(self, name: str) -> bool:
+        """`name` was given with this action (not merely recorded by an earlier one)."""
+        return name in self.given and self.has(name)
 
     def has(self, name: str) -> bool:
         return self.data.get(name) not in (None, "")

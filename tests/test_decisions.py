@@ -240,10 +240,22 @@ def test_a_deferral_names_a_date_or_a_round_and_resumes_later(world):
         deferred_to_round="2019-1",
     )
     world.fire(app_id, "resume")
+    with pytest.raises(GuardFailed) as again:  # the earlier deferral's round is not reused
+        decisions.decide(world.url, f.STEERING, app_id, "defer", reason="still more parties")
+    with pytest.raises(GuardFailed) as both:
+        decisions.decide(
+            world.url,
+            f.STEERING,
+            app_id,
+            "defer",
+            reason="still more parties",
+            deferred_until="2030-01-01",
+            deferred_to_round="2030-1",
+        )
 
-    assert error.value.missing == [
-        "a date or round to defer to (deferred_until or deferred_to_round)"
-    ]
+    need = "a date or round to defer to, given with this deferral "
+    need += "(deferred_until or deferred_to_round, not both)"
+    assert error.value.missing == again.value.missing == both.value.missing == [need]
     assert world.state(app_id) == "steering_decision"
 
 
@@ -448,7 +460,7 @@ def test_an_application_not_yet_decided_shows_no_outcome(world):
     assert (decision["outcome"], decision["decided_by"], decision["earlier"]) == (None, None, [])
 
 
-def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date_and_round(world):
+def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date(world):
     app_id = make_application(world, stage="steering_decision")  # the advice was positive
     decisions.decide(
         world.url,
@@ -457,7 +469,6 @@ def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date_a
         "defer",
         reason="more parties needed",
         deferred_until="2019-03-01",
-        deferred_to_round="2019-1",
     )
 
     deferred = world.show(app_id)["decision"]
@@ -473,7 +484,7 @@ def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date_a
         "follows_advice": False,
         "departure_rationale": "more parties needed",  # a deferral's reason is its rationale
     }
-    assert (deferred["deferred_until"], deferred["deferred_to_round"]) == ("2019-03-01", "2019-1")
+    assert (deferred["deferred_until"], deferred["deferred_to_round"]) == ("2019-03-01", None)
     assert (approved["outcome"], approved["follows_advice"], approved["granted_cents"]) == (
         "approve",
         True,

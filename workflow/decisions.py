@@ -24,10 +24,10 @@ from storage.tables import (
     Programme,
     ProgrammeLine,
 )
-from workflow import engine
+from workflow import engine, filters, inputs
 from workflow.actors import Actor, require, resolve
 from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
-from workflow.money import format_euros
+from workflow.money import format_euros, parse_euros
 from workflow.roles import Role
 
 if TYPE_CHECKING:
@@ -242,8 +242,10 @@ def letters(
         "reason": ctx.reason or "",
         "advice": ctx.data.get("advice"),
         "follows_advice": follows_advice(ctx, trigger),
-        "deferred_until": ctx.data.get("deferred_until"),
-        "deferred_to_round": ctx.data.get("deferred_to_round"),
+        "deferred_until": ctx.data.get("deferred_until") if ctx.gives("deferred_until") else None,
+        "deferred_to_round": (
+            ctx.data.get("deferred_to_round") if ctx.gives("deferred_to_round") else None
+        ),
         "signer": actor.name,
     }
     for language in LANGUAGES:
@@ -284,6 +286,7 @@ def decide(
     values: dict[str, object] = {}
     if outcome.startswith("approve"):
         if amount is not None:  # not given: the guard names the missing amount
+            parse_euros(amount, "amount (--amount)")  # refused naming the option given
             values["granted"] = amount
         values.update(
             {
@@ -328,7 +331,7 @@ def set_budget(
     per_inhabitant: str | None = None,
 ) -> dict[str, Any]:
     """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
-    from workflow.money import parse_euros, within_limit
+    from workflow.money import within_limit
 
     if kind not in KINDS:
         raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
@@ -578,6 +581,7 @@ def list_conditions(
     today = clock.today()
     with session(url) as db:
         actor = resolve(db, actor_email)
+        filters.application(db, actor, application_id)
         rows = []
         for condition, owner, app in store.conditions(db, application_id):
             if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
@@ -610,6 +614,7 @@ def meet_condition(
     """Record that a condition is met, with the evidence; audited."""
     if not (evidence or "").strip():
         raise InvalidInput("say how the condition was met (--evidence)")
+    evidence = inputs.text(evidence, "evidence (--evidence)", inputs.REASON)
 
     from notifications import reminders
 

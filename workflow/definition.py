@@ -28,9 +28,10 @@ from states.base import Context, Guard
 from states.common import REASON_GIVEN
 from workflow.roles import Role
 
-WORKFLOW_VERSION = 4  # 2: committee quorum and deadline; 3: conditions and advice departures;
+WORKFLOW_VERSION = 5  # 2: committee quorum and deadline; 3: conditions and advice departures;
 # 4: close-out needs every progress report due and a final value per indicator; a co-financing
-# business must commit money, knowledge or time; the requested amount is recordable (requested)
+# business must commit money, knowledge or time; the requested amount is recordable (requested);
+# 5: a deferral names exactly one date or round, given with it
 
 STATES = (
     "idea",

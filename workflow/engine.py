@@ -15,7 +15,7 @@ from states.base import Context, Indicator, Partner
 from storage import audit, clock, money, repository
 from storage.database import retrying, transaction
 from storage.tables import Application, Programme, ProgrammeLine
-from workflow import machine, scoring
+from workflow import inputs, machine, scoring
 from workflow.actors import Actor, require_own, resolve
 from workflow.definition import (
     DECIDED,
@@ -60,6 +60,8 @@ def fire(
     end instead of committed, and a refusal is not audited: nothing at all is written. The
     result is what the action would have returned.
     """
+
+    reason = inputs.optional_text(reason, "reason (--reason)", inputs.REASON)
 
     def action(db: Session, actor: Actor) -> dict[str, Any]:
         app, programme = _load(db, application_id, expected_version)
@@ -196,6 +198,7 @@ def context(
         reason=reason,
         today=clock.today().isoformat(),
         conditions_open=money.open_conditions(db, app.id),
+        given=frozenset(pending),
         **scoring.facts(db, app, programme),
         **monitoring.facts(db, app),
     )
