@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from storage import audit, repository
+from storage import audit, clock, repository
 from storage.database import session
-from workflow import committee, decisions, engine, monitor_views
+from workflow import committee, decisions, engine, filters, inputs, monitor_views
 from workflow.actors import Actor, require, require_own, resolve
 from workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from workflow.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
@@ -21,22 +21,13 @@ COMMITMENTS = ("money", "knowledge", "time", "none")
 MAX_HOURS = 10_000_000  # a partner's time commitment: thousands of people working full time
 
 
-def text(value: str | None, what: str) -> str:
-    result = (value or "").strip()
-    if not result:
-        raise InvalidInput(f"{what} must not be empty")
-    return result
+def text(value: str | None, what: str, kind: inputs.Text = inputs.NAME) -> str:
+    return inputs.text(value, what, kind)
 
 
-def parse_date(value: object, what: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
+def parse_date(value: object, what: str, **limits: dt.date) -> dt.date | None:
+    """A date within the plausible range (workflow.inputs), or None when none was given."""
+    return inputs.parse_date(value, what, **limits)
 
 
 def parse_decimal(value: object, what: str) -> str:
@@ -66,7 +57,7 @@ def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
     """Validate one application's fields against the database and add it (state: idea)."""
     from storage.tables import Application
 
-    title = text(row.get("title"), "title")
+    title = text(row.get("title"), "title", inputs.TITLE)
     programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
     if programme is None:
         raise NotFound("programme", row.get("programme"), "`kracht programme list` shows them")
@@ -83,15 +74,15 @@ def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
     require_own(actor, CREATORS, org.id or 0, "create applications")
     app = Application(
         title=title,
-        description=(row.get("description") or "").strip(),
+        description=inputs.text(row.get("description"), "description", inputs.LONG, required=False),
         programme_id=programme.id,
         line_id=line_id,
         applicant_org_id=org.id,
         requested_cents=parse_euros(row.get("requested") or 0, "requested amount"),
-        round=(row.get("round") or None),
+        round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
         state=INITIAL,
         workflow_version=WORKFLOW_VERSION,
-        submitted_on=parse_date(row.get("submitted_on"), "submitted_on"),
+        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=clock.today()),
     )
     return repository.add(db, app)
 
@@ -133,6 +124,7 @@ def list_all(
         raise InvalidInput(f"unknown state {state!r}; states are: " + ", ".join(STATES))
     with session(url) as db:
         actor = resolve(db, actor_email)
+        filters.programme(db, programme)
         own = None if actor.sees_everything() else (actor.organisation_id or -1)
         return repository.list_applications(
             db, state=state, programme=programme, organisation_id=own
@@ -264,6 +256,10 @@ def add_partner(
     amount_cents = parse_euros(amount, "amount") if amount not in (None, "") else None
     if commitment == "money" and not amount_cents:
         raise InvalidInput("a money commitment needs --amount in euros")
+    if commitment != "money" and amount not in (None, ""):
+        raise InvalidInput(f"--amount is for a money commitment, not {commitment}: leave it out")
+    if commitment != "time" and hours is not None:
+        raise InvalidInput(f"--hours is for a time commitment, not {commitment}: leave it out")
     if hours is not None and not 0 <= hours <= MAX_HOURS:
         raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
 
@@ -320,22 +316,44 @@ def add_indicator(
 
     fields = {
         "name": text(name, "indicator name"),
-        "unit": text(unit, "indicator unit"),
+        "unit": text(unit, "indicator unit", inputs.LABEL),
         "baseline": parse_decimal(baseline, "baseline"),
         "target": parse_decimal(target, "target"),
         "target_date": parse_date(target_date, "target date"),
-        "source": (source or "").strip(),
+        "source": inputs.text(source, "indicator source", required=False),
     }
     if fields["target_date"] is None:
         raise InvalidInput("a SMART indicator needs a target date (--by YYYY-MM-DD)")
 
     def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
+        _check_indicator(db, app, fields)
         repository.add(db, Indicator(application_id=app.id, **fields))
         return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
 
     return engine.write_with_audit(
         url, actor_email, application_id, proposal.RECORDERS, "indicator.add", change
     )
+
+
+def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
+    """An indicator's name is unique within its application, and its baseline and target are
+    values its unit allows (as a measured value must be: a count whole and from 0, a
+    percentage from 0 to 100)."""
+    from workflow.measurement import parse_value
+    from workflow.monitoring import rules_for
+
+    name = fields["name"]
+    if any(i.name.lower() == name.lower() for i in repository.indicators(db, app.id)):
+        raise InvalidInput(
+            f"indicator name: application {app.id} already has an indicator {name!r}; "
+            "give each indicator its own name"
+        )
+    rules = rules_for(db, app.programme_id)
+    for part in ("baseline", "target"):
+        try:
+            parse_value(name, fields["unit"], fields[part], rules)
+        except InvalidInput as error:
+            raise InvalidInput(f"{part}: {error}") from None
 
 
 @engine.audits_refusals("workflow.upgrade", of_application=True)

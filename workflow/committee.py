@@ -28,7 +28,7 @@ from storage.tables import (
     Score,
     ScoreSheet,
 )
-from workflow import engine
+from workflow import engine, inputs
 from workflow.actors import Actor, require, resolve
 from workflow.aggregate import aggregate
 from workflow.config import Scoring
@@ -126,8 +126,8 @@ def declare(
     url: str, actor_email: str | None, application_id: int, conflict: str | None
 ) -> dict[str, Any]:
     """A member declares a conflict of interest (and is recused) or declares none."""
-    if conflict is not None and not conflict.strip():
-        raise InvalidInput("describe the conflict of interest")
+    if conflict is not None:
+        conflict = inputs.text(conflict, "conflict of interest (--conflict)", inputs.REASON)
 
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
         record = _assignment_of(db, app, actor)
@@ -136,7 +136,7 @@ def declare(
         record.declaration = "conflict" if conflict else "none"
         record.declared_at = clock.now()
         payload: dict[str, Any] = {"member": actor.email, "declaration": record.declaration}
-        reason = f"declared a conflict of interest: {conflict.strip()}" if conflict else None
+        reason = f"declared a conflict of interest: {conflict}" if conflict else None
         reason = reason or _interest(db, app, actor.organisation_id)
         if reason and not record.recused:
             _recuse(
@@ -550,7 +550,7 @@ def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, st
         )
     if not (motivation or "").strip():
         raise InvalidInput(f"{key}: a score needs a written motivation")
-    return value, motivation.strip()
+    return value, inputs.text(motivation, f"{key}: the motivation", inputs.LONG)
 
 
 def _counted(db: Session, app: Application, current: Any) -> list[tuple[ScoreSheet, Any]]:

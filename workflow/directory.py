@@ -9,8 +9,10 @@ from storage import audit, repository
 from storage.database import session
 from workflow import engine
 from workflow.actors import require, resolve
+from workflow.codes import check_programme_code
 from workflow.definition import OPTIONAL
 from workflow.errors import InvalidInput, NotFound
+from workflow.inputs import LABEL, NAME, REASON, Text, text
 from workflow.roles import ALL_ROLES, Role
 
 O_TYPES = ("business", "education", "research", "government")
@@ -27,11 +29,8 @@ def normalise_email(email: str) -> str:
         raise InvalidInput(f"e-mail address {email!r} is not valid: {error}") from None
 
 
-def _text(value: str | None, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{what} must not be empty")
-    return text
+def _text(value: str | None, what: str, kind: Text = NAME) -> str:
+    return text(value, what, kind)
 
 
 @engine.audits_refusals("person.add")
@@ -59,6 +58,10 @@ def add_person(
         raise InvalidInput(f"{problem}; roles are: " + ", ".join(ALL_ROLES))
     if language not in LANGUAGES:
         raise InvalidInput(f"language {language!r} is not one of " + ", ".join(LANGUAGES))
+    if Role.APPLICANT in roles and not organisation:
+        raise InvalidInput(
+            "an applicant acts for an organisation: give --org with the applicant role"
+        )
     with session(url, write=True) as db:
         bootstrap = repository.count_people(db) == 0
         if bootstrap:
@@ -159,14 +162,15 @@ def add_programme(
     """Add a programme with its lines; `not_applicable` maps an optional stage to the reason."""
     from storage.tables import Programme, ProgrammeLine
 
-    code, name = _text(code, "programme code"), _text(name, "programme name")
+    code = check_programme_code(_text(code, "programme code"))
+    name = _text(name, "programme name")
     not_applicable = not_applicable or {}
     for stage, reason in not_applicable.items():
         if stage not in OPTIONAL:
             raise InvalidInput(
                 f"stage {stage!r} cannot be marked not applicable; only " + ", ".join(OPTIONAL)
             )
-        _text(reason, f"the reason why {stage} does not apply")
+        _text(reason, f"the reason why {stage} does not apply", REASON)
     if starts_on and ends_on and ends_on < starts_on:
         raise InvalidInput("a programme cannot end before it starts")
     codes = [c for c, _ in lines or []]
@@ -192,7 +196,7 @@ def add_programme(
                 db,
                 ProgrammeLine(
                     programme_id=programme.id,
-                    code=_text(line_code, "line code"),
+                    code=_text(line_code, "line code", LABEL),
                     name=_text(line_name, "line name"),
                 ),
             )

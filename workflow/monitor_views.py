@@ -12,6 +12,7 @@ from storage import clock, repository
 from storage import monitoring as store
 from storage.database import session
 from storage.tables import Application
+from workflow import filters
 from workflow.actors import resolve
 from workflow.errors import InvalidInput
 from workflow.measurement import progress, target_met
@@ -109,6 +110,8 @@ def reports(
     today = as_of or clock.today()
     with session(url) as db:
         actor = resolve(db, actor_email)
+        filters.programme(db, programme)
+        filters.application(db, actor, application_id)
         own = None if actor.sees_everything() else (actor.organisation_id or -1)
         rows = store.listing(
             db,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage import audit, clock
 from storage.database import session
+from workflow import filters
 from workflow.actors import Actor, require, resolve
 from workflow.errors import NotAllowed
 from workflow.roles import Role
@@ -32,7 +33,10 @@ def outbox_list(url: str, actor_email: str | None, status: str | None,
                 application_id: int | None) -> dict[str, Any]:  # fmt: skip
     from notifications import sender
 
-    _actor(url, actor_email, READERS, "read the outbox")
+    actor = _actor(url, actor_email, READERS, "read the outbox")
+    if application_id is not None:
+        with session(url) as db:
+            filters.application(db, actor, application_id)
     return {
         "counts": sender.counts(url),
         "messages": sender.listing(url, status, application_id),
@@ -99,6 +103,8 @@ def reminders_list(
     with session(url) as db:
         actor = resolve(db, actor_email)
         person = _whose(actor, person, "see another person's reminders", everyone_ok=True)
+        filters.person(db, person)
+        filters.application(db, actor, application_id)
         rows = reminders.upcoming(db, person, include_closed)
         return [
             reminders.as_dict(r)

@@ -10,7 +10,7 @@ from states.monitoring import LIGHTS, NEEDS_MEASURES, PLANNERS, REPORTERS
 from storage import clock, money, repository
 from storage import monitoring as store
 from storage.tables import Application, IndicatorValue, ProgressReport
-from workflow import engine, schedule
+from workflow import engine, inputs, schedule
 from workflow.actors import Actor
 from workflow.errors import InvalidInput, NotAllowed, NotFound
 from workflow.measurement import parse_value
@@ -89,7 +89,7 @@ def submit(
     if light not in LIGHTS:
         raise InvalidInput(f"traffic light {light!r} is not one of " + ", ".join(LIGHTS))
     narrative = _text(narrative, "a narrative (--narrative)")
-    measures = (measures or "").strip() or None
+    measures = inputs.optional_text(measures, "measures (--measures)", inputs.LONG)
     if light in NEEDS_MEASURES and not measures:
         raise InvalidInput(f"a {light} report needs the measures taken (--measures TEXT)")
     spent_cents = parse_euros(spent, "spending so far (--spent)")
@@ -135,6 +135,7 @@ def record_value(
     from workflow.applications import parse_date
 
     day = parse_date(measured_on, "--on") or clock.today()
+    note = inputs.text(note, "note (--note)", inputs.REASON, required=False)
     if day > clock.today():
         raise InvalidInput(f"--on {day} lies in the future; values are recorded once measured")
 
@@ -199,10 +200,9 @@ def close_out(
 
 
 def _text(value: str | None, what: str) -> str:
-    result = (value or "").strip()
-    if not result:
+    if not (value or "").strip():
         raise InvalidInput(f"give {what}")
-    return result
+    return inputs.text(value, what, inputs.LONG)
 
 
 def _in_monitoring(app: Application, action: str) -> None:
@@ -293,9 +293,14 @@ def _measure(
 
 def _indicator(indicators: list[Any], key: str, application_id: int) -> Any:
     wanted = " ".join(key.split()).lower()
-    for indicator in indicators:
-        if indicator.name.lower() == wanted or str(indicator.id) == wanted:
-            return indicator
+    found = [i for i in indicators if i.name.lower() == wanted or str(i.id) == wanted]
+    if len(found) > 1:  # two indicators of one name, from before names had to be unique
+        numbers = ", ".join(str(i.id) for i in found)
+        raise InvalidInput(
+            f"indicator {key!r} names {len(found)} indicators: give its number ({numbers})"
+        )
+    if found:
+        return found[0]
     names = "; ".join(f"{i.id}: {i.name}" for i in indicators) or "none"
     raise NotFound(f"indicator of application {application_id}", key, f"its indicators: {names}")
 
