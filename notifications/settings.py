@@ -96,8 +96,10 @@ def config_path(explicit: str | None = None) -> Path | None:
     chosen = explicit or os.environ.get("KRACHT_CONFIG")
     if chosen:
         path = Path(chosen).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise InvalidInput(f"settings file {path} does not exist")
+        if not path.is_file():
+            raise InvalidInput(f"settings file {path} is not a file (a folder or a device)")
         return path
     default = Path("kracht.toml")
     return default if default.is_file() else None
@@ -177,5 +179,8 @@ def _check(settings: Settings) -> None:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidInput(f"settings: mail sender {mail.sender!r}: {error}") from None
+    folder = Path(mail.directory).expanduser()
+    if mail.transport == "file" and folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"settings: mail directory {folder} is not a folder; name a folder")
     if reminders.lead_days < 0 or reminders.escalate_after_days < 0:
         raise InvalidInput("settings: reminder days cannot be negative")

@@ -94,6 +94,8 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> list[Path]:
 
 def writable(path: Path) -> os.stat_result | None:
     """What stands at `path` when kracht may replace it, None when nothing does; else refused."""
+    if str(path) == "-":
+        raise InvalidInput("cannot write -: leave out the file option to print to the terminal")
     try:
         found = os.lstat(path)
     except FileNotFoundError:
