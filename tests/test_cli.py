@@ -63,17 +63,17 @@ def test_the_installed_script_reports_a_user_mistake_in_one_line(tmp_path):
     [
         (
             ("app", "fire", "not-a-number", "approve"),
-            "kracht: Invalid value for 'APPLICATION_ID': 'not-a-number' is not a valid integer "
-            "(see `kracht app fire --help`)\n",
+            "kracht: Invalid value for 'APPLICATION_ID': 'not-a-number' is not an id (ids are "
+            "whole numbers from 1 to 9223372036854775807) (see `kracht app fire --help`)\n",
         ),
         (
             ("app", "show", "abc"),
-            "kracht: Invalid value for 'APPLICATION_ID': 'abc' is not a valid integer "
-            "(see `kracht app show --help`)\n",
+            "kracht: Invalid value for 'APPLICATION_ID': 'abc' is not an id (ids are whole "
+            "numbers from 1 to 9223372036854775807) (see `kracht app show --help`)\n",
         ),
         (
             ("app", "partner", "add", "1", "--org", "Saxion", "--hours", "abc"),
-            "kracht: Invalid value for '--hours': 'abc' is not a valid integer "
+            "kracht: Invalid value for '--hours': 'abc' is not a whole number "
             "(see `kracht app partner add --help`)\n",
         ),
         (
@@ -651,10 +651,6 @@ def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
             "kracht: amount: '123456789012345678901234567' is more than kracht accepts "
             "(at most EUR 1,000,000,000,000.00)\n",
         ),
-        (
-            "hours no one can give",
-            "kracht: hours must be from 0 to 10,000,000 (got 99999999999)\n",
-        ),
     ],
 )
 def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
@@ -700,10 +696,6 @@ def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
         "an amount no budget can hold": (
             "budget", "set", "--programme", f.AVT_2018, "--year", "2019", "--amount",
             "123456789012345678901234567",
-        ),
-        "hours no one can give": (
-            "app", "partner", "add", a, "--org", "Saxion", "--commitment", "time", "--hours",
-            "99999999999",
         ),
     }[case]  # fmt: skip
     user = f.MEMBER if case.startswith("scores not") else f.AUDITOR if "audit" in case else None

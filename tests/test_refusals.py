@@ -262,8 +262,9 @@ def test_grant_above_the_requested_amount_is_refused_and_nothing_is_written(worl
             "granted: 'lots' is not an amount in euros (write e.g. 64389 or 64389.50)",
         ),
         (
-            {"granted": "1.001"},
-            "granted: '1.001' is not an amount in euros (write e.g. 64389 or 64389.50)",
+            {"granted": "1,001"},
+            "granted: '1,001' has three digits after the decimal comma: in Dutch amounts write "
+            "1.500 for fifteen hundred or 1,50 for one and a half",
         ),
         (
             {"grant": "5"},

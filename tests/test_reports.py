@@ -333,8 +333,11 @@ def test_the_cli_says_where_it_wrote_the_files(world, tmp_path, capsys):
         f"  {tmp_path / f'project-monitor-{THIS_YEAR}.html'}",
         f"  {tmp_path / f'project-monitor-{THIS_YEAR}.md'}",
     ]
-    assert bad == 1
-    assert err == "kracht: 1900 is not a year to report on\n"
+    assert bad == 2  # refused at the edge, as every year option is
+    assert err == (
+        "kracht: Invalid value for '--year': 1900 is not between 2000 and 2100 "
+        "(see `kracht report annual --help`)\n"
+    )
     assert not (tmp_path / "x").exists()
 
 
