@@ -121,7 +121,8 @@ def _state(url: str) -> dict[str, list[tuple[object, ...]]]:
 # -- the corpus: (family, argv, exit code, what the one line must say) --------------------------
 # argv is split on single spaces (or given as a list of words); it may name {idea}, {decision},
 # {monitoring} (application ids), {indicator} (one of {monitoring}'s) and {tmp} (a folder of
-# files). A first word `@steering` or `@member` runs the case as that person, else as the leader.
+# files). A first word `@steering`, `@member` or `@outsider` (an applicant of another
+# organisation) runs the case as that person, else as the programme leader.
 
 BIG = "99999999999999999999"
 IDS = [
@@ -320,6 +321,8 @@ FILTERS = [
     ("monitor late --programme nope", 1, ["programme", "nope"]),
     ("outbox list --application 424242", 1, ["application", "424242"]),
     ("budget show --programme nope", 1, ["programme", "nope"]),
+    ("@outsider monitor reports --application {monitoring}", 4, ["may not see application"]),
+    ("@outsider conditions list --application {decision}", 4, ["may not see application"]),
 ]
 CSV = [
     ("app import {tmp}/dutch.csv", 1, ["semicolon", "title"]),
@@ -352,7 +355,7 @@ CASES = [
 ]
 
 
-USERS = {"@steering": f.STEERING, "@member": f.MEMBER}
+USERS = {"@steering": f.STEERING, "@member": f.MEMBER, "@outsider": f.OUTSIDER}
 
 
 def _argv(args: str | list[str], p: Prepared) -> list[str]:

@@ -1,7 +1,7 @@
 """Filters a listing is narrowed by: a name that matches nothing is refused, not an empty list.
 
-An application an applicant may not see is refused exactly as one that does not exist, so a
-filter never tells an applicant that another organisation's application is there.
+An application an applicant may not see is refused as `kracht app show` refuses it, so a filter
+tells no more than showing the application would.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from storage import repository
-from workflow.errors import NotFound
+from workflow.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,10 +28,10 @@ def application(db: Session, actor: Actor, application_id: int | None) -> None:
     if application_id is None:
         return
     app = repository.application(db, application_id)
-    if app is None or not (
-        actor.sees_everything() or app.applicant_org_id == actor.organisation_id
-    ):
+    if app is None:
         raise NotFound("application", application_id, "`kracht app list` shows them")
+    if not (actor.sees_everything() or app.applicant_org_id == actor.organisation_id):
+        raise NotAllowed(f"{actor.email} may not see application {application_id}")
 
 
 def person(db: Session, email: str | None) -> None:
