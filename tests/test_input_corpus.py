@@ -33,13 +33,16 @@ class Prepared:
 def _prepare(url: str, tmp: Path) -> Prepared:
     from storage import repository
     from storage.database import session
+    from workflow import committee
 
     world = f.seed(url)
     ids = {
         "idea": f.make_application(world, stage="idea"),
         "decision": f.make_application(world, stage="steering_decision"),
         "monitoring": f.make_application(world, stage="monitoring"),
+        "scoring": f.make_application(world, stage="kracht_scoring"),
     }
+    committee.declare(url, f.MEMBER, ids["scoring"], None)  # may score from now on
     with session(url) as db:
         ids["indicator"] = repository.indicators(db, ids["monitoring"])[0].id or 0
     _files(tmp)
@@ -120,7 +123,7 @@ def _state(url: str) -> dict[str, list[tuple[object, ...]]]:
 
 # -- the corpus: (family, argv, exit code, what the one line must say) --------------------------
 # argv is split on single spaces (or given as a list of words); it may name {idea}, {decision},
-# {monitoring} (application ids), {indicator} (one of {monitoring}'s) and {tmp} (a folder of
+# {monitoring}, {scoring} (application ids), {indicator} (one of {monitoring}'s) and {tmp} (a folder of
 # files). A first word `@steering`, `@member` or `@outsider` (an applicant of another
 # organisation) runs the case as that person, else as the programme leader.
 
@@ -141,6 +144,16 @@ IDS = [
     ("score set " + BIG + " K 3 --motivation x", 2, ["APPLICATION_ID"]),
     ("conditions meet {decision} -2 --evidence x", 2, ["-2", "never negative"]),
     ("app show 424242", 1, ["no application 424242"]),
+    (
+        "@member score set {scoring} business_commitment \u0664 --motivation x",
+        1,
+        ["business_commitment", "whole-number score"],
+    ),
+    (
+        "@member score set {scoring} business_commitment " + "9" * 5000 + " --motivation x",
+        1,
+        ["business_commitment", "5,000 characters"],
+    ),
 ]
 PATHS = [
     ("export applications -o {tmp}", 1, ["{tmp}", "folder"]),

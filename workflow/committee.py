@@ -223,6 +223,7 @@ def correct(
     """Correct a submitted score: a new revision, the old one kept, the reason audited."""
     if not (reason or "").strip():
         raise InvalidInput("a correction needs a reason (--reason)")
+    reason = inputs.text(reason, "reason (--reason)", inputs.REASON)
 
     def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
         rules, sheet = _open_sheet(db, app, actor)
@@ -540,10 +541,11 @@ def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, S
 
 def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, str]:
     rules.criterion(key)
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise InvalidInput(f"{key}: {raw!r} is not a whole-number score") from None
+    text = str(raw).strip()
+    digits = text.isascii() and text.lstrip("-").isdigit() and len(text) <= 19
+    if isinstance(raw, bool) or not digits:
+        raise InvalidInput(f"{key}: {inputs.shown(raw)} is not a whole-number score")
+    value = int(text)
     if not rules.scale_min <= value <= rules.scale_max:
         raise InvalidInput(
             f"{key}: {value} is outside the scale {rules.scale_min}-{rules.scale_max}"
