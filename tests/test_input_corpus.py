@@ -123,8 +123,8 @@ def _state(url: str) -> dict[str, list[tuple[object, ...]]]:
 
 # -- the corpus: (family, argv, exit code, what the one line must say) --------------------------
 # argv is split on single spaces (or given as a list of words); it may name {idea}, {decision},
-# {monitoring}, {scoring} (application ids), {indicator} (one of {monitoring}'s) and {tmp} (a folder of
-# files). A first word `@steering`, `@member` or `@outsider` (an applicant of another
+# {monitoring}, {scoring} (application ids), {indicator} (one of {monitoring}'s) and {tmp} (a
+# folder of files). A first word `@steering`, `@member` or `@outsider` (an applicant of another
 # organisation) runs the case as that person, else as the programme leader.
 
 BIG = "99999999999999999999"
