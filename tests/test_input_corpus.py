@@ -58,6 +58,11 @@ def _files(tmp: Path) -> None:
     if not link.is_symlink():
         link.symlink_to(tmp / "target.txt")
     (tmp / "folder").mkdir(exist_ok=True)
+    if not (tmp / "fifo").exists():
+        os.mkfifo(tmp / "fifo")  # opening it for reading would wait for a writer for ever
+    dangling = tmp / "dangling.db"
+    if not dangling.is_symlink():
+        dangling.symlink_to(tmp / "nothing-here.db")
     header = "titel;programma;aanvrager;gevraagd\r\n"  # Dutch headers: none is kracht's
     (tmp / "dutch.csv").write_bytes(b"\xef\xbb\xbf" + header.encode("cp1252"))
     (tmp / "huge.csv").write_text(
@@ -166,6 +171,14 @@ PATHS = [
     ("app import {tmp}/absent.csv", 1, ["absent.csv"]),
     ("app record {idea} idea --file {tmp}/absent.toml", 1, ["absent.toml"]),
     ("app record {idea} idea --file {tmp}/latin1.toml", 1, ["latin1.toml", "UTF-8"]),
+    ("app import {tmp}/fifo", 1, ["fifo", "not a regular file"]),
+    ("app record {idea} idea --file {tmp}/fifo", 1, ["fifo", "not a regular file"]),
+    ("@member score set {scoring} --file {tmp}/fifo", 1, ["fifo", "not a regular file"]),
+    ("--db {tmp}/fifo app list", 1, ["fifo", "not a regular file"]),
+    ("--db {tmp}/dangling.db init", 1, ["dangling.db", "symbolic link to nothing"]),
+    ("--db {tmp}/folder demo --replace", 1, ["folder", "not a regular file"]),
+    ("--db {tmp}/link.csv demo --replace", 1, ["link.csv", "symbolic link"]),
+    ("--db {tmp}/target.txt demo --replace", 1, ["target.txt", "not a demo database"]),
 ]
 SIZES = [
     (
@@ -220,6 +233,12 @@ DATES = [
         ["deferred_until", "range"],
     ),
     ("monitor replan {monitoring} --until 9999-12-31", 1, ["--until", "range"]),
+    (
+        "app create --title A --programme avt-2018 --applicant Saxion --submitted-on 2019-W01-1",
+        1,
+        ["submitted_on", "not a date"],
+    ),
+    ("monitor late --as-of 20200301", 1, ["--as-of", "not a date"]),
     ("monitor late --as-of 0001-01-01", 1, ["--as-of", "range"]),
     (
         "app indicator add {idea} --name Jobs --unit jobs --baseline 0 --target 5 --by 1800-01-01",
@@ -379,7 +398,8 @@ def _argv(args: str | list[str], p: Prepared) -> list[str]:
         w.format(tmp=p.tmp, **{k: str(v) for k, v in p.ids.items()}) if "{" in w else w
         for w in words
     ]
-    return ["--db", p.url, "--as", user, *words]
+    database = [] if words[0] == "--db" else ["--db", p.url]  # a case may name its own
+    return [*database, "--as", user, *words]
 
 
 @pytest.mark.parametrize(("args", "code", "says"), CASES)

@@ -95,13 +95,50 @@ def _refuse_used(url: str, replace: bool) -> None:
 
 
 def _fresh_path(db: str | None, replace: bool) -> Path:
-    path = Path(db or DEFAULT_DEMO_DB).expanduser().resolve()
-    if path.exists():
-        if not (replace or path.name == DEFAULT_DEMO_DB):
-            raise InvalidInput(f"{path} exists; pass --replace to overwrite it with the demo")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    """Where the demo's SQLite file goes. Only a demo database is ever replaced: a regular file
+    holding the demo's people and nobody else (or an empty file), never a link, folder, device
+    or a database with anyone else's records."""
+    named = Path(db or DEFAULT_DEMO_DB).expanduser()
+    if named.is_symlink():
+        raise InvalidInput(f"{named} is a symbolic link; name the demo database file itself")
+    path = named.resolve()
+    if not path.exists():
+        return path
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a regular file; name a file for the demo database")
+    if not (replace or path.name == DEFAULT_DEMO_DB):
+        raise InvalidInput(f"{path} exists; pass --replace to overwrite it with the demo")
+    strangers = _not_the_demos(path)
+    if strangers:
+        raise InvalidInput(
+            f"{path} is not a demo database ({strangers}); --replace replaces only a database "
+            "the demo built: name another file"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
+
+
+def _not_the_demos(path: Path) -> str:
+    """Why the file at `path` is not one the demo built, or "" when it is (or is empty)."""
+    import sqlite3
+
+    if path.stat().st_size == 0:
+        return ""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            emails = {row[0] for row in connection.execute("SELECT email FROM person")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return "it is not a kracht database"
+    others = emails - {person[1] for person in PEOPLE}
+    if not others:
+        return ""
+    return (
+        f"it holds {len(others)} {'person' if len(others) == 1 else 'people'} the demo does not add"
+    )
 
 
 def _budgets(url: str) -> None:

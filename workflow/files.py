@@ -27,7 +27,11 @@ def read_bytes(path: Path, limit: int = MAX_READ) -> bytes:
     """The whole file, if it is a regular file of at most `limit` bytes. A device (/dev/zero),
     FIFO or socket is refused before anything is read, so reading never hangs or fills memory."""
     try:
-        with path.open("rb") as file:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            if stat.S_ISDIR(os.fstat(file.fileno()).st_mode):
+                raise IsADirectoryError(path)
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise InvalidInput(f"{path} is not a regular file; give a file")
             data = file.read(limit + 1)

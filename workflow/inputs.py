@@ -9,6 +9,7 @@ section documents the same table.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -114,6 +115,7 @@ def optional_text(value: object, what: str, kind: Text = NAME) -> str | None:
 
 # -- dates ----------------------------------------------------------------------------------------
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 EARLIEST = dt.date(2000, 1, 1)  # before any programme kracht runs
 LATEST = dt.date(2100, 12, 31)  # after any plan a programme makes
 
@@ -135,7 +137,7 @@ def parse_date(
     else:
         raw = str(value).strip()
         try:
-            if not raw.isascii() or len(raw) != 10:
+            if not _ISO_DAY.fullmatch(raw):  # fromisoformat also takes 2019-W01-1 and 20190101
                 raise ValueError(raw)
             day = dt.date.fromisoformat(raw)
         except ValueError:

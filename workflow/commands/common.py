@@ -29,12 +29,18 @@ class Settings:
             raise InvalidInput(problem)
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
+            if path.is_symlink() and not path.exists():
+                raise InvalidInput(
+                    f"{path} is a symbolic link to nothing; name the database file itself"
+                )
             if not path.exists():
                 if must_exist:
                     raise KrachtError(f"no kracht database at {path}; create it with `kracht init`")
                 _creatable(path)
             elif path.is_dir():
                 raise InvalidInput(f"{path} is a folder, not a kracht database")
+            elif not path.is_file():
+                raise InvalidInput(f"{path} is not a regular file, so not a kracht database")
             elif not _is_sqlite_file(path):
                 raise InvalidInput(f"{path} is not a kracht database (it is not an SQLite file)")
         return url
