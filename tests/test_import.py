@@ -305,3 +305,12 @@ def test_a_row_with_more_cells_than_the_header_is_named(world, tmp_path):
         "or put double quotes around a cell that holds a semicolon"
     )
     assert applications.list_all(world.url, f.LEADER) == []
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_read(world, tmp_path):
+    path = tmp_path / "old-mac.csv"  # as classic Mac programs end lines
+    path.write_bytes(f"title,programme,applicant,requested\rA,avt-2018,{f.TALENTIT},100\r".encode())
+
+    import_csv(world.url, f.LEADER, path)
+
+    assert _titles_and_cents(world) == [("A", 10000)]

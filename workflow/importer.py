@@ -100,7 +100,9 @@ def read_sheet(path: Path, locale: str | None = None) -> Sheet:
     if locale is not None and locale not in LOCALES:
         raise InvalidInput(f"--locale: {locale!r} is not nl or en")
     text, encoding = _decode(path)
-    separator = _separator(text.split("\n", 1)[0])
+    if "\r" in text and "\n" not in text:  # lines ended by CR alone, as old Mac programs save
+        text = text.replace("\r", "\n")
+    separator = _separator(text.split("\n", 1)[0].rstrip("\r"))
     with _field_limit(len(text)):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         try:
@@ -155,7 +157,10 @@ def _separator(header: str) -> str:
     most cells): comma, semicolon or tab."""
 
     def score(separator: str) -> tuple[int, int]:
-        cells = next(csv.reader([header], delimiter=separator), [])
+        try:
+            cells = next(csv.reader([header], delimiter=separator), [])
+        except csv.Error:  # a header no reader can split: the rows' reading names the line
+            return (0, 0)
         return sum(cell.strip() in COLUMNS for cell in cells), len(cells)
 
     return max(SEPARATORS, key=score)
