@@ -145,7 +145,8 @@ def _render_sandboxed(
 
     try:
         return env.get_template(template).render(**context)
-    except jinja2.TemplateError as error:
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as error:
+        # a template's own computation failing ({{ 1/0 }}, {{ "%s" % (1, 2) }}) is its author's
         where = _failing_template(error)
         if where is None or not Path(where[0]).is_relative_to(override.folder):
             raise  # a shipped template failed: a bug in kracht, not the programme's doing
@@ -155,16 +156,19 @@ def _render_sandboxed(
         ) from None
 
 
-def _problem(error: jinja2.TemplateError) -> str:
+def _problem(error: Exception) -> str:
     """What went wrong, in one line."""
     import jinja2
 
     if isinstance(error, jinja2.TemplateNotFound):
         return f"it uses a template that does not exist or may not be used: {error.name!r}"
-    return (error.message or type(error).__name__).splitlines()[0].rstrip(".")
+    if isinstance(error, jinja2.TemplateError):
+        return (error.message or type(error).__name__).splitlines()[0].rstrip(".")
+    said = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {said}" if said else type(error).__name__
 
 
-def _failing_template(error: jinja2.TemplateError) -> tuple[str, int] | None:
+def _failing_template(error: Exception) -> tuple[str, int] | None:
     """The template file and line where `error` arose (Jinja puts them in the traceback)."""
     import jinja2
 

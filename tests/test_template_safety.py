@@ -227,6 +227,28 @@ def test_a_sandbox_escape_in_a_programme_template_is_refused_in_one_line(
     assert all("<class" not in p.read_text() and str(tmp_path) not in p.read_text() for p in sent)
 
 
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Subject: hi\n{{ 1/0 }}\n", "line 2: ZeroDivisionError: division by zero"),
+        ("Subject: hi\n{{ '%s' % (1, 2) }}\n", "line 2: TypeError: not all arguments converted"),
+        ("Subject: hi\n{{ recipient|int(0) + [] }}\n", "line 2: TypeError: unsupported operand"),
+    ],
+)
+def test_a_programme_template_whose_own_computation_fails_is_one_line(
+    kracht, tmp_path, body, problem
+):
+    own = _write(tmp_path / "templates" / f.AVT_2018 / SUBMITTED, body)
+
+    code, out, err = _create(kracht)
+
+    assert (code, out) == (1, "")
+    assert err.startswith(f"kracht: template {own}, {problem}")
+    assert err.endswith("; fix or remove the template\n")
+    assert err.count("\n") == 1
+    _nothing_written(kracht)
+
+
 def test_a_syntax_error_in_a_programme_template_is_one_line(kracht, tmp_path):
     own = _write(tmp_path / "templates" / f.AVT_2018 / SUBMITTED, "Subject: hi\n{% if %}\n")
 
