@@ -146,16 +146,45 @@ def _run(argv: Sequence[str] | None) -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 1
     except Exception as error:  # noqa: BLE001 - the one boundary that turns bugs into reports
-        database = _database_problem(error)
-        if database:
-            click.echo(f"kracht: {database}", err=True)
-            return 1
-        import traceback
-
-        traceback.print_exc()
-        click.echo("kracht: unexpected error: this is a bug in kracht; please report it", err=True)
-        return 3
+        return _unexpected(error)
     return 0
+
+
+def _unexpected(error: Exception) -> int:
+    """A problem of the surroundings the user can fix (the database, a full disk or closed
+    pipe for the output) as one line and exit 1; anything else is a bug: its trace, exit 3."""
+    if isinstance(error, OSError) and error.errno in _OUTPUT_ERRORS:
+        _quietly_close_stdout()
+        click.echo(f"kracht: cannot write the output: {error.strerror or error}", err=True)
+        return 1
+    database = _database_problem(error)
+    if database:
+        click.echo(f"kracht: {database}", err=True)
+        return 1
+    import traceback
+
+    traceback.print_exc()
+    click.echo("kracht: unexpected error: this is a bug in kracht; please report it", err=True)
+    return 3
+
+
+# What a full disk, a closed pipe (`kracht app list | head -1`) or a broken terminal raise when
+# kracht prints: the user's surroundings, not a bug.
+_OUTPUT_ERRORS = {28, 32, 5, 9}  # ENOSPC, EPIPE, EIO, EBADF
+
+
+def _quietly_close_stdout() -> None:
+    """Let go of a standard output that cannot take more, so exiting does not fail again."""
+    import os
+
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 GLOBAL_OPTIONS = {"--as": "EMAIL", "--db": "PATH|URL", "--config": "FILE"}

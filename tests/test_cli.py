@@ -748,3 +748,25 @@ def test_app_letter_json_gives_the_letter_as_written(kracht, world):
     assert code == 0
     assert json.loads(out) == {"application_id": app_id, "language": "en", "text": text}
     assert "EUR 64,389.00" in text
+
+
+def test_output_that_cannot_be_written_is_one_line_not_a_trace(world):
+    """A full disk behind standard output (here /dev/full, only written to) is the user's
+    surroundings: one line on stderr and exit 1."""
+    import os
+
+    with open("/dev/full", "w") as full:  # noqa: PTH123 - a device, opened only to write to
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "--as", f.LEADER, "app", "list"],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "KRACHT_DB": world.url.removeprefix("sqlite:///")},
+            check=False,
+        )
+
+    assert (result.returncode, result.stderr) == (
+        1,
+        "kracht: cannot write the output: No space left on device\n",
+    )

@@ -283,6 +283,18 @@ def decide(
     outcome = outcome.replace("-", "_")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
+    _fits(
+        outcome,
+        {
+            "--amount": (amount is not None, "approve"),
+            "--year": (year is not None, "approve"),
+            "--spread-until": (spread_until is not None, "approve"),
+            "--from-development": (development, "approve"),
+            "--condition": (bool(conditions), "approve_with_conditions"),
+            "--until": (bool(deferred_until), "defer"),
+            "--to-round": (bool(deferred_to_round), "defer"),
+        },
+    )
     values: dict[str, object] = {}
     if outcome.startswith("approve"):
         if amount is not None:  # not given: the guard names the missing amount
@@ -316,6 +328,17 @@ def decide(
         url, actor_email, application_id, outcome, reason=reason, values=values, dry_run=dry_run
     )
     return {**result, "dry_run": dry_run, "charged": result["effects"].get("charged", [])}
+
+
+def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
+    """Refuse an option that the outcome would silently drop (`--until` with an approval)."""
+    for option, (present, belongs) in given.items():
+        if present and not outcome.startswith(belongs):
+            shown = belongs.replace("_", "-")
+            raise InvalidInput(
+                f"{option} belongs to {'an approval' if belongs == 'approve' else shown}, "
+                f"not to {outcome.replace('_', '-')}: leave it out"
+            )
 
 
 def set_budget(
