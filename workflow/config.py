@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from workflow import inputs
 from workflow.errors import InvalidInput
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "states/programmes/agenda_voor_twente.toml"
@@ -71,6 +72,9 @@ def load_file(path: Path) -> dict[str, Any]:
         document = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path.name} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path.name}: its arrays or tables are nested too deeply") from None
+    check_shape(document, where=path.name)
     scoring(document, where=path.name)
     monitoring(document, where=path.name)
     development_cap(document, where=path.name)
@@ -100,8 +104,8 @@ def scoring(document: dict[str, Any], where: str = "configuration") -> Scoring:
 
     committee, scale = document.get("committee", {}), document.get("scale", {})
     low, high = (
-        _int(scale.get("min", 1), "scale.min", fail),
-        _int(scale.get("max", 5), "scale.max", fail),
+        _bounded(scale.get("min", 1), "scale.min", -MAX_SCALE, MAX_SCALE, fail),
+        _bounded(scale.get("max", 5), "scale.max", -MAX_SCALE, MAX_SCALE, fail),
     )
     if low >= high:
         raise fail("scale.min must be below scale.max")
@@ -119,10 +123,15 @@ def scoring(document: dict[str, Any], where: str = "configuration") -> Scoring:
         raise fail("declares no [[criteria]]")
     if len(set(keys)) != len(keys):
         raise fail("criteria keys must be unique")
-    minimum_members = _int(committee.get("minimum_members", 3), "committee.minimum_members", fail)
+    minimum_members = _bounded(
+        committee.get("minimum_members", 3), "committee.minimum_members", 1, MAX_MEMBERS, fail
+    )
     quorum = _int(committee.get("quorum", minimum_members), "committee.quorum", fail)
-    if minimum_members < 1 or not 1 <= quorum:
-        raise fail("committee.minimum_members and committee.quorum must be at least 1")
+    if not 1 <= quorum <= minimum_members:
+        raise fail(
+            f"committee.quorum must be from 1 to committee.minimum_members ({minimum_members}), "
+            f"not {_shown(quorum)}"
+        )
     return Scoring(
         version=version_of(document),
         label=str(document.get("label", "")),
@@ -132,8 +141,12 @@ def scoring(document: dict[str, Any], where: str = "configuration") -> Scoring:
         criteria=tuple(criteria),
         minimum_members=minimum_members,
         quorum=quorum,
-        disagreement_spread=_int(
-            committee.get("disagreement_spread", 2), "committee.disagreement_spread", fail
+        disagreement_spread=_bounded(
+            committee.get("disagreement_spread", 2),
+            "committee.disagreement_spread",
+            1,
+            high - low,
+            fail,
         ),
     )
 
@@ -211,9 +224,7 @@ def _criterion(raw: dict[str, Any], at: str, low: int, high: int, fail: Any) -> 
     for name in ("key", "name", "question"):
         if not str(raw.get(name, "")).strip():
             raise fail(f"{at}.{name} is missing")
-    weight = _int(raw.get("weight", 1), f"{at}.weight", fail)
-    if weight <= 0:
-        raise fail(f"{at}.weight must be above zero")
+    weight = _bounded(raw.get("weight", 1), f"{at}.weight", 1, MAX_WEIGHT, fail)
     minimum = raw.get("minimum")
     if minimum is not None and not low <= _int(minimum, f"{at}.minimum", fail) <= high:
         raise fail(f"{at}.minimum must lie on the scale {low}-{high}")
@@ -222,5 +233,86 @@ def _criterion(raw: dict[str, Any], at: str, low: int, high: int, fail: Any) -> 
 
 def _int(value: object, key: str, fail: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(f"{key} must be a whole number, not {value!r}")
+        raise fail(f"{key} must be a whole number, not {_shown(value)}")
     return value
+
+
+def _shown(value: object) -> str:
+    """A value as a message quotes it (repr), cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:24]}... ({len(text):,} characters)"
+
+
+def _bounded(value: object, key: str, low: int, high: int, fail: Any) -> int:
+    number = _int(value, key, fail)
+    if not low <= number <= high:
+        raise fail(f"{key} must be from {low} to {high}, not {_shown(number)}")
+    return number
+
+
+# -- the document's shape: checked before any value is read, so a wrong type is one line -------
+
+MAX_MEMBERS = 100  # committee.minimum_members
+MAX_WEIGHT = 100  # a criterion's weight
+MAX_SCALE = 100  # scale.min and scale.max lie from -100 to 100
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "committee": ("minimum_members", "quorum", "disagreement_spread"),
+    "scale": ("min", "max", "meanings"),
+    "monitoring": ("report_every_months", "due_months_after", "units"),
+    "money": ("development_cap_percent",),
+}
+TOP_LEVEL = ("label", *SECTIONS, "criteria")
+CRITERION_KEYS = ("key", "name", "question", "weight", "minimum")
+CRITERION_TEXTS = (("key", inputs.LABEL), ("name", inputs.NAME), ("question", inputs.LONG))
+
+
+def check_shape(document: dict[str, Any], where: str = "configuration") -> None:
+    """Every key known and every value of the right kind (table, array of tables, text)."""
+
+    def fail(problem: str) -> InvalidInput:
+        return InvalidInput(f"{where}: {problem}")
+
+    _known_keys(document, TOP_LEVEL, "", fail)
+    if not isinstance(document.get("label", ""), str):
+        raise fail(f"label must be a text, not {_shown(document['label'])}")
+    inputs.text(document.get("label", ""), f"{where}: label", inputs.NAME, required=False)
+    for section, keys in SECTIONS.items():
+        value = document.get(section, {})
+        if not isinstance(value, dict):
+            raise fail(f"[{section}] must be a table, not {_shown(value)}")
+        _known_keys(value, keys, section + ".", fail)
+    _texts(document.get("scale", {}).get("meanings", []), "scale.meanings", where)
+    _criteria_shape(document.get("criteria", []), where, fail)
+    units = document.get("monitoring", {}).get("units", {})
+    if not isinstance(units, dict):
+        raise fail(f"monitoring.units must be a table of unit lists, not {_shown(units)}")
+    for kind, names in units.items():
+        _texts(names, f"monitoring.units.{kind}", where, inputs.LABEL)
+
+
+def _criteria_shape(criteria: object, where: str, fail: Any) -> None:
+    if not isinstance(criteria, list) or not all(isinstance(c, dict) for c in criteria):
+        raise fail(f"criteria must be an array of tables ([[criteria]]), not {_shown(criteria)}")
+    for i, criterion in enumerate(criteria):
+        _known_keys(criterion, CRITERION_KEYS, f"criteria[{i}].", fail)
+        for name, kind in CRITERION_TEXTS:
+            value = criterion.get(name, "")
+            if not isinstance(value, str):
+                raise fail(f"criteria[{i}].{name} must be a text, not {_shown(value)}")
+            inputs.text(value, f"{where}: criteria[{i}].{name}", kind)
+
+
+def _texts(
+    values: object, key: str, where: str = "configuration", kind: inputs.Text = inputs.NAME
+) -> None:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidInput(f"{where}: {key} must be a list of texts, not {_shown(values)}")
+    for i, value in enumerate(values):
+        inputs.text(value, f"{where}: {key}[{i}]", kind)
+
+
+def _known_keys(table: dict[str, Any], known: tuple[str, ...], at: str, fail: Any) -> None:
+    for key in table:
+        if key not in known:
+            raise fail(f"unknown key {at}{key}; the known keys are: {', '.join(known)}")

@@ -24,6 +24,8 @@ def load_values(path: Path) -> dict[str, object]:
         data = json.loads(raw) if kind == "JSON" else tomllib.loads(raw)
     except (ValueError, tomllib.TOMLDecodeError) as error:
         raise InvalidInput(f"{path.name} is not valid {kind}: {error}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path.name}: its arrays or objects are nested too deeply") from None
     if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
         raise InvalidInput(f"{path.name} must hold flat NAME = VALUE pairs")
     return data
@@ -83,6 +85,9 @@ def _monitoring_line(record: dict[str, Any]) -> list[str]:
     ]
 
 
+SCORE_KEYS = ("score", "motivation")  # what a score file's [criterion] table holds
+
+
 def load_scores(path: Path) -> dict[str, tuple[str, str]]:
     """Read scores from TOML: one [criterion] table with `score` and `motivation` each."""
     from workflow.files import read_text
@@ -91,12 +96,20 @@ def load_scores(path: Path) -> dict[str, tuple[str, str]]:
         data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{path.name} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path.name}: its arrays or tables are nested too deeply") from None
     result = {}
     for key, entry in data.items():
         if not isinstance(entry, dict) or "score" not in entry:
             raise InvalidInput(f'{path.name}: [{key}] needs score = N and motivation = "..."')
         score, motivation = entry["score"], entry.get("motivation", "")
         where = f"{path.name}: [{key}]"
+        unknown = [name for name in entry if name not in SCORE_KEYS]
+        if unknown:
+            raise InvalidInput(
+                f"{where} has an unknown key {unknown[0]!r}; a criterion's table holds only "
+                + " and ".join(SCORE_KEYS)
+            )
         if isinstance(score, bool) or not isinstance(score, int | float | str):
             raise InvalidInput(f"{where} score must be a number, not {score!r}")
         if not isinstance(motivation, str):
