@@ -123,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     try:
+        _refuse_repeated(sys.argv[1:] if argv is None else list(argv))
         cli.main(
             args=list(argv) if argv is not None else None, prog_name="kracht", standalone_mode=False
         )
@@ -212,6 +213,37 @@ def _usage_problem(error: click.UsageError, argv: Sequence[str] | None) -> str:
             f"here are never negative (see `{path} --help`)"
         )
     return f"{_one_line(error.format_message())} (see `{path} --help`)"
+
+
+def _refuse_repeated(args: Sequence[str]) -> None:
+    """An option that takes one value, given twice (`--amount 5 --amount 6`), is a usage error:
+    click would silently keep the last one."""
+    command: click.Command = cli
+    seen: set[str] = set()
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            return
+        if isinstance(command, click.Group) and word in command.commands:
+            command, seen = command.commands[word], set()
+            continue
+        name = word.split("=", 1)[0]
+        option = _single_value_option(command, name) if name.startswith("-") else None
+        if option is None:
+            continue
+        if option.name in seen:
+            raise click.UsageError(f"{name} is given twice; give it once")
+        seen.add(option.name or name)
+        if "=" not in word:
+            next(words, None)  # its value, which may itself start with a dash
+
+
+def _single_value_option(command: click.Command, name: str) -> click.Option | None:
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            takes_one = not (param.multiple or param.is_flag or param.count)
+            return param if takes_one else None
+    return None
 
 
 def _command_path(argv: Sequence[str] | None) -> str:

@@ -320,8 +320,40 @@ RULES = [
         ["--hours", "time commitment"],
     ),
     ("people add --name New --email new@example.org --role applicant", 1, ["applicant", "--org"]),
+    (
+        "@steering decide {decision} approve --reason r --amount 5 --until 2030-01-01",
+        1,
+        ["--until", "belongs to defer"],
+    ),
+    (
+        "@steering decide {decision} reject --reason r --amount 5",
+        1,
+        ["--amount", "belongs to an approval"],
+    ),
+    (
+        "@steering decide {decision} defer --reason r --until 2030-01-01 --year 2030",
+        1,
+        ["--year", "belongs to an approval"],
+    ),
     ("programme add --code p-new --name P --line a=One --line a=Two", 1, ["--line", "twice"]),
     ("app record {idea} idea --set quickscan=a --set quickscan=b", 1, ["--set", "twice"]),
+    (
+        "@steering decide {decision} approve --reason r --amount 5 --amount 6",
+        2,
+        ["--amount is given twice"],
+    ),
+    ("export applications -o {tmp}/a.csv --output {tmp}/b.csv", 2, ["--output is given twice"]),
+    (
+        "monitor value {monitoring} {indicator} 5 --on 2020-01-01 --on 2020-02-01",
+        2,
+        ["--on is given twice"],
+    ),
+    (
+        "monitor close-out {monitoring} --final-report done --spent 5 --value {indicator}=6 "
+        "--value {indicator}=7",
+        1,
+        ["--value", "twice"],
+    ),
     (
         [
             "app",

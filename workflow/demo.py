@@ -320,14 +320,15 @@ def _advise(url: str, app_id: int, item: dict[str, Any]) -> None:
 def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
     from workflow import decisions
 
+    approving = item["outcome"].startswith("approve")  # only an approval takes money options
     result = decisions.decide(
         url,
         STEERING,
         app_id,
         item["outcome"],
         reason=item["reason"],
-        amount=item["requested"],
-        year=2018,
+        amount=item["requested"] if approving else None,
+        year=2018 if approving else None,
         spread_until=item.get("spread_until"),
         conditions=item.get("conditions"),
         deferred_until=item.get("deferred_until"),

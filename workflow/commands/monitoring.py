@@ -27,8 +27,11 @@ def _indicator_values(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.rpartition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"--value takes INDICATOR=VALUE, got {item!r}")
-        result[name.strip()] = value.strip()
+            raise InvalidInput(f"--value takes INDICATOR=VALUE, got {item[:60]!r}")
+        key = " ".join(name.split()).lower()
+        if key in result:
+            raise InvalidInput(f"--value names indicator {name.strip()[:60]!r} twice; give it once")
+        result[key] = value.strip()
     return result
 
 
