@@ -405,3 +405,13 @@ def _cells(row: str) -> int:
 def _app_id(world) -> int:
     (application,) = json.loads(exports.export(world.url, f.LEADER, "applications", "json")[0])
     return int(application["id"])
+
+
+def test_markdown_text_leaves_no_link_image_code_or_emphasis_live():
+    from workflow.report_render import markdown_text
+
+    typed = "[link](javascript:alert(1)) ![pixel](http://evil.example/x.png) `code` *em*"
+
+    assert markdown_text(typed) == (
+        "\\[link\\](javascript:alert(1)) !\\[pixel\\](http://evil.example/x.png) \\`code\\` \\*em\\*"
+    )

@@ -44,14 +44,18 @@ def environment(fmt: str = "html") -> jinja2.Environment:
     return env
 
 
-MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;"})
+MARKDOWN_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    | {c: f"\\{c}" for c in "[]`*"}  # no link, image, code or emphasis from what people typed
+)
 BLOCK_MARKER = re.compile(r"#|[-+*](?= )|\d{1,9}(?=[.)] )")  # a heading, a list item
 
 
 def markdown_text(value: Any) -> Markup:
     """A value as Markdown text that stays inside its table cell or line: whitespace (newlines
-    too) collapses to single spaces; backslash, `|`, `&`, `<` and `>` are escaped, and so is a
-    heading or list marker it begins with. Markup (a macro's output) passes as it is."""
+    too) collapses to single spaces; backslash, `|`, `&`, `<` and `>` are escaped, as are the
+    marks of links, images, code and emphasis, and a heading or list marker it begins with.
+    Markup (a macro's output) passes as it is."""
     if isinstance(value, Markup):
         return value
     text = " ".join(str(value).split()).translate(MARKDOWN_ESCAPES)
