@@ -37,7 +37,28 @@ class Field:
 
 
 def _text(spec: Field, raw: object) -> str:
-    return inputs.text(raw, spec.name, inputs.LONG)
+    return inputs.text(_written(spec, raw), spec.name, inputs.LONG)
+
+
+KINDS_OF_VALUE = {  # what a TOML or JSON value is, for a text field's refusal
+    "int": "a number",
+    "float": "a number",
+    "Decimal": "a number",
+    "date": "a date",
+    "datetime": "a date-time",
+    "time": "a time",
+    "list": "a list",
+    "dict": "a table",
+}
+
+
+def _written(spec: Field, raw: object) -> str:
+    """A text field's value as text: a number, date or list from a file is refused, not turned
+    into "5", "2019-01-01 00:00:00" or "nan"."""
+    if not isinstance(raw, str):
+        kind = KINDS_OF_VALUE.get(type(raw).__name__, "a value of another kind")
+        raise InvalidInput(f"{spec.name} takes a text, not {kind} ({inputs.shown(raw)}); quote it")
+    return raw
 
 
 def _date(spec: Field, raw: object) -> str:
@@ -68,7 +89,7 @@ TAKES = {  # what a field of each kind takes, for refusals
 
 PARSERS: dict[str, Callable[[Field, object], Any]] = {
     "text": _text,
-    "label": lambda spec, raw: inputs.text(raw, spec.name, inputs.LABEL),
+    "label": lambda spec, raw: inputs.text(_written(spec, raw), spec.name, inputs.LABEL),
     "date": _date,
     "money": lambda spec, raw: parse_euros(raw, what=spec.name),
     "year": _year,

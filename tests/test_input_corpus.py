@@ -76,6 +76,8 @@ def _files(tmp: Path) -> None:
     (tmp / "broken.toml").write_text("[mail\nport = 25\n")
     (tmp / "unknown.toml").write_text("[mayl]\nport = 25\n")
     (tmp / "stage.toml").write_text('quickscan = "ok\\u0000"\n')
+    (tmp / "number.toml").write_text("quickscan = 5\n")
+    (tmp / "nan.json").write_text('{"quickscan": NaN}')
     (tmp / "latin1.toml").write_bytes('quickscan = "caf\xe9"\n'.encode("latin-1"))
 
 
@@ -200,6 +202,18 @@ TEXT = [
     ("people add --name A\u2028B --email new@example.org --role auditor", 1, ["name", "one line"]),
     ("app create --title \ufeffBOM --programme avt-2018 --applicant Saxion", 1, ["U+FEFF"]),
     ("app record {idea} idea --file {tmp}/stage.toml", 1, ["quickscan", "U+0000"]),
+    (
+        "app record {idea} idea --file {tmp}/number.toml",
+        1,
+        ["quickscan takes a text, not a number"],
+    ),
+    ("app record {idea} idea --file {tmp}/nan.json", 1, ["quickscan takes a text, not a number"]),
+    ("org add --name Novel\u200b-T --type business", 1, ["organisation name", "U+200B"]),
+    (
+        "app create --title caf\udcff --programme avt-2018 --applicant Saxion",
+        1,
+        ["title", "0xFF", "not text"],
+    ),
     ("app withdraw {idea} --reason bad\x07bell", 1, ["reason", "U+0007"]),
     ("committee declare {decision} --conflict x\x00", 1, ["conflict", "U+0000"]),
     (

@@ -72,6 +72,9 @@ REASON = Text(5_000, one_line=False)  # why a decision, deferral, rework or with
 # tables (a new emoji) are let through.
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _REFUSED_CATEGORIES = {"Cc", "Cs"}
+# Invisible in a name or title, where they only make look-alikes: zero-width space, word joiner,
+# Mongolian vowel separator, soft hyphen. (Zero-width joiners stay: emoji and scripts need them.)
+_INVISIBLE = set("\u200b\u2060\u180e\u00ad")
 _LINE_BREAKS = set("\n\r\u2028\u2029\x0b\x0c\x85")
 
 
@@ -101,6 +104,16 @@ def _check_char(char: str, position: int, what: str, kind: Text) -> None:
             )
         if char in "\n\t":
             return
+    if "\udc80" <= char <= "\udcff":  # a byte the terminal's encoding could not decode
+        raise InvalidInput(
+            f"{what} holds a byte that is not text in your terminal's encoding at character "
+            f"{position} (0x{ord(char) - 0xDC00:02X}); type it again as text"
+        )
+    if kind.one_line and char in _INVISIBLE:
+        raise InvalidInput(
+            f"{what} holds the invisible character U+{ord(char):04X} at character {position}; "
+            "remove it"
+        )
     if char in _BIDI or unicodedata.category(char) in _REFUSED_CATEGORIES or char == "\ufeff":
         raise InvalidInput(
             f"{what} holds the control character U+{ord(char):04X} at character {position}; "
