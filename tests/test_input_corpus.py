@@ -168,6 +168,7 @@ PATHS = [
     ("export applications -o {tmp}/link.csv", 1, ["link.csv"]),
     ("export applications -o /dev/full", 1, ["/dev/full"]),
     ("export applications -o {tmp}/nofolder/x.csv", 1, ["nofolder", "does not exist"]),
+    ("export applications -o {tmp}/newdir/", 2, ["newdir/", "names a folder"]),
     ("audit export -o {tmp}/folder", 1, ["folder"]),
     ("app import {tmp}/folder", 1, ["folder", "not a file"]),
     ("app import {tmp}/absent.csv", 1, ["absent.csv"]),

@@ -8,6 +8,7 @@ import click
 
 from workflow.commands.common import (
     APPLICATION_ID,
+    FILE,
     HOURS,
     VERSION,
     Settings,
@@ -131,7 +132,7 @@ set_option = click.option(
     help="Stage data to record; `kracht workflow fields` lists the names.",
 )
 file_option = click.option(
-    "--file", type=click.Path(path_type=Path), help="TOML or JSON file of NAME = VALUE stage data."
+    "--file", type=FILE, help="TOML or JSON file of NAME = VALUE stage data."
 )
 version_option = click.option(
     "--expect-version",
@@ -338,7 +339,7 @@ def app_indicator_add(
 
 
 @app.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=FILE)
 @click.option(
     "--locale",
     type=click.Choice(["nl", "en"]),

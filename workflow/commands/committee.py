@@ -8,6 +8,7 @@ import click
 
 from workflow.commands.common import (
     APPLICATION_ID,
+    FILE,
     Settings,
     emit_json,
     emit_table,
@@ -92,7 +93,7 @@ def score() -> None:
 @click.option("--motivation", help="Why this score.")
 @click.option(
     "--file",
-    type=click.Path(path_type=Path),
+    type=FILE,
     help="TOML: a [criterion] table with score and motivation per criterion.",
 )
 @pass_settings
@@ -184,7 +185,7 @@ def scores_ranking(s: Settings, round_label: str, as_json: bool) -> None:
 
 @scores.command("export")
 @click.option("--round", "round_label", required=True, help="Round, e.g. 2018-1.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="CSV file to write.")
+@click.option("--output", "-o", type=FILE, help="CSV file to write.")
 @pass_settings
 def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
     """The round's score matrix as CSV, every revision of every score."""

@@ -112,6 +112,20 @@ class CountType(click.ParamType):
             self.fail(str(error).removeprefix(f"{self.what}: "), param, ctx)
 
 
+class FileType(click.Path):
+    """A file to write or read: a name ending in a slash means a folder, and is refused before
+    the trailing slash is lost (`-o newdir/` would otherwise write a file called newdir)."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.endswith(("/", "\\")) and value.strip("/\\"):
+            self.fail(f"{value!r} names a folder; name a file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+FILE = FileType()
 APPLICATION_ID = IdType("application")
 MESSAGE_ID = IdType("message")
 YEAR = CountType("year", 2000, 2100)

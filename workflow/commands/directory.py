@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from workflow.commands.common import (
+    FILE,
     Settings,
     emit_json,
     emit_table,
@@ -173,7 +174,7 @@ def programme_add(
 @click.argument("code")
 @click.option(
     "--file",
-    type=click.Path(path_type=Path),
+    type=FILE,
     required=True,
     help="TOML file with the criteria and committee rules.",
 )

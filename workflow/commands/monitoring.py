@@ -10,6 +10,7 @@ import click
 
 from workflow.commands.common import (
     APPLICATION_ID,
+    FILE,
     YEAR,
     CountType,
     Settings,
@@ -363,7 +364,7 @@ def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
 def _export_command(kind: str, what: str) -> None:
     @export.command(kind, help=f"{what} as CSV or JSON (money in integer cents).")
     @click.option("--format", "fmt", default="csv", show_default=True, help="csv or json.")
-    @click.option("--output", "-o", type=click.Path(path_type=Path), help="File to write.")
+    @click.option("--output", "-o", type=FILE, help="File to write.")
     @pass_settings
     def command(s: Settings, fmt: str, output: Path | None) -> None:
         _export(s, kind, fmt, output)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from workflow.commands.common import (
+    FILE,
     Settings,
     emit_json,
     emit_table,
@@ -86,7 +87,7 @@ def audit_verify(s: Settings, as_json: bool) -> None:
 
 @audit.command("export")
 @click.option("--format", "fmt", default="jsonl", show_default=True, help="csv or jsonl.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="File to write.")
+@click.option("--output", "-o", type=FILE, help="File to write.")
 @pass_settings
 def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
     """Export every audit event, in chain order, as CSV or JSON Lines."""
