@@ -29,8 +29,12 @@ optional:
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass, fields, replace
 from email.utils import parseaddr
 from pathlib import Path
@@ -42,6 +46,7 @@ from workflow.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")
 SECURITY = ("starttls", "ssl", "none")
+SECTIONS = ("mail", "reminders", "templates")
 ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_TRANSPORT": "transport",
     "KRACHT_SMTP_HOST": "host",
@@ -52,6 +57,22 @@ ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_FROM": "sender",
     "KRACHT_MAIL_DIR": "directory",
 }
+MAX_FILE = 64 * 1024 * 1024  # 64 MiB, as for every file kracht reads (workflow.files.MAX_READ)
+MAX_TEXT = 4096  # characters in a text setting (a path may be long; a host or sender is not)
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+RANGES: dict[str, tuple[float, float, str]] = {  # key -> (lowest, highest, unit) it may be
+    "port": (1, 65535, ""),
+    "timeout": (0.1, 600, " seconds"),
+    "max_attempts": (1, 1000, ""),
+    "backoff_seconds": (0, 2_592_000, " seconds"),  # 30 days
+    "backoff_max_seconds": (0, 2_592_000, " seconds"),
+    "lease_seconds": (1, 86_400, " seconds"),
+    "lead_days": (0, 365, " days"),
+    "escalate_after_days": (0, 365, " days"),
+}
+RAW_TEXT = {"password"}  # taken as given: a password may hold any character
 
 
 @dataclass(frozen=True)
@@ -108,25 +129,13 @@ def config_path(explicit: str | None = None) -> Path | None:
 def load(explicit: str | None = None) -> Settings:
     """Read the settings file (if any) and the environment; refuse unknown or invalid values."""
     path = config_path(explicit)
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InvalidInput(f"settings file {path} is not valid TOML: {error}") from None
-    unknown = set(data) - {"mail", "reminders", "templates"}
-    if unknown:
-        raise InvalidInput(f"settings file {path}: unknown section [{sorted(unknown)[0]}]")
-    mail = dict(data.get("mail", {}))
-    if "password_env" in mail:
-        mail["password"] = os.environ.get(mail.pop("password_env"), "")
-    for variable, key in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            mail[key] = os.environ[variable]
+    data = _parse(path) if path is not None else {}
+    sections = _sections(data, path)
+    mail, labels = _mail_values(sections["mail"])
     settings = Settings(
-        mail=_build(Mail, mail, "mail"),
-        reminders=_build(Reminders, dict(data.get("reminders", {})), "reminders"),
-        templates=_build(Templates, dict(data.get("templates", {})), "templates"),
+        mail=_build(Mail, mail, "mail", labels),
+        reminders=_build(Reminders, sections["reminders"], "reminders"),
+        templates=_build(Templates, sections["templates"], "templates"),
         source=str(path) if path else "built-in defaults",
     )
     _check(settings)
@@ -137,43 +146,164 @@ def load(explicit: str | None = None) -> Settings:
     return settings
 
 
+def _read(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most MAX_FILE, checked before anything is read
+    (opened non-blocking, so a FIFO swapped in after `config_path` looked cannot hang us)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise InvalidInput(f"settings file {path}: cannot read it: {error.strerror}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise InvalidInput(f"settings file {path} is not a regular file; give a file")
+        if status.st_size > MAX_FILE:
+            raise InvalidInput(f"settings file {path} is larger than 64 MiB; give a smaller file")
+        data = file.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise InvalidInput(f"settings file {path} is larger than 64 MiB; give a smaller file")
+    return data
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(_read(path).decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"settings file {path} is not valid TOML: {error}") from None
+    except (RecursionError, MemoryError):
+        raise InvalidInput(
+            f"settings file {path} is not valid TOML: it is nested too deeply"
+        ) from None
+
+
+def _sections(data: dict[str, Any], path: Path | None) -> dict[str, dict[str, Any]]:
+    """Each known section as a fresh dict; anything else at the top is refused by name."""
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise InvalidInput(f"settings file {path}: unknown section [{sorted(unknown)[0]}]")
+    for name in SECTIONS:
+        if not isinstance(data.get(name, {}), dict):
+            raise InvalidInput(
+                f"settings: {name} must be a table (a [{name}] section), not {_shown(data[name])}"
+            )
+    return {name: dict(data.get(name, {})) for name in SECTIONS}
+
+
+def _mail_values(mail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """[mail] with the password read and the environment on top, and where each value came
+    from (`[mail] port` or `KRACHT_SMTP_PORT`), so a refusal names the right place."""
+    labels = {key: f"[mail] {key}" for key in mail}
+    if "password_env" in mail:
+        variable = mail.pop("password_env")
+        if not isinstance(variable, str) or not VARIABLE_NAME.fullmatch(variable):
+            raise InvalidInput(
+                "settings: [mail] password_env must be a text naming an environment variable "
+                f"(letters, digits and _), not {_shown(variable)}"
+            )
+        mail["password"] = os.environ.get(variable, "")
+        labels["password"] = variable
+    for variable, key in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            mail[key] = os.environ[variable]
+            labels[key] = variable
+    return mail, labels
+
+
 def _beside(path: Path, folder: str) -> str:
     return str((path.parent / Path(folder).expanduser()).resolve())
 
 
-def _build(kind: type, values: dict[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(kind)}
+KINDS = {int: "a whole number", float: "a number", str: "a text"}  # what a setting of a type takes
+
+
+def _build(
+    kind: type, values: dict[str, Any], section: str, labels: dict[str, str] | None = None
+) -> Any:
+    known = {f.name for f in fields(kind)}
     for key, value in values.items():
         if key not in known:
             raise InvalidInput(f"settings: unknown key {key!r} in [{section}]")
-        wanted = type(getattr(kind(), key))
-        try:
-            if isinstance(value, bool | dict | list):  # int(True) is 1; str() takes anything
-                raise TypeError(value)
-            if wanted is int and isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)  # int(25.9) would quietly be port 25
-            values[key] = wanted(value)
-        except (TypeError, ValueError):
-            what = KINDS.get(wanted, f"a {wanted.__name__}")
-            raise InvalidInput(
-                f"settings: [{section}] {key} must be {what}, not {value!r}"
-            ) from None
+        label = (labels or {}).get(key, f"[{section}] {key}")
+        values[key] = _value(type(getattr(kind(), key)), value, label)
+        if key in RANGES:
+            _in_range(values[key], label, *RANGES[key])
+        elif key not in RAW_TEXT:
+            _clean(values[key], label)
     return kind(**values)
 
 
-KINDS = {int: "an integer", float: "a number", str: "a text"}  # what a setting of a type takes
+def _value(wanted: type, value: Any, label: str) -> Any:
+    """`value` as the setting's type, or a refusal naming `label`."""
+    try:
+        if wanted is str:
+            if not isinstance(value, str):  # str() takes anything
+                raise TypeError(value)
+            return value
+        return _number(wanted, value)
+    except (TypeError, ValueError, OverflowError):
+        what = KINDS.get(wanted, f"a {wanted.__name__}")
+        raise InvalidInput(f"settings: {label} must be {what}, not {_shown(value)}") from None
+
+
+def _number(wanted: type, value: Any) -> int | float:
+    """A whole number or a finite number; text (from the environment) in ASCII digits only."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):  # int(True) is 1
+        raise TypeError(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not (WHOLE_NUMBER if wanted is int else DECIMAL).fullmatch(text):
+            raise ValueError(value)  # "１" (a full-width one) or "1_0" is not a number here
+        value = int(text) if wanted is int else float(text)
+    if wanted is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)  # int(25.9) would quietly be port 25; nan and inf too
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _in_range(number: float, label: str, low: float, high: float, unit: str) -> None:
+    if not low <= number <= high:
+        raise InvalidInput(
+            f"settings: {label} must be at least {low:g} and at most {high:,.0f}{unit}, "
+            f"not {number:g}"
+        )
+
+
+def _clean(text: str, label: str) -> None:
+    """A text setting holds no control characters (a line break in a header value would end
+    the header) and stays within MAX_TEXT."""
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            f"settings: {label} is {len(text):,} characters long; the limit is {MAX_TEXT:,}"
+        )
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) in {"Cc", "Cs"}:
+            raise InvalidInput(
+                f"settings: {label} holds the control character U+{ord(char):04X} at "
+                f"character {position}; remove it"
+            )
+
+
+def _shown(value: Any) -> str:
+    """A bad value as it appears in a refusal: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check(settings: Settings) -> None:
-    mail, reminders = settings.mail, settings.reminders
+    mail = settings.mail
     if mail.transport not in TRANSPORTS:
         raise InvalidInput(f"settings: mail transport must be one of {', '.join(TRANSPORTS)}")
     if mail.security not in SECURITY:
         raise InvalidInput(f"settings: mail security must be one of {', '.join(SECURITY)}")
-    if not 0 < mail.port < 65536:
-        raise InvalidInput(f"settings: mail port {mail.port} is not a port number")
-    if mail.max_attempts < 1 or mail.backoff_seconds < 0 or mail.lease_seconds < 1:
-        raise InvalidInput("settings: max_attempts and lease_seconds must be at least 1")
+    if mail.backoff_max_seconds < mail.backoff_seconds:
+        raise InvalidInput(
+            f"settings: [mail] backoff_max_seconds ({mail.backoff_max_seconds}) must be at least "
+            f"backoff_seconds ({mail.backoff_seconds})"
+        )
     _, address = parseaddr(mail.sender)
     try:
         validate_email(address, check_deliverability=False)
@@ -182,5 +312,3 @@ def _check(settings: Settings) -> None:
     folder = Path(mail.directory).expanduser()
     if mail.transport == "file" and folder.exists() and not folder.is_dir():
         raise InvalidInput(f"settings: mail directory {folder} is not a folder; name a folder")
-    if reminders.lead_days < 0 or reminders.escalate_after_days < 0:
-        raise InvalidInput("settings: reminder days cannot be negative")

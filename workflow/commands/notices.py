@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import click
 
 from workflow.commands.common import (
     APPLICATION_ID,
+    FILE,
     MESSAGE_ID,
     Settings,
     emit_json,
@@ -117,12 +120,38 @@ def scheduler() -> None:
     """The process that fires due reminders and sends the outbox."""
 
 
+class Seconds(click.ParamType):
+    """A length of time in seconds: a finite number within [low, high] (no nan, no inf)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            if isinstance(value, str) and not value.isascii():  # "１" (full width) is no number
+                raise ValueError(value)
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(number) and self.low <= number <= self.high):
+            self.fail(
+                f"{value!r}: give a number of seconds from {self.low:g} to {self.high:,.0f}",
+                param,
+                ctx,
+            )
+        return number
+
+
 @scheduler.command("run")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              help="Seconds between rounds.")  # fmt: skip
+@click.option("--interval", type=Seconds(0.1, 86_400), default=60.0, show_default=True,
+              help="Seconds between rounds (0.1 to 86400, a day).")  # fmt: skip
 @click.option("--once", is_flag=True, help="One round, then exit (for cron).")
-@click.option("--stop-after", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Exit after this long (default: run until interrupted).")  # fmt: skip
+@click.option("--stop-after", type=Seconds(0.1, 31_622_400), metavar="SECONDS",
+              help="Exit after this long, at most a year (default: never).")  # fmt: skip
 @pass_settings
 def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | None) -> None:
     """Fire due reminders into the outbox and send it, every INTERVAL seconds.
@@ -147,7 +176,7 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
 
 @click.command("calendar")
 @click.argument("person", metavar="EMAIL")
-@click.option("--out", "out", type=click.Path(path_type=Path),
+@click.option("--out", "out", type=FILE,
               help="Write to this .ics file (default: standard output).")  # fmt: skip
 @pass_settings
 def calendar_export(s: Settings, person: str, out: Path | None) -> None:
