@@ -1,7 +1,7 @@
 """kracht's command line: the root group with its global options, the entry point, and how
 errors become one line and an exit code.
 
-The commands live in `workflow/commands/`, one module per family: each parses, calls one
+The commands live in `commands/`, one module per family: each parses, calls one
 function and renders a table or JSON. Heavy libraries (SQLAlchemy, Alembic, transitions) are
 imported inside the commands, so `kracht --help` stays fast.
 """
@@ -12,18 +12,9 @@ import sys
 from collections.abc import Sequence
 
 import click
-
-from workflow.commands import (
-    applications,
-    committee,
-    directory,
-    money,
-    monitoring,
-    notices,
-    records,
-)
-from workflow.commands.common import CONTEXT, Settings
-from workflow.errors import KrachtError
+from kracht.basics.errors import KrachtError
+from kracht.commands import app, assessment, follow_up, messages, records, setup, steering
+from kracht.commands.options import CONTEXT, Settings
 
 
 @click.group(context_settings=CONTEXT)
@@ -66,38 +57,38 @@ def _check_settings(config: str | None) -> None:
     from pathlib import Path
 
     if config or Path("kracht.toml").is_file():
-        from notifications.settings import load
+        from kracht.notifications.settings import load
 
         load(config)
 
 
-# -- the commands, from workflow/commands/ ------------------------------------------------------
+# -- the commands, from commands/ ------------------------------------------------------
 
 # set-up and directory
-cli.add_command(directory.init)
-cli.add_command(directory.people)
-cli.add_command(directory.org)
-cli.add_command(directory.programme)
+cli.add_command(setup.init)
+cli.add_command(setup.people)
+cli.add_command(setup.org)
+cli.add_command(setup.programme)
 # applications
-cli.add_command(applications.app)
+cli.add_command(app.app)
 # the assessment committee
-cli.add_command(committee.committee)
-cli.add_command(committee.score)
-cli.add_command(committee.scores)
-cli.add_command(committee.advice)
+cli.add_command(assessment.committee)
+cli.add_command(assessment.score)
+cli.add_command(assessment.scores)
+cli.add_command(assessment.advice)
 # steering decisions and money
-cli.add_command(money.decide)
-cli.add_command(money.budget)
-cli.add_command(money.conditions)
+cli.add_command(steering.decide)
+cli.add_command(steering.budget)
+cli.add_command(steering.conditions)
 # notifications and reminders
-cli.add_command(notices.outbox)
-cli.add_command(notices.reminders)
-cli.add_command(notices.scheduler)
-cli.add_command(notices.calendar_export)
+cli.add_command(messages.outbox)
+cli.add_command(messages.reminders)
+cli.add_command(messages.scheduler)
+cli.add_command(messages.calendar_export)
 # monitoring, programme reports and exports
-cli.add_command(monitoring.monitor)
-cli.add_command(monitoring.report)
-cli.add_command(monitoring.export)
+cli.add_command(follow_up.monitor)
+cli.add_command(follow_up.report)
+cli.add_command(follow_up.export)
 # the road, the audit trail, the demo
 cli.add_command(records.workflow)
 cli.add_command(records.audit)

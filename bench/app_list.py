@@ -34,12 +34,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kracht.storage.database import engine_for, migrate
+from kracht.storage.tables import Application, Organisation, Programme, ProgrammeLine
+from kracht.workflow.definition import STATES, WORKFLOW_VERSION
+from kracht.workflow.services import applications, directory
 from sqlalchemy import insert
-
-from storage.database import engine_for, migrate
-from storage.tables import Application, Organisation, Programme, ProgrammeLine
-from workflow import applications, directory
-from workflow.definition import STATES, WORKFLOW_VERSION
 
 LEADER = "leader@example.org"
 KRACHT = Path(sys.executable).with_name("kracht")

@@ -33,9 +33,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from storage import audit
-from storage.database import engine_for, migrate, session
-from workflow import auditing, directory
+from kracht.storage import audit
+from kracht.storage.database import engine_for, migrate, session
+from kracht.workflow.services import auditing, directory
 
 LEADER = "leader@example.org"
 KRACHT = Path(sys.executable).with_name("kracht")

@@ -10,7 +10,7 @@ imports (read from `python -X importtime`; there should be none).
 
 Before timing, it compiles kracht's own modules to bytecode (`python -m compileall`), as any
 run after the first finds them: where PYTHONDONTWRITEBYTECODE is set and no `__pycache__`
-exists, every start would compile `cli.py` and `workflow/commands/` again (about 10 ms).
+exists, every start would compile `cli.py` and `commands/` again (about 10 ms).
 
 Target: `kracht --help` takes at most 6x the time of `python -c pass` (ratio of the medians).
 
@@ -80,8 +80,8 @@ def heavy_imports_of_help() -> list[str]:
 
 def database(tmp: str) -> list[str]:
     """A fresh migrated database with one programme leader; the command that lists it."""
-    from storage.database import engine_for, migrate
-    from workflow import directory
+    from kracht.storage.database import engine_for, migrate
+    from kracht.workflow.services import directory
 
     url = f"sqlite:///{Path(tmp) / 'kracht.db'}"
     migrate(url)
@@ -93,7 +93,7 @@ def database(tmp: str) -> list[str]:
 def compile_kracht() -> None:
     """Write kracht's bytecode caches, as a first run would (see the module docstring)."""
     root = Path(__file__).resolve().parent.parent
-    sources = ["cli.py", "workflow", "storage", "notifications", "states"]
+    sources = ["cli.py", "commands", "basics", "workflow", "storage", "notifications", "states"]
     subprocess.run([PYTHON, "-m", "compileall", "-q", *sources], cwd=root, check=True)
 
 

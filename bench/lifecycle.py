@@ -42,10 +42,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kracht.storage.database import BUSY_TIMEOUT_MS, engine_for, migrate
+from kracht.workflow import engine
+from kracht.workflow.services import applications, directory
 from sqlalchemy import event
-
-from storage.database import BUSY_TIMEOUT_MS, engine_for, migrate
-from workflow import applications, directory, engine
 
 LEADER = "leader@example.org"
 APPLICANT = "Stichting TalentIT Twente"

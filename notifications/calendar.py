@@ -11,8 +11,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from notifications import reminders
-from storage import clock
+from kracht.notifications import reminders
+from kracht.storage import clock
 
 SUMMARIES = {
     "scoring_deadline": "KRACHT scores due: {title}",

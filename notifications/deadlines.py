@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from notifications import reminders
-from storage import committee as committee_store
-from storage import money
-from storage.tables import Application, Person, ScoringRound
-from workflow.definition import TERMINAL
+from kracht.notifications import reminders
+from kracht.storage import assessments as committee_store
+from kracht.storage import funds
+from kracht.storage.tables import Application, Person, ScoringRound
+from kracht.workflow.definition import TERMINAL
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -59,8 +59,10 @@ def member_joined(db: Session, app: Application, person: Person) -> None:
     current = committee_store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:
         return
-    from notifications.outbox import add_message  # renders templates: jinja2 only when needed
-    from notifications.rules import rules_for
+    from kracht.notifications.outbox import (
+        add_message,  # renders templates: jinja2 only when needed
+    )
+    from kracht.notifications.rules import rules_for
 
     facts = {"deadline": current.deadline.isoformat()}
     key = f"scoring_opened:{app.id}:round-{current.number}:{person.email}"
@@ -94,7 +96,7 @@ def _scoring_reminder(db: Session, app: Application, current: ScoringRound, emai
 
 
 def _conditions(db: Session, app: Application) -> None:
-    for condition, owner, _ in money.conditions(db, app.id or 0):
+    for condition, owner, _ in funds.conditions(db, app.id or 0):
         if condition.met_at is not None:
             continue
         reminders.schedule(

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from notifications.render import render
-from notifications.rules import rules_for
-from storage import committee as committee_store
-from storage import repository
-from storage.tables import Application, Organisation, OutboxMessage, Person, Programme
-from workflow.errors import InvalidInput
+from kracht.basics.errors import InvalidInput
+from kracht.notifications.render import render
+from kracht.notifications.rules import rules_for
+from kracht.storage import assessments as committee_store
+from kracht.storage import repository
+from kracht.storage.tables import Application, Organisation, OutboxMessage, Person, Programme
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -19,13 +19,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from kracht.notifications.outbox import add_message, recipients
+from kracht.notifications.settings import load
+from kracht.storage import clock
+from kracht.storage.database import session
+from kracht.storage.tables import Application, Person, Reminder
 from sqlmodel import col, select
-
-from notifications.outbox import add_message, recipients
-from notifications.settings import load
-from storage import clock
-from storage.database import session
-from storage.tables import Application, Person, Reminder
 
 if TYPE_CHECKING:
     from sqlmodel import Session

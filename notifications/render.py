@@ -21,9 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflow.codes import RULE, is_programme_code, shown
-from workflow.errors import InvalidInput
-from workflow.money import format_euros
+from kracht.basics.codes import RULE, is_programme_code, shown
+from kracht.basics.errors import InvalidInput
+from kracht.basics.euros import format_euros
 
 if TYPE_CHECKING:
     import jinja2
@@ -85,7 +85,7 @@ def override_folder(programme: str | None) -> Override | None:
 
     Refused, in one line: a programme code that is no valid code (an old database may hold
     one), and a folder that resolves outside the templates folder (a link)."""
-    from notifications.settings import load
+    from kracht.notifications.settings import load
 
     folder = load().templates.folder
     if not (folder and programme):

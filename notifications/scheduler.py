@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from notifications import reminders, sender
-from notifications.settings import Settings
-from storage import clock
+from kracht.notifications import reminders, sender
+from kracht.notifications.settings import Settings
+from kracht.storage import clock
 
 if TYPE_CHECKING:
-    from workflow.actors import Actor
+    from kracht.workflow.actors import Actor
 
 
 def tick(

@@ -17,10 +17,9 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
-
-from notifications.settings import Mail
-from notifications.transports import (
+from kracht.basics.errors import InvalidInput, NotFound
+from kracht.notifications.settings import Mail
+from kracht.notifications.transports import (
     ConnectionFailure,
     PermanentFailure,
     TemporaryFailure,
@@ -28,13 +27,13 @@ from notifications.transports import (
     compose,
     open_transport,
 )
-from storage import clock
-from storage.database import session, transaction
-from storage.tables import OutboxMessage
-from workflow.errors import InvalidInput, NotFound
+from kracht.storage import clock
+from kracht.storage.database import session, transaction
+from kracht.storage.tables import OutboxMessage
+from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
-    from workflow.actors import Actor
+    from kracht.workflow.actors import Actor
 
 STATUSES = ("pending", "sending", "sent", "dead")
 
@@ -103,7 +102,7 @@ def send_due(
 def audit_run(url: str, actor: Actor, action: str, payload: dict[str, Any]) -> int:
     """The audit event of a delivery run (`outbox send`, a scheduler tick) that changed
     something, in its own transaction after the run's; its sequence number."""
-    from storage import audit
+    from kracht.storage import audit
 
     def append(db: Session) -> int:
         event = audit.append(

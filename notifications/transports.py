@@ -16,10 +16,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from notifications.settings import Mail
+from kracht.notifications.settings import Mail
 
 if TYPE_CHECKING:
-    from storage.tables import OutboxMessage
+    from kracht.storage.tables import OutboxMessage
 
 
 class TemporaryFailure(Exception):
@@ -142,8 +142,8 @@ class FileTransport:
         self.directory = directory
 
     def send(self, message: EmailMessage) -> None:
-        from storage.private import make_folders
-        from workflow.files import replace_file
+        from kracht.basics.files import replace_file
+        from kracht.storage.private import make_folders
 
         try:
             make_folders(self.directory)

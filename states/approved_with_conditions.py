@@ -1,8 +1,8 @@
 """Approved with conditions (onder voorwaarden toegezegd): money is reserved until every
 condition is met (`kracht conditions meet`); then the project moves to monitoring."""
 
-from states.base import Guard, Need
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Guard, Need
 
 STAGE = "approved_with_conditions"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)

@@ -1,7 +1,7 @@
 """Assessment committee (beoordelingscommissie): members are assigned, declare interests."""
 
-from states.base import Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, Need, recorded
 
 STAGE = "assessment_committee"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.COMMITTEE_CHAIR)

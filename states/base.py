@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow import inputs
-from workflow.errors import InvalidInput
-from workflow.money import parse_euros
+from kracht.basics import inputs
+from kracht.basics.errors import InvalidInput
+from kracht.basics.euros import parse_euros
 
 
 @dataclass(frozen=True)

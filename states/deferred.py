@@ -1,8 +1,8 @@
 """Deferred (doorgeschoven): the application waits for a later date or round, then resumes."""
 
-from states.base import Field, Guard, Need
-from states.common import REASON
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, Need
+from kracht.states.common import REASON
 
 STAGE = "deferred"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)

@@ -1,7 +1,7 @@
 """Ecosystem analysis (ecosysteemanalyse): strength and potential of the ecosystem (2023 onward)."""
 
-from states.base import Field, Guard, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, recorded
 
 STAGE = "ecosystem_analysis"
 RECORDERS = (Role.PROGRAMME_LEADER,)

@@ -1,7 +1,7 @@
 """Idea (projectidee): the initiative is explored and given a quick scan."""
 
-from states.base import Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, Need, recorded
 
 STAGE = "idea"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.APPLICANT)

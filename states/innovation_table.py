@@ -1,7 +1,7 @@
 """Innovation table (innovatietafel): the initiative is aligned within its action line."""
 
-from states.base import Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, Need, recorded
 
 STAGE = "innovation_table"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.INNOVATION_TABLE_CHAIR)

@@ -4,8 +4,8 @@ The advice is recorded only with the `submit_advice` trigger (`kracht advice`), 
 members without a conflict of interest has submitted their score sheets.
 """
 
-from states.base import Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Field, Guard, Need, recorded
 
 STAGE = "kracht_scoring"
 RECORDERS = (Role.COMMITTEE_CHAIR,)

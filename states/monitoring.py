@@ -6,8 +6,8 @@ indicators. Close-out needs a final report, every report that has fallen due, an
 for every indicator.
 """
 
-from states.base import Context, Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Context, Field, Guard, Need, recorded
 
 STAGE = "monitoring"
 RECORDERS = (Role.PROGRAMME_LEADER,)

@@ -6,8 +6,8 @@ Partners are added with `kracht app partner add`, indicators with `kracht app in
 when it changes), not stage data: the guards and the steering decision read it from the record.
 """
 
-from states.base import Context, Field, Guard, Need, recorded
-from workflow.roles import Role
+from kracht.basics.roles import Role
+from kracht.states.base import Context, Field, Guard, Need, recorded
 
 STAGE = "proposal"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.APPLICANT)

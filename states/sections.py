@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from states import (
+from kracht.basics.errors import InvalidInput
+from kracht.states import (
     approved_with_conditions,
     assessment_committee,
     deferred,
@@ -16,8 +17,7 @@ from states import (
     proposal,
     steering_decision,
 )
-from states.base import Field
-from workflow.errors import InvalidInput
+from kracht.states.base import Field
 
 MODULES: tuple[ModuleType, ...] = (
     idea,

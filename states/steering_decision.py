@@ -5,10 +5,10 @@ budget (or the programme's pool) for `budget_year`, spread evenly up to `spread_
 decision that departs from the committee's advice needs a `departure_rationale`.
 """
 
-from states.base import Context, Field, Guard, Need, recorded
-from states.common import REASON
-from workflow.money import format_euros
-from workflow.roles import Role
+from kracht.basics.euros import format_euros
+from kracht.basics.roles import Role
+from kracht.states.base import Context, Field, Guard, Need, recorded
+from kracht.states.common import REASON
 
 STAGE = "steering_decision"
 RECORDERS = (Role.STEERING_MEMBER,)

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from kracht.storage import clock
+from kracht.storage.database import GENESIS
+from kracht.storage.tables import AuditEvent, AuditHead
 from sqlmodel import Session
-
-from storage import clock
-from storage.database import GENESIS
-from storage.tables import AuditEvent, AuditHead
 
 HASHED = (
     "seq",

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
+from kracht.storage.private import create_file, make_folders
 from sqlalchemy import event
-
-from storage.private import create_file, make_folders
 
 if TYPE_CHECKING:
     from sqlmodel import Session

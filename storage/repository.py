@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
-
-from storage import clock
-from storage.tables import (
+from kracht.storage import clock
+from kracht.storage.tables import (
     Application,
     ApplicationPartner,
     AuditEvent,
@@ -22,6 +20,7 @@ from storage.tables import (
     ProgrammeLine,
     StageValue,
 )
+from sqlmodel import Session, col, select
 
 # -- people and organisations -------------------------------------------------------------------
 

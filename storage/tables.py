@@ -6,9 +6,8 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from kracht.storage import clock
 from sqlmodel import Field, SQLModel
-
-from storage import clock
 
 
 class Cents(sa.TypeDecorator[int]):

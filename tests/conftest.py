@@ -19,7 +19,7 @@ PG_ADMIN_URL = os.environ.get("KRACHT_TEST_PG", "postgresql://postgres@127.0.0.1
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from storage.database import migrate
+    from kracht.storage.database import migrate
 
     path = tmp_path_factory.mktemp("template") / "kracht.db"
     migrate(f"sqlite:///{path}")
@@ -50,7 +50,7 @@ def pg_template() -> Iterator[str]:
         pytest.skip(reason)
     name = f"kracht_tpl_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    from storage.database import engine_for, migrate
+    from kracht.storage.database import engine_for, migrate
 
     url = _with_database(name)
     migrate(url)
@@ -74,7 +74,7 @@ def pg_url(pg_template: str) -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     url = _with_database(name)
     yield url
-    from storage.database import engine_for
+    from kracht.storage.database import engine_for
 
     engine_for(url).dispose()
     with _pg_admin() as admin:

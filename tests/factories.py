@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from storage import clock
-from workflow import applications, committee, decisions, directory, engine
+from kracht.storage import clock
+from kracht.workflow import engine
+from kracht.workflow.services import applications, committee, decisions, directory
 
 LEADER = "aleid.diepeveen@example.org"
 TABLE_CHAIR = "table.chair@example.org"
@@ -130,7 +131,7 @@ ADVICE = {"advice": "positive", "advice_rationale": "innovative, several O's coo
 
 def score_sheet(world: World, app_id: int, member: str, value: int = 4) -> None:
     """A member declares no conflict (once), scores every default criterion and submits."""
-    from workflow.config import default_document, scoring
+    from kracht.workflow.config import default_document, scoring
 
     record = next(m for m in world_committee(world, app_id)["members"] if m["member"] == member)
     if record["declaration"] is None:
@@ -250,7 +251,7 @@ def make_application(
 
 def measure_indicators(world: World, app_id: int, value: str = "10") -> None:
     """A measured value for every indicator of a project in monitoring, as close-out needs."""
-    from workflow import progress_reports
+    from kracht.workflow.services import progress_reports
 
     for indicator in world.show(app_id)["indicators"]:
         progress_reports.record_value(world.url, LEADER, app_id, indicator["name"], value)

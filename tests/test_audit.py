@@ -5,14 +5,14 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from kracht.basics.errors import NotAllowed
+from kracht.storage import audit
+from kracht.storage.database import engine_for, session
+from kracht.workflow.definition import WORKFLOW_VERSION
+from kracht.workflow.services import auditing
 
-from storage import audit
-from storage.database import engine_for, session
 from tests import factories as f
 from tests.factories import make_application
-from workflow import auditing
-from workflow.definition import WORKFLOW_VERSION
-from workflow.errors import NotAllowed
 
 
 def _raw(url, sql):

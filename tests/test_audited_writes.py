@@ -11,13 +11,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from kracht.cli import main
+from kracht.notifications import reminders
+from kracht.storage import audit
+from kracht.storage.database import session
+from kracht.storage.tables import Budget, OutboxMessage
 from sqlmodel import select
 
-from cli import main
-from notifications import reminders
-from storage import audit
-from storage.database import session
-from storage.tables import Budget, OutboxMessage
 from tests import factories as f
 from tests.factories import make_application
 from tests.smtp_server import Server, free_port
@@ -328,7 +328,7 @@ def test_a_scheduler_started_by_someone_who_may_not_is_refused_and_audited(world
 
 
 def _records(url: str) -> dict[str, int]:
-    from storage import repository
+    from kracht.storage import repository
 
     with session(url) as db:
         return repository.record_counts(db)
@@ -353,7 +353,7 @@ REFUSED = {  # case: (acting as, the command after `kracht`, the refused action)
 def test_a_refused_write_in_the_directory_or_of_an_application_is_audited(
     world, tmp_path, capsys, case
 ):
-    from workflow.config import DEFAULT_FILE
+    from kracht.workflow.config import DEFAULT_FILE
 
     url = world.url
     app_id = make_application(world, "idea")

@@ -8,16 +8,16 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from kracht.cli import main
+from kracht.storage import audit
+from kracht.storage.database import session
+from kracht.storage.tables import AuditEvent, AuditHead
+from kracht.workflow.config import default_document, scoring
+from kracht.workflow.services import committee
 
-from cli import main
-from storage import audit
-from storage.database import session
-from storage.tables import AuditEvent, AuditHead
 from tests import factories as f
 from tests.factories import make_application
 from tests.test_audit import _drop_guard_triggers
-from workflow import committee
-from workflow.config import default_document, scoring
 
 A, B = f.MEMBER2, f.MEMBER  # A scores; B has not submitted and tries to read A's scores
 CRITERIA = [c.key for c in scoring(default_document()).criteria]

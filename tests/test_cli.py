@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from kracht.cli import main
 
-from cli import main
 from tests import factories as f
 from tests.factories import make_application
 
@@ -290,7 +290,7 @@ def test_a_condition_without_text_is_named_by_its_number(kracht, world):
 
 
 def test_scores_export_of_an_unknown_round_is_refused_like_the_ranking(kracht, world):
-    from workflow.committee import EXPORT_COLUMNS
+    from kracht.workflow.services.committee import EXPORT_COLUMNS
 
     make_application(world, stage="innovation_table", round_label="2018-1")
 
@@ -386,11 +386,10 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_written(kracht, world, 
 
 def _counts(world) -> dict[str, int]:
     """How many rows each table holds: "nothing was written" means none of these moved."""
+    import kracht.storage.tables  # noqa: F401 - every table registered
     import sqlalchemy as sa
+    from kracht.storage.database import session
     from sqlmodel import SQLModel
-
-    import storage.tables  # noqa: F401 - every table registered
-    from storage.database import session
 
     with session(world.url) as db:
         return {
@@ -656,7 +655,7 @@ def test_advice_before_the_quorum_is_refused_in_one_line(kracht, world):
 def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
     kracht, world, tmp_path, case, message
 ):
-    from workflow.config import DEFAULT_FILE
+    from kracht.workflow.config import DEFAULT_FILE
 
     app_id = make_application(world, stage="innovation_table", round_label="2018-1")
     (tmp_path / "scores.toml").write_bytes(b'[innovation]\nscore = 4\nmotivation = "caf\xe9"\n')
@@ -709,8 +708,7 @@ def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
 
 def test_a_database_that_refuses_a_value_is_named_in_one_line():
     import sqlalchemy.exc
-
-    from cli import _database_problem
+    from kracht.cli import _database_problem
 
     error = sqlalchemy.exc.DataError(
         "INSERT INTO budget ...", {}, Exception("integer out of range\nCONTEXT: ...")

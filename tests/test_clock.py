@@ -16,16 +16,17 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from kracht.basics.errors import GuardFailed, NotAllowed
+from kracht.cli import main
+from kracht.storage import audit, clock
+from kracht.storage.database import session
+from kracht.storage.tables import Application, Reminder
+from kracht.workflow import engine
+from kracht.workflow.services import committee, decisions, monitor_views, progress_reports
 from sqlmodel import select
 
-from cli import main
-from storage import audit, clock
-from storage.database import session
-from storage.tables import Application, Reminder
 from tests import factories as f
 from tests.factories import make_application
-from workflow import committee, decisions, engine, monitor_views, progress_reports
-from workflow.errors import GuardFailed, NotAllowed
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = dt.UTC

@@ -6,15 +6,16 @@ import json
 
 import pytest
 import time_machine
+from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.cli import main
+from kracht.storage import audit, repository
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.config import DEFAULT_FILE
+from kracht.workflow.services import applications, committee, decisions, directory
 
-from cli import main
-from storage import audit, repository
-from storage.database import session
 from tests import factories as f
 from tests.factories import ADVICE, COMMITTEE, make_application, prepare, score_sheet
-from workflow import applications, committee, decisions, directory, engine
-from workflow.config import DEFAULT_FILE
-from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 
 ALL_FOURS = {"innovation": "4", "cooperation": "4", "business_commitment": "4",
              "economic_impact": "4", "regional_support": "4", "future_proof": "4"}  # fmt: skip

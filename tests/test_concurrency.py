@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kracht.storage import audit
+from kracht.storage.database import session
 
-from storage import audit
-from storage.database import session
 from tests.factories import LEADER, make_application, prepare
 
 WRITERS = 4
@@ -32,8 +32,8 @@ Call = tuple[str, tuple[Any, ...], dict[str, Any]]  # engine function, args afte
 
 def _writer(url: str, start: str, index: int, calls: list[Call]) -> tuple[int, list[Any]]:
     """In a pool process: connect, say ready, wait for the start file, make the calls."""
-    from storage.database import engine_for
-    from workflow import engine
+    from kracht.storage.database import engine_for
+    from kracht.workflow import engine
 
     with engine_for(url).connect():  # imports and the first connection before the start line
         pass
@@ -81,8 +81,7 @@ def _events(url: str, application_id: int | None = None) -> list[dict[str, Any]]
 
 def _scoring_rounds(url: str, application_id: int) -> int:
     import sqlalchemy as sa
-
-    from storage.tables import ScoringRound
+    from kracht.storage.tables import ScoringRound
 
     with session(url) as db:
         query = sa.select(sa.func.count()).where(ScoringRound.application_id == application_id)
@@ -265,8 +264,8 @@ def _cli_writer(url: str, start: str, index: int, argv: list[str]) -> tuple[int,
     import contextlib
     import io
 
-    from cli import main
-    from storage.database import engine_for
+    from kracht.cli import main
+    from kracht.storage.database import engine_for
 
     with engine_for(url).connect():
         pass

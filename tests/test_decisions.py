@@ -8,12 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
+from kracht.cli import main
+from kracht.workflow import engine
+from kracht.workflow.services import applications, decisions, directory
 
-from cli import main
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import applications, decisions, directory, engine
-from workflow.errors import GuardFailed, InvalidInput, NotAllowed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -286,8 +287,7 @@ def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_langua
 
 def test_templates_refuse_a_missing_variable():
     import jinja2
-
-    from notifications.render import render
+    from kracht.notifications.render import render
 
     with pytest.raises(jinja2.UndefinedError):
         render("decision_letter.txt.j2", "en", {"title": "TalentIT Twente"})
@@ -313,9 +313,10 @@ def test_app_show_and_budget_show_carry_the_money(world):
 
 def _race(url: str, app_id: int, amount: str, barrier, results) -> None:  # runs in a child
     sys.path.insert(0, str(ROOT))
+    from kracht.basics.errors import KrachtError
+    from kracht.workflow.services import decisions as work
+
     from tests import factories
-    from workflow import decisions as work
-    from workflow.errors import KrachtError
 
     barrier.wait()
     try:
@@ -558,10 +559,10 @@ def test_a_budget_from_inhabitants_is_bounded_like_any_amount(world):
 
 
 def test_a_stored_configuration_with_a_broken_development_cap_is_named_not_crashed_on(world):
-    from storage import repository
-    from storage.database import session
-    from storage.tables import ProgrammeConfig
-    from workflow.config import default_document
+    from kracht.storage import repository
+    from kracht.storage.database import session
+    from kracht.storage.tables import ProgrammeConfig
+    from kracht.workflow.config import default_document
 
     document = {**default_document(), "money": {"development_cap_percent": "abc"}}
     with session(world.url, write=True) as db:  # as kracht stored it before [money] was checked
@@ -599,10 +600,9 @@ def _everything(world):
     """Every table's row count, the audit chain's head, and each application's state and
     version: what any write, an audited refusal included, would change."""
     import sqlalchemy as sa
+    from kracht.storage.database import session
+    from kracht.storage.tables import Application, AuditHead
     from sqlmodel import SQLModel
-
-    from storage.database import session
-    from storage.tables import Application, AuditHead
 
     with session(world.url) as db:
         counts = {
@@ -962,8 +962,8 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
 
 
 def test_the_demo_shows_its_lines_and_multiplier_from_its_own_figures(tmp_path):
-    from workflow.demo import run
-    from workflow.demo_data import LEADER
+    from kracht.workflow.demo.build import run
+    from kracht.workflow.demo.data import LEADER
 
     path = run(str(tmp_path / "demo.db"), echo=lambda _: None)
     view = decisions.budget_overview(f"sqlite:///{path}", LEADER, "avt-2018", 2018)

@@ -3,11 +3,10 @@
 import json
 
 import pytest
-
-from cli import cli
-from workflow import definition, diagram
-from workflow.definition import OPEN, STATES, TERMINAL, TRANSITIONS, WORKFLOW_VERSION
-from workflow.roles import ALL_ROLES
+from kracht.basics.roles import ALL_ROLES
+from kracht.cli import cli
+from kracht.workflow import definition, diagram
+from kracht.workflow.definition import OPEN, STATES, TERMINAL, TRANSITIONS, WORKFLOW_VERSION
 
 
 def _edges() -> dict[str, set[str]]:

@@ -10,14 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from kracht.cli import main
+from kracht.notifications import sender
+from kracht.notifications.settings import Mail
+from kracht.notifications.transports import FileTransport
+from kracht.storage.database import session
+from kracht.storage.tables import OutboxMessage
 from sqlmodel import select
 
-from cli import main
-from notifications import sender
-from notifications.settings import Mail
-from notifications.transports import FileTransport
-from storage.database import session
-from storage.tables import OutboxMessage
 from tests import factories as f
 from tests.factories import make_application
 from tests.smtp_server import Server, free_port, password_check, server_tls

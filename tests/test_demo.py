@@ -5,13 +5,13 @@ the outbox (issue 6), the projects reporting in monitoring and the project monit
 import datetime as dt
 
 import pytest
+from kracht.basics.euros import parse_euros
+from kracht.workflow.demo.build import run
+from kracht.workflow.demo.data import ADVICE, AUDITOR, CHAIR, COMMITTEE, LEADER, PEOPLE, ROUND
+from kracht.workflow.demo.monitoring_year import MONITOR_YEAR, REPORTS
+from kracht.workflow.services import applications, auditing, monitor_views, notices
 
 from tests.test_reports import Tables, _one, _sql, md_table
-from workflow import applications, auditing, monitor_views, notices
-from workflow.demo import run
-from workflow.demo_data import ADVICE, AUDITOR, CHAIR, COMMITTEE, LEADER, PEOPLE, ROUND
-from workflow.demo_monitoring import MONITOR_YEAR, REPORTS
-from workflow.money import parse_euros
 
 
 @pytest.fixture(scope="module")
@@ -220,8 +220,8 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
 @pytest.mark.postgres
 def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_path, monkeypatch,
                                                                   capsys):  # fmt: skip
-    from cli import main
-    from storage.database import describe
+    from kracht.cli import main
+    from kracht.storage.database import describe
 
     monkeypatch.chdir(tmp_path)  # the project monitor goes to ./kracht-demo-reports
 
@@ -243,8 +243,9 @@ def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_pa
 
 @pytest.mark.postgres
 def test_the_demo_refuses_a_postgresql_database_that_holds_kracht_data(pg_url, capsys):
-    from cli import main
-    from storage.database import describe
+    from kracht.cli import main
+    from kracht.storage.database import describe
+
     from tests import factories
 
     factories.seed(pg_url)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 import pytest
-
-from cli import cli, main
-from workflow import diagram
-from workflow.demo import run
+from kracht.cli import cli, main
+from kracht.workflow import diagram
+from kracht.workflow.demo.build import run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

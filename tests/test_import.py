@@ -1,11 +1,11 @@
 """Importing a pipeline spreadsheet: every row is checked first, and a bad row writes nothing."""
 
 import pytest
+from kracht.basics.errors import InvalidInput
+from kracht.workflow.services import applications
+from kracht.workflow.services.importer import import_csv
 
 from tests import factories as f
-from workflow import applications
-from workflow.errors import InvalidInput
-from workflow.importer import import_csv
 
 HEADER = "title,programme,applicant,requested,line,submitted_on\n"
 
@@ -128,7 +128,7 @@ def test_a_dutch_excel_export_with_a_byte_order_mark_is_read_with_semicolons(any
 
 
 def test_a_windows_1252_export_is_read_and_the_cli_says_how(world, tmp_path, capsys):
-    from cli import main
+    from kracht.cli import main
 
     path = tmp_path / "pijplijn.csv"
     body = f"Coöperatie Eëndracht;avt-2018;{f.TALENTIT};€ 1.500,25;talent;café\r\n"

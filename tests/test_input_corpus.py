@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kracht.cli import main
 
-from cli import main
 from tests import factories as f
 from tests.conftest import _pg_admin, _with_database
 
@@ -31,9 +31,9 @@ class Prepared:
 
 
 def _prepare(url: str, tmp: Path) -> Prepared:
-    from storage import repository
-    from storage.database import session
-    from workflow import committee
+    from kracht.storage import repository
+    from kracht.storage.database import session
+    from kracht.workflow.services import committee
 
     world = f.seed(url)
     ids = {
@@ -89,7 +89,7 @@ def prepared(
 ) -> Iterator[Prepared]:
     tmp = tmp_path_factory.mktemp(f"corpus-{request.param}")
     if request.param == "sqlite":
-        from storage.database import migrate
+        from kracht.storage.database import migrate
 
         url = f"sqlite:///{tmp / 'kracht.db'}"
         migrate(url)
@@ -101,7 +101,7 @@ def prepared(
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     url = _with_database(name)
     yield _prepare(url, tmp)
-    from storage.database import engine_for
+    from kracht.storage.database import engine_for
 
     engine_for(url).dispose()
     with _pg_admin() as admin:
@@ -110,11 +110,10 @@ def prepared(
 
 def _state(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, the audit events of refusals left out."""
+    import kracht.storage.tables  # noqa: F401 - every table registered
     import sqlalchemy as sa
+    from kracht.storage.database import session
     from sqlmodel import SQLModel
-
-    import storage.tables  # noqa: F401 - every table registered
-    from storage.database import session
 
     result = {}
     with session(url) as db:

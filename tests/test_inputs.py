@@ -1,13 +1,12 @@
-"""The input rules every interface shares (workflow/inputs.py)."""
+"""The input rules every interface shares (basics/inputs.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-
-from workflow import inputs
-from workflow.errors import InvalidInput
+from kracht.basics import inputs
+from kracht.basics.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

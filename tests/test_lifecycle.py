@@ -1,9 +1,13 @@
 """One application, TalentIT Twente, walked from idea to every outcome the documents describe."""
 
 import pytest
+from kracht.basics.errors import GuardFailed, NotAllowed
+from kracht.storage import audit
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.definition import OPEN, TRANSITIONS, WORKFLOW_VERSION
+from kracht.workflow.services import applications, decisions
 
-from storage import audit
-from storage.database import session
 from tests.factories import (
     AVT_2018,
     AVT_2023,
@@ -15,9 +19,6 @@ from tests.factories import (
     measure_indicators,
     prepare,
 )
-from workflow import applications, decisions, engine
-from workflow.definition import OPEN, TRANSITIONS, WORKFLOW_VERSION
-from workflow.errors import GuardFailed, NotAllowed
 
 
 def _events(world, app_id):

@@ -1,11 +1,10 @@
 """The migrations create exactly the schema the models declare, on both databases."""
 
+import kracht.storage.tables  # noqa: F401
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from kracht.storage.database import current_revision, engine_for, head_revision
 from sqlmodel import SQLModel
-
-import storage.tables  # noqa: F401
-from storage.database import current_revision, engine_for, head_revision
 
 
 def test_migrated_schema_matches_the_models(db_url):
@@ -21,10 +20,10 @@ def test_database_is_at_the_newest_revision(db_url):
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     from alembic import command
+    from kracht.storage.database import alembic_config
+    from kracht.workflow.services import applications, decisions
 
-    from storage.database import alembic_config
     from tests import factories as f
-    from workflow import applications, decisions
 
     command.downgrade(alembic_config(db_url), "0006")
     world = f.seed(db_url)

@@ -4,9 +4,8 @@ import time
 from decimal import Decimal
 
 import pytest
-
-from workflow.errors import InvalidInput
-from workflow.money import format_euros, parse_euros
+from kracht.basics.errors import InvalidInput
+from kracht.basics.euros import format_euros, parse_euros
 
 
 @pytest.mark.parametrize(
@@ -55,7 +54,7 @@ def test_parse_euros_accepts_up_to_a_trillion_and_refuses_more():
 def test_a_ratio_of_cents_is_exact_and_rounded_half_up():
     from decimal import Decimal
 
-    from workflow.decisions import ratio
+    from kracht.workflow.services.decisions import ratio
 
     assert ratio(1, 200) == Decimal("0.01")  # 0.005: half up, not to even
     assert ratio(1972000, 123438900) == Decimal("0.02")
@@ -176,7 +175,7 @@ def test_kracht_locale_says_how_typed_amounts_are_read(monkeypatch):
 
 
 def test_without_kracht_locale_amounts_are_dutch_and_a_bad_setting_is_named(monkeypatch):
-    from workflow.money import input_locale
+    from kracht.basics.euros import input_locale
 
     monkeypatch.delenv("KRACHT_LOCALE", raising=False)
     assert (input_locale(), parse_euros("500.000")) == ("nl", 50000000)
@@ -234,8 +233,8 @@ def test_a_number_from_a_file_is_refused_with_what_is_wrong(number, message):
 
 
 def _value(unit, raw):
-    from workflow.config import Monitoring
-    from workflow.measurement import parse_value
+    from kracht.workflow.config import Monitoring
+    from kracht.workflow.measurement import parse_value
 
     return parse_value("probe", unit, raw, Monitoring())
 
@@ -289,7 +288,7 @@ def test_a_measured_value_is_finite_bounded_and_written_out(unit, raw, message):
 
 
 def test_the_largest_and_most_precise_values_are_kept_exactly_and_compared():
-    from workflow.measurement import progress
+    from kracht.workflow.measurement import progress
 
     largest, finest = _value("tonnes CO2", "9" * 15), _value("tonnes CO2", "0." + "0" * 11 + "1")
 

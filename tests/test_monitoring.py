@@ -4,18 +4,24 @@ import datetime as dt
 
 import pytest
 import time_machine
+from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
+from kracht.cli import main
+from kracht.notifications import reminders
+from kracht.storage import audit
+from kracht.storage.database import session
+from kracht.storage.tables import IndicatorValue, OutboxMessage, Reminder
+from kracht.workflow.schedule import plan
+from kracht.workflow.services import (
+    applications,
+    decisions,
+    directory,
+    monitor_views,
+    progress_reports,
+)
 from sqlmodel import select
 
-from cli import main
-from notifications import reminders
-from storage import audit
-from storage.database import session
-from storage.tables import IndicatorValue, OutboxMessage, Reminder
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import applications, decisions, directory, monitor_views, progress_reports
-from workflow.errors import GuardFailed, InvalidInput, NotAllowed
-from workflow.schedule import plan
 
 INDICATOR = "students meeting firms"  # the factories' indicator: students, 0 -> 150
 
@@ -154,8 +160,8 @@ def test_meeting_the_conditions_plans_the_reports(world):
 
 
 def test_a_programme_may_report_half_yearly(world, tmp_path):
-    from workflow import directory
-    from workflow.config import DEFAULT_FILE
+    from kracht.workflow.config import DEFAULT_FILE
+    from kracht.workflow.services import directory
 
     config = tmp_path / "half-yearly.toml"
     text = DEFAULT_FILE.read_text().replace("report_every_months = 3", "report_every_months = 6")
@@ -168,8 +174,8 @@ def test_a_programme_may_report_half_yearly(world, tmp_path):
 
 
 def test_a_schedule_with_a_cadence_kracht_cannot_plan_is_refused_at_configuration(world, tmp_path):
-    from workflow import directory
-    from workflow.config import DEFAULT_FILE
+    from kracht.workflow.config import DEFAULT_FILE
+    from kracht.workflow.services import directory
 
     config = tmp_path / "bad.toml"
     config.write_text(

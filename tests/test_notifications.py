@@ -3,18 +3,18 @@
 import re
 
 import pytest
+from kracht.basics.errors import GuardFailed
+from kracht.notifications import outbox
+from kracht.notifications.render import LANGUAGES, TEMPLATES, render
+from kracht.notifications.rules import EVENTS, RULES
+from kracht.storage.database import session
+from kracht.storage.tables import OutboxMessage
+from kracht.workflow.services import decisions, directory
 from markupsafe import escape
 from sqlmodel import select
 
-from notifications import outbox
-from notifications.render import LANGUAGES, TEMPLATES, render
-from notifications.rules import EVENTS, RULES
-from storage.database import session
-from storage.tables import OutboxMessage
 from tests import factories as f
 from tests.factories import make_application, prepare
-from workflow import decisions, directory
-from workflow.errors import GuardFailed
 
 ENGLISH_APPLICANT = "project.lead@talentit.example.org"
 
@@ -102,7 +102,7 @@ def test_each_move_reaches_the_groups_the_rules_declare(any_world):
 
 def test_a_recused_member_is_not_asked_to_score(world):
     app_id = make_application(world, "assessment_committee")
-    from workflow import committee
+    from kracht.workflow.services import committee
 
     committee.assign(world.url, f.LEADER, app_id, f.SAXION_MEMBER)
     committee.declare(world.url, f.SAXION_MEMBER, app_id, "I advise TalentIT")
@@ -268,8 +268,8 @@ def _everything_happens(world):
     takes each of its steps at its own moment. Returns the applications by title."""
     import datetime as dt
 
-    from notifications import reminders
-    from storage.tables import Reminder
+    from kracht.notifications import reminders
+    from kracht.storage.tables import Reminder
 
     apps = {
         "Scoring": make_application(world, "kracht_scoring", title="Scoring"),
@@ -287,7 +287,7 @@ def _everything_happens(world):
 def _facts(message, app, chased):
     """What the message must say besides its title and number: the deadline, the due date and
     what is due, the advice, the outcome and amount, each as the person's language writes it."""
-    from workflow.money import format_euros
+    from kracht.basics.euros import format_euros
 
     event, language = message.event, message.language
     if event == "scoring_opened":
@@ -311,7 +311,7 @@ def _facts(message, app, chased):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_event_renders_for_its_recipients_in_their_language(world, language):
     """Everyone prefers `language` but a second applicant at TalentIT, who prefers the other."""
-    from storage.tables import Person, Reminder
+    from kracht.storage.tables import Person, Reminder
 
     other = "en" if language == "nl" else "nl"
     directory.add_person(world.url, f.LEADER, name="Second Lead", email=SECOND_APPLICANT,

@@ -19,12 +19,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from kracht.cli import main
+from kracht.workflow import engine
+from kracht.workflow.config import default_document, scoring
+from kracht.workflow.services import committee, decisions, exports, progress_reports
 
-from cli import main
 from tests import factories as f
 from tests.factories import COMMITTEE, THIS_YEAR, make_application, score_sheet
-from workflow import committee, decisions, engine, exports, progress_reports
-from workflow.config import default_document, scoring
 
 # -- every command that writes a file the user names --------------------------------------------
 
@@ -51,7 +52,7 @@ FOLDER_WRITERS = {"annual report"}  # --out names the folder; the file is one of
 @pytest.fixture(scope="module")
 def scored_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded database with one application scored in round 2018-1, built once."""
-    from storage.database import engine_for
+    from kracht.storage.database import engine_for
 
     path = tmp_path_factory.mktemp("scored") / "kracht.db"
     shutil.copyfile(sqlite_template, path)
@@ -201,7 +202,7 @@ def test_a_file_written_again_keeps_the_permissions_its_owner_gave_it(scored, tm
 
 @pytest.mark.parametrize("how", ["kracht init", "a first connection"])
 def test_a_new_database_its_wal_and_shm_files_and_its_folders_are_the_owners_only(tmp_path, how):
-    from storage.database import engine_for
+    from kracht.storage.database import engine_for
 
     path = tmp_path / "new" / "data" / "kracht.db"
     url = f"sqlite:///{path}"
@@ -232,7 +233,7 @@ def _message(number: int) -> EmailMessage:
 
 
 def test_mail_files_are_the_owners_only_and_never_written_through_a_planted_link(tmp_path):
-    from notifications.transports import FileTransport
+    from kracht.notifications.transports import FileTransport
 
     folder = tmp_path / "mail" / "out"
     victim = tmp_path / "victim.txt"
@@ -292,7 +293,7 @@ def hostile(world):
 
 
 def applications_add_indicator(url: str, app_id: int) -> None:
-    from workflow import applications
+    from kracht.workflow.services import applications
 
     indicator = {"name": INDICATOR, "unit": "degrees Celsius", "baseline": "-5", "target": "10"}
     applications.add_indicator(url, f.LEADER, app_id, **indicator, target_date=f"{THIS_YEAR}-12-31")
@@ -375,7 +376,7 @@ def test_the_markdown_report_escapes_html_and_keeps_its_tables(hostile, tmp_path
     ],
 )
 def test_a_cell_is_defused_unless_it_is_entirely_a_number(value, cell):
-    from workflow.csv_safe import csv_line
+    from kracht.basics.csv_safe import csv_line
 
     assert next(csv.reader(io.StringIO(csv_line([value, "x"]), newline=""))) == [cell, "x"]
 
@@ -408,7 +409,7 @@ def _app_id(world) -> int:
 
 
 def test_markdown_text_leaves_no_link_image_code_or_emphasis_live():
-    from workflow.report_render import markdown_text
+    from kracht.workflow.reports.layout import markdown_text
 
     typed = "[link](javascript:alert(1)) ![pixel](http://evil.example/x.png) `code` *em*"
 

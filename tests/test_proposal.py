@@ -1,11 +1,12 @@
 """The full proposal: its requested amount can be recorded like any other proposal data."""
 
 import pytest
+from kracht.basics.errors import GuardFailed, InvalidInput
+from kracht.workflow import engine
+from kracht.workflow.services import applications
 
 from tests import factories as f
 from tests.factories import make_application
-from workflow import applications, engine
-from workflow.errors import GuardFailed, InvalidInput
 
 NEEDS_REQUEST = "a requested amount above zero (requested)"
 

@@ -1,14 +1,15 @@
 """What the process does not allow is refused, named precisely, audited, and leaves no trace."""
 
 import pytest
+from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.storage import audit
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.definition import TRIGGERS, rows_for
+from kracht.workflow.services import applications
 
-from storage import audit
-from storage.database import session
 from tests import factories as f
 from tests.factories import make_application
-from workflow import applications, engine
-from workflow.definition import TRIGGERS, rows_for
-from workflow.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 
 PEOPLE = {
     f.LEADER: {"programme_leader"},
@@ -43,7 +44,7 @@ def _source(trigger):
 
 
 def rows_for_any(trigger):
-    from workflow.definition import TRANSITIONS
+    from kracht.workflow.definition import TRANSITIONS
 
     return [r for r in TRANSITIONS if r.trigger == trigger]
 

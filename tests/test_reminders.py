@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from kracht.cli import main
+from kracht.notifications import reminders
+from kracht.notifications.reminders import ZONE
+from kracht.storage.database import session
+from kracht.storage.tables import OutboxMessage, Reminder
+from kracht.workflow import engine
+from kracht.workflow.services import committee, decisions, directory
 from sqlmodel import select
 
-from cli import main
-from notifications import reminders
-from notifications.reminders import ZONE
-from storage.database import session
-from storage.tables import OutboxMessage, Reminder
 from tests import factories as f
 from tests.factories import DEADLINE, make_application, score_sheet
 from tests.smtp_server import Server
-from workflow import committee, decisions, directory, engine
 
 KRACHT = Path(sys.executable).parent / "kracht"
 DUE = dt.date.fromisoformat(DEADLINE)

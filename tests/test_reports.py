@@ -13,14 +13,15 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
+from kracht.basics.errors import InvalidInput, NotAllowed
+from kracht.basics.euros import parse_euros
+from kracht.cli import main
+from kracht.storage.database import session
+from kracht.workflow.reports import documents as programme_reports
+from kracht.workflow.services import decisions, exports, monitor_views, progress_reports
 
-from cli import main
-from storage.database import session
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application
-from workflow import decisions, exports, monitor_views, programme_reports, progress_reports
-from workflow.errors import InvalidInput, NotAllowed
-from workflow.money import parse_euros
 
 YEAR = 2019
 INDICATOR = "students meeting firms"

@@ -1,12 +1,12 @@
 """Mail and reminder settings: a TOML file, the environment on top, and clear refusals."""
 
 import pytest
+from kracht.basics.errors import InvalidInput
+from kracht.cli import main
+from kracht.notifications.settings import load
 
-from cli import main
-from notifications.settings import load
 from tests import factories as f
 from tests.factories import make_application
-from workflow.errors import InvalidInput
 
 
 def test_without_settings_mail_goes_to_files_and_reminders_use_their_defaults(
@@ -107,10 +107,9 @@ def _one_line(err, *names):
 
 
 def _statuses(url):
+    from kracht.storage.database import session
+    from kracht.storage.tables import OutboxMessage
     from sqlmodel import select
-
-    from storage.database import session
-    from storage.tables import OutboxMessage
 
     with session(url) as db:
         return {row.status for row in db.exec(select(OutboxMessage)).all()}

@@ -5,17 +5,17 @@ import json
 from pathlib import Path
 
 import pytest
+from kracht.basics.codes import shown
+from kracht.basics.errors import InvalidInput
+from kracht.cli import main
+from kracht.notifications.render import render
+from kracht.storage.database import session
+from kracht.storage.tables import Programme
+from kracht.workflow import engine
 from sqlmodel import select
 
-from cli import main
-from notifications.render import render
-from storage.database import session
-from storage.tables import Programme
 from tests import factories as f
 from tests.factories import make_application
-from workflow import engine
-from workflow.codes import shown
-from workflow.errors import InvalidInput
 
 SUBMITTED = "nl/application_submitted.txt.j2"
 CODE_RULE = (

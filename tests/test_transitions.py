@@ -4,11 +4,12 @@ Parametrized over the declaration itself: adding a row adds its test.
 """
 
 import pytest
+from kracht.workflow import machine
+from kracht.workflow.definition import TRANSITIONS
+from kracht.workflow.services import decisions, directory
 
 from tests import factories as f
 from tests.factories import ADVICE, PREPARED, make_application, prepare
-from workflow import decisions, directory, machine
-from workflow.definition import TRANSITIONS
 
 EMAIL = {
     "programme_leader": f.LEADER,

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workflow.errors import NotAllowed
-from workflow.roles import Role
+from kracht.basics.errors import NotAllowed
+from kracht.basics.roles import Role
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -34,7 +34,7 @@ class Actor:
 
 
 def resolve(db: Session, email: str | None) -> Actor:
-    from storage import repository
+    from kracht.storage import repository
 
     if not email:
         raise NotAllowed("say who you are: pass --as EMAIL or set KRACHT_USER")

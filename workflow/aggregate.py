@@ -7,7 +7,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workflow.config import Scoring
+from kracht.workflow.config import Scoring
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from workflow import inputs
-from workflow.errors import InvalidInput
+from kracht.basics import inputs
+from kracht.basics.errors import InvalidInput
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "states/programmes/agenda_voor_twente.toml"
 
@@ -66,7 +66,7 @@ class Scoring:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Read and validate a programme configuration file; returns the document."""
-    from workflow.files import read_text
+    from kracht.basics.files import read_text
 
     try:
         document = tomllib.loads(read_text(path))
@@ -178,7 +178,7 @@ class Monitoring:
 
 def monitoring(document: dict[str, Any], where: str = "configuration") -> Monitoring:
     """Validate the [monitoring] part of a configuration (absent: the defaults)."""
-    from workflow.schedule import EVERY
+    from kracht.workflow.schedule import EVERY
 
     def fail(problem: str) -> InvalidInput:
         return InvalidInput(f"{where}: {problem}")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from states import (
+from kracht.basics.roles import Role
+from kracht.states import (
     approved_with_conditions,
     assessment_committee,
     deferred,
@@ -24,9 +25,8 @@ from states import (
     proposal,
     steering_decision,
 )
-from states.base import Context, Guard
-from states.common import REASON_GIVEN
-from workflow.roles import Role
+from kracht.states.base import Context, Guard
+from kracht.states.common import REASON_GIVEN
 
 WORKFLOW_VERSION = 5  # 2: committee quorum and deadline; 3: conditions and advice departures;
 # 4: close-out needs every progress report due and a final value per indicator; a co-financing

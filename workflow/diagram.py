@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from states.sections import MODULES
-from workflow.definition import INITIAL, STATES, TERMINAL, TRANSITIONS, WORKFLOW_VERSION
+from kracht.states.sections import MODULES
+from kracht.workflow.definition import INITIAL, STATES, TERMINAL, TRANSITIONS, WORKFLOW_VERSION
 
 
 def as_data() -> dict[str, Any]:

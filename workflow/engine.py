@@ -7,17 +7,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlmodel import Session
-
-from notifications import deadlines
-from states import sections
-from states.base import Context, Indicator, Partner
-from storage import audit, clock, money, repository
-from storage.database import retrying, transaction
-from storage.tables import Application, Programme, ProgrammeLine
-from workflow import inputs, machine, scoring
-from workflow.actors import Actor, require_own, resolve
-from workflow.definition import (
+from kracht.basics import inputs
+from kracht.basics.errors import ConcurrentChange, GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.notifications import deadlines
+from kracht.states import sections
+from kracht.states.base import Context, Indicator, Partner
+from kracht.storage import audit, clock, funds, repository
+from kracht.storage.database import retrying, transaction
+from kracht.storage.tables import Application, Programme, ProgrammeLine
+from kracht.workflow import machine, scoring
+from kracht.workflow.actors import Actor, require_own, resolve
+from kracht.workflow.definition import (
     DECIDED,
     TERMINAL,
     TRANSITIONS,
@@ -26,7 +26,7 @@ from workflow.definition import (
     Transition,
     rows_for,
 )
-from workflow.errors import ConcurrentChange, GuardFailed, InvalidInput, NotAllowed, NotFound
+from sqlmodel import Session
 
 Result = TypeVar("Result")
 Values = dict[str, tuple[str, Any]]  # field -> (section, parsed value)
@@ -166,7 +166,7 @@ def context(
     db: Session, app: Application, programme: Programme, reason: str | None, pending: Values
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action."""
-    from workflow import monitoring
+    from kracht.workflow.services import monitoring_plan
 
     assert app.id is not None
     data = {v.field: v.value for v in repository.stage_values(db, app.id)}
@@ -197,10 +197,10 @@ def context(
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
         today=clock.today().isoformat(),
-        conditions_open=money.open_conditions(db, app.id),
+        conditions_open=funds.open_conditions(db, app.id),
         given=frozenset(pending),
         **scoring.facts(db, app, programme),
-        **monitoring.facts(db, app),
+        **monitoring_plan.facts(db, app),
     )
 
 
@@ -427,14 +427,14 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
 def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
             events: list[int]) -> None:  # fmt: skip
     """Write the messages each step causes into the outbox, in this same transaction."""
-    from notifications.outbox import enqueue
-    from notifications.rules import TRIGGER_EVENTS
+    from kracht.notifications.outbox import enqueue
+    from kracht.notifications.rules import TRIGGER_EVENTS
 
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         event = TRIGGER_EVENTS.get(row.trigger)
         if event is None or dest in ctx.not_applicable:
             continue
-        letters = {lang: money.latest_letter(db, app.id or 0, lang) for lang in ("nl", "en")}
+        letters = {lang: funds.latest_letter(db, app.id or 0, lang) for lang in ("nl", "en")}
         enqueue(db, event, app, seq, {
             "deadline": ctx.data.get("scoring_deadline") or "",
             "advice": ctx.data.get("advice") or "",
@@ -447,24 +447,24 @@ def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
 def _check_actor(db: Session, app: Application, actor: Actor, trigger: str) -> None:
     """What a trigger asks of the person firing it beyond their role; refuses with NotAllowed."""
     if trigger == "submit_advice":  # the chair must be on this committee, without a conflict
-        from workflow import committee
+        from kracht.workflow.services import committee
 
         committee.check_adviser(db, app, actor)
 
 
 def _effects(trigger: str) -> Callable[..., dict[str, Any]] | None:
     """What a trigger does besides moving the state, inside the same transaction."""
-    from workflow import decisions, monitoring
+    from kracht.workflow.services import decisions, monitoring_plan
 
     return {
         "open_scoring": _open_round,
-        "approve": _together(decisions.grant, monitoring.start),
+        "approve": _together(decisions.grant, monitoring_plan.start),
         "approve_with_conditions": decisions.grant,
-        "conditions_met": monitoring.start,
+        "conditions_met": monitoring_plan.start,
         "reject": decisions.decided,
         "defer": decisions.decided,
-        "withdraw": monitoring.stop,
-        "close": monitoring.close,
+        "withdraw": monitoring_plan.stop,
+        "close": monitoring_plan.close,
     }.get(trigger)
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from kracht.states.base import Context
+from kracht.workflow.definition import INITIAL, STATES, TRANSITIONS, Transition
 from transitions import EventData, Machine, MachineError
-
-from states.base import Context
-from workflow.definition import INITIAL, STATES, TRANSITIONS, Transition
 
 
 class Token:

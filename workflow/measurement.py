@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, localcontext
 
-from workflow.config import Monitoring
-from workflow.errors import InvalidInput
-from workflow.money import parse_euros
+from kracht.basics.errors import InvalidInput
+from kracht.basics.euros import parse_euros
+from kracht.workflow.config import Monitoring
 
 HUNDRED = Decimal(100)
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+")  # 1,000: a thousands separator or decimals?

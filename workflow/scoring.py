@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from storage import committee as store
-from storage.tables import Application, Programme, ScoringRound
-from workflow.config import Scoring, default_document, scoring
+from kracht.storage import assessments as store
+from kracht.storage.tables import Application, Programme, ScoringRound
+from kracht.workflow.config import Scoring, default_document, scoring
 
 if TYPE_CHECKING:
     from sqlmodel import Session

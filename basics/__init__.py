@@ -1,0 +1,1 @@
+"""The basics every layer shares: errors, roles, the input rules, money and file formats."""

@@ -1,0 +1,390 @@
+"""`kracht app ...`: create and inspect applications, record stage data, move them on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from kracht.basics.errors import InvalidInput, KrachtError
+from kracht.commands.options import (
+    APPLICATION_ID,
+    FILE,
+    HOURS,
+    VERSION,
+    Settings,
+    emit_json,
+    emit_table,
+    json_option,
+    pairs,
+    pass_settings,
+)
+
+
+@click.group()
+def app() -> None:
+    """Applications: create, inspect, record stage data, and move them along the road."""
+
+
+@app.command("create")
+@click.option("--title", required=True)
+@click.option("--programme", required=True, help="Programme code.")
+@click.option("--applicant", required=True, help="Applicant organisation.")
+@click.option("--requested", default="0", show_default=True, help="Requested amount in euros.")
+@click.option("--line", help="Action line or programme line code.")
+@click.option("--description", default="")
+@click.option("--round", "round_", help="Round, e.g. 2018-1.")
+@click.option("--submitted-on", help="Date submitted, YYYY-MM-DD.")
+@pass_settings
+def app_create(
+    s: Settings,
+    title: str,
+    programme: str,
+    applicant: str,
+    requested: str,
+    line: str | None,
+    description: str,
+    round_: str | None,
+    submitted_on: str | None,
+) -> None:
+    """Create an application; it starts as an idea."""
+    from kracht.workflow.services import applications
+
+    record = applications.create(
+        s.url(),
+        s.actor,
+        title=title,
+        programme=programme,
+        applicant=applicant,
+        requested=requested,
+        line=line,
+        description=description,
+        round=round_,
+        submitted_on=submitted_on,
+    )
+    click.echo(f"created application {record['id']}: {record['title']} ({record['state']})")
+
+
+@app.command("list")
+@click.option("--state", help="Only applications in this state.")
+@click.option("--programme", help="Only applications of this programme.")
+@json_option
+@pass_settings
+def app_list(s: Settings, state: str | None, programme: str | None, as_json: bool) -> None:
+    """List applications and where each stands."""
+    from kracht.basics.euros import format_euros
+    from kracht.workflow.services import applications
+
+    rows = applications.list_all(s.url(), s.actor, state=state, programme=programme)
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        row["requested"] = format_euros(row["requested_cents"])
+    emit_table(rows, ["id", "title", "state", "programme", "line", "applicant", "requested"])
+
+
+@app.command("show")
+@click.argument("application_id", type=APPLICATION_ID)
+@json_option
+@pass_settings
+def app_show(s: Settings, application_id: int, as_json: bool) -> None:
+    """Show an application: its record, stage data, partners, indicators and next steps."""
+    from kracht.workflow.services import applications
+
+    record = applications.show(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(record)
+    from kracht.commands.display import show_application
+
+    click.echo(show_application(record))
+
+
+@app.command("history")
+@click.argument("application_id", type=APPLICATION_ID)
+@json_option
+@pass_settings
+def app_history(s: Settings, application_id: int, as_json: bool) -> None:
+    """The application's timeline from the audit trail."""
+    from kracht.workflow.services import applications
+
+    events = applications.history(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(events)
+    for event in events:
+        event["move"] = f"{event['from_state'] or ''} -> {event['to_state'] or ''}".strip()
+        event["what"] = event["trigger"] or event["action"]
+    emit_table(events, ["seq", "at", "actor", "what", "move", "outcome", "reason"])
+
+
+def _values(sets: tuple[str, ...], file: Path | None) -> dict[str, object]:
+    from kracht.commands.display import load_values
+
+    values: dict[str, object] = load_values(file) if file else {}
+    values.update(pairs(sets, "--set"))
+    return values
+
+
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Stage data to record; `kracht workflow fields` lists the names.",
+)
+file_option = click.option(
+    "--file", type=FILE, help="TOML or JSON file of NAME = VALUE stage data."
+)
+version_option = click.option(
+    "--expect-version",
+    type=VERSION,
+    metavar="N",
+    help="Refuse if the application changed since you saw version N.",
+)
+
+
+@app.command("record")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("stage")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_record(
+    s: Settings,
+    application_id: int,
+    stage: str,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Record stage data: `kracht app record 3 innovation_table --set table_date=2018-09-17`."""
+    from kracht.workflow import engine
+
+    result = engine.record(
+        s.url(),
+        s.actor,
+        application_id,
+        stage,
+        _values(sets, file),
+        expected_version=expect_version,
+    )
+    names = ", ".join(result["values"])
+    click.echo(f"recorded {names} on application {application_id} (version {result['version']})")
+
+
+def _fire(
+    s: Settings,
+    application_id: int,
+    trigger: str,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    from kracht.workflow import engine
+
+    result = engine.fire(
+        s.url(),
+        s.actor,
+        application_id,
+        trigger,
+        reason=reason,
+        values=_values(sets, file),
+        expected_version=expect_version,
+    )
+    click.echo(f"application {application_id}: {result['from']} -> {result['to']} ({trigger})")
+
+
+@app.command("fire")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("trigger")
+@click.option("--reason", help="Why; required for decisions, deferral, rework and withdrawal.")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_fire(
+    s: Settings,
+    application_id: int,
+    trigger: str,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Fire a trigger; `kracht workflow show` lists them. Data given with --set is recorded in
+    the same transaction."""
+    _fire(s, application_id, trigger, reason, sets, file, expect_version)
+
+
+@app.command("advance")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--reason")
+@set_option
+@file_option
+@version_option
+@pass_settings
+def app_advance(
+    s: Settings,
+    application_id: int,
+    reason: str | None,
+    sets: tuple[str, ...],
+    file: Path | None,
+    expect_version: int | None,
+) -> None:
+    """Take the next step on the main road (present at table, refer to committee, ...)."""
+    from kracht.workflow.services import applications
+
+    record = applications.show(s.url(), s.actor, application_id)
+    forward = [o["trigger"] for o in record["next"] if o["forward"]]
+    if not forward:
+        raise KrachtError(
+            f"application {application_id} is {record['state']}: there is no next step on the "
+            "main road; use `kracht app fire` with one of: "
+            + (", ".join(o["trigger"] for o in record["next"]) or "nothing (final state)")
+        )
+    _fire(s, application_id, forward[0], reason, sets, file, expect_version)
+
+
+@app.command("withdraw")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--reason", required=True)
+@pass_settings
+def app_withdraw(s: Settings, application_id: int, reason: str) -> None:
+    """Withdraw an application at any open stage."""
+    _fire(s, application_id, "withdraw", reason, (), None, None)
+
+
+@app.group("partner")
+def app_partner() -> None:
+    """Partners of an application and their commitment."""
+
+
+@app_partner.command("add")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--org", "organisation", required=True)
+@click.option("--co-financing", is_flag=True, help="The partner co-finances the project.")
+@click.option(
+    "--commitment", default="none", show_default=True, help="money, knowledge, time or none."
+)
+@click.option("--amount", help="Euros, for a money commitment.")
+@click.option("--hours", type=HOURS, help="Hours, for a time commitment.")
+@pass_settings
+def app_partner_add(
+    s: Settings,
+    application_id: int,
+    organisation: str,
+    co_financing: bool,
+    commitment: str,
+    amount: str | None,
+    hours: int | None,
+) -> None:
+    """Add a partner organisation to an application."""
+    from kracht.workflow.services import applications
+
+    result = applications.add_partner(
+        s.url(),
+        s.actor,
+        application_id,
+        organisation=organisation,
+        co_financing=co_financing,
+        commitment=commitment,
+        amount=amount,
+        hours=hours,
+    )
+    click.echo(f"added partner {result['partner']['organisation']} to application {application_id}")
+    for member in result.get("recused", []):
+        click.echo(f"recused {member} from application {application_id}: works at the partner")
+
+
+@app.group("indicator")
+def app_indicator() -> None:
+    """SMART indicators of an application."""
+
+
+@app_indicator.command("add")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--name", required=True)
+@click.option("--unit", required=True)
+@click.option("--baseline", required=True)
+@click.option("--target", required=True)
+@click.option("--by", "target_date", required=True, help="Target date, YYYY-MM-DD.")
+@click.option("--source", default="", help="Where the measured values come from.")
+@pass_settings
+def app_indicator_add(
+    s: Settings,
+    application_id: int,
+    name: str,
+    unit: str,
+    baseline: str,
+    target: str,
+    target_date: str,
+    source: str,
+) -> None:
+    """Add a SMART indicator to an application."""
+    from kracht.workflow.services import applications
+
+    applications.add_indicator(
+        s.url(),
+        s.actor,
+        application_id,
+        name=name,
+        unit=unit,
+        baseline=baseline,
+        target=target,
+        target_date=target_date,
+        source=source,
+    )
+    click.echo(f"added indicator {name!r} to application {application_id}")
+
+
+@app.command("import")
+@click.argument("file", type=FILE)
+@click.option(
+    "--locale",
+    type=click.Choice(["nl", "en"]),
+    help="How the amounts are written: nl (1.500,50) or en (1,500.50). Default: nl for a "
+    "semicolon-separated file, else KRACHT_LOCALE (nl when unset).",
+)
+@pass_settings
+def app_import(s: Settings, file: Path, locale: str | None) -> None:
+    """Import applications from a CSV pipeline spreadsheet: all rows or none.
+
+    Columns: title, programme, applicant, requested (euros); optional line, description,
+    round, submitted_on. Separated by commas, semicolons or tabs; UTF-8, UTF-16 (with a
+    byte-order mark) or Windows-1252; a cell holds at most 10,000 characters."""
+    from kracht.workflow.services.importer import import_csv
+
+    imported = import_csv(s.url(), s.actor, file, locale)
+    how = f" ({imported.note})" if imported.note else ""
+    click.echo(f"imported {len(imported.created)} applications from {file.name}{how}")
+
+
+@app.command("letter")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--language", default="nl", show_default=True, help="nl or en.")
+@json_option
+@pass_settings
+def app_letter(s: Settings, application_id: int, language: str, as_json: bool) -> None:
+    """The decision letter to the applicant, as written when the decision was taken."""
+    from kracht.workflow.services import decisions
+
+    if language not in ("nl", "en"):
+        raise InvalidInput(f"language {language!r} is not nl or en")
+    text = decisions.letter(s.url(), s.actor, application_id, language)
+    if as_json:
+        return emit_json({"application_id": application_id, "language": language, "text": text})
+    click.echo(text, nl=False)
+
+
+@app.command("upgrade-workflow")
+@click.argument("application_id", type=APPLICATION_ID)
+@pass_settings
+def app_upgrade_workflow(s: Settings, application_id: int) -> None:
+    """Move an application recorded under an older workflow version to the current one."""
+    from kracht.workflow.services import applications
+
+    result = applications.upgrade_workflow(s.url(), s.actor, application_id)
+    click.echo(
+        f"application {application_id}: workflow version {result['from_version']} -> "
+        f"{result['to_version']}"
+    )

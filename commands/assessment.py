@@ -1,0 +1,216 @@
+"""`kracht committee`, `score`, `scores` and `advice`: the assessment committee."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from kracht.basics.errors import InvalidInput
+from kracht.commands.options import (
+    APPLICATION_ID,
+    FILE,
+    Settings,
+    emit_json,
+    emit_table,
+    json_option,
+    pass_settings,
+)
+
+
+@click.group()
+def committee() -> None:
+    """The assessment committee (beoordelingscommissie): members and their interests."""
+
+
+@committee.command("assign")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    required=True,
+    metavar="EMAIL",
+    help="A committee member to assign; repeat for several.",
+)
+@pass_settings
+def committee_assign(s: Settings, application_id: int, members: tuple[str, ...]) -> None:
+    """Assign committee members, all or none; one linked to the applicant or a partner is
+    recused at once."""
+    from kracht.workflow.services import committee as work
+
+    for result in work.assign_all(s.url(), s.actor, application_id, members):
+        recused = f" and recused: {result['recused']}" if "recused" in result else ""
+        click.echo(f"assigned {result['member']} to application {application_id}{recused}")
+
+
+@committee.command("declare")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--none", "no_conflict", is_flag=True, help="Declare no conflict of interest.")
+@click.option("--conflict", metavar="TEXT", help="Declare a conflict of interest (recuses you).")
+@pass_settings
+def committee_declare(
+    s: Settings, application_id: int, no_conflict: bool, conflict: str | None
+) -> None:
+    """Declare your interests in an application before you score it or see its scores."""
+    from kracht.workflow.services import committee as work
+
+    if no_conflict == (conflict is not None):
+        raise InvalidInput("declare either --none or --conflict TEXT")
+    result = work.declare(s.url(), s.actor, application_id, conflict)
+    recused = f"; you are recused: {result['recused']}" if "recused" in result else ""
+    click.echo(f"declared {result['declaration']} for application {application_id}{recused}")
+
+
+@committee.command("show")
+@click.argument("application_id", type=APPLICATION_ID)
+@json_option
+@pass_settings
+def committee_show(s: Settings, application_id: int, as_json: bool) -> None:
+    """Members, declarations and recusals, and who has submitted."""
+    from kracht.workflow.services import committee as work
+
+    view = work.view(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(view)
+    submitted = set(view["rounds"][-1]["submitted"]) if view["rounds"] else set()
+    for member in view["members"]:
+        member["submitted"] = "yes" if member["member"] in submitted else "no"
+    emit_table(
+        view["members"], ["member", "name", "declaration", "recused", "recusal_reason", "submitted"]
+    )
+
+
+@click.group()
+def score() -> None:
+    """Your own KRACHT scores: drafts until you submit, final after."""
+
+
+@score.command("set")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("criterion", required=False)
+@click.argument("value", required=False)
+@click.option("--motivation", help="Why this score.")
+@click.option(
+    "--file",
+    type=FILE,
+    help="TOML: a [criterion] table with score and motivation per criterion.",
+)
+@pass_settings
+def score_set(
+    s: Settings,
+    application_id: int,
+    criterion: str | None,
+    value: str | None,
+    motivation: str | None,
+    file: Path | None,
+) -> None:
+    """Set draft scores: `kracht score set 3 innovation 4 --motivation "new approach"`."""
+    from kracht.commands.display import load_scores
+    from kracht.workflow.services import committee as work
+
+    values = load_scores(file) if file else {}
+    if criterion is not None:
+        if value is None:
+            raise InvalidInput(f"give a score for {criterion}")
+        values[criterion] = (value, motivation or "")
+    result = work.score(s.url(), s.actor, application_id, values)
+    scored = ", ".join(f"{k} {v}" for k, v in result["draft"].items())
+    click.echo(f"draft scores for application {application_id}: {scored}")
+
+
+@score.command("submit")
+@click.argument("application_id", type=APPLICATION_ID)
+@pass_settings
+def score_submit(s: Settings, application_id: int) -> None:
+    """Submit your score sheet; it is final from then on, and you may see the others'."""
+    from kracht.workflow.services import committee as work
+
+    work.submit(s.url(), s.actor, application_id)
+    click.echo(f"submitted your score sheet for application {application_id}")
+
+
+@score.command("correct")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("criterion")
+@click.argument("value")
+@click.option("--motivation", required=True)
+@click.option("--reason", required=True, help="Why the submitted score is corrected.")
+@pass_settings
+def score_correct(
+    s: Settings, application_id: int, criterion: str, value: str, motivation: str, reason: str
+) -> None:
+    """Correct a submitted score; the old score stays on record."""
+    from kracht.workflow.services import committee as work
+
+    result = work.correct(s.url(), s.actor, application_id, criterion, value, motivation, reason)
+    click.echo(f"corrected {criterion}: {result['old']} -> {result['new']}")
+
+
+@click.group()
+def scores() -> None:
+    """The committee's scores, as far as you may see them."""
+
+
+@scores.command("show")
+@click.argument("application_id", type=APPLICATION_ID)
+@json_option
+@pass_settings
+def scores_show(s: Settings, application_id: int, as_json: bool) -> None:
+    """Score matrix and aggregate per criterion (blind until you submitted your own)."""
+    from kracht.commands.display import show_scores
+    from kracht.workflow.services import committee as work
+
+    view = work.view(s.url(), s.actor, application_id)
+    if as_json:
+        return emit_json(view)
+    click.echo(show_scores(view))
+
+
+@scores.command("ranking")
+@click.option("--round", "round_label", required=True, help="Round, e.g. 2018-1.")
+@json_option
+@pass_settings
+def scores_ranking(s: Settings, round_label: str, as_json: bool) -> None:
+    """All applications of a round side by side, best weighted total first."""
+    from kracht.workflow.services import committee as work
+
+    rows = work.ranking(s.url(), s.actor, round_label)
+    if as_json:
+        return emit_json(rows)
+    emit_table(
+        rows, ["id", "title", "state", "sheets", "weighted_total", "knock_outs", "disagreements"]
+    )
+
+
+@scores.command("export")
+@click.option("--round", "round_label", required=True, help="Round, e.g. 2018-1.")
+@click.option("--output", "-o", type=FILE, help="CSV file to write.")
+@pass_settings
+def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
+    """The round's score matrix as CSV, every revision of every score."""
+    from kracht.workflow.services import committee as work
+
+    text = "".join(line + "\n" for line in work.export_matrix(s.url(), s.actor, round_label))
+    if output:
+        from kracht.basics.files import write_text
+
+        write_text(output, text)
+        click.echo(f"wrote {text.count(chr(10)) - 1} scores to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("application_id", type=APPLICATION_ID)
+@click.argument("advice_value", metavar="ADVICE")
+@click.option("--rationale", required=True)
+@pass_settings
+def advice(s: Settings, application_id: int, advice_value: str, rationale: str) -> None:
+    """The chair's joint advice (positive, positive_with_conditions or negative), once the
+    quorum has scored; the application moves on to the steering decision."""
+    from kracht.workflow.services import committee as work
+
+    result = work.advise(s.url(), s.actor, application_id, advice_value, rationale)
+    click.echo(
+        f"application {application_id}: advice {advice_value}; {result['from']} -> {result['to']}"
+    )

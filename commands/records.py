@@ -1,0 +1,119 @@
+"""`kracht workflow`, `audit` and `demo`: the road as declared, the audit trail, the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from kracht.commands.options import (
+    FILE,
+    Settings,
+    emit_json,
+    emit_table,
+    json_option,
+    pass_settings,
+)
+
+
+@click.group()
+def workflow() -> None:
+    """The road every application travels, as declared."""
+
+
+@workflow.command("show")
+@json_option
+def workflow_show(as_json: bool) -> None:
+    """Every transition: from, trigger, to, roles and what its guard requires."""
+    from kracht.workflow import diagram
+
+    if as_json:
+        return emit_json(diagram.as_data())
+    emit_table(
+        diagram.table_rows(),
+        ["from", "trigger", "to", "roles", "requires"],
+        widths={"from": 22, "to": 24, "roles": 20, "requires": 50},
+    )
+
+
+@workflow.command("diagram")
+def workflow_diagram() -> None:
+    """A Mermaid state diagram generated from the declaration."""
+    from kracht.workflow import diagram
+
+    click.echo(diagram.mermaid(), nl=False)
+
+
+@workflow.command("fields")
+@json_option
+def workflow_fields(as_json: bool) -> None:
+    """Every piece of stage data that can be recorded, per stage."""
+    from kracht.workflow import diagram
+
+    rows = diagram.fields_rows()
+    if as_json:
+        return emit_json(rows)
+    emit_table(rows, ["stage", "field", "kind", "recorded by", "meaning"])
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """The append-only audit trail."""
+
+
+@audit.command("verify")
+@json_option
+@pass_settings
+def audit_verify(s: Settings, as_json: bool) -> None:
+    """Walk the hash chain; exit 0 when intact, 7 naming the first broken event otherwise."""
+    from kracht.workflow.services import auditing
+
+    verdict = auditing.verify(s.url(), s.actor)
+    if as_json:
+        emit_json(verdict.__dict__)
+    elif verdict.intact:
+        click.echo(f"audit trail intact: {verdict.events} events verified")
+    if not verdict.intact:
+        click.echo(
+            f"kracht: audit trail broken at event #{verdict.broken_seq}: {verdict.problem}; "
+            f"the {verdict.events} events before it verify",
+            err=True,
+        )
+        raise SystemExit(7)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", default="jsonl", show_default=True, help="csv or jsonl.")
+@click.option("--output", "-o", type=FILE, help="File to write.")
+@pass_settings
+def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
+    """Export every audit event, in chain order, as CSV or JSON Lines."""
+    from kracht.workflow.services import auditing
+
+    lines = list(auditing.export(s.url(), s.actor, fmt))
+    text = "".join(line + "\n" for line in lines)
+    if output:
+        from kracht.basics.files import write_text
+
+        write_text(output, text)
+        click.echo(f"wrote {max(len(lines) - (fmt == 'csv'), 0)} events to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--replace", is_flag=True, help="Replace an existing demo database file.")
+@pass_settings
+def demo(s: Settings, replace: bool) -> None:
+    """Build a demo database with the first Agenda voor Twente round and run it to its outcomes.
+
+    In an SQLite file (default ./kracht-demo.db), or with --db postgresql://... in that
+    database, which must hold no kracht data yet."""
+    from kracht.workflow.demo.build import run
+
+    run(s.db, replace=replace, echo=click.echo)

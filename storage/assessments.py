@@ -1,0 +1,167 @@
+"""Reads and writes for the assessment committee: assignments, rounds, sheets and scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from kracht.storage.tables import (
+    Application,
+    ApplicationPartner,
+    AuditEvent,
+    CommitteeAssignment,
+    Person,
+    ProgrammeConfig,
+    Score,
+    ScoreSheet,
+    ScoringRound,
+)
+from sqlmodel import Session, col, select
+
+
+def newest_config(db: Session, programme_id: int) -> ProgrammeConfig | None:
+    return db.exec(
+        select(ProgrammeConfig)
+        .where(ProgrammeConfig.programme_id == programme_id)
+        .order_by(col(ProgrammeConfig.id).desc())
+    ).first()
+
+
+def interested_organisations(db: Session, app: Application) -> set[int]:
+    """The applicant's organisation and every partner's: members from these are recused."""
+    partners = db.exec(
+        select(ApplicationPartner.organisation_id).where(
+            ApplicationPartner.application_id == app.id
+        )
+    ).all()
+    return {app.applicant_org_id, *partners}
+
+
+def assignments(db: Session, application_id: int) -> list[tuple[CommitteeAssignment, Person]]:
+    return list(
+        db.exec(
+            select(CommitteeAssignment, Person)
+            .join(Person, col(CommitteeAssignment.person_id) == Person.id)
+            .where(CommitteeAssignment.application_id == application_id)
+            .order_by(col(CommitteeAssignment.id))
+        ).all()
+    )
+
+
+def assignment(db: Session, application_id: int, person_id: int) -> CommitteeAssignment | None:
+    return db.exec(
+        select(CommitteeAssignment).where(
+            CommitteeAssignment.application_id == application_id,
+            CommitteeAssignment.person_id == person_id,
+        )
+    ).first()
+
+
+def recused_people(db: Session, application_id: int) -> set[int]:
+    """The people recused from an application: their sheets neither count nor show."""
+    return {a.person_id for a, _ in assignments(db, application_id) if a.recused}
+
+
+def current_round(db: Session, application_id: int) -> ScoringRound | None:
+    return db.exec(
+        select(ScoringRound)
+        .where(ScoringRound.application_id == application_id)
+        .order_by(col(ScoringRound.number).desc())
+    ).first()
+
+
+def rounds(db: Session, application_id: int) -> list[ScoringRound]:
+    return list(
+        db.exec(
+            select(ScoringRound)
+            .where(ScoringRound.application_id == application_id)
+            .order_by(col(ScoringRound.number))
+        ).all()
+    )
+
+
+def advised_rounds(db: Session, application_id: int) -> set[int]:
+    """The numbers of the scoring rounds the committee gave its joint advice in.
+
+    Read from the audit trail: each successful `open_scoring` names the round it opened, and a
+    successful `submit_advice` belongs to the round opened last before it.
+    """
+    events = db.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.application_id == application_id,
+            AuditEvent.action == "fire",
+            AuditEvent.outcome == "ok",
+            col(AuditEvent.trigger).in_(("open_scoring", "submit_advice")),
+        )
+        .order_by(col(AuditEvent.seq))
+    ).all()
+    number, advised = 0, set()
+    for event in events:
+        effects = (event.payload or {}).get("effects") or {}
+        if event.trigger == "open_scoring" and "scoring_round" in effects:
+            number = int(effects["scoring_round"])
+        elif event.trigger == "submit_advice" and number:
+            advised.add(number)
+    return advised
+
+
+def sheet(db: Session, round_id: int, person_id: int) -> ScoreSheet | None:
+    return db.exec(
+        select(ScoreSheet).where(ScoreSheet.round_id == round_id, ScoreSheet.person_id == person_id)
+    ).first()
+
+
+def sheets(db: Session, round_id: int) -> list[tuple[ScoreSheet, Person]]:
+    return list(
+        db.exec(
+            select(ScoreSheet, Person)
+            .join(Person, col(ScoreSheet.person_id) == Person.id)
+            .where(ScoreSheet.round_id == round_id)
+            .order_by(col(Person.name))
+        ).all()
+    )
+
+
+def scores(db: Session, sheet_id: int) -> list[Score]:
+    """Every revision of every score on a sheet, oldest first."""
+    return list(
+        db.exec(
+            select(Score)
+            .where(Score.sheet_id == sheet_id)
+            .order_by(col(Score.criterion), col(Score.revision))
+        ).all()
+    )
+
+
+def current_scores(db: Session, sheet_id: int) -> dict[str, Score]:
+    """The newest revision of each criterion's score."""
+    result: dict[str, Score] = {}
+    for score in scores(db, sheet_id):
+        result[score.criterion] = score
+    return result
+
+
+def submitted_count(db: Session, round_id: int) -> int:
+    query = (
+        select(sa.func.count())
+        .select_from(ScoreSheet)
+        .where(ScoreSheet.round_id == round_id, col(ScoreSheet.submitted_at).is_not(None))
+    )
+    return int(db.exec(query).one())
+
+
+def applications_in_round(db: Session, round_label: str) -> list[Application]:
+    return list(
+        db.exec(
+            select(Application)
+            .where(Application.round == round_label)
+            .order_by(col(Application.id))
+        ).all()
+    )
+
+
+def add(db: Session, record: Any) -> Any:
+    db.add(record)
+    db.flush()
+    return record

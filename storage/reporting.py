@@ -1,0 +1,206 @@
+"""Reads and writes of report schedules, progress reports and measured indicator values.
+
+Listings across projects (late reports, the programme reports, exports) are single set-based
+queries, however many projects there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from kracht.storage.tables import (
+    Application,
+    ApplicationPartner,
+    GrantAllocation,
+    Indicator,
+    IndicatorValue,
+    Organisation,
+    Programme,
+    ProgrammeLine,
+    ProgressReport,
+    ReportSchedule,
+)
+from sqlmodel import Session, col, select
+
+
+def _table(model: Any) -> sa.Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def schedule(db: Session, application_id: int) -> ReportSchedule | None:
+    return db.get(ReportSchedule, application_id)
+
+
+def reports(db: Session, application_id: int) -> list[ProgressReport]:
+    return list(
+        db.exec(
+            select(ProgressReport)
+            .where(ProgressReport.application_id == application_id)
+            .order_by(
+                sa.case((col(ProgressReport.kind) == "final", 1), else_=0),  # the final one last
+                col(ProgressReport.period_end),
+                col(ProgressReport.id),
+            )
+        ).all()
+    )
+
+
+def report(db: Session, application_id: int, label: str) -> ProgressReport | None:
+    return db.exec(
+        select(ProgressReport).where(
+            ProgressReport.application_id == application_id, ProgressReport.label == label
+        )
+    ).first()
+
+
+def delete_reports(db: Session, ids: list[int]) -> None:
+    """Remove planned reports that were never submitted (a replan replaces them)."""
+    if ids:
+        db.execute(sa.delete(ProgressReport).where(col(ProgressReport.id).in_(ids)))
+
+
+def overdue(db: Session, application_id: int, today: dt.date) -> list[ProgressReport]:
+    """This application's reports past their due date and not submitted."""
+    return list(
+        db.exec(
+            select(ProgressReport)
+            .where(
+                ProgressReport.application_id == application_id,
+                ProgressReport.status == "due",
+                col(ProgressReport.due_on) < today,
+            )
+            .order_by(col(ProgressReport.due_on))
+        ).all()
+    )
+
+
+def listing(
+    db: Session,
+    *,
+    application_id: int | None = None,
+    organisation_id: int | None = None,
+    programme: str | None = None,
+    late_on: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """Reports with their project, in one query; `late_on`: only those late on that day."""
+    r, a, o = _table(ProgressReport), _table(Application), _table(Organisation)
+    p, line = _table(Programme), _table(ProgrammeLine)
+    query = (
+        sa.select(
+            r,
+            a.c.title,
+            a.c.state,
+            o.c.name.label("applicant"),
+            p.c.code.label("programme"),
+            line.c.code.label("line"),
+        )
+        .select_from(
+            r.join(a, a.c.id == r.c.application_id)
+            .join(o, o.c.id == a.c.applicant_org_id)
+            .join(p, p.c.id == a.c.programme_id)
+            .outerjoin(line, line.c.id == a.c.line_id)
+        )
+        .order_by(r.c.due_on, r.c.application_id, r.c.id)
+    )
+    if application_id is not None:
+        query = query.where(r.c.application_id == application_id)
+    if organisation_id is not None:
+        query = query.where(a.c.applicant_org_id == organisation_id)
+    if programme:
+        query = query.where(p.c.code == programme)
+    if late_on is not None:
+        query = query.where(r.c.status == "due", r.c.due_on < late_on)
+    return [dict(row._mapping) for row in db.execute(query)]
+
+
+def values(db: Session, application_id: int) -> list[tuple[IndicatorValue, Indicator]]:
+    """Every measured value of an application's indicators, oldest first."""
+    return list(
+        db.exec(
+            select(IndicatorValue, Indicator)
+            .join(Indicator, col(IndicatorValue.indicator_id) == Indicator.id)
+            .where(IndicatorValue.application_id == application_id)
+            .order_by(col(IndicatorValue.measured_on), col(IndicatorValue.id))
+        ).all()
+    )
+
+
+def unmeasured(db: Session, application_id: int) -> list[str]:
+    """Names of the application's indicators without a single measured value."""
+    measured = select(IndicatorValue.indicator_id).where(
+        IndicatorValue.application_id == application_id
+    )
+    return list(
+        db.exec(
+            select(Indicator.name)
+            .where(Indicator.application_id == application_id, col(Indicator.id).not_in(measured))
+            .order_by(col(Indicator.id))
+        ).all()
+    )
+
+
+def indicator_rows(db: Session, organisation_id: int | None = None) -> list[dict[str, Any]]:
+    """Every indicator with its project and each measured value (or none), in one query."""
+    i, v, a = _table(Indicator), _table(IndicatorValue), _table(Application)
+    p, o = _table(Programme), _table(Organisation)
+    query = (
+        sa.select(
+            i.c.id.label("indicator_id"),
+            i.c.application_id,
+            a.c.title,
+            a.c.state,
+            p.c.code.label("programme"),
+            o.c.name.label("applicant"),
+            i.c.name,
+            i.c.unit,
+            i.c.baseline,
+            i.c.target,
+            i.c.target_date,
+            i.c.source,
+            v.c.measured_on,
+            v.c.value,
+            v.c.report_id,
+            v.c.note,
+            v.c.recorded_by,
+        )
+        .select_from(
+            i.join(a, a.c.id == i.c.application_id)
+            .join(p, p.c.id == a.c.programme_id)
+            .join(o, o.c.id == a.c.applicant_org_id)
+            .outerjoin(v, v.c.indicator_id == i.c.id)
+        )
+        .order_by(i.c.application_id, i.c.id, v.c.measured_on, v.c.id)
+    )
+    if organisation_id is not None:
+        query = query.where(a.c.applicant_org_id == organisation_id)
+    return [dict(row._mapping) for row in db.execute(query)]
+
+
+def granted_by_application(db: Session) -> dict[int, dict[int, int]]:
+    """Every grant's cents per budget year, per application: {application: {year: cents}}."""
+    g = _table(GrantAllocation)
+    query = sa.select(g.c.application_id, g.c.year, sa.func.sum(g.c.amount_cents)).group_by(
+        g.c.application_id, g.c.year
+    )
+    result: dict[int, dict[int, int]] = {}
+    for application_id, year, cents in db.execute(query):
+        result.setdefault(application_id, {})[year] = int(cents)
+    return result
+
+
+def partner_money_by_application(db: Session) -> dict[int, dict[str, int]]:
+    """Partners' money commitments per application, private and public (government)."""
+    ap, o = _table(ApplicationPartner), _table(Organisation)
+    public = sa.case((o.c.o_type == "government", "public"), else_="private")
+    query = (
+        sa.select(ap.c.application_id, public, sa.func.coalesce(sa.func.sum(ap.c.amount_cents), 0))
+        .select_from(ap.join(o, o.c.id == ap.c.organisation_id))
+        .where(ap.c.commitment == "money")
+        .group_by(ap.c.application_id, public)
+    )
+    result: dict[int, dict[str, int]] = {}
+    for application_id, kind, cents in db.execute(query):
+        result.setdefault(application_id, {"private": 0, "public": 0})[kind] = int(cents)
+    return result

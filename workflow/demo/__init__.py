@@ -1,0 +1,1 @@
+"""`kracht demo`: the first Agenda voor Twente round, replayed on a fresh database."""

@@ -1,0 +1,111 @@
+"""The demo's monitoring year: the four 2018 grants report on 2019, and a project monitor.
+
+The documents give no progress reports of these projects, so every figure here is a demo
+assumption: the projects start on 1 January 2019 (the grants were decided in December 2018,
+seed 002 L25-26) and report quarterly until their indicators' target date, the end of 2022. The
+programme office enters the 2019 reports as they came in; the demo's data stops at the end of
+2019, so every report due since is late today. Twents Fonds voor Vakmanschap has not sent its
+2019-Q4 report: on 1 March 2020 it was the one late report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kracht.workflow.demo.data import LEADER
+
+Echo = Callable[[str], Any]
+START, UNTIL, MONITOR_YEAR, LATE_ON = "2019-01-01", "2022-12-31", 2019, "2020-03-01"
+
+# title -> reports: (label, light, measured value, spent so far in euros, narrative, measures,
+# received). Received: the due date unless given.
+REPORTS: dict[str, list[tuple[str, str, str, str, str, str | None, str | None]]] = {
+    "TalentIT Twente": [
+        ("2019-Q1", "green", "12", "8000", "First 12 students combine study and an IT job.",
+         None, "2019-04-26"),
+        ("2019-Q2", "green", "25", "16500", "Second intake; 9 firms take part.", None, None),
+        ("2019-Q3", "orange", "31", "24000", "Fewer firms offer jobs over the summer.", None,
+         None),
+        ("2019-Q4", "green", "44", "32000", "Intake back on plan after a firms' event.", None,
+         None),
+    ],
+    "Twents Huis van de Logistiek": [
+        ("2019-Q1", "green", "40", "21000", "Matching desk opened in Almelo.", None, None),
+        ("2019-Q2", "green", "95", "43000", "Skills training with ROC van Twente started.", None,
+         None),
+        ("2019-Q3", "green", "160", "64000", "Port of Twente employers join the matching.", None,
+         None),
+        ("2019-Q4", "green", "240", "85000", "240 people placed in logistics jobs.", None,
+         "2020-02-12"),
+    ],
+    "Mineral Valley Twente": [
+        ("2019-Q1", "green", "2", "15000", "Two test gardens laid out with farmers.", None, None),
+        ("2019-Q2", "orange", "3", "30000", "Third garden late: permits took longer.", None,
+         None),
+        ("2019-Q3", "red", "3", "41000", "The dry summer stopped two planned test gardens.",
+         "Two extra gardens on irrigated plots; planting moved to spring 2020; the steering "
+         "committee is informed every month.", None),
+        ("2019-Q4", "orange", "5", "52000", "Two irrigated gardens running; recovery on track.",
+         None, None),
+    ],
+    "Twents Fonds voor Vakmanschap": [
+        ("2019-Q1", "green", "60", "45000", "Voucher desk open; first 60 vouchers used.", None,
+         None),
+        ("2019-Q2", "green", "150", "98000", "Employers in metal and care take part.", None,
+         None),
+        ("2019-Q3", "green", "260", "150000", "260 vouchers used for retraining.", None, None),
+    ],
+}  # fmt: skip
+
+
+def run(url: str, path: Path, echo: Echo) -> Path:
+    """Replan the four projects from 2019, enter their 2019 reports, write the project monitor."""
+    from kracht.workflow.services import applications, monitor_views, progress_reports
+
+    echo("Monitoring (demo assumption: the projects start on 1 January 2019 and report quarterly)")
+    projects = {r["title"]: r["id"] for r in applications.list_all(url, LEADER, state="monitoring")}
+    for title, reports in REPORTS.items():
+        app_id = projects[title]
+        progress_reports.replan(url, LEADER, app_id, start_on=START, end_on=UNTIL)
+        indicator = applications.show(url, LEADER, app_id)["indicators"][0]
+        for label, light, value, spent, narrative, measures, received in reports:
+            due = _due(url, app_id, label)
+            progress_reports.submit(
+                url, LEADER, app_id, label, light=light, narrative=narrative, spent=spent,
+                measures=measures, values={indicator["name"]: value},
+                received_on=received or due,
+            )  # fmt: skip
+        lights = " ".join(r[1] for r in reports) + " -" * (4 - len(reports))
+        echo(
+            f"  {app_id}. {title:<32} 2019: {lights:<26} {indicator['name']}: "
+            f"{reports[-1][2]} of {indicator['target']}"
+        )
+    late_then = monitor_views.late(url, LEADER, dt.date.fromisoformat(LATE_ON))
+    for row in late_then:
+        echo(f"  late on {LATE_ON}: {row['title']} {row['label']} (due {row['due_on']})")
+    late_now = monitor_views.late(url, LEADER)
+    echo(
+        f"  today {len(late_now)} reports are past due: the demo's data stops at the end of "
+        "2019 (`kracht monitor late`)"
+    )
+    return _monitor(url, path, echo)
+
+
+def _due(url: str, app_id: int, label: str) -> str:
+    from kracht.workflow.services import monitor_views
+
+    rows = monitor_views.reports(url, LEADER, application_id=app_id)
+    return next(r["due_on"] for r in rows if r["label"] == label)
+
+
+def _monitor(url: str, path: Path, echo: Echo) -> Path:
+    from kracht.workflow.reports import documents as programme_reports
+
+    out = path.parent / f"{path.stem}-reports"
+    result = programme_reports.write(url, LEADER, "monitor", MONITOR_YEAR, out)
+    echo(f"  {result['title']} written to {result['files'][0]}")
+    echo(f"  (and {Path(result['files'][1]).name}, with its charts as SVG beside it)\n")
+    return out

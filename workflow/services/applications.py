@@ -1,0 +1,392 @@
+"""Applications: create, describe, list, partners and indicators, history, workflow upgrade."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kracht.basics import inputs
+from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
+from kracht.basics.euros import parse_euros
+from kracht.basics.roles import Role
+from kracht.storage import audit, clock, repository
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.actors import Actor, require, require_own, resolve
+from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
+from kracht.workflow.services import committee, decisions, filters, monitor_views
+
+CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
+READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
+COMMITMENTS = ("money", "knowledge", "time", "none")
+MAX_HOURS = 10_000_000  # a partner's time commitment: thousands of people working full time
+
+
+def text(value: str | None, what: str, kind: inputs.Text = inputs.NAME) -> str:
+    return inputs.text(value, what, kind)
+
+
+def parse_date(value: object, what: str, **limits: dt.date) -> dt.date | None:
+    """A date within the plausible range (workflow.inputs), or None when none was given."""
+    return inputs.parse_date(value, what, **limits)
+
+
+def parse_decimal(value: object, what: str) -> str:
+    """An exact decimal as text, at most 15 digits before the point and 12 after."""
+    text = str(value).strip().replace(",", ".")
+    shown = repr(value if len(text) <= 40 else f"{text[:24]}... ({len(text)} characters)")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{what}: {shown} is not a number") from None
+    if not number.is_finite():
+        raise InvalidInput(f"{what}: {shown} is not a number")
+    sign, digits, exponent = number.as_tuple()
+    while len(digits) > 1 and digits[-1] == 0:  # only significant digits count: 1.50 is 1.5
+        digits, exponent = digits[:-1], int(exponent) + 1
+    if len(text) > 60 or any(digits) and not (-12 <= int(exponent) <= 15 - len(digits)):
+        raise InvalidInput(
+            f"{what}: {shown} is too large or too precise (at most 15 digits before the "
+            "decimal point and 12 after)"
+        )
+    if int(number.as_tuple().exponent) < -12:  # written with more zeros than it needs
+        number = Decimal((sign, digits, exponent)) if any(digits) else Decimal(0)
+    return format(number, "f")
+
+
+def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
+    """Validate one application's fields against the database and add it (state: idea)."""
+    from kracht.storage.tables import Application
+
+    title = text(row.get("title"), "title", inputs.TITLE)
+    programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
+    if programme is None:
+        raise NotFound("programme", row.get("programme"), "`kracht programme list` shows them")
+    org = repository.org_by_name(db, text(row.get("applicant"), "applicant organisation"))
+    if org is None:
+        raise NotFound("organisation", row.get("applicant"), "add it with `kracht org add`")
+    line_id = None
+    if row.get("line"):
+        line = repository.line_by_code(db, programme.id, str(row["line"]).strip())
+        if line is None:
+            codes = ", ".join(x.code for x in repository.lines_of(db, programme.id or 0))
+            raise NotFound("line", row["line"], f"lines of {programme.code}: {codes}")
+        line_id = line.id
+    require_own(actor, CREATORS, org.id or 0, "create applications")
+    app = Application(
+        title=title,
+        description=inputs.text(row.get("description"), "description", inputs.LONG, required=False),
+        programme_id=programme.id,
+        line_id=line_id,
+        applicant_org_id=org.id,
+        requested_cents=parse_euros(row.get("requested") or 0, "requested amount"),
+        round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
+        state=INITIAL,
+        workflow_version=WORKFLOW_VERSION,
+        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=clock.today()),
+    )
+    return repository.add(db, app)
+
+
+def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
+    """The creation's audit event, and the messages it causes, in the caller's transaction."""
+    from kracht.notifications.outbox import enqueue
+
+    event = audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="create",
+        application_id=app.id,
+        to_state=app.state,
+        payload={
+            "title": app.title,
+            "requested_cents": app.requested_cents,
+            "workflow_version": app.workflow_version,
+            "source": source,
+        },
+    )
+    enqueue(db, "application_submitted", app, event.seq, {})
+
+
+@engine.audits_refusals("create")
+def create(url: str, actor_email: str | None, **fields: Any) -> dict[str, Any]:
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        app = new_application(db, actor, fields)
+        audit_created(db, actor, app, "cli")
+        return {"id": app.id, "title": app.title, "state": app.state}
+
+
+def list_all(
+    url: str, actor_email: str | None, state: str | None = None, programme: str | None = None
+) -> list[dict[str, Any]]:
+    if state and state not in STATES:
+        raise InvalidInput(f"unknown state {state!r}; states are: " + ", ".join(STATES))
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        filters.programme(db, programme)
+        own = None if actor.sees_everything() else (actor.organisation_id or -1)
+        return repository.list_applications(
+            db, state=state, programme=programme, organisation_id=own
+        )
+
+
+def _visible(db: Any, actor: Actor, application_id: int) -> Any:
+    app = repository.application(db, application_id)
+    if app is None:
+        raise NotFound("application", application_id, "`kracht app list` shows every application")
+    if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+        raise NotAllowed(f"{actor.email} may not see application {application_id}")
+    return app
+
+
+def show(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+    """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
+    from kracht.storage.tables import Organisation, Programme, ProgrammeLine
+
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        app = _visible(db, actor, application_id)
+        programme = db.get(Programme, app.programme_id)
+        line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
+        org = db.get(Organisation, app.applicant_org_id)
+        stage_data: dict[str, dict[str, Any]] = {}
+        for value in repository.stage_values(db, app.id):
+            stage_data.setdefault(value.section, {})[value.field] = value.value
+        insider = actor.holds(committee.INSIDERS)  # spares an applicant-only history read
+        if not insider and committee.withheld_advice(actor, audit.history(db, app.id)):
+            scoring = stage_data.pop("kracht_scoring", {})
+            kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
+            stage_data.update({"kracht_scoring": kept} if kept else {})
+        ctx = engine.context(db, app, programme, None, {})
+        return {
+            "id": app.id,
+            "title": app.title,
+            "description": app.description,
+            "state": app.state,
+            "previous_state": app.previous_state,
+            "programme": programme.code if programme else None,
+            "line": line.code if line else None,
+            "applicant": org.name if org else None,
+            "requested_cents": app.requested_cents,
+            "round": app.round,
+            "submitted_on": app.submitted_on.isoformat() if app.submitted_on else None,
+            "workflow_version": app.workflow_version,
+            "version": app.version,
+            "created_at": audit.canonical_time(app.created_at),
+            "updated_at": audit.canonical_time(app.updated_at),
+            "not_applicable": programme.not_applicable if programme else {},
+            "stage_data": stage_data,
+            "partners": [
+                {
+                    "organisation": o.name,
+                    "type": o.o_type,
+                    "co_financing": p.co_financing,
+                    "commitment": p.commitment,
+                    "amount_cents": p.amount_cents,
+                    "hours": p.hours,
+                }
+                for p, o in repository.partners(db, app.id)
+            ],
+            "indicators": [
+                {
+                    "name": i.name,
+                    "unit": i.unit,
+                    "baseline": i.baseline,
+                    "target": i.target,
+                    "target_date": i.target_date.isoformat() if i.target_date else None,
+                    "source": i.source,
+                }
+                for i in repository.indicators(db, app.id)
+            ],
+            "next": engine.options(ctx),
+            "committee": committee.describe(db, actor, app),
+            "decision": decisions.decision_view(db, app),
+            "monitoring": monitor_views.part(db, app),
+            **notifications_part(db, actor, app.id),
+        }
+
+
+def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, Any]:
+    """Open deadlines and messages about the application; an applicant sees only their own."""
+    from kracht.notifications import reminders
+    from kracht.notifications.sender import describe
+
+    mine = None if actor.sees_everything() else actor.email
+    deadlines = reminders.upcoming(db, mine, application_id=application_id)
+    messages = repository.messages(db, application_id)
+    return {
+        "deadlines": [reminders.as_dict(r) for r in deadlines],
+        "messages": [describe(m) for m in messages if mine in (None, m.recipient)],
+    }
+
+
+def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
+    """The application's audit events; score contents stay hidden from who may not see scores,
+    and a joint advice from an applicant until the decision on it, hashes included
+    (`workflow.trail`)."""
+    from kracht.workflow.services import trail
+
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        return trail.history(db, actor, _visible(db, actor, application_id))
+
+
+def add_partner(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    *,
+    organisation: str,
+    co_financing: bool = False,
+    commitment: str = "none",
+    amount: str | None = None,
+    hours: int | None = None,
+) -> dict[str, Any]:
+    """Add a partner organisation with its commitment (money with an amount, knowledge, time).
+
+    Committee members already assigned who work at the partner are recused in the same
+    transaction, each recusal audited as at assignment.
+    """
+    from kracht.states import proposal
+    from kracht.storage.tables import ApplicationPartner
+
+    if commitment not in COMMITMENTS:
+        raise InvalidInput(f"commitment {commitment!r} is not one of " + ", ".join(COMMITMENTS))
+    amount_cents = parse_euros(amount, "amount") if amount not in (None, "") else None
+    if commitment == "money" and not amount_cents:
+        raise InvalidInput("a money commitment needs --amount in euros")
+    if commitment != "money" and amount not in (None, ""):
+        raise InvalidInput(f"--amount is for a money commitment, not {commitment}: leave it out")
+    if commitment != "time" and hours is not None:
+        raise InvalidInput(f"--hours is for a time commitment, not {commitment}: leave it out")
+    if hours is not None and not 0 <= hours <= MAX_HOURS:
+        raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
+
+    def change(db: Any, app: Any, actor: Actor) -> dict[str, Any]:
+        org = repository.org_by_name(db, organisation)
+        if org is None:
+            raise NotFound("organisation", organisation, "add it with `kracht org add`")
+        if repository.partner(db, app.id, org.id):
+            raise InvalidInput(f"{org.name} is already a partner of application {app.id}")
+        repository.add(
+            db,
+            ApplicationPartner(
+                application_id=app.id,
+                organisation_id=org.id,
+                co_financing=co_financing,
+                commitment=commitment,
+                amount_cents=amount_cents,
+                hours=hours,
+            ),
+        )
+        recused = committee.recuse_linked(db, actor, app, org.id)
+        return {
+            "partner": {
+                "organisation": org.name,
+                "type": org.o_type,
+                "co_financing": co_financing,
+                "commitment": commitment,
+                "amount_cents": amount_cents,
+                "hours": hours,
+            },
+            **({"recused": recused} if recused else {}),
+        }
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, proposal.RECORDERS, "partner.add", change
+    )
+
+
+def add_indicator(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    *,
+    name: str,
+    unit: str,
+    baseline: str,
+    target: str,
+    target_date: str | None,
+    source: str = "",
+) -> dict[str, Any]:
+    """Add a SMART indicator: what is measured, in which unit, from where to where, by when."""
+    from kracht.states import proposal
+    from kracht.storage.tables import Indicator
+
+    fields = {
+        "name": text(name, "indicator name"),
+        "unit": text(unit, "indicator unit", inputs.LABEL),
+        "baseline": parse_decimal(baseline, "baseline"),
+        "target": parse_decimal(target, "target"),
+        "target_date": parse_date(target_date, "target date"),
+        "source": inputs.text(source, "indicator source", required=False),
+    }
+    if fields["target_date"] is None:
+        raise InvalidInput("a SMART indicator needs a target date (--by YYYY-MM-DD)")
+
+    def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
+        _check_indicator(db, app, fields)
+        repository.add(db, Indicator(application_id=app.id, **fields))
+        return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, proposal.RECORDERS, "indicator.add", change
+    )
+
+
+def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
+    """An indicator's name is unique within its application, and its baseline and target are
+    values its unit allows (as a measured value must be: a count whole and from 0, a
+    percentage from 0 to 100)."""
+    from kracht.workflow.measurement import parse_value
+    from kracht.workflow.services.monitoring_plan import rules_for
+
+    name = fields["name"]
+    if any(i.name.lower() == name.lower() for i in repository.indicators(db, app.id)):
+        raise InvalidInput(
+            f"indicator name: application {app.id} already has an indicator {name!r}; "
+            "give each indicator its own name"
+        )
+    rules = rules_for(db, app.programme_id)
+    for part in ("baseline", "target"):
+        try:
+            parse_value(name, fields["unit"], fields[part], rules)
+        except InvalidInput as error:
+            raise InvalidInput(f"{part}: {error}") from None
+
+
+@engine.audits_refusals("workflow.upgrade", of_application=True)
+def upgrade_workflow(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+    """Move an application to the workflow version this kracht declares, explicitly and audited."""
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "upgrade an application's workflow")
+        app = repository.application(db, application_id, lock=True)
+        if app is None:
+            raise NotFound("application", application_id)
+        if app.workflow_version == WORKFLOW_VERSION:
+            raise InvalidInput(
+                f"application {app.id} already runs under version {WORKFLOW_VERSION}"
+            )
+        if app.state not in STATES:
+            raise InvalidInput(
+                f"application {app.id} is in {app.state!r}, which version {WORKFLOW_VERSION} "
+                "does not have; it cannot be moved automatically"
+            )
+        old = app.workflow_version
+        if not repository.save_application(db, app, app.version, workflow_version=WORKFLOW_VERSION):
+            raise ConcurrentChange(app.id or 0)
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="workflow.upgrade",
+            application_id=app.id,
+            from_state=app.state,
+            to_state=app.state,
+            payload={"from_version": old, "to_version": WORKFLOW_VERSION},
+        )
+        return {"id": app.id, "from_version": old, "to_version": WORKFLOW_VERSION}

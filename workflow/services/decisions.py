@@ -1,0 +1,769 @@
+"""Steering decisions and money: budgets, grants charged to them, conditions, letters.
+
+A grant is charged inside the decision's own transaction, after locking the budget it draws on,
+so two decisions at once can never spend the same euro twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics import inputs
+from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.basics.euros import format_euros, parse_euros
+from kracht.basics.roles import Role
+from kracht.states.base import Context
+from kracht.states.steering_decision import follows_advice
+from kracht.storage import audit, clock, repository
+from kracht.storage import funds as store
+from kracht.storage.database import session
+from kracht.storage.tables import (
+    Application,
+    Budget,
+    GrantAllocation,
+    GrantCondition,
+    Organisation,
+    Programme,
+    ProgrammeLine,
+)
+from kracht.workflow import engine
+from kracht.workflow.actors import Actor, require, resolve
+from kracht.workflow.services import filters
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+KINDS = ("projects", "development")
+WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
+POOL = "(all lines)"  # how the pool, the budget of every line without its own, is shown
+MULTIPLIER_TARGET = Decimal("8.5")
+MULTIPLIER_MEASURE = (
+    "partner money per euro granted: the money partners (private and public) commit to the "
+    "programme's projects whose grant is committed, divided by those grants; a conditional "
+    "grant and its partners' money count once its conditions are met"
+)
+MULTIPLIER_TARGET_BASIS = (
+    "at least 8.5 (the 2023-2027 documents), measured on regional public money through private "
+    "investment plus other public funding; kracht cannot tell a regional public partner (such "
+    "as a Twente municipality) from another, so every public partner's money counts here"
+)
+OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
+CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
+
+
+# -- effects inside the decision's transaction (called by the engine) ---------------------------
+
+
+def grant(
+    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
+) -> dict[str, Any]:
+    """Charge the grant to its budget(s), create its conditions, render the letter."""
+    amount = int(ctx.data["granted"])
+    years = _budget_years(app, programme, ctx, trigger)
+    kind = str(ctx.data.get("budget_kind") or "projects")
+    warnings, charged = [], []
+    if amount < len(years):  # a share of 0 cents would be an empty charge on a year
+        raise GuardFailed(
+            trigger,
+            app.id or 0,
+            [f"a grant of at least one cent a year to spread it over {len(years)} years"],
+        )
+    for each_year, cents in zip(years, split(amount, len(years)), strict=True):
+        budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
+        if budget is None:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [f"a {kind} budget for {programme.code} in {each_year} (`kracht budget set`)"],
+            )
+        committed, reserved = store.used(db, budget.id or 0)
+        available = budget.amount_cents - committed - reserved
+        where = _where(db, budget, programme)
+        if cents > available:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [
+                    f"no more than the {format_euros(available)} still available on {where} "
+                    f"in {each_year} (this grant needs {format_euros(cents)})"
+                ],
+            )
+        db.add(
+            GrantAllocation(
+                application_id=app.id, budget_id=budget.id, year=each_year, amount_cents=cents
+            )
+        )
+        left = available - cents
+        if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
+            warnings.append(
+                f"this leaves {format_euros(left)} on {where} in {each_year}, less than "
+                f"{WARN_BELOW * 100:.0f}% of its {format_euros(budget.amount_cents)}"
+            )
+        charged.append(
+            {
+                "year": each_year,
+                "budget": where,
+                "amount_cents": cents,
+                "budget_cents": budget.amount_cents,
+                "available_cents": available,
+                "left_cents": left,
+            }
+        )
+    conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
+    db.flush()
+    return {
+        "charged": charged,
+        "warnings": warnings,
+        "conditions": conditions,
+        "follows_advice": follows_advice(ctx, trigger),
+        **letters(db, app, programme, actor, ctx, trigger, years, conditions),
+    }
+
+
+def decided(
+    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
+) -> dict[str, Any]:
+    """Reject or defer: no money moves; the letter is rendered. A deferral follows the advice only
+    where there is none yet: no advice recommends deferring."""
+    return {
+        "follows_advice": follows_advice(ctx, trigger),
+        **letters(db, app, programme, actor, ctx, trigger, [], []),
+    }
+
+
+def _budget_years(app: Application, programme: Programme, ctx: Context, trigger: str) -> list[int]:
+    """The years a grant is charged to: from `budget_year` (default: this year) up to
+    `spread_until`, each inside the programme's period."""
+
+    def refuse(need: str) -> GuardFailed:
+        return GuardFailed(trigger, app.id or 0, [need])
+
+    today = dt.date.fromisoformat(ctx.today) if ctx.today else clock.today()
+    given = ctx.data.get("budget_year")
+    year = int(given) if given else today.year
+    until = int(ctx.data.get("spread_until") or year)
+    span = period_text(programme)
+    if not in_period(programme, year):
+        if given:
+            raise refuse(
+                f"a budget year within the period of {programme.code}, {span} "
+                f"(budget_year, `--year`; {year} is outside it)"
+            )
+        raise refuse(
+            f"a budget year within the period of {programme.code}, {span} "
+            f"(budget_year, `--year`; without one this year, {year}, is charged, and it is "
+            "outside the period)"
+        )
+    if until < year:
+        raise refuse(
+            f"a spread_until no earlier than the budget year {year} "
+            f"(spread_until, `--spread-until`; {until} was given)"
+        )
+    if not in_period(programme, until):
+        raise refuse(
+            f"a spread_until within the period of {programme.code}, {span} "
+            f"(spread_until, `--spread-until`; {until} is outside it)"
+        )
+    return list(range(year, until + 1))
+
+
+def in_period(programme: Programme, year: int) -> bool:
+    """Whether `year` falls in the programme's period (an open end admits every year)."""
+    starts, ends = programme.starts_on, programme.ends_on
+    return (starts is None or starts.year <= year) and (ends is None or year <= ends.year)
+
+
+def period_text(programme: Programme) -> str:
+    """The programme's period in years: `2018-2022`, `from 2023`, `up to 2022`, `open`."""
+    starts, ends = programme.starts_on, programme.ends_on
+    if starts and ends:
+        return f"{starts.year}-{ends.year}"
+    if starts:
+        return f"from {starts.year}"
+    return f"up to {ends.year}" if ends else "open"
+
+
+def split(cents: int, parts: int) -> list[int]:
+    """Split an amount into `parts` whole-cent shares that add up exactly; earlier years first."""
+    base, rest = divmod(cents, parts)
+    return [base + (1 if i < rest else 0) for i in range(parts)]
+
+
+def _where(db: Session, budget: Budget, programme: Programme) -> str:
+    line = db.get(ProgrammeLine, budget.line_id) if budget.line_id else None
+    return f"{programme.code} line {line.code}" if line else f"{programme.code} (all lines)"
+
+
+def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> list[dict[str, Any]]:
+    created = []
+    for number, item in enumerate(ctx.data["conditions"], start=1):
+        owner = repository.person_by_email(db, item["owner"])
+        if owner is None:
+            raise GuardFailed(
+                trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
+            )
+        db.add(
+            GrantCondition(
+                application_id=app.id,
+                number=number,
+                text=item["text"],
+                due_on=dt.date.fromisoformat(item["due"]),
+                owner_id=owner.id,
+            )
+        )
+        created.append({"number": number, **item})
+    return created
+
+
+def letters(
+    db: Session,
+    app: Application,
+    programme: Programme,
+    actor: Actor,
+    ctx: Context,
+    trigger: str,
+    years: list[int],
+    conditions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Render the decision letter in Dutch and English and keep both as sent."""
+    from kracht.notifications.render import LANGUAGES, render
+    from kracht.storage.tables import DecisionLetter
+
+    org = db.get(Organisation, app.applicant_org_id)
+    facts = {
+        "applicant": org.name if org else "",
+        "title": app.title,
+        "programme": programme.name,
+        "date": clock.today().isoformat(),
+        "outcome": trigger,
+        "granted_cents": ctx.data.get("granted") or 0,
+        "years": years,
+        "conditions": conditions,
+        "reason": ctx.reason or "",
+        "advice": ctx.data.get("advice"),
+        "follows_advice": follows_advice(ctx, trigger),
+        "deferred_until": ctx.data.get("deferred_until") if ctx.gives("deferred_until") else None,
+        "deferred_to_round": (
+            ctx.data.get("deferred_to_round") if ctx.gives("deferred_to_round") else None
+        ),
+        "signer": actor.name,
+    }
+    for language in LANGUAGES:
+        text = render("decision_letter.txt.j2", language, facts, programme.code)
+        db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
+    return {"letter": {"languages": list(LANGUAGES)}}
+
+
+# -- what people do -----------------------------------------------------------------------------
+
+
+def decide(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    outcome: str,
+    *,
+    reason: str | None,
+    amount: str | None = None,
+    year: int | None = None,
+    spread_until: int | None = None,
+    development: bool = False,
+    conditions: list[tuple[str, str, str]] | None = None,
+    departure_rationale: str | None = None,
+    deferred_until: str | None = None,
+    deferred_to_round: str | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Record a steering decision: one transaction with its money, conditions and letter.
+
+    With `dry_run` every check of the real decision runs (roles, guards, the amount, the
+    programme's period and what is available per year) and its effects are computed, in a
+    transaction that is then rolled back: nothing is written, not even the audit of a refusal.
+    The result says what would be charged per year, what would be left, and the warnings."""
+    outcome = outcome.replace("-", "_")
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
+    _fits(
+        outcome,
+        {
+            "--amount": (amount is not None, "approve"),
+            "--year": (year is not None, "approve"),
+            "--spread-until": (spread_until is not None, "approve"),
+            "--from-development": (development, "approve"),
+            "--condition": (bool(conditions), "approve_with_conditions"),
+            "--until": (bool(deferred_until), "defer"),
+            "--to-round": (bool(deferred_to_round), "defer"),
+        },
+    )
+    values: dict[str, object] = {}
+    if outcome.startswith("approve"):
+        if amount is not None:  # not given: the guard names the missing amount
+            parse_euros(amount, "amount (--amount)")  # refused naming the option given
+            values["granted"] = amount
+        values.update(
+            {
+                k: v
+                for k, v in (("budget_year", year), ("spread_until", spread_until))
+                if v is not None
+            }
+        )
+        if development:
+            values["budget_kind"] = "development"
+    if outcome == "approve_with_conditions":
+        values["conditions"] = [{"due": d, "owner": o, "text": t} for d, o, t in conditions or []]
+    if departure_rationale:
+        values["departure_rationale"] = departure_rationale
+    if outcome == "defer":
+        values.update(
+            {
+                k: v
+                for k, v in (
+                    ("deferred_until", deferred_until),
+                    ("deferred_to_round", deferred_to_round),
+                )
+                if v
+            }
+        )
+    result = engine.fire(
+        url, actor_email, application_id, outcome, reason=reason, values=values, dry_run=dry_run
+    )
+    return {**result, "dry_run": dry_run, "charged": result["effects"].get("charged", [])}
+
+
+def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
+    """Refuse an option that the outcome would silently drop (`--until` with an approval)."""
+    for option, (present, belongs) in given.items():
+        if present and not outcome.startswith(belongs):
+            shown = belongs.replace("_", "-")
+            raise InvalidInput(
+                f"{option} belongs to {'an approval' if belongs == 'approve' else shown}, "
+                f"not to {outcome.replace('_', '-')}: leave it out"
+            )
+
+
+def set_budget(
+    url: str,
+    actor_email: str | None,
+    *,
+    programme: str,
+    year: int,
+    kind: str = "projects",
+    line: str | None = None,
+    amount: str | None = None,
+    inhabitants: int | None = None,
+    per_inhabitant: str | None = None,
+) -> dict[str, Any]:
+    """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
+    from kracht.basics.euros import within_limit
+
+    if kind not in KINDS:
+        raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"{year} is not a budget year")
+    if (amount is None) == (inhabitants is None or per_inhabitant is None):
+        raise InvalidInput("give either --amount or both --inhabitants and --per-inhabitant")
+    if inhabitants is None or per_inhabitant is None:
+        cents, basis = parse_euros(amount, "amount"), "set directly"
+    else:
+        if inhabitants <= 0:
+            raise InvalidInput("inhabitants must be above zero")
+        rate = parse_euros(per_inhabitant, "amount per inhabitant")
+        basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+        cents = within_limit(inhabitants * rate, "the budget", basis)
+    asked = {"programme": programme, "line": line, "year": year, "kind": kind,
+             "amount_cents": cents, "basis": basis}  # fmt: skip
+
+    def change(db: Session, actor: Actor) -> dict[str, Any]:
+        require(actor, [Role.PROGRAMME_LEADER], "set budgets")
+        return _write_budget(db, actor, asked)
+
+    return engine.audited_write(url, actor_email, "budget.set", change)
+
+
+def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str, Any]:
+    """Set the budget `asked` for, audited as `budget.set`. Below what is already committed or
+    reserved on it, or over the development cap, it is refused (NotAllowed, audited as a refused
+    `budget.set` with what was asked): the amount is well-formed, the programme's money does
+    not allow it."""
+    programme, year, kind, line = asked["programme"], asked["year"], asked["kind"], asked["line"]
+    cents, basis = asked["amount_cents"], asked["basis"]
+    record = repository.programme_by_code(db, programme)
+    if record is None:
+        raise NotFound("programme", programme, "`kracht programme list` shows them")
+    if not in_period(record, year):
+        raise InvalidInput(
+            f"{year} is outside the period of {programme}, {period_text(record)}; "
+            "a budget is set for a year of its programme"
+        )
+    store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
+    line_id = _line_id(db, record, line)
+    row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
+    committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
+    if cents < committed + reserved:
+        raise NotAllowed(
+            f"{format_euros(committed + reserved)} is already committed or "
+            f"reserved on this budget; it cannot be set to {format_euros(cents)}",
+            asked,
+        )
+    _check_development_cap(db, record, asked, row)
+    old = row.amount_cents if row else None
+    if row is None:
+        row = Budget(
+            programme_id=record.id,
+            line_id=line_id,
+            year=year,
+            kind=kind,
+            amount_cents=cents,
+            basis=basis,
+            set_by=actor.email,
+        )
+    else:
+        row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
+    db.add(row)
+    db.flush()
+    result = {**asked, "previous_cents": old}
+    audit.append(db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result)
+    return result
+
+
+def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
+    if line is None:
+        return None
+    record = repository.line_by_code(db, programme.id or 0, line)
+    if record is None:
+        raise NotFound("line", line, f"programme {programme.code} has no such line")
+    return record.id
+
+
+def development_cap(db: Session, programme: Programme) -> Decimal:
+    from kracht.storage import assessments as committee_store
+    from kracht.workflow import config as configuration
+
+    config = committee_store.newest_config(db, programme.id or 0)
+    where = f"the configuration of {programme.code} (`kracht programme configure`)"
+    return configuration.development_cap(config.document if config else {}, where)
+
+
+def _check_development_cap(
+    db: Session, programme: Programme, asked: dict[str, Any], row: Budget | None
+) -> None:
+    """The development budgets of a year, of every line and the pool together, may be at most the
+    cap (12.5%) of that year's project budgets together; NotAllowed beyond it."""
+    year, kind, cents = asked["year"], asked["kind"], asked["amount_cents"]
+    percent = development_cap(db, programme)
+    projects = store.total(db, programme.id or 0, year, "projects")
+    if kind == "projects":
+        projects += cents - (row.amount_cents if row else 0)
+    parts = [
+        cents if kind == "development" and b.id == (row.id if row else None) else b.amount_cents
+        for b in store.budgets(db, programme.id or 0, year, "development")
+    ]
+    if kind == "development" and row is None:
+        parts.append(cents)
+    development = sum(parts)
+    cap = int((Decimal(projects) * percent / 100).to_integral_value(ROUND_FLOOR))
+    if development > cap:
+        together = (
+            " (the development budgets of every line and the pool together)"
+            if len([p for p in parts if p]) > 1
+            else ""
+        )
+        raise NotAllowed(
+            f"the development budget may be at most {percent}% of the {year} project budget of "
+            f"{format_euros(projects)}, which is {format_euros(cap)}; "
+            f"{format_euros(development)} is too much{together}",
+            asked,
+        )
+
+
+def budget_overview(
+    url: str,
+    actor_email: str | None,
+    programme: str | None = None,
+    year: int | None = None,
+    line: str | None = None,
+) -> dict[str, Any]:
+    """Budget, committed, reserved, paid out and available per programme, line and year, with
+    what each line draws from a pool; each programme's multiplier so far.
+
+    Refuses a programme or line that does not exist; a year without budgets is simply empty."""
+    with session(url) as db:
+        resolve(db, actor_email)
+        programmes = _programmes(db, programme, line)
+        rows = budget_rows(db, programme, year)
+        if line is not None:
+            rows = _for_line(rows, line, {p.code for p in programmes})
+        return {
+            "budgets": rows,
+            "multipliers": [multiplier(db, p) for p in programmes],
+            "multiplier_measure": MULTIPLIER_MEASURE,
+            "multiplier_target": MULTIPLIER_TARGET,
+            "multiplier_target_basis": MULTIPLIER_TARGET_BASIS,
+        }
+
+
+def _programmes(db: Session, code: str | None, line: str | None) -> list[Programme]:
+    """The programmes a view covers: the one named, or every one (with the line, if named)."""
+    from sqlmodel import col, select
+
+    if code is not None:
+        record = repository.programme_by_code(db, code)
+        if record is None:
+            raise NotFound("programme", code, "see `kracht programme list`")
+        found = [record]
+    else:
+        found = list(db.exec(select(Programme).order_by(col(Programme.code))).all())
+    if line is None:
+        return found
+    having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
+    if not having:
+        where = f"programme {code} has no such line" if code else "no programme has such a line"
+        raise NotFound("line", line, f"{where}; see `kracht programme list`")
+    return having
+
+
+def budget_rows(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+    """Every budget (of one programme and year, or all) with what is committed, reserved, paid
+    out (not recorded yet: 0) and available on it. `scope` says whose budget it is: `line`, a
+    line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
+    A pool's `lines` are what each line draws from it, committed and reserved; what is left
+    is available to them together, so it is given only on the pool itself."""
+    draws: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for d in store.pool_draws(db, programme, year):
+        draws.setdefault((d["programme"], d["year"], d["kind"]), []).append(
+            {
+                "line": d["line"] or "(no line)",
+                "draws_from": "pool",
+                "committed_cents": d["committed_cents"],
+                "reserved_cents": d["reserved_cents"],
+                "paid_out_cents": 0,
+            }
+        )
+    rows = store.overview(db, programme, year)
+    for row in rows:
+        pool = row["line"] is None
+        row["line"] = POOL if pool else row["line"]
+        row["scope"] = "pool" if pool else "line"
+        row["paid_out_cents"] = 0  # payments are not recorded yet
+        row["available_cents"] = (
+            row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
+        )
+        row["lines"] = draws.get((row["programme"], row["year"], row["kind"]), []) if pool else []
+    return rows
+
+
+def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> list[dict[str, Any]]:
+    """The budgets a line is charged to: its own where it has one, and its programme's pool
+    (with only that line's draws under it) where it has none or has drawn on the pool before
+    its own budget was set."""
+    own = {(r["programme"], r["year"], r["kind"]) for r in rows if r["line"] == line}
+    kept = []
+    for row in rows:
+        if row["programme"] not in programmes:
+            continue
+        if row["scope"] == "line" and row["line"] == line:
+            kept.append(row)
+        elif row["scope"] == "pool":
+            draws = [d for d in row["lines"] if d["line"] == line]
+            if draws or (row["programme"], row["year"], row["kind"]) not in own:
+                kept.append({**row, "lines": draws})
+    return kept
+
+
+def multiplier(db: Session, programme: Programme) -> dict[str, Any]:
+    """The programme's multiplier so far (MULTIPLIER_MEASURE): partners' money per euro of the
+    committed grants, exact to the cent and rounded half up to two decimals. The conditional
+    grants, reserved, and their partners' money are given beside it, not in it."""
+    committed = store.granted(db, store.COMMITTED_STATES, programme.id)
+    partners = store.partner_money(db, store.COMMITTED_STATES, programme.id)
+    reserved = store.granted(db, store.RESERVED_STATES, programme.id)
+    reserved_partners = store.partner_money(db, store.RESERVED_STATES, programme.id)
+    money = partners["private"] + partners["public"]
+    return {
+        "programme": programme.code,
+        "granted_cents": committed,
+        "partner_money_cents": money,
+        "private_cents": partners["private"],
+        "public_cents": partners["public"],
+        "multiplier": ratio(money, committed),
+        "reserved_cents": reserved,
+        "reserved_partner_money_cents": reserved_partners["private"] + reserved_partners["public"],
+    }
+
+
+def ratio(cents: int, per_cents: int) -> Decimal | None:
+    """`cents` per euro of `per_cents`, exact, rounded half up to two decimals; None on zero."""
+    if not per_cents:
+        return None
+    return (Decimal(cents) / Decimal(per_cents)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def list_conditions(
+    url: str, actor_email: str | None, application_id: int | None = None, overdue_only: bool = False
+) -> list[dict[str, Any]]:
+    today = clock.today()
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        filters.application(db, actor, application_id)
+        rows = []
+        for condition, owner, app in store.conditions(db, application_id):
+            if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+                continue
+            status = (
+                "met" if condition.met_at else ("overdue" if condition.due_on < today else "open")
+            )
+            if overdue_only and status != "overdue":
+                continue
+            rows.append(
+                {
+                    "application_id": app.id,
+                    "title": app.title,
+                    "state": app.state,
+                    "number": condition.number,
+                    "text": condition.text,
+                    "due_on": condition.due_on.isoformat(),
+                    "owner": owner.email,
+                    "status": status,
+                    "evidence": condition.evidence,
+                    "met_by": condition.met_by,
+                }
+            )
+        return rows
+
+
+def meet_condition(
+    url: str, actor_email: str | None, application_id: int, number: int, evidence: str
+) -> dict[str, Any]:
+    """Record that a condition is met, with the evidence; audited."""
+    if not (evidence or "").strip():
+        raise InvalidInput("say how the condition was met (--evidence)")
+    evidence = inputs.text(evidence, "evidence (--evidence)", inputs.REASON)
+
+    from kracht.notifications import reminders
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        condition = store.condition(db, app.id or 0, number)
+        if condition is None:
+            raise NotFound("condition", number, f"`kracht conditions list --application {app.id}`")
+        if condition.met_at is not None:
+            raise InvalidInput(
+                f"condition {number} was already met on "
+                f"{clock.local_day(condition.met_at).isoformat()}"
+            )
+        condition.met_at = clock.now()
+        condition.met_by, condition.evidence = actor.email, evidence.strip()
+        db.flush()
+        reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
+        return {
+            "condition": number,
+            "evidence": evidence.strip(),
+            "still_open": store.open_conditions(db, app.id or 0),
+        }
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, CONDITION_KEEPERS, "condition.met", change
+    )
+
+
+def decisions_made(db: Session, app: Application) -> list[dict[str, Any]]:
+    """Every steering decision on the application, oldest first, from its audit trail: what was
+    decided, by whom, when, why, and how it relates to the committee's advice at the time."""
+    made, advice = [], None
+    for event in audit.history(db, app.id):
+        if event["action"] != "fire" or event["outcome"] != "ok":
+            continue
+        values = event["payload"].get("values") or {}
+        if event["trigger"] == "submit_advice":
+            advice = values.get("advice")
+        if event["trigger"] not in OUTCOMES:
+            continue
+        follows = (event["payload"].get("effects") or {}).get("follows_advice")
+        rationale = values.get("departure_rationale")
+        if event["trigger"] == "defer" and follows is False:
+            rationale = rationale or event["reason"]  # a deferral's reason is its rationale
+        made.append(
+            {
+                "outcome": event["trigger"],
+                "decided_by": event["actor"],
+                "decided_at": event["at"],
+                "reasons": event["reason"],
+                "advice": advice,
+                "follows_advice": follows,
+                "departure_rationale": rationale,
+                "deferred_until": values.get("deferred_until"),
+                "deferred_to_round": values.get("deferred_to_round"),
+            }
+        )
+    return made
+
+
+NOT_DECIDED = dict.fromkeys(
+    ("outcome", "decided_by", "decided_at", "reasons", "advice", "follows_advice",
+     "departure_rationale", "deferred_until", "deferred_to_round")
+)  # fmt: skip
+
+
+def decision_view(db: Session, app: Application) -> dict[str, Any]:
+    """The decision part of `kracht app show --json`: the latest decision (earlier ones, such as
+    a deferral, under `earlier`), the money charged, the conditions and the co-financing."""
+    made = decisions_made(db, app)
+    charged = [
+        {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
+        for a, b in store.allocations(db, app.id or 0)
+    ]
+    conditions = [
+        {
+            "number": c.number,
+            "text": c.text,
+            "due_on": c.due_on.isoformat(),
+            "owner": p.email,
+            "met": c.met_at is not None,
+            "evidence": c.evidence,
+        }
+        for c, p, _ in store.conditions(db, app.id)
+    ]
+    partners = repository.partners(db, app.id or 0)
+    private = sum(
+        p.amount_cents or 0
+        for p, o in partners
+        if p.commitment == "money" and o.o_type != "government"
+    )
+    public = sum(
+        p.amount_cents or 0
+        for p, o in partners
+        if p.commitment == "money" and o.o_type == "government"
+    )
+    granted = sum(c["amount_cents"] for c in charged)
+    return {
+        **(made[-1] if made else NOT_DECIDED),
+        "earlier": made[:-1],
+        "granted_cents": granted,
+        "charged": charged,
+        "conditions": conditions,
+        "co_financing": {
+            "private_cents": private,
+            "public_cents": public,
+            "multiplier": ratio(private + public, granted),
+        },
+    }
+
+
+def letter(url: str, actor_email: str | None, application_id: int, language: str) -> str:
+    """The decision letter as it was written, in Dutch or English."""
+    with session(url) as db:
+        actor = resolve(db, actor_email)
+        app = repository.application(db, application_id)
+        if app is None or (
+            not actor.sees_everything() and actor.organisation_id != app.applicant_org_id
+        ):
+            raise NotFound("application", application_id)
+        row = store.latest_letter(db, application_id, language)
+        if row is None:
+            raise NotFound(
+                "decision letter for application",
+                application_id,
+                "letters are written when the steering committee decides",
+            )
+        return row.text

@@ -1,0 +1,281 @@
+"""People, organisations and programmes: who takes part, and under which rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kracht.basics.codes import check_programme_code
+from kracht.basics.errors import InvalidInput, NotFound
+from kracht.basics.inputs import LABEL, NAME, REASON, Text, text
+from kracht.basics.roles import ALL_ROLES, Role
+from kracht.storage import audit, repository
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.actors import require, resolve
+from kracht.workflow.definition import OPTIONAL
+
+O_TYPES = ("business", "education", "research", "government")
+LANGUAGES = ("nl", "en")
+
+
+def normalise_email(email: str) -> str:
+    """Validate syntax only (no DNS look-ups) and return the normalised, lower-case address."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(f"e-mail address {email!r} is not valid: {error}") from None
+
+
+def _text(value: str | None, what: str, kind: Text = NAME) -> str:
+    return text(value, what, kind)
+
+
+@engine.audits_refusals("person.add")
+def add_person(
+    url: str,
+    actor_email: str | None,
+    *,
+    name: str,
+    email: str,
+    roles: list[str],
+    organisation: str | None = None,
+    language: str = "nl",
+) -> dict[str, Any]:
+    """Add a person. The very first person may add themselves, and must be a programme leader.
+
+    A person with the applicant role is reminded, from now on, of the reports still open of
+    their organisation's projects in monitoring (workflow.monitoring.applicant_joined).
+    """
+    from kracht.storage.tables import Person
+
+    name, address = _text(name, "name"), normalise_email(email)
+    unknown = [r for r in roles if r not in ALL_ROLES]
+    if unknown or not roles:
+        problem = f"unknown role {unknown[0]!r}" if unknown else "give at least one --role"
+        raise InvalidInput(f"{problem}; roles are: " + ", ".join(ALL_ROLES))
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language {language!r} is not one of " + ", ".join(LANGUAGES))
+    if Role.APPLICANT in roles and not organisation:
+        raise InvalidInput(
+            "an applicant acts for an organisation: give --org with the applicant role"
+        )
+    with session(url, write=True) as db:
+        bootstrap = repository.count_people(db) == 0
+        if bootstrap:
+            if Role.PROGRAMME_LEADER not in roles:
+                raise InvalidInput(
+                    "the first person must be a programme leader (--role programme_leader)"
+                )
+            actor_text, actor_roles = address, ",".join(sorted(roles))
+        else:
+            actor = resolve(db, actor_email)
+            require(actor, [Role.PROGRAMME_LEADER], "add people")
+            actor_text, actor_roles = actor.email, actor.roles_text
+        if repository.person_by_email(db, address):
+            raise InvalidInput(f"a person with e-mail {address} already exists")
+        org_id = None
+        if organisation:
+            org = repository.org_by_name(db, organisation)
+            if org is None:
+                raise NotFound("organisation", organisation, "add it with `kracht org add`")
+            org_id = org.id
+        person = repository.add_person(
+            db, Person(name=name, email=address, organisation_id=org_id, language=language), roles
+        )
+        record = {
+            "id": person.id,
+            "name": name,
+            "email": address,
+            "organisation": organisation,
+            "roles": sorted(set(roles)),
+            "language": language,
+        }
+        payload: dict[str, Any] = {"person": record, "bootstrap": bootstrap}
+        if Role.APPLICANT in roles and org_id is not None:
+            from kracht.workflow.services.monitoring_plan import applicant_joined
+
+            reminded = applicant_joined(db, person)
+            payload |= {"reports_reminded": reminded} if reminded else {}
+        audit.append(
+            db,
+            actor=actor_text,
+            roles=actor_roles,
+            action="person.add",
+            payload=payload,
+        )
+        return record
+
+
+def list_people(url: str, actor_email: str | None) -> list[dict[str, Any]]:
+    with session(url) as db:
+        resolve(db, actor_email)
+        return repository.list_people(db)
+
+
+@engine.audits_refusals("org.add")
+def add_org(url: str, actor_email: str | None, *, name: str, o_type: str) -> dict[str, Any]:
+    from kracht.storage.tables import Organisation
+
+    name = _text(name, "organisation name")
+    if o_type not in O_TYPES:
+        raise InvalidInput(
+            f"organisation type {o_type!r} is not one of the four O's: " + ", ".join(O_TYPES)
+        )
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "add organisations")
+        if repository.org_by_name(db, name):
+            raise InvalidInput(f"organisation {name!r} already exists")
+        org = repository.add(db, Organisation(name=name, o_type=o_type))
+        record = {"id": org.id, "name": name, "type": o_type}
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="org.add",
+            payload={"organisation": record},
+        )
+        return record
+
+
+def list_orgs(url: str, actor_email: str | None) -> list[dict[str, Any]]:
+    with session(url) as db:
+        resolve(db, actor_email)
+        return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
+
+
+@engine.audits_refusals("programme.add")
+def add_programme(
+    url: str,
+    actor_email: str | None,
+    *,
+    code: str,
+    name: str,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    not_applicable: dict[str, str] | None = None,
+    lines: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Add a programme with its lines; `not_applicable` maps an optional stage to the reason."""
+    from kracht.storage.tables import Programme, ProgrammeLine
+
+    code = check_programme_code(_text(code, "programme code"))
+    name = _text(name, "programme name")
+    not_applicable = not_applicable or {}
+    for stage, reason in not_applicable.items():
+        if stage not in OPTIONAL:
+            raise InvalidInput(
+                f"stage {stage!r} cannot be marked not applicable; only " + ", ".join(OPTIONAL)
+            )
+        _text(reason, f"the reason why {stage} does not apply", REASON)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise InvalidInput("a programme cannot end before it starts")
+    codes = [c for c, _ in lines or []]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("line codes must be unique within a programme")
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "add programmes")
+        if repository.programme_by_code(db, code):
+            raise InvalidInput(f"programme {code!r} already exists")
+        programme = repository.add(
+            db,
+            Programme(
+                code=code,
+                name=name,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                not_applicable=not_applicable,
+            ),
+        )
+        for line_code, line_name in lines or []:
+            repository.add(
+                db,
+                ProgrammeLine(
+                    programme_id=programme.id,
+                    code=_text(line_code, "line code", LABEL),
+                    name=_text(line_name, "line name"),
+                ),
+            )
+        record = programme_record(programme, lines or [])
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="programme.add",
+            payload={"programme": record},
+        )
+        return record
+
+
+def programme_record(programme: Any, lines: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "id": programme.id,
+        "code": programme.code,
+        "name": programme.name,
+        "starts_on": programme.starts_on.isoformat() if programme.starts_on else None,
+        "ends_on": programme.ends_on.isoformat() if programme.ends_on else None,
+        "not_applicable": programme.not_applicable or {},
+        "lines": [{"code": c, "name": n} for c, n in lines],
+    }
+
+
+def list_programmes(url: str, actor_email: str | None) -> list[dict[str, Any]]:
+    with session(url) as db:
+        resolve(db, actor_email)
+        return [
+            programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.id or 0)])
+            for p in repository.list_programmes(db)
+        ]
+
+
+@engine.audits_refusals("programme.configure")
+def configure_programme(url: str, actor_email: str | None, code: str, path: Any) -> dict[str, Any]:
+    """Store a new configuration for a programme; scoring rounds already open keep theirs."""
+    from kracht.storage import assessments as committee_store
+    from kracht.storage.tables import ProgrammeConfig
+    from kracht.workflow.config import load_file, version_of
+
+    document = load_file(path)
+    version = version_of(document)
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
+        programme = repository.programme_by_code(db, code)
+        if programme is None:
+            raise NotFound("programme", code, "`kracht programme list` shows them")
+        current = committee_store.newest_config(db, programme.id or 0)
+        if current is not None and current.version == version:
+            raise InvalidInput(f"programme {code} already uses configuration {version}")
+        repository.add(
+            db,
+            ProgrammeConfig(
+                programme_id=programme.id,
+                version=version,
+                document=document,
+                created_by=actor.email,
+            ),
+        )
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="programme.configure",
+            payload={"programme": code, "version": version, "file": str(path)},
+        )
+        return {"programme": code, "version": version}
+
+
+def programme_criteria(url: str, actor_email: str | None, code: str) -> dict[str, Any]:
+    """The criteria and committee rules in force for a programme."""
+    from kracht.workflow.scoring import scoring_for
+
+    with session(url) as db:
+        resolve(db, actor_email)
+        programme = repository.programme_by_code(db, code)
+        if programme is None:
+            raise NotFound("programme", code, "`kracht programme list` shows them")
+        return {"programme": code, **scoring_for(db, programme).as_dict()}

@@ -1,0 +1,117 @@
+"""Exports for the people who work in spreadsheets: applications, decisions, indicators and
+progress reports as CSV or JSON.
+
+Both formats carry the same columns in the same order; money is in integer cents, dates are ISO
+dates and times UTC. An applicant exports their own organisation's records only. A CSV cell that
+a spreadsheet would run as a formula starts with a quote (workflow.csv_safe); JSON keeps every
+value as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics.csv_safe import csv_line
+from kracht.basics.errors import InvalidInput
+from kracht.basics.files import write_text
+from kracht.storage import extracts as store
+from kracht.storage import reporting as monitoring_store
+from kracht.storage.audit import canonical_time
+from kracht.storage.database import session
+from kracht.workflow.actors import resolve
+from kracht.workflow.services import monitor_views
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+FORMATS = ("csv", "json")
+COLUMNS = {
+    "applications": ("id", "title", "programme", "line", "applicant", "state", "round",
+                     "submitted_on", "requested_cents", "granted_cents", "created_at",
+                     "updated_at"),
+    "decisions": ("seq", "application_id", "title", "applicant", "decision", "decided_at",
+                  "decided_by", "reason", "granted_cents", "budget_year", "spread_until",
+                  "budget_kind", "conditions", "follows_advice", "departure_rationale",
+                  "deferred_until", "deferred_to_round"),
+    "indicators": ("application_id", "title", "state", "programme", "applicant", "indicator_id",
+                   "name", "unit", "baseline", "target", "target_date", "source", "measured_on",
+                   "value", "report_id", "note", "recorded_by"),
+    "reports": ("application_id", "title", "applicant", "programme", "line", "label", "kind",
+                "period_start", "period_end", "due_on", "status", "days_late", "traffic_light",
+                "spent_cents", "narrative", "measures", "submitted_by"),
+}  # fmt: skip
+KINDS = tuple(COLUMNS)
+
+
+def export(url: str, actor_email: str | None, kind: str, fmt: str) -> tuple[str, int]:
+    """The export's text and its number of rows."""
+    if kind not in COLUMNS:
+        raise InvalidInput(f"unknown export {kind!r}; choose " + ", ".join(KINDS))
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
+    data = rows(url, actor_email, kind)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n", len(data)
+    lines = [csv_line(COLUMNS[kind]), *(csv_line(row.values()) for row in data)]
+    return "".join(line + "\n" for line in lines), len(data)
+
+
+def rows(url: str, actor_email: str | None, kind: str) -> list[dict[str, Any]]:
+    """The export's rows as JSON-ready dicts, columns in order."""
+    if kind == "reports":
+        data = monitor_views.reports(url, actor_email)
+    else:
+        with session(url) as db:
+            actor = resolve(db, actor_email)
+            own = None if actor.sees_everything() else (actor.organisation_id or -1)
+            data = READERS[kind](db, own)
+    return [{c: _plain(row.get(c)) for c in COLUMNS[kind]} for row in data]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return canonical_time(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+CARRIED = ("budget_year", "spread_until", "budget_kind", "departure_rationale", "deferred_until",
+           "deferred_to_round")  # fmt: skip
+
+
+def _decisions(db: Session, own: int | None) -> list[dict[str, Any]]:
+    result = []
+    for row in store.decisions(db, own):
+        values = (row["payload"] or {}).get("values", {})
+        effects = (row["payload"] or {}).get("effects", {})
+        carried = {k: values.get(k) for k in CARRIED}
+        result.append(
+            {
+                **row,
+                **carried,
+                "decision": row["trigger"],
+                "decided_at": row["at"],
+                "decided_by": row["actor"],
+                "granted_cents": values.get("granted"),
+                "conditions": len(values.get("conditions") or []) or None,
+                "follows_advice": effects.get("follows_advice"),
+            }
+        )
+    return result
+
+
+READERS: dict[str, Callable[[Session, int | None], list[dict[str, Any]]]] = {
+    "applications": store.applications,
+    "decisions": _decisions,
+    "indicators": monitoring_store.indicator_rows,
+}
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write all of it or nothing (workflow.files: no folder, link, device or read-only file)."""
+    write_text(path, text)

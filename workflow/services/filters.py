@@ -1,0 +1,39 @@
+"""Filters a listing is narrowed by: a name that matches nothing is refused, not an empty list.
+
+An application an applicant may not see is refused as `kracht app show` refuses it, so a filter
+tells no more than showing the application would.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kracht.basics.errors import NotAllowed, NotFound
+from kracht.storage import repository
+
+if TYPE_CHECKING:
+    from kracht.workflow.actors import Actor
+    from sqlmodel import Session
+
+
+def programme(db: Session, code: str | None) -> None:
+    """Refuse a programme filter that names no programme."""
+    if code is not None and repository.programme_by_code(db, code) is None:
+        raise NotFound("programme", code, "`kracht programme list` shows them")
+
+
+def application(db: Session, actor: Actor, application_id: int | None) -> None:
+    """Refuse an application filter that names no application this actor may see."""
+    if application_id is None:
+        return
+    app = repository.application(db, application_id)
+    if app is None:
+        raise NotFound("application", application_id, "`kracht app list` shows them")
+    if not (actor.sees_everything() or app.applicant_org_id == actor.organisation_id):
+        raise NotAllowed(f"{actor.email} may not see application {application_id}")
+
+
+def person(db: Session, email: str | None) -> None:
+    """Refuse a person filter that names nobody."""
+    if email is not None and repository.person_by_email(db, email.strip().lower()) is None:
+        raise NotFound("person", email, "`kracht people list` shows them")

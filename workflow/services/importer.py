@@ -1,0 +1,283 @@
+"""Bring in an existing pipeline spreadsheet (CSV): all rows or none.
+
+Every row is validated before anything is written; a bad row is named by line and column.
+Imported applications start at `idea`: later stages need their stage data, which a spreadsheet
+row does not carry, so kracht does not invent it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kracht.basics.errors import InvalidInput, KrachtError
+from kracht.basics.euros import LOCALES, input_locale, parse_euros
+from kracht.storage import repository
+from kracht.storage.database import session
+from kracht.workflow import engine
+from kracht.workflow.actors import Actor, require_own, resolve
+from kracht.workflow.services.applications import (
+    CREATORS,
+    audit_created,
+    new_application,
+    parse_date,
+)
+
+REQUIRED = ("title", "programme", "applicant", "requested")
+OPTIONAL = ("line", "description", "round", "submitted_on")
+COLUMNS = REQUIRED + OPTIONAL
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}  # the first wins a tie
+CELL_LIMIT = 10_000  # characters in one cell
+SAVE_AS = "save the spreadsheet as CSV UTF-8"
+STYLES = {"nl": "the Dutch way, 1.500,50", "en": "the English way, 1,500.50"}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A spreadsheet as read: its rows (by line number) and how its text was read."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    separator: str
+    encoding: str  # UTF-8 (with or without a byte-order mark), UTF-16 or Windows-1252
+    locale: str  # how its amounts are written: nl or en
+
+    def note(self) -> str | None:
+        """How the file was read, when it was not plain comma-separated UTF-8."""
+        parts = [f"{SEPARATORS[self.separator]}-separated"] if self.separator != "," else []
+        parts += [self.encoding] if self.encoding != "UTF-8" else []
+        if not parts:
+            return None
+        return f"read as {' '.join(parts)} text with amounts written {STYLES[self.locale]}"
+
+
+@dataclass(frozen=True)
+class Imported:
+    created: list[dict[str, Any]]
+    note: str | None  # how the file was read, if not plain comma-separated UTF-8
+
+
+@engine.audits_refusals("import")
+def import_csv(
+    url: str, actor_email: str | None, path: Path, locale: str | None = None
+) -> Imported:
+    """Import every row of the CSV file at `path`, or none.
+
+    The separator (comma, semicolon or tab) and encoding (UTF-8, UTF-16 with a byte-order
+    mark, else Windows-1252) are found from the file. Amounts are read in `locale` (nl or
+    en); without one, a semicolon-separated file (as Dutch Excel writes) is nl, any other
+    follows KRACHT_LOCALE.
+    """
+    sheet = read_sheet(path, locale)
+    with session(url, write=True) as db:
+        actor = resolve(db, actor_email)
+        problems = [p for n, row in sheet.rows for p in _problems(db, actor, n, row, sheet.locale)]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
+        created = [
+            _create(db, actor, path, number, row, sheet.locale) for number, row in sheet.rows
+        ]
+        return Imported(created, sheet.note())
+
+
+def _create(
+    db: Any, actor: Actor, path: Path, number: int, row: dict[str, str], locale: str
+) -> dict[str, Any]:
+    """Add one checked row; the amount goes in as a number, read once in the file's locale."""
+    cents = parse_euros(row["requested"], "requested amount", locale)
+    try:
+        app = new_application(db, actor, {**row, "requested": Decimal(cents).scaleb(-2)})
+    except InvalidInput as error:
+        raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
+    audit_created(db, actor, app, f"import:{path.name}")
+    return {"id": app.id, "title": app.title, "state": app.state}
+
+
+def read_sheet(path: Path, locale: str | None = None) -> Sheet:
+    """The file's rows, checked for shape (columns, cells, sizes) but not yet for content."""
+    if locale is not None and locale not in LOCALES:
+        raise InvalidInput(f"--locale: {locale!r} is not nl or en")
+    text, encoding = _decode(path)
+    if "\r" in text and "\n" not in text:  # lines ended by CR alone, as old Mac programs save
+        text = text.replace("\r", "\n")
+    separator = _separator(text.split("\n", 1)[0].rstrip("\r"))
+    with _field_limit(len(text)):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        try:
+            header = [cell.strip() for cell in next(reader, [])]
+            _check_header(path.name, header, separator, encoding)
+            rows = list(_rows(path.name, reader, header, separator))
+        except csv.Error as error:
+            raise InvalidInput(f"{path.name}: line {reader.line_num}: {error}") from None
+    if not rows:
+        raise InvalidInput(f"{path.name} has no rows to import")
+    return Sheet(
+        rows, separator, encoding, locale or ("nl" if separator == ";" else input_locale())
+    )
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The file's text and its encoding: by byte-order mark, else UTF-8, else Windows-1252."""
+    from kracht.basics.files import read_bytes
+
+    raw = read_bytes(path)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text, encoding = _decoded(raw, "utf-16", path), "UTF-16"
+    elif raw.startswith(codecs.BOM_UTF8):
+        text, encoding = _decoded(raw, "utf-8-sig", path), "UTF-8"
+    else:
+        try:
+            text, encoding = raw.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            text, encoding = _decoded(raw, "cp1252", path), "Windows-1252"
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidInput(
+            f"{path.name}: line {line} holds a NUL byte, so the file is not CSV text; {SAVE_AS}"
+        )
+    return text, encoding
+
+
+def _decoded(raw: bytes, codec: str, path: Path) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        names = {
+            "utf-16": "not UTF-16",
+            "utf-8-sig": "not UTF-8",
+            "cp1252": "neither UTF-8 nor Windows-1252",
+        }
+        raise InvalidInput(f"{path.name} is {names[codec]} text; {SAVE_AS}") from None
+
+
+def _separator(header: str) -> str:
+    """The separator that splits the header line into the most known column names (then the
+    most cells): comma, semicolon or tab."""
+
+    def score(separator: str) -> tuple[int, int]:
+        try:
+            cells = next(csv.reader([header], delimiter=separator), [])
+        except csv.Error:  # a header no reader can split: the rows' reading names the line
+            return (0, 0)
+        return sum(cell.strip() in COLUMNS for cell in cells), len(cells)
+
+    return max(SEPARATORS, key=score)
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read a cell as long as the file (the cell limit is checked after,
+    with the line and column named); the module's own limit of 128 KiB ends in a bare error."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, size + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _check_header(name: str, header: list[str], separator: str, encoding: str) -> None:
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InvalidInput(
+            f"{name}: line 1 lacks the column(s) {', '.join(missing)} (read as "
+            f"{SEPARATORS[separator]}-separated {encoding} text, it has the column(s) "
+            f"{_listed(header)}; kracht reads commas, semicolons and tabs)"
+        )
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        raise InvalidInput(
+            f"{name}: line 1 has unknown column(s) {_listed(unknown)}; known columns: "
+            + ", ".join(COLUMNS)
+        )
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise InvalidInput(f"{name}: line 1 names the column(s) {', '.join(twice)} more than once")
+
+
+def _listed(cells: list[str]) -> str:
+    """Column names for a message: each cut to 60 characters, at most 12 of them."""
+    shown = [c if len(c) <= 60 else f"{c[:40]}... ({len(c):,} characters)" for c in cells[:12]]
+    more = f" and {len(cells) - 12} more" if len(cells) > 12 else ""
+    return (", ".join(repr(c) if not c or c != c.strip() else c for c in shown) or "none") + more
+
+
+def _rows(
+    name: str, reader: Any, header: list[str], separator: str
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each non-empty row by the line it starts on, its cells by column name."""
+    line = 1
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if len(cells) > len(header):
+            raise InvalidInput(
+                f"{name}: line {start} has {len(cells)} cells, but line 1 names "
+                f"{len(header)} columns; remove the extra cells, or put double quotes around a "
+                f"cell that holds a {SEPARATORS[separator]}"
+            )
+        cells += [""] * (len(header) - len(cells))  # a short row: its last cells are empty
+        for column, cell in zip(header, cells, strict=True):
+            if len(cell) > CELL_LIMIT:
+                raise InvalidInput(
+                    f"{name}: line {start}, column {column}: the cell holds {len(cell):,} "
+                    f"characters; a cell holds at most {CELL_LIMIT:,}"
+                )
+        row = {column: cell.strip() for column, cell in zip(header, cells, strict=True)}
+        if any(row.values()):
+            yield start, row
+
+
+def _problems(db: Any, actor: Actor, number: int, row: dict[str, str], locale: str) -> list[str]:
+    """Check each column on its own, so a problem names its column."""
+    problems = []
+
+    def check(column: str, test: Any) -> Any:
+        try:
+            return test()
+        except KrachtError as error:
+            problems.append(f"line {number}, column {column}: {error}")
+            return None
+
+    def need(column: str) -> str:
+        if not row.get(column):
+            raise InvalidInput(f"{column} must not be empty")
+        return row[column]
+
+    check("title", lambda: need("title"))
+    check("requested", lambda: parse_euros(need("requested"), "requested amount", locale))
+    check("submitted_on", lambda: parse_date(row.get("submitted_on"), "submitted_on"))
+    programme = check("programme", lambda: _programme(db, need("programme")))
+    org = check("applicant", lambda: _org(db, need("applicant")))
+    if org is not None:
+        check("applicant", lambda: require_own(actor, CREATORS, org.id, "import applications"))
+    if programme is not None and row.get("line"):
+        check("line", lambda: _line(db, programme, row["line"]))
+    return problems
+
+
+def _programme(db: Any, code: str) -> Any:
+    programme = repository.programme_by_code(db, code)
+    if programme is None:
+        raise InvalidInput(f"no programme {code!r}")
+    return programme
+
+
+def _org(db: Any, name: str) -> Any:
+    org = repository.org_by_name(db, name)
+    if org is None:
+        raise InvalidInput(f"no organisation {name!r} (add it with `kracht org add`)")
+    return org
+
+
+def _line(db: Any, programme: Any, code: str) -> Any:
+    line = repository.line_by_code(db, programme.id, code)
+    if line is None:
+        raise InvalidInput(f"programme {programme.code} has no line {code!r}")
+    return line

@@ -1,0 +1,323 @@
+"""What people do with monitoring: submit progress reports and measured values, replan a
+schedule, close a project out. Each is one audited transaction; a refusal keeps nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics import inputs
+from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
+from kracht.basics.euros import format_euros, parse_euros
+from kracht.states.monitoring import LIGHTS, NEEDS_MEASURES, PLANNERS, REPORTERS
+from kracht.storage import clock, funds, repository
+from kracht.storage import reporting as store
+from kracht.storage.tables import Application, IndicatorValue, ProgressReport
+from kracht.workflow import engine, schedule
+from kracht.workflow.actors import Actor
+from kracht.workflow.measurement import parse_value
+from kracht.workflow.services.monitoring_plan import (
+    FINAL,
+    add_final_report,
+    describe,
+    latest_spent,
+    plan,
+    project_end,
+    rules_for,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def replan(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    *,
+    every_months: int | None = None,
+    start_on: str | None = None,
+    end_on: str | None = None,
+) -> dict[str, Any]:
+    """Replan a project's reports (cadence, start, end); submitted reports are kept."""
+    from kracht.workflow.services.applications import parse_date
+
+    start_date, end_date = parse_date(start_on, "--start"), parse_date(end_on, "--until")
+    if every_months is not None and every_months not in schedule.EVERY:
+        raise InvalidInput("--every takes 1, 3, 6 or 12 months")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        _in_monitoring(app, "replan its reports")
+        current = store.schedule(db, app.id or 0)
+        rules = rules_for(db, app.programme_id)
+        begin = start_date or (current.starts_on if current else clock.today())
+        end = end_date or (current.ends_on if current else project_end(db, app, begin))
+        if end < begin:
+            raise InvalidInput(f"--until {end} lies before the start {begin}")
+        every = every_months or (current.every_months if current else rules.every_months)
+        after = current.due_months_after if current else rules.due_months_after
+        return {"schedule": plan(db, app, every, after, begin, end, actor.email)}
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, PLANNERS, "report.replan", change
+    )
+
+
+def submit(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    label: str,
+    *,
+    light: str,
+    narrative: str,
+    spent: str,
+    measures: str | None = None,
+    values: dict[str, str] | None = None,
+    received_on: str | None = None,
+) -> dict[str, Any]:
+    """Submit a progress report: traffic light, narrative, spending so far, measured values.
+
+    Red needs the measures taken. Values are measured on the period's last day (or the day the
+    report came in, if that is earlier) and checked against each indicator's unit; one bad
+    value refuses it all. A programme leader entering a report that came in earlier (by mail)
+    gives the day it was received: lateness counts from that day.
+    """
+    from kracht.workflow.services.applications import parse_date
+
+    received = parse_date(received_on, "--received")
+    light = (light or "").strip().lower()
+    if light not in LIGHTS:
+        raise InvalidInput(f"traffic light {light!r} is not one of " + ", ".join(LIGHTS))
+    narrative = _text(narrative, "a narrative (--narrative)")
+    measures = inputs.optional_text(measures, "measures (--measures)", inputs.LONG)
+    if light in NEEDS_MEASURES and not measures:
+        raise InvalidInput(f"a {light} report needs the measures taken (--measures TEXT)")
+    spent_cents = parse_euros(spent, "spending so far (--spent)")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        from kracht.notifications import reminders
+
+        _in_monitoring(app, "submit progress reports")
+        report = _open_report(db, app, label)
+        today = clock.today()
+        came_in = _received(actor, report, received, today)
+        measured_on = min(report.period_end, came_in)
+        recorded = _measure(db, app, values or {}, measured_on, actor, report.id)
+        warnings = _spending_warnings(db, app, spent_cents)
+        report.status, report.traffic_light = "submitted", light
+        report.narrative, report.measures, report.spent_cents = narrative, measures, spent_cents
+        report.submitted_at, report.submitted_by = clock.now(), actor.email
+        report.received_on = came_in
+        db.flush()
+        reminders.close(db, application_id=app.id or 0, subject_ref=f"report:{report.id}")
+        return {
+            "report": describe(report, today),
+            "values": recorded,
+            "warnings": warnings,
+        }
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, REPORTERS, "report.submit", change
+    )
+
+
+def record_value(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    indicator: str,
+    value: str,
+    *,
+    measured_on: str | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """Record one measured value of an indicator, outside a report (audited)."""
+    from kracht.workflow.services.applications import parse_date
+
+    day = parse_date(measured_on, "--on") or clock.today()
+    note = inputs.text(note, "note (--note)", inputs.REASON, required=False)
+    if day > clock.today():
+        raise InvalidInput(f"--on {day} lies in the future; values are recorded once measured")
+
+    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+        _in_monitoring(app, "record measured values")
+        return {"values": _measure(db, app, {indicator: value}, day, actor, None, note)}
+
+    return engine.write_with_audit(
+        url, actor_email, application_id, REPORTERS, "indicator.value", change
+    )
+
+
+def close_out(
+    url: str,
+    actor_email: str | None,
+    application_id: int,
+    *,
+    final_report: str,
+    spent: str,
+    values: dict[str, str] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The final report with the final values, and the move to closed: one transaction.
+
+    The close is refused (and nothing is kept) while a report that fell due is missing or an
+    indicator has no value; reports not yet due are cancelled, the final report covers them.
+    """
+    summary = _text(final_report, "a final report (--final-report)")
+    spent_cents = parse_euros(spent, "spending at close-out (--spent)")
+
+    def prepare(db: Session, app: Application, actor: Actor) -> None:
+        from kracht.storage import audit
+
+        today = clock.today()
+        warnings = _spending_warnings(db, app, spent_cents)
+        final = add_final_report(db, app, actor, summary, spent_cents)
+        recorded = _measure(db, app, values or {}, today, actor, final.id)
+        payload = {"report": describe(final, today), "values": recorded, "warnings": warnings}
+        audit.append(
+            db,
+            actor=actor.email,
+            roles=actor.roles_text,
+            action="report.submit",
+            application_id=app.id,
+            from_state=app.state,
+            to_state=app.state,
+            payload=payload,
+        )
+
+    return engine.fire(
+        url,
+        actor_email,
+        application_id,
+        "close",
+        reason=reason,
+        values={"final_report": summary},
+        prepare=prepare,
+    )
+
+
+# -- the parts of those actions -----------------------------------------------------------------
+
+
+def _text(value: str | None, what: str) -> str:
+    if not (value or "").strip():
+        raise InvalidInput(f"give {what}")
+    return inputs.text(value, what, inputs.LONG)
+
+
+def _in_monitoring(app: Application, action: str) -> None:
+    if app.state != "monitoring":
+        raise NotAllowed(
+            f"application {app.id} is {app.state}; only a project in monitoring can {action}"
+        )
+
+
+def _received(
+    actor: Actor, report: ProgressReport, received: dt.date | None, today: dt.date
+) -> dt.date:
+    """The day the report came in: today, or earlier as a programme leader records it."""
+    if received is None or received == today:
+        return today
+    if not actor.holds(PLANNERS):
+        raise NotAllowed(
+            f"{actor.email} may not record a report as received earlier: only a "
+            "programme leader enters reports that came in before today"
+        )
+    if received > today:
+        raise InvalidInput(f"--received {received} lies in the future")
+    if received < report.period_start:
+        raise InvalidInput(
+            f"--received {received} lies before report {report.label} begins "
+            f"({report.period_start})"
+        )
+    return received
+
+
+def _open_report(db: Session, app: Application, label: str) -> ProgressReport:
+    report = store.report(db, app.id or 0, label.strip())
+    if report is None or report.kind == FINAL:
+        due = [r.label for r in store.reports(db, app.id or 0) if r.status == "due"]
+        hint = "open reports: " + (", ".join(due) if due else "none")
+        raise NotFound(f"progress report of application {app.id}", label, hint)
+    if report.status != "due":
+        when = (
+            clock.local_day(report.submitted_at).isoformat() if report.submitted_at else "earlier"
+        )
+        done = f"was submitted on {when}" if report.status == "submitted" else "was cancelled"
+        raise InvalidInput(f"report {report.label} of application {app.id} {done}")
+    if report.period_start > clock.today():
+        raise InvalidInput(
+            f"report {report.label} covers {report.period_start} to {report.period_end}, "
+            "which has not begun yet"
+        )
+    return report
+
+
+def _measure(
+    db: Session,
+    app: Application,
+    given: dict[str, str],
+    measured_on: dt.date,
+    actor: Actor,
+    report_id: int | None,
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """Check every value against its indicator's unit, then store them all (or none)."""
+    indicators = repository.indicators(db, app.id or 0)
+    rules = rules_for(db, app.programme_id)
+    parsed, seen = [], set()
+    for key, raw in given.items():
+        indicator = _indicator(indicators, key, app.id or 0)
+        if indicator.id in seen:
+            raise InvalidInput(f"indicator {indicator.name!r} is given twice")
+        seen.add(indicator.id)
+        parsed.append((indicator, parse_value(indicator.name, indicator.unit, raw, rules)))
+    for indicator, value in parsed:
+        db.add(
+            IndicatorValue(
+                indicator_id=indicator.id or 0,
+                application_id=app.id or 0,
+                measured_on=measured_on,
+                value=value,
+                report_id=report_id,
+                note=note,
+                recorded_by=actor.email,
+            )
+        )
+    db.flush()
+    return [
+        {"indicator": i.name, "unit": i.unit, "value": v, "measured_on": measured_on.isoformat()}
+        for i, v in parsed
+    ]
+
+
+def _indicator(indicators: list[Any], key: str, application_id: int) -> Any:
+    wanted = " ".join(key.split()).lower()
+    found = [i for i in indicators if i.name.lower() == wanted or str(i.id) == wanted]
+    if len(found) > 1:  # two indicators of one name, from before names had to be unique
+        numbers = ", ".join(str(i.id) for i in found)
+        raise InvalidInput(
+            f"indicator {key!r} names {len(found)} indicators: give its number ({numbers})"
+        )
+    if found:
+        return found[0]
+    names = "; ".join(f"{i.id}: {i.name}" for i in indicators) or "none"
+    raise NotFound(f"indicator of application {application_id}", key, f"its indicators: {names}")
+
+
+def _spending_warnings(db: Session, app: Application, spent_cents: int) -> list[str]:
+    granted = sum(a.amount_cents for a, _ in funds.allocations(db, app.id or 0))
+    previous = latest_spent(db, app.id or 0)
+    warnings = []
+    if granted and spent_cents > granted:
+        warnings.append(
+            f"spending so far {format_euros(spent_cents)} exceeds the grant of "
+            f"{format_euros(granted)}"
+        )
+    if previous is not None and spent_cents < previous:
+        warnings.append(
+            f"spending so far {format_euros(spent_cents)} is below the "
+            f"{format_euros(previous)} reported before"
+        )
+    return warnings

@@ -1,0 +1,53 @@
+"""What a reader is shown of an application's audit trail (`kracht app history`).
+
+Payloads the reader may not read (`committee.hidden_events`) are replaced by the reason they
+are hidden. No event's salt is ever shown (see `storage.audit`): it is what makes a hash useless
+for guessing a hidden payload. An event written before salting has a guessable hash, so where
+its payload is hidden from the reader, its hash is not shown, nor the next event's previous-hash.
+The link to an event outside this history (another application's, or none) is shown only when
+that event is salted; programme leaders and auditors, who may read every payload and export the
+whole chain, see every hash.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kracht.storage import audit
+from kracht.workflow.services import committee
+
+if TYPE_CHECKING:
+    from kracht.storage.tables import Application
+    from kracht.workflow.actors import Actor
+    from sqlmodel import Session
+
+
+def history(db: Session, actor: Actor, app: Application) -> list[dict[str, Any]]:
+    """The application's audit events in chain order, as `actor` may read them."""
+    events = audit.history(db, app.id, salted=True)
+    hidden = committee.hidden_events(db, actor, app, events)
+    guessable = _guessable(db, actor, events, hidden)
+    for event in events:
+        seq = event["seq"]
+        if seq in hidden:
+            event["payload"] = {"hidden": hidden[seq]}
+        else:
+            event["payload"] = audit.without_salt(event["payload"])
+        if seq in guessable:
+            event["hash"] = None
+        if seq - 1 in guessable:
+            event["prev_hash"] = None
+    return events
+
+
+def _guessable(
+    db: Session, actor: Actor, events: list[dict[str, Any]], hidden: dict[int, str]
+) -> set[int]:
+    """The unsalted events, in this history or just before one of its events, whose payload the
+    reader may not read (outside this history: assumed so, unless the reader may read all)."""
+    inside = {e["seq"]: e for e in events}
+    guessable = {s for s in hidden if not audit.is_salted(inside[s]["payload"])}
+    if actor.holds(committee.OVERSEERS):
+        return guessable
+    outside = {s - 1 for s in inside if s > 1} - inside.keys()
+    return guessable | audit.unsalted(db, outside)
