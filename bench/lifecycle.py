@@ -26,17 +26,28 @@ default) through the four actions, then the raw floor runs 5,000 transactions, s
 spell on the shared machine touches both alike. Printed: the median rate over the rounds with
 its min-max, and the median of the per-round ratios engine / raw.
 
-Target: lifecycle steps reach at least 10% of the raw rate.
+Target (issue 13): lifecycle steps reach at least 1.2% of the raw rate measured in the same run.
+The earlier 10% could not be met by any engine with Python above sqlite3: the fires' own SQL,
+replayed through bare sqlite3 with no Python at all, only just reaches it (about 11%). 1.2%,
+about 775 fires/s beside a floor of about 64,000 transactions/s, is a step a few times faster
+than today's with the ORM still above it. bench/peer.py holds the same step beside a Django +
+django-fsm-2 implementation of it, run side by side; there the target is kracht at least 2x
+the peer.
 
 Run from the repository root:
-  .venv/bin/python bench/lifecycle.py [ROUNDS] [APPLICATIONS_A_ROUND]   (default 5 40)
+  .venv/bin/python bench/lifecycle.py [ROUNDS] [APPLICATIONS_A_ROUND] [--json]   (default 5 40)
+With --json it prints only {"fire_per_s": ..., "raw_per_s": ..., "ratio": ...}: the median fire
+rate, the median floor and the median of the per-round ratios fires / raw.
+
+Every call into kracht's services is in `seed` and `steps` (bench/peer.py reuses them too).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -49,7 +60,7 @@ from sqlalchemy import event
 
 LEADER = "leader@example.org"
 APPLICANT = "Stichting TalentIT Twente"
-TARGET = 0.10
+TARGET = 0.012  # of the raw rate (issue 13; see the module)
 RAW_TRANSACTIONS = 5_000
 KINDS = ("fire", "record")
 PRAGMAS = ("journal_mode=WAL", f"busy_timeout={BUSY_TIMEOUT_MS}", "foreign_keys=ON",
@@ -166,6 +177,11 @@ def raw_sqlite(db: sqlite3.Connection, count: int) -> float:
     return time.perf_counter() - start
 
 
+def close(url: str) -> None:
+    """Close kracht's connections to the database at `url`."""
+    engine_for(url).dispose()
+
+
 def raw_connection(path: Path) -> sqlite3.Connection:
     """A bare sqlite3 connection with kracht's pragmas, and a table to insert into."""
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -184,7 +200,7 @@ def spread(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
     return f"{mid:{fmt}} ({low:{fmt}}-{high:{fmt}})"
 
 
-def main(rounds: int, per_round: int) -> None:
+def main(rounds: int, per_round: int, as_json: bool = False) -> None:
     rates: dict[str, list[float]] = {k: [] for k in ("fire", "record", "all", "raw", "replay")}
     ratios: dict[str, list[float]] = {k: [] for k in ("fire", "all", "replay")}
     step_ms: dict[str, list[float]] = {kind: [] for kind in KINDS}
@@ -216,8 +232,15 @@ def main(rounds: int, per_round: int) -> None:
             for kind in ratios:
                 ratios[kind].append(rates[kind][-1] / raw_rate)
         raw.close()
-        engine_for(url).dispose()
+        close(url)
 
+    if as_json:
+        print(json.dumps({
+            "fire_per_s": statistics.median(rates["fire"]),
+            "raw_per_s": statistics.median(rates["raw"]),
+            "ratio": statistics.median(ratios["fire"]),
+        }))  # fmt: skip
+        return
     fires = len(step_ms["fire"])
     print(f"lifecycle steps on SQLite: {rounds} rounds of {per_round} applications, each 2 fires"
           f" and 2 records; floor: {RAW_TRANSACTIONS} raw transactions a round")  # fmt: skip
@@ -235,9 +258,19 @@ def main(rounds: int, per_round: int) -> None:
     fire_ratio = statistics.median(ratios["fire"])
     verdict = "PASS" if fire_ratio >= TARGET else "MISS"
     print(f"  lifecycle steps / raw         {spread(ratios['fire'], 100, '.2f')} %"
-          f"  ({fires} fires); target >= {TARGET:.0%}: {verdict}")  # fmt: skip
+          f"  ({fires} fires); target >= {TARGET:.1%}: {verdict}")  # fmt: skip
+
+
+def arguments(description: str) -> argparse.Namespace:
+    """ROUNDS, APPLICATIONS_A_ROUND and --json, as this script and bench/peer.py take them."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("rounds", nargs="?", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("per_round", nargs="?", type=int, default=40,
+                        help="applications a round (default 40)")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print only the figures, as JSON")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    arguments = [int(a) for a in sys.argv[1:3]]
-    main(*arguments, *(5, 40)[len(arguments) :])
+    given = arguments("Lifecycle steps per second on SQLite, beside raw sqlite3.")
+    main(given.rounds, given.per_round, given.json)
