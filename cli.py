@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 import click
+
 from kracht.basics.errors import KrachtError
 from kracht.commands import app, assessment, follow_up, messages, records, setup, steering
 from kracht.commands.options import CONTEXT, Settings
@@ -48,7 +49,7 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, config: str | Non
 
         os.environ["KRACHT_CONFIG"] = config
     _check_settings(config)
-    ctx.obj = Settings(db, actor)
+    ctx.obj = Settings(db, actor, config)
 
 
 def _check_settings(config: str | None) -> None:

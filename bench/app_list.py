@@ -34,11 +34,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from kracht.storage.database import engine_for, migrate
 from kracht.storage.tables import Application, Organisation, Programme, ProgrammeLine
 from kracht.workflow.definition import STATES, WORKFLOW_VERSION
 from kracht.workflow.services import applications, directory
-from sqlalchemy import insert
+from kracht.workflow.unit import Units
 
 LEADER = "leader@example.org"
 KRACHT = Path(sys.executable).with_name("kracht")
@@ -61,7 +63,9 @@ NOW = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
 def seed_directory(url: str) -> tuple[list[int], list[tuple[int, int]]]:
     """The leader, organisations, two programmes with lines; (org ids, (programme, line) ids)."""
     migrate(url)
-    directory.add_person(url, None, name="Leader", email=LEADER, roles=["programme_leader"])
+    Units(url).run(
+        None, directory.add_person, name="Leader", email=LEADER, roles=["programme_leader"]
+    )
     with engine_for(url).begin() as db:
         orgs = [
             dict(name=f"Organisation {n} Twente", o_type=O_TYPES[n % 4], created_at=NOW)
@@ -139,7 +143,10 @@ def listing(url: str, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        rows = applications.list_all(url, LEADER)
+        rows = Units(url).run(
+            LEADER,
+            applications.list_all,
+        )
         json.dumps(rows, indent=2, ensure_ascii=False, default=str)
         times.append(time.perf_counter() - start)
     assert len(rows) == int(Path(url).stem.split("-")[1]), len(rows)

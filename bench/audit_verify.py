@@ -36,6 +36,7 @@ from pathlib import Path
 from kracht.storage import audit
 from kracht.storage.database import engine_for, migrate, session
 from kracht.workflow.services import auditing, directory
+from kracht.workflow.unit import Units
 
 LEADER = "leader@example.org"
 KRACHT = Path(sys.executable).with_name("kracht")
@@ -64,7 +65,9 @@ def event_fields(n: int) -> dict[str, object]:
 def build_chain(url: str, count: int) -> None:
     """A programme leader (who may verify), then `count` events through `audit.append`."""
     migrate(url)
-    directory.add_person(url, None, name="Leader", email=LEADER, roles=["programme_leader"])
+    Units(url).run(
+        None, directory.add_person, name="Leader", email=LEADER, roles=["programme_leader"]
+    )
     for start in range(0, count - 1, BATCH):  # the person's own event is the first
         with session(url, write=True) as db:
             for n in range(start, min(start + BATCH, count - 1)):
@@ -78,7 +81,10 @@ def timed(work: Callable[[], object]) -> float:
 
 
 def verify(url: str, count: int) -> None:
-    verdict = auditing.verify(url, LEADER)
+    verdict = Units(url).run(
+        LEADER,
+        auditing.verify,
+    )
     assert verdict.intact, verdict
     assert verdict.events == count, verdict
 

@@ -82,10 +82,13 @@ def database(tmp: str) -> list[str]:
     """A fresh migrated database with one programme leader; the command that lists it."""
     from kracht.storage.database import engine_for, migrate
     from kracht.workflow.services import directory
+    from kracht.workflow.unit import Units
 
     url = f"sqlite:///{Path(tmp) / 'kracht.db'}"
     migrate(url)
-    directory.add_person(url, None, name="Leader", email=LEADER, roles=["programme_leader"])
+    Units(url).run(
+        None, directory.add_person, name="Leader", email=LEADER, roles=["programme_leader"]
+    )
     engine_for(url).dispose()
     return [KRACHT, "--db", str(Path(tmp) / "kracht.db"), "--as", LEADER, "app", "list", "--json"]
 

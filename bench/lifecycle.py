@@ -53,10 +53,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import event
+
 from kracht.storage.database import BUSY_TIMEOUT_MS, engine_for, migrate
 from kracht.workflow import engine
 from kracht.workflow.services import applications, directory
-from sqlalchemy import event
+from kracht.workflow.unit import Units
 
 LEADER = "leader@example.org"
 APPLICANT = "Stichting TalentIT Twente"
@@ -70,16 +72,25 @@ PRAGMAS = ("journal_mode=WAL", f"busy_timeout={BUSY_TIMEOUT_MS}", "foreign_keys=
 def seed(url: str, count: int) -> list[int]:
     """The people, an applicant organisation, a 2018-style programme and `count` ideas."""
     migrate(url)
-    directory.add_person(url, None, name="Leader", email=LEADER, roles=["programme_leader"])
-    directory.add_org(url, LEADER, name=APPLICANT, o_type="education")
+    Units(url).run(
+        None, directory.add_person, name="Leader", email=LEADER, roles=["programme_leader"]
+    )
+    Units(url).run(LEADER, directory.add_org, name=APPLICANT, o_type="education")
     for name, email, role, org in (
         ("Table Chair", "table.chair@example.org", "innovation_table_chair", None),
         ("Applicant", "applicant@talentit.example.org", "applicant", APPLICANT),
     ):  # present_at_table notifies both: its messages go to the outbox in the same transaction
-        directory.add_person(url, LEADER, name=name, email=email, roles=[role], organisation=org)
-    directory.add_programme(
-        url,
+        Units(url).run(
+            LEADER,
+            directory.add_person,
+            name=name,
+            email=email,
+            roles=[role],
+            organisation=org,
+        )
+    Units(url).run(
         LEADER,
+        directory.add_programme,
         code="avt-2018",
         name="Agenda voor Twente 2018-2022",
         lines=[("talent", "Arbeidsmarkt & talent")],
@@ -87,7 +98,7 @@ def seed(url: str, count: int) -> list[int]:
     )
     fields = dict(programme="avt-2018", applicant=APPLICANT, requested="64389", line="talent")
     return [
-        applications.create(url, LEADER, title=f"TalentIT Twente {n}", **fields)["id"]
+        Units(url).run(LEADER, applications.create, title=f"TalentIT Twente {n}", **fields)["id"]
         for n in range(count)
     ]
 
@@ -95,11 +106,13 @@ def seed(url: str, count: int) -> list[int]:
 def steps(url: str) -> list[tuple[str, Callable[[int], object]]]:
     """The four actions every application takes, each (kind, action on an application id)."""
     table = {"table_date": "2018-09-17", "table_outcome": "aligned"}
+    quickscan = {"quickscan": "promising"}
+    run = Units(url).run
     return [
-        ("record", lambda a: engine.record(url, LEADER, a, "idea", {"quickscan": "promising"})),
-        ("fire", lambda a: engine.fire(url, LEADER, a, "present_at_table")),
-        ("record", lambda a: engine.record(url, LEADER, a, "innovation_table", table)),
-        ("fire", lambda a: engine.fire(url, LEADER, a, "withdraw", reason="partners left")),
+        ("record", lambda a: run(LEADER, engine.record, a, "idea", quickscan)),
+        ("fire", lambda a: run(LEADER, engine.fire, a, "present_at_table")),
+        ("record", lambda a: run(LEADER, engine.record, a, "innovation_table", table)),
+        ("fire", lambda a: run(LEADER, engine.fire, a, "withdraw", reason="partners left")),
     ]
 
 

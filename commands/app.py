@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from kracht.basics.errors import InvalidInput, KrachtError
 from kracht.commands.options import (
     APPLICATION_ID,
@@ -49,9 +50,8 @@ def app_create(
     """Create an application; it starts as an idea."""
     from kracht.workflow.services import applications
 
-    record = applications.create(
-        s.url(),
-        s.actor,
+    record = s.run(
+        applications.create,
         title=title,
         programme=programme,
         applicant=applicant,
@@ -74,7 +74,7 @@ def app_list(s: Settings, state: str | None, programme: str | None, as_json: boo
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import applications
 
-    rows = applications.list_all(s.url(), s.actor, state=state, programme=programme)
+    rows = s.run(applications.list_all, state=state, programme=programme)
     if as_json:
         return emit_json(rows)
     for row in rows:
@@ -90,7 +90,7 @@ def app_show(s: Settings, application_id: int, as_json: bool) -> None:
     """Show an application: its record, stage data, partners, indicators and next steps."""
     from kracht.workflow.services import applications
 
-    record = applications.show(s.url(), s.actor, application_id)
+    record = s.run(applications.show, application_id)
     if as_json:
         return emit_json(record)
     from kracht.commands.display import show_application
@@ -106,7 +106,7 @@ def app_history(s: Settings, application_id: int, as_json: bool) -> None:
     """The application's timeline from the audit trail."""
     from kracht.workflow.services import applications
 
-    events = applications.history(s.url(), s.actor, application_id)
+    events = s.run(applications.history, application_id)
     if as_json:
         return emit_json(events)
     for event in events:
@@ -159,9 +159,8 @@ def app_record(
     """Record stage data: `kracht app record 3 innovation_table --set table_date=2018-09-17`."""
     from kracht.workflow import engine
 
-    result = engine.record(
-        s.url(),
-        s.actor,
+    result = s.run(
+        engine.record,
         application_id,
         stage,
         _values(sets, file),
@@ -182,9 +181,8 @@ def _fire(
 ) -> None:
     from kracht.workflow import engine
 
-    result = engine.fire(
-        s.url(),
-        s.actor,
+    result = s.run(
+        engine.fire,
         application_id,
         trigger,
         reason=reason,
@@ -234,7 +232,7 @@ def app_advance(
     """Take the next step on the main road (present at table, refer to committee, ...)."""
     from kracht.workflow.services import applications
 
-    record = applications.show(s.url(), s.actor, application_id)
+    record = s.run(applications.show, application_id)
     forward = [o["trigger"] for o in record["next"] if o["forward"]]
     if not forward:
         raise KrachtError(
@@ -281,9 +279,8 @@ def app_partner_add(
     """Add a partner organisation to an application."""
     from kracht.workflow.services import applications
 
-    result = applications.add_partner(
-        s.url(),
-        s.actor,
+    result = s.run(
+        applications.add_partner,
         application_id,
         organisation=organisation,
         co_financing=co_financing,
@@ -323,12 +320,11 @@ def app_indicator_add(
     """Add a SMART indicator to an application."""
     from kracht.workflow.services import applications
 
-    applications.add_indicator(
-        s.url(),
-        s.actor,
+    s.run(
+        applications.add_indicator,
         application_id,
         name=name,
-        unit=unit,
+        measured_in=unit,
         baseline=baseline,
         target=target,
         target_date=target_date,
@@ -354,7 +350,7 @@ def app_import(s: Settings, file: Path, locale: str | None) -> None:
     byte-order mark) or Windows-1252; a cell holds at most 10,000 characters."""
     from kracht.workflow.services.importer import import_csv
 
-    imported = import_csv(s.url(), s.actor, file, locale)
+    imported = s.run(import_csv, file, locale)
     how = f" ({imported.note})" if imported.note else ""
     click.echo(f"imported {len(imported.created)} applications from {file.name}{how}")
 
@@ -370,7 +366,7 @@ def app_letter(s: Settings, application_id: int, language: str, as_json: bool) -
 
     if language not in ("nl", "en"):
         raise InvalidInput(f"language {language!r} is not nl or en")
-    text = decisions.letter(s.url(), s.actor, application_id, language)
+    text = s.run(decisions.letter, application_id, language)
     if as_json:
         return emit_json({"application_id": application_id, "language": language, "text": text})
     click.echo(text, nl=False)
@@ -383,7 +379,7 @@ def app_upgrade_workflow(s: Settings, application_id: int) -> None:
     """Move an application recorded under an older workflow version to the current one."""
     from kracht.workflow.services import applications
 
-    result = applications.upgrade_workflow(s.url(), s.actor, application_id)
+    result = s.run(applications.upgrade_workflow, application_id)
     click.echo(
         f"application {application_id}: workflow version {result['from_version']} -> "
         f"{result['to_version']}"

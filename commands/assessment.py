@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from kracht.basics.errors import InvalidInput
 from kracht.commands.options import (
     APPLICATION_ID,
@@ -38,7 +39,7 @@ def committee_assign(s: Settings, application_id: int, members: tuple[str, ...])
     recused at once."""
     from kracht.workflow.services import committee as work
 
-    for result in work.assign_all(s.url(), s.actor, application_id, members):
+    for result in s.run(work.assign_all, application_id, members):
         recused = f" and recused: {result['recused']}" if "recused" in result else ""
         click.echo(f"assigned {result['member']} to application {application_id}{recused}")
 
@@ -56,7 +57,7 @@ def committee_declare(
 
     if no_conflict == (conflict is not None):
         raise InvalidInput("declare either --none or --conflict TEXT")
-    result = work.declare(s.url(), s.actor, application_id, conflict)
+    result = s.run(work.declare, application_id, conflict)
     recused = f"; you are recused: {result['recused']}" if "recused" in result else ""
     click.echo(f"declared {result['declaration']} for application {application_id}{recused}")
 
@@ -69,7 +70,7 @@ def committee_show(s: Settings, application_id: int, as_json: bool) -> None:
     """Members, declarations and recusals, and who has submitted."""
     from kracht.workflow.services import committee as work
 
-    view = work.view(s.url(), s.actor, application_id)
+    view = s.run(work.view, application_id)
     if as_json:
         return emit_json(view)
     submitted = set(view["rounds"][-1]["submitted"]) if view["rounds"] else set()
@@ -113,7 +114,7 @@ def score_set(
         if value is None:
             raise InvalidInput(f"give a score for {criterion}")
         values[criterion] = (value, motivation or "")
-    result = work.score(s.url(), s.actor, application_id, values)
+    result = s.run(work.score, application_id, values)
     scored = ", ".join(f"{k} {v}" for k, v in result["draft"].items())
     click.echo(f"draft scores for application {application_id}: {scored}")
 
@@ -125,7 +126,7 @@ def score_submit(s: Settings, application_id: int) -> None:
     """Submit your score sheet; it is final from then on, and you may see the others'."""
     from kracht.workflow.services import committee as work
 
-    work.submit(s.url(), s.actor, application_id)
+    s.run(work.submit, application_id)
     click.echo(f"submitted your score sheet for application {application_id}")
 
 
@@ -142,7 +143,7 @@ def score_correct(
     """Correct a submitted score; the old score stays on record."""
     from kracht.workflow.services import committee as work
 
-    result = work.correct(s.url(), s.actor, application_id, criterion, value, motivation, reason)
+    result = s.run(work.correct, application_id, criterion, value, motivation, reason)
     click.echo(f"corrected {criterion}: {result['old']} -> {result['new']}")
 
 
@@ -160,7 +161,7 @@ def scores_show(s: Settings, application_id: int, as_json: bool) -> None:
     from kracht.commands.display import show_scores
     from kracht.workflow.services import committee as work
 
-    view = work.view(s.url(), s.actor, application_id)
+    view = s.run(work.view, application_id)
     if as_json:
         return emit_json(view)
     click.echo(show_scores(view))
@@ -174,7 +175,7 @@ def scores_ranking(s: Settings, round_label: str, as_json: bool) -> None:
     """All applications of a round side by side, best weighted total first."""
     from kracht.workflow.services import committee as work
 
-    rows = work.ranking(s.url(), s.actor, round_label)
+    rows = s.run(work.ranking, round_label)
     if as_json:
         return emit_json(rows)
     emit_table(
@@ -190,7 +191,7 @@ def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
     """The round's score matrix as CSV, every revision of every score."""
     from kracht.workflow.services import committee as work
 
-    text = "".join(line + "\n" for line in work.export_matrix(s.url(), s.actor, round_label))
+    text = "".join(line + "\n" for line in s.run(work.export_matrix, round_label))
     if output:
         from kracht.basics.files import write_text
 
@@ -210,7 +211,7 @@ def advice(s: Settings, application_id: int, advice_value: str, rationale: str) 
     quorum has scored; the application moves on to the steering decision."""
     from kracht.workflow.services import committee as work
 
-    result = work.advise(s.url(), s.actor, application_id, advice_value, rationale)
+    result = s.run(work.advise, application_id, advice_value, rationale)
     click.echo(
         f"application {application_id}: advice {advice_value}; {result['from']} -> {result['to']}"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from kracht.basics.errors import InvalidInput
 from kracht.commands.options import (
     APPLICATION_ID,
@@ -64,7 +65,7 @@ def monitor_schedule(s: Settings, application_id: int, as_json: bool) -> None:
     from kracht.commands.display import show_monitoring
     from kracht.workflow.services import monitor_views
 
-    view = monitor_views.project(s.url(), s.actor, application_id)
+    view = s.run(monitor_views.project, application_id)
     if as_json:
         return emit_json(view)
     click.echo(show_monitoring(view))
@@ -91,9 +92,8 @@ def monitor_replan(
     """Replan the reports not yet submitted (cadence, start, end); submitted reports stay."""
     from kracht.workflow.services import progress_reports
 
-    result = progress_reports.replan(
-        s.url(),
-        s.actor,
+    result = s.run(
+        progress_reports.replan,
         application_id,
         every_months=every_months,
         start_on=start_on,
@@ -125,8 +125,8 @@ def monitor_reports(
     """Progress reports across projects, by due date, with their status and traffic light."""
     from kracht.workflow.services import monitor_views
 
-    rows = monitor_views.reports(
-        s.url(), s.actor, application_id=application_id, programme=programme, status=status
+    rows = s.run(
+        monitor_views.reports, application_id=application_id, programme=programme, status=status
     )
     if as_json:
         return emit_json(rows)
@@ -146,7 +146,7 @@ def monitor_late(s: Settings, as_of: str | None, programme: str | None, as_json:
     """Reports past their due date and not submitted, the longest overdue first."""
     from kracht.workflow.services import monitor_views
 
-    rows = monitor_views.late(s.url(), s.actor, _as_of(as_of), programme)
+    rows = s.run(monitor_views.late, _as_of(as_of), programme)
     if as_json:
         return emit_json(rows)
     emit_table(
@@ -181,9 +181,8 @@ def monitor_submit(
     """Submit progress report LABEL (e.g. 2019-Q1) with its traffic light and values."""
     from kracht.workflow.services import progress_reports
 
-    result = progress_reports.submit(
-        s.url(),
-        s.actor,
+    result = s.run(
+        progress_reports.submit,
         application_id,
         label,
         light=light,
@@ -222,8 +221,13 @@ def monitor_value(
     """Record a measured VALUE of INDICATOR (its name or number), checked against its unit."""
     from kracht.workflow.services import progress_reports
 
-    result = progress_reports.record_value(
-        s.url(), s.actor, application_id, indicator, value, measured_on=measured_on, note=note
+    result = s.run(
+        progress_reports.record_value,
+        application_id,
+        indicator,
+        value,
+        measured_on=measured_on,
+        note=note,
     )
     recorded = result["values"][0]
     click.echo(
@@ -240,7 +244,7 @@ def monitor_values(s: Settings, application_id: int, as_json: bool) -> None:
     """Every indicator's measured values over time, against baseline and target."""
     from kracht.workflow.services import monitor_views
 
-    view = monitor_views.project(s.url(), s.actor, application_id)["indicators"]
+    view = s.run(monitor_views.project, application_id)["indicators"]
     if as_json:
         return emit_json(view)
     rows = [
@@ -276,9 +280,8 @@ def monitor_close_out(
     """The final report with the final values, and the move to closed, in one transaction."""
     from kracht.workflow.services import progress_reports
 
-    result = progress_reports.close_out(
-        s.url(),
-        s.actor,
+    result = s.run(
+        progress_reports.close_out,
         application_id,
         final_report=final_report,
         spent=spent,
@@ -301,7 +304,7 @@ def _write_report(
 ) -> None:
     from kracht.workflow.reports import documents as programme_reports
 
-    result = programme_reports.write(s.url(), s.actor, kind, year, out, programme=programme)
+    result = s.run(programme_reports.write, kind, year, out, programme=programme)
     if as_json:
         return emit_json(result)
     click.echo(f"{result['title']} written:")
@@ -352,7 +355,7 @@ def export() -> None:
 def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
     from kracht.workflow.services import exports
 
-    text, count = exports.export(s.url(), s.actor, kind, fmt)
+    text, count = s.run(exports.export, kind, fmt)
     if output:
         exports.write_file(output, text)
         click.echo(f"wrote {count} {kind} to {output}", err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from kracht.commands.options import (
     APPLICATION_ID,
     FILE,
@@ -35,7 +36,7 @@ def outbox_list(s: Settings, status: str | None, application_id: int | None, as_
     """The outbox, newest first, with a count per status."""
     from kracht.workflow.services import notices
 
-    result = notices.outbox_list(s.url(), s.actor, status, application_id)
+    result = s.run(notices.outbox_list, status, application_id)
     if as_json:
         return emit_json(result)
     emit_table(
@@ -57,7 +58,7 @@ def outbox_send(s: Settings, as_json: bool) -> None:
     again later (a temporary failure, a server that cannot be reached) leave the exit at 0."""
     from kracht.workflow.services import notices
 
-    result = notices.outbox_send(s.url(), s.actor)
+    result = notices.outbox_send(s.units(), s.actor)
     if as_json:
         emit_json(result)
     else:
@@ -84,7 +85,7 @@ def outbox_retry(s: Settings, message_ids: tuple[int, ...], all_dead: bool) -> N
     """Put dead messages back in the queue with fresh attempts."""
     from kracht.workflow.services import notices
 
-    requeued = notices.outbox_retry(s.url(), s.actor, list(message_ids), all_dead)
+    requeued = s.run(notices.outbox_retry, list(message_ids), all_dead)
     click.echo(f"{len(requeued)} message(s) queued again" + (f": {requeued}" if requeued else ""))
 
 
@@ -104,7 +105,7 @@ def reminders_list(s: Settings, person: str | None, application_id: int | None,
     """What is coming: each deadline, whose it is, and when kracht acts next."""
     from kracht.workflow.services import notices
 
-    rows = notices.reminders_list(s.url(), s.actor, person, application_id, include_closed)
+    rows = s.run(notices.reminders_list, person, application_id, include_closed)
     if as_json:
         return emit_json(rows)
     emit_table(
@@ -158,17 +159,16 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
     What fell due while no scheduler ran fires on the first round; several schedulers may run
     at once, and each reminder still fires once."""
     from kracht.notifications import scheduler as runner
-    from kracht.notifications.settings import load
     from kracht.workflow.services import notices
 
-    url = s.url()
-    actor = notices.scheduler_actor(url, s.actor)
-    settings = load()
+    units = s.units()
+    actor = s.run(notices.scheduler_actor)
+    database, settings = units.database, units.settings
     if once:
-        click.echo(runner.summary(runner.tick(url, settings, actor)))
+        click.echo(runner.summary(runner.tick(database, settings, actor)))
         return
-    click.echo(f"kracht scheduler: every {interval:g} s on {url}; Ctrl-C stops", err=True)
-    ticks = runner.run(url, settings, actor, interval=interval, stop_after=stop_after,
+    click.echo(f"kracht scheduler: every {interval:g} s on {database.url}; Ctrl-C stops", err=True)
+    ticks = runner.run(database, settings, actor, interval=interval, stop_after=stop_after,
                        report=lambda line: click.echo(line, err=True))  # fmt: skip
     click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
 
@@ -182,7 +182,7 @@ def calendar_export(s: Settings, person: str, out: Path | None) -> None:
     """A person's open deadlines as an iCalendar (.ics) file."""
     from kracht.workflow.services import notices
 
-    data = notices.calendar(s.url(), s.actor, person)
+    data = s.run(notices.calendar, person)
     if out is None:
         click.echo(data.decode(), nl=False)
         return

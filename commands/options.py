@@ -5,17 +5,43 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
 from kracht.basics.errors import InvalidInput, KrachtError
 
+if TYPE_CHECKING:
+    from kracht.workflow.unit import Units
+
+T = TypeVar("T")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class Settings:
-    def __init__(self, db: str | None, actor: str | None) -> None:
-        self.db, self.actor = db, actor
+    """What the root group passes down: the database, who acts, the settings file; and the
+    edge every command runs its service through (one unit of work each)."""
+
+    def __init__(self, db: str | None, actor: str | None, config: str | None = None) -> None:
+        self.db, self.actor, self.config = db, actor, config
+        self._units: Units | None = None
+
+    def units(self, must_exist: bool = True) -> Units:
+        """Units of work on the database, with the deployment settings, for the CLI."""
+        if self._units is None:
+            from kracht.notifications.settings import load
+            from kracht.workflow.unit import Units
+
+            self._units = Units(self.url(must_exist), load(self.config), channel="cli")
+        return self._units
+
+    def run(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`service` in one unit of work, as the person `--as` names."""
+        return self.units().run(self.actor, service, *args, **kwargs)
+
+    def try_out(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`service` in one unit of work that is rolled back: a dry run."""
+        return self.units().try_out(self.actor, service, *args, **kwargs)
 
     def url(self, must_exist: bool = True) -> str:
         """The database URL; refused early when kracht cannot use it, before anything is opened

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from kracht.commands.options import (
     FILE,
     Settings,
@@ -70,7 +71,9 @@ def audit_verify(s: Settings, as_json: bool) -> None:
     """Walk the hash chain; exit 0 when intact, 7 naming the first broken event otherwise."""
     from kracht.workflow.services import auditing
 
-    verdict = auditing.verify(s.url(), s.actor)
+    verdict = s.run(
+        auditing.verify,
+    )
     if as_json:
         emit_json(verdict.__dict__)
     elif verdict.intact:
@@ -92,7 +95,7 @@ def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
     """Export every audit event, in chain order, as CSV or JSON Lines."""
     from kracht.workflow.services import auditing
 
-    lines = list(auditing.export(s.url(), s.actor, fmt))
+    lines = list(s.run(auditing.export, fmt))
     text = "".join(line + "\n" for line in lines)
     if output:
         from kracht.basics.files import write_text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from kracht.commands.options import (
     FILE,
     Settings,
@@ -53,9 +54,8 @@ def people_add(
     """Add a person (the very first person may add themselves as programme leader)."""
     from kracht.workflow.services import directory
 
-    person = directory.add_person(
-        s.url(),
-        s.actor,
+    person = s.run(
+        directory.add_person,
         name=name,
         email=email,
         roles=list(roles),
@@ -72,7 +72,9 @@ def people_list(s: Settings, as_json: bool) -> None:
     """List people with their roles."""
     from kracht.workflow.services import directory
 
-    rows = directory.list_people(s.url(), s.actor)
+    rows = s.run(
+        directory.list_people,
+    )
     if as_json:
         return emit_json(rows)
     emit_table(rows, ["id", "name", "email", "organisation", "roles"])
@@ -97,7 +99,7 @@ def org_add(s: Settings, name: str, o_type: str) -> None:
     """Add an organisation."""
     from kracht.workflow.services import directory
 
-    record = directory.add_org(s.url(), s.actor, name=name, o_type=o_type)
+    record = s.run(directory.add_org, name=name, o_type=o_type)
     click.echo(f"added organisation {record['id']}: {record['name']} ({record['type']})")
 
 
@@ -108,7 +110,9 @@ def org_list(s: Settings, as_json: bool) -> None:
     """List organisations."""
     from kracht.workflow.services import directory
 
-    rows = directory.list_orgs(s.url(), s.actor)
+    rows = s.run(
+        directory.list_orgs,
+    )
     if as_json:
         return emit_json(rows)
     emit_table(rows, ["id", "name", "type"])
@@ -156,9 +160,8 @@ def programme_add(
     from kracht.workflow.services import directory
     from kracht.workflow.services.applications import parse_date
 
-    record = directory.add_programme(
-        s.url(),
-        s.actor,
+    record = s.run(
+        directory.add_programme,
         code=code,
         name=name,
         starts_on=parse_date(starts, "--starts"),
@@ -182,7 +185,7 @@ def programme_configure(s: Settings, code: str, file: Path) -> None:
     """Set a programme's criteria and committee rules; open scoring rounds keep theirs."""
     from kracht.workflow.services import directory
 
-    result = directory.configure_programme(s.url(), s.actor, code, file)
+    result = s.run(directory.configure_programme, code, file)
     click.echo(f"programme {code} now uses configuration {result['version']}")
 
 
@@ -194,7 +197,7 @@ def programme_criteria(s: Settings, code: str, as_json: bool) -> None:
     """The KRACHT criteria, scale and committee rules in force for a programme."""
     from kracht.workflow.services import directory
 
-    rules = directory.programme_criteria(s.url(), s.actor, code)
+    rules = s.run(directory.programme_criteria, code)
     if as_json:
         return emit_json(rules)
     click.echo(
@@ -212,7 +215,9 @@ def programme_list(s: Settings, as_json: bool) -> None:
     """List programmes with their lines and not-applicable stages."""
     from kracht.workflow.services import directory
 
-    rows = directory.list_programmes(s.url(), s.actor)
+    rows = s.run(
+        directory.list_programmes,
+    )
     if as_json:
         return emit_json(rows)
     for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from kracht.commands.options import (
     APPLICATION_ID,
     INHABITANTS,
@@ -68,9 +69,8 @@ def decide(
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import decisions
 
-    result = decisions.decide(
-        s.url(),
-        s.actor,
+    result = (s.try_out if dry_run else s.run)(
+        decisions.decide,
         application_id,
         outcome,
         reason=reason,
@@ -82,7 +82,6 @@ def decide(
         departure_rationale=departure_rationale,
         deferred_until=deferred_until,
         deferred_to_round=deferred_to_round,
-        dry_run=dry_run,
     )
     if dry_run:
         click.echo(
@@ -133,9 +132,8 @@ def budget_set(
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import decisions
 
-    result = decisions.set_budget(
-        s.url(),
-        s.actor,
+    result = s.run(
+        decisions.set_budget,
         programme=programme,
         year=year,
         kind=kind,
@@ -164,7 +162,7 @@ def budget_show(
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import decisions
 
-    view = decisions.budget_overview(s.url(), s.actor, programme, year, line)
+    view = s.run(decisions.budget_overview, programme, year, line)
     if as_json:
         return emit_json(view)
     rows = []
@@ -214,7 +212,7 @@ def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_j
     """List conditions with their status: open, met or overdue."""
     from kracht.workflow.services import decisions
 
-    rows = decisions.list_conditions(s.url(), s.actor, application_id, overdue)
+    rows = s.run(decisions.list_conditions, application_id, overdue)
     if as_json:
         return emit_json(rows)
     emit_table(rows, ["application_id", "number", "status", "due_on", "owner", "text"])
@@ -229,7 +227,7 @@ def conditions_meet(s: Settings, application_id: int, number: int, evidence: str
     """Record that a condition is met; when none is open, `kracht app advance` moves on."""
     from kracht.workflow.services import decisions
 
-    result = decisions.meet_condition(s.url(), s.actor, application_id, number, evidence)
+    result = s.run(decisions.meet_condition, application_id, number, evidence)
     click.echo(
         f"condition {number} of application {application_id} met; {result['still_open']} still open"
     )

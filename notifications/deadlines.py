@@ -1,15 +1,11 @@
-"""Which moves of an application set deadlines, and which end them.
+"""The deadlines an application's moves set and end, as reminders.
 
-Called by the engine inside the transaction of each move, so a deadline exists exactly when the
-move that set it committed:
+The road (workflow/definition.py) says which move sets or ends which, through the effects in
+workflow/effects/deadlines.py; each runs inside the transaction of its move, so a deadline exists
+exactly when the move that set it committed. Besides the road:
 
-    open_scoring              sets  scoring_deadline  for each assigned, non-recused member
     a member assigned later   sets  scoring_deadline  for them, with the scoring-opened message
     a member recused          ends  their scoring_deadline (cancelled)
-    approve_with_conditions   sets  condition_due     for each condition's owner
-    leaving kracht_scoring    ends  scoring_deadline  (met with the advice, else cancelled)
-    leaving approved_with_conditions  ends  condition_due
-    reaching a terminal state ends  every reminder of the application (cancelled)
 
 Single obligations end where they are met: a member's submitted score sheet, a condition marked
 met, a progress report submitted.
@@ -23,29 +19,13 @@ from kracht.notifications import reminders
 from kracht.storage import assessments as committee_store
 from kracht.storage import funds
 from kracht.storage.tables import Application, Person, ScoringRound
-from kracht.workflow.definition import TERMINAL
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-def follow(db: Session, app: Application, start: str, final: str, trigger: str) -> None:
-    """Set and end the deadlines a move from `start` to `final` by `trigger` implies."""
-    if trigger == "open_scoring":
-        _scoring(db, app)
-    if trigger == "approve_with_conditions":
-        _conditions(db, app)
-    if start == "kracht_scoring" and final != start:
-        met = "done" if trigger == "submit_advice" else "cancelled"
-        reminders.close(db, application_id=app.id or 0, kind="scoring_deadline", status=met)
-    if start == "approved_with_conditions" and final != start:
-        met = "done" if trigger == "conditions_met" else "cancelled"
-        reminders.close(db, application_id=app.id or 0, kind="condition_due", status=met)
-    if final in TERMINAL:
-        reminders.close(db, application_id=app.id or 0, status="cancelled")
-
-
-def _scoring(db: Session, app: Application) -> None:
+def scoring_deadlines(db: Session, app: Application) -> None:
+    """Scoring opened: each assigned, non-recused member is reminded of the round's deadline."""
     current = committee_store.current_round(db, app.id or 0)
     if current is None:
         return
@@ -95,7 +75,8 @@ def _scoring_reminder(db: Session, app: Application, current: ScoringRound, emai
     )
 
 
-def _conditions(db: Session, app: Application) -> None:
+def condition_deadlines(db: Session, app: Application) -> None:
+    """Approved with conditions: each open condition's owner is reminded of its due date."""
     for condition, owner, _ in funds.conditions(db, app.id or 0):
         if condition.met_at is not None:
             continue

@@ -19,12 +19,13 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlmodel import col, select
+
 from kracht.notifications.outbox import add_message, recipients
 from kracht.notifications.settings import load
 from kracht.storage import clock
-from kracht.storage.database import session
+from kracht.storage.database import Database
 from kracht.storage.tables import Application, Person, Reminder
-from sqlmodel import col, select
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -142,10 +143,12 @@ def _end(db: Session, where: Any, status: str) -> int:
     return result.rowcount
 
 
-def fire_due(url: str, now: dt.datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+def fire_due(
+    database: Database, now: dt.datetime | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
     """Take every step that has come, each in its own transaction; what was fired, in order."""
     now = now or clock.now()
-    with session(url) as db:
+    with database.session() as db:
         due = db.exec(
             select(Reminder.id)
             .where(col(Reminder.status).in_(ACTIVE), col(Reminder.next_at) <= now)
@@ -154,7 +157,7 @@ def fire_due(url: str, now: dt.datetime | None = None, limit: int = 500) -> list
         ).all()
     fired = []
     for reminder_id in due:
-        with session(url, write=True) as db:
+        with database.session(write=True) as db:
             step = _take_step(db, reminder_id or 0, now)
         if step:
             fired.append(step)

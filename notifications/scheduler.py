@@ -21,19 +21,20 @@ from kracht.notifications.settings import Settings
 from kracht.storage import clock
 
 if TYPE_CHECKING:
-    from kracht.workflow.actors import Actor
+    from kracht.basics.actors import Actor
+    from kracht.storage.database import Database
 
 
 def tick(
-    url: str, settings: Settings, actor: Actor, now: dt.datetime | None = None
+    database: Database, settings: Settings, actor: Actor, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """One round: reminders first (their messages go out in the same round), then the outbox.
 
     A round that did anything leaves one audit event, `scheduler.tick` by the person who runs
     the scheduler, with what it did: the reminder steps taken and the messages sent, backed off
     and dead-lettered. A round with nothing due leaves none."""
-    fired = reminders.fire_due(url, now)
-    sent = sender.send_due(url, settings.mail, now=now)
+    fired = reminders.fire_due(database, now)
+    sent = sender.send_due(database, settings.mail, now=now)
     result: dict[str, Any] = {"reminders": fired, **sent.as_dict()}
     if fired or sent.changed():
         steps = [
@@ -41,7 +42,7 @@ def tick(
             for f in fired
         ]
         payload = {"reminder_steps": len(fired), "steps": steps, **sent.audit_payload()}
-        result["event"] = sender.audit_run(url, actor, "scheduler.tick", payload)
+        result["event"] = sender.audit_run(database, actor, "scheduler.tick", payload)
     return result
 
 
@@ -53,7 +54,7 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def run(
-    url: str,
+    database: Database,
     settings: Settings,
     actor: Actor,
     *,
@@ -72,7 +73,7 @@ def run(
         nonlocal ticks
         ticks += 1
         try:
-            result = tick(url, settings, actor)
+            result = tick(database, settings, actor)
         except Exception as error:  # noqa: BLE001 - a bad tick must not stop the scheduler
             report(f"tick failed, will try again: {type(error).__name__}: {error}")
             return

@@ -17,6 +17,8 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
 from kracht.basics.errors import InvalidInput, NotFound
 from kracht.notifications.settings import Mail
 from kracht.notifications.transports import (
@@ -28,12 +30,11 @@ from kracht.notifications.transports import (
     open_transport,
 )
 from kracht.storage import clock
-from kracht.storage.database import session, transaction
+from kracht.storage.database import Database
 from kracht.storage.tables import OutboxMessage
-from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
-    from kracht.workflow.actors import Actor
+    from kracht.basics.actors import Actor
 
 STATUSES = ("pending", "sending", "sent", "dead")
 
@@ -59,7 +60,7 @@ class Outcome:
 
 
 def send_due(
-    url: str,
+    database: Database,
     mail: Mail,
     *,
     now: dt.datetime | None = None,
@@ -69,7 +70,7 @@ def send_due(
     """Send every message that is due, one claim at a time; what happened to each."""
     now = now or clock.now()
     outcome = Outcome()
-    claimed = claim(url, mail, now, limit)
+    claimed = claim(database, mail, now, limit)
     if not claimed:
         return outcome
     transport = transport or open_transport(mail)
@@ -82,24 +83,24 @@ def send_due(
                 transport.send(email)
             except ConnectionFailure as error:
                 unreachable = str(error)
-                _failed(url, message_id, unreachable, mail, attempts, now, dead=False)
+                _failed(database, message_id, unreachable, mail, attempts, now, dead=False)
                 outcome.retrying.append(message_id)
             except TemporaryFailure as error:
                 final = attempts >= mail.max_attempts
-                _failed(url, message_id, str(error), mail, attempts, now, dead=final)
+                _failed(database, message_id, str(error), mail, attempts, now, dead=final)
                 (outcome.dead if final else outcome.retrying).append(message_id)
             except PermanentFailure as error:
-                _failed(url, message_id, str(error), mail, attempts, now, dead=True)
+                _failed(database, message_id, str(error), mail, attempts, now, dead=True)
                 outcome.dead.append(message_id)
             else:
-                _mark(url, message_id, status="sent", sent_at=clock.now(), last_error=None)
+                _mark(database, message_id, status="sent", sent_at=clock.now(), last_error=None)
                 outcome.sent.append(message_id)
     finally:
         transport.close()
     return outcome
 
 
-def audit_run(url: str, actor: Actor, action: str, payload: dict[str, Any]) -> int:
+def audit_run(database: Database, actor: Actor, action: str, payload: dict[str, Any]) -> int:
     """The audit event of a delivery run (`outbox send`, a scheduler tick) that changed
     something, in its own transaction after the run's; its sequence number."""
     from kracht.storage import audit
@@ -110,11 +111,11 @@ def audit_run(url: str, actor: Actor, action: str, payload: dict[str, Any]) -> i
         )
         return event.seq
 
-    return transaction(url, append)
+    return database.transaction(append)
 
 
 def claim(
-    url: str, mail: Mail, now: dt.datetime, limit: int
+    database: Database, mail: Mail, now: dt.datetime, limit: int
 ) -> list[tuple[int, int, EmailMessage]]:
     """Take up to `limit` due messages for this sender: (id, attempt number, e-mail) each."""
     due = sa.or_(
@@ -122,7 +123,7 @@ def claim(
         sa.and_(OutboxMessage.status == "sending", col(OutboxMessage.claimed_until) < now),
     )
     taken = []
-    with session(url, write=True) as db:
+    with database.session(write=True) as db:
         ids = db.exec(
             select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
         ).all()
@@ -144,19 +145,19 @@ def claim(
     return taken
 
 
-def _failed(url: str, message_id: int, error: str, mail: Mail, attempts: int,
+def _failed(database: Database, message_id: int, error: str, mail: Mail, attempts: int,
             now: dt.datetime, *, dead: bool) -> None:  # fmt: skip
     if dead:
-        _mark(url, message_id, status="dead", last_error=error)
+        _mark(database, message_id, status="dead", last_error=error)
         return
     delay = min(mail.backoff_seconds * 2 ** (attempts - 1), mail.backoff_max_seconds)
-    _mark(url, message_id, status="pending", last_error=error,
+    _mark(database, message_id, status="pending", last_error=error,
           next_attempt_at=now + dt.timedelta(seconds=delay))  # fmt: skip
 
 
-def _mark(url: str, message_id: int, **values: Any) -> None:
+def _mark(database: Database, message_id: int, **values: Any) -> None:
     """Record a send's result, unless another sender has since taken the message over."""
-    with session(url, write=True) as db:
+    with database.session(write=True) as db:
         db.execute(
             sa.update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
@@ -164,9 +165,9 @@ def _mark(url: str, message_id: int, **values: Any) -> None:
         )
 
 
-def retry(url: str, ids: list[int], all_dead: bool) -> list[int]:
+def retry(database: Database, ids: list[int], all_dead: bool) -> list[int]:
     """Put dead messages back in line, with fresh attempts; the ids requeued."""
-    with session(url, write=True) as db:
+    with database.session(write=True) as db:
         return requeue(db, ids, all_dead)
 
 
@@ -197,7 +198,7 @@ def requeue(db: Session, ids: list[int], all_dead: bool) -> list[int]:
 
 
 def listing(
-    url: str, status: str | None = None, application_id: int | None = None, limit: int = 200
+    db: Session, status: str | None = None, application_id: int | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
     """The outbox, newest first."""
     if status is not None and status not in STATUSES:
@@ -207,15 +208,13 @@ def listing(
         query = query.where(OutboxMessage.status == status)
     if application_id is not None:
         query = query.where(OutboxMessage.application_id == application_id)
-    with session(url) as db:
-        return [describe(m) for m in db.exec(query).all()]
+    return [describe(m) for m in db.exec(query).all()]
 
 
-def counts(url: str) -> dict[str, int]:
-    with session(url) as db:
-        rows = db.execute(
-            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
-        ).all()
+def counts(db: Session) -> dict[str, int]:
+    rows = db.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    ).all()
     return dict.fromkeys(STATUSES, 0) | dict(rows)  # type: ignore[arg-type]
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+
 from kracht.basics.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")

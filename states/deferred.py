@@ -6,7 +6,6 @@ from kracht.states.common import REASON
 
 STAGE = "deferred"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
-RECORD_WITH = ("defer",)
 FIELDS = (
     Field("deferred_until", "date", "date the application is deferred to"),
     Field("deferred_to_round", "label", "round the application is deferred to, e.g. 2019-1"),

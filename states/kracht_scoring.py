@@ -9,7 +9,6 @@ from kracht.states.base import Field, Guard, Need, recorded
 
 STAGE = "kracht_scoring"
 RECORDERS = (Role.COMMITTEE_CHAIR,)
-RECORD_WITH = ("submit_advice",)
 ADVICE = ("positive", "positive_with_conditions", "negative")
 FIELDS = (
     Field("advice", "choice", "the committee's joint advice to the steering committee", ADVICE),

@@ -12,7 +12,6 @@ from kracht.states.common import REASON
 
 STAGE = "steering_decision"
 RECORDERS = (Role.STEERING_MEMBER,)
-RECORD_WITH = ("approve", "approve_with_conditions", "reject")
 FIELDS = (
     Field("granted", "money", "amount granted in euros"),
     Field("budget_year", "year", "budget year charged (default: this year, if in the period)"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -16,7 +18,6 @@ from kracht.storage.tables import (
     ScoreSheet,
     ScoringRound,
 )
-from sqlmodel import Session, col, select
 
 
 def newest_config(db: Session, programme_id: int) -> ProgrammeConfig | None:

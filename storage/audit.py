@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
+
 from kracht.storage import clock
 from kracht.storage.database import GENESIS
 from kracht.storage.tables import AuditEvent, AuditHead
-from sqlmodel import Session
 
 HASHED = (
     "seq",

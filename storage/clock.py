@@ -71,3 +71,24 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"the clock needs a timezone-aware moment, not {moment.isoformat()}")
     return moment
+
+
+class Clock:
+    """The time as one unit of work reads it: the process clock above (and its overrides), or a
+    `source` of its own, such as a web request's fixed moment or a test's."""
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: Source | None = None) -> None:
+        self._source = source
+
+    def now(self) -> dt.datetime:
+        """The current moment, aware UTC."""
+        return _aware(self._source()).astimezone(dt.UTC) if self._source else now()
+
+    def today(self) -> dt.date:
+        """The current day in the programme's time zone."""
+        return local(self.now()).date()
+
+
+PROCESS = Clock()  # reads `now()`: the system clock, or whatever `using`/`frozen` put in force

@@ -7,6 +7,7 @@ creates is 0600 in a 0700 folder, and SQLite gives its -wal and -shm files the s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
-from kracht.storage.private import create_file, make_folders
 from sqlalchemy import event
+
+from kracht.storage.private import create_file, make_folders
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -192,3 +194,26 @@ def head_revision() -> str:
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return str(script.get_current_head())
+
+
+class Database:
+    """One database, as the edges hold it: its URL and engine, for opening sessions and
+    transactions (a unit of work's, and the second one a refusal is audited in)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def engine(self) -> sa.Engine:
+        return engine_for(self.url)
+
+    def session(self, write: bool = False) -> contextlib.AbstractContextManager[Session]:
+        """One transaction: see `session`."""
+        return session(self.url, write=write)
+
+    def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """`work` in one transaction, run again after a deadlock: see `transaction`."""
+        return transaction(self.url, work, write=write)
+
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")

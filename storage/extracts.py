@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
+
 from kracht.storage.tables import (
     Application,
     AuditEvent,
@@ -13,7 +15,6 @@ from kracht.storage.tables import (
     Programme,
     ProgrammeLine,
 )
-from sqlmodel import Session
 
 DECISIONS = ("approve", "approve_with_conditions", "reject", "defer")
 

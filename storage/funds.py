@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -17,7 +19,6 @@ from kracht.storage.tables import (
     Programme,
     ProgrammeLine,
 )
-from sqlmodel import Session, col, select
 
 COMMITTED_STATES = ("monitoring", "closed")
 RESERVED_STATES = ("approved_with_conditions",)

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -22,7 +24,6 @@ from kracht.storage.tables import (
     ProgressReport,
     ReportSchedule,
 )
-from sqlmodel import Session, col, select
 
 
 def _table(model: Any) -> sa.Table:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
 from kracht.storage import clock
 from kracht.storage.tables import (
     Application,
@@ -20,7 +22,6 @@ from kracht.storage.tables import (
     ProgrammeLine,
     StageValue,
 )
-from sqlmodel import Session, col, select
 
 # -- people and organisations -------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from kracht.storage import clock
 from sqlmodel import Field, SQLModel
+
+from kracht.storage import clock
 
 
 class Cents(sa.TypeDecorator[int]):

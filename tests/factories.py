@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kracht.storage import clock
 from kracht.workflow import engine
@@ -26,6 +27,7 @@ BUSINESS = "Port of Twente"
 OTHER_APPLICANT = "Mineral Valley Twente"
 
 AVT_2018, AVT_2023 = "avt-2018", "avt-2023"
+T = TypeVar("T")
 THIS_YEAR = clock.today().year  # the programme year, as decisions default to
 POOL = "2000000"  # each programme's project budget for this year, shared by its lines
 
@@ -39,23 +41,40 @@ ROAD_2018 = (
 )
 
 
+def run(url: str, actor: str | None, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One service in one unit of work, as the CLI runs it (with the settings in force);
+    `dry_run=True` runs it and rolls back."""
+    from kracht.notifications.settings import load
+    from kracht.workflow.unit import Units
+
+    units = Units(url, load())
+    if kwargs.pop("dry_run", False):
+        return units.try_out(actor, service, *args, **kwargs)
+    return units.run(actor, service, *args, **kwargs)
+
+
 @dataclass(frozen=True)
 class World:
     url: str
 
     def fire(self, app_id: int, trigger: str, actor: str = LEADER, **kw: Any) -> dict[str, Any]:
-        return engine.fire(self.url, actor, app_id, trigger, **kw)
+        return run(self.url, actor, engine.fire, app_id, trigger, **kw)
 
     def show(self, app_id: int, actor: str = LEADER) -> dict[str, Any]:
-        return applications.show(self.url, actor, app_id)
+        return run(self.url, actor, applications.show, app_id)
 
     def state(self, app_id: int) -> str:
         return self.show(app_id)["state"]
 
 
 def seed(url: str) -> World:
-    directory.add_person(
-        url, None, name="Aleid Diepeveen", email=LEADER, roles=["programme_leader"]
+    run(
+        url,
+        None,
+        directory.add_person,
+        name="Aleid Diepeveen",
+        email=LEADER,
+        roles=["programme_leader"],
     )
     for name, o_type in (
         (TALENTIT, "education"),
@@ -63,7 +82,7 @@ def seed(url: str) -> World:
         (OTHER_APPLICANT, "business"),
         ("Saxion", "education"),
     ):
-        directory.add_org(url, LEADER, name=name, o_type=o_type)
+        run(url, LEADER, directory.add_org, name=name, o_type=o_type)
     people = (
         ("Table Chair", TABLE_CHAIR, ["innovation_table_chair"], None),
         ("Committee Chair", CHAIR, ["committee_chair", "committee_member"], None),
@@ -76,25 +95,29 @@ def seed(url: str) -> World:
         ("Other Applicant", OUTSIDER, ["applicant"], OTHER_APPLICANT),
     )
     for name, email, roles, org in people:
-        directory.add_person(url, LEADER, name=name, email=email, roles=roles, organisation=org)
-    directory.add_programme(
+        run(
+            url, LEADER, directory.add_person, name=name, email=email, roles=roles, organisation=org
+        )
+    run(
         url,
         LEADER,
+        directory.add_programme,
         code=AVT_2018,
         name="Agenda voor Twente 2018-2022",
         lines=[("talent", "Arbeidsmarkt & talent"), ("circular", "Circulaire economie")],
         not_applicable={"ecosystem_analysis": "no ecosystem analysis in the 2018-2022 process"},
     )
-    directory.add_programme(
+    run(
         url,
         LEADER,
+        directory.add_programme,
         code=AVT_2023,
         name="Agenda voor Twente 2023-2027",
         lines=[("talent", "Talent")],
         not_applicable={"innovation_table": "no innovation tables from 2023 on"},
     )
     for code in (AVT_2018, AVT_2023):
-        decisions.set_budget(url, LEADER, programme=code, year=THIS_YEAR, amount=POOL)
+        run(url, LEADER, decisions.set_budget, programme=code, year=THIS_YEAR, amount=POOL)
     return World(url)
 
 
@@ -102,22 +125,24 @@ def complete_proposal(
     world: World, app_id: int, actor: str = LEADER, budget_total: str = "5000000"
 ) -> None:
     proposal = {"proposal_summary": "Students meet IT firms", "budget_total": budget_total}
-    engine.record(world.url, actor, app_id, "proposal", proposal)
-    applications.add_partner(
+    run(world.url, actor, engine.record, app_id, "proposal", proposal)
+    run(
         world.url,
         actor,
+        applications.add_partner,
         app_id,
         organisation=BUSINESS,
         co_financing=True,
         commitment="money",
         amount="10000",
     )
-    applications.add_indicator(
+    run(
         world.url,
         actor,
+        applications.add_indicator,
         app_id,
         name="students meeting firms",
-        unit="students",
+        measured_in="students",
         baseline="0",
         target="150",
         target_date="2020-12-31",
@@ -135,34 +160,52 @@ def score_sheet(world: World, app_id: int, member: str, value: int = 4) -> None:
 
     record = next(m for m in world_committee(world, app_id)["members"] if m["member"] == member)
     if record["declaration"] is None:
-        committee.declare(world.url, member, app_id, None)
+        run(world.url, member, committee.declare, app_id, None)
     criteria = scoring(default_document()).criteria
-    committee.score(
-        world.url, member, app_id, {c.key: (str(value), f"{c.name}: convincing") for c in criteria}
+    run(
+        world.url,
+        member,
+        committee.score,
+        app_id,
+        {c.key: (str(value), f"{c.name}: convincing") for c in criteria},
     )
-    committee.submit(world.url, member, app_id)
+    run(world.url, member, committee.submit, app_id)
 
 
 def world_committee(world: World, app_id: int) -> dict[str, Any]:
-    return committee.view(world.url, LEADER, app_id)
+    return run(world.url, LEADER, committee.view, app_id)
 
 
 def prepare(world: World, app_id: int, state: str) -> None:
     """Record what `state` needs before the main road may leave it."""
     url = world.url
     if state == "idea":
-        engine.record(url, LEADER, app_id, "idea", {"quickscan": "promising"})
+        run(url, LEADER, engine.record, app_id, "idea", {"quickscan": "promising"})
     elif state == "innovation_table":
         table = {"table_date": "2018-09-17", "table_outcome": "aligned"}
-        engine.record(url, LEADER, app_id, "innovation_table", table)
+        run(url, LEADER, engine.record, app_id, "innovation_table", table)
     elif state == "ecosystem_analysis":
-        engine.record(url, LEADER, app_id, "ecosystem_analysis", {"ecosystem_summary": "strong"})
+        run(
+            url,
+            LEADER,
+            engine.record,
+            app_id,
+            "ecosystem_analysis",
+            {"ecosystem_summary": "strong"},
+        )
     elif state == "assessment_committee":
-        engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": DEADLINE})
+        run(
+            url,
+            LEADER,
+            engine.record,
+            app_id,
+            "assessment_committee",
+            {"scoring_deadline": DEADLINE},
+        )
         assigned = {m["member"] for m in world_committee(world, app_id)["members"]}
         for member in COMMITTEE:
             if member not in assigned:
-                committee.assign(url, LEADER, app_id, member)
+                run(url, LEADER, committee.assign, app_id, member)
     elif state == "kracht_scoring":
         for member in COMMITTEE:
             score_sheet(world, app_id, member)
@@ -221,9 +264,10 @@ def make_application(
 ) -> int:
     """Create an application and drive it with the real engine to `stage`."""
     url = world.url
-    created = applications.create(
+    created = run(
         url,
         LEADER,
+        applications.create,
         title=title,
         programme=programme,
         applicant=applicant,
@@ -239,13 +283,18 @@ def make_application(
             raise AssertionError(f"cannot drive an application from {current} to {stage}")
         prepare(world, app_id, current)
         forward = [o["trigger"] for o in world.show(app_id)["next"] if o["forward"]]
-        engine.fire(
-            url, FIRED_BY.get(current, LEADER), app_id, forward[0], values=FIRED_WITH.get(current)
+        run(
+            url,
+            FIRED_BY.get(current, LEADER),
+            engine.fire,
+            app_id,
+            forward[0],
+            values=FIRED_WITH.get(current),
         )
     for actor, trigger, data, reason in DECISIONS.get(stage, []):
         if trigger == "close":
             measure_indicators(world, app_id)
-        engine.fire(url, actor, app_id, trigger, values=data, reason=reason)
+        run(url, actor, engine.fire, app_id, trigger, values=data, reason=reason)
     return app_id
 
 
@@ -254,4 +303,4 @@ def measure_indicators(world: World, app_id: int, value: str = "10") -> None:
     from kracht.workflow.services import progress_reports
 
     for indicator in world.show(app_id)["indicators"]:
-        progress_reports.record_value(world.url, LEADER, app_id, indicator["name"], value)
+        run(world.url, LEADER, progress_reports.record_value, app_id, indicator["name"], value)

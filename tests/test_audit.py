@@ -5,14 +5,14 @@ import json
 
 import pytest
 import sqlalchemy as sa
+
 from kracht.basics.errors import NotAllowed
 from kracht.storage import audit
 from kracht.storage.database import engine_for, session
 from kracht.workflow.definition import WORKFLOW_VERSION
 from kracht.workflow.services import auditing
-
 from tests import factories as f
-from tests.factories import make_application
+from tests.factories import make_application, run
 
 
 def _raw(url, sql):
@@ -31,7 +31,11 @@ def _drop_guard_triggers(url):
 def test_chain_is_intact_after_a_whole_lifecycle(any_world):
     make_application(any_world, stage="closed")
 
-    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    verdict = run(
+        any_world.url,
+        f.AUDITOR,
+        auditing.verify,
+    )
 
     with session(any_world.url) as db:
         count = len(audit.history(db))
@@ -59,7 +63,11 @@ def test_a_row_altered_behind_the_engines_back_is_named(any_world):
 
     _raw(any_world.url, "UPDATE audit_event SET actor = 'mallory@example.org' WHERE seq = 12")
 
-    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    verdict = run(
+        any_world.url,
+        f.AUDITOR,
+        auditing.verify,
+    )
     assert (verdict.intact, verdict.broken_seq, verdict.events) == (False, 12, 11)
     assert verdict.problem == "its contents do not match its hash (altered)"
 
@@ -70,7 +78,11 @@ def test_a_deleted_event_is_named_by_the_one_after_it(any_world):
 
     _raw(any_world.url, "DELETE FROM audit_event WHERE seq = 7")
 
-    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    verdict = run(
+        any_world.url,
+        f.AUDITOR,
+        auditing.verify,
+    )
     assert (verdict.intact, verdict.broken_seq) == (False, 8)
     assert verdict.problem == "expected event #7 here, found #8 (missing event)"
 
@@ -83,7 +95,11 @@ def test_a_deleted_last_event_is_caught_by_the_chain_head(any_world):
 
     _raw(any_world.url, f"DELETE FROM audit_event WHERE seq = {last}")
 
-    verdict = auditing.verify(any_world.url, f.AUDITOR)
+    verdict = run(
+        any_world.url,
+        f.AUDITOR,
+        auditing.verify,
+    )
     assert (verdict.intact, verdict.broken_seq) == (False, last)
     assert verdict.problem == "the chain ends before its recorded head"
 
@@ -101,7 +117,11 @@ def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(world):
         " WHERE seq = 9",
     )
 
-    verdict = auditing.verify(world.url, f.AUDITOR)
+    verdict = run(
+        world.url,
+        f.AUDITOR,
+        auditing.verify,
+    )
 
     assert (verdict.broken_seq, verdict.problem) == (
         10,
@@ -112,7 +132,7 @@ def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(world):
 def test_jsonl_export_can_be_verified_without_kracht(world):
     make_application(world, stage="monitoring")
 
-    lines = list(auditing.export(world.url, f.AUDITOR, "jsonl"))
+    lines = list(run(world.url, f.AUDITOR, auditing.export, "jsonl"))
 
     previous = "0" * 64
     for line in lines:
@@ -122,21 +142,39 @@ def test_jsonl_export_can_be_verified_without_kracht(world):
         assert event["prev_hash"] == previous
         assert hashlib.sha256(canonical.encode()).hexdigest() == event["hash"]
         previous = event["hash"]
-    assert len(lines) == auditing.verify(world.url, f.AUDITOR).events
+    assert (
+        len(lines)
+        == run(
+            world.url,
+            f.AUDITOR,
+            auditing.verify,
+        ).events
+    )
 
 
 def test_csv_export_has_a_header_and_one_row_per_event(world):
     make_application(world, stage="innovation_table")
 
-    lines = list(auditing.export(world.url, f.AUDITOR, "csv"))
+    lines = list(run(world.url, f.AUDITOR, auditing.export, "csv"))
 
     assert lines[0].split(",")[:3] == ["seq", "at", "actor"]
-    assert len(lines) - 1 == auditing.verify(world.url, f.AUDITOR).events
+    assert (
+        len(lines) - 1
+        == run(
+            world.url,
+            f.AUDITOR,
+            auditing.verify,
+        ).events
+    )
 
 
 def test_only_auditors_and_programme_leaders_read_the_whole_trail(world):
     with pytest.raises(NotAllowed) as error:
-        auditing.verify(world.url, f.MEMBER)
+        run(
+            world.url,
+            f.MEMBER,
+            auditing.verify,
+        )
 
     assert str(error.value) == (
         f"{f.MEMBER} (committee_member) may not verify the audit trail: needs the role "

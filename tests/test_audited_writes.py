@@ -11,13 +11,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlmodel import select
+
 from kracht.cli import main
 from kracht.notifications import reminders
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.storage.tables import Budget, OutboxMessage
-from sqlmodel import select
-
 from tests import factories as f
 from tests.factories import make_application
 from tests.smtp_server import Server, free_port

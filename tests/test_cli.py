@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from kracht.cli import main
 
+from kracht.cli import main
 from tests import factories as f
 from tests.factories import make_application
 
@@ -386,10 +386,11 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_written(kracht, world, 
 
 def _counts(world) -> dict[str, int]:
     """How many rows each table holds: "nothing was written" means none of these moved."""
-    import kracht.storage.tables  # noqa: F401 - every table registered
     import sqlalchemy as sa
-    from kracht.storage.database import session
     from sqlmodel import SQLModel
+
+    import kracht.storage.tables  # noqa: F401 - every table registered
+    from kracht.storage.database import session
 
     with session(world.url) as db:
         return {
@@ -708,6 +709,7 @@ def test_a_users_mistake_with_files_and_numbers_is_one_line_and_writes_nothing(
 
 def test_a_database_that_refuses_a_value_is_named_in_one_line():
     import sqlalchemy.exc
+
     from kracht.cli import _database_problem
 
     error = sqlalchemy.exc.DataError(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from sqlmodel import select
+
 from kracht.basics.errors import GuardFailed, NotAllowed
 from kracht.cli import main
 from kracht.storage import audit, clock
@@ -23,10 +25,8 @@ from kracht.storage.database import session
 from kracht.storage.tables import Application, Reminder
 from kracht.workflow import engine
 from kracht.workflow.services import committee, decisions, monitor_views, progress_reports
-from sqlmodel import select
-
 from tests import factories as f
-from tests.factories import make_application
+from tests.factories import make_application, run
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = dt.UTC
@@ -57,12 +57,19 @@ def _at(moment: dt.datetime):
 
 def _budgets(world, *years: int) -> None:
     for year in years:
-        decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=year, amount=f.POOL)
+        run(
+            world.url,
+            f.LEADER,
+            decisions.set_budget,
+            programme=f.AVT_2018,
+            year=year,
+            amount=f.POOL,
+        )
 
 
 def _approve(world, app_id: int) -> None:
     """The steering committee approves, with no budget year given: the year it is in Twente."""
-    decisions.decide(world.url, f.STEERING, app_id, "approve", reason="sound", amount="64389")
+    run(world.url, f.STEERING, decisions.decide, app_id, "approve", reason="sound", amount="64389")
 
 
 # -- the clock itself ---------------------------------------------------------------------------
@@ -111,7 +118,7 @@ def test_a_frozen_clock_stamps_the_records_in_utc_and_sets_their_days(any_world,
         decided = [e for e in audit.history(db) if e["trigger"] == "approve"]
         app = db.get(Application, app_id)
         updated = clock.local(app.updated_at) if app else None
-    schedule = monitor_views.project(any_world.url, f.LEADER, app_id)["schedule"]
+    schedule = run(any_world.url, f.LEADER, monitor_views.project, app_id)["schedule"]
     assert [dt.datetime.fromisoformat(e["at"]) for e in decided] == [moment]
     assert updated == moment
     assert schedule["starts_on"] == twente.isoformat()
@@ -124,9 +131,9 @@ def _assessed(world, deadline: dt.date) -> int:
     """An application before its committee, with `deadline` for scoring and members assigned."""
     app_id = make_application(world, stage="assessment_committee")
     deadline_data = {"scoring_deadline": deadline.isoformat()}
-    engine.record(world.url, f.LEADER, app_id, "assessment_committee", deadline_data)
+    run(world.url, f.LEADER, engine.record, app_id, "assessment_committee", deadline_data)
     for member in f.COMMITTEE:
-        committee.assign(world.url, f.LEADER, app_id, member)
+        run(world.url, f.LEADER, committee.assign, app_id, member)
     return app_id
 
 
@@ -147,10 +154,10 @@ def test_a_member_scores_no_more_after_midnight_in_twente(world, moment, twente)
     with _at(moment - dt.timedelta(days=2)):
         app_id = _assessed(world, moment.date())
         world.fire(app_id, "open_scoring")
-        committee.declare(world.url, f.MEMBER, app_id, None)
+        run(world.url, f.MEMBER, committee.declare, app_id, None)
 
     with _at(moment), pytest.raises(NotAllowed) as refused:
-        committee.score(world.url, f.MEMBER, app_id, {"innovation": ("3", "novel")})
+        run(world.url, f.MEMBER, committee.score, app_id, {"innovation": ("3", "novel")})
 
     assert str(refused.value) == (
         f"the scoring deadline for application {app_id} passed on {moment.date().isoformat()}"
@@ -168,7 +175,7 @@ def test_a_grant_decided_then_is_charged_to_the_year_in_twente_and_dated_that_da
         _approve(any_world, app_id)
 
     charged = any_world.show(app_id)["decision"]["charged"]
-    letter = decisions.letter(any_world.url, f.LEADER, app_id, "en")
+    letter = run(any_world.url, f.LEADER, decisions.letter, app_id, "en")
     assert [c["year"] for c in charged] == [twente.year]
     assert f"Date: {twente.isoformat()}" in letter
 
@@ -189,7 +196,7 @@ def test_monitoring_starts_on_the_day_in_twente_and_reminds_of_the_first_report_
     with _at(moment):
         _approve(world, app_id)
 
-    project = monitor_views.project(world.url, f.LEADER, app_id)
+    project = run(world.url, f.LEADER, monitor_views.project, app_id)
     first = project["reports"][0]
     with session(world.url) as db:
         reminder = db.exec(
@@ -211,12 +218,18 @@ def _report_due_on(world, day: dt.date) -> tuple[int, str]:
     _budgets(world, started.year)
     app_id = make_application(world, stage="steering_decision")
     with _at(dt.datetime.combine(started, dt.time(10), UTC)):
-        decisions.decide(
-            world.url, f.STEERING, app_id, "approve", reason="sound", amount="64389",
+        run(
+            world.url,
+            f.STEERING,
+            decisions.decide,
+            app_id,
+            "approve",
+            reason="sound",
+            amount="64389",
             year=started.year,
-        )  # fmt: skip
-        progress_reports.replan(world.url, f.LEADER, app_id, every_months=1)
-    first = monitor_views.project(world.url, f.LEADER, app_id)["reports"][0]
+        )
+        run(world.url, f.LEADER, progress_reports.replan, app_id, every_months=1)
+    first = run(world.url, f.LEADER, monitor_views.project, app_id)["reports"][0]
     assert first["due_on"] == day.isoformat()
     return app_id, first["label"]
 
@@ -243,8 +256,15 @@ def test_a_report_sent_after_midnight_in_twente_came_in_a_day_late(world, moment
     app_id, label = _report_due_on(world, moment.date())
 
     with _at(moment):
-        sent = progress_reports.submit(
-            world.url, f.LEADER, app_id, label, light="green", narrative="on plan", spent="1000"
+        sent = run(
+            world.url,
+            f.LEADER,
+            progress_reports.submit,
+            app_id,
+            label,
+            light="green",
+            narrative="on plan",
+            spent="1000",
         )
 
     assert (sent["report"]["received_on"], sent["report"]["days_late"]) == (twente.isoformat(), 1)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import time_machine
+
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from kracht.cli import main
 from kracht.storage import audit, repository
@@ -13,9 +14,8 @@ from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.config import DEFAULT_FILE
 from kracht.workflow.services import applications, committee, decisions, directory
-
 from tests import factories as f
-from tests.factories import ADVICE, COMMITTEE, make_application, prepare, score_sheet
+from tests.factories import ADVICE, COMMITTEE, make_application, prepare, run, score_sheet
 
 ALL_FOURS = {"innovation": "4", "cooperation": "4", "business_commitment": "4",
              "economic_impact": "4", "regional_support": "4", "future_proof": "4"}  # fmt: skip
@@ -42,9 +42,9 @@ def _since(world, trail):
 
 def _record(world, app_id, member):
     """What a refused action must leave alone: the version, the member's sheet, the committee."""
-    view = committee.view(world.url, member, app_id)
+    view = run(world.url, member, committee.view, app_id)
     return {
-        "version": applications.show(world.url, f.LEADER, app_id)["version"],
+        "version": run(world.url, f.LEADER, applications.show, app_id)["version"],
         "own_sheet": view["rounds"][-1].get("own_sheet") if view["rounds"] else None,
         "members": view["members"],
     }
@@ -57,15 +57,15 @@ def _refusal(event):
 
 def _visible(world, app_id, actor):
     """The last round of the committee part of `kracht app show --json`, as `actor` sees it."""
-    return applications.show(world.url, actor, app_id)["committee"]["rounds"][-1]
+    return run(world.url, actor, applications.show, app_id)["committee"]["rounds"][-1]
 
 
 def _export(world, actor, round_label="2018-1"):
-    return list(csv.DictReader(committee.export_matrix(world.url, actor, round_label)))
+    return list(csv.DictReader(run(world.url, actor, committee.export_matrix, round_label)))
 
 
 def _hidden_score_events(world, app_id, actor, of):
-    history = applications.history(world.url, actor, app_id)
+    history = run(world.url, actor, applications.history, app_id)
     return [e["payload"] for e in history if e["action"].startswith("score.") and e["actor"] == of]
 
 
@@ -85,15 +85,15 @@ def scoring_open(world):
 
 def test_a_member_cannot_read_other_scores_before_submitting(world, scoring_open):
     score_sheet(world, scoring_open, f.CHAIR, value=5)
-    committee.declare(world.url, f.MEMBER, scoring_open, None)
-    committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "3"}))
+    run(world.url, f.MEMBER, committee.declare, scoring_open, None)
+    run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "3"}))
 
-    before = committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]
+    before = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
     shown = _visible(world, scoring_open, f.MEMBER)
-    history = applications.history(world.url, f.MEMBER, scoring_open)
-    committee.score(world.url, f.MEMBER, scoring_open, _scores(ALL_FOURS))
-    committee.submit(world.url, f.MEMBER, scoring_open)
-    after = committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]
+    history = run(world.url, f.MEMBER, applications.history, scoring_open)
+    run(world.url, f.MEMBER, committee.score, scoring_open, _scores(ALL_FOURS))
+    run(world.url, f.MEMBER, committee.submit, scoring_open)
+    after = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
 
     assert before["visible"] is False
     assert "sheets" not in before
@@ -112,10 +112,10 @@ def test_a_member_cannot_read_other_scores_before_submitting(world, scoring_open
 
 def test_a_member_linked_to_a_partner_is_recused_automatically_and_audited(world):
     app_id = make_application(world, stage="assessment_committee")
-    applications.add_partner(world.url, f.LEADER, app_id, organisation="Saxion",
+    run(world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                              commitment="knowledge")  # fmt: skip
 
-    result = committee.assign(world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    result = run(world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
 
     assert result["recused"] == "works at Saxion, a partner"
     recusal = _events(world, "committee.recuse")[-1]
@@ -124,10 +124,10 @@ def test_a_member_linked_to_a_partner_is_recused_automatically_and_audited(world
 
 
 def test_a_declared_conflict_recuses_the_member_who_then_cannot_score(world, scoring_open):
-    committee.declare(world.url, f.MEMBER2, scoring_open, "my brother runs the applicant")
+    run(world.url, f.MEMBER2, committee.declare, scoring_open, "my brother runs the applicant")
 
     with pytest.raises(NotAllowed) as error:
-        committee.score(world.url, f.MEMBER2, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.MEMBER2, committee.score, scoring_open, _scores({"innovation": "4"}))
 
     assert str(error.value) == (
         f"{f.MEMBER2} is recused from application {scoring_open}: declared a conflict of "
@@ -139,17 +139,17 @@ def test_a_declared_conflict_recuses_the_member_who_then_cannot_score(world, sco
 
 
 def test_recused_members_do_not_count_toward_the_quorum(world, scoring_open):
-    committee.declare(world.url, f.MEMBER2, scoring_open, "conflict")
+    run(world.url, f.MEMBER2, committee.declare, scoring_open, "conflict")
     score_sheet(world, scoring_open, f.CHAIR)
     score_sheet(world, scoring_open, f.MEMBER)
 
     with pytest.raises(GuardFailed) as error:
-        committee.advise(world.url, f.CHAIR, scoring_open, "positive", "fine")
+        run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "fine")
 
     assert error.value.missing == ["submitted score sheets from 3 members (2 so far)"]
-    committee.assign(world.url, f.LEADER, scoring_open, f.SAXION_MEMBER)
+    run(world.url, f.LEADER, committee.assign, scoring_open, f.SAXION_MEMBER)
     score_sheet(world, scoring_open, f.SAXION_MEMBER)
-    committee.advise(world.url, f.CHAIR, scoring_open, "positive", "fine")
+    run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "fine")
     assert world.state(scoring_open) == "steering_decision"
 
 
@@ -157,12 +157,12 @@ def test_the_advice_waits_for_the_quorum_and_goes_with_the_application(world, sc
     for member in COMMITTEE[:2]:
         score_sheet(world, scoring_open, member)
     with pytest.raises(GuardFailed):
-        committee.advise(world.url, f.CHAIR, scoring_open, "positive", "innovative")
+        run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "innovative")
     score_sheet(world, scoring_open, COMMITTEE[2])
 
-    committee.advise(world.url, f.CHAIR, scoring_open, "positive_with_conditions", "regional")
+    run(world.url, f.CHAIR, committee.advise, scoring_open, "positive_with_conditions", "regional")
 
-    record = applications.show(world.url, f.STEERING, scoring_open)
+    record = run(world.url, f.STEERING, applications.show, scoring_open)
     assert record["state"] == "steering_decision"
     assert record["stage_data"]["kracht_scoring"] == {
         "advice": "positive_with_conditions", "advice_rationale": "regional"
@@ -174,7 +174,7 @@ def test_the_advice_waits_for_the_quorum_and_goes_with_the_application(world, sc
 
 def test_the_advice_can_only_be_recorded_with_its_trigger(world, scoring_open):
     with pytest.raises(NotAllowed) as error:
-        engine.record(world.url, f.CHAIR, scoring_open, "kracht_scoring", ADVICE)
+        run(world.url, f.CHAIR, engine.record, scoring_open, "kracht_scoring", ADVICE)
 
     assert str(error.value).startswith("kracht_scoring data is recorded only with the trigger "
                                        "submit_advice")  # fmt: skip
@@ -187,11 +187,11 @@ def test_weighted_total_knock_outs_and_disagreement_follow_the_configuration(wor
         {**ALL_FOURS, "innovation": "2", "business_commitment": "1"},
     ]
     for member, row in zip(COMMITTEE, rows, strict=True):
-        committee.declare(world.url, member, scoring_open, None)
-        committee.score(world.url, member, scoring_open, _scores(row))
-        committee.submit(world.url, member, scoring_open)
+        run(world.url, member, committee.declare, scoring_open, None)
+        run(world.url, member, committee.score, scoring_open, _scores(row))
+        run(world.url, member, committee.submit, scoring_open)
 
-    result = committee.view(world.url, f.LEADER, scoring_open)["rounds"][-1]["aggregate"]
+    result = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"][-1]["aggregate"]
 
     by_key = {c["key"]: c for c in result["criteria"]}
     assert (by_key["innovation"]["mean"], by_key["innovation"]["median"]) == (4.0, 5.0)
@@ -206,26 +206,26 @@ def test_weighted_total_knock_outs_and_disagreement_follow_the_configuration(wor
 def test_a_configuration_change_leaves_an_earlier_round_unchanged(world, scoring_open, tmp_path):
     for member in COMMITTEE:
         score_sheet(world, scoring_open, member)
-    first = committee.view(world.url, f.LEADER, scoring_open)["rounds"][-1]
+    first = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"][-1]
     config = tmp_path / "weights.toml"
     config.write_text(
         "[committee]\nminimum_members = 3\nquorum = 3\n[scale]\nmin = 1\nmax = 10\n"
         '[[criteria]]\nkey = "impact"\nname = "Impact"\nquestion = "Impact?"\nweight = 1\n'
     )
 
-    directory.configure_programme(world.url, f.LEADER, f.AVT_2018, config)
+    run(world.url, f.LEADER, directory.configure_programme, f.AVT_2018, config)
     world.fire(scoring_open, "return_for_rework", f.CHAIR, reason="sharpen")
     prepare(world, scoring_open, "innovation_table")
     world.fire(scoring_open, "start_ecosystem_analysis", f.TABLE_CHAIR)
     prepare(world, scoring_open, "assessment_committee")
     world.fire(scoring_open, "open_scoring")
 
-    rounds = committee.view(world.url, f.LEADER, scoring_open)["rounds"]
+    rounds = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"]
     assert rounds[0] == first
     assert rounds[1]["criteria_version"] != first["criteria_version"]
     assert [c["key"] for c in rounds[1]["criteria"]] == ["impact"]
     with pytest.raises(InvalidInput) as error:
-        committee.score(world.url, f.CHAIR, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.CHAIR, committee.score, scoring_open, _scores({"innovation": "4"}))
     assert str(error.value) == "unknown criterion 'innovation'; the criteria are: impact"
 
 
@@ -241,29 +241,29 @@ def test_a_configuration_change_leaves_an_earlier_round_unchanged(world, scoring
     ],
 )  # fmt: skip
 def test_invalid_scores_are_refused_and_nothing_is_written(world, scoring_open, values, message):
-    committee.declare(world.url, f.MEMBER, scoring_open, None)
-    version = applications.show(world.url, f.LEADER, scoring_open)["version"]
+    run(world.url, f.MEMBER, committee.declare, scoring_open, None)
+    version = run(world.url, f.LEADER, applications.show, scoring_open)["version"]
 
     with pytest.raises(InvalidInput) as error:
-        committee.score(world.url, f.MEMBER, scoring_open, values)
+        run(world.url, f.MEMBER, committee.score, scoring_open, values)
 
     assert str(error.value) == message
-    assert applications.show(world.url, f.LEADER, scoring_open)["version"] == version
-    assert "own_sheet" not in committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]
+    assert run(world.url, f.LEADER, applications.show, scoring_open)["version"] == version
+    assert "own_sheet" not in run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
 
 
 def test_scoring_after_the_deadline_is_refused_and_nothing_is_written(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    committee.declare(any_world.url, f.MEMBER, app_id, None)
-    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "3"}))
+    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
+    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "3"}))
     before, trail = _record(any_world, app_id, f.MEMBER), _trail(any_world)
     late = dt.date.today() + dt.timedelta(days=31)
 
     with time_machine.travel(dt.datetime.combine(late, dt.time(9)), tick=False):
         with pytest.raises(NotAllowed) as error:
-            committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "4"}))
+            run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "4"}))
         with pytest.raises(NotAllowed):
-            committee.submit(any_world.url, f.MEMBER, app_id)
+            run(any_world.url, f.MEMBER, committee.submit, app_id)
 
     message = f"the scoring deadline for application {app_id} passed on {f.DEADLINE}"
     assert str(error.value) == message
@@ -281,14 +281,14 @@ def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world
     before, trail = _record(world, scoring_open, f.MEMBER), _trail(world)
 
     with pytest.raises(NotAllowed) as after_submit:
-        committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "5"}))
+        run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "5"}))
     with pytest.raises(NotAllowed) as resubmit:
-        committee.submit(world.url, f.MEMBER, scoring_open)
+        run(world.url, f.MEMBER, committee.submit, scoring_open)
     unchanged, refusals = _record(world, scoring_open, f.MEMBER), _since(world, trail)
-    committee.correct(world.url, f.MEMBER, scoring_open, "innovation", "5", "on reflection",
+    run(world.url, f.MEMBER, committee.correct, scoring_open, "innovation", "5", "on reflection",
                       "misread the proposal")  # fmt: skip
 
-    sheet = committee.view(world.url, f.MEMBER, scoring_open)["rounds"][-1]["own_sheet"]
+    sheet = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]["own_sheet"]
     final = "your score sheet is submitted and final; use `kracht score correct`"
     assert str(after_submit.value) == final
     assert str(resubmit.value) == "your score sheet is already submitted"
@@ -307,11 +307,11 @@ def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world
 
 def test_only_assigned_declared_members_score(world, scoring_open):
     with pytest.raises(NotAllowed) as outsider:
-        committee.score(world.url, f.STEERING, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.STEERING, committee.score, scoring_open, _scores({"innovation": "4"}))
     with pytest.raises(NotAllowed) as not_assigned:
-        committee.score(world.url, f.SAXION_MEMBER, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.SAXION_MEMBER, committee.score, scoring_open, _scores({"innovation": "4"}))
     with pytest.raises(NotAllowed) as undeclared:
-        committee.score(world.url, f.MEMBER, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "4"}))
 
     assert str(outsider.value).startswith(f"{f.STEERING} (steering_member) may not score.draft")
     assert str(not_assigned.value) == (
@@ -325,9 +325,9 @@ def test_only_assigned_declared_members_score(world, scoring_open):
 
 def test_scoring_cannot_open_without_enough_members_or_with_a_past_deadline(world):
     app_id = make_application(world, stage="assessment_committee")
-    engine.record(world.url, f.LEADER, app_id, "assessment_committee",
+    run(world.url, f.LEADER, engine.record, app_id, "assessment_committee",
                   {"scoring_deadline": "2018-10-31"})  # fmt: skip
-    committee.assign(world.url, f.LEADER, app_id, f.CHAIR)
+    run(world.url, f.LEADER, committee.assign, app_id, f.CHAIR)
 
     with pytest.raises(GuardFailed) as error:
         world.fire(app_id, "open_scoring")
@@ -347,8 +347,8 @@ def test_the_round_ranking_and_score_matrix_export(world):
         for member in COMMITTEE:
             score_sheet(world, app_id, member, value=value)
 
-    ranking = committee.ranking(world.url, f.LEADER, "2018-1")
-    lines = list(committee.export_matrix(world.url, f.AUDITOR, "2018-1"))
+    ranking = run(world.url, f.LEADER, committee.ranking, "2018-1")
+    lines = list(run(world.url, f.AUDITOR, committee.export_matrix, "2018-1"))
 
     assert [(r["id"], r["weighted_total"]) for r in ranking] == [(second, 5.0), (first, 3.0)]
     assert len(lines) == 1 + 2 * 3 * 6
@@ -361,29 +361,29 @@ def test_the_round_ranking_and_score_matrix_export(world):
 
 def test_a_member_who_also_steers_sees_no_scores_before_submitting_their_own(any_world):
     both = "member.and.steering@example.org"
-    directory.add_person(any_world.url, f.LEADER, name="Both Roles", email=both,
+    run(any_world.url, f.LEADER, directory.add_person, name="Both Roles", email=both,
                          roles=["committee_member", "steering_member"])  # fmt: skip
     app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
-    committee.assign(any_world.url, f.LEADER, app_id, both)
+    run(any_world.url, f.LEADER, committee.assign, app_id, both)
     score_sheet(any_world, app_id, f.CHAIR, value=5)
-    committee.declare(any_world.url, f.MEMBER, app_id, None)
-    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "2"}))  # a draft
-    committee.declare(any_world.url, both, app_id, None)
-    committee.score(any_world.url, both, app_id, _scores({"innovation": "3"}))
+    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
+    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "2"}))  # a draft
+    run(any_world.url, both, committee.declare, app_id, None)
+    run(any_world.url, both, committee.score, app_id, _scores({"innovation": "3"}))
 
     before = _visible(any_world, app_id, both)
     chair_events = _hidden_score_events(any_world, app_id, both, of=f.CHAIR)
     with pytest.raises(NotAllowed) as ranking:
-        committee.ranking(any_world.url, both, "2018-1")
+        run(any_world.url, both, committee.ranking, "2018-1")
     with pytest.raises(NotAllowed) as export:
         _export(any_world, both)
-    committee.score(any_world.url, both, app_id, _scores(ALL_FOURS))
-    committee.submit(any_world.url, both, app_id)
+    run(any_world.url, both, committee.score, app_id, _scores(ALL_FOURS))
+    run(any_world.url, both, committee.submit, app_id)
 
     assert (before["visible"], "sheets" in before, "aggregate" in before) == (False, False, False)
     assert chair_events == [HIDDEN, HIDDEN]  # the draft and the submission
     assert str(ranking.value) == str(export.value) == f"{both} {BLIND_ROUND}"
-    assert [r["sheets"] for r in committee.ranking(any_world.url, both, "2018-1")] == [2]
+    assert [r["sheets"] for r in run(any_world.url, both, committee.ranking, "2018-1")] == [2]
     rows = _export(any_world, both)
     assert {(r["member"], r["status"]) for r in rows} == {(f.CHAIR, "submitted"),
                                                           (both, "submitted")}  # fmt: skip
@@ -401,13 +401,13 @@ def test_a_steering_member_sees_a_rounds_scores_only_once_its_advice_is_given(an
     deferred = _visible(any_world, app_id, f.STEERING)
     member_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
     with pytest.raises(NotAllowed) as ranking:
-        committee.ranking(any_world.url, f.STEERING, "2018-1")
+        run(any_world.url, f.STEERING, committee.ranking, "2018-1")
     with pytest.raises(NotAllowed):
         _export(any_world, f.STEERING)
     any_world.fire(app_id, "resume")
-    committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
     advised = _visible(any_world, app_id, f.STEERING)
-    advised_ranking = committee.ranking(any_world.url, f.STEERING, "2018-1")
+    advised_ranking = run(any_world.url, f.STEERING, committee.ranking, "2018-1")
     advised_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
     any_world.fire(app_id, "return_for_rework", f.STEERING, reason="sharpen the business case")
     prepare(any_world, app_id, "innovation_table")
@@ -422,23 +422,23 @@ def test_a_steering_member_sees_a_rounds_scores_only_once_its_advice_is_given(an
     assert [s["member"] for s in advised["sheets"]] == [f.CHAIR, f.MEMBER, f.MEMBER2]
     assert [(r["id"], r["weighted_total"]) for r in advised_ranking] == [(app_id, 4.0)]
     assert HIDDEN not in advised_events
-    rounds = committee.view(any_world.url, f.STEERING, app_id)["rounds"]
+    rounds = run(any_world.url, f.STEERING, committee.view, app_id)["rounds"]
     assert [r["visible"] for r in rounds] == [True, False]  # the new round has no advice yet
 
 
 def test_programme_leaders_and_auditors_see_every_sheet_with_its_status(any_world):
     app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
-    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
     score_sheet(any_world, app_id, f.SAXION_MEMBER, value=1)
-    applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+    run(any_world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                              commitment="knowledge")  # fmt: skip
     score_sheet(any_world, app_id, f.CHAIR, value=5)
-    committee.declare(any_world.url, f.MEMBER, app_id, None)
-    committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "2"}))
+    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
+    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "2"}))
 
     rows = _export(any_world, f.AUDITOR)
     seen = _visible(any_world, app_id, f.AUDITOR)
-    ranking = committee.ranking(any_world.url, f.LEADER, "2018-1")
+    ranking = run(any_world.url, f.LEADER, committee.ranking, "2018-1")
 
     assert {(r["member"], r["status"]) for r in rows} == {
         (f.CHAIR, "submitted"), (f.MEMBER, "draft"), (f.SAXION_MEMBER, "recused")
@@ -462,11 +462,18 @@ def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp
     app_id = make_application(world, stage="kracht_scoring")
     for member, value in zip(COMMITTEE, (5, 4, 3), strict=True):
         score_sheet(world, app_id, member, value=value)
-    committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative, several O's cooperate")
-    opened_with = directory.programme_criteria(world.url, f.LEADER, f.AVT_2018)["version"]
+    run(
+        world.url,
+        f.CHAIR,
+        committee.advise,
+        app_id,
+        "positive",
+        "innovative, several O's cooperate",
+    )
+    opened_with = run(world.url, f.LEADER, directory.programme_criteria, f.AVT_2018)["version"]
     newer = tmp_path / "newer.toml"
     newer.write_text(DEFAULT_FILE.read_text().replace("weight = 20", "weight = 21", 1))
-    directory.configure_programme(world.url, f.LEADER, f.AVT_2018, newer)  # after the scoring
+    run(world.url, f.LEADER, directory.configure_programme, f.AVT_2018, newer)  # after the scoring
 
     seen = {who: _shown_as(world, who, app_id, capsys) for who in (f.LEADER, f.STEERING)}
     applicant_code, applicant, _ = _shown_as(world, f.APPLICANT, app_id, capsys)
@@ -494,7 +501,9 @@ def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp
         assert record["stage_data"]["kracht_scoring"] == {
             "advice": "positive", "advice_rationale": "innovative, several O's cooperate"
         }  # fmt: skip
-    assert opened_with != directory.programme_criteria(world.url, f.LEADER, f.AVT_2018)["version"]
+    assert (
+        opened_with != run(world.url, f.LEADER, directory.programme_criteria, f.AVT_2018)["version"]
+    )
     (hidden,) = applicant["committee"]["rounds"]
     assert applicant_code == 0
     assert [m["member"] for m in applicant["committee"]["members"]] == list(COMMITTEE)
@@ -508,19 +517,21 @@ def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world
     app_id = make_application(world, stage="steering_decision")  # advised, not yet decided
 
     def advice_seen_by(person):
-        shown = applications.show(world.url, person, app_id)["stage_data"].get("kracht_scoring")
-        events = applications.history(world.url, person, app_id)
+        shown = run(world.url, person, applications.show, app_id)["stage_data"].get(
+            "kracht_scoring"
+        )
+        events = run(world.url, person, applications.history, app_id)
         advised = next(e for e in events if e["trigger"] == "submit_advice")
         return shown, advised["payload"].get("values")
 
     assert advice_seen_by(f.APPLICANT) == (None, None)
     assert advice_seen_by(f.STEERING) == (ADVICE, ADVICE)
     assert advice_seen_by(f.AUDITOR) == (ADVICE, ADVICE)
-    hidden = next(e for e in applications.history(world.url, f.APPLICANT, app_id)
+    hidden = next(e for e in run(world.url, f.APPLICANT, applications.history, app_id)
                   if e["trigger"] == "submit_advice")  # fmt: skip
     assert hidden["payload"] == {"hidden": committee.WITHHELD}
 
-    decisions.decide(world.url, f.STEERING, app_id, "approve", reason="sound", amount="64389")
+    run(world.url, f.STEERING, decisions.decide, app_id, "approve", reason="sound", amount="64389")
 
     assert advice_seen_by(f.APPLICANT) == (ADVICE, ADVICE)  # part of the decision's motivation
 
@@ -530,14 +541,14 @@ def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world
 
 def test_a_chair_with_a_conflict_of_interest_cannot_record_the_advice(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
     for member in (f.MEMBER, f.MEMBER2, f.SAXION_MEMBER):
         score_sheet(any_world, app_id, member)
-    committee.declare(any_world.url, f.CHAIR, app_id, "chairs the applicant's board")
+    run(any_world.url, f.CHAIR, committee.declare, app_id, "chairs the applicant's board")
     before, trail = _record(any_world, app_id, f.CHAIR), _trail(any_world)
 
     with pytest.raises(NotAllowed) as advised:
-        committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+        run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
     with pytest.raises(NotAllowed) as fired:
         any_world.fire(app_id, "submit_advice", f.CHAIR, values=ADVICE)
 
@@ -557,7 +568,7 @@ def test_a_chair_with_a_conflict_of_interest_cannot_record_the_advice(any_world)
 
 def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_world):
     other_chair = "other.chair@example.org"
-    directory.add_person(any_world.url, f.LEADER, name="Other Chair", email=other_chair,
+    run(any_world.url, f.LEADER, directory.add_person, name="Other Chair", email=other_chair,
                          roles=["committee_chair"])  # fmt: skip
     app_id = make_application(any_world, stage="kracht_scoring")
     for member in COMMITTEE:
@@ -565,7 +576,7 @@ def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_
     version, trail = any_world.show(app_id)["version"], _trail(any_world)
 
     with pytest.raises(NotAllowed) as error:
-        committee.advise(any_world.url, other_chair, app_id, "negative", "not innovative")
+        run(any_world.url, other_chair, committee.advise, app_id, "negative", "not innovative")
 
     assert str(error.value) == (
         f"{other_chair} is not assigned to application {app_id}: the joint advice is recorded by "
@@ -573,7 +584,7 @@ def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_
     )
     assert any_world.show(app_id)["version"] == version
     assert [e["outcome"] for e in _since(any_world, trail)] == ["refused"]
-    committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+    run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
     assert any_world.state(app_id) == "steering_decision"
 
 
@@ -584,7 +595,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
     version = world.show(app_id)["version"]  # the chair, assigned, neither scored nor declared
 
     with pytest.raises(NotAllowed) as error:
-        committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative")
+        run(world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
 
     assert str(error.value) == (
         f"{f.CHAIR} has not declared their interests in application {app_id}: "
@@ -592,7 +603,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
     )
     assert world.show(app_id)["version"] == version
     score_sheet(world, app_id, f.CHAIR)  # declares none, then scores: the quorum of three
-    committee.advise(world.url, f.CHAIR, app_id, "positive", "innovative")
+    run(world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
     assert world.state(app_id) == "steering_decision"
 
 
@@ -601,12 +612,12 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
 
 def test_a_partner_added_after_assignment_recuses_the_members_who_work_there(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    committee.assign(any_world.url, f.LEADER, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
     for member in (f.SAXION_MEMBER, f.CHAIR, f.MEMBER):
         score_sheet(any_world, app_id, member)
     trail = _trail(any_world)
 
-    result = applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+    result = run(any_world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                                       commitment="knowledge")  # fmt: skip
 
     assert result["recused"] == [f.SAXION_MEMBER]
@@ -616,26 +627,26 @@ def test_a_partner_added_after_assignment_recuses_the_members_who_work_there(any
     )  # fmt: skip
     assert recusal["payload"] == {"member": f.SAXION_MEMBER, "how": "automatic"}
     assert (added["action"], added["payload"]["recused"]) == ("partner.add", [f.SAXION_MEMBER])
-    view = committee.view(any_world.url, f.LEADER, app_id)
+    view = run(any_world.url, f.LEADER, committee.view, app_id)
     saxion = next(m for m in view["members"] if m["member"] == f.SAXION_MEMBER)
     assert (saxion["recused"], saxion["recusal_reason"]) == (True, "works at Saxion, a partner")
     assert [s["member"] for s in view["rounds"][-1]["sheets"]] == [f.CHAIR, f.MEMBER]
     assert view["rounds"][-1]["aggregate"]["sheets"] == 2
     with pytest.raises(GuardFailed) as quorum:
-        committee.advise(any_world.url, f.CHAIR, app_id, "positive", "innovative")
+        run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
     assert quorum.value.missing == ["submitted score sheets from 3 members (2 so far)"]
 
 
 def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    committee.declare(any_world.url, f.MEMBER, app_id, None)
+    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
     with session(any_world.url, write=True) as db:  # the member has since joined the applicant
         member = repository.person_by_email(db, f.MEMBER)
         member.organisation_id = repository.org_by_name(db, f.TALENTIT).id
     trail = _trail(any_world)
 
     with pytest.raises(NotAllowed) as error:
-        committee.score(any_world.url, f.MEMBER, app_id, _scores({"innovation": "4"}))
+        run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "4"}))
 
     reason = f"works at {f.TALENTIT}, the applicant"
     assert str(error.value) == f"{f.MEMBER} is recused from application {app_id}: {reason}"
@@ -645,11 +656,11 @@ def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any
     )  # fmt: skip
     assert recusal["payload"] == {"member": f.MEMBER, "how": "automatic"}
     assert _refusal(refusal)[1:] == ("score.draft", None, "refused", str(error.value))
-    view = committee.view(any_world.url, f.LEADER, app_id)
+    view = run(any_world.url, f.LEADER, committee.view, app_id)
     record = next(m for m in view["members"] if m["member"] == f.MEMBER)
     assert (record["recused"], record["recusal_reason"]) == (True, reason)
     assert view["rounds"][-1]["submitted"] == []
-    assert "own_sheet" not in committee.view(any_world.url, f.MEMBER, app_id)["rounds"][-1]
+    assert "own_sheet" not in run(any_world.url, f.MEMBER, committee.view, app_id)["rounds"][-1]
 
 
 # -- assigning several members -----------------------------------------------------------------
@@ -657,15 +668,15 @@ def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any
 
 def test_assigning_several_members_is_all_or_nothing(any_world):
     app_id = make_application(any_world, stage="assessment_committee")
-    applications.add_partner(any_world.url, f.LEADER, app_id, organisation="Saxion",
+    run(any_world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                              commitment="knowledge")  # fmt: skip
     before, trail = _record(any_world, app_id, f.LEADER), _trail(any_world)
 
     with pytest.raises(NotFound) as typo:
-        committee.assign_all(any_world.url, f.LEADER, app_id,
+        run(any_world.url, f.LEADER, committee.assign_all, app_id,
                              [f.CHAIR, f.SAXION_MEMBER, "comittee.member@example.org"])  # fmt: skip
     refused = _record(any_world, app_id, f.LEADER), _since(any_world, trail)
-    result = committee.assign_all(any_world.url, f.LEADER, app_id,
+    result = run(any_world.url, f.LEADER, committee.assign_all, app_id,
                                   [f.CHAIR, f.SAXION_MEMBER, f.MEMBER])  # fmt: skip
 
     assert str(typo.value) == (

@@ -19,22 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kracht.storage import audit
 from kracht.storage.database import session
-
 from tests.factories import LEADER, make_application, prepare
 
 WRITERS = 4
 PAUSE = 0.02  # between one writer's calls: SQLite hands its lock to whoever asks first
 KRACHT = Path(sys.executable).parent / "kracht"
-Call = tuple[str, tuple[Any, ...], dict[str, Any]]  # engine function, args after url, kwargs
+Call = tuple[str, tuple[Any, ...], dict[str, Any]]  # engine function, (actor, *args), kwargs
 
 
 def _writer(url: str, start: str, index: int, calls: list[Call]) -> tuple[int, list[Any]]:
     """In a pool process: connect, say ready, wait for the start file, make the calls."""
     from kracht.storage.database import engine_for
     from kracht.workflow import engine
+    from kracht.workflow.unit import Units
 
+    units = Units(url)
     with engine_for(url).connect():  # imports and the first connection before the start line
         pass
     Path(f"{start}.ready{index}").touch()
@@ -43,7 +45,8 @@ def _writer(url: str, start: str, index: int, calls: list[Call]) -> tuple[int, l
     outcomes: list[tuple[str, Any]] = []
     for name, args, kwargs in calls:
         try:
-            outcomes.append(("ok", getattr(engine, name)(url, *args, **kwargs)))
+            who, *rest = args
+            outcomes.append(("ok", units.run(who, getattr(engine, name), *rest, **kwargs)))
         except Exception as error:  # noqa: BLE001 - reported to the parent, which asserts on it
             outcomes.append((type(error).__name__, str(error)))
         time.sleep(PAUSE)
@@ -81,6 +84,7 @@ def _events(url: str, application_id: int | None = None) -> list[dict[str, Any]]
 
 def _scoring_rounds(url: str, application_id: int) -> int:
     import sqlalchemy as sa
+
     from kracht.storage.tables import ScoringRound
 
     with session(url) as db:

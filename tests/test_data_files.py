@@ -5,8 +5,8 @@ the file and the key, exit 1, no traceback, and nothing written."""
 from __future__ import annotations
 
 import pytest
-from kracht.cli import main
 
+from kracht.cli import main
 from tests import factories as f
 from tests.factories import make_application
 
@@ -32,10 +32,11 @@ def kracht(world, monkeypatch, capsys):
 
 def _counts(world) -> dict[str, int]:
     """Rows per table, but the audit trail (a refusal may be audited): nothing else may move."""
-    import kracht.storage.tables  # noqa: F401 - every table registered
     import sqlalchemy as sa
-    from kracht.storage.database import session
     from sqlmodel import SQLModel
+
+    import kracht.storage.tables  # noqa: F401 - every table registered
+    from kracht.storage.database import session
 
     with session(world.url) as db:
         return {

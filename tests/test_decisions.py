@@ -8,32 +8,46 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
 from kracht.workflow import engine
+from kracht.workflow.effects import grants
 from kracht.workflow.services import applications, decisions, directory
-
 from tests import factories as f
-from tests.factories import THIS_YEAR, make_application
+from tests.factories import THIS_YEAR, make_application, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _decide(world, app_id, amount, outcome="approve", **kw):
-    return decisions.decide(
-        world.url, f.STEERING, app_id, outcome, reason="sound plan", amount=amount, **kw
+    return run(
+        world.url,
+        f.STEERING,
+        decisions.decide,
+        app_id,
+        outcome,
+        reason="sound plan",
+        amount=amount,
+        **kw,
     )
 
 
 def _line_budget(world, amount):
     """A budget of its own for the talent line this year: the pool is not touched."""
-    decisions.set_budget(
-        world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, line="talent", amount=amount
+    run(
+        world.url,
+        f.LEADER,
+        decisions.set_budget,
+        programme=f.AVT_2018,
+        year=THIS_YEAR,
+        line="talent",
+        amount=amount,
     )
 
 
 def _available(world, line="talent"):
-    rows = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    rows = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     return next(r["available_cents"] for r in rows if r["line"] == line)
 
 
@@ -72,9 +86,10 @@ def test_a_grant_without_a_budget_for_its_year_is_refused(world):
 def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
     # the seeded project budget for this year is EUR 2,000,000: the cap is EUR 250,000.00
     def development(amount):
-        return decisions.set_budget(
+        return run(
             world.url,
             f.LEADER,
+            decisions.set_budget,
             programme=f.AVT_2018,
             year=THIS_YEAR,
             kind="development",
@@ -85,8 +100,13 @@ def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
         development("250000.01")
     development("250000.00")
     with pytest.raises(NotAllowed) as shrink:
-        decisions.set_budget(
-            world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
+        run(
+            world.url,
+            f.LEADER,
+            decisions.set_budget,
+            programme=f.AVT_2018,
+            year=THIS_YEAR,
+            amount="1999999.99",
         )
 
     assert str(over.value) == (
@@ -97,9 +117,10 @@ def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
 
 
 def test_a_budget_from_inhabitants_is_exact(world):
-    result = decisions.set_budget(
+    result = run(
         world.url,
         f.LEADER,
+        decisions.set_budget,
         programme=f.AVT_2023,
         year=2023,
         inhabitants=506667,
@@ -112,23 +133,37 @@ def test_a_budget_from_inhabitants_is_exact(world):
 
 def test_a_multi_year_grant_is_split_into_exact_cents(world):
     for year in (THIS_YEAR + 1, THIS_YEAR + 2):
-        decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=year, amount="1000")
+        run(
+            world.url,
+            f.LEADER,
+            decisions.set_budget,
+            programme=f.AVT_2018,
+            year=year,
+            amount="1000",
+        )
     app_id = make_application(world, stage="steering_decision", requested="1000.01")
 
     _decide(world, app_id, "1000.01", spread_until=THIS_YEAR + 2)
 
-    charged = applications.show(world.url, f.LEADER, app_id)["decision"]["charged"]
+    charged = run(world.url, f.LEADER, applications.show, app_id)["decision"]["charged"]
     assert [(c["year"], c["amount_cents"]) for c in charged] == [
         (THIS_YEAR, 33334),
         (THIS_YEAR + 1, 33334),
         (THIS_YEAR + 2, 33333),
     ]
-    assert decisions.split(50000000, 5) == [10000000] * 5
+    assert grants.split(50000000, 5) == [10000000] * 5
 
 
 def test_a_grant_too_small_to_give_every_year_a_cent_is_refused_and_nothing_charged(world):
     for year in (THIS_YEAR + 1, THIS_YEAR + 2):
-        decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=year, amount="1000")
+        run(
+            world.url,
+            f.LEADER,
+            decisions.set_budget,
+            programme=f.AVT_2018,
+            year=year,
+            amount="1000",
+        )
     app_id = make_application(world, stage="steering_decision", requested="1000")
 
     with pytest.raises(GuardFailed) as refused:
@@ -136,7 +171,7 @@ def test_a_grant_too_small_to_give_every_year_a_cent_is_refused_and_nothing_char
 
     assert "a grant of at least one cent a year to spread it over 3 years" in str(refused.value)
     assert world.state(app_id) == "steering_decision"
-    assert applications.show(world.url, f.LEADER, app_id)["decision"]["charged"] == []
+    assert run(world.url, f.LEADER, applications.show, app_id)["decision"]["charged"] == []
 
 
 def test_conditional_money_is_reserved_until_every_condition_is_met(world):
@@ -146,9 +181,10 @@ def test_conditional_money_is_reserved_until_every_condition_is_met(world):
         (f.DEADLINE, f.LEADER, "plan for the tables"),
         (f.DEADLINE, f.STEERING, "cover the whole region"),
     ]
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "approve-with-conditions",
         reason="promising",
@@ -156,12 +192,14 @@ def test_conditional_money_is_reserved_until_every_condition_is_met(world):
         conditions=conditions,
         departure_rationale="positive advice, but with conditions",
     )
-    reserved = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    reserved = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
 
-    decisions.meet_condition(world.url, f.LEADER, app_id, 1, "plan received")
+    run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "plan received")
     with pytest.raises(GuardFailed) as still_open:
         world.fire(app_id, "conditions_met")
-    decisions.meet_condition(world.url, f.STEERING, app_id, 2, "offices in Almelo and Enschede")
+    run(
+        world.url, f.STEERING, decisions.meet_condition, app_id, 2, "offices in Almelo and Enschede"
+    )
     world.fire(app_id, "conditions_met")
 
     talent = next(r for r in reserved if r["line"] == "talent")
@@ -169,7 +207,7 @@ def test_conditional_money_is_reserved_until_every_condition_is_met(world):
     assert still_open.value.missing == [
         "every condition met (1 still open; `kracht conditions list`)"
     ]
-    now = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    now = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     talent = next(r for r in now if r["line"] == "talent")
     assert (talent["reserved_cents"], talent["committed_cents"]) == (0, 3000000)
     assert world.state(app_id) == "monitoring"
@@ -188,9 +226,10 @@ def test_withdrawing_a_conditional_grant_frees_its_money(world):
 
 def test_an_overdue_condition_is_visible(world):
     app_id = make_application(world, stage="steering_decision")
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "approve-with-conditions",
         reason="ok",
@@ -199,7 +238,7 @@ def test_an_overdue_condition_is_visible(world):
         departure_rationale="conditions needed",
     )
 
-    overdue = decisions.list_conditions(world.url, f.LEADER, overdue_only=True)
+    overdue = run(world.url, f.LEADER, decisions.list_conditions, overdue_only=True)
 
     assert [(c["application_id"], c["number"], c["status"]) for c in overdue] == [
         (app_id, 1, "overdue")
@@ -210,10 +249,11 @@ def test_departing_from_the_advice_needs_a_rationale(world):
     app_id = make_application(world, stage="steering_decision")  # the advice was positive
 
     with pytest.raises(GuardFailed) as error:
-        decisions.decide(world.url, f.STEERING, app_id, "reject", reason="no money left")
-    decisions.decide(
+        run(world.url, f.STEERING, decisions.decide, app_id, "reject", reason="no money left")
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "reject",
         reason="no money left",
@@ -223,7 +263,7 @@ def test_departing_from_the_advice_needs_a_rationale(world):
     assert error.value.missing == [
         "a rationale for departing from the committee's advice (positive) (departure_rationale)"
     ]
-    last = applications.history(world.url, f.LEADER, app_id)[-1]
+    last = run(world.url, f.LEADER, applications.history, app_id)[-1]
     assert last["payload"]["effects"]["follows_advice"] is False
 
 
@@ -231,10 +271,11 @@ def test_a_deferral_names_a_date_or_a_round_and_resumes_later(world):
     app_id = make_application(world, stage="steering_decision")
 
     with pytest.raises(GuardFailed) as error:
-        decisions.decide(world.url, f.STEERING, app_id, "defer", reason="more parties needed")
-    decisions.decide(
+        run(world.url, f.STEERING, decisions.decide, app_id, "defer", reason="more parties needed")
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "defer",
         reason="more parties needed",
@@ -242,11 +283,12 @@ def test_a_deferral_names_a_date_or_a_round_and_resumes_later(world):
     )
     world.fire(app_id, "resume")
     with pytest.raises(GuardFailed) as again:  # the earlier deferral's round is not reused
-        decisions.decide(world.url, f.STEERING, app_id, "defer", reason="still more parties")
+        run(world.url, f.STEERING, decisions.decide, app_id, "defer", reason="still more parties")
     with pytest.raises(GuardFailed) as both:
-        decisions.decide(
+        run(
             world.url,
             f.STEERING,
+            decisions.decide,
             app_id,
             "defer",
             reason="still more parties",
@@ -262,9 +304,10 @@ def test_a_deferral_names_a_date_or_a_round_and_resumes_later(world):
 
 def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_languages(world):
     app_id = make_application(world, stage="steering_decision", requested="1335000")
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "approve-with-conditions",
         reason="contributes to the tables",
@@ -273,8 +316,8 @@ def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_langua
         departure_rationale="conditions needed",
     )
 
-    dutch = decisions.letter(world.url, f.LEADER, app_id, "nl")
-    english = decisions.letter(world.url, f.APPLICANT, app_id, "en")
+    dutch = run(world.url, f.LEADER, decisions.letter, app_id, "nl")
+    english = run(world.url, f.APPLICANT, decisions.letter, app_id, "en")
 
     assert "onder voorwaarden toe te kennen" in dutch
     assert "€ 1.335.000,00" in dutch
@@ -287,6 +330,7 @@ def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_langua
 
 def test_templates_refuse_a_missing_variable():
     import jinja2
+
     from kracht.notifications.render import render
 
     with pytest.raises(jinja2.UndefinedError):
@@ -296,8 +340,8 @@ def test_templates_refuse_a_missing_variable():
 def test_app_show_and_budget_show_carry_the_money(world):
     app_id = make_application(world, stage="monitoring")
 
-    record = applications.show(world.url, f.LEADER, app_id)
-    budget = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)
+    record = run(world.url, f.LEADER, applications.show, app_id)
+    budget = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)
 
     assert record["decision"]["granted_cents"] == 6438900
     assert record["decision"]["co_financing"] == {
@@ -315,12 +359,11 @@ def _race(url: str, app_id: int, amount: str, barrier, results) -> None:  # runs
     sys.path.insert(0, str(ROOT))
     from kracht.basics.errors import KrachtError
     from kracht.workflow.services import decisions as work
-
     from tests import factories
 
     barrier.wait()
     try:
-        work.decide(url, factories.STEERING, app_id, "approve", reason="race", amount=amount)
+        run(url, factories.STEERING, work.decide, app_id, "approve", reason="race", amount=amount)
         results.put((app_id, "ok"))
     except KrachtError as error:
         results.put((app_id, type(error).__name__))
@@ -373,9 +416,10 @@ def test_a_decision_without_an_amount_names_the_missing_amount_not_zero(world):
 
 
 def _development(world, amount, line=None):
-    return decisions.set_budget(
+    return run(
         world.url,
         f.LEADER,
+        decisions.set_budget,
         programme=f.AVT_2018,
         year=THIS_YEAR,
         kind="development",
@@ -402,7 +446,7 @@ def test_the_development_cap_counts_every_lines_development_budget_together(any_
         "(the development budgets of every line and the pool together)"
     )
     assert "EUR 500,000.00 is too much" in str(pool.value)
-    rows = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR)["budgets"]
+    rows = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     development = {r["line"]: r["budget_cents"] for r in rows if r["kind"] == "development"}
     assert development == {"talent": 10000000, "circular": 15000000}
 
@@ -412,8 +456,13 @@ def test_shrinking_the_project_budget_below_the_lines_development_budgets_is_ref
     _development(world, "125000", line="circular")
 
     with pytest.raises(NotAllowed) as error:
-        decisions.set_budget(
-            world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR, amount="1999999.99"
+        run(
+            world.url,
+            f.LEADER,
+            decisions.set_budget,
+            programme=f.AVT_2018,
+            year=THIS_YEAR,
+            amount="1999999.99",
         )
 
     assert "EUR 249,999.99; EUR 250,000.00 is too much" in str(error.value)
@@ -422,9 +471,10 @@ def test_shrinking_the_project_budget_below_the_lines_development_budgets_is_ref
 def test_app_show_carries_the_decision_itself(any_world):
     world = any_world
     app_id = make_application(world, stage="steering_decision")
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "reject",
         reason="too little business involvement",
@@ -449,7 +499,7 @@ def test_app_show_carries_the_decision_itself(any_world):
         "co_financing": {"private_cents": 1000000, "public_cents": 0, "multiplier": None},
         "earlier": [],
     }
-    history = applications.history(world.url, f.LEADER, app_id)
+    history = run(world.url, f.LEADER, applications.history, app_id)
     assert decided_at == next(e["at"] for e in history if e["trigger"] == "reject")
 
 
@@ -463,9 +513,10 @@ def test_an_application_not_yet_decided_shows_no_outcome(world):
 
 def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date(world):
     app_id = make_application(world, stage="steering_decision")  # the advice was positive
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "defer",
         reason="more parties needed",
@@ -477,7 +528,7 @@ def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date(w
     _decide(world, app_id, "64389")
     approved = world.show(app_id)["decision"]
 
-    last = [e for e in applications.history(world.url, f.LEADER, app_id) if e["trigger"]]
+    last = [e for e in run(world.url, f.LEADER, applications.history, app_id) if e["trigger"]]
     defer_event = next(e for e in last if e["trigger"] == "defer")
     assert defer_event["payload"]["effects"]["follows_advice"] is False
     assert {k: deferred[k] for k in ("outcome", "follows_advice", "departure_rationale")} == {
@@ -499,9 +550,10 @@ def test_a_deferral_records_that_it_departs_from_the_advice_and_shows_its_date(w
 def test_a_deferral_before_any_advice_follows_it(world):
     app_id = make_application(world, stage="kracht_scoring")
 
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         app_id,
         "defer",
         reason="wait for the region",
@@ -520,8 +572,13 @@ def test_a_deferral_before_any_advice_follows_it(world):
 def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
     # EUR 21,474,836.47 is the most a 32-bit integer column holds in cents
     world = any_world
-    decisions.set_budget(
-        world.url, f.LEADER, programme=f.AVT_2023, year=THIS_YEAR, amount="60000000"
+    run(
+        world.url,
+        f.LEADER,
+        decisions.set_budget,
+        programme=f.AVT_2023,
+        year=THIS_YEAR,
+        amount="60000000",
     )
     app_id = make_application(
         world,
@@ -533,7 +590,7 @@ def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
 
     _decide(world, app_id, "25000000")
 
-    budget = decisions.budget_overview(world.url, f.LEADER, f.AVT_2023, THIS_YEAR)["budgets"]
+    budget = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2023, THIS_YEAR)["budgets"]
     assert [(r["budget_cents"], r["committed_cents"], r["available_cents"]) for r in budget] == [
         (6_000_000_000, 2_500_000_000, 3_500_000_000)
     ]
@@ -543,9 +600,10 @@ def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
 
 def test_a_budget_from_inhabitants_is_bounded_like_any_amount(world):
     with pytest.raises(InvalidInput) as error:
-        decisions.set_budget(
+        run(
             world.url,
             f.LEADER,
+            decisions.set_budget,
             programme=f.AVT_2023,
             year=2023,
             inhabitants=10**12,
@@ -600,9 +658,10 @@ def _everything(world):
     """Every table's row count, the audit chain's head, and each application's state and
     version: what any write, an audited refusal included, would change."""
     import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
     from kracht.storage.database import session
     from kracht.storage.tables import Application, AuditHead
-    from sqlmodel import SQLModel
 
     with session(world.url) as db:
         counts = {
@@ -683,7 +742,7 @@ def test_a_dry_run_that_would_overspend_is_refused_like_the_decision_and_leaves_
         )
     )
     assert after_preview == before
-    history = applications.history(world.url, f.LEADER, app_id)
+    history = run(world.url, f.LEADER, applications.history, app_id)
     refused = [e for e in history if e["outcome"] == "refused"]
     assert [e["trigger"] for e in refused] == ["approve"]  # the real decision's refusal only
     assert world.state(app_id) == "steering_decision"
@@ -720,9 +779,10 @@ def _period_programme(world) -> str:
     """A programme with the 2018-2022 period and a budget for 2018 only."""
     import datetime as dt
 
-    directory.add_programme(
+    run(
         world.url,
         f.LEADER,
+        directory.add_programme,
         code="avt-period",
         name="Agenda voor Twente 2018-2022 (with its period)",
         starts_on=dt.date(2018, 1, 10),
@@ -730,7 +790,14 @@ def _period_programme(world) -> str:
         lines=[("talent", "Arbeidsmarkt & talent")],
         not_applicable={"ecosystem_analysis": "no ecosystem analysis in the 2018-2022 process"},
     )
-    decisions.set_budget(world.url, f.LEADER, programme="avt-period", year=2018, amount="2000000")
+    run(
+        world.url,
+        f.LEADER,
+        decisions.set_budget,
+        programme="avt-period",
+        year=2018,
+        amount="2000000",
+    )
     return "avt-period"
 
 
@@ -767,8 +834,8 @@ def test_a_budget_outside_the_programme_period_is_refused(world):
     code = _period_programme(world)
 
     with pytest.raises(InvalidInput) as error:
-        decisions.set_budget(world.url, f.LEADER, programme=code, year=2031, amount="5")
-    decisions.set_budget(world.url, f.LEADER, programme=code, year=2022, amount="5")
+        run(world.url, f.LEADER, decisions.set_budget, programme=code, year=2031, amount="5")
+    run(world.url, f.LEADER, decisions.set_budget, programme=code, year=2022, amount="5")
 
     assert str(error.value) == (
         "2031 is outside the period of avt-period, 2018-2022; a budget is set for a year of its "
@@ -791,9 +858,10 @@ def test_a_spread_ending_before_this_year_is_refused_without_a_year_not_crashed_
 
 def _application_on(world, line: str) -> int:
     """Like make_application up to the steering decision, on another line of the 2018 programme."""
-    app_id = applications.create(
+    app_id = run(
         world.url,
         f.LEADER,
+        applications.create,
         title=f"A project on {line}",
         programme=f.AVT_2018,
         applicant=f.TALENTIT,
@@ -805,17 +873,17 @@ def _application_on(world, line: str) -> int:
         f.prepare(world, app_id, current)
         forward = [o["trigger"] for o in world.show(app_id)["next"] if o["forward"]]
         actor = f.FIRED_BY.get(current, f.LEADER)
-        engine.fire(world.url, actor, app_id, forward[0], values=f.FIRED_WITH.get(current))
+        run(world.url, actor, engine.fire, app_id, forward[0], values=f.FIRED_WITH.get(current))
     return app_id
 
 
 def test_a_lines_view_keeps_what_it_drew_from_the_pool_before_it_got_its_own_budget(world):
     circular = _application_on(world, "circular")
     _decide(world, circular, "1000")  # drawn from the pool: circular has no budget of its own
-    decisions.set_budget(world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR,
+    run(world.url, f.LEADER, decisions.set_budget, programme=f.AVT_2018, year=THIS_YEAR,
                          line="circular", amount="5000")  # fmt: skip
 
-    view = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, THIS_YEAR, "circular")
+    view = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR, "circular")
 
     shown = [(r["scope"], r["committed_cents"], [d["line"] for d in r["lines"]])
              for r in view["budgets"]]  # fmt: skip
@@ -828,13 +896,18 @@ def test_budget_show_gives_what_each_line_draws_from_the_pool(any_world):
     make_application(world, stage="approved_with_conditions", requested="100000")  # EUR 60,000
     circular = _application_on(world, "circular")
     _decide(world, circular, "1000")
-    decisions.set_budget(
-        world.url, f.LEADER, programme=f.AVT_2018, year=THIS_YEAR + 1, line="circular",
+    run(
+        world.url,
+        f.LEADER,
+        decisions.set_budget,
+        programme=f.AVT_2018,
+        year=THIS_YEAR + 1,
+        line="circular",
         amount="5000",
-    )  # fmt: skip
+    )
 
-    view = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)
-    talent = decisions.budget_overview(world.url, f.LEADER, f.AVT_2018, line="talent")
+    view = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)
+    talent = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, line="talent")
 
     pool, own = view["budgets"]
     assert {k: pool[k] for k in ("line", "scope", "year", "committed_cents", "reserved_cents",
@@ -908,20 +981,26 @@ def test_kracht_budget_show_lists_lines_under_the_pool_and_refuses_unknown_names
 
 def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_world):
     world = any_world
-    directory.add_org(world.url, f.LEADER, name="Gemeente Almelo", o_type="government")
+    run(world.url, f.LEADER, directory.add_org, name="Gemeente Almelo", o_type="government")
     logistics = make_application(
         world, stage="steering_decision", requested="170000", title="Twents Huis van de Logistiek"
     )
-    applications.add_partner(
-        world.url, f.LEADER, logistics, organisation="Gemeente Almelo", commitment="money",
+    run(
+        world.url,
+        f.LEADER,
+        applications.add_partner,
+        logistics,
+        organisation="Gemeente Almelo",
+        commitment="money",
         amount="19720",
-    )  # fmt: skip
+    )
     _decide(world, logistics, "170000")  # each project also has a business committing 10,000
     make_application(world, stage="monitoring")  # TalentIT Twente: EUR 64,389
     novel_t = make_application(world, stage="steering_decision", requested="1335000")
-    decisions.decide(
+    run(
         world.url,
         f.STEERING,
+        decisions.decide,
         novel_t,
         "approve-with-conditions",
         reason="serves the region",
@@ -930,7 +1009,11 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
         departure_rationale="conditions needed",
     )
 
-    view = decisions.budget_overview(world.url, f.LEADER)
+    view = run(
+        world.url,
+        f.LEADER,
+        decisions.budget_overview,
+    )
 
     # (10,000 + 19,720 + 10,000) / (170,000 + 64,389) = 39,720 / 234,389 = 0.1694...;
     # counting the conditional EUR 1,335,000 would have given 49,720 / 1,569,389 = 0.03
@@ -962,11 +1045,11 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
 
 
 def test_the_demo_shows_its_lines_and_multiplier_from_its_own_figures(tmp_path):
-    from kracht.workflow.demo.build import run
+    from kracht.workflow.demo.build import run as build_demo
     from kracht.workflow.demo.data import LEADER
 
-    path = run(str(tmp_path / "demo.db"), echo=lambda _: None)
-    view = decisions.budget_overview(f"sqlite:///{path}", LEADER, "avt-2018", 2018)
+    path = build_demo(str(tmp_path / "demo.db"), echo=lambda _: None)
+    view = run(f"sqlite:///{path}", LEADER, decisions.budget_overview, "avt-2018", 2018)
 
     pool = next(r for r in view["budgets"] if r["scope"] == "pool")
     assert [(d["line"], d["committed_cents"]) for d in pool["lines"]] == [

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from kracht.basics.roles import ALL_ROLES
 from kracht.cli import cli
 from kracht.workflow import definition, diagram

@@ -10,14 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
+
 from kracht.cli import main
 from kracht.notifications import sender
 from kracht.notifications.settings import Mail
 from kracht.notifications.transports import FileTransport
-from kracht.storage.database import session
+from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage
-from sqlmodel import select
-
 from tests import factories as f
 from tests.factories import make_application
 from tests.smtp_server import Server, free_port, password_check, server_tls
@@ -51,7 +51,7 @@ def test_the_outbox_goes_out_over_smtp_as_text_and_html_with_stable_message_ids(
     make_application(any_world, "assessment_committee")
     rows = _rows(any_world.url)
 
-    outcome = sender.send_due(any_world.url, _mail(smtp.port))
+    outcome = sender.send_due(Database(any_world.url), _mail(smtp.port))
 
     assert (sorted(outcome.sent), outcome.dead) == ([r.id for r in rows], [])
     assert sorted(smtp.mailbox.ids()) == sorted(r.message_id for r in rows)
@@ -65,7 +65,7 @@ def test_the_outbox_goes_out_over_smtp_as_text_and_html_with_stable_message_ids(
     assert parsed.get_body(("plain",)).get_content() == first.text
     assert parsed.get_body(("html",)).get_content() == first.html
     assert {r.status for r in _rows(any_world.url)} == {"sent"}
-    assert sender.send_due(any_world.url, _mail(smtp.port)).sent == []  # nothing twice
+    assert sender.send_due(Database(any_world.url), _mail(smtp.port)).sent == []  # nothing twice
 
 
 def test_a_server_down_for_a_while_loses_nothing(world):
@@ -75,8 +75,8 @@ def test_a_server_down_for_a_while_loses_nothing(world):
     count = len(_rows(world.url))
     start = _now()
 
-    down = sender.send_due(world.url, mail, now=start)  # nobody listens on the port yet
-    early = sender.send_due(world.url, mail, now=start + dt.timedelta(seconds=30))
+    down = sender.send_due(Database(world.url), mail, now=start)  # nobody listens on the port yet
+    early = sender.send_due(Database(world.url), mail, now=start + dt.timedelta(seconds=30))
 
     assert (len(down.retrying), down.sent, down.dead) == (count, [], [])
     assert early.sent == early.retrying == []  # backing off: not tried again before 60 s
@@ -85,7 +85,7 @@ def test_a_server_down_for_a_while_loses_nothing(world):
     assert all("Connection" in (r.last_error or "") for r in rows)
     server = Server(port).start()
     try:
-        back = sender.send_due(world.url, mail, now=start + dt.timedelta(seconds=61))
+        back = sender.send_due(Database(world.url), mail, now=start + dt.timedelta(seconds=61))
     finally:
         server.stop()
     assert len(back.sent) == count
@@ -102,7 +102,7 @@ def test_backoff_doubles_and_tries_run_out_into_the_dead_letter_state(world, smt
     waits = []
     for attempt in range(3):
         moment = start + dt.timedelta(seconds=100 * attempt)
-        outcome = sender.send_due(world.url, mail, now=moment)
+        outcome = sender.send_due(Database(world.url), mail, now=moment)
         rows = _rows(world.url)
         if attempt < 2:
             assert (len(outcome.retrying), outcome.dead) == (len(rows), [])
@@ -118,7 +118,7 @@ def test_a_permanent_failure_goes_straight_to_the_dead_letter_state_and_can_be_r
     make_application(world, "idea")
     smtp.mailbox.refuse[f.APPLICANT] = "550 5.1.1 no such user"
 
-    outcome = sender.send_due(world.url, _mail(smtp.port))
+    outcome = sender.send_due(Database(world.url), _mail(smtp.port))
 
     rows = {r.recipient: r for r in _rows(world.url)}
     refused, fine = rows[f.APPLICANT], rows[f.LEADER]
@@ -128,20 +128,21 @@ def test_a_permanent_failure_goes_straight_to_the_dead_letter_state_and_can_be_r
     assert smtp.mailbox.ids() == [fine.message_id]
 
     del smtp.mailbox.refuse[f.APPLICANT]
-    assert sender.retry(world.url, [], all_dead=True) == [refused.id]
-    again = sender.send_due(world.url, _mail(smtp.port))
+    assert sender.retry(Database(world.url), [], all_dead=True) == [refused.id]
+    again = sender.send_due(Database(world.url), _mail(smtp.port))
     assert again.sent == [refused.id]
     assert sorted(smtp.mailbox.ids()) == sorted([fine.message_id, refused.message_id])
 
 
 CRASH = """
 import datetime as dt, os, sys
-from notifications.sender import claim
-from notifications.settings import Mail
-from notifications.transports import open_transport
+from kracht.notifications.sender import claim
+from kracht.notifications.settings import Mail
+from kracht.notifications.transports import open_transport
+from kracht.storage.database import Database
 url, port = sys.argv[1], int(sys.argv[2])
 mail = Mail(transport="smtp", host="127.0.0.1", port=port, timeout=5)
-(message_id, attempt, message), = claim(url, mail, dt.datetime.now(dt.UTC), 1)
+(message_id, attempt, message), = claim(Database(url), mail, dt.datetime.now(dt.UTC), 1)
 transport = open_transport(mail)
 transport.send(message)
 transport.close()
@@ -161,9 +162,9 @@ def test_a_crash_between_sending_and_marking_does_not_make_a_second_message(any_
     assert crashed.returncode == 9, crashed.stderr
     first = _rows(url)[0]
     assert (first.status, first.attempts) == ("sending", 1)
-    sender.send_due(url, _mail(smtp.port))  # its lease holds: the others go, it waits
+    sender.send_due(Database(url), _mail(smtp.port))  # its lease holds: the others go, it waits
     assert _rows(url)[0].status == "sending"
-    sender.send_due(url, _mail(smtp.port), now=_now() + LATER)  # lease over: sent again
+    sender.send_due(Database(url), _mail(smtp.port), now=_now() + LATER)  # lease over: sent again
     rows = _rows(url)
     assert {r.status for r in rows} == {"sent"}
     copies = [i for i in smtp.mailbox.ids() if i == first.message_id]
@@ -177,10 +178,10 @@ def test_the_file_transport_keeps_one_file_per_message_whatever_the_retries(worl
     folder = tmp_path / "mail"
     transport = FileTransport(folder)
     mail = Mail(transport="file", directory=str(folder))
-    for _, _, message in sender.claim(world.url, mail, _now(), 10):
+    for _, _, message in sender.claim(Database(world.url), mail, _now(), 10):
         transport.send(message)  # a crash after this: nothing marked
 
-    sender.send_due(world.url, mail, now=_now() + LATER)
+    sender.send_due(Database(world.url), mail, now=_now() + LATER)
 
     assert len(list(folder.glob("*.eml"))) == len(rows)
     assert {r.status for r in _rows(world.url)} == {"sent"}
@@ -191,8 +192,8 @@ def test_two_senders_never_claim_the_same_message(any_world):
     make_application(any_world, "idea")
     mail = Mail(transport="console")
 
-    first = sender.claim(any_world.url, mail, _now(), 1)
-    second = sender.claim(any_world.url, mail, _now(), 10)
+    first = sender.claim(Database(any_world.url), mail, _now(), 1)
+    second = sender.claim(Database(any_world.url), mail, _now(), 10)
 
     assert len(first) == 1
     assert first[0][0] not in [message_id for message_id, _, _ in second]
@@ -246,7 +247,7 @@ def test_starttls_and_ssl_connect_to_a_server_with_its_own_ca(world, tmp_path, s
     make_application(world, "idea")
     try:
         mail = _mail(server.port, security=security, ca_file=str(cert))
-        outcome = sender.send_due(world.url, mail)
+        outcome = sender.send_due(Database(world.url), mail)
     finally:
         server.stop()
     assert (len(outcome.sent), len(server.mailbox.messages)) == (2, 2)

@@ -5,12 +5,13 @@ the outbox (issue 6), the projects reporting in monitoring and the project monit
 import datetime as dt
 
 import pytest
+
 from kracht.basics.euros import parse_euros
-from kracht.workflow.demo.build import run
+from kracht.workflow.demo.build import run as build_demo
 from kracht.workflow.demo.data import ADVICE, AUDITOR, CHAIR, COMMITTEE, LEADER, PEOPLE, ROUND
 from kracht.workflow.demo.monitoring_year import MONITOR_YEAR, REPORTS
 from kracht.workflow.services import applications, auditing, monitor_views, notices
-
+from tests.factories import run
 from tests.test_reports import Tables, _one, _sql, md_table
 
 
@@ -18,22 +19,39 @@ from tests.test_reports import Tables, _one, _sql, md_table
 def demo(tmp_path_factory):
     """One demo database for the checks below, which only read it: its URL, file and output."""
     lines: list[str] = []
-    path = run(str(tmp_path_factory.mktemp("demo") / "demo.db"), echo=lines.append)
+    path = build_demo(str(tmp_path_factory.mktemp("demo") / "demo.db"), echo=lines.append)
     return f"sqlite:///{path}", path, lines
 
 
 def _round(url):
     """The first round's applications (those the committee assessed): title -> id."""
     titles = {item["title"] for item in ROUND}
-    return {r["title"]: r["id"] for r in applications.list_all(url, LEADER) if r["title"] in titles}
+    return {
+        r["title"]: r["id"]
+        for r in run(
+            url,
+            LEADER,
+            applications.list_all,
+        )
+        if r["title"] in titles
+    }
 
 
 def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(demo):
     url, path, lines = demo
 
-    rows = {r["title"]: r for r in applications.list_all(url, LEADER)}
+    rows = {
+        r["title"]: r
+        for r in run(
+            url,
+            LEADER,
+            applications.list_all,
+        )
+    }
     granted = {
-        title: applications.show(url, LEADER, r["id"])["stage_data"]["steering_decision"]["granted"]
+        title: run(url, LEADER, applications.show, r["id"])["stage_data"]["steering_decision"][
+            "granted"
+        ]
         for title, r in rows.items()
         if r["state"] in ("monitoring", "approved_with_conditions")
     }
@@ -60,7 +78,11 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(demo):
         and "'about EUR 550k'" in line
         for line in money
     )
-    assert auditing.verify(url, AUDITOR).intact
+    assert run(
+        url,
+        AUDITOR,
+        auditing.verify,
+    ).intact
     start = lines.index("Try next, on this database:")
     assert lines[start + 1] == f"  export KRACHT_DB={path} KRACHT_USER={LEADER}"
     assert "  kracht scores ranking --round 2018-1" in lines[start:]
@@ -69,12 +91,18 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(demo):
 def test_demo_history_shows_the_rework_loop(demo):
     url, _, _ = demo
     mineral = next(
-        r["id"] for r in applications.list_all(url, LEADER) if r["title"] == "Mineral Valley Twente"
+        r["id"]
+        for r in run(
+            url,
+            LEADER,
+            applications.list_all,
+        )
+        if r["title"] == "Mineral Valley Twente"
     )
 
     triggers = [
         e["trigger"]
-        for e in applications.history(url, LEADER, mineral)
+        for e in run(url, LEADER, applications.history, mineral)
         if e["action"] == "fire" and e["outcome"] == "ok"
     ]
 
@@ -90,7 +118,7 @@ def test_each_assessed_application_has_its_members_sheets_and_the_chairs_joint_a
 
     assert len(assessed) == len(ROUND) == 6
     for title, app_id in assessed.items():
-        shown = applications.show(url, LEADER, app_id)
+        shown = run(url, LEADER, applications.show, app_id)
         members = shown["committee"]["members"]
         scoring = sorted(m["member"] for m in members if not m["recused"])
         assert sorted(m["member"] for m in members) == sorted(COMMITTEE), title
@@ -101,12 +129,12 @@ def test_each_assessed_application_has_its_members_sheets_and_the_chairs_joint_a
             assert all(s["submitted_at"] and len(s["scores"]) == 6 for s in scored["sheets"])
             assert scored["aggregate"]["sheets"] == len(scoring)
         assert shown["stage_data"]["kracht_scoring"]["advice"] == ADVICE[title]
-        advised = [e for e in applications.history(url, LEADER, app_id)
+        advised = [e for e in run(url, LEADER, applications.history, app_id)
                    if e["trigger"] == "submit_advice" and e["outcome"] == "ok"]  # fmt: skip
         assert [(e["actor"], e["from_state"]) for e in advised] == [(CHAIR, "kracht_scoring")]
         echoed = next(line for line in lines if line.startswith(f"  {app_id}. {title} "))
         assert f"({len(scoring)} sheets" in echoed
-    rounds = len(applications.show(url, LEADER, assessed["Mineral Valley Twente"])["committee"]
+    rounds = len(run(url, LEADER, applications.show, assessed["Mineral Valley Twente"])["committee"]
                  ["rounds"])  # fmt: skip
     assert rounds == 2  # scored again after the rework
 
@@ -114,7 +142,7 @@ def test_each_assessed_application_has_its_members_sheets_and_the_chairs_joint_a
 def test_the_demos_notifications_wait_in_the_outbox_and_the_output_says_how_to_send_them(demo):
     url, _, lines = demo
 
-    outbox = notices.outbox_list(url, LEADER, None, None)
+    outbox = run(url, LEADER, notices.outbox_list, None, None)
     decided = {"monitoring", "approved_with_conditions", "deferred"}
 
     counts = outbox["counts"]
@@ -122,13 +150,13 @@ def test_the_demos_notifications_wait_in_the_outbox_and_the_output_says_how_to_s
     assert (counts["sent"], counts["dead"]) == (0, 0)
     assert f"  outbox: {counts['pending']} messages pending, 0 sent" in lines
     for title, app_id in _round(url).items():
-        messages = notices.outbox_list(url, LEADER, None, app_id)["messages"]
+        messages = run(url, LEADER, notices.outbox_list, None, app_id)["messages"]
         events = {m["event"] for m in messages}
         assert {"application_submitted", "moved_to_innovation_table", "referred_to_committee",
                 "scoring_opened", "advice_ready", "decision_made"} <= events, title  # fmt: skip
         assert LEADER in {m["recipient"] for m in messages if m["event"] == "decision_made"}
         assert {m["status"] for m in messages} == {"pending"}
-        assert applications.show(url, LEADER, app_id)["state"] in decided
+        assert run(url, LEADER, applications.show, app_id)["state"] in decided
     (how,) = [line for line in lines if line.startswith("  send them with `kracht outbox send` (")]
     assert how.endswith("; set [mail] in kracht.toml for SMTP)")
     assert "  kracht outbox send" in lines[lines.index("Try next, on this database:") :]
@@ -136,23 +164,34 @@ def test_the_demos_notifications_wait_in_the_outbox_and_the_output_says_how_to_s
 
 def test_every_late_report_of_the_demo_is_chased_by_a_reminder(demo):
     url, _, _ = demo
-    chased = [r for r in notices.reminders_list(url, LEADER, None, None, False)
+    chased = [r for r in run(url, LEADER, notices.reminders_list, None, None, False)
               if r["kind"] == "report_due"]  # fmt: skip
     by_report = {r["about"]: r for r in chased}
     applicants = {org: email for _, email, roles, org, _ in PEOPLE if "applicant" in roles}
 
     late = 0
-    for project in applications.list_all(url, LEADER, state="monitoring"):
+    for project in run(url, LEADER, applications.list_all, state="monitoring"):
         # nobody at Mineral Valley Twente or Twents Fonds voor Vakmanschap has the applicant role
         # in the demo: the programme leader is reminded in their place
         whom = applicants.get(project["applicant"], LEADER)
-        for report in monitor_views.project(url, LEADER, project["id"])["reports"]:
+        for report in run(url, LEADER, monitor_views.project, project["id"])["reports"]:
             if report["status"] == "late":
                 late += 1
                 reminder = by_report[f"report:{report['id']}"]
                 assert reminder["recipient"] == whom, (project["title"], report["label"])
                 assert reminder["facts"].get("stand_in", False) == (whom == LEADER)
-    assert late == len(monitor_views.late(url, LEADER)) == len(chased) == 49
+    assert (
+        late
+        == len(
+            run(
+                url,
+                LEADER,
+                monitor_views.late,
+            )
+        )
+        == len(chased)
+        == 49
+    )
     assert {r["application_id"] for r in chased} == {1, 2, 3, 4}
 
 
@@ -161,11 +200,13 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
     folder = path.parent / f"{path.stem}-reports"
     year_end = dt.date(MONITOR_YEAR, 12, 31)
 
-    projects = {r["title"]: r["id"] for r in applications.list_all(url, LEADER, state="monitoring")}
+    projects = {
+        r["title"]: r["id"] for r in run(url, LEADER, applications.list_all, state="monitoring")
+    }
 
     assert sorted(projects) == sorted(REPORTS)
     for title, app_id in projects.items():
-        reports = monitor_views.project(url, LEADER, app_id)["reports"]
+        reports = run(url, LEADER, monitor_views.project, app_id)["reports"]
         submitted = [
             (r["label"], r["traffic_light"]) for r in reports if r["status"] == "submitted"
         ]
@@ -233,10 +274,21 @@ def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_pa
                           f"{describe(pg_url)}\n")  # fmt: skip
     assert f"  export KRACHT_DB={describe(pg_url)} KRACHT_USER={LEADER}\n" in out
     assert (tmp_path / "kracht-demo-reports" / "project-monitor-2019.html").is_file()
-    states = {r["title"]: r["state"] for r in applications.list_all(pg_url, LEADER)}
+    states = {
+        r["title"]: r["state"]
+        for r in run(
+            pg_url,
+            LEADER,
+            applications.list_all,
+        )
+    }
     assert states["Novel-T basisinfrastructuur 2019"] == "approved_with_conditions"
     assert main(["--db", pg_url, "--as", AUDITOR, "audit", "verify"]) == 0
-    verdict = auditing.verify(pg_url, AUDITOR)
+    verdict = run(
+        pg_url,
+        AUDITOR,
+        auditing.verify,
+    )
     assert verdict.intact
     assert capsys.readouterr().out == f"audit trail intact: {verdict.events} events verified\n"
 
@@ -245,11 +297,14 @@ def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_pa
 def test_the_demo_refuses_a_postgresql_database_that_holds_kracht_data(pg_url, capsys):
     from kracht.cli import main
     from kracht.storage.database import describe
-
     from tests import factories
 
     factories.seed(pg_url)
-    before = auditing.verify(pg_url, factories.AUDITOR).events
+    before = run(
+        pg_url,
+        factories.AUDITOR,
+        auditing.verify,
+    ).events
 
     code = main(["--db", pg_url, "demo", "--replace"])
 
@@ -259,5 +314,19 @@ def test_the_demo_refuses_a_postgresql_database_that_holds_kracht_data(pg_url, c
         "one (e.g. `createdb kracht_demo`) and give its URL (--replace replaces only a demo "
         "file)\n"
     )))  # fmt: skip
-    assert auditing.verify(pg_url, factories.AUDITOR).events == before  # nothing written
-    assert applications.list_all(pg_url, factories.LEADER) == []
+    assert (
+        run(
+            pg_url,
+            factories.AUDITOR,
+            auditing.verify,
+        ).events
+        == before
+    )  # nothing written
+    assert (
+        run(
+            pg_url,
+            factories.LEADER,
+            applications.list_all,
+        )
+        == []
+    )

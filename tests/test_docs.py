@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import pytest
+
 from kracht.cli import cli, main
 from kracht.workflow import diagram
 from kracht.workflow.demo.build import run

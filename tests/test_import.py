@@ -1,11 +1,12 @@
 """Importing a pipeline spreadsheet: every row is checked first, and a bad row writes nothing."""
 
 import pytest
+
 from kracht.basics.errors import InvalidInput
 from kracht.workflow.services import applications
 from kracht.workflow.services.importer import import_csv
-
 from tests import factories as f
+from tests.factories import run
 
 HEADER = "title,programme,applicant,requested,line,submitted_on\n"
 
@@ -23,9 +24,13 @@ def test_a_valid_spreadsheet_creates_every_application_as_an_idea(world, tmp_pat
         f"Twentse Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},0,,\n",
     )
 
-    imported = import_csv(world.url, f.LEADER, path)
+    imported = run(world.url, f.LEADER, import_csv, path)
 
-    rows = applications.list_all(world.url, f.LEADER)
+    rows = run(
+        world.url,
+        f.LEADER,
+        applications.list_all,
+    )
     assert [c["title"] for c in imported.created] == ["SmartView", "Twentse Maakplaatsen"]
     assert imported.note is None  # plain comma-separated UTF-8: nothing to say
     assert [(r["title"], r["state"], r["requested_cents"]) for r in rows] == [
@@ -67,17 +72,26 @@ def test_one_bad_row_is_named_and_nothing_at_all_is_written(world, tmp_path, bad
     path = _csv(tmp_path, f"Good,avt-2018,{f.TALENTIT},10,talent,\n" + bad_row)
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     assert str(error.value) == message
-    assert applications.list_all(world.url, f.LEADER) == []
+    assert (
+        run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+        == []
+    )
 
 
 def test_unknown_or_missing_columns_are_refused(world, tmp_path):
     with pytest.raises(InvalidInput) as missing:
-        import_csv(world.url, f.LEADER, _csv(tmp_path, "X\n", header="title\n"))
+        run(world.url, f.LEADER, import_csv, _csv(tmp_path, "X\n", header="title\n"))
     with pytest.raises(InvalidInput) as unknown:
-        import_csv(world.url, f.LEADER, _csv(tmp_path, "", header=HEADER.strip() + ",colour\n"))
+        run(
+            world.url, f.LEADER, import_csv, _csv(tmp_path, "", header=HEADER.strip() + ",colour\n")
+        )
 
     assert str(missing.value) == (
         "pipeline.csv: line 1 lacks the column(s) programme, applicant, requested (read as "
@@ -91,7 +105,7 @@ def test_an_applicant_imports_only_for_their_own_organisation(world, tmp_path):
     path = _csv(tmp_path, f"X,avt-2018,{f.OTHER_APPLICANT},10,talent,\n")
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.APPLICANT, path)
+        run(world.url, f.APPLICANT, import_csv, path)
 
     assert "column applicant" in str(error.value)
     assert "another organisation's application" in str(error.value)
@@ -104,7 +118,14 @@ DUTCH_HEADER = "title;programme;applicant;requested;line;description\r\n"
 
 def _titles_and_cents(world):
     """(title, requested cents) of each application, as listed."""
-    return [(r["title"], r["requested_cents"]) for r in applications.list_all(world.url, f.LEADER)]
+    return [
+        (r["title"], r["requested_cents"])
+        for r in run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+    ]
 
 
 def test_a_dutch_excel_export_with_a_byte_order_mark_is_read_with_semicolons(any_world, tmp_path):
@@ -116,7 +137,7 @@ def test_a_dutch_excel_export_with_a_byte_order_mark_is_read_with_semicolons(any
     )
     path.write_bytes(b"\xef\xbb\xbf" + (DUTCH_HEADER + body).encode("utf-8"))
 
-    imported = import_csv(world.url, f.LEADER, path)
+    imported = run(world.url, f.LEADER, import_csv, path)
 
     assert _titles_and_cents(world) == [
         ("Coöperatie Eëndracht", 2500050),
@@ -151,7 +172,7 @@ def test_a_tab_separated_utf16_file_as_excel_saves_unicode_text_is_read(world, t
     text = f"title\tprogramme\tapplicant\trequested\r\nSmartView\tavt-2018\t{f.TALENTIT}\t64389\r\n"
     path.write_bytes(text.encode("utf-16"))  # with its byte-order mark
 
-    imported = import_csv(world.url, f.LEADER, path)
+    imported = run(world.url, f.LEADER, import_csv, path)
 
     assert _titles_and_cents(world) == [("SmartView", 6438900)]
     assert (
@@ -165,7 +186,7 @@ def test_a_file_in_no_known_encoding_is_refused_in_one_line(world, tmp_path):
     path.write_bytes(HEADER.encode() + b"X\x81,avt-2018,x,1\n")  # 0x81: not UTF-8, not cp1252
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     assert str(error.value) == (
         "pipeline.csv is neither UTF-8 nor Windows-1252 text; save the spreadsheet as CSV UTF-8"
@@ -181,7 +202,7 @@ def test_a_header_that_lacks_columns_says_how_it_was_read(world, tmp_path, heade
     path.write_text(f"{header}\nX;avt-2018;{f.TALENTIT}\n", encoding="utf-8")
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     found = header.replace(";", ", ")
     assert str(error.value).startswith("pipeline.csv: line 1 lacks the column(s) ")
@@ -205,7 +226,7 @@ def test_amounts_in_a_comma_separated_file_follow_the_locale(
 ):
     path = _csv(tmp_path, f"X,avt-2018,{f.TALENTIT},{requested},talent,\n")
 
-    import_csv(world.url, f.LEADER, path, locale)
+    run(world.url, f.LEADER, import_csv, path, locale)
 
     assert _titles_and_cents(world) == [("X", cents)]
 
@@ -216,8 +237,8 @@ def test_kracht_locale_says_how_a_comma_separated_file_writes_amounts(world, tmp
     dutch = tmp_path / "dutch.csv"
     dutch.write_text(DUTCH_HEADER + f"Y;avt-2018;{f.TALENTIT};1.500;;\n", encoding="utf-8")
 
-    import_csv(world.url, f.LEADER, path)
-    import_csv(world.url, f.LEADER, dutch)  # semicolons: Dutch Excel, whatever the setting
+    run(world.url, f.LEADER, import_csv, path)
+    run(world.url, f.LEADER, import_csv, dutch)  # semicolons: Dutch Excel, whatever the setting
 
     assert _titles_and_cents(world) == [("X", 150000), ("Y", 150000)]
 
@@ -245,12 +266,19 @@ def test_an_amount_written_for_the_other_locale_is_refused_with_how_to_write_it(
     path = _csv(tmp_path, f"X,avt-2018,{f.TALENTIT},{requested},talent,\n")
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path, locale)
+        run(world.url, f.LEADER, import_csv, path, locale)
 
     assert str(error.value) == (
         f"pipeline.csv: line 2, column requested: {message}; nothing was imported"
     )
-    assert applications.list_all(world.url, f.LEADER) == []
+    assert (
+        run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+        == []
+    )
 
 
 def test_a_cell_over_the_limit_is_refused_with_its_line_and_column(world, tmp_path):
@@ -264,13 +292,20 @@ def test_a_cell_over_the_limit_is_refused_with_its_line_and_column(world, tmp_pa
     )
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     assert str(error.value) == (
         "pipeline.csv: line 3, column description: the cell holds 204,800 characters; a cell "
         "holds at most 10,000"
     )
-    assert applications.list_all(world.url, f.LEADER) == []
+    assert (
+        run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+        == []
+    )
 
 
 def test_nul_bytes_are_refused_in_one_line(any_world, tmp_path):
@@ -279,13 +314,20 @@ def test_nul_bytes_are_refused_in_one_line(any_world, tmp_path):
     path.write_bytes((HEADER + f"Good,avt-2018,{f.TALENTIT},10,talent,\n").encode() + b"B\x00d,x\n")
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     assert str(error.value) == (
         "pipeline.csv: line 3 holds a NUL byte, so the file is not CSV text; save the "
         "spreadsheet as CSV UTF-8"
     )
-    assert applications.list_all(world.url, f.LEADER) == []
+    assert (
+        run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+        == []
+    )
 
 
 def test_a_row_with_more_cells_than_the_header_is_named(world, tmp_path):
@@ -298,19 +340,26 @@ def test_a_row_with_more_cells_than_the_header_is_named(world, tmp_path):
     )
 
     with pytest.raises(InvalidInput) as error:
-        import_csv(world.url, f.LEADER, path)
+        run(world.url, f.LEADER, import_csv, path)
 
     assert str(error.value) == (
         "pijplijn.csv: line 3 has 7 cells, but line 1 names 6 columns; remove the extra cells, "
         "or put double quotes around a cell that holds a semicolon"
     )
-    assert applications.list_all(world.url, f.LEADER) == []
+    assert (
+        run(
+            world.url,
+            f.LEADER,
+            applications.list_all,
+        )
+        == []
+    )
 
 
 def test_lines_ended_by_a_carriage_return_alone_are_read(world, tmp_path):
     path = tmp_path / "old-mac.csv"  # as classic Mac programs end lines
     path.write_bytes(f"title,programme,applicant,requested\rA,avt-2018,{f.TALENTIT},100\r".encode())
 
-    import_csv(world.url, f.LEADER, path)
+    run(world.url, f.LEADER, import_csv, path)
 
     assert _titles_and_cents(world) == [("A", 10000)]

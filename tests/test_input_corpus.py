@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kracht.cli import main
 
+from kracht.cli import main
 from tests import factories as f
 from tests.conftest import _pg_admin, _with_database
+from tests.factories import run
 
 LONG_TITLE = "T" * 100_000
 
@@ -42,7 +43,7 @@ def _prepare(url: str, tmp: Path) -> Prepared:
         "monitoring": f.make_application(world, stage="monitoring"),
         "scoring": f.make_application(world, stage="kracht_scoring"),
     }
-    committee.declare(url, f.MEMBER, ids["scoring"], None)  # may score from now on
+    run(url, f.MEMBER, committee.declare, ids["scoring"], None)  # may score from now on
     with session(url) as db:
         ids["indicator"] = repository.indicators(db, ids["monitoring"])[0].id or 0
     _files(tmp)
@@ -110,10 +111,11 @@ def prepared(
 
 def _state(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, the audit events of refusals left out."""
-    import kracht.storage.tables  # noqa: F401 - every table registered
     import sqlalchemy as sa
-    from kracht.storage.database import session
     from sqlmodel import SQLModel
+
+    import kracht.storage.tables  # noqa: F401 - every table registered
+    from kracht.storage.database import session
 
     result = {}
     with session(url) as db:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from kracht.basics import inputs
 from kracht.basics.errors import InvalidInput
 

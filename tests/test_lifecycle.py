@@ -1,13 +1,13 @@
 """One application, TalentIT Twente, walked from idea to every outcome the documents describe."""
 
 import pytest
+
 from kracht.basics.errors import GuardFailed, NotAllowed
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.definition import OPEN, TRANSITIONS, WORKFLOW_VERSION
 from kracht.workflow.services import applications, decisions
-
 from tests.factories import (
     AVT_2018,
     AVT_2023,
@@ -18,6 +18,7 @@ from tests.factories import (
     make_application,
     measure_indicators,
     prepare,
+    run,
 )
 
 
@@ -67,7 +68,7 @@ def test_conditional_approval_reaches_monitoring_once_the_conditions_are_met(wor
     with pytest.raises(GuardFailed) as early:
         world.fire(app_id, "conditions_met")
 
-    decisions.meet_condition(world.url, LEADER, app_id, 1, "2019 implementation plan received")
+    run(world.url, LEADER, decisions.meet_condition, app_id, 1, "2019 implementation plan received")
     world.fire(app_id, "conditions_met")
 
     assert early.value.missing == ["every condition met (1 still open; `kracht conditions list`)"]
@@ -160,7 +161,7 @@ def test_withdraw_is_possible_at_every_open_stage(world, stage):
 def test_2018_application_passes_the_ecosystem_analysis_with_the_reason_audited(world):
     app_id = make_application(world, stage="innovation_table")
     table = {"table_date": "2018-09-17", "table_outcome": "aligned"}
-    engine.record(world.url, TABLE_CHAIR, app_id, "innovation_table", table)
+    run(world.url, TABLE_CHAIR, engine.record, app_id, "innovation_table", table)
 
     world.fire(app_id, "start_ecosystem_analysis", TABLE_CHAIR)
 
@@ -181,7 +182,7 @@ def test_2018_application_passes_the_ecosystem_analysis_with_the_reason_audited(
 
 def test_2023_application_passes_the_innovation_table_without_invented_table_data(world):
     app_id = make_application(world, stage="idea", programme=AVT_2023)
-    engine.record(world.url, LEADER, app_id, "idea", {"quickscan": "hydrogen hub"})
+    run(world.url, LEADER, engine.record, app_id, "idea", {"quickscan": "hydrogen hub"})
 
     world.fire(app_id, "present_at_table")
 
@@ -211,7 +212,7 @@ def test_application_under_another_workflow_version_is_refused_until_upgraded(wo
 
     with pytest.raises(NotAllowed) as refused:
         world.fire(app_id, "open_scoring")
-    applications.upgrade_workflow(world.url, LEADER, app_id)
+    run(world.url, LEADER, applications.upgrade_workflow, app_id)
     world.fire(app_id, "open_scoring")
 
     assert str(refused.value) == (

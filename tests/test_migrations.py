@@ -1,10 +1,12 @@
 """The migrations create exactly the schema the models declare, on both databases."""
 
-import kracht.storage.tables  # noqa: F401
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from kracht.storage.database import current_revision, engine_for, head_revision
 from sqlmodel import SQLModel
+
+import kracht.storage.tables  # noqa: F401
+from kracht.storage.database import current_revision, engine_for, head_revision
+from tests.factories import run
 
 
 def test_migrated_schema_matches_the_models(db_url):
@@ -20,24 +22,40 @@ def test_database_is_at_the_newest_revision(db_url):
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     from alembic import command
+
     from kracht.storage.database import alembic_config
     from kracht.workflow.services import applications, decisions
-
     from tests import factories as f
 
     command.downgrade(alembic_config(db_url), "0006")
     world = f.seed(db_url)
     app_id = f.make_application(world, stage="monitoring")
-    before = (world.show(app_id), decisions.budget_overview(db_url, f.LEADER))
-
-    command.upgrade(alembic_config(db_url), "head")
-    decisions.set_budget(
-        db_url, f.LEADER, programme=f.AVT_2018, year=f.THIS_YEAR + 1, amount="60000000"
+    before = (
+        world.show(app_id),
+        run(
+            db_url,
+            f.LEADER,
+            decisions.budget_overview,
+        ),
     )
 
-    after = decisions.budget_overview(db_url, f.LEADER)
+    command.upgrade(alembic_config(db_url), "head")
+    run(
+        db_url,
+        f.LEADER,
+        decisions.set_budget,
+        programme=f.AVT_2018,
+        year=f.THIS_YEAR + 1,
+        amount="60000000",
+    )
+
+    after = run(
+        db_url,
+        f.LEADER,
+        decisions.budget_overview,
+    )
     assert current_revision(db_url) == "0007"
-    assert applications.show(db_url, f.LEADER, app_id)["decision"] == before[0]["decision"]
+    assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]
     new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
     assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
     assert [r["budget_cents"] for r in new] == [6_000_000_000]

@@ -4,6 +4,7 @@ import time
 from decimal import Decimal
 
 import pytest
+
 from kracht.basics.errors import InvalidInput
 from kracht.basics.euros import format_euros, parse_euros
 

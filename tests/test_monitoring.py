@@ -4,11 +4,13 @@ import datetime as dt
 
 import pytest
 import time_machine
+from sqlmodel import select
+
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
 from kracht.notifications import reminders
 from kracht.storage import audit
-from kracht.storage.database import session
+from kracht.storage.database import Database, session
 from kracht.storage.tables import IndicatorValue, OutboxMessage, Reminder
 from kracht.workflow.schedule import plan
 from kracht.workflow.services import (
@@ -18,10 +20,8 @@ from kracht.workflow.services import (
     monitor_views,
     progress_reports,
 )
-from sqlmodel import select
-
 from tests import factories as f
-from tests.factories import THIS_YEAR, make_application
+from tests.factories import THIS_YEAR, make_application, run
 
 INDICATOR = "students meeting firms"  # the factories' indicator: students, 0 -> 150
 
@@ -34,19 +34,26 @@ def _approved_on(world, day: dt.date, **kw) -> int:
     """An application approved on `day` (the clock set back), charged to this year's pool."""
     app_id = make_application(world, stage="steering_decision", **kw)
     with time_machine.travel(dt.datetime.combine(day, dt.time(10), dt.UTC), tick=False):
-        decisions.decide(
-            world.url, f.STEERING, app_id, "approve", reason="sound", amount="64389", year=THIS_YEAR
+        run(
+            world.url,
+            f.STEERING,
+            decisions.decide,
+            app_id,
+            "approve",
+            reason="sound",
+            amount="64389",
+            year=THIS_YEAR,
         )
     return app_id
 
 
 def _reports(world, app_id):
-    return monitor_views.project(world.url, f.LEADER, app_id)["reports"]
+    return run(world.url, f.LEADER, monitor_views.project, app_id)["reports"]
 
 
 def _submit(world, app_id, label, actor=f.LEADER, **kw):
     fields = {"light": "green", "narrative": "on plan", "spent": "1000"} | kw
-    return progress_reports.submit(world.url, actor, app_id, label, **fields)
+    return run(world.url, actor, progress_reports.submit, app_id, label, **fields)
 
 
 def _trail(world):
@@ -123,7 +130,7 @@ def test_approval_plans_the_reports_and_their_reminders_in_the_decision(any_worl
     app_id = _approved_on(any_world, dt.date(2019, 1, 31))
 
     reports = _reports(any_world, app_id)
-    approve = applications.history(any_world.url, f.LEADER, app_id)[-1]
+    approve = run(any_world.url, f.LEADER, applications.history, app_id)[-1]
 
     assert [(r["label"], r["due_on"]) for r in reports[:4]] == [
         ("2019-Q1", "2019-04-30"),
@@ -149,7 +156,7 @@ def test_approval_plans_the_reports_and_their_reminders_in_the_decision(any_worl
 
 def test_meeting_the_conditions_plans_the_reports(world):
     app_id = make_application(world, stage="approved_with_conditions")
-    decisions.meet_condition(world.url, f.LEADER, app_id, 1, "plan received")
+    run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "plan received")
 
     before = _reports(world, app_id)
     world.fire(app_id, "conditions_met")
@@ -166,7 +173,7 @@ def test_a_programme_may_report_half_yearly(world, tmp_path):
     config = tmp_path / "half-yearly.toml"
     text = DEFAULT_FILE.read_text().replace("report_every_months = 3", "report_every_months = 6")
     config.write_text(text)
-    directory.configure_programme(world.url, f.LEADER, f.AVT_2018, config)
+    run(world.url, f.LEADER, directory.configure_programme, f.AVT_2018, config)
 
     app_id = _approved_on(world, dt.date(2019, 2, 1))
 
@@ -183,7 +190,7 @@ def test_a_schedule_with_a_cadence_kracht_cannot_plan_is_refused_at_configuratio
     )
 
     with pytest.raises(InvalidInput) as error:
-        directory.configure_programme(world.url, f.LEADER, f.AVT_2018, config)
+        run(world.url, f.LEADER, directory.configure_programme, f.AVT_2018, config)
 
     assert str(error.value) == "bad.toml: monitoring.report_every_months must be one of 1, 3, 6, 12"
 
@@ -194,10 +201,10 @@ def test_a_schedule_with_a_cadence_kracht_cannot_plan_is_refused_at_configuratio
 def test_a_report_past_its_due_date_is_late_until_submitted(any_world):
     app_id = _approved_on(any_world, dt.date(2019, 1, 31))
 
-    on_time = monitor_views.late(any_world.url, f.LEADER, dt.date(2019, 4, 30))
-    late = monitor_views.late(any_world.url, f.LEADER, dt.date(2019, 5, 3))
+    on_time = run(any_world.url, f.LEADER, monitor_views.late, dt.date(2019, 4, 30))
+    late = run(any_world.url, f.LEADER, monitor_views.late, dt.date(2019, 5, 3))
     _submit(any_world, app_id, "2019-Q1", received_on="2019-05-03")
-    after = monitor_views.late(any_world.url, f.LEADER, dt.date(2019, 5, 3))
+    after = run(any_world.url, f.LEADER, monitor_views.late, dt.date(2019, 5, 3))
 
     assert on_time == []
     assert [(r["application_id"], r["label"], r["due_on"], r["days_late"]) for r in late] == [
@@ -232,7 +239,7 @@ FONDS_LEAD = "projectleider@vakmanschap.example.org"
 
 def _fonds_project(world) -> int:
     """A project of an organisation without an applicant person, approved on 31 January 2019."""
-    directory.add_org(world.url, f.LEADER, name=FONDS, o_type="education")
+    run(world.url, f.LEADER, directory.add_org, name=FONDS, o_type="education")
     return _approved_on(world, dt.date(2019, 1, 31), title="Vakmanschap", applicant=FONDS)
 
 
@@ -248,7 +255,7 @@ def _open_reminders(world, app_id):
 
 def test_without_an_applicant_person_each_programme_leader_is_reminded_of_each_report(any_world):
     second = "second.leader@example.org"
-    directory.add_person(any_world.url, f.LEADER, name="Second Leader", email=second,
+    run(any_world.url, f.LEADER, directory.add_person, name="Second Leader", email=second,
                          roles=["programme_leader"])  # fmt: skip
     app_id = _fonds_project(any_world)
     reports = _reports(any_world, app_id)
@@ -262,7 +269,7 @@ def test_without_an_applicant_person_each_programme_leader_is_reminded_of_each_r
     remind, due, escalate = (first.remind_at, first.due_at, first.escalate_at)
 
     steps = [
-        reminders.fire_due(any_world.url, reminders.ensure_utc(moment))
+        reminders.fire_due(Database(any_world.url), reminders.ensure_utc(moment))
         for moment in (remind, due, escalate)
     ]
 
@@ -288,7 +295,7 @@ def test_a_report_submitted_or_replanned_ends_the_programme_leaders_stand_in(wor
     app_id = _fonds_project(world)
     _submit(world, app_id, "2019-Q1", received_on="2019-04-30")
 
-    progress_reports.replan(world.url, f.LEADER, app_id, every_months=6)
+    run(world.url, f.LEADER, progress_reports.replan, app_id, every_months=6)
 
     rows = _rows(world, Reminder, kind="report_due", application_id=app_id)
     q1 = next(r["id"] for r in _reports(world, app_id) if r["label"] == "2019-Q1")
@@ -309,7 +316,7 @@ def test_an_applicant_who_joins_later_is_reminded_of_the_open_reports_instead(an
     today = dt.datetime.now(reminders.ZONE).date()  # the reminders' days are Amsterdam days
     late = [r for r in open_reports if dt.date.fromisoformat(r["due_on"]) < today]
 
-    directory.add_person(url, f.LEADER, name="Fonds Lead", email=FONDS_LEAD,
+    run(url, f.LEADER, directory.add_person, name="Fonds Lead", email=FONDS_LEAD,
                          roles=["applicant"], organisation=FONDS)  # fmt: skip
 
     rows = _rows(any_world, Reminder, kind="report_due", application_id=app_id)
@@ -330,8 +337,8 @@ def test_an_applicant_who_joins_later_is_reminded_of_the_open_reports_instead(an
     ]
 
     now = dt.datetime.now(dt.UTC)
-    told = reminders.fire_due(url, now)
-    escalated = reminders.fire_due(url, now + dt.timedelta(days=8))
+    told = reminders.fire_due(Database(url), now)
+    escalated = reminders.fire_due(Database(url), now + dt.timedelta(days=8))
 
     assert [(s["event"], s["messages"]) for s in told] == [("report_overdue", [FONDS_LEAD])] * len(
         late
@@ -346,7 +353,7 @@ def test_a_person_without_the_applicant_role_takes_over_nothing(world):
     app_id = _fonds_project(world)
     before = [(r.key, r.status) for r in _rows(world, Reminder, application_id=app_id)]
 
-    directory.add_person(world.url, f.LEADER, name="Fonds Reviewer", email=FONDS_LEAD,
+    run(world.url, f.LEADER, directory.add_person, name="Fonds Reviewer", email=FONDS_LEAD,
                          roles=["committee_member"], organisation=FONDS)  # fmt: skip
 
     assert [(r.key, r.status) for r in _rows(world, Reminder, application_id=app_id)] == before
@@ -380,7 +387,7 @@ def test_a_report_carries_light_narrative_spending_and_values_and_is_audited(any
     assert [(v.value, v.measured_on, v.report_id) for v in values] == [
         ("31", dt.date(2019, 3, 31), report["id"])
     ]
-    event = applications.history(any_world.url, f.LEADER, app_id)[-1]
+    event = run(any_world.url, f.LEADER, applications.history, app_id)[-1]
     assert (event["action"], event["seq"]) == ("report.submit", result["event"])
     assert event["payload"]["report"]["label"] == "2019-Q1"
     reminders = _rows(any_world, Reminder, subject_ref=f"report:{report['id']}")
@@ -389,7 +396,7 @@ def test_a_report_carries_light_narrative_spending_and_values_and_is_audited(any
 
 def test_a_red_report_without_measures_is_refused_and_nothing_is_kept(any_world):
     app_id = _approved_on(any_world, dt.date(2019, 1, 31))
-    events = len(applications.history(any_world.url, f.LEADER, app_id))
+    events = len(run(any_world.url, f.LEADER, applications.history, app_id))
 
     with pytest.raises(InvalidInput) as error:
         _submit(any_world, app_id, "2019-Q1", light="red", narrative="drought", measures="  ")
@@ -406,13 +413,13 @@ def test_a_red_report_without_measures_is_refused_and_nothing_is_kept(any_world)
     reports = _reports(any_world, app_id)
     assert (reports[0]["status"], reports[1]["status"]) == ("late", "submitted")
     assert reports[1]["measures"] == "irrigated plots; planting moved to spring"
-    assert len(applications.history(any_world.url, f.LEADER, app_id)) == events + 1
+    assert len(run(any_world.url, f.LEADER, applications.history, app_id)) == events + 1
 
 
 def _with_probe(world, unit):
     """A project approved on 31 January 2019 with an indicator `probe` in `unit`."""
     app_id = _approved_on(world, dt.date(2019, 1, 31))
-    applications.add_indicator(world.url, f.LEADER, app_id, name="probe", unit=unit,
+    run(world.url, f.LEADER, applications.add_indicator, app_id, name="probe", measured_in=unit,
                                baseline="0", target="50", target_date="2022-12-31")  # fmt: skip
     return app_id
 
@@ -461,7 +468,7 @@ def test_a_value_outside_its_indicators_unit_is_refused(world, unit, value, mess
     app_id = _with_probe(world, unit)
 
     with pytest.raises(InvalidInput) as error:
-        progress_reports.record_value(world.url, f.LEADER, app_id, "probe", value)
+        run(world.url, f.LEADER, progress_reports.record_value, app_id, "probe", value)
 
     assert str(error.value) == message
     assert _rows(world, IndicatorValue, application_id=app_id) == []
@@ -479,8 +486,14 @@ def test_a_value_outside_its_indicators_unit_is_refused(world, unit, value, mess
 def test_a_value_in_its_unit_is_kept_exactly(world, unit, value, kept):
     app_id = _with_probe(world, unit)
 
-    progress_reports.record_value(
-        world.url, f.LEADER, app_id, "probe", value, measured_on="2019-06-01"
+    run(
+        world.url,
+        f.LEADER,
+        progress_reports.record_value,
+        app_id,
+        "probe",
+        value,
+        measured_on="2019-06-01",
     )
 
     assert [(v.value, v.measured_on) for v in _rows(world, IndicatorValue)] == [
@@ -490,12 +503,13 @@ def test_a_value_in_its_unit_is_kept_exactly(world, unit, value, kept):
 
 def test_one_bad_value_refuses_the_whole_report(any_world):
     app_id = _approved_on(any_world, dt.date(2019, 1, 31))
-    applications.add_indicator(
+    run(
         any_world.url,
         f.LEADER,
+        applications.add_indicator,
         app_id,
         name="firms",
-        unit="companies",
+        measured_in="companies",
         baseline="0",
         target="50",
         target_date="2022-12-31",
@@ -530,7 +544,7 @@ def test_only_the_applicant_and_programme_leaders_report_and_only_leaders_backda
 
 def test_a_report_is_submitted_once_and_not_before_its_period(world):
     app_id = _approved_on(world, dt.date(2019, 1, 31))
-    progress_reports.replan(world.url, f.LEADER, app_id, end_on=f"{THIS_YEAR + 1}-12-31")
+    run(world.url, f.LEADER, progress_reports.replan, app_id, end_on=f"{THIS_YEAR + 1}-12-31")
     _submit(world, app_id, "2019-Q1")
     today = dt.date.today().isoformat()
     future = next(r for r in _reports(world, app_id) if r["period_start"] > today)
@@ -553,7 +567,7 @@ def test_reports_exist_only_for_projects_in_monitoring(world):
     app_id = make_application(world, stage="steering_decision")
 
     with pytest.raises(NotAllowed) as error:
-        progress_reports.record_value(world.url, f.LEADER, app_id, INDICATOR, "3")
+        run(world.url, f.LEADER, progress_reports.record_value, app_id, INDICATOR, "3")
 
     assert str(error.value) == (
         f"application {app_id} is steering_decision; only a project in monitoring can record "
@@ -566,7 +580,14 @@ def test_replanning_keeps_submitted_reports_and_replaces_the_rest(any_world):
     _submit(any_world, app_id, "2019-Q1", received_on="2019-04-20")
     old = {r["label"]: r["id"] for r in _reports(any_world, app_id)}
 
-    progress_reports.replan(any_world.url, f.LEADER, app_id, every_months=6, end_on="2020-12-31")
+    run(
+        any_world.url,
+        f.LEADER,
+        progress_reports.replan,
+        app_id,
+        every_months=6,
+        end_on="2020-12-31",
+    )
 
     reports = _reports(any_world, app_id)
     assert [(r["label"], r["status"]) for r in reports] == [
@@ -596,9 +617,10 @@ def test_close_out_is_refused_while_reports_are_missing_and_keeps_nothing(any_wo
     missing = [r for r in _reports(any_world, app_id) if r["status"] == "late"]
 
     with pytest.raises(GuardFailed) as error:
-        progress_reports.close_out(
+        run(
             any_world.url,
             f.LEADER,
+            progress_reports.close_out,
             app_id,
             final_report="done",
             spent="60000",
@@ -622,7 +644,7 @@ def test_close_out_needs_a_final_value_for_every_indicator(world):
     app_id = make_application(world, stage="monitoring")
 
     with pytest.raises(GuardFailed) as error:
-        progress_reports.close_out(world.url, f.LEADER, app_id, final_report="done", spent="1")
+        run(world.url, f.LEADER, progress_reports.close_out, app_id, final_report="done", spent="1")
 
     assert error.value.missing == [
         f"a final value for every indicator (none yet for: {INDICATOR}; `kracht monitor value`)"
@@ -632,9 +654,10 @@ def test_close_out_needs_a_final_value_for_every_indicator(world):
 def test_close_out_keeps_the_final_report_and_cancels_reports_not_yet_due(any_world):
     app_id = make_application(any_world, stage="monitoring")  # approved today: nothing due yet
 
-    result = progress_reports.close_out(
+    result = run(
         any_world.url,
         f.LEADER,
+        progress_reports.close_out,
         app_id,
         final_report="162 students met 50 firms",
         spent="60000",
@@ -652,7 +675,7 @@ def test_close_out_keeps_the_final_report_and_cancels_reports_not_yet_due(any_wo
         6000000,
     )
     assert {r["status"] for r in reports[:-1]} == {"cancelled"}
-    indicator = monitor_views.project(any_world.url, f.LEADER, app_id)["indicators"][0]
+    indicator = run(any_world.url, f.LEADER, monitor_views.project, app_id)["indicators"][0]
     assert (indicator["latest"], indicator["progress_percent"], indicator["target_met"]) == (
         "162",
         108.0,
@@ -721,7 +744,7 @@ def test_bad_report_input_is_one_line_on_stderr_and_exit_1(world, kracht, args, 
 def test_the_cli_submits_a_report_and_closes_out(world, kracht):
     app_id = make_application(world, stage="monitoring")
     label = _reports(world, app_id)[0]["label"]
-    number = monitor_views.project(world.url, f.LEADER, app_id)["indicators"][0]["id"]
+    number = run(world.url, f.LEADER, monitor_views.project, app_id)["indicators"][0]["id"]
     close_out = ["monitor", "close-out", str(app_id), "--final-report", "done", "--spent", "9000"]
 
     refused = kracht(*close_out)
@@ -755,7 +778,9 @@ def test_the_cli_submits_a_report_and_closes_out(world, kracht):
     assert closed[0] == 0
     assert closed[1].startswith(f"application {app_id}: monitoring -> closed; final report kept")
     assert world.state(app_id) == "closed"
-    assert monitor_views.project(world.url, f.LEADER, app_id)["indicators"][0]["latest"] == "150"
+    assert (
+        run(world.url, f.LEADER, monitor_views.project, app_id)["indicators"][0]["latest"] == "150"
+    )
 
 
 def test_app_show_carries_the_monitoring_part(world, kracht):

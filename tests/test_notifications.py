@@ -3,18 +3,18 @@
 import re
 
 import pytest
+from markupsafe import escape
+from sqlmodel import select
+
 from kracht.basics.errors import GuardFailed
 from kracht.notifications import outbox
 from kracht.notifications.render import LANGUAGES, TEMPLATES, render
 from kracht.notifications.rules import EVENTS, RULES
-from kracht.storage.database import session
+from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage
 from kracht.workflow.services import decisions, directory
-from markupsafe import escape
-from sqlmodel import select
-
 from tests import factories as f
-from tests.factories import make_application, prepare
+from tests.factories import make_application, prepare, run
 
 ENGLISH_APPLICANT = "project.lead@talentit.example.org"
 
@@ -35,9 +35,10 @@ def _recipients(world, event, application_id):
 
 
 def _english_applicant(world):
-    directory.add_person(
+    run(
         world.url,
         f.LEADER,
+        directory.add_person,
         name="Project Lead",
         email=ENGLISH_APPLICANT,
         roles=["applicant"],
@@ -104,8 +105,8 @@ def test_a_recused_member_is_not_asked_to_score(world):
     app_id = make_application(world, "assessment_committee")
     from kracht.workflow.services import committee
 
-    committee.assign(world.url, f.LEADER, app_id, f.SAXION_MEMBER)
-    committee.declare(world.url, f.SAXION_MEMBER, app_id, "I advise TalentIT")
+    run(world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
+    run(world.url, f.SAXION_MEMBER, committee.declare, app_id, "I advise TalentIT")
     prepare(world, app_id, "assessment_committee")
     world.fire(app_id, "open_scoring")
 
@@ -130,8 +131,8 @@ def test_the_decision_reaches_the_applicant_with_the_letter_in_their_language(wo
     messages = {m.recipient: m for m in _messages(world, "decision_made", app_id)}
     assert sorted(messages) == [f.LEADER, f.APPLICANT, ENGLISH_APPLICANT]
     dutch, english = messages[f.APPLICANT], messages[ENGLISH_APPLICANT]
-    letter_nl = decisions.letter(world.url, f.LEADER, app_id, "nl")
-    letter_en = decisions.letter(world.url, f.LEADER, app_id, "en")
+    letter_nl = run(world.url, f.LEADER, decisions.letter, app_id, "nl")
+    letter_en = run(world.url, f.LEADER, decisions.letter, app_id, "en")
     assert (dutch.language, english.language) == ("nl", "en")
     assert dutch.subject == "Besluit over uw aanvraag: TalentIT Twente"
     assert english.subject == "Decision on your application: TalentIT Twente"
@@ -157,7 +158,15 @@ def test_a_refused_decision_leaves_no_message(world):
     before = len(_messages(world))
 
     with pytest.raises(GuardFailed):
-        decisions.decide(world.url, f.STEERING, app_id, "approve", reason="ok", amount="99999999")
+        run(
+            world.url,
+            f.STEERING,
+            decisions.decide,
+            app_id,
+            "approve",
+            reason="ok",
+            amount="99999999",
+        )
 
     assert len(_messages(world)) == before
     assert _messages(world, "decision_made", app_id) == []
@@ -172,12 +181,14 @@ def test_a_decision_cannot_commit_without_its_messages(world, monkeypatch):
 
     monkeypatch.setattr(outbox, "render", broken)
     with pytest.raises(RuntimeError, match="template broke"):
-        decisions.decide(world.url, f.STEERING, app_id, "approve", reason="ok", amount="64389")
+        run(world.url, f.STEERING, decisions.decide, app_id, "approve", reason="ok", amount="64389")
 
     assert world.state(app_id) == "steering_decision"
     assert len(_messages(world)) == before
     assert (
-        decisions.budget_overview(world.url, f.LEADER, f.AVT_2018)["budgets"][0]["committed_cents"]
+        run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)["budgets"][0][
+            "committed_cents"
+        ]
         == 0
     )
 
@@ -280,7 +291,9 @@ def _everything_happens(world):
         rows = db.exec(select(Reminder)).all()
         moments = sorted({m for r in rows for m in (r.remind_at, r.due_at, r.escalate_at)})
     for moment in moments:
-        reminders.fire_due(world.url, moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+        reminders.fire_due(
+            Database(world.url), moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        )
     return apps
 
 
@@ -314,7 +327,7 @@ def test_every_event_renders_for_its_recipients_in_their_language(world, languag
     from kracht.storage.tables import Person, Reminder
 
     other = "en" if language == "nl" else "nl"
-    directory.add_person(world.url, f.LEADER, name="Second Lead", email=SECOND_APPLICANT,
+    run(world.url, f.LEADER, directory.add_person, name="Second Lead", email=SECOND_APPLICANT,
                          roles=["applicant"], organisation=f.TALENTIT)  # fmt: skip
     with session(world.url, write=True) as db:
         for person in db.exec(select(Person)).all():

@@ -19,13 +19,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
 from kracht.cli import main
 from kracht.workflow import engine
 from kracht.workflow.config import default_document, scoring
 from kracht.workflow.services import committee, decisions, exports, progress_reports
-
 from tests import factories as f
-from tests.factories import COMMITTEE, THIS_YEAR, make_application, score_sheet
+from tests.factories import COMMITTEE, THIS_YEAR, make_application, run, score_sheet
 
 # -- every command that writes a file the user names --------------------------------------------
 
@@ -276,17 +276,17 @@ def hostile(world):
     url = world.url
     app_id = make_application(world, stage="kracht_scoring", title=TITLE, round_label="2018-1")
     applications_add_indicator(url, app_id)
-    committee.declare(url, f.CHAIR, app_id, None)
+    run(url, f.CHAIR, committee.declare, app_id, None)
     criteria = scoring(default_document()).criteria
-    committee.score(url, f.CHAIR, app_id, {c.key: ("4", MOTIVATION) for c in criteria})
-    committee.submit(url, f.CHAIR, app_id)
+    run(url, f.CHAIR, committee.score, app_id, {c.key: ("4", MOTIVATION) for c in criteria})
+    run(url, f.CHAIR, committee.submit, app_id)
     for member in COMMITTEE[1:]:
         score_sheet(world, app_id, member)
-    engine.fire(url, f.CHAIR, app_id, "submit_advice", values=f.ADVICE)
-    decisions.decide(url, f.STEERING, app_id, "approve", reason=REASON, amount="64389")
-    progress_reports.replan(url, f.LEADER, app_id, start_on=f"{THIS_YEAR}-01-01",
+    run(url, f.CHAIR, engine.fire, app_id, "submit_advice", values=f.ADVICE)
+    run(url, f.STEERING, decisions.decide, app_id, "approve", reason=REASON, amount="64389")
+    run(url, f.LEADER, progress_reports.replan, app_id, start_on=f"{THIS_YEAR}-01-01",
                             end_on=f"{THIS_YEAR + 1}-12-31")  # fmt: skip
-    progress_reports.submit(url, f.LEADER, app_id, f"{THIS_YEAR}-Q1", light="red",
+    run(url, f.LEADER, progress_reports.submit, app_id, f"{THIS_YEAR}-Q1", light="red",
                             narrative=NARRATIVE, spent="1000", measures=MEASURES,
                             values={INDICATOR: "-5"}, received_on=f"{THIS_YEAR}-04-01")  # fmt: skip
     return world
@@ -295,8 +295,20 @@ def hostile(world):
 def applications_add_indicator(url: str, app_id: int) -> None:
     from kracht.workflow.services import applications
 
-    indicator = {"name": INDICATOR, "unit": "degrees Celsius", "baseline": "-5", "target": "10"}
-    applications.add_indicator(url, f.LEADER, app_id, **indicator, target_date=f"{THIS_YEAR}-12-31")
+    indicator = {
+        "name": INDICATOR,
+        "measured_in": "degrees Celsius",
+        "baseline": "-5",
+        "target": "10",
+    }
+    run(
+        url,
+        f.LEADER,
+        applications.add_indicator,
+        app_id,
+        **indicator,
+        target_date=f"{THIS_YEAR}-12-31",
+    )
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -331,11 +343,13 @@ def test_no_csv_cell_runs_as_a_formula_numbers_stay_numbers_and_json_keeps_all(h
         assert (name, formulas) == (name, [])
         assert quoted & HOSTILE, name  # the hostile text is there, defused
         assert quoted <= {c for c in HOSTILE if c.startswith(FORMULA_START)}, name
-    text = exports.export(hostile.url, f.LEADER, "indicators", "csv")[0]
+    text = run(hostile.url, f.LEADER, exports.export, "indicators", "csv")[0]
     hostile_rows = [r for r in csv.DictReader(io.StringIO(text)) if r["name"] == "'" + INDICATOR]
     assert [(r["baseline"], r["value"]) for r in hostile_rows] == [("-5", "-5")]
     # JSON and JSON Lines keep what was typed
-    (application,) = json.loads(exports.export(hostile.url, f.LEADER, "applications", "json")[0])
+    (application,) = json.loads(
+        run(hostile.url, f.LEADER, exports.export, "applications", "json")[0]
+    )
     main(["--db", hostile.url, "--as", f.AUDITOR, "audit", "export", "--format", "jsonl"])
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert application["title"] == TITLE
@@ -404,7 +418,7 @@ def _cells(row: str) -> int:
 
 
 def _app_id(world) -> int:
-    (application,) = json.loads(exports.export(world.url, f.LEADER, "applications", "json")[0])
+    (application,) = json.loads(run(world.url, f.LEADER, exports.export, "applications", "json")[0])
     return int(application["id"])
 
 

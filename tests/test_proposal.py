@@ -1,12 +1,12 @@
 """The full proposal: its requested amount can be recorded like any other proposal data."""
 
 import pytest
+
 from kracht.basics.errors import GuardFailed, InvalidInput
 from kracht.workflow import engine
 from kracht.workflow.services import applications
-
 from tests import factories as f
-from tests.factories import make_application
+from tests.factories import make_application, run
 
 NEEDS_REQUEST = "a requested amount above zero (requested)"
 
@@ -25,7 +25,7 @@ def test_an_application_created_without_an_amount_gets_it_recorded_and_reaches_t
 
     with pytest.raises(GuardFailed) as refused:
         world.fire(app_id, "start_ecosystem_analysis")
-    engine.record(world.url, f.APPLICANT, app_id, "proposal", {"requested": "64.389,00"})
+    run(world.url, f.APPLICANT, engine.record, app_id, "proposal", {"requested": "64.389,00"})
     world.fire(app_id, "start_ecosystem_analysis")
 
     assert refused.value.missing == [NEEDS_REQUEST]
@@ -34,7 +34,7 @@ def test_an_application_created_without_an_amount_gets_it_recorded_and_reaches_t
     assert "requested" not in record["stage_data"].get("proposal", {})  # one place: the record
     recorded = [
         (e["actor"], e["payload"]["values"], e["payload"]["previous_values"])
-        for e in applications.history(world.url, f.LEADER, app_id)
+        for e in run(world.url, f.LEADER, applications.history, app_id)
         if e["action"] == "record" and "requested" in e["payload"]["values"]
     ]
     assert recorded == [(f.APPLICANT, {"requested": 6438900}, {"requested": 0})]
@@ -65,7 +65,7 @@ def test_the_requested_amount_is_fixed_once_the_steering_committee_has_decided(w
     app_id = make_application(world, stage="monitoring")
 
     with pytest.raises(InvalidInput) as error:
-        engine.record(world.url, f.LEADER, app_id, "proposal", {"requested": "1000000"})
+        run(world.url, f.LEADER, engine.record, app_id, "proposal", {"requested": "1000000"})
 
     assert str(error.value) == (
         f"requested of application {app_id} is fixed once the steering committee has decided "

@@ -1,15 +1,15 @@
 """What the process does not allow is refused, named precisely, audited, and leaves no trace."""
 
 import pytest
+
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.definition import TRIGGERS, rows_for
 from kracht.workflow.services import applications
-
 from tests import factories as f
-from tests.factories import make_application
+from tests.factories import make_application, run
 
 PEOPLE = {
     f.LEADER: {"programme_leader"},
@@ -79,16 +79,17 @@ def test_wrong_role_message_names_the_roles_needed(world):
 
 
 def test_guard_refusal_names_every_missing_requirement_and_is_audited(world):
-    app_id = applications.create(
+    app_id = run(
         world.url,
         f.LEADER,
+        applications.create,
         title="Mineral Valley Twente",
         programme=f.AVT_2023,
         applicant=f.OTHER_APPLICANT,
         requested="500000",
         line="talent",
     )["id"]
-    engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "test gardens"})
+    run(world.url, f.LEADER, engine.record, app_id, "idea", {"quickscan": "test gardens"})
     world.fire(app_id, "present_at_table")
 
     with pytest.raises(GuardFailed) as error:
@@ -106,34 +107,44 @@ def test_guard_refusal_names_every_missing_requirement_and_is_audited(world):
 
 
 def test_co_financing_partner_must_be_a_business(world):
-    app_id = applications.create(
+    app_id = run(
         world.url,
         f.LEADER,
+        applications.create,
         title="Onderwijs alleen",
         programme=f.AVT_2023,
         applicant=f.TALENTIT,
         requested="1000",
         line="talent",
     )["id"]
-    engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "x"})
+    run(world.url, f.LEADER, engine.record, app_id, "idea", {"quickscan": "x"})
     world.fire(app_id, "present_at_table")
-    engine.record(world.url, f.LEADER, app_id, "ecosystem_analysis", {"ecosystem_summary": "x"})
-    engine.record(
-        world.url, f.LEADER, app_id, "proposal", {"proposal_summary": "x", "budget_total": "5000"}
+    run(
+        world.url, f.LEADER, engine.record, app_id, "ecosystem_analysis", {"ecosystem_summary": "x"}
     )
-    applications.add_indicator(
+    run(
         world.url,
         f.LEADER,
+        engine.record,
+        app_id,
+        "proposal",
+        {"proposal_summary": "x", "budget_total": "5000"},
+    )
+    run(
+        world.url,
+        f.LEADER,
+        applications.add_indicator,
         app_id,
         name="n",
-        unit="u",
+        measured_in="u",
         baseline="0",
         target="1",
         target_date="2026-12-31",
     )
-    applications.add_partner(
+    run(
         world.url,
         f.LEADER,
+        applications.add_partner,
         app_id,
         organisation="Saxion",
         co_financing=True,
@@ -163,24 +174,39 @@ CO_FINANCING = "at least one co-financing business committing money, knowledge o
 def test_a_co_financing_business_must_commit_money_knowledge_or_time(
     world, commitment, amount, hours, accepted
 ):
-    app_id = applications.create(
+    app_id = run(
         world.url,
         f.LEADER,
+        applications.create,
         title="Logistiek",
         programme=f.AVT_2018,
         applicant=f.TALENTIT,
         requested="1000",
         line="talent",
     )["id"]
-    engine.record(
-        world.url, f.LEADER, app_id, "proposal", {"proposal_summary": "x", "budget_total": "5000"}
+    run(
+        world.url,
+        f.LEADER,
+        engine.record,
+        app_id,
+        "proposal",
+        {"proposal_summary": "x", "budget_total": "5000"},
     )
-    applications.add_indicator(world.url, f.LEADER, app_id, name="n", unit="u", baseline="0",
-                               target="1", target_date="2026-12-31")  # fmt: skip
-    applications.add_partner(world.url, f.LEADER, app_id, organisation=f.BUSINESS,
+    run(
+        world.url,
+        f.LEADER,
+        applications.add_indicator,
+        app_id,
+        name="n",
+        measured_in="u",
+        baseline="0",
+        target="1",
+        target_date="2026-12-31",
+    )
+    run(world.url, f.LEADER, applications.add_partner, app_id, organisation=f.BUSINESS,
                              co_financing=True, commitment=commitment, amount=amount,
                              hours=hours)  # fmt: skip
-    engine.record(world.url, f.LEADER, app_id, "idea", {"quickscan": "x"})
+    run(world.url, f.LEADER, engine.record, app_id, "idea", {"quickscan": "x"})
     world.fire(app_id, "present_at_table")
     f.prepare(world, app_id, "innovation_table")
 
@@ -287,11 +313,20 @@ def test_record_refuses_a_field_of_another_stage_and_bad_choices(world):
     app_id = make_application(world, stage="innovation_table")
 
     with pytest.raises(InvalidInput) as wrong_stage:
-        engine.record(world.url, f.LEADER, app_id, "innovation_table", {"quickscan": "x"})
+        run(world.url, f.LEADER, engine.record, app_id, "innovation_table", {"quickscan": "x"})
     with pytest.raises(InvalidInput) as bad_choice:
-        engine.record(world.url, f.LEADER, app_id, "innovation_table", {"table_outcome": "meh"})
+        run(
+            world.url, f.LEADER, engine.record, app_id, "innovation_table", {"table_outcome": "meh"}
+        )
     with pytest.raises(InvalidInput) as bad_date:
-        engine.record(world.url, f.LEADER, app_id, "innovation_table", {"table_date": "17-9-2018"})
+        run(
+            world.url,
+            f.LEADER,
+            engine.record,
+            app_id,
+            "innovation_table",
+            {"table_date": "17-9-2018"},
+        )
 
     assert (
         str(wrong_stage.value)
@@ -333,9 +368,16 @@ def test_an_applicant_acts_only_on_their_own_organisation(world):
         f"{f.APPLICANT} may not withdraw application {other}: it is another organisation's "
         "application"
     )
-    assert [a["id"] for a in applications.list_all(world.url, f.APPLICANT)] == [own]
+    assert [
+        a["id"]
+        for a in run(
+            world.url,
+            f.APPLICANT,
+            applications.list_all,
+        )
+    ] == [own]
     with pytest.raises(NotAllowed):
-        applications.show(world.url, f.APPLICANT, other)
+        run(world.url, f.APPLICANT, applications.show, other)
 
 
 def test_unknown_actor_and_missing_actor_are_refused(world):
@@ -344,7 +386,7 @@ def test_unknown_actor_and_missing_actor_are_refused(world):
     with pytest.raises(NotAllowed) as unknown:
         world.fire(app_id, "withdraw", "nobody@example.org", reason="x")
     with pytest.raises(NotAllowed) as missing:
-        engine.fire(world.url, None, app_id, "withdraw", reason="x")
+        run(world.url, None, engine.fire, app_id, "withdraw", reason="x")
 
     assert str(unknown.value) == (
         "no person with e-mail 'nobody@example.org'; a programme leader adds people with "

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from sqlmodel import select
+
 from kracht.cli import main
 from kracht.notifications import reminders
 from kracht.notifications.reminders import ZONE
-from kracht.storage.database import session
+from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage, Reminder
 from kracht.workflow import engine
 from kracht.workflow.services import committee, decisions, directory
-from sqlmodel import select
-
 from tests import factories as f
-from tests.factories import DEADLINE, make_application, score_sheet
+from tests.factories import DEADLINE, make_application, run, score_sheet
 from tests.smtp_server import Server
 
 KRACHT = Path(sys.executable).parent / "kracht"
@@ -71,13 +71,13 @@ def test_each_step_fires_once_at_its_moment_to_its_person(any_world):
     remind, due, escalate = (_utc(reminder.remind_at), _utc(reminder.due_at),
                              _utc(reminder.escalate_at))  # fmt: skip
 
-    assert reminders.fire_due(url, remind - dt.timedelta(seconds=1)) == []
+    assert reminders.fire_due(Database(url), remind - dt.timedelta(seconds=1)) == []
     steps = [
-        reminders.fire_due(url, remind),
-        reminders.fire_due(url, remind + dt.timedelta(hours=1)),  # again: nothing new
-        reminders.fire_due(url, due),
-        reminders.fire_due(url, escalate),
-        reminders.fire_due(url, escalate + dt.timedelta(days=30)),
+        reminders.fire_due(Database(url), remind),
+        reminders.fire_due(Database(url), remind + dt.timedelta(hours=1)),  # again: nothing new
+        reminders.fire_due(Database(url), due),
+        reminders.fire_due(Database(url), escalate),
+        reminders.fire_due(Database(url), escalate + dt.timedelta(days=30)),
     ]
 
     assert [sorted(s["step"] for s in step) for step in steps] == [
@@ -100,8 +100,8 @@ def test_a_step_that_fell_due_while_nothing_ran_fires_once_and_only_the_latest(a
     reminder = _reminders(url)[0]
     back_after_downtime = _utc(reminder.due_at) + dt.timedelta(hours=5)
 
-    first = reminders.fire_due(url, back_after_downtime)
-    second = reminders.fire_due(url, back_after_downtime + dt.timedelta(minutes=1))
+    first = reminders.fire_due(Database(url), back_after_downtime)
+    second = reminders.fire_due(Database(url), back_after_downtime + dt.timedelta(minutes=1))
 
     assert sorted(s["event"] for s in first) == ["scoring_overdue"] * 3
     assert second == []
@@ -116,7 +116,7 @@ def test_submitting_settles_a_members_deadline_and_the_advice_settles_the_rest(a
 
     status = {r.recipient: r.status for r in _reminders(url)}
     assert status == {f.CHAIR: "pending", f.MEMBER: "done", f.MEMBER2: "pending"}
-    fired = reminders.fire_due(url, _utc(_reminders(url)[0].remind_at))
+    fired = reminders.fire_due(Database(url), _utc(_reminders(url)[0].remind_at))
     assert sorted(s["key"].rsplit(":", 1)[1] for s in fired) == sorted([f.CHAIR, f.MEMBER2])
 
     score_sheet(any_world, app_id, f.CHAIR)
@@ -124,17 +124,22 @@ def test_submitting_settles_a_members_deadline_and_the_advice_settles_the_rest(a
     any_world.fire(app_id, "submit_advice", actor=f.CHAIR, values=f.ADVICE)
 
     assert {r.status for r in _reminders(url)} == {"done"}
-    assert reminders.fire_due(url, dt.datetime.now(dt.UTC) + dt.timedelta(days=400)) == []
+    assert reminders.fire_due(Database(url), dt.datetime.now(dt.UTC) + dt.timedelta(days=400)) == []
 
 
 def test_a_member_assigned_after_scoring_opened_is_told_and_reminded_like_the_others(any_world):
     app_id = make_application(any_world, "kracht_scoring")
     late = "late.member@example.org"
-    directory.add_person(
-        any_world.url, f.LEADER, name="Late Member", email=late, roles=["committee_member"]
+    run(
+        any_world.url,
+        f.LEADER,
+        directory.add_person,
+        name="Late Member",
+        email=late,
+        roles=["committee_member"],
     )
 
-    committee.assign(any_world.url, f.LEADER, app_id, late)
+    run(any_world.url, f.LEADER, committee.assign, app_id, late)
 
     rows = {r.recipient: r for r in _reminders(any_world.url)}
     assert set(rows) == {*f.COMMITTEE, late}
@@ -147,11 +152,13 @@ def test_a_member_assigned_after_scoring_opened_is_told_and_reminded_like_the_ot
 def test_a_member_recused_while_scoring_is_open_is_no_longer_reminded(world):
     app_id = make_application(world, "kracht_scoring")
 
-    committee.declare(world.url, f.MEMBER, app_id, "my sister leads the applicant's project")
+    run(world.url, f.MEMBER, committee.declare, app_id, "my sister leads the applicant's project")
 
     status = {r.recipient: r.status for r in _reminders(world.url)}
     assert status == {f.CHAIR: "pending", f.MEMBER: "cancelled", f.MEMBER2: "pending"}
-    fired = reminders.fire_due(world.url, dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    fired = reminders.fire_due(
+        Database(world.url), dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    )
     assert f.MEMBER not in {step["key"].rsplit(":", 1)[1] for step in fired}
 
 
@@ -169,15 +176,15 @@ def test_conditions_are_chased_until_met(any_world):
     (reminder,) = _reminders(url, "condition_due")
     assert (reminder.recipient, reminder.facts["condition"]) == (f.LEADER, "serve the whole region")
 
-    fired = reminders.fire_due(url, _utc(reminder.remind_at))
+    fired = reminders.fire_due(Database(url), _utc(reminder.remind_at))
     (message,) = _messages(url, "condition_due")
     assert fired[0]["event"] == "condition_due"
     assert message.subject == f"Voorwaarde 1 voor TalentIT Twente vervalt op {DEADLINE}"
     assert "serve the whole region" in message.text
 
-    decisions.meet_condition(url, f.LEADER, app_id, 1, "regional partners signed")
+    run(url, f.LEADER, decisions.meet_condition, app_id, 1, "regional partners signed")
     assert _reminders(url, "condition_due")[0].status == "done"
-    assert reminders.fire_due(url, _utc(reminder.escalate_at)) == []
+    assert reminders.fire_due(Database(url), _utc(reminder.escalate_at)) == []
 
 
 def test_the_escalation_delay_and_lead_come_from_the_settings(world, tmp_path, monkeypatch):
@@ -220,9 +227,9 @@ def test_a_deadline_already_past_when_set_is_told_to_its_person_before_it_escala
         )  # fmt: skip
     (row,) = _reminders(world.url)
 
-    told = reminders.fire_due(world.url, now)
-    too_soon = reminders.fire_due(world.url, now + dt.timedelta(days=6))
-    escalated = reminders.fire_due(world.url, now + dt.timedelta(days=7))
+    told = reminders.fire_due(Database(world.url), now)
+    too_soon = reminders.fire_due(Database(world.url), now + dt.timedelta(days=6))
+    escalated = reminders.fire_due(Database(world.url), now + dt.timedelta(days=7))
 
     assert _utc(row.escalate_at) == now + dt.timedelta(days=7)  # not 53 days ago
     assert [s["event"] for s in told] == ["report_overdue"]
@@ -336,7 +343,7 @@ def test_engine_moves_and_reminders_commit_together(world, monkeypatch):
 
     monkeypatch.setattr(reminders, "moments", broken)
     with pytest.raises(RuntimeError):
-        engine.fire(world.url, f.LEADER, app_id, "open_scoring")
+        run(world.url, f.LEADER, engine.fire, app_id, "open_scoring")
 
     assert world.state(app_id) == "assessment_committee"
     assert _reminders(world.url) == []

@@ -13,15 +13,15 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
+
 from kracht.basics.errors import InvalidInput, NotAllowed
 from kracht.basics.euros import parse_euros
 from kracht.cli import main
 from kracht.storage.database import session
 from kracht.workflow.reports import documents as programme_reports
 from kracht.workflow.services import decisions, exports, monitor_views, progress_reports
-
 from tests import factories as f
-from tests.factories import THIS_YEAR, make_application
+from tests.factories import THIS_YEAR, make_application, run
 
 YEAR = 2019
 INDICATOR = "students meeting firms"
@@ -61,9 +61,16 @@ def monitored(any_world):
     world = any_world
     for title, grant, reports in PROJECTS:
         app_id = make_application(world, stage="steering_decision", requested=grant, title=title)
-        decisions.decide(world.url, f.STEERING, app_id, "approve", reason="sound", amount=grant)
-        progress_reports.replan(
-            world.url, f.LEADER, app_id, start_on="2019-01-01", end_on="2020-12-31"
+        run(
+            world.url, f.STEERING, decisions.decide, app_id, "approve", reason="sound", amount=grant
+        )
+        run(
+            world.url,
+            f.LEADER,
+            progress_reports.replan,
+            app_id,
+            start_on="2019-01-01",
+            end_on="2020-12-31",
         )
         for label, light, spent, value, measures in reports:
             due = {
@@ -72,9 +79,10 @@ def monitored(any_world):
                 "2019-Q3": "2019-10-31",
                 "2019-Q4": "2020-01-31",
             }[label]
-            progress_reports.submit(
+            run(
                 world.url,
                 f.LEADER,
+                progress_reports.submit,
                 app_id,
                 label,
                 light=light,
@@ -146,7 +154,7 @@ def _summary(rows: list[list[str]]) -> dict[str, str]:
 def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
     url = monitored.url
 
-    result = programme_reports.write(url, f.LEADER, "annual", YEAR, tmp_path)
+    result = run(url, f.LEADER, programme_reports.write, "annual", YEAR, tmp_path)
 
     md = (tmp_path / f"annual-report-{YEAR}.md").read_text()
     html = Tables((tmp_path / f"annual-report-{YEAR}.html").read_text()).tables
@@ -184,7 +192,13 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
         today=today,
         end=dt.date(YEAR, 12, 31),
     )
-    late_now = len(monitor_views.late(url, f.LEADER))
+    late_now = len(
+        run(
+            url,
+            f.LEADER,
+            monitor_views.late,
+        )
+    )
     # the figure names what it counts: not every late report (`kracht monitor late`), only those
     # on periods up to the year's end, and late on the day the report was written
     assert "Reports late today" not in summary
@@ -195,13 +209,19 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
 def test_the_multiplier_counts_committed_grants_and_lists_reserved_ones_apart(world, tmp_path):
     approved = make_application(world, stage="monitoring")  # € 64.389, partners € 10.000
     conditional = make_application(world, stage="steering_decision", requested="20000")
-    decisions.decide(
-        world.url, f.STEERING, conditional, "approve_with_conditions", reason="promising",
-        amount="20000", conditions=[(f.DEADLINE, f.LEADER, "serve the whole region")],
+    run(
+        world.url,
+        f.STEERING,
+        decisions.decide,
+        conditional,
+        "approve_with_conditions",
+        reason="promising",
+        amount="20000",
+        conditions=[(f.DEADLINE, f.LEADER, "serve the whole region")],
         departure_rationale="positive advice, but only for the whole region",
-    )  # fmt: skip
+    )
 
-    programme_reports.write(world.url, f.LEADER, "annual", THIS_YEAR, tmp_path)
+    run(world.url, f.LEADER, programme_reports.write, "annual", THIS_YEAR, tmp_path)
 
     md = (tmp_path / f"annual-report-{THIS_YEAR}.md").read_text()
     table = md_table(md, "Co-financing and multiplier")
@@ -220,7 +240,7 @@ def test_the_multiplier_counts_committed_grants_and_lists_reserved_ones_apart(wo
 def test_money_per_line_and_year_matches_the_budgets_and_grants(monitored, tmp_path):
     url = monitored.url
 
-    programme_reports.write(url, f.AUDITOR, "annual", THIS_YEAR, tmp_path)
+    run(url, f.AUDITOR, programme_reports.write, "annual", THIS_YEAR, tmp_path)
 
     md = (tmp_path / f"annual-report-{THIS_YEAR}.md").read_text()
     html = Tables((tmp_path / f"annual-report-{THIS_YEAR}.html").read_text()).tables
@@ -243,7 +263,7 @@ def test_money_per_line_and_year_matches_the_budgets_and_grants(monitored, tmp_p
 def test_the_project_monitor_shows_each_projects_lights_spending_and_values(monitored, tmp_path):
     url = monitored.url
 
-    result = programme_reports.write(url, f.LEADER, "monitor", YEAR, tmp_path)
+    result = run(url, f.LEADER, programme_reports.write, "monitor", YEAR, tmp_path)
 
     md = (tmp_path / f"project-monitor-{YEAR}.md").read_text()
     html = Tables((tmp_path / f"project-monitor-{YEAR}.html").read_text()).tables
@@ -289,7 +309,7 @@ def test_the_project_monitor_shows_each_projects_lights_spending_and_values(moni
 
 
 def test_late_reports_appear_in_the_monitor(monitored, tmp_path):
-    programme_reports.write(monitored.url, f.LEADER, "monitor", YEAR, tmp_path)
+    run(monitored.url, f.LEADER, programme_reports.write, "monitor", YEAR, tmp_path)
 
     md = (tmp_path / f"project-monitor-{YEAR}.md").read_text()
 
@@ -312,7 +332,7 @@ def test_late_reports_appear_in_the_monitor(monitored, tmp_path):
 
 def test_an_applicant_may_not_write_programme_reports(monitored, tmp_path):
     with pytest.raises(NotAllowed) as error:
-        programme_reports.write(monitored.url, f.APPLICANT, "monitor", YEAR, tmp_path / "out")
+        run(monitored.url, f.APPLICANT, programme_reports.write, "monitor", YEAR, tmp_path / "out")
 
     assert str(error.value) == (
         f"{f.APPLICANT} may not write programme reports: they cover every project"
@@ -361,8 +381,8 @@ def test_a_report_that_cannot_be_written_leaves_nothing_behind(world, tmp_path, 
 
 @pytest.mark.parametrize("kind", exports.KINDS)
 def test_exports_round_trip_between_csv_json_and_the_database(monitored, kind):
-    text_csv, count_csv = exports.export(monitored.url, f.AUDITOR, kind, "csv")
-    text_json, count_json = exports.export(monitored.url, f.AUDITOR, kind, "json")
+    text_csv, count_csv = run(monitored.url, f.AUDITOR, exports.export, kind, "csv")
+    text_json, count_json = run(monitored.url, f.AUDITOR, exports.export, kind, "json")
 
     from_json = json.loads(text_json)
     from_csv = list(csv.DictReader(io.StringIO(text_csv)))
@@ -376,10 +396,10 @@ def test_exports_round_trip_between_csv_json_and_the_database(monitored, kind):
 def test_the_exported_figures_are_the_databases(monitored):
     url = monitored.url
 
-    apps = json.loads(exports.export(url, f.LEADER, "applications", "json")[0])
-    made = json.loads(exports.export(url, f.LEADER, "decisions", "json")[0])
-    reports = json.loads(exports.export(url, f.LEADER, "reports", "json")[0])
-    values = json.loads(exports.export(url, f.LEADER, "indicators", "json")[0])
+    apps = json.loads(run(url, f.LEADER, exports.export, "applications", "json")[0])
+    made = json.loads(run(url, f.LEADER, exports.export, "decisions", "json")[0])
+    reports = json.loads(run(url, f.LEADER, exports.export, "reports", "json")[0])
+    values = json.loads(run(url, f.LEADER, exports.export, "indicators", "json")[0])
 
     granted = dict(
         _sql(
@@ -411,8 +431,8 @@ def test_an_applicant_exports_only_their_own_organisations_records(monitored):
         monitored, stage="idea", title="Elsewhere", applicant=f.OTHER_APPLICANT
     )
 
-    mine = json.loads(exports.export(monitored.url, f.APPLICANT, "applications", "json")[0])
-    reports = json.loads(exports.export(monitored.url, f.OUTSIDER, "reports", "json")[0])
+    mine = json.loads(run(monitored.url, f.APPLICANT, exports.export, "applications", "json")[0])
+    reports = json.loads(run(monitored.url, f.OUTSIDER, exports.export, "reports", "json")[0])
 
     assert other not in [a["id"] for a in mine]
     assert {a["applicant"] for a in mine} == {f.TALENTIT}
@@ -443,6 +463,6 @@ def test_the_cli_writes_an_export_file_and_refuses_an_unknown_format(world, tmp_
 
 def test_an_unknown_export_or_report_is_refused():
     with pytest.raises(InvalidInput):
-        exports.export("sqlite://", f.LEADER, "budgets", "csv")
+        run("sqlite://", f.LEADER, exports.export, "budgets", "csv")
     with pytest.raises(InvalidInput):
-        programme_reports.write("sqlite://", f.LEADER, "quarterly", YEAR, None)  # type: ignore[arg-type]
+        run("sqlite://", f.LEADER, programme_reports.write, "quarterly", YEAR, None)

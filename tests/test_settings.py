@@ -1,10 +1,10 @@
 """Mail and reminder settings: a TOML file, the environment on top, and clear refusals."""
 
 import pytest
+
 from kracht.basics.errors import InvalidInput
 from kracht.cli import main
 from kracht.notifications.settings import load
-
 from tests import factories as f
 from tests.factories import make_application
 
@@ -107,9 +107,10 @@ def _one_line(err, *names):
 
 
 def _statuses(url):
+    from sqlmodel import select
+
     from kracht.storage.database import session
     from kracht.storage.tables import OutboxMessage
-    from sqlmodel import select
 
     with session(url) as db:
         return {row.status for row in db.exec(select(OutboxMessage)).all()}

@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
+
 from kracht.basics.codes import shown
 from kracht.basics.errors import InvalidInput
 from kracht.cli import main
@@ -12,10 +14,8 @@ from kracht.notifications.render import render
 from kracht.storage.database import session
 from kracht.storage.tables import Programme
 from kracht.workflow import engine
-from sqlmodel import select
-
 from tests import factories as f
-from tests.factories import make_application
+from tests.factories import make_application, run
 
 SUBMITTED = "nl/application_submitted.txt.j2"
 CODE_RULE = (
@@ -287,7 +287,7 @@ def test_a_sandbox_escape_in_a_decision_letter_refuses_the_decision(world, tmp_p
     monkeypatch.setenv("KRACHT_CONFIG", str(settings))
 
     with pytest.raises(InvalidInput) as refused:
-        engine.fire(world.url, f.STEERING, app_id, "reject", reason="too little business",
+        run(world.url, f.STEERING, engine.fire, app_id, "reject", reason="too little business",
                     values={"departure_rationale": "business role not credible"})  # fmt: skip
 
     assert str(refused.value) == (

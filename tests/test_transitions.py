@@ -4,12 +4,12 @@ Parametrized over the declaration itself: adding a row adds its test.
 """
 
 import pytest
+
 from kracht.workflow import machine
 from kracht.workflow.definition import TRANSITIONS
 from kracht.workflow.services import decisions, directory
-
 from tests import factories as f
-from tests.factories import ADVICE, PREPARED, make_application, prepare
+from tests.factories import ADVICE, PREPARED, make_application, prepare, run
 
 EMAIL = {
     "programme_leader": f.LEADER,
@@ -56,9 +56,10 @@ def _arrive(world, row):
 @pytest.mark.parametrize("row", TRANSITIONS, ids=lambda r: f"{r.trigger}-to-{r.dest}")
 def test_every_row_moves_an_application_to_its_destination(world, row):
     skip = {"innovation_table": "none", "ecosystem_analysis": "none"}
-    directory.add_programme(
+    run(
         world.url,
         f.LEADER,
+        directory.add_programme,
         code=NEITHER,
         name="Rolling intake",
         lines=[("talent", "Talent")],
@@ -69,7 +70,7 @@ def test_every_row_moves_an_application_to_its_destination(world, row):
     if state in PREPARED:
         prepare(world, app_id, state)
     if state == "approved_with_conditions":
-        decisions.meet_condition(world.url, f.LEADER, app_id, 1, "2019 plan received")
+        run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "2019 plan received")
     if row.trigger == "close":
         f.measure_indicators(world, app_id)
     actor = EMAIL[str(row.roles[0])]

@@ -1,115 +1,109 @@
-"""Moving applications: every action is one transaction, and every refusal is audited."""
+"""Moving applications: every action runs in the unit of work it is given, and the rows of the
+road say what each move does; the engine applies them and knows no stage by name."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
+
+from sqlmodel import Session
 
 from kracht.basics import inputs
+from kracht.basics.actors import Actor, require_own
 from kracht.basics.errors import ConcurrentChange, GuardFailed, InvalidInput, NotAllowed, NotFound
-from kracht.notifications import deadlines
 from kracht.states import sections
 from kracht.states.base import Context, Indicator, Partner
-from kracht.storage import audit, clock, funds, repository
-from kracht.storage.database import retrying, transaction
+from kracht.storage import audit, funds, repository
 from kracht.storage.tables import Application, Programme, ProgrammeLine
-from kracht.workflow import machine, scoring
-from kracht.workflow.actors import Actor, require_own, resolve
+from kracht.workflow import machine
 from kracht.workflow.definition import (
     DECIDED,
+    ON_LEAVE,
+    RECORDED_WITH,
     TERMINAL,
     TRANSITIONS,
     TRIGGERS,
     WORKFLOW_VERSION,
+    Effect,
     Transition,
     rows_for,
 )
-from sqlmodel import Session
+from kracht.workflow.effects import monitoring_plan, scoring_round
+from kracht.workflow.move import Move
+from kracht.workflow.unit import Unit, attempting
 
-Result = TypeVar("Result")
 Values = dict[str, tuple[str, Any]]  # field -> (section, parsed value)
 
 
 def fire(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     trigger: str,
     *,
     reason: str | None = None,
     values: Mapping[str, object] | None = None,
     expected_version: int | None = None,
-    prepare: Callable[[Session, Application, Actor], None] | None = None,
-    dry_run: bool = False,
+    prepare: Callable[[Unit, Application], None] | None = None,
 ) -> dict[str, Any]:
-    """Fire `trigger` on an application, in one transaction:
+    """Fire `trigger` on an application, within the unit's transaction:
 
-    1. load the actor with their roles, and the application with its version;
+    1. load the application with its version (the actor comes with the unit);
     2. pick the declared row for this trigger and state (refuse an unknown or impossible trigger);
     3. check the actor holds one of the row's roles (applicants: their own applications only);
     4. validate the stage data given with the action (and let `prepare` write what the action
        brings along, such as a final report), then check every guard on it, waiving the
        guards of stages the programme marks not applicable;
     5. let the shared machine move the state, passing through not-applicable stages;
-    6. write state, data and version (refusing a concurrent change) and append the audit events;
-    7. commit. Any failure rolls all of it back; a refusal is then audited on its own.
-
-    With `dry_run`, every step runs, effects included, but the transaction is rolled back at the
-    end instead of committed, and a refusal is not audited: nothing at all is written. The
-    result is what the action would have returned.
+    6. write state, data and version (refusing a concurrent change), apply the row's effects
+       and append the audit events, the outbox messages and the reminders.
+    The edge commits the unit; any failure rolls all of it back, and a refusal is then audited
+    on its own. `Units.try_out` runs it all and rolls back: a dry run.
     """
-
     reason = inputs.optional_text(reason, "reason (--reason)", inputs.REASON)
-
-    def action(db: Session, actor: Actor) -> dict[str, Any]:
+    with attempting("fire", application_id, trigger, reason):
+        db, actor = unit.db, unit.actor
         app, programme = _load(db, application_id, expected_version)
         pending = _parse_values(values or {})
-        ctx = context(db, app, programme, reason, pending)
+        ctx = context(unit, app, programme, reason, pending)
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
         for section in sorted({section for section, _ in pending.values()}):
             module = sections.SECTIONS[section]
             require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
-            if getattr(module, "RECORD_WITH", ()) and trigger not in module.RECORD_WITH:
-                raise NotAllowed(
-                    f"{section} data is recorded only with " + " or ".join(module.RECORD_WITH)
-                )
-        _check_actor(db, app, actor, trigger)
+            only_with = RECORDED_WITH.get(section, ())
+            if only_with and trigger not in only_with:
+                raise NotAllowed(f"{section} data is recorded only with " + " or ".join(only_with))
+        for check in row.checks:  # what the move asks of the person beyond their role
+            check(unit, app)
         if prepare is not None:
-            prepare(db, app, actor)
-            ctx = context(db, app, programme, reason, pending)
+            prepare(unit, app)
+            ctx = context(unit, app, programme, reason, pending)
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
-        return _commit(db, actor, app, programme, ctx, steps, pending)
-
-    return _audited(
-        url, actor_email, application_id, "fire", trigger, reason, action, dry_run=dry_run
-    )
+        return _commit(unit, app, programme, ctx, steps, pending)
 
 
 def record(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     section: str,
     values: Mapping[str, object],
     *,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Record stage data on an application without moving it; one transaction, one audit event."""
+    """Record stage data on an application without moving it; one audit event."""
     module = sections.section_named(section)
     if not values:
         raise InvalidInput("nothing to record: give at least one --set NAME=VALUE or a --file")
-
-    def action(db: Session, actor: Actor) -> dict[str, Any]:
+    with attempting("record", application_id):
+        db, actor = unit.db, unit.actor
         app, _ = _load(db, application_id, expected_version)
         require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
         if app.state in TERMINAL:
             raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
-        with_triggers = getattr(module, "RECORD_WITH", ())
+        with_triggers = RECORDED_WITH.get(section, ())
         if with_triggers:
             raise NotAllowed(
                 f"{section} data is recorded only with the trigger "
@@ -121,26 +115,23 @@ def record(
         for name, raw in values.items():
             owner, spec = sections.field_named(name, section)
             pending[name] = (owner, spec.parse(raw))
-        return _write(db, actor, app, pending, action="record", payload={"section": section})
-
-    return _audited(url, actor_email, application_id, "record", None, None, action)
+        return _write(unit, app, pending, action="record", payload={"section": section})
 
 
 def write_with_audit(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     roles: tuple[str, ...],
     what: str,
-    change: Callable[[Session, Application, Actor], dict[str, Any]],
+    change: Callable[[Unit, Application], dict[str, Any]],
 ) -> dict[str, Any]:
     """Change something that belongs to an application (partners, indicators) as one audited step.
 
     `change` does the write and returns the audit payload; the application's version is bumped so
     a concurrent writer is refused rather than silently overwritten.
     """
-
-    def action(db: Session, actor: Actor) -> dict[str, Any]:
+    with attempting(what, application_id):
+        db, actor = unit.db, unit.actor
         app, _ = _load(db, application_id, None)
         require_own(actor, roles, app.applicant_org_id, f"{what} on application {app.id}")
         if app.state in TERMINAL:
@@ -148,7 +139,7 @@ def write_with_audit(
         version = app.version
         if not repository.save_application(db, app, version):
             raise ConcurrentChange(app.id or 0)
-        payload = change(db, app, actor)
+        payload = change(unit, app)
         event = audit.append(
             db,
             actor=actor.email,
@@ -159,15 +150,12 @@ def write_with_audit(
         )
         return {"application_id": app.id, "version": app.version, "event": event.seq, **payload}
 
-    return _audited(url, actor_email, application_id, what, None, None, action)
-
 
 def context(
-    db: Session, app: Application, programme: Programme, reason: str | None, pending: Values
+    unit: Unit, app: Application, programme: Programme, reason: str | None, pending: Values
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action."""
-    from kracht.workflow.services import monitoring_plan
-
+    db = unit.db
     assert app.id is not None
     data = {v.field: v.value for v in repository.stage_values(db, app.id)}
     data.update({name: value for name, (_, value) in pending.items()})
@@ -196,11 +184,11 @@ def context(
         ),
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
-        today=clock.today().isoformat(),
+        today=unit.clock.today().isoformat(),
         conditions_open=funds.open_conditions(db, app.id),
         given=frozenset(pending),
-        **scoring.facts(db, app, programme),
-        **monitoring_plan.facts(db, app),
+        **scoring_round.facts(db, app, programme),
+        **monitoring_plan.facts(db, app, unit.clock.today()),
     )
 
 
@@ -229,125 +217,6 @@ def options(ctx: Context) -> list[dict[str, Any]]:
 
 
 # -- the steps of an action ---------------------------------------------------------------------
-
-
-def _audited(
-    url: str,
-    actor_email: str | None,
-    application_id: int | None,
-    action_name: str,
-    trigger: str | None,
-    reason: str | None,
-    action: Callable[[Session, Actor], Result],
-    dry_run: bool = False,
-) -> Result:
-    def attempt(db: Session) -> Result:
-        result = action(db, resolve(db, actor_email))
-        if dry_run:
-            raise _RolledBack(result)  # leaving the block by an exception rolls back
-        return result
-
-    try:
-        return transaction(url, attempt)  # run again whole after a deadlock (PostgreSQL)
-    except _RolledBack as rolled_back:
-        return rolled_back.result  # type: ignore[no-any-return]
-    except (NotAllowed, GuardFailed) as refusal:
-        if not dry_run:
-            _audit_refusal(url, actor_email, application_id, action_name, trigger, reason, refusal)
-        raise
-
-
-def audited_write(
-    url: str,
-    actor_email: str | None,
-    action_name: str,
-    action: Callable[[Session, Actor], Result],
-    application_id: int | None = None,
-) -> Result:
-    """A write off the road (a budget, the outbox) run as an action on the road is: one
-    transaction with the actor resolved, run again whole after a deadlock; a refusal
-    (NotAllowed, GuardFailed) is audited as `action_name` in its own transaction after the
-    rollback. `action` appends the audit event of its own success."""
-    return _audited(url, actor_email, application_id, action_name, None, None, action)
-
-
-Write = TypeVar("Write", bound=Callable[..., Any])
-
-
-def audits_refusals(action_name: str, *, of_application: bool = False) -> Callable[[Write], Write]:
-    """Decorate a write `f(url, actor_email, ...)` that opens its own single transaction (adding
-    people, organisations, programmes, applications): run again whole after a deadlock, and a
-    refusal it raises (NotAllowed, GuardFailed) audited as `action_name` in its own transaction
-    after the rollback, as `audited_write` does. With `of_application`, the argument after
-    `actor_email` is the application's id."""
-
-    def decorate(write: Write) -> Write:
-        @functools.wraps(write)
-        def audited(url: str, actor_email: str | None, *args: Any, **kwargs: Any) -> Any:
-            app_id = args[0] if of_application and args else None
-            try:
-                return retrying(lambda: write(url, actor_email, *args, **kwargs))
-            except (NotAllowed, GuardFailed) as refusal:
-                _audit_refusal(url, actor_email, app_id, action_name, None, None, refusal)
-                raise
-
-        return audited  # type: ignore[return-value]
-
-    return decorate
-
-
-class _RolledBack(Exception):  # noqa: N818 - not an error: carries a dry run's result out
-    def __init__(self, result: object) -> None:
-        super().__init__("dry run: rolled back")
-        self.result = result
-
-
-def _audit_refusal(
-    url: str,
-    actor_email: str | None,
-    application_id: int | None,
-    action: str,
-    trigger: str | None,
-    reason: str | None,
-    refusal: NotAllowed | GuardFailed,
-) -> None:
-    """A refused attempt leaves a trace: its own transaction, after the rollback."""
-
-    def append(db: Session) -> None:
-        _append_refusal(db, actor_email, application_id, action, trigger, reason, refusal)
-
-    transaction(url, append)
-
-
-def _append_refusal(
-    db: Session,
-    actor_email: str | None,
-    application_id: int | None,
-    action: str,
-    trigger: str | None,
-    reason: str | None,
-    refusal: NotAllowed | GuardFailed,
-) -> None:
-    email, roles = actor_email or "(nobody)", ""
-    person = repository.person_by_email(db, email)
-    if person is not None and person.id is not None:
-        roles = ",".join(repository.roles_of(db, person.id))
-    app = repository.application(db, application_id) if application_id else None
-    payload: dict[str, Any] = {**getattr(refusal, "facts", {}), "error": str(refusal)}
-    if isinstance(refusal, GuardFailed):
-        payload["missing"] = refusal.missing
-    audit.append(
-        db,
-        actor=email,
-        roles=roles,
-        action=action,
-        trigger=trigger,
-        application_id=app.id if app else None,
-        from_state=app.state if app else None,
-        outcome="refused",
-        reason=reason,
-        payload=payload,
-    )
 
 
 def _load(
@@ -426,74 +295,45 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
 
 def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
             events: list[int]) -> None:  # fmt: skip
-    """Write the messages each step causes into the outbox, in this same transaction."""
+    """Write the messages each step's row declares into the outbox, in this same transaction."""
     from kracht.notifications.outbox import enqueue
-    from kracht.notifications.rules import TRIGGER_EVENTS
 
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
-        event = TRIGGER_EVENTS.get(row.trigger)
-        if event is None or dest in ctx.not_applicable:
+        if not row.events or dest in ctx.not_applicable:
             continue
         letters = {lang: funds.latest_letter(db, app.id or 0, lang) for lang in ("nl", "en")}
-        enqueue(db, event, app, seq, {
+        facts = {
             "deadline": ctx.data.get("scoring_deadline") or "",
             "advice": ctx.data.get("advice") or "",
             "advice_rationale": ctx.data.get("advice_rationale") or "",
             "letter_nl": letters["nl"].text if letters["nl"] else "",
             "letter_en": letters["en"].text if letters["en"] else "",
-        })  # fmt: skip
+        }
+        for event in row.events:
+            enqueue(db, event, app, seq, facts)
 
 
-def _check_actor(db: Session, app: Application, actor: Actor, trigger: str) -> None:
-    """What a trigger asks of the person firing it beyond their role; refuses with NotAllowed."""
-    if trigger == "submit_advice":  # the chair must be on this committee, without a conflict
-        from kracht.workflow.services import committee
-
-        committee.check_adviser(db, app, actor)
-
-
-def _effects(trigger: str) -> Callable[..., dict[str, Any]] | None:
-    """What a trigger does besides moving the state, inside the same transaction."""
-    from kracht.workflow.services import decisions, monitoring_plan
-
-    return {
-        "open_scoring": _open_round,
-        "approve": _together(decisions.grant, monitoring_plan.start),
-        "approve_with_conditions": decisions.grant,
-        "conditions_met": monitoring_plan.start,
-        "reject": decisions.decided,
-        "defer": decisions.decided,
-        "withdraw": monitoring_plan.stop,
-        "close": monitoring_plan.close,
-    }.get(trigger)
-
-
-def _together(*effects: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Several effects of one trigger, in order; their results merged."""
-
-    def effect(*args: Any) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for each in effects:
-            result.update(each(*args))
-        return result
-
-    return effect
-
-
-def _open_round(db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context,
-                trigger: str) -> dict[str, Any]:  # fmt: skip
-    return scoring.open_round(db, app, programme, actor.email, str(ctx.data["scoring_deadline"]))
+def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:
+    """The effects, in order; what each did merged (warnings collected)."""
+    done: dict[str, Any] = {}
+    for effect in effects:
+        result = dict(effect(move))
+        warnings = result.pop("warnings", [])
+        done.update(result)
+        if warnings:
+            done["warnings"] = [*done.get("warnings", []), *warnings]
+    return done
 
 
 def _commit(
-    db: Session,
-    actor: Actor,
+    unit: Unit,
     app: Application,
     programme: Programme,
     ctx: Context,
     steps: list[Step],
     pending: Values,
 ) -> dict[str, Any]:
+    db, actor = unit.db, unit.actor
     version, start, reason = app.version, ctx.state, ctx.reason
     final, last_source = steps[-1][2], steps[-1][1]
     stage, columns, previous = _on_record(app, pending)
@@ -503,8 +343,9 @@ def _commit(
         raise ConcurrentChange(app.id or 0)
     if stage:
         previous.update(repository.put_stage_values(db, app.id or 0, stage, actor.email))
-    effect = _effects(steps[0][0].trigger)
-    extra = effect(db, app, programme, actor, ctx, steps[0][0].trigger) if effect else {}
+    fired = steps[0][0]
+    move = Move(unit, app, programme, ctx, fired.trigger, start, final)
+    extra = _apply(move, fired.effects)
     warnings = extra.pop("warnings", [])
     events = []
     for index, (row, source, dest, waived) in enumerate(steps):
@@ -531,7 +372,8 @@ def _commit(
         )
         events.append(event.seq)
     _notify(db, app, ctx, steps, events)
-    deadlines.follow(db, app, start, final, steps[0][0].trigger)
+    if final != start:
+        _apply(move, ON_LEAVE.get(start, ()))
     return {
         "application_id": app.id,
         "trigger": steps[0][0].trigger,
@@ -566,14 +408,14 @@ def _on_record(app: Application, pending: Values) -> tuple[Values, dict[str, Any
 
 
 def _write(
-    db: Session,
-    actor: Actor,
+    unit: Unit,
     app: Application,
     pending: Values,
     *,
     action: str,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
+    db, actor = unit.db, unit.actor
     version = app.version
     stage, columns, previous = _on_record(app, pending)
     if not repository.save_application(db, app, version, **columns):
@@ -601,3 +443,16 @@ def _write(
         "event": event.seq,
         "values": payload["values"],
     }
+
+
+def audited_write(
+    unit: Unit,
+    action_name: str,
+    action: Callable[[Session, Actor], Any],
+    application_id: int | None = None,
+) -> Any:
+    """A write off the road (a budget, the outbox) run as an action on the road is: a refusal
+    (NotAllowed, GuardFailed) is audited as `action_name` after the unit rolled back. `action`
+    appends the audit event of its own success."""
+    with attempting(action_name, application_id):
+        return action(unit.db, unit.actor)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from transitions import EventData, Machine, MachineError
+
 from kracht.states.base import Context
 from kracht.workflow.definition import INITIAL, STATES, TRANSITIONS, Transition
-from transitions import EventData, Machine, MachineError
 
 
 class Token:

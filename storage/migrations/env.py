@@ -1,9 +1,10 @@
 """Alembic environment: migrations run against the URL kracht resolved (--db / KRACHT_DB)."""
 
-import kracht.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
+
+import kracht.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 

@@ -14,6 +14,7 @@ from kracht.basics.errors import GuardFailed, InvalidInput
 from kracht.storage import clock
 from kracht.workflow import engine
 from kracht.workflow.demo import monitoring_year
+from kracht.workflow.demo.acting import act
 from kracht.workflow.demo.data import (
     ADVICE,
     AUDITOR,
@@ -148,9 +149,10 @@ def _budgets(url: str) -> None:
 
     for programme, line, year, kind, amount in BUDGETS:
         if isinstance(amount, tuple):
-            decisions.set_budget(
+            act(
                 url,
                 LEADER,
+                decisions.set_budget,
                 programme=programme,
                 line=line,
                 year=year,
@@ -159,23 +161,38 @@ def _budgets(url: str) -> None:
                 per_inhabitant=amount[1],
             )
         else:
-            decisions.set_budget(
-                url, LEADER, programme=programme, line=line, year=year, kind=kind, amount=amount
+            act(
+                url,
+                LEADER,
+                decisions.set_budget,
+                programme=programme,
+                line=line,
+                year=year,
+                kind=kind,
+                amount=amount,
             )
 
 
 def _directory(url: str) -> None:
-    directory.add_person(url, None, name=PEOPLE[0][0], email=PEOPLE[0][1], roles=PEOPLE[0][2])
+    act(url, None, directory.add_person, name=PEOPLE[0][0], email=PEOPLE[0][1], roles=PEOPLE[0][2])
     for name, o_type in ORGANISATIONS:
-        directory.add_org(url, LEADER, name=name, o_type=o_type)
+        act(url, LEADER, directory.add_org, name=name, o_type=o_type)
     for name, email, roles, org, language in PEOPLE[1:]:
-        directory.add_person(
-            url, LEADER, name=name, email=email, roles=roles, organisation=org, language=language
-        )
-    for p in PROGRAMMES:
-        directory.add_programme(
+        act(
             url,
             LEADER,
+            directory.add_person,
+            name=name,
+            email=email,
+            roles=roles,
+            organisation=org,
+            language=language,
+        )
+    for p in PROGRAMMES:
+        act(
+            url,
+            LEADER,
+            directory.add_programme,
             code=p["code"],
             name=p["name"],
             lines=p["lines"],
@@ -187,9 +204,10 @@ def _directory(url: str) -> None:
 
 def _create(url: str, item: dict[str, Any]) -> int:
     return int(
-        applications.create(
+        act(
             url,
             LEADER,
+            applications.create,
             title=item["title"],
             programme=item.get("programme", "avt-2018"),
             applicant=item["applicant"],
@@ -204,29 +222,29 @@ def _create(url: str, item: dict[str, Any]) -> int:
 def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
     """Idea -> innovation table -> (no ecosystem analysis in 2018) -> committee -> decision."""
     app_id = _create(url, item)
-    engine.record(url, LEADER, app_id, "idea", {"quickscan": item["description"]})
-    engine.fire(url, LEADER, app_id, "present_at_table")
+    act(url, LEADER, engine.record, app_id, "idea", {"quickscan": item["description"]})
+    act(url, LEADER, engine.fire, app_id, "present_at_table")
     table = {"table_date": TABLE_DATES[item["line"]], "table_outcome": "aligned"}
-    engine.record(url, TABLE_CHAIR, app_id, "innovation_table", table)
+    act(url, TABLE_CHAIR, engine.record, app_id, "innovation_table", table)
     try:  # the full proposal is not complete yet: the engine names everything missing
-        engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+        act(url, TABLE_CHAIR, engine.fire, app_id, "start_ecosystem_analysis")
     except GuardFailed as refusal:
         if app_id == 1:
             echo(f"  refused, as it should be: {refusal}")
     _proposal(url, app_id, item)
-    engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+    act(url, TABLE_CHAIR, engine.fire, app_id, "start_ecosystem_analysis")
     result = _committee(url, app_id, item, 1)
     note = ""
     if "rework" in item:  # round 1 knocked out on business commitment: back for elaboration
         note = f" (round 1 knock-out on {', '.join(result['knock_outs'])}; reworked)"
-        engine.fire(url, CHAIR, app_id, "return_for_rework", reason=item["rework"])
+        act(url, CHAIR, engine.fire, app_id, "return_for_rework", reason=item["rework"])
         elaborated = {"proposal_summary": item["description"] + " Business role elaborated."}
-        engine.record(url, LEADER, app_id, "proposal", elaborated)
-        engine.fire(url, TABLE_CHAIR, app_id, "start_ecosystem_analysis")
+        act(url, LEADER, engine.record, app_id, "proposal", elaborated)
+        act(url, TABLE_CHAIR, engine.fire, app_id, "start_ecosystem_analysis")
         result = _committee(url, app_id, item, 2)
     _advise(url, app_id, item)
     warnings = _decide(url, app_id, item)
-    state = applications.show(url, LEADER, app_id)["state"]
+    state = act(url, LEADER, applications.show, app_id)["state"]
     flags = (
         f"; members disagree on {', '.join(result['disagreements'])}"
         if result["disagreements"]
@@ -242,18 +260,20 @@ def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
 
 def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
     budget = str(int(item["requested"]) * 2)  # demo assumption: the AvT share is half the budget
-    engine.record(
+    act(
         url,
         LEADER,
+        engine.record,
         app_id,
         "proposal",
         {"proposal_summary": item["description"], "budget_total": budget},
     )
     for partner in item["partners"]:
         name, co_financing, commitment, *extent = partner  # euros for money, hours for time
-        applications.add_partner(
+        act(
             url,
             LEADER,
+            applications.add_partner,
             app_id,
             organisation=name,
             co_financing=co_financing,
@@ -262,12 +282,13 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
             hours=extent[0] if extent and commitment == "time" else None,
         )
     name, unit, baseline, target = item["indicator"]
-    applications.add_indicator(
+    act(
         url,
         LEADER,
+        applications.add_indicator,
         app_id,
         name=name,
-        unit=unit,
+        measured_in=unit,
         baseline=baseline,
         target=target,
         target_date="2022-12-31",
@@ -281,26 +302,26 @@ def _committee(url: str, app_id: int, item: dict[str, Any], number: int) -> dict
     from kracht.workflow.services import committee
 
     deadline = (clock.today() + dt.timedelta(days=14)).isoformat()
-    engine.record(url, LEADER, app_id, "assessment_committee", {"scoring_deadline": deadline})
-    assigned = {m["member"] for m in committee.view(url, LEADER, app_id)["members"]}
+    act(url, LEADER, engine.record, app_id, "assessment_committee", {"scoring_deadline": deadline})
+    assigned = {m["member"] for m in act(url, LEADER, committee.view, app_id)["members"]}
     for member in COMMITTEE:
         if member not in assigned:
-            committee.assign(url, LEADER, app_id, member)
-    engine.fire(url, LEADER, app_id, "open_scoring")
+            act(url, LEADER, committee.assign, app_id, member)
+    act(url, LEADER, engine.fire, app_id, "open_scoring")
     criteria = scoring(default_document()).criteria
-    members = {m["member"]: m for m in committee.view(url, LEADER, app_id)["members"]}
+    members = {m["member"]: m for m in act(url, LEADER, committee.view, app_id)["members"]}
     for member, row in zip(COMMITTEE, SCORES[item["title"]][number - 1], strict=True):
         if members[member]["recused"]:
             continue
         if members[member]["declaration"] is None:
-            committee.declare(url, member, app_id, None)
+            act(url, member, committee.declare, app_id, None)
         motivations = {
             c.key: (str(v), f"{c.name}: {MOTIVATION[v]}")
             for c, v in zip(criteria, row, strict=True)
         }
-        committee.score(url, member, app_id, motivations)
-        committee.submit(url, member, app_id)
-    return committee.view(url, LEADER, app_id)["rounds"][-1]["aggregate"]
+        act(url, member, committee.score, app_id, motivations)
+        act(url, member, committee.submit, app_id)
+    return act(url, LEADER, committee.view, app_id)["rounds"][-1]["aggregate"]
 
 
 MOTIVATION = {
@@ -316,16 +337,17 @@ def _advise(url: str, app_id: int, item: dict[str, Any]) -> None:
     from kracht.workflow.services import committee
 
     rationale = "tested against the KRACHT criteria, October 2018 (seed 002 L421-424)"
-    committee.advise(url, CHAIR, app_id, ADVICE[item["title"]], rationale)
+    act(url, CHAIR, committee.advise, app_id, ADVICE[item["title"]], rationale)
 
 
 def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
     from kracht.workflow.services import decisions
 
     approving = item["outcome"].startswith("approve")  # only an approval takes money options
-    result = decisions.decide(
+    result = act(
         url,
         STEERING,
+        decisions.decide,
         app_id,
         item["outcome"],
         reason=item["reason"],
@@ -336,16 +358,16 @@ def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
         deferred_until=item.get("deferred_until"),
     )
     for number, evidence in item.get("met", {}).items():
-        decisions.meet_condition(url, LEADER, app_id, number, evidence)
+        act(url, LEADER, decisions.meet_condition, app_id, number, evidence)
     return list(result["warnings"])
 
 
 def _pipeline(url: str, item: dict[str, Any]) -> None:
     app_id = _create(url, item)
     if item["quickscan"]:
-        engine.record(url, LEADER, app_id, "idea", {"quickscan": item["quickscan"]})
+        act(url, LEADER, engine.record, app_id, "idea", {"quickscan": item["quickscan"]})
     if item["stage"] != "idea":
-        engine.fire(url, LEADER, app_id, "present_at_table")
+        act(url, LEADER, engine.fire, app_id, "present_at_table")
 
 
 def _report(url: str, path: Path | str, echo: Echo) -> None:
@@ -363,7 +385,7 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
             echo(f"  {state:<26} {counts[state]}")
     from kracht.workflow.services import decisions
 
-    view = decisions.budget_overview(url, LEADER, "avt-2018", 2018)
+    view = act(url, LEADER, decisions.budget_overview, "avt-2018", 2018)
     echo("\nMoney, Agenda voor Twente 2018-2022, budget year 2018")
     for row in view["budgets"]:
         echo(
@@ -378,14 +400,14 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
                 f"committed {format_euros(draw['committed_cents'], 'nl'):>16}  "
                 f"reserved {format_euros(draw['reserved_cents'], 'nl'):>16}"
             )
-    every_year = decisions.budget_overview(url, LEADER, "avt-2018")["budgets"]
+    every_year = act(url, LEADER, decisions.budget_overview, "avt-2018")["budgets"]
     total = sum(row["committed_cents"] for row in every_year)
     echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
     echo(
         "  (assumed: EUR 2 mln for projects in each year 2018-2022; the documents' 'about "
         "EUR 550k' left does not follow from their own figures, so it is computed instead)"
     )
-    overdue = decisions.list_conditions(url, LEADER, overdue_only=True)
+    overdue = act(url, LEADER, decisions.list_conditions, overdue_only=True)
     for c in overdue:
         echo(
             f"  overdue condition {c['application_id']}.{c['number']} (due {c['due_on']}): "
@@ -393,7 +415,11 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
         )
     _notifications(url, echo)
     echo("")
-    verdict = verify(url, AUDITOR)
+    verdict = act(
+        url,
+        AUDITOR,
+        verify,
+    )
     status = "intact" if verdict.intact else f"BROKEN at event #{verdict.broken_seq}"
     echo(f"Audit trail: {status}, {verdict.events} events verified\n")
     echo("Try next, on this database:")
@@ -430,14 +456,13 @@ SHOWN_REMINDERS = 5
 
 def _notifications(url: str, echo: Echo) -> None:
     """What the round wrote to the outbox and which deadlines are being chased."""
-    from kracht.notifications import sender
     from kracht.notifications.settings import load
     from kracht.workflow.services import notices
 
-    counts = sender.counts(url)
+    counts = act(url, LEADER, notices.outbox_counts)
     echo("\nNotifications (written with the events that caused them)")
     echo(f"  outbox: {counts['pending']} messages pending, {counts['sent']} sent")
-    chased = notices.reminders_list(url, LEADER, None, None, False)
+    chased = act(url, LEADER, notices.reminders_list, None, None, False)
     for row in chased[:SHOWN_REMINDERS]:
         echo(
             f"  reminder {row['id']}: {row['kind']} of application {row['application_id']} "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kracht.workflow.demo.acting import act
 from kracht.workflow.demo.data import LEADER
 
 Echo = Callable[[str], Any]
@@ -66,27 +67,31 @@ def run(url: str, path: Path, echo: Echo) -> Path:
     from kracht.workflow.services import applications, monitor_views, progress_reports
 
     echo("Monitoring (demo assumption: the projects start on 1 January 2019 and report quarterly)")
-    projects = {r["title"]: r["id"] for r in applications.list_all(url, LEADER, state="monitoring")}
+    projects = {
+        r["title"]: r["id"] for r in act(url, LEADER, applications.list_all, state="monitoring")
+    }
     for title, reports in REPORTS.items():
         app_id = projects[title]
-        progress_reports.replan(url, LEADER, app_id, start_on=START, end_on=UNTIL)
-        indicator = applications.show(url, LEADER, app_id)["indicators"][0]
+        act(url, LEADER, progress_reports.replan, app_id, start_on=START, end_on=UNTIL)
+        indicator = act(url, LEADER, applications.show, app_id)["indicators"][0]
         for label, light, value, spent, narrative, measures, received in reports:
             due = _due(url, app_id, label)
-            progress_reports.submit(
-                url, LEADER, app_id, label, light=light, narrative=narrative, spent=spent,
-                measures=measures, values={indicator["name"]: value},
-                received_on=received or due,
-            )  # fmt: skip
+            act(url, LEADER, progress_reports.submit, app_id, label, light=light,
+                narrative=narrative, spent=spent, measures=measures,
+                values={indicator["name"]: value}, received_on=received or due)  # fmt: skip
         lights = " ".join(r[1] for r in reports) + " -" * (4 - len(reports))
         echo(
             f"  {app_id}. {title:<32} 2019: {lights:<26} {indicator['name']}: "
             f"{reports[-1][2]} of {indicator['target']}"
         )
-    late_then = monitor_views.late(url, LEADER, dt.date.fromisoformat(LATE_ON))
+    late_then = act(url, LEADER, monitor_views.late, dt.date.fromisoformat(LATE_ON))
     for row in late_then:
         echo(f"  late on {LATE_ON}: {row['title']} {row['label']} (due {row['due_on']})")
-    late_now = monitor_views.late(url, LEADER)
+    late_now = act(
+        url,
+        LEADER,
+        monitor_views.late,
+    )
     echo(
         f"  today {len(late_now)} reports are past due: the demo's data stops at the end of "
         "2019 (`kracht monitor late`)"
@@ -97,7 +102,7 @@ def run(url: str, path: Path, echo: Echo) -> Path:
 def _due(url: str, app_id: int, label: str) -> str:
     from kracht.workflow.services import monitor_views
 
-    rows = monitor_views.reports(url, LEADER, application_id=app_id)
+    rows = act(url, LEADER, monitor_views.reports, application_id=app_id)
     return next(r["due_on"] for r in rows if r["label"] == label)
 
 
@@ -105,7 +110,7 @@ def _monitor(url: str, path: Path, echo: Echo) -> Path:
     from kracht.workflow.reports import documents as programme_reports
 
     out = path.parent / f"{path.stem}-reports"
-    result = programme_reports.write(url, LEADER, "monitor", MONITOR_YEAR, out)
+    result = act(url, LEADER, programme_reports.write, "monitor", MONITOR_YEAR, out)
     echo(f"  {result['title']} written to {result['files'][0]}")
     echo(f"  (and {Path(result['files'][1]).name}, with its charts as SVG beside it)\n")
     return out

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
 from kracht.basics.files import write_files
-from kracht.storage import clock, repository
 from kracht.storage import funds as money_store
 from kracht.storage import reporting as store
-from kracht.storage.database import session
-from kracht.workflow.actors import resolve
+from kracht.storage import repository
 from kracht.workflow.definition import STATES
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.reports import charts
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -44,8 +43,7 @@ REPORT_FIELDS = ("label", "kind", "period_start", "period_end", "due_on", "traff
 
 
 def write(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     kind: str,
     year: int,
     out: Path,
@@ -56,15 +54,13 @@ def write(
         raise InvalidInput(f"unknown report {kind!r}; choose " + ", ".join(KINDS))
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"{year} is not a year to report on")
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        if not actor.sees_everything():
-            raise NotAllowed(
-                f"{actor.email} may not write programme reports: they cover every project"
-            )
-        if programme and repository.programme_by_code(db, programme) is None:
-            raise NotFound("programme", programme, "`kracht programme list` shows them")
-        data = collect(db, year, programme, clock.today())
+    db = unit.db
+    actor = unit.actor
+    if not actor.sees_everything():
+        raise NotAllowed(f"{actor.email} may not write programme reports: they cover every project")
+    if programme and repository.programme_by_code(db, programme) is None:
+        raise NotFound("programme", programme, "`kracht programme list` shows them")
+    data = collect(db, year, programme, unit.clock.today())
     stem, title, document = KINDS[kind]
     data.update(kind=kind, title=f"{title} {year}", document=document, stem=f"{stem}-{year}")
     files = render(data)

@@ -13,8 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kracht.basics.euros import format_euros
 from markupsafe import Markup
+
+from kracht.basics.euros import format_euros
 
 if TYPE_CHECKING:
     import jinja2

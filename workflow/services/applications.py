@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
+from kracht.basics.actors import Actor, require, require_own
 from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
-from kracht.storage import audit, clock, repository
-from kracht.storage.database import session
+from kracht.storage import audit, repository
 from kracht.workflow import engine
-from kracht.workflow.actors import Actor, require, require_own, resolve
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from kracht.workflow.services import committee, decisions, filters, monitor_views
+from kracht.workflow.unit import Unit, writes
+
+if TYPE_CHECKING:
+    from kracht.storage.tables import Application
 
 CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
 READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
@@ -55,10 +58,11 @@ def parse_decimal(value: object, what: str) -> str:
     return format(number, "f")
 
 
-def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
+def new_application(unit: Unit, row: dict[str, Any]) -> Any:
     """Validate one application's fields against the database and add it (state: idea)."""
     from kracht.storage.tables import Application
 
+    db = unit.db
     title = text(row.get("title"), "title", inputs.TITLE)
     programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
     if programme is None:
@@ -73,7 +77,7 @@ def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
             codes = ", ".join(x.code for x in repository.lines_of(db, programme.id or 0))
             raise NotFound("line", row["line"], f"lines of {programme.code}: {codes}")
         line_id = line.id
-    require_own(actor, CREATORS, org.id or 0, "create applications")
+    require_own(unit.actor, CREATORS, org.id or 0, "create applications")
     app = Application(
         title=title,
         description=inputs.text(row.get("description"), "description", inputs.LONG, required=False),
@@ -84,7 +88,7 @@ def new_application(db: Any, actor: Actor, row: dict[str, Any]) -> Any:
         round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
         state=INITIAL,
         workflow_version=WORKFLOW_VERSION,
-        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=clock.today()),
+        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=unit.clock.today()),
     )
     return repository.add(db, app)
 
@@ -110,27 +114,25 @@ def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
     enqueue(db, "application_submitted", app, event.seq, {})
 
 
-@engine.audits_refusals("create")
-def create(url: str, actor_email: str | None, **fields: Any) -> dict[str, Any]:
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        app = new_application(db, actor, fields)
-        audit_created(db, actor, app, "cli")
-        return {"id": app.id, "title": app.title, "state": app.state}
+@writes("create")
+def create(unit: Unit, **fields: Any) -> dict[str, Any]:
+    db = unit.db
+    actor = unit.actor
+    app = new_application(unit, fields)
+    audit_created(db, actor, app, "cli")
+    return {"id": app.id, "title": app.title, "state": app.state}
 
 
 def list_all(
-    url: str, actor_email: str | None, state: str | None = None, programme: str | None = None
+    unit: Unit, state: str | None = None, programme: str | None = None
 ) -> list[dict[str, Any]]:
     if state and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}; states are: " + ", ".join(STATES))
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        filters.programme(db, programme)
-        own = None if actor.sees_everything() else (actor.organisation_id or -1)
-        return repository.list_applications(
-            db, state=state, programme=programme, organisation_id=own
-        )
+    db = unit.db
+    actor = unit.actor
+    filters.programme(db, programme)
+    own = None if actor.sees_everything() else (actor.organisation_id or -1)
+    return repository.list_applications(db, state=state, programme=programme, organisation_id=own)
 
 
 def _visible(db: Any, actor: Actor, application_id: int) -> Any:
@@ -142,71 +144,71 @@ def _visible(db: Any, actor: Actor, application_id: int) -> Any:
     return app
 
 
-def show(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+def show(unit: Unit, application_id: int) -> dict[str, Any]:
     """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
     from kracht.storage.tables import Organisation, Programme, ProgrammeLine
 
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        app = _visible(db, actor, application_id)
-        programme = db.get(Programme, app.programme_id)
-        line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
-        org = db.get(Organisation, app.applicant_org_id)
-        stage_data: dict[str, dict[str, Any]] = {}
-        for value in repository.stage_values(db, app.id):
-            stage_data.setdefault(value.section, {})[value.field] = value.value
-        insider = actor.holds(committee.INSIDERS)  # spares an applicant-only history read
-        if not insider and committee.withheld_advice(actor, audit.history(db, app.id)):
-            scoring = stage_data.pop("kracht_scoring", {})
-            kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
-            stage_data.update({"kracht_scoring": kept} if kept else {})
-        ctx = engine.context(db, app, programme, None, {})
-        return {
-            "id": app.id,
-            "title": app.title,
-            "description": app.description,
-            "state": app.state,
-            "previous_state": app.previous_state,
-            "programme": programme.code if programme else None,
-            "line": line.code if line else None,
-            "applicant": org.name if org else None,
-            "requested_cents": app.requested_cents,
-            "round": app.round,
-            "submitted_on": app.submitted_on.isoformat() if app.submitted_on else None,
-            "workflow_version": app.workflow_version,
-            "version": app.version,
-            "created_at": audit.canonical_time(app.created_at),
-            "updated_at": audit.canonical_time(app.updated_at),
-            "not_applicable": programme.not_applicable if programme else {},
-            "stage_data": stage_data,
-            "partners": [
-                {
-                    "organisation": o.name,
-                    "type": o.o_type,
-                    "co_financing": p.co_financing,
-                    "commitment": p.commitment,
-                    "amount_cents": p.amount_cents,
-                    "hours": p.hours,
-                }
-                for p, o in repository.partners(db, app.id)
-            ],
-            "indicators": [
-                {
-                    "name": i.name,
-                    "unit": i.unit,
-                    "baseline": i.baseline,
-                    "target": i.target,
-                    "target_date": i.target_date.isoformat() if i.target_date else None,
-                    "source": i.source,
-                }
-                for i in repository.indicators(db, app.id)
-            ],
-            "next": engine.options(ctx),
-            "committee": committee.describe(db, actor, app),
-            "decision": decisions.decision_view(db, app),
-            "monitoring": monitor_views.part(db, app),
-            **notifications_part(db, actor, app.id),
-        }
+    db = unit.db
+    actor = unit.actor
+    app = _visible(db, actor, application_id)
+    programme = db.get(Programme, app.programme_id)
+    line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
+    org = db.get(Organisation, app.applicant_org_id)
+    stage_data: dict[str, dict[str, Any]] = {}
+    for value in repository.stage_values(db, app.id):
+        stage_data.setdefault(value.section, {})[value.field] = value.value
+    insider = actor.holds(committee.INSIDERS)  # spares an applicant-only history read
+    if not insider and committee.withheld_advice(actor, audit.history(db, app.id)):
+        scoring = stage_data.pop("kracht_scoring", {})
+        kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
+        stage_data.update({"kracht_scoring": kept} if kept else {})
+    ctx = engine.context(unit, app, programme, None, {})
+    return {
+        "id": app.id,
+        "title": app.title,
+        "description": app.description,
+        "state": app.state,
+        "previous_state": app.previous_state,
+        "programme": programme.code if programme else None,
+        "line": line.code if line else None,
+        "applicant": org.name if org else None,
+        "requested_cents": app.requested_cents,
+        "round": app.round,
+        "submitted_on": app.submitted_on.isoformat() if app.submitted_on else None,
+        "workflow_version": app.workflow_version,
+        "version": app.version,
+        "created_at": audit.canonical_time(app.created_at),
+        "updated_at": audit.canonical_time(app.updated_at),
+        "not_applicable": programme.not_applicable if programme else {},
+        "stage_data": stage_data,
+        "partners": [
+            {
+                "organisation": o.name,
+                "type": o.o_type,
+                "co_financing": p.co_financing,
+                "commitment": p.commitment,
+                "amount_cents": p.amount_cents,
+                "hours": p.hours,
+            }
+            for p, o in repository.partners(db, app.id)
+        ],
+        "indicators": [
+            {
+                "name": i.name,
+                "unit": i.unit,
+                "baseline": i.baseline,
+                "target": i.target,
+                "target_date": i.target_date.isoformat() if i.target_date else None,
+                "source": i.source,
+            }
+            for i in repository.indicators(db, app.id)
+        ],
+        "next": engine.options(ctx),
+        "committee": committee.describe(db, actor, app),
+        "decision": decisions.decision_view(db, app),
+        "monitoring": monitor_views.part(db, app, unit.clock.today()),
+        **notifications_part(db, actor, app.id),
+    }
 
 
 def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, Any]:
@@ -223,20 +225,19 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, 
     }
 
 
-def history(url: str, actor_email: str | None, application_id: int) -> list[dict[str, Any]]:
+def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
     """The application's audit events; score contents stay hidden from who may not see scores,
     and a joint advice from an applicant until the decision on it, hashes included
     (`workflow.trail`)."""
     from kracht.workflow.services import trail
 
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        return trail.history(db, actor, _visible(db, actor, application_id))
+    db = unit.db
+    actor = unit.actor
+    return trail.history(db, actor, _visible(db, actor, application_id))
 
 
 def add_partner(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     *,
     organisation: str,
@@ -265,7 +266,8 @@ def add_partner(
     if hours is not None and not 0 <= hours <= MAX_HOURS:
         raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
 
-    def change(db: Any, app: Any, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         org = repository.org_by_name(db, organisation)
         if org is None:
             raise NotFound("organisation", organisation, "add it with `kracht org add`")
@@ -295,18 +297,15 @@ def add_partner(
             **({"recused": recused} if recused else {}),
         }
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, proposal.RECORDERS, "partner.add", change
-    )
+    return engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change)
 
 
 def add_indicator(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     *,
     name: str,
-    unit: str,
+    measured_in: str,
     baseline: str,
     target: str,
     target_date: str | None,
@@ -318,7 +317,7 @@ def add_indicator(
 
     fields = {
         "name": text(name, "indicator name"),
-        "unit": text(unit, "indicator unit", inputs.LABEL),
+        "unit": text(measured_in, "indicator unit", inputs.LABEL),
         "baseline": parse_decimal(baseline, "baseline"),
         "target": parse_decimal(target, "target"),
         "target_date": parse_date(target_date, "target date"),
@@ -327,13 +326,14 @@ def add_indicator(
     if fields["target_date"] is None:
         raise InvalidInput("a SMART indicator needs a target date (--by YYYY-MM-DD)")
 
-    def change(db: Any, app: Any, _actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
         _check_indicator(db, app, fields)
         repository.add(db, Indicator(application_id=app.id, **fields))
         return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
 
     return engine.write_with_audit(
-        url, actor_email, application_id, proposal.RECORDERS, "indicator.add", change
+        unit, application_id, proposal.RECORDERS, "indicator.add", change
     )
 
 
@@ -341,8 +341,8 @@ def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
     """An indicator's name is unique within its application, and its baseline and target are
     values its unit allows (as a measured value must be: a count whole and from 0, a
     percentage from 0 to 100)."""
+    from kracht.workflow.effects.monitoring_plan import rules_for
     from kracht.workflow.measurement import parse_value
-    from kracht.workflow.services.monitoring_plan import rules_for
 
     name = fields["name"]
     if any(i.name.lower() == name.lower() for i in repository.indicators(db, app.id)):
@@ -358,35 +358,33 @@ def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
             raise InvalidInput(f"{part}: {error}") from None
 
 
-@engine.audits_refusals("workflow.upgrade", of_application=True)
-def upgrade_workflow(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+@writes("workflow.upgrade", of_application=True)
+def upgrade_workflow(unit: Unit, application_id: int) -> dict[str, Any]:
     """Move an application to the workflow version this kracht declares, explicitly and audited."""
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        require(actor, [Role.PROGRAMME_LEADER], "upgrade an application's workflow")
-        app = repository.application(db, application_id, lock=True)
-        if app is None:
-            raise NotFound("application", application_id)
-        if app.workflow_version == WORKFLOW_VERSION:
-            raise InvalidInput(
-                f"application {app.id} already runs under version {WORKFLOW_VERSION}"
-            )
-        if app.state not in STATES:
-            raise InvalidInput(
-                f"application {app.id} is in {app.state!r}, which version {WORKFLOW_VERSION} "
-                "does not have; it cannot be moved automatically"
-            )
-        old = app.workflow_version
-        if not repository.save_application(db, app, app.version, workflow_version=WORKFLOW_VERSION):
-            raise ConcurrentChange(app.id or 0)
-        audit.append(
-            db,
-            actor=actor.email,
-            roles=actor.roles_text,
-            action="workflow.upgrade",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
-            payload={"from_version": old, "to_version": WORKFLOW_VERSION},
+    db = unit.db
+    actor = unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "upgrade an application's workflow")
+    app = repository.application(db, application_id, lock=True)
+    if app is None:
+        raise NotFound("application", application_id)
+    if app.workflow_version == WORKFLOW_VERSION:
+        raise InvalidInput(f"application {app.id} already runs under version {WORKFLOW_VERSION}")
+    if app.state not in STATES:
+        raise InvalidInput(
+            f"application {app.id} is in {app.state!r}, which version {WORKFLOW_VERSION} "
+            "does not have; it cannot be moved automatically"
         )
-        return {"id": app.id, "from_version": old, "to_version": WORKFLOW_VERSION}
+    old = app.workflow_version
+    if not repository.save_application(db, app, app.version, workflow_version=WORKFLOW_VERSION):
+        raise ConcurrentChange(app.id or 0)
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="workflow.upgrade",
+        application_id=app.id,
+        from_state=app.state,
+        to_state=app.state,
+        payload={"from_version": old, "to_version": WORKFLOW_VERSION},
+    )
+    return {"id": app.id, "from_version": old, "to_version": WORKFLOW_VERSION}

@@ -3,43 +3,38 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
+from kracht.basics.actors import require
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput
 from kracht.storage import audit
-from kracht.storage.database import session
-from kracht.workflow.actors import require, resolve
 from kracht.workflow.services.applications import READERS_OF_AUDIT
+from kracht.workflow.unit import Unit, reads
 
 FORMATS = ("csv", "jsonl")
 
 
-def verify(url: str, actor_email: str | None) -> audit.Verdict:
-    with session(url) as db:
-        require(resolve(db, actor_email), READERS_OF_AUDIT, "verify the audit trail")
-        return audit.verify(db)
+@reads
+def verify(unit: Unit) -> audit.Verdict:
+    require(unit.actor, READERS_OF_AUDIT, "verify the audit trail")
+    return audit.verify(unit.db)
 
 
-def export(url: str, actor_email: str | None, fmt: str) -> Iterator[str]:
+@reads
+def export(unit: Unit, fmt: str) -> list[str]:
     """The whole chain as CSV or JSON Lines, in chain order, one string per line; with each
     payload's salt, so that an auditor's own tools can recompute every hash. Recompute from
     JSON Lines: it holds every value as recorded, while a CSV cell that a spreadsheet would run
     as a formula starts with a quote (workflow.csv_safe)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
-    with session(url) as db:
-        require(resolve(db, actor_email), READERS_OF_AUDIT, "export the audit trail")
-        events = audit.history(db, salted=True)
+    require(unit.actor, READERS_OF_AUDIT, "export the audit trail")
+    events = audit.history(unit.db, salted=True)
     if fmt == "jsonl":
-        for event in events:
-            yield json.dumps(event, ensure_ascii=False, sort_keys=True)
-        return
+        return [json.dumps(event, ensure_ascii=False, sort_keys=True) for event in events]
     columns = list(events[0]) if events else list(audit.HASHED) + ["hash"]
-    yield csv_line(columns)
-    for event in events:
-        yield csv_line([_cell(event[c]) for c in columns])
+    return [csv_line(columns)] + [csv_line([_cell(event[c]) for c in columns]) for event in events]
 
 
 def _cell(value: Any) -> str:

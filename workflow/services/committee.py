@@ -17,26 +17,26 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
+from kracht.basics.actors import Actor, require
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
 from kracht.basics.roles import Role
 from kracht.notifications import deadlines
 from kracht.storage import assessments as store
-from kracht.storage import audit, clock, repository
-from kracht.storage.database import session
+from kracht.storage import audit, repository
 from kracht.storage.tables import (
     Application,
     CommitteeAssignment,
-    Organisation,
     Programme,
     Score,
     ScoreSheet,
 )
 from kracht.workflow import engine
-from kracht.workflow.actors import Actor, require, resolve
 from kracht.workflow.aggregate import aggregate
 from kracht.workflow.config import Scoring
 from kracht.workflow.definition import TERMINAL
+from kracht.workflow.effects.checks import interest
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -51,14 +51,12 @@ BLIND = (
 )
 
 
-def assign(url: str, actor_email: str | None, application_id: int, member: str) -> dict[str, Any]:
+def assign(unit: Unit, application_id: int, member: str) -> dict[str, Any]:
     """Assign one committee member; see `assign_all`."""
-    return assign_all(url, actor_email, application_id, [member])[0]
+    return assign_all(unit, application_id, [member])[0]
 
 
-def assign_all(
-    url: str, actor_email: str | None, application_id: int, members: Sequence[str]
-) -> list[dict[str, Any]]:
+def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[dict[str, Any]]:
     """Assign committee members, all or none, in one transaction with an audit event each;
     returns each member's payload (the last with its audit event's number).
 
@@ -70,7 +68,8 @@ def assign_all(
         raise InvalidInput("name at least one member to assign (--member EMAIL)")
     done: list[dict[str, Any]] = []
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         if app.state not in ("assessment_committee", "kracht_scoring"):
             raise NotAllowed(
                 f"members are assigned while the application is with the committee; "
@@ -85,7 +84,7 @@ def assign_all(
                 ),
             )
             payload: dict[str, Any] = {"member": person.email}
-            reason = _interest(db, app, person.organisation_id)
+            reason = interest(db, app, person.organisation_id)
             if reason:
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
                 payload["recused"] = reason
@@ -103,9 +102,7 @@ def assign_all(
                 )
         return done[-1]
 
-    result = engine.write_with_audit(
-        url, actor_email, application_id, ASSIGNERS, "committee.assign", change
-    )
+    result = engine.write_with_audit(unit, application_id, ASSIGNERS, "committee.assign", change)
     common = {"application_id": result["application_id"], "version": result["version"]}
     return [{**common, **payload} for payload in done[:-1]] + [result]
 
@@ -123,22 +120,21 @@ def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
     return person
 
 
-def declare(
-    url: str, actor_email: str | None, application_id: int, conflict: str | None
-) -> dict[str, Any]:
+def declare(unit: Unit, application_id: int, conflict: str | None) -> dict[str, Any]:
     """A member declares a conflict of interest (and is recused) or declares none."""
     if conflict is not None:
         conflict = inputs.text(conflict, "conflict of interest (--conflict)", inputs.REASON)
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         record = _assignment_of(db, app, actor)
         if record.declaration == "conflict":
             raise NotAllowed("a declared conflict of interest stands; ask the programme leader")
         record.declaration = "conflict" if conflict else "none"
-        record.declared_at = clock.now()
+        record.declared_at = unit.clock.now()
         payload: dict[str, Any] = {"member": actor.email, "declaration": record.declaration}
         reason = f"declared a conflict of interest: {conflict}" if conflict else None
-        reason = reason or _interest(db, app, actor.organisation_id)
+        reason = reason or interest(db, app, actor.organisation_id)
         if reason and not record.recused:
             _recuse(
                 db, actor, app, record, actor.email, reason, "declared" if conflict else "automatic"
@@ -146,14 +142,11 @@ def declare(
             payload["recused"] = reason
         return payload
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, MEMBERS, "committee.declare", change
-    )
+    return engine.write_with_audit(unit, application_id, MEMBERS, "committee.declare", change)
 
 
 def score(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     values: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
@@ -161,8 +154,9 @@ def score(
     if not values:
         raise InvalidInput("give at least one criterion to score")
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
-        rules, sheet = _open_sheet(db, app, actor)
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
+        rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is not None:
             raise NotAllowed("your score sheet is submitted and final; use `kracht score correct`")
         current = store.current_scores(db, sheet.id or 0)
@@ -171,23 +165,24 @@ def score(
             value, text = _valid(rules, key, raw, motivation)
             if key in current:
                 current[key].value, current[key].motivation = value, text
-                current[key].recorded_at = clock.now()
+                current[key].recorded_at = unit.clock.now()
             else:
                 store.add(db, Score(sheet_id=sheet.id, criterion=key, value=value, motivation=text))
             recorded[key] = value
         db.flush()
         return {"draft": recorded}
 
-    _settle_interest(url, actor_email, application_id)
-    return engine.write_with_audit(url, actor_email, application_id, MEMBERS, "score.draft", change)
+    _settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.draft", change)
 
 
-def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+def submit(unit: Unit, application_id: int) -> dict[str, Any]:
     """Submit the sheet: every criterion must be scored; the scores are final from now on."""
     from kracht.notifications import reminders
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
-        rules, sheet = _open_sheet(db, app, actor)
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
+        rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is not None:
             raise NotAllowed("your score sheet is already submitted")
         current = store.current_scores(db, sheet.id or 0)
@@ -196,7 +191,7 @@ def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, 
             raise InvalidInput(
                 "score every criterion before submitting; missing: " + ", ".join(missing)
             )
-        sheet.submitted_at = clock.now()
+        sheet.submitted_at = unit.clock.now()
         db.flush()
         reminders.close(
             db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
@@ -206,15 +201,12 @@ def submit(url: str, actor_email: str | None, application_id: int) -> dict[str, 
             "criteria_version": rules.version,
         }
 
-    _settle_interest(url, actor_email, application_id)
-    return engine.write_with_audit(
-        url, actor_email, application_id, MEMBERS, "score.submit", change
-    )
+    _settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.submit", change)
 
 
 def correct(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     criterion: str,
     raw: str,
@@ -226,8 +218,9 @@ def correct(
         raise InvalidInput("a correction needs a reason (--reason)")
     reason = inputs.text(reason, "reason (--reason)", inputs.REASON)
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
-        rules, sheet = _open_sheet(db, app, actor)
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
+        rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is None:
             raise NotAllowed(
                 "your sheet is still a draft: change the score with `kracht score set`"
@@ -247,22 +240,18 @@ def correct(
         )
         return {"criterion": criterion, "old": old.value, "new": value, "reason": reason.strip()}
 
-    _settle_interest(url, actor_email, application_id)
-    return engine.write_with_audit(
-        url, actor_email, application_id, MEMBERS, "score.correct", change
-    )
+    _settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.correct", change)
 
 
-def view(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+def view(unit: Unit, application_id: int) -> dict[str, Any]:
     """The committee's picture of one application, as far as the actor may see it."""
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        app = repository.application(db, application_id)
-        if app is None:
-            raise NotFound(
-                "application", application_id, "`kracht app list` shows every application"
-            )
-        return describe(db, actor, app)
+    db = unit.db
+    actor = unit.actor
+    app = repository.application(db, application_id)
+    if app is None:
+        raise NotFound("application", application_id, "`kracht app list` shows every application")
+    return describe(db, actor, app)
 
 
 def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
@@ -282,27 +271,27 @@ def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
     return {"application_id": app.id, "members": members, "rounds": rounds}
 
 
-def ranking(url: str, actor_email: str | None, round_label: str) -> list[dict[str, Any]]:
+def ranking(unit: Unit, round_label: str) -> list[dict[str, Any]]:
     """The applications of a round whose scores the actor may see, side by side: best weighted
     total first, knock-outs last."""
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        require(actor, SEES_RANKING, "see the ranking of a round")
-        rows = []
-        for app, current in _scored(db, actor, round_label):
-            result = aggregate(Scoring.from_dict(current.scoring), _matrix(db, app, current))
-            rows.append(
-                {
-                    "id": app.id,
-                    "title": app.title,
-                    "state": app.state,
-                    "sheets": result.sheets,
-                    "weighted_total": result.weighted_total,
-                    "knock_outs": list(result.knock_outs),
-                    "disagreements": list(result.disagreements),
-                    "criteria_version": current.config_version,
-                }
-            )
+    db = unit.db
+    actor = unit.actor
+    require(actor, SEES_RANKING, "see the ranking of a round")
+    rows = []
+    for app, current in _scored(db, actor, round_label):
+        result = aggregate(Scoring.from_dict(current.scoring), _matrix(db, app, current))
+        rows.append(
+            {
+                "id": app.id,
+                "title": app.title,
+                "state": app.state,
+                "sheets": result.sheets,
+                "weighted_total": result.weighted_total,
+                "knock_outs": list(result.knock_outs),
+                "disagreements": list(result.disagreements),
+                "criteria_version": current.config_version,
+            }
+        )
     return sorted(rows, key=lambda r: (bool(r["knock_outs"]), -(r["weighted_total"] or 0)))
 
 
@@ -321,47 +310,47 @@ EXPORT_COLUMNS = [
 ]
 
 
-def export_matrix(url: str, actor_email: str | None, round_label: str) -> Iterator[str]:
+def export_matrix(unit: Unit, round_label: str) -> Iterator[str]:
     """The round's score matrix as CSV: one row per application, member, criterion and revision.
 
     Only applications whose scores the actor may see, and only the submitted sheets of members
     who are not recused; programme leaders and auditors also get drafts and recused members'
     sheets, marked in the `status` column (submitted, draft, recused).
     """
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        require(actor, SEES_RANKING, "export the score matrix")
-        everything = actor.holds(OVERSEERS)
-        lines = [csv_line(EXPORT_COLUMNS)]
-        for app, current in _scored(db, actor, round_label, must_exist=False):
-            recused = store.recused_people(db, app.id or 0)
-            for sheet, person in store.sheets(db, current.id or 0):
-                status = (
-                    "recused"
-                    if person.id in recused
-                    else ("submitted" if sheet.submitted_at else "draft")
-                )
-                if status != "submitted" and not everything:
-                    continue
-                submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
-                for s in store.scores(db, sheet.id or 0):
-                    lines.append(
-                        csv_line(
-                            [
-                                app.id,
-                                app.title,
-                                current.number,
-                                current.config_version,
-                                person.email,
-                                s.criterion,
-                                s.value,
-                                s.motivation,
-                                s.revision,
-                                submitted,
-                                status,
-                            ]
-                        )
+    db = unit.db
+    actor = unit.actor
+    require(actor, SEES_RANKING, "export the score matrix")
+    everything = actor.holds(OVERSEERS)
+    lines = [csv_line(EXPORT_COLUMNS)]
+    for app, current in _scored(db, actor, round_label, must_exist=False):
+        recused = store.recused_people(db, app.id or 0)
+        for sheet, person in store.sheets(db, current.id or 0):
+            status = (
+                "recused"
+                if person.id in recused
+                else ("submitted" if sheet.submitted_at else "draft")
+            )
+            if status != "submitted" and not everything:
+                continue
+            submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
+            for s in store.scores(db, sheet.id or 0):
+                lines.append(
+                    csv_line(
+                        [
+                            app.id,
+                            app.title,
+                            current.number,
+                            current.config_version,
+                            person.email,
+                            s.criterion,
+                            s.value,
+                            s.motivation,
+                            s.revision,
+                            submitted,
+                            status,
+                        ]
                     )
+                )
     return iter(lines)
 
 
@@ -392,18 +381,15 @@ def _scored(
     return visible
 
 
-def advise(
-    url: str, actor_email: str | None, application_id: int, advice: str, rationale: str
-) -> dict[str, Any]:
+def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> dict[str, Any]:
     """The chair's joint advice, recorded with the move to the steering decision.
 
     Only a chair assigned to the application and not recused may record it (`check_adviser`,
     which the engine applies to every `submit_advice`); a conflict found now is recorded first.
     """
-    _settle_interest(url, actor_email, application_id)
+    _settle_interest(unit, application_id)
     return engine.fire(
-        url,
-        actor_email,
+        unit,
         application_id,
         "submit_advice",
         values={"advice": advice, "advice_rationale": rationale},
@@ -411,14 +397,6 @@ def advise(
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _interest(db: Session, app: Application, organisation_id: int | None) -> str | None:
-    if organisation_id is None or organisation_id not in store.interested_organisations(db, app):
-        return None
-    org = db.get(Organisation, organisation_id)
-    role = "the applicant" if organisation_id == app.applicant_org_id else "a partner"
-    return f"works at {org.name if org else organisation_id}, {role}"
 
 
 def _recuse(
@@ -441,7 +419,7 @@ def _recuse(
 def recuse_linked(db: Session, actor: Actor, app: Application, organisation_id: int) -> list[str]:
     """Recuse the assigned members who work at `organisation_id`, which has just become a party
     to the application; each recusal audited as at assignment. Returns their e-mail addresses."""
-    reason = _interest(db, app, organisation_id)
+    reason = interest(db, app, organisation_id)
     recused = []
     for record, person in store.assignments(db, app.id or 0):
         if reason and person.organisation_id == organisation_id and not record.recused:
@@ -450,47 +428,23 @@ def recuse_linked(db: Session, actor: Actor, app: Application, organisation_id: 
     return recused
 
 
-def check_adviser(db: Session, app: Application, actor: Actor) -> None:
-    """Refuse the joint advice from a chair not on this application's committee, recused, or
-    who has not declared their interests (the advice rests on scores only a declared member
-    may see)."""
-    record = store.assignment(db, app.id or 0, actor.person_id or 0)
-    who = "the joint advice is recorded by a committee chair assigned to the application"
-    if record is None:
-        raise NotAllowed(f"{actor.email} is not assigned to application {app.id}: {who}")
-    reason = record.recusal_reason if record.recused else None
-    reason = reason or _interest(db, app, actor.organisation_id)
-    if record.declaration == "conflict":
-        reason = reason or "declared a conflict of interest"
-    if reason:
-        raise NotAllowed(
-            f"{actor.email} is recused from application {app.id}: {reason}; "
-            f"{who} without a conflict of interest"
-        )
-    if record.declaration != "none":
-        raise NotAllowed(
-            f"{actor.email} has not declared their interests in application {app.id}: "
-            f"`kracht committee declare {app.id} --none` comes before the advice"
-        )
+def _settle_interest(unit: Unit, application_id: int) -> None:
+    """Record the recusal of an assigned member linked to the applicant or a partner; it stands
+    even though the action that found it is then refused (`Unit.stand`)."""
 
-
-def _settle_interest(url: str, actor_email: str | None, application_id: int) -> None:
-    """Record the recusal of an assigned member linked to the applicant or a partner, in its own
-    transaction, so it stands even though the action that found it is then refused."""
-    with session(url) as db:
-        found = _unrecorded_interest(db, actor_email, application_id)
-    if found is None:
-        return
-    with session(url, write=True) as db:
-        repository.application(db, application_id, lock=True)  # as every writer of it does
-        found = _unrecorded_interest(db, actor_email, application_id)
+    def settle(db: Session, actor: Actor) -> None:
+        found = _unrecorded_interest(db, actor.email, application_id)
         if found is None:
             return
         app, record, reason = found
-        actor = resolve(db, actor_email)
+        repository.application(db, application_id, lock=True)  # as every writer of it does
         if not repository.save_application(db, app, app.version):
             raise ConcurrentChange(app.id or 0)
         _recuse(db, actor, app, record, actor.email, reason, "automatic")
+
+    if _unrecorded_interest(unit.db, unit.actor.email, application_id) is not None:
+        settle(unit.db, unit.actor)
+        unit.stand(settle)
 
 
 def _unrecorded_interest(
@@ -503,7 +457,7 @@ def _unrecorded_interest(
     record = store.assignment(db, application_id, person.id)
     if record is None or record.recused:
         return None
-    reason = _interest(db, app, person.organisation_id)
+    reason = interest(db, app, person.organisation_id)
     return (app, record, reason) if reason else None
 
 
@@ -514,11 +468,12 @@ def _assignment_of(db: Session, app: Application, actor: Actor) -> Any:
     return record
 
 
-def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, ScoreSheet]:
+def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
     """Check the actor may score now, and return the round's criteria and their sheet."""
+    db, actor = unit.db, unit.actor
     record = _assignment_of(db, app, actor)
-    # `_settle_interest` has recorded a recusal found now, before this transaction began
-    reason = record.recusal_reason if record.recused else _interest(db, app, actor.organisation_id)
+    # `_settle_interest` has recorded a recusal found now, which stands though this refuses
+    reason = record.recusal_reason if record.recused else interest(db, app, actor.organisation_id)
     if reason:
         raise NotAllowed(f"{actor.email} is recused from application {app.id}: {reason}")
     if record.declaration != "none":
@@ -529,7 +484,7 @@ def _open_sheet(db: Session, app: Application, actor: Actor) -> tuple[Scoring, S
     current = store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:
         raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
-    if clock.today() > current.deadline:
+    if unit.clock.today() > current.deadline:
         raise NotAllowed(
             f"the scoring deadline for application {app.id} passed on "
             f"{current.deadline.isoformat()}"

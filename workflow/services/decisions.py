@@ -6,37 +6,30 @@ so two decisions at once can never spend the same euro twice.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
-from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.basics.actors import Actor, require
+from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
 from kracht.basics.euros import format_euros, parse_euros
 from kracht.basics.roles import Role
-from kracht.states.base import Context
-from kracht.states.steering_decision import follows_advice
 from kracht.storage import audit, clock, repository
 from kracht.storage import funds as store
-from kracht.storage.database import session
 from kracht.storage.tables import (
     Application,
     Budget,
-    GrantAllocation,
-    GrantCondition,
-    Organisation,
     Programme,
-    ProgrammeLine,
 )
 from kracht.workflow import engine
-from kracht.workflow.actors import Actor, require, resolve
+from kracht.workflow.effects.grants import in_period, period_text
 from kracht.workflow.services import filters
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 KINDS = ("projects", "development")
-WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
 POOL = "(all lines)"  # how the pool, the budget of every line without its own, is shown
 MULTIPLIER_TARGET = Decimal("8.5")
 MULTIPLIER_MEASURE = (
@@ -53,215 +46,11 @@ OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
 CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 
 
-# -- effects inside the decision's transaction (called by the engine) ---------------------------
-
-
-def grant(
-    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
-) -> dict[str, Any]:
-    """Charge the grant to its budget(s), create its conditions, render the letter."""
-    amount = int(ctx.data["granted"])
-    years = _budget_years(app, programme, ctx, trigger)
-    kind = str(ctx.data.get("budget_kind") or "projects")
-    warnings, charged = [], []
-    if amount < len(years):  # a share of 0 cents would be an empty charge on a year
-        raise GuardFailed(
-            trigger,
-            app.id or 0,
-            [f"a grant of at least one cent a year to spread it over {len(years)} years"],
-        )
-    for each_year, cents in zip(years, split(amount, len(years)), strict=True):
-        budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
-        if budget is None:
-            raise GuardFailed(
-                trigger,
-                app.id or 0,
-                [f"a {kind} budget for {programme.code} in {each_year} (`kracht budget set`)"],
-            )
-        committed, reserved = store.used(db, budget.id or 0)
-        available = budget.amount_cents - committed - reserved
-        where = _where(db, budget, programme)
-        if cents > available:
-            raise GuardFailed(
-                trigger,
-                app.id or 0,
-                [
-                    f"no more than the {format_euros(available)} still available on {where} "
-                    f"in {each_year} (this grant needs {format_euros(cents)})"
-                ],
-            )
-        db.add(
-            GrantAllocation(
-                application_id=app.id, budget_id=budget.id, year=each_year, amount_cents=cents
-            )
-        )
-        left = available - cents
-        if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
-            warnings.append(
-                f"this leaves {format_euros(left)} on {where} in {each_year}, less than "
-                f"{WARN_BELOW * 100:.0f}% of its {format_euros(budget.amount_cents)}"
-            )
-        charged.append(
-            {
-                "year": each_year,
-                "budget": where,
-                "amount_cents": cents,
-                "budget_cents": budget.amount_cents,
-                "available_cents": available,
-                "left_cents": left,
-            }
-        )
-    conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
-    db.flush()
-    return {
-        "charged": charged,
-        "warnings": warnings,
-        "conditions": conditions,
-        "follows_advice": follows_advice(ctx, trigger),
-        **letters(db, app, programme, actor, ctx, trigger, years, conditions),
-    }
-
-
-def decided(
-    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
-) -> dict[str, Any]:
-    """Reject or defer: no money moves; the letter is rendered. A deferral follows the advice only
-    where there is none yet: no advice recommends deferring."""
-    return {
-        "follows_advice": follows_advice(ctx, trigger),
-        **letters(db, app, programme, actor, ctx, trigger, [], []),
-    }
-
-
-def _budget_years(app: Application, programme: Programme, ctx: Context, trigger: str) -> list[int]:
-    """The years a grant is charged to: from `budget_year` (default: this year) up to
-    `spread_until`, each inside the programme's period."""
-
-    def refuse(need: str) -> GuardFailed:
-        return GuardFailed(trigger, app.id or 0, [need])
-
-    today = dt.date.fromisoformat(ctx.today) if ctx.today else clock.today()
-    given = ctx.data.get("budget_year")
-    year = int(given) if given else today.year
-    until = int(ctx.data.get("spread_until") or year)
-    span = period_text(programme)
-    if not in_period(programme, year):
-        if given:
-            raise refuse(
-                f"a budget year within the period of {programme.code}, {span} "
-                f"(budget_year, `--year`; {year} is outside it)"
-            )
-        raise refuse(
-            f"a budget year within the period of {programme.code}, {span} "
-            f"(budget_year, `--year`; without one this year, {year}, is charged, and it is "
-            "outside the period)"
-        )
-    if until < year:
-        raise refuse(
-            f"a spread_until no earlier than the budget year {year} "
-            f"(spread_until, `--spread-until`; {until} was given)"
-        )
-    if not in_period(programme, until):
-        raise refuse(
-            f"a spread_until within the period of {programme.code}, {span} "
-            f"(spread_until, `--spread-until`; {until} is outside it)"
-        )
-    return list(range(year, until + 1))
-
-
-def in_period(programme: Programme, year: int) -> bool:
-    """Whether `year` falls in the programme's period (an open end admits every year)."""
-    starts, ends = programme.starts_on, programme.ends_on
-    return (starts is None or starts.year <= year) and (ends is None or year <= ends.year)
-
-
-def period_text(programme: Programme) -> str:
-    """The programme's period in years: `2018-2022`, `from 2023`, `up to 2022`, `open`."""
-    starts, ends = programme.starts_on, programme.ends_on
-    if starts and ends:
-        return f"{starts.year}-{ends.year}"
-    if starts:
-        return f"from {starts.year}"
-    return f"up to {ends.year}" if ends else "open"
-
-
-def split(cents: int, parts: int) -> list[int]:
-    """Split an amount into `parts` whole-cent shares that add up exactly; earlier years first."""
-    base, rest = divmod(cents, parts)
-    return [base + (1 if i < rest else 0) for i in range(parts)]
-
-
-def _where(db: Session, budget: Budget, programme: Programme) -> str:
-    line = db.get(ProgrammeLine, budget.line_id) if budget.line_id else None
-    return f"{programme.code} line {line.code}" if line else f"{programme.code} (all lines)"
-
-
-def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> list[dict[str, Any]]:
-    created = []
-    for number, item in enumerate(ctx.data["conditions"], start=1):
-        owner = repository.person_by_email(db, item["owner"])
-        if owner is None:
-            raise GuardFailed(
-                trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
-            )
-        db.add(
-            GrantCondition(
-                application_id=app.id,
-                number=number,
-                text=item["text"],
-                due_on=dt.date.fromisoformat(item["due"]),
-                owner_id=owner.id,
-            )
-        )
-        created.append({"number": number, **item})
-    return created
-
-
-def letters(
-    db: Session,
-    app: Application,
-    programme: Programme,
-    actor: Actor,
-    ctx: Context,
-    trigger: str,
-    years: list[int],
-    conditions: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """Render the decision letter in Dutch and English and keep both as sent."""
-    from kracht.notifications.render import LANGUAGES, render
-    from kracht.storage.tables import DecisionLetter
-
-    org = db.get(Organisation, app.applicant_org_id)
-    facts = {
-        "applicant": org.name if org else "",
-        "title": app.title,
-        "programme": programme.name,
-        "date": clock.today().isoformat(),
-        "outcome": trigger,
-        "granted_cents": ctx.data.get("granted") or 0,
-        "years": years,
-        "conditions": conditions,
-        "reason": ctx.reason or "",
-        "advice": ctx.data.get("advice"),
-        "follows_advice": follows_advice(ctx, trigger),
-        "deferred_until": ctx.data.get("deferred_until") if ctx.gives("deferred_until") else None,
-        "deferred_to_round": (
-            ctx.data.get("deferred_to_round") if ctx.gives("deferred_to_round") else None
-        ),
-        "signer": actor.name,
-    }
-    for language in LANGUAGES:
-        text = render("decision_letter.txt.j2", language, facts, programme.code)
-        db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
-    return {"letter": {"languages": list(LANGUAGES)}}
-
-
 # -- what people do -----------------------------------------------------------------------------
 
 
 def decide(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     outcome: str,
     *,
@@ -274,14 +63,13 @@ def decide(
     departure_rationale: str | None = None,
     deferred_until: str | None = None,
     deferred_to_round: str | None = None,
-    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Record a steering decision: one transaction with its money, conditions and letter.
 
-    With `dry_run` every check of the real decision runs (roles, guards, the amount, the
-    programme's period and what is available per year) and its effects are computed, in a
-    transaction that is then rolled back: nothing is written, not even the audit of a refusal.
-    The result says what would be charged per year, what would be left, and the warnings."""
+    Run with `Units.try_out`, every check of the real decision runs (roles, guards, the amount,
+    the programme's period and what is available per year) and its effects are computed, then
+    rolled back: nothing is written, not even the audit of a refusal. The result says what
+    would be charged per year, what would be left, and the warnings."""
     outcome = outcome.replace("-", "_")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
@@ -326,10 +114,9 @@ def decide(
                 if v
             }
         )
-    result = engine.fire(
-        url, actor_email, application_id, outcome, reason=reason, values=values, dry_run=dry_run
-    )
-    return {**result, "dry_run": dry_run, "charged": result["effects"].get("charged", [])}
+    result = engine.fire(unit, application_id, outcome, reason=reason, values=values)
+    charged = result["effects"].get("charged", [])
+    return {**result, "dry_run": unit.dry_run, "charged": charged}
 
 
 def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
@@ -344,8 +131,7 @@ def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
 
 
 def set_budget(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     *,
     programme: str,
     year: int,
@@ -379,7 +165,7 @@ def set_budget(
         require(actor, [Role.PROGRAMME_LEADER], "set budgets")
         return _write_budget(db, actor, asked)
 
-    return engine.audited_write(url, actor_email, "budget.set", change)
+    return engine.audited_write(unit, "budget.set", change)
 
 
 def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str, Any]:
@@ -479,8 +265,7 @@ def _check_development_cap(
 
 
 def budget_overview(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     programme: str | None = None,
     year: int | None = None,
     line: str | None = None,
@@ -489,19 +274,19 @@ def budget_overview(
     what each line draws from a pool; each programme's multiplier so far.
 
     Refuses a programme or line that does not exist; a year without budgets is simply empty."""
-    with session(url) as db:
-        resolve(db, actor_email)
-        programmes = _programmes(db, programme, line)
-        rows = budget_rows(db, programme, year)
-        if line is not None:
-            rows = _for_line(rows, line, {p.code for p in programmes})
-        return {
-            "budgets": rows,
-            "multipliers": [multiplier(db, p) for p in programmes],
-            "multiplier_measure": MULTIPLIER_MEASURE,
-            "multiplier_target": MULTIPLIER_TARGET,
-            "multiplier_target_basis": MULTIPLIER_TARGET_BASIS,
-        }
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    programmes = _programmes(db, programme, line)
+    rows = budget_rows(db, programme, year)
+    if line is not None:
+        rows = _for_line(rows, line, {p.code for p in programmes})
+    return {
+        "budgets": rows,
+        "multipliers": [multiplier(db, p) for p in programmes],
+        "multiplier_measure": MULTIPLIER_MEASURE,
+        "multiplier_target": MULTIPLIER_TARGET,
+        "multiplier_target_basis": MULTIPLIER_TARGET_BASIS,
+    }
 
 
 def _programmes(db: Session, code: str | None, line: str | None) -> list[Programme]:
@@ -601,41 +386,37 @@ def ratio(cents: int, per_cents: int) -> Decimal | None:
 
 
 def list_conditions(
-    url: str, actor_email: str | None, application_id: int | None = None, overdue_only: bool = False
+    unit: Unit, application_id: int | None = None, overdue_only: bool = False
 ) -> list[dict[str, Any]]:
-    today = clock.today()
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        filters.application(db, actor, application_id)
-        rows = []
-        for condition, owner, app in store.conditions(db, application_id):
-            if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
-                continue
-            status = (
-                "met" if condition.met_at else ("overdue" if condition.due_on < today else "open")
-            )
-            if overdue_only and status != "overdue":
-                continue
-            rows.append(
-                {
-                    "application_id": app.id,
-                    "title": app.title,
-                    "state": app.state,
-                    "number": condition.number,
-                    "text": condition.text,
-                    "due_on": condition.due_on.isoformat(),
-                    "owner": owner.email,
-                    "status": status,
-                    "evidence": condition.evidence,
-                    "met_by": condition.met_by,
-                }
-            )
-        return rows
+    today = unit.clock.today()
+    db = unit.db
+    actor = unit.actor
+    filters.application(db, actor, application_id)
+    rows = []
+    for condition, owner, app in store.conditions(db, application_id):
+        if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+            continue
+        status = "met" if condition.met_at else ("overdue" if condition.due_on < today else "open")
+        if overdue_only and status != "overdue":
+            continue
+        rows.append(
+            {
+                "application_id": app.id,
+                "title": app.title,
+                "state": app.state,
+                "number": condition.number,
+                "text": condition.text,
+                "due_on": condition.due_on.isoformat(),
+                "owner": owner.email,
+                "status": status,
+                "evidence": condition.evidence,
+                "met_by": condition.met_by,
+            }
+        )
+    return rows
 
 
-def meet_condition(
-    url: str, actor_email: str | None, application_id: int, number: int, evidence: str
-) -> dict[str, Any]:
+def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) -> dict[str, Any]:
     """Record that a condition is met, with the evidence; audited."""
     if not (evidence or "").strip():
         raise InvalidInput("say how the condition was met (--evidence)")
@@ -643,7 +424,8 @@ def meet_condition(
 
     from kracht.notifications import reminders
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         condition = store.condition(db, app.id or 0, number)
         if condition is None:
             raise NotFound("condition", number, f"`kracht conditions list --application {app.id}`")
@@ -652,7 +434,7 @@ def meet_condition(
                 f"condition {number} was already met on "
                 f"{clock.local_day(condition.met_at).isoformat()}"
             )
-        condition.met_at = clock.now()
+        condition.met_at = unit.clock.now()
         condition.met_by, condition.evidence = actor.email, evidence.strip()
         db.flush()
         reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
@@ -662,9 +444,7 @@ def meet_condition(
             "still_open": store.open_conditions(db, app.id or 0),
         }
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, CONDITION_KEEPERS, "condition.met", change
-    )
+    return engine.write_with_audit(unit, application_id, CONDITION_KEEPERS, "condition.met", change)
 
 
 def decisions_made(db: Session, app: Application) -> list[dict[str, Any]]:
@@ -750,20 +530,20 @@ def decision_view(db: Session, app: Application) -> dict[str, Any]:
     }
 
 
-def letter(url: str, actor_email: str | None, application_id: int, language: str) -> str:
+def letter(unit: Unit, application_id: int, language: str) -> str:
     """The decision letter as it was written, in Dutch or English."""
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        app = repository.application(db, application_id)
-        if app is None or (
-            not actor.sees_everything() and actor.organisation_id != app.applicant_org_id
-        ):
-            raise NotFound("application", application_id)
-        row = store.latest_letter(db, application_id, language)
-        if row is None:
-            raise NotFound(
-                "decision letter for application",
-                application_id,
-                "letters are written when the steering committee decides",
-            )
-        return row.text
+    db = unit.db
+    actor = unit.actor
+    app = repository.application(db, application_id)
+    if app is None or (
+        not actor.sees_everything() and actor.organisation_id != app.applicant_org_id
+    ):
+        raise NotFound("application", application_id)
+    row = store.latest_letter(db, application_id, language)
+    if row is None:
+        raise NotFound(
+            "decision letter for application",
+            application_id,
+            "letters are written when the steering committee decides",
+        )
+    return row.text

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kracht.basics.actors import require
 from kracht.basics.codes import check_programme_code
 from kracht.basics.errors import InvalidInput, NotFound
 from kracht.basics.inputs import LABEL, NAME, REASON, Text, text
 from kracht.basics.roles import ALL_ROLES, Role
 from kracht.storage import audit, repository
-from kracht.storage.database import session
-from kracht.workflow import engine
-from kracht.workflow.actors import require, resolve
 from kracht.workflow.definition import OPTIONAL
+from kracht.workflow.unit import Unit, writes
 
 O_TYPES = ("business", "education", "research", "government")
 LANGUAGES = ("nl", "en")
@@ -33,10 +32,9 @@ def _text(value: str | None, what: str, kind: Text = NAME) -> str:
     return text(value, what, kind)
 
 
-@engine.audits_refusals("person.add")
+@writes("person.add")
 def add_person(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     *,
     name: str,
     email: str,
@@ -62,61 +60,61 @@ def add_person(
         raise InvalidInput(
             "an applicant acts for an organisation: give --org with the applicant role"
         )
-    with session(url, write=True) as db:
-        bootstrap = repository.count_people(db) == 0
-        if bootstrap:
-            if Role.PROGRAMME_LEADER not in roles:
-                raise InvalidInput(
-                    "the first person must be a programme leader (--role programme_leader)"
-                )
-            actor_text, actor_roles = address, ",".join(sorted(roles))
-        else:
-            actor = resolve(db, actor_email)
-            require(actor, [Role.PROGRAMME_LEADER], "add people")
-            actor_text, actor_roles = actor.email, actor.roles_text
-        if repository.person_by_email(db, address):
-            raise InvalidInput(f"a person with e-mail {address} already exists")
-        org_id = None
-        if organisation:
-            org = repository.org_by_name(db, organisation)
-            if org is None:
-                raise NotFound("organisation", organisation, "add it with `kracht org add`")
-            org_id = org.id
-        person = repository.add_person(
-            db, Person(name=name, email=address, organisation_id=org_id, language=language), roles
-        )
-        record = {
-            "id": person.id,
-            "name": name,
-            "email": address,
-            "organisation": organisation,
-            "roles": sorted(set(roles)),
-            "language": language,
-        }
-        payload: dict[str, Any] = {"person": record, "bootstrap": bootstrap}
-        if Role.APPLICANT in roles and org_id is not None:
-            from kracht.workflow.services.monitoring_plan import applicant_joined
+    db = unit.db
+    bootstrap = repository.count_people(db) == 0
+    if bootstrap:
+        if Role.PROGRAMME_LEADER not in roles:
+            raise InvalidInput(
+                "the first person must be a programme leader (--role programme_leader)"
+            )
+        actor_text, actor_roles = address, ",".join(sorted(roles))
+    else:
+        actor = unit.actor
+        require(actor, [Role.PROGRAMME_LEADER], "add people")
+        actor_text, actor_roles = actor.email, actor.roles_text
+    if repository.person_by_email(db, address):
+        raise InvalidInput(f"a person with e-mail {address} already exists")
+    org_id = None
+    if organisation:
+        org = repository.org_by_name(db, organisation)
+        if org is None:
+            raise NotFound("organisation", organisation, "add it with `kracht org add`")
+        org_id = org.id
+    person = repository.add_person(
+        db, Person(name=name, email=address, organisation_id=org_id, language=language), roles
+    )
+    record = {
+        "id": person.id,
+        "name": name,
+        "email": address,
+        "organisation": organisation,
+        "roles": sorted(set(roles)),
+        "language": language,
+    }
+    payload: dict[str, Any] = {"person": record, "bootstrap": bootstrap}
+    if Role.APPLICANT in roles and org_id is not None:
+        from kracht.workflow.effects.monitoring_plan import applicant_joined
 
-            reminded = applicant_joined(db, person)
-            payload |= {"reports_reminded": reminded} if reminded else {}
-        audit.append(
-            db,
-            actor=actor_text,
-            roles=actor_roles,
-            action="person.add",
-            payload=payload,
-        )
-        return record
-
-
-def list_people(url: str, actor_email: str | None) -> list[dict[str, Any]]:
-    with session(url) as db:
-        resolve(db, actor_email)
-        return repository.list_people(db)
+        reminded = applicant_joined(db, person)
+        payload |= {"reports_reminded": reminded} if reminded else {}
+    audit.append(
+        db,
+        actor=actor_text,
+        roles=actor_roles,
+        action="person.add",
+        payload=payload,
+    )
+    return record
 
 
-@engine.audits_refusals("org.add")
-def add_org(url: str, actor_email: str | None, *, name: str, o_type: str) -> dict[str, Any]:
+def list_people(unit: Unit) -> list[dict[str, Any]]:
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    return repository.list_people(db)
+
+
+@writes("org.add")
+def add_org(unit: Unit, *, name: str, o_type: str) -> dict[str, Any]:
     from kracht.storage.tables import Organisation
 
     name = _text(name, "organisation name")
@@ -124,33 +122,32 @@ def add_org(url: str, actor_email: str | None, *, name: str, o_type: str) -> dic
         raise InvalidInput(
             f"organisation type {o_type!r} is not one of the four O's: " + ", ".join(O_TYPES)
         )
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        require(actor, [Role.PROGRAMME_LEADER], "add organisations")
-        if repository.org_by_name(db, name):
-            raise InvalidInput(f"organisation {name!r} already exists")
-        org = repository.add(db, Organisation(name=name, o_type=o_type))
-        record = {"id": org.id, "name": name, "type": o_type}
-        audit.append(
-            db,
-            actor=actor.email,
-            roles=actor.roles_text,
-            action="org.add",
-            payload={"organisation": record},
-        )
-        return record
+    db = unit.db
+    actor = unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "add organisations")
+    if repository.org_by_name(db, name):
+        raise InvalidInput(f"organisation {name!r} already exists")
+    org = repository.add(db, Organisation(name=name, o_type=o_type))
+    record = {"id": org.id, "name": name, "type": o_type}
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="org.add",
+        payload={"organisation": record},
+    )
+    return record
 
 
-def list_orgs(url: str, actor_email: str | None) -> list[dict[str, Any]]:
-    with session(url) as db:
-        resolve(db, actor_email)
-        return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
+def list_orgs(unit: Unit) -> list[dict[str, Any]]:
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
 
 
-@engine.audits_refusals("programme.add")
+@writes("programme.add")
 def add_programme(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     *,
     code: str,
     name: str,
@@ -176,39 +173,39 @@ def add_programme(
     codes = [c for c, _ in lines or []]
     if len(set(codes)) != len(codes):
         raise InvalidInput("line codes must be unique within a programme")
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        require(actor, [Role.PROGRAMME_LEADER], "add programmes")
-        if repository.programme_by_code(db, code):
-            raise InvalidInput(f"programme {code!r} already exists")
-        programme = repository.add(
+    db = unit.db
+    actor = unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "add programmes")
+    if repository.programme_by_code(db, code):
+        raise InvalidInput(f"programme {code!r} already exists")
+    programme = repository.add(
+        db,
+        Programme(
+            code=code,
+            name=name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            not_applicable=not_applicable,
+        ),
+    )
+    for line_code, line_name in lines or []:
+        repository.add(
             db,
-            Programme(
-                code=code,
-                name=name,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                not_applicable=not_applicable,
+            ProgrammeLine(
+                programme_id=programme.id,
+                code=_text(line_code, "line code", LABEL),
+                name=_text(line_name, "line name"),
             ),
         )
-        for line_code, line_name in lines or []:
-            repository.add(
-                db,
-                ProgrammeLine(
-                    programme_id=programme.id,
-                    code=_text(line_code, "line code", LABEL),
-                    name=_text(line_name, "line name"),
-                ),
-            )
-        record = programme_record(programme, lines or [])
-        audit.append(
-            db,
-            actor=actor.email,
-            roles=actor.roles_text,
-            action="programme.add",
-            payload={"programme": record},
-        )
-        return record
+    record = programme_record(programme, lines or [])
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="programme.add",
+        payload={"programme": record},
+    )
+    return record
 
 
 def programme_record(programme: Any, lines: list[tuple[str, str]]) -> dict[str, Any]:
@@ -223,17 +220,17 @@ def programme_record(programme: Any, lines: list[tuple[str, str]]) -> dict[str, 
     }
 
 
-def list_programmes(url: str, actor_email: str | None) -> list[dict[str, Any]]:
-    with session(url) as db:
-        resolve(db, actor_email)
-        return [
-            programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.id or 0)])
-            for p in repository.list_programmes(db)
-        ]
+def list_programmes(unit: Unit) -> list[dict[str, Any]]:
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    return [
+        programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.id or 0)])
+        for p in repository.list_programmes(db)
+    ]
 
 
-@engine.audits_refusals("programme.configure")
-def configure_programme(url: str, actor_email: str | None, code: str, path: Any) -> dict[str, Any]:
+@writes("programme.configure")
+def configure_programme(unit: Unit, code: str, path: Any) -> dict[str, Any]:
     """Store a new configuration for a programme; scoring rounds already open keep theirs."""
     from kracht.storage import assessments as committee_store
     from kracht.storage.tables import ProgrammeConfig
@@ -241,41 +238,41 @@ def configure_programme(url: str, actor_email: str | None, code: str, path: Any)
 
     document = load_file(path)
     version = version_of(document)
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
-        programme = repository.programme_by_code(db, code)
-        if programme is None:
-            raise NotFound("programme", code, "`kracht programme list` shows them")
-        current = committee_store.newest_config(db, programme.id or 0)
-        if current is not None and current.version == version:
-            raise InvalidInput(f"programme {code} already uses configuration {version}")
-        repository.add(
-            db,
-            ProgrammeConfig(
-                programme_id=programme.id,
-                version=version,
-                document=document,
-                created_by=actor.email,
-            ),
-        )
-        audit.append(
-            db,
-            actor=actor.email,
-            roles=actor.roles_text,
-            action="programme.configure",
-            payload={"programme": code, "version": version, "file": str(path)},
-        )
-        return {"programme": code, "version": version}
+    db = unit.db
+    actor = unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
+    programme = repository.programme_by_code(db, code)
+    if programme is None:
+        raise NotFound("programme", code, "`kracht programme list` shows them")
+    current = committee_store.newest_config(db, programme.id or 0)
+    if current is not None and current.version == version:
+        raise InvalidInput(f"programme {code} already uses configuration {version}")
+    repository.add(
+        db,
+        ProgrammeConfig(
+            programme_id=programme.id,
+            version=version,
+            document=document,
+            created_by=actor.email,
+        ),
+    )
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="programme.configure",
+        payload={"programme": code, "version": version, "file": str(path)},
+    )
+    return {"programme": code, "version": version}
 
 
-def programme_criteria(url: str, actor_email: str | None, code: str) -> dict[str, Any]:
+def programme_criteria(unit: Unit, code: str) -> dict[str, Any]:
     """The criteria and committee rules in force for a programme."""
-    from kracht.workflow.scoring import scoring_for
+    from kracht.workflow.effects.scoring_round import scoring_for
 
-    with session(url) as db:
-        resolve(db, actor_email)
-        programme = repository.programme_by_code(db, code)
-        if programme is None:
-            raise NotFound("programme", code, "`kracht programme list` shows them")
-        return {"programme": code, **scoring_for(db, programme).as_dict()}
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    programme = repository.programme_by_code(db, code)
+    if programme is None:
+        raise NotFound("programme", code, "`kracht programme list` shows them")
+    return {"programme": code, **scoring_for(db, programme).as_dict()}

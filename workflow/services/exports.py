@@ -21,9 +21,8 @@ from kracht.basics.files import write_text
 from kracht.storage import extracts as store
 from kracht.storage import reporting as monitoring_store
 from kracht.storage.audit import canonical_time
-from kracht.storage.database import session
-from kracht.workflow.actors import resolve
 from kracht.workflow.services import monitor_views
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -47,28 +46,28 @@ COLUMNS = {
 KINDS = tuple(COLUMNS)
 
 
-def export(url: str, actor_email: str | None, kind: str, fmt: str) -> tuple[str, int]:
+def export(unit: Unit, kind: str, fmt: str) -> tuple[str, int]:
     """The export's text and its number of rows."""
     if kind not in COLUMNS:
         raise InvalidInput(f"unknown export {kind!r}; choose " + ", ".join(KINDS))
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} is not one of " + ", ".join(FORMATS))
-    data = rows(url, actor_email, kind)
+    data = rows(unit, kind)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n", len(data)
     lines = [csv_line(COLUMNS[kind]), *(csv_line(row.values()) for row in data)]
     return "".join(line + "\n" for line in lines), len(data)
 
 
-def rows(url: str, actor_email: str | None, kind: str) -> list[dict[str, Any]]:
+def rows(unit: Unit, kind: str) -> list[dict[str, Any]]:
     """The export's rows as JSON-ready dicts, columns in order."""
     if kind == "reports":
-        data = monitor_views.reports(url, actor_email)
+        data = monitor_views.reports(unit)
     else:
-        with session(url) as db:
-            actor = resolve(db, actor_email)
-            own = None if actor.sees_everything() else (actor.organisation_id or -1)
-            data = READERS[kind](db, own)
+        db = unit.db
+        actor = unit.actor
+        own = None if actor.sees_everything() else (actor.organisation_id or -1)
+        data = READERS[kind](db, own)
     return [{c: _plain(row.get(c)) for c in COLUMNS[kind]} for row in data]
 
 

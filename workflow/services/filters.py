@@ -12,8 +12,9 @@ from kracht.basics.errors import NotAllowed, NotFound
 from kracht.storage import repository
 
 if TYPE_CHECKING:
-    from kracht.workflow.actors import Actor
     from sqlmodel import Session
+
+    from kracht.basics.actors import Actor
 
 
 def programme(db: Session, code: str | None) -> None:

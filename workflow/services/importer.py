@@ -17,18 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kracht.basics.actors import Actor, require_own
 from kracht.basics.errors import InvalidInput, KrachtError
 from kracht.basics.euros import LOCALES, input_locale, parse_euros
 from kracht.storage import repository
-from kracht.storage.database import session
-from kracht.workflow import engine
-from kracht.workflow.actors import Actor, require_own, resolve
 from kracht.workflow.services.applications import (
     CREATORS,
     audit_created,
     new_application,
     parse_date,
 )
+from kracht.workflow.unit import Unit, writes
 
 REQUIRED = ("title", "programme", "applicant", "requested")
 OPTIONAL = ("line", "description", "round", "submitted_on")
@@ -63,10 +62,8 @@ class Imported:
     note: str | None  # how the file was read, if not plain comma-separated UTF-8
 
 
-@engine.audits_refusals("import")
-def import_csv(
-    url: str, actor_email: str | None, path: Path, locale: str | None = None
-) -> Imported:
+@writes("import")
+def import_csv(unit: Unit, path: Path, locale: str | None = None) -> Imported:
     """Import every row of the CSV file at `path`, or none.
 
     The separator (comma, semicolon or tab) and encoding (UTF-8, UTF-16 with a byte-order
@@ -75,28 +72,26 @@ def import_csv(
     follows KRACHT_LOCALE.
     """
     sheet = read_sheet(path, locale)
-    with session(url, write=True) as db:
-        actor = resolve(db, actor_email)
-        problems = [p for n, row in sheet.rows for p in _problems(db, actor, n, row, sheet.locale)]
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
-        created = [
-            _create(db, actor, path, number, row, sheet.locale) for number, row in sheet.rows
-        ]
-        return Imported(created, sheet.note())
+    db = unit.db
+    actor = unit.actor
+    problems = [p for n, row in sheet.rows for p in _problems(db, actor, n, row, sheet.locale)]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
+    created = [_create(unit, path, number, row, sheet.locale) for number, row in sheet.rows]
+    return Imported(created, sheet.note())
 
 
 def _create(
-    db: Any, actor: Actor, path: Path, number: int, row: dict[str, str], locale: str
+    unit: Unit, path: Path, number: int, row: dict[str, str], locale: str
 ) -> dict[str, Any]:
     """Add one checked row; the amount goes in as a number, read once in the file's locale."""
     cents = parse_euros(row["requested"], "requested amount", locale)
     try:
-        app = new_application(db, actor, {**row, "requested": Decimal(cents).scaleb(-2)})
+        app = new_application(unit, {**row, "requested": Decimal(cents).scaleb(-2)})
     except InvalidInput as error:
         raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
-    audit_created(db, actor, app, f"import:{path.name}")
+    audit_created(unit.db, unit.actor, app, f"import:{path.name}")
     return {"id": app.id, "title": app.title, "state": app.state}
 
 

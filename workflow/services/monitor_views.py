@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 from kracht.basics.errors import InvalidInput
 from kracht.storage import clock, repository
 from kracht.storage import reporting as store
-from kracht.storage.database import session
 from kracht.storage.tables import Application
-from kracht.workflow.actors import resolve
+from kracht.workflow.effects.monitoring_plan import describe
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.services import filters
-from kracht.workflow.services.monitoring_plan import describe
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -24,9 +23,8 @@ if TYPE_CHECKING:
 STATUSES = ("due", "late", "submitted", "cancelled")
 
 
-def part(db: Session, app: Application, today: dt.date | None = None) -> dict[str, Any]:
+def part(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values."""
-    today = today or clock.today()
     plan_row = store.schedule(db, app.id or 0)
     reports = [describe(r, today) for r in store.reports(db, app.id or 0)]
     submitted = [r for r in reports if r["status"] == "submitted"]
@@ -86,18 +84,22 @@ def indicators(
     return result
 
 
-def project(url: str, actor_email: str | None, application_id: int) -> dict[str, Any]:
+def project(unit: Unit, application_id: int) -> dict[str, Any]:
     """One project's monitoring: its schedule, every report and every indicator's values."""
     from kracht.workflow.services.applications import _visible
 
-    with session(url) as db:
-        app = _visible(db, resolve(db, actor_email), application_id)
-        return {"application_id": app.id, "title": app.title, "state": app.state, **part(db, app)}
+    db = unit.db
+    app = _visible(db, unit.actor, application_id)
+    return {
+        "application_id": app.id,
+        "title": app.title,
+        "state": app.state,
+        **part(db, app, unit.clock.today()),
+    }
 
 
 def reports(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     *,
     application_id: int | None = None,
     programme: str | None = None,
@@ -107,28 +109,28 @@ def reports(
     """Reports across projects, by due date; `status` due, late, submitted or cancelled."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of " + ", ".join(STATUSES))
-    today = as_of or clock.today()
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        filters.programme(db, programme)
-        filters.application(db, actor, application_id)
-        own = None if actor.sees_everything() else (actor.organisation_id or -1)
-        rows = store.listing(
-            db,
-            application_id=application_id,
-            organisation_id=own,
-            programme=programme,
-            late_on=today if status == "late" else None,
-        )
+    today = as_of or unit.clock.today()
+    db = unit.db
+    actor = unit.actor
+    filters.programme(db, programme)
+    filters.application(db, actor, application_id)
+    own = None if actor.sees_everything() else (actor.organisation_id or -1)
+    rows = store.listing(
+        db,
+        application_id=application_id,
+        organisation_id=own,
+        programme=programme,
+        late_on=today if status == "late" else None,
+    )
     result = [_row(row, today) for row in rows]
     return [r for r in result if status is None or r["status"] == status]
 
 
 def late(
-    url: str, actor_email: str | None, as_of: dt.date | None = None, programme: str | None = None
+    unit: Unit, as_of: dt.date | None = None, programme: str | None = None
 ) -> list[dict[str, Any]]:
     """Reports past their due date and not submitted, the longest overdue first."""
-    rows = reports(url, actor_email, programme=programme, status="late", as_of=as_of)
+    rows = reports(unit, programme=programme, status="late", as_of=as_of)
     return sorted(rows, key=lambda r: (-r["days_late"], r["application_id"]))
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kracht.basics.actors import Actor, require
 from kracht.basics.errors import NotAllowed
 from kracht.basics.roles import Role
-from kracht.storage import audit, clock
-from kracht.storage.database import session
-from kracht.workflow.actors import Actor, require, resolve
+from kracht.storage import audit
 from kracht.workflow.services import filters
+from kracht.workflow.unit import Unit, Units, reads
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -22,28 +22,26 @@ OPERATORS = (Role.PROGRAMME_LEADER,)
 READERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
 
 
-def _actor(url: str, actor_email: str | None, roles: tuple[str, ...], action: str) -> Actor:
-    with session(url) as db:
-        actor = resolve(db, actor_email)
+def _actor(unit: Unit, roles: tuple[str, ...], action: str) -> Actor:
+    actor = unit.actor
     require(actor, roles, action)
     return actor
 
 
-def outbox_list(url: str, actor_email: str | None, status: str | None,
+def outbox_list(unit: Unit, status: str | None,
                 application_id: int | None) -> dict[str, Any]:  # fmt: skip
     from kracht.notifications import sender
 
-    actor = _actor(url, actor_email, READERS, "read the outbox")
+    actor = _actor(unit, READERS, "read the outbox")
     if application_id is not None:
-        with session(url) as db:
-            filters.application(db, actor, application_id)
+        filters.application(unit.db, actor, application_id)
     return {
-        "counts": sender.counts(url),
-        "messages": sender.listing(url, status, application_id),
+        "counts": sender.counts(unit.db),
+        "messages": sender.listing(unit.db, status, application_id),
     }
 
 
-def _operator(url: str, actor_email: str | None, action_name: str, action: str) -> Actor:
+def _operator(unit: Unit, action_name: str, action: str) -> Actor:
     """The programme leader running the outbox or the scheduler; anyone else is refused, and
     the refusal audited as `action_name`, as a refused trigger is."""
     from kracht.workflow import engine
@@ -52,27 +50,38 @@ def _operator(url: str, actor_email: str | None, action_name: str, action: str) 
         require(actor, OPERATORS, action)
         return actor
 
-    return engine.audited_write(url, actor_email, action_name, check)
+    return engine.audited_write(unit, action_name, check)
 
 
-def outbox_send(url: str, actor_email: str | None) -> dict[str, Any]:
+def outbox_send(units: Units, who: str | Actor | None) -> dict[str, Any]:
     """Send what is due; a run that changed any message leaves an `outbox.send` event with
-    how many messages were sent, backed off and dead-lettered, and which."""
-    from kracht.notifications import sender
-    from kracht.notifications.settings import load
+    how many messages were sent, backed off and dead-lettered, and which.
 
-    actor = _operator(url, actor_email, "outbox.send", "send the outbox")
-    settings = load()
-    outcome = sender.send_due(url, settings.mail)
-    transport = describe_transport(settings)
+    Not one unit of work but several from `units`: the role check (a refusal audited), a claim,
+    a transaction per message sent, the run's audit event; no transaction is held open while
+    a mail server answers."""
+    from kracht.notifications import sender
+
+    actor = units.run(who, _operator, "outbox.send", "send the outbox")
+    outcome = sender.send_due(units.database, units.settings.mail, now=units.clock.now())
+    transport = describe_transport(units.settings)
     result: dict[str, Any] = {"transport": transport, **outcome.as_dict()}
     if outcome.changed():
         payload = {**outcome.audit_payload(), "transport": transport}
-        result["event"] = sender.audit_run(url, actor, "outbox.send", payload)
-    return result | {"counts": sender.counts(url)}
+        result["event"] = sender.audit_run(units.database, actor, "outbox.send", payload)
+    return result | {"counts": units.run(actor, outbox_counts)}
 
 
-def outbox_retry(url: str, actor_email: str | None, ids: list[int], all_dead: bool) -> list[int]:
+@reads
+def outbox_counts(unit: Unit) -> dict[str, int]:
+    """How many messages the outbox holds in each status."""
+    from kracht.notifications import sender
+
+    _actor(unit, READERS, "read the outbox")
+    return sender.counts(unit.db)
+
+
+def outbox_retry(unit: Unit, ids: list[int], all_dead: bool) -> list[int]:
     """Queue dead messages again, audited as `outbox.retry` in the same transaction (a refusal
     by role too, in its own); asking for every dead message when there is none writes nothing."""
     from kracht.notifications import sender
@@ -88,53 +97,52 @@ def outbox_retry(url: str, actor_email: str | None, ids: list[int], all_dead: bo
                          payload=payload)  # fmt: skip
         return requeued
 
-    return engine.audited_write(url, actor_email, "outbox.retry", requeue)
+    return engine.audited_write(unit, "outbox.retry", requeue)
 
 
 def reminders_list(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     person: str | None,
     application_id: int | None,
     include_closed: bool,
 ) -> list[dict[str, Any]]:
     from kracht.notifications import reminders
 
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        person = _whose(actor, person, "see another person's reminders", everyone_ok=True)
-        filters.person(db, person)
-        filters.application(db, actor, application_id)
-        rows = reminders.upcoming(db, person, include_closed)
-        return [
-            reminders.as_dict(r)
-            for r in rows
-            if application_id is None or r.application_id == application_id
-        ]
+    db = unit.db
+    actor = unit.actor
+    person = _whose(actor, person, "see another person's reminders", everyone_ok=True)
+    filters.person(db, person)
+    filters.application(db, actor, application_id)
+    rows = reminders.upcoming(db, person, include_closed)
+    return [
+        reminders.as_dict(r)
+        for r in rows
+        if application_id is None or r.application_id == application_id
+    ]
 
 
-def calendar(url: str, actor_email: str | None, person: str) -> bytes:
+def calendar(unit: Unit, person: str) -> bytes:
     from kracht.notifications import reminders
     from kracht.notifications.calendar import export
     from kracht.storage import repository
     from kracht.storage.tables import Application
 
-    with session(url) as db:
-        actor = resolve(db, actor_email)
-        target = repository.person_by_email(db, person.strip())
-        if target is None:
-            raise NotAllowed(f"no person with e-mail {person!r}")
-        _whose(actor, target.email, "export another person's calendar", everyone_ok=False)
-        rows = []
-        for reminder in reminders.upcoming(db, target.email):
-            app = db.get(Application, reminder.application_id)
-            rows.append((reminder, app.title if app else ""))
-        return export(rows, target.email, clock.now())
+    db = unit.db
+    actor = unit.actor
+    target = repository.person_by_email(db, person.strip())
+    if target is None:
+        raise NotAllowed(f"no person with e-mail {person!r}")
+    _whose(actor, target.email, "export another person's calendar", everyone_ok=False)
+    rows = []
+    for reminder in reminders.upcoming(db, target.email):
+        app = db.get(Application, reminder.application_id)
+        rows.append((reminder, app.title if app else ""))
+    return export(rows, target.email, unit.clock.now())
 
 
-def scheduler_actor(url: str, actor_email: str | None) -> Actor:
+def scheduler_actor(unit: Unit) -> Actor:
     """Who runs the scheduler: a programme leader, whose name its ticks' audit events carry."""
-    return _operator(url, actor_email, "scheduler.run", "run the scheduler")
+    return _operator(unit, "scheduler.run", "run the scheduler")
 
 
 def _whose(actor: Actor, person: str | None, action: str, everyone_ok: bool) -> str | None:

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
+from kracht.basics.actors import Actor
 from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
 from kracht.basics.euros import format_euros, parse_euros
 from kracht.states.monitoring import LIGHTS, NEEDS_MEASURES, PLANNERS, REPORTERS
@@ -14,9 +15,7 @@ from kracht.storage import clock, funds, repository
 from kracht.storage import reporting as store
 from kracht.storage.tables import Application, IndicatorValue, ProgressReport
 from kracht.workflow import engine, schedule
-from kracht.workflow.actors import Actor
-from kracht.workflow.measurement import parse_value
-from kracht.workflow.services.monitoring_plan import (
+from kracht.workflow.effects.monitoring_plan import (
     FINAL,
     add_final_report,
     describe,
@@ -25,14 +24,15 @@ from kracht.workflow.services.monitoring_plan import (
     project_end,
     rules_for,
 )
+from kracht.workflow.measurement import parse_value
+from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 
 def replan(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     *,
     every_months: int | None = None,
@@ -46,11 +46,12 @@ def replan(
     if every_months is not None and every_months not in schedule.EVERY:
         raise InvalidInput("--every takes 1, 3, 6 or 12 months")
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         _in_monitoring(app, "replan its reports")
         current = store.schedule(db, app.id or 0)
         rules = rules_for(db, app.programme_id)
-        begin = start_date or (current.starts_on if current else clock.today())
+        begin = start_date or (current.starts_on if current else unit.clock.today())
         end = end_date or (current.ends_on if current else project_end(db, app, begin))
         if end < begin:
             raise InvalidInput(f"--until {end} lies before the start {begin}")
@@ -58,14 +59,11 @@ def replan(
         after = current.due_months_after if current else rules.due_months_after
         return {"schedule": plan(db, app, every, after, begin, end, actor.email)}
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, PLANNERS, "report.replan", change
-    )
+    return engine.write_with_audit(unit, application_id, PLANNERS, "report.replan", change)
 
 
 def submit(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     label: str,
     *,
@@ -95,19 +93,20 @@ def submit(
         raise InvalidInput(f"a {light} report needs the measures taken (--measures TEXT)")
     spent_cents = parse_euros(spent, "spending so far (--spent)")
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         from kracht.notifications import reminders
 
         _in_monitoring(app, "submit progress reports")
-        report = _open_report(db, app, label)
-        today = clock.today()
+        report = _open_report(db, app, label, unit.clock.today())
+        today = unit.clock.today()
         came_in = _received(actor, report, received, today)
         measured_on = min(report.period_end, came_in)
         recorded = _measure(db, app, values or {}, measured_on, actor, report.id)
         warnings = _spending_warnings(db, app, spent_cents)
         report.status, report.traffic_light = "submitted", light
         report.narrative, report.measures, report.spent_cents = narrative, measures, spent_cents
-        report.submitted_at, report.submitted_by = clock.now(), actor.email
+        report.submitted_at, report.submitted_by = unit.clock.now(), actor.email
         report.received_on = came_in
         db.flush()
         reminders.close(db, application_id=app.id or 0, subject_ref=f"report:{report.id}")
@@ -117,14 +116,11 @@ def submit(
             "warnings": warnings,
         }
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, REPORTERS, "report.submit", change
-    )
+    return engine.write_with_audit(unit, application_id, REPORTERS, "report.submit", change)
 
 
 def record_value(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     indicator: str,
     value: str,
@@ -135,23 +131,21 @@ def record_value(
     """Record one measured value of an indicator, outside a report (audited)."""
     from kracht.workflow.services.applications import parse_date
 
-    day = parse_date(measured_on, "--on") or clock.today()
+    day = parse_date(measured_on, "--on") or unit.clock.today()
     note = inputs.text(note, "note (--note)", inputs.REASON, required=False)
-    if day > clock.today():
+    if day > unit.clock.today():
         raise InvalidInput(f"--on {day} lies in the future; values are recorded once measured")
 
-    def change(db: Session, app: Application, actor: Actor) -> dict[str, Any]:
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
         _in_monitoring(app, "record measured values")
         return {"values": _measure(db, app, {indicator: value}, day, actor, None, note)}
 
-    return engine.write_with_audit(
-        url, actor_email, application_id, REPORTERS, "indicator.value", change
-    )
+    return engine.write_with_audit(unit, application_id, REPORTERS, "indicator.value", change)
 
 
 def close_out(
-    url: str,
-    actor_email: str | None,
+    unit: Unit,
     application_id: int,
     *,
     final_report: str,
@@ -167,12 +161,12 @@ def close_out(
     summary = _text(final_report, "a final report (--final-report)")
     spent_cents = parse_euros(spent, "spending at close-out (--spent)")
 
-    def prepare(db: Session, app: Application, actor: Actor) -> None:
+    def prepare(unit: Unit, app: Application) -> None:
         from kracht.storage import audit
 
-        today = clock.today()
+        db, actor, today = unit.db, unit.actor, unit.clock.today()
         warnings = _spending_warnings(db, app, spent_cents)
-        final = add_final_report(db, app, actor, summary, spent_cents)
+        final = add_final_report(unit, app, summary, spent_cents)
         recorded = _measure(db, app, values or {}, today, actor, final.id)
         payload = {"report": describe(final, today), "values": recorded, "warnings": warnings}
         audit.append(
@@ -187,8 +181,7 @@ def close_out(
         )
 
     return engine.fire(
-        url,
-        actor_email,
+        unit,
         application_id,
         "close",
         reason=reason,
@@ -234,7 +227,7 @@ def _received(
     return received
 
 
-def _open_report(db: Session, app: Application, label: str) -> ProgressReport:
+def _open_report(db: Session, app: Application, label: str, today: dt.date) -> ProgressReport:
     report = store.report(db, app.id or 0, label.strip())
     if report is None or report.kind == FINAL:
         due = [r.label for r in store.reports(db, app.id or 0) if r.status == "due"]
@@ -246,7 +239,7 @@ def _open_report(db: Session, app: Application, label: str) -> ProgressReport:
         )
         done = f"was submitted on {when}" if report.status == "submitted" else "was cancelled"
         raise InvalidInput(f"report {report.label} of application {app.id} {done}")
-    if report.period_start > clock.today():
+    if report.period_start > today:
         raise InvalidInput(
             f"report {report.label} covers {report.period_start} to {report.period_end}, "
             "which has not begun yet"

@@ -17,9 +17,10 @@ from kracht.storage import audit
 from kracht.workflow.services import committee
 
 if TYPE_CHECKING:
-    from kracht.storage.tables import Application
-    from kracht.workflow.actors import Actor
     from sqlmodel import Session
+
+    from kracht.basics.actors import Actor
+    from kracht.storage.tables import Application
 
 
 def history(db: Session, actor: Actor, app: Application) -> list[dict[str, Any]]:

@@ -13,17 +13,18 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics.errors import ConcurrentChange, InvalidInput
-from kracht.states.base import Context
 from kracht.storage import clock, funds, repository
 from kracht.storage import reporting as store
 from kracht.storage.audit import canonical_time
-from kracht.storage.tables import Application, Person, Programme, ProgressReport, ReportSchedule
+from kracht.storage.tables import Application, Person, ProgressReport, ReportSchedule
 from kracht.workflow import schedule
-from kracht.workflow.actors import Actor
 from kracht.workflow.config import Monitoring, default_document, monitoring
+from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from kracht.workflow.unit import Unit
 
 FINAL = "final"
 
@@ -36,53 +37,45 @@ def rules_for(db: Session, programme_id: int) -> Monitoring:
     return monitoring(config.document if config else default_document())
 
 
-def facts(db: Session, app: Application) -> dict[str, Any]:
-    """What the close-out guard looks at: reports past due, indicators never measured."""
+def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
+    """What the close-out guard looks at: reports past due on `today`, indicators never measured."""
     if app.state != "monitoring":
         return {}
-    overdue = store.overdue(db, app.id or 0, clock.today())
+    overdue = store.overdue(db, app.id or 0, today)
     return dict(
         reports_overdue=tuple(f"{r.label} (due {r.due_on.isoformat()})" for r in overdue),
         indicators_unmeasured=tuple(store.unmeasured(db, app.id or 0)),
     )
 
 
-# -- effects inside the engine's transaction ----------------------------------------------------
+# -- effects of the moves into and out of monitoring --------------------------------------------
 
 
-def start(
-    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
-) -> dict[str, Any]:
+def start(move: Move) -> dict[str, Any]:
     """Entering monitoring: plan the reports from today to the project's end."""
-    rules = rules_for(db, programme.id or 0)
-    today = clock.today()
+    db, app = move.unit.db, move.app
+    rules = rules_for(db, move.programme.id or 0)
+    today = move.unit.clock.today()
     end = project_end(db, app, today)
-    return {
-        "schedule": plan(
-            db, app, rules.every_months, rules.due_months_after, today, end, actor.email
-        )
-    }
+    by = move.unit.actor.email
+    return {"schedule": plan(db, app, rules.every_months, rules.due_months_after, today, end, by)}
 
 
-def stop(
-    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
-) -> dict[str, Any]:
+def stop(move: Move) -> dict[str, Any]:
     """Withdrawn: reports not yet submitted no longer apply."""
-    cancelled = _cancel(db, app, lambda r: True, "the project was withdrawn")
+    cancelled = _cancel(move.unit.db, move.app, lambda r: True, "the project was withdrawn")
     return {"reports_cancelled": cancelled} if cancelled else {}
 
 
-def close(
-    db: Session, app: Application, programme: Programme, actor: Actor, ctx: Context, trigger: str
-) -> dict[str, Any]:
+def close(move: Move) -> dict[str, Any]:
     """Closed: reports not yet due are covered by the final report, which exists from now on."""
-    today = clock.today()
+    db, app, today = move.unit.db, move.app, move.unit.clock.today()
     cancelled = _cancel(
         db, app, lambda r: r.due_on >= today, "not yet due at close-out: the final report covers it"
     )
     final = store.report(db, app.id or 0, FINAL)
     if final is None:  # closed with `kracht app fire ID close`: the final report is its summary
-        final = add_final_report(db, app, actor, str(ctx.data["final_report"]), None)
+        final = add_final_report(move.unit, app, str(move.ctx.data["final_report"]), None)
     return {"final_report": final.id, "reports_cancelled": cancelled}
 
 
@@ -305,10 +298,10 @@ def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
 
 
 def add_final_report(
-    db: Session, app: Application, actor: Actor, narrative: str, spent_cents: int | None
+    unit: Unit, app: Application, narrative: str, spent_cents: int | None
 ) -> ProgressReport:
     """The final report: the whole project, from its schedule's start to today."""
-    today = clock.today()
+    db, today = unit.db, unit.clock.today()
     plan_row = store.schedule(db, app.id or 0)
     if spent_cents is None:
         spent_cents = latest_spent(db, app.id or 0)
@@ -322,8 +315,8 @@ def add_final_report(
         status="submitted",
         narrative=narrative,
         spent_cents=spent_cents,
-        submitted_at=clock.now(),
-        submitted_by=actor.email,
+        submitted_at=unit.clock.now(),
+        submitted_by=unit.actor.email,
         received_on=today,
     )
     db.add(report)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kracht.storage import assessments as store
 from kracht.storage.tables import Application, Programme, ScoringRound
 from kracht.workflow.config import Scoring, default_document, scoring
+from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -51,10 +52,10 @@ def _submitted_without_conflict(db: Session, app: Application, current: ScoringR
     )
 
 
-def open_round(
-    db: Session, app: Application, programme: Programme, by: str, deadline: str
-) -> dict[str, Any]:
+def open_round(move: Move) -> dict[str, Any]:
     """Freeze the criteria in force into a new scoring round with its deadline."""
+    db, app, programme = move.unit.db, move.app, move.programme
+    by, deadline = move.unit.actor.email, str(move.ctx.data["scoring_deadline"])
     rules = scoring_for(db, programme)
     previous = store.current_round(db, app.id or 0)
     scoring_round = store.add(

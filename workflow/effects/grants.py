@@ -1,0 +1,223 @@
+"""Money and letters, inside the decision's own transaction: a grant is charged to its budget(s)
+after locking each, so two decisions at once can never spend the same euro twice; its conditions
+are created; the decision letter is rendered in Dutch and English and kept as sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics.errors import GuardFailed
+from kracht.basics.euros import format_euros
+from kracht.states.base import Context
+from kracht.states.steering_decision import follows_advice
+from kracht.storage import funds as store
+from kracht.storage import repository
+from kracht.storage.tables import (
+    Application,
+    Budget,
+    GrantAllocation,
+    GrantCondition,
+    Organisation,
+    Programme,
+    ProgrammeLine,
+)
+from kracht.workflow.move import Move
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
+
+
+def grant(move: Move) -> dict[str, Any]:
+    """Charge the grant to its budget(s), create its conditions, render the letter."""
+    db, app, ctx, trigger = move.unit.db, move.app, move.ctx, move.trigger
+    programme = move.programme
+    amount = int(ctx.data["granted"])
+    years = _budget_years(app, programme, ctx, trigger)
+    kind = str(ctx.data.get("budget_kind") or "projects")
+    warnings, charged = [], []
+    if amount < len(years):  # a share of 0 cents would be an empty charge on a year
+        raise GuardFailed(
+            trigger,
+            app.id or 0,
+            [f"a grant of at least one cent a year to spread it over {len(years)} years"],
+        )
+    for each_year, cents in zip(years, split(amount, len(years)), strict=True):
+        budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
+        if budget is None:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [f"a {kind} budget for {programme.code} in {each_year} (`kracht budget set`)"],
+            )
+        committed, reserved = store.used(db, budget.id or 0)
+        available = budget.amount_cents - committed - reserved
+        where = _where(db, budget, programme)
+        if cents > available:
+            raise GuardFailed(
+                trigger,
+                app.id or 0,
+                [
+                    f"no more than the {format_euros(available)} still available on {where} "
+                    f"in {each_year} (this grant needs {format_euros(cents)})"
+                ],
+            )
+        db.add(
+            GrantAllocation(
+                application_id=app.id, budget_id=budget.id, year=each_year, amount_cents=cents
+            )
+        )
+        left = available - cents
+        if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
+            warnings.append(
+                f"this leaves {format_euros(left)} on {where} in {each_year}, less than "
+                f"{WARN_BELOW * 100:.0f}% of its {format_euros(budget.amount_cents)}"
+            )
+        charged.append(
+            {
+                "year": each_year,
+                "budget": where,
+                "amount_cents": cents,
+                "budget_cents": budget.amount_cents,
+                "available_cents": available,
+                "left_cents": left,
+            }
+        )
+    conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
+    db.flush()
+    return {
+        "charged": charged,
+        "warnings": warnings,
+        "conditions": conditions,
+        "follows_advice": follows_advice(ctx, trigger),
+        **letters(move, years, conditions),
+    }
+
+
+def decided(move: Move) -> dict[str, Any]:
+    """Reject or defer: no money moves; the letter is rendered. A deferral follows the advice only
+    where there is none yet: no advice recommends deferring."""
+    return {
+        "follows_advice": follows_advice(move.ctx, move.trigger),
+        **letters(move, [], []),
+    }
+
+
+def _budget_years(app: Application, programme: Programme, ctx: Context, trigger: str) -> list[int]:
+    """The years a grant is charged to: from `budget_year` (default: this year) up to
+    `spread_until`, each inside the programme's period."""
+
+    def refuse(need: str) -> GuardFailed:
+        return GuardFailed(trigger, app.id or 0, [need])
+
+    today = dt.date.fromisoformat(ctx.today)
+    given = ctx.data.get("budget_year")
+    year = int(given) if given else today.year
+    until = int(ctx.data.get("spread_until") or year)
+    span = period_text(programme)
+    if not in_period(programme, year):
+        if given:
+            raise refuse(
+                f"a budget year within the period of {programme.code}, {span} "
+                f"(budget_year, `--year`; {year} is outside it)"
+            )
+        raise refuse(
+            f"a budget year within the period of {programme.code}, {span} "
+            f"(budget_year, `--year`; without one this year, {year}, is charged, and it is "
+            "outside the period)"
+        )
+    if until < year:
+        raise refuse(
+            f"a spread_until no earlier than the budget year {year} "
+            f"(spread_until, `--spread-until`; {until} was given)"
+        )
+    if not in_period(programme, until):
+        raise refuse(
+            f"a spread_until within the period of {programme.code}, {span} "
+            f"(spread_until, `--spread-until`; {until} is outside it)"
+        )
+    return list(range(year, until + 1))
+
+
+def in_period(programme: Programme, year: int) -> bool:
+    """Whether `year` falls in the programme's period (an open end admits every year)."""
+    starts, ends = programme.starts_on, programme.ends_on
+    return (starts is None or starts.year <= year) and (ends is None or year <= ends.year)
+
+
+def period_text(programme: Programme) -> str:
+    """The programme's period in years: `2018-2022`, `from 2023`, `up to 2022`, `open`."""
+    starts, ends = programme.starts_on, programme.ends_on
+    if starts and ends:
+        return f"{starts.year}-{ends.year}"
+    if starts:
+        return f"from {starts.year}"
+    return f"up to {ends.year}" if ends else "open"
+
+
+def split(cents: int, parts: int) -> list[int]:
+    """Split an amount into `parts` whole-cent shares that add up exactly; earlier years first."""
+    base, rest = divmod(cents, parts)
+    return [base + (1 if i < rest else 0) for i in range(parts)]
+
+
+def _where(db: Session, budget: Budget, programme: Programme) -> str:
+    line = db.get(ProgrammeLine, budget.line_id) if budget.line_id else None
+    return f"{programme.code} line {line.code}" if line else f"{programme.code} (all lines)"
+
+
+def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> list[dict[str, Any]]:
+    created = []
+    for number, item in enumerate(ctx.data["conditions"], start=1):
+        owner = repository.person_by_email(db, item["owner"])
+        if owner is None:
+            raise GuardFailed(
+                trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
+            )
+        db.add(
+            GrantCondition(
+                application_id=app.id,
+                number=number,
+                text=item["text"],
+                due_on=dt.date.fromisoformat(item["due"]),
+                owner_id=owner.id,
+            )
+        )
+        created.append({"number": number, **item})
+    return created
+
+
+def letters(move: Move, years: list[int], conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Render the decision letter in Dutch and English and keep both as sent."""
+    from kracht.notifications.render import LANGUAGES, render
+    from kracht.storage.tables import DecisionLetter
+
+    db, app, ctx, trigger = move.unit.db, move.app, move.ctx, move.trigger
+    programme = move.programme
+
+    org = db.get(Organisation, app.applicant_org_id)
+    facts = {
+        "applicant": org.name if org else "",
+        "title": app.title,
+        "programme": programme.name,
+        "date": move.unit.clock.today().isoformat(),
+        "outcome": trigger,
+        "granted_cents": ctx.data.get("granted") or 0,
+        "years": years,
+        "conditions": conditions,
+        "reason": ctx.reason or "",
+        "advice": ctx.data.get("advice"),
+        "follows_advice": follows_advice(ctx, trigger),
+        "deferred_until": ctx.data.get("deferred_until") if ctx.gives("deferred_until") else None,
+        "deferred_to_round": (
+            ctx.data.get("deferred_to_round") if ctx.gives("deferred_to_round") else None
+        ),
+        "signer": move.unit.actor.name,
+    }
+    for language in LANGUAGES:
+        text = render("decision_letter.txt.j2", language, facts, programme.code)
+        db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
+    return {"letter": {"languages": list(LANGUAGES)}}
