@@ -24,7 +24,8 @@ def workflow() -> None:
 @workflow.command("show")
 @json_option
 def workflow_show(as_json: bool) -> None:
-    """Every transition: from, trigger, to, roles and what its guard requires."""
+    """Every transition: from, trigger, to, roles, what its guard requires, what the move does
+    (money, letters, the monitoring plan, reminders) and the messages it sends."""
     from kracht.workflow import diagram
 
     if as_json:
@@ -34,6 +35,13 @@ def workflow_show(as_json: bool) -> None:
         ["from", "trigger", "to", "roles", "requires"],
         widths={"from": 22, "to": 24, "roles": 20, "requires": 50},
     )
+    click.echo("\nWhat each move does besides moving, and the messages it sends:")
+    for trigger, does, messages in diagram.effect_lines():
+        click.echo(f"  {trigger}")
+        for line in does:
+            click.echo(f"    does: {line}")
+        for line in messages:
+            click.echo(f"    sends: {line}")
 
 
 @workflow.command("diagram")

@@ -39,18 +39,7 @@ RULES: tuple[Rule, ...] = (
     Rule("overdue_escalation", "programme_leader", "overdue_escalation"),
 )
 
-# The engine's triggers that cause an event.
-TRIGGER_EVENTS = {
-    "present_at_table": "moved_to_innovation_table",
-    "refer_to_committee": "referred_to_committee",
-    "open_scoring": "scoring_opened",
-    "submit_advice": "advice_ready",
-    "approve": "decision_made",
-    "approve_with_conditions": "decision_made",
-    "reject": "decision_made",
-    "defer": "decision_made",
-}
-
+# Which move emits which event is declared on the road (workflow/definition.py, `events=`).
 EVENTS = tuple(dict.fromkeys(rule.event for rule in RULES))
 
 

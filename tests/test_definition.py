@@ -135,3 +135,36 @@ def test_workflow_show_table_names_every_trigger():
 
     assert result.exit_code == 0
     assert all(row.trigger in result.output for row in TRANSITIONS)
+
+
+def test_workflow_show_says_what_each_move_does_and_sends_from_the_road_itself():
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["workflow", "show"])
+    shown = CliRunner().invoke(cli, ["workflow", "show", "--json"])
+    moves = {t["trigger"]: t for t in json.loads(shown.output)["transitions"]}
+    moved = result.output.split("What each move does")[1]
+
+    assert result.exit_code == shown.exit_code == 0
+    approve = moves["approve"]
+    assert approve["effects"] == [
+        "charge the grant to its budget per year, create any conditions, write the letter",
+        "plan the progress reports to the project's end",
+    ]
+    assert approve["events"] == [
+        {"event": "decision_made", "recipients": ["applicant", "programme_leader"]}
+    ]
+    assert moves["submit_advice"]["checks"] == [
+        "refuse advice from a chair not on this committee or recused"
+    ]
+    assert (
+        "end the condition_due reminders (leaving approved_with_conditions)"
+        in (moves["conditions_met"]["effects"])
+    )
+    # every effect, check and event a row declares is named, in the table as in the JSON
+    for row in TRANSITIONS:
+        for effect in (*row.effects, *row.checks):
+            assert effect.says in moved
+        for event in row.events:
+            assert f"sends: {event} to " in moved
+    assert "  resume\n" not in moved  # a move that only moves is not listed

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kracht.basics.errors import NotAllowed
 from kracht.storage import assessments as store
 from kracht.storage.tables import Application, Organisation
+from kracht.workflow.effects import says
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -25,6 +26,7 @@ def interest(db: Session, app: Application, organisation_id: int | None) -> str 
     return f"works at {org.name if org else organisation_id}, {role}"
 
 
+@says("refuse advice from a chair not on this committee or recused")
 def check_adviser(unit: Unit, app: Application) -> None:
     """Refuse the joint advice from a chair not on this application's committee, recused, or
     who has not declared their interests (the advice rests on scores only a declared member

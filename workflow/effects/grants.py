@@ -23,6 +23,7 @@ from kracht.storage.tables import (
     Programme,
     ProgrammeLine,
 )
+from kracht.workflow.effects import says
 from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 WARN_BELOW = Decimal("0.10")  # warn when a decision leaves less than 10% of a budget
 
 
+@says("charge the grant to its budget per year, create any conditions, write the letter")
 def grant(move: Move) -> dict[str, Any]:
     """Charge the grant to its budget(s), create its conditions, render the letter."""
     db, app, ctx, trigger = move.unit.db, move.app, move.ctx, move.trigger
@@ -97,6 +99,7 @@ def grant(move: Move) -> dict[str, Any]:
     }
 
 
+@says("write the decision letter")
 def decided(move: Move) -> dict[str, Any]:
     """Reject or defer: no money moves; the letter is rendered. A deferral follows the advice only
     where there is none yet: no advice recommends deferring."""

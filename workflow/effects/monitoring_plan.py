@@ -19,6 +19,7 @@ from kracht.storage.audit import canonical_time
 from kracht.storage.tables import Application, Person, ProgressReport, ReportSchedule
 from kracht.workflow import schedule
 from kracht.workflow.config import Monitoring, default_document, monitoring
+from kracht.workflow.effects import says
 from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
 # -- effects of the moves into and out of monitoring --------------------------------------------
 
 
+@says("plan the progress reports to the project's end")
 def start(move: Move) -> dict[str, Any]:
     """Entering monitoring: plan the reports from today to the project's end."""
     db, app = move.unit.db, move.app
@@ -61,12 +63,14 @@ def start(move: Move) -> dict[str, Any]:
     return {"schedule": plan(db, app, rules.every_months, rules.due_months_after, today, end, by)}
 
 
+@says("drop the progress reports not yet submitted")
 def stop(move: Move) -> dict[str, Any]:
     """Withdrawn: reports not yet submitted no longer apply."""
     cancelled = _cancel(move.unit.db, move.app, lambda r: True, "the project was withdrawn")
     return {"reports_cancelled": cancelled} if cancelled else {}
 
 
+@says("cover the reports not yet due by the final report")
 def close(move: Move) -> dict[str, Any]:
     """Closed: reports not yet due are covered by the final report, which exists from now on."""
     db, app, today = move.unit.db, move.app, move.unit.clock.today()

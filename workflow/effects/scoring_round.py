@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kracht.storage import assessments as store
 from kracht.storage.tables import Application, Programme, ScoringRound
 from kracht.workflow.config import Scoring, default_document, scoring
+from kracht.workflow.effects import says
 from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def _submitted_without_conflict(db: Session, app: Application, current: ScoringR
     )
 
 
+@says("freeze the criteria in force into a new scoring round")
 def open_round(move: Move) -> dict[str, Any]:
     """Freeze the criteria in force into a new scoring round with its deadline."""
     db, app, programme = move.unit.db, move.app, move.programme
