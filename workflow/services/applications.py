@@ -119,7 +119,7 @@ def create(unit: Unit, **fields: Any) -> dict[str, Any]:
     db = unit.db
     actor = unit.actor
     app = new_application(unit, fields)
-    audit_created(db, actor, app, "cli")
+    audit_created(db, actor, app, unit.channel)
     return {"id": app.id, "title": app.title, "state": app.state}
 
 
