@@ -23,18 +23,20 @@ from kracht.storage.tables import Application, Person, ScoringRound
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from kracht.notifications.settings import Reminders
 
-def scoring_deadlines(db: Session, app: Application) -> None:
+
+def scoring_deadlines(db: Session, app: Application, rules: Reminders) -> None:
     """Scoring opened: each assigned, non-recused member is reminded of the round's deadline."""
     current = committee_store.current_round(db, app.id or 0)
     if current is None:
         return
     for assignment, person in committee_store.assignments(db, app.id or 0):
         if not assignment.recused:
-            _scoring_reminder(db, app, current, person.email)
+            _scoring_reminder(db, app, current, person.email, rules)
 
 
-def member_joined(db: Session, app: Application, person: Person) -> None:
+def member_joined(db: Session, app: Application, person: Person, rules: Reminders) -> None:
     """A member assigned while scoring is open hears of it, as the others did, and is reminded."""
     current = committee_store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:
@@ -48,7 +50,7 @@ def member_joined(db: Session, app: Application, person: Person) -> None:
     key = f"scoring_opened:{app.id}:round-{current.number}:{person.email}"
     for rule in rules_for("scoring_opened"):
         add_message(db, key, "scoring_opened", rule.template, person, app, rule.recipients, facts)
-    _scoring_reminder(db, app, current, person.email)
+    _scoring_reminder(db, app, current, person.email, rules)
 
 
 def member_recused(db: Session, app: Application, email: str) -> None:
@@ -62,7 +64,9 @@ def member_recused(db: Session, app: Application, email: str) -> None:
     )
 
 
-def _scoring_reminder(db: Session, app: Application, current: ScoringRound, email: str) -> None:
+def _scoring_reminder(
+    db: Session, app: Application, current: ScoringRound, email: str, rules: Reminders
+) -> None:
     reminders.schedule(
         db,
         kind="scoring_deadline",
@@ -72,10 +76,11 @@ def _scoring_reminder(db: Session, app: Application, current: ScoringRound, emai
         subject_ref=f"scoring_round:{current.id}",
         due=current.deadline,
         facts={"deadline": current.deadline.isoformat(), "round": current.number},
+        rules=rules,
     )
 
 
-def condition_deadlines(db: Session, app: Application) -> None:
+def condition_deadlines(db: Session, app: Application, rules: Reminders) -> None:
     """Approved with conditions: each open condition's owner is reminded of its due date."""
     for condition, owner, _ in funds.conditions(db, app.id or 0):
         if condition.met_at is not None:
@@ -89,4 +94,5 @@ def condition_deadlines(db: Session, app: Application) -> None:
             subject_ref=f"condition:{condition.id}",
             due=condition.due_on,
             facts={"condition": condition.text, "number": condition.number},
+            rules=rules,
         )

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from kracht.notifications.outbox import add_message, recipients
-from kracht.notifications.settings import load
+from kracht.notifications.settings import Reminders
 from kracht.storage import clock
 from kracht.storage.database import Database
 from kracht.storage.tables import Application, Person, Reminder
@@ -46,9 +46,9 @@ def local(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), ZONE).astimezone(dt.UTC)
 
 
-def moments(due: dt.date) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    """When to remind, when the deadline passes, and when to escalate, for a due day."""
-    days = load().reminders
+def moments(due: dt.date, days: Reminders) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """When to remind, when the deadline passes, and when to escalate, for a due day, by the
+    deployment's reminder settings."""
     due_at = local(due + dt.timedelta(days=1), 0)
     return (
         local(due - dt.timedelta(days=days.lead_days), 9),
@@ -67,6 +67,7 @@ def schedule(
     subject_ref: str,
     due: dt.date,
     facts: dict[str, Any],
+    rules: Reminders,
     now: dt.datetime | None = None,
 ) -> Reminder:
     """Create the reminder for a deadline (once: the same key returns the existing row).
@@ -83,7 +84,7 @@ def schedule(
     if existing is not None:
         return existing
     now = now or clock.now()
-    remind_at, due_at, escalate_at = moments(due)
+    remind_at, due_at, escalate_at = moments(due, rules)
     if due_at <= now:
         escalate_at = max(escalate_at, now + (escalate_at - due_at))
     started = remind_at <= now

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from kracht.cli import main
 from kracht.notifications import reminders
+from kracht.notifications.settings import Reminders
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.storage.tables import Budget, OutboxMessage
@@ -265,7 +266,8 @@ def _overdue(url: str, count: int) -> list[int]:
     with session(url, write=True) as db:
         return [
             reminders.schedule(
-                db, kind="report_due", key=f"report_due:{n}", application_id=None,
+                db, rules=Reminders(), kind="report_due", key=f"report_due:{n}",
+                application_id=None,
                 recipient=f.APPLICANT, subject_ref=f"report:{n}", due=yesterday,
                 facts={"report": f"R{n}"},
             ).id

@@ -13,6 +13,7 @@ from sqlmodel import select
 from kracht.cli import main
 from kracht.notifications import reminders
 from kracht.notifications.reminders import ZONE
+from kracht.notifications.settings import Reminders
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage, Reminder
 from kracht.workflow import engine
@@ -203,11 +204,11 @@ def test_a_deadline_already_close_skips_the_early_reminder(world):
     with session(world.url, write=True) as db:
         soon = dt.datetime.now(ZONE).date() + dt.timedelta(days=1)
         made = reminders.schedule(
-            db, kind="report_due", key="report_due:test", application_id=None,
+            db, rules=Reminders(), kind="report_due", key="report_due:test", application_id=None,
             recipient=f.APPLICANT, subject_ref="report:1", due=soon, facts={"report": "Q1"},
         )  # fmt: skip
         again = reminders.schedule(
-            db, kind="report_due", key="report_due:test", application_id=None,
+            db, rules=Reminders(), kind="report_due", key="report_due:test", application_id=None,
             recipient=f.APPLICANT, subject_ref="report:1", due=soon, facts={"report": "Q1"},
         )  # fmt: skip
         assert again.id == made.id
@@ -221,7 +222,7 @@ def test_a_deadline_already_past_when_set_is_told_to_its_person_before_it_escala
     now = dt.datetime.now(dt.UTC)
     with session(world.url, write=True) as db:
         reminders.schedule(
-            db, kind="report_due", key="report_due:joined", application_id=None,
+            db, rules=Reminders(), kind="report_due", key="report_due:joined", application_id=None,
             recipient=f.APPLICANT, subject_ref="report:1", due=long_ago, facts={"report": "Q1"},
             now=now,
         )  # fmt: skip
@@ -244,7 +245,8 @@ def _many_overdue(url, count):
     with session(url, write=True) as db:
         for n in range(count):
             reminders.schedule(
-                db, kind="report_due", key=f"report_due:{n}", application_id=None,
+                db, rules=Reminders(), kind="report_due", key=f"report_due:{n}",
+                application_id=None,
                 recipient=f.APPLICANT, subject_ref=f"report:{n}", due=yesterday,
                 facts={"report": f"R{n}"},
             )  # fmt: skip

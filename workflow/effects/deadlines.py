@@ -12,14 +12,14 @@ from kracht.workflow.move import Move
 @says("remind every assigned member of the scoring deadline")
 def scoring_set(move: Move) -> dict[str, Any]:
     """Scoring opened: every assigned, non-recused member is reminded of the deadline."""
-    deadlines.scoring_deadlines(move.unit.db, move.app)
+    deadlines.scoring_deadlines(move.unit.db, move.app, move.unit.settings.reminders)
     return {}
 
 
 @says("remind each condition's owner of its due date")
 def conditions_set(move: Move) -> dict[str, Any]:
     """Approved with conditions: every condition's owner is reminded of its due date."""
-    deadlines.condition_deadlines(move.unit.db, move.app)
+    deadlines.condition_deadlines(move.unit.db, move.app, move.unit.settings.reminders)
     return {}
 
 

@@ -25,6 +25,7 @@ from kracht.workflow.move import Move
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from kracht.notifications.settings import Reminders
     from kracht.workflow.unit import Unit
 
 FINAL = "final"
@@ -59,8 +60,9 @@ def start(move: Move) -> dict[str, Any]:
     rules = rules_for(db, move.programme.id or 0)
     today = move.unit.clock.today()
     end = project_end(db, app, today)
-    by = move.unit.actor.email
-    return {"schedule": plan(db, app, rules.every_months, rules.due_months_after, today, end, by)}
+    by, chase = move.unit.actor.email, move.unit.settings.reminders
+    every, after = rules.every_months, rules.due_months_after
+    return {"schedule": plan(db, app, every, after, today, end, by, chase)}
 
 
 @says("drop the progress reports not yet submitted")
@@ -113,6 +115,7 @@ def plan(
     start_on: dt.date,
     end_on: dt.date,
     by: str,
+    chase: Reminders,
 ) -> dict[str, Any]:
     """(Re)plan the reports not yet submitted; submitted reports stay as they are.
 
@@ -158,7 +161,7 @@ def plan(
     db.flush()
     made = _plan_of(db, app)
     for report in created:
-        _remind(db, app, report, made)
+        _remind(db, app, report, made, chase)
     return {
         "every_months": every_months,
         "starts_on": start_on.isoformat(),
@@ -213,7 +216,9 @@ def _plan_of(db: Session, app: Application) -> str:
     return _utc(row.planned_at).strftime("%Y%m%dT%H%M%S%fZ") if row else "unplanned"
 
 
-def _remind(db: Session, app: Application, report: ProgressReport, plan_made: str) -> None:
+def _remind(
+    db: Session, app: Application, report: ProgressReport, plan_made: str, chase: Reminders
+) -> None:
     """Each applicant person of the applicant organisation is reminded of the due date.
 
     Where the organisation has nobody with the applicant role, the programme leaders are
@@ -225,7 +230,7 @@ def _remind(db: Session, app: Application, report: ProgressReport, plan_made: st
 
     people = recipients(db, "applicant", app)
     for person in people or recipients(db, "programme_leader", app):
-        _remind_person(db, app, report, plan_made, person.email, stand_in=not people)
+        _remind_person(db, app, report, plan_made, person.email, chase, stand_in=not people)
 
 
 def _remind_person(
@@ -234,6 +239,8 @@ def _remind_person(
     report: ProgressReport,
     plan_made: str,
     email: str,
+    chase: Reminders,
+    *,
     stand_in: bool,
 ) -> None:
     from kracht.notifications import reminders
@@ -248,10 +255,11 @@ def _remind_person(
         subject_ref=f"report:{report.id}",
         due=report.due_on,
         facts={**facts, "stand_in": True} if stand_in else facts,
+        rules=chase,
     )
 
 
-def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
+def applicant_joined(db: Session, person: Person, chase: Reminders) -> list[dict[str, Any]]:
     """A person with the applicant role joins an organisation: from now on they are reminded of
     every report still open of its projects in monitoring, as if they had been there when the
     reports were planned (a report already past due starts with its overdue notice).
@@ -280,7 +288,7 @@ def applicant_joined(db: Session, person: Person) -> list[dict[str, Any]]:
         open_reports = [r for r in store.reports(db, app.id or 0) if r.status == "due"]
         made = _plan_of(db, app)
         for report in open_reports:
-            _remind_person(db, app, report, made, person.email, stand_in=False)
+            _remind_person(db, app, report, made, person.email, chase, stand_in=False)
         refs = {f"report:{r.id}" for r in open_reports}
         cancelled = sum(
             reminders.cancel(db, r.key)

@@ -89,7 +89,7 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
                 payload["recused"] = reason
             else:
-                deadlines.member_joined(db, app, person)
+                deadlines.member_joined(db, app, person, unit.settings.reminders)
             done.append(payload)
             if index < len(people) - 1:  # write_with_audit appends the last member's event
                 audit.append(

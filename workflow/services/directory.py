@@ -95,7 +95,7 @@ def add_person(
     if Role.APPLICANT in roles and org_id is not None:
         from kracht.workflow.effects.monitoring_plan import applicant_joined
 
-        reminded = applicant_joined(db, person)
+        reminded = applicant_joined(db, person, unit.settings.reminders)
         payload |= {"reports_reminded": reminded} if reminded else {}
     audit.append(
         db,

@@ -57,7 +57,8 @@ def replan(
             raise InvalidInput(f"--until {end} lies before the start {begin}")
         every = every_months or (current.every_months if current else rules.every_months)
         after = current.due_months_after if current else rules.due_months_after
-        return {"schedule": plan(db, app, every, after, begin, end, actor.email)}
+        chase = unit.settings.reminders
+        return {"schedule": plan(db, app, every, after, begin, end, actor.email, chase)}
 
     return engine.write_with_audit(unit, application_id, PLANNERS, "report.replan", change)
 
