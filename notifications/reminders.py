@@ -18,14 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlmodel import col, select
-
 from kracht.notifications.outbox import add_message, recipients
 from kracht.notifications.settings import Reminders
-from kracht.storage import clock
+from kracht.storage import clock, repository
+from kracht.storage import reminder_rows as rows
 from kracht.storage.database import Database
-from kracht.storage.tables import Application, Person, Reminder
+from kracht.storage.tables import Reminder
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -80,7 +78,7 @@ def schedule(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown reminder kind {kind!r}")
-    existing = db.exec(select(Reminder).where(Reminder.key == key)).first()
+    existing = rows.by_key(db, key)
     if existing is not None:
         return existing
     now = now or clock.now()
@@ -101,19 +99,17 @@ def schedule(
         status="reminded" if started else "pending",
         next_at=due_at if started else remind_at,
     )
-    db.add(reminder)
-    db.flush()
-    return reminder
+    return rows.add(db, reminder)
 
 
 def settle(db: Session, key: str) -> int:
     """The obligation behind `key` is met: no further steps. Returns how many rows ended."""
-    return _end(db, Reminder.key == key, "done")
+    return _end(db, "done", key=key)
 
 
 def cancel(db: Session, key: str) -> int:
     """The obligation behind `key` no longer applies to its recipient: no further steps."""
-    return _end(db, Reminder.key == key, "cancelled")
+    return _end(db, "cancelled", key=key)
 
 
 def close(
@@ -126,22 +122,14 @@ def close(
     status: str = "done",
 ) -> int:
     """End every open reminder that matches: `done` (met) or `cancelled` (no longer applies)."""
-    where = [Reminder.application_id == application_id]
-    where += [Reminder.kind == kind] if kind else []
-    where += [Reminder.recipient == recipient] if recipient else []
-    where += [Reminder.subject_ref == subject_ref] if subject_ref else []
-    return _end(db, sa.and_(*where), status)
+    return _end(db, status, application_id=application_id, kind=kind or None,
+                recipient=recipient or None, subject_ref=subject_ref or None)  # fmt: skip
 
 
-def _end(db: Session, where: Any, status: str) -> int:
+def _end(db: Session, status: str, **match: Any) -> int:
     if status not in ("done", "cancelled"):
         raise ValueError(f"a reminder ends done or cancelled, not {status!r}")
-    result = db.execute(
-        sa.update(Reminder)
-        .where(where, col(Reminder.status).in_(OPEN))
-        .values(status=status, next_at=None, closed_at=clock.now())
-    )
-    return result.rowcount
+    return rows.end(db, OPEN, status, clock.now(), **match)
 
 
 def fire_due(
@@ -150,34 +138,25 @@ def fire_due(
     """Take every step that has come, each in its own transaction; what was fired, in order."""
     now = now or clock.now()
     with database.session() as db:
-        due = db.exec(
-            select(Reminder.id)
-            .where(col(Reminder.status).in_(ACTIVE), col(Reminder.next_at) <= now)
-            .order_by(col(Reminder.next_at), col(Reminder.id))
-            .limit(limit)
-        ).all()
+        due = rows.due_ids(db, ACTIVE, now, limit)
     fired = []
     for reminder_id in due:
         with database.session(write=True) as db:
-            step = _take_step(db, reminder_id or 0, now)
+            step = _take_step(db, reminder_id, now)
         if step:
             fired.append(step)
     return fired
 
 
 def _take_step(db: Session, reminder_id: int, now: dt.datetime) -> dict[str, Any] | None:
-    reminder = db.get(Reminder, reminder_id)
+    reminder = rows.by_id(db, reminder_id)
     if reminder is None or reminder.status not in ACTIVE or reminder.next_at is None:
         return None
     if ensure_utc(reminder.next_at) > now:
         return None
     status, event, next_at = _next_step(reminder, now)
-    taken = db.execute(  # the claim: only one scheduler's update matches the old status
-        sa.update(Reminder)
-        .where(Reminder.id == reminder_id, Reminder.status == reminder.status)
-        .values(status=status, next_at=next_at)
-    )
-    if taken.rowcount != 1:
+    # the claim: only one scheduler's update matches the old status
+    if not rows.take(db, reminder_id, reminder.status, status, next_at):
         return None
     sent = _messages(db, reminder, event)
     return {"reminder": reminder_id, "key": reminder.key, "step": status, "event": event,
@@ -197,8 +176,8 @@ def _next_step(reminder: Reminder, now: dt.datetime) -> tuple[str, str, dt.datet
 
 
 def _messages(db: Session, reminder: Reminder, event: str) -> list[str]:
-    app = db.get(Application, reminder.application_id) if reminder.application_id else None
-    late = db.exec(select(Person).where(Person.email == reminder.recipient)).first()
+    app = repository.application(db, reminder.application_id) if reminder.application_id else None
+    late = repository.person_by_email(db, reminder.recipient)
     if event == ESCALATION:
         people = recipients(db, "programme_leader", app) if app else []
     else:
@@ -227,14 +206,7 @@ def upcoming(
     application_id: int | None = None,
 ) -> list[Reminder]:
     """Reminders by due time: open ones (with `include_closed`, all); one person's, one app's."""
-    query = select(Reminder).order_by(col(Reminder.due_at), col(Reminder.id))
-    if not include_closed:
-        query = query.where(col(Reminder.status).in_(OPEN))
-    if recipient:
-        query = query.where(Reminder.recipient == recipient)
-    if application_id is not None:
-        query = query.where(Reminder.application_id == application_id)
-    return list(db.exec(query).all())
+    return rows.listing(db, None if include_closed else OPEN, recipient, application_id)
 
 
 def as_dict(reminder: Reminder) -> dict[str, Any]:

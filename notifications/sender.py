@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
-
 from kracht.basics.errors import InvalidInput, NotFound
 from kracht.notifications.settings import Mail
 from kracht.notifications.transports import (
@@ -29,14 +26,16 @@ from kracht.notifications.transports import (
     compose,
     open_transport,
 )
-from kracht.storage import clock
+from kracht.storage import clock, deliveries
 from kracht.storage.database import Database
 from kracht.storage.tables import OutboxMessage
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from kracht.basics.actors import Actor
 
-STATUSES = ("pending", "sending", "sent", "dead")
+STATUSES = deliveries.STATUSES
 
 
 @dataclass
@@ -118,31 +117,10 @@ def claim(
     database: Database, mail: Mail, now: dt.datetime, limit: int
 ) -> list[tuple[int, int, EmailMessage]]:
     """Take up to `limit` due messages for this sender: (id, attempt number, e-mail) each."""
-    due = sa.or_(
-        sa.and_(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now),
-        sa.and_(OutboxMessage.status == "sending", col(OutboxMessage.claimed_until) < now),
-    )
-    taken = []
+    lease = dt.timedelta(seconds=mail.lease_seconds)
     with database.session(write=True) as db:
-        ids = db.exec(
-            select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.id)).limit(limit)
-        ).all()
-        for message_id in ids:
-            result = db.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, due)
-                .values(
-                    status="sending",
-                    attempts=OutboxMessage.attempts + 1,
-                    claimed_until=now + dt.timedelta(seconds=mail.lease_seconds),
-                )
-            )
-            if result.rowcount == 1:
-                row = db.get(OutboxMessage, message_id)
-                assert row is not None
-                db.refresh(row)
-                taken.append((message_id or 0, row.attempts, compose(row, mail.sender)))
-    return taken
+        rows = deliveries.claim(db, now, limit, lease)
+        return [(row.id or 0, row.attempts, compose(row, mail.sender)) for row in rows]
 
 
 def _failed(database: Database, message_id: int, error: str, mail: Mail, attempts: int,
@@ -158,11 +136,7 @@ def _failed(database: Database, message_id: int, error: str, mail: Mail, attempt
 def _mark(database: Database, message_id: int, **values: Any) -> None:
     """Record a send's result, unless another sender has since taken the message over."""
     with database.session(write=True) as db:
-        db.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
-            .values(claimed_until=None, **values)
-        )
+        deliveries.mark(db, message_id, **values)
 
 
 def retry(database: Database, ids: list[int], all_dead: bool) -> list[int]:
@@ -177,8 +151,7 @@ def requeue(db: Session, ids: list[int], all_dead: bool) -> list[int]:
     if not ids and not all_dead:
         raise InvalidInput("name the messages to retry, or give --all-dead")
     if ids:
-        found = {m.id: m for m in db.exec(select(OutboxMessage).where(
-            col(OutboxMessage.id).in_(ids))).all()}  # fmt: skip
+        found = deliveries.by_ids(db, ids)
         for message_id in ids:
             if message_id not in found:
                 raise NotFound("message", message_id, "`kracht outbox list`")
@@ -187,14 +160,7 @@ def requeue(db: Session, ids: list[int], all_dead: bool) -> list[int]:
                     f"message {message_id} is {found[message_id].status}, not dead; "
                     "only dead messages are retried"
                 )
-    query = sa.update(OutboxMessage).where(OutboxMessage.status == "dead")
-    if ids:
-        query = query.where(col(OutboxMessage.id).in_(ids))
-    requeued = db.execute(
-        query.values(status="pending", attempts=0, next_attempt_at=clock.now())
-        .returning(OutboxMessage.id)
-    ).scalars().all()  # fmt: skip
-    return sorted(requeued)
+    return deliveries.requeue_dead(db, ids, clock.now())
 
 
 def listing(
@@ -203,19 +169,12 @@ def listing(
     """The outbox, newest first."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    if application_id is not None:
-        query = query.where(OutboxMessage.application_id == application_id)
-    return [describe(m) for m in db.exec(query).all()]
+    return [describe(m) for m in deliveries.newest(db, status, application_id, limit)]
 
 
 def counts(db: Session) -> dict[str, int]:
-    rows = db.execute(
-        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
-    ).all()
-    return dict.fromkeys(STATUSES, 0) | dict(rows)  # type: ignore[arg-type]
+    """How many messages the outbox holds in each status."""
+    return deliveries.counts(db)
 
 
 def describe(message: OutboxMessage) -> dict[str, Any]:

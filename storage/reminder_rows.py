@@ -1,0 +1,93 @@
+"""The reminders' rows: find, add, end, claim a step, list. The rules of the steps are in
+notifications/reminders.py; here is only how the rows are read and changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kracht.storage.tables import Reminder
+
+
+def by_key(db: Session, key: str) -> Reminder | None:
+    return db.exec(select(Reminder).where(Reminder.key == key)).first()
+
+
+def by_id(db: Session, reminder_id: int) -> Reminder | None:
+    return db.get(Reminder, reminder_id)
+
+
+def add(db: Session, reminder: Reminder) -> Reminder:
+    db.add(reminder)
+    db.flush()
+    return reminder
+
+
+def end(
+    db: Session,
+    statuses: tuple[str, ...],
+    status: str,
+    now: dt.datetime,
+    *,
+    key: str | None = None,
+    application_id: int | None = None,
+    kind: str | None = None,
+    recipient: str | None = None,
+    subject_ref: str | None = None,
+) -> int:
+    """End every reminder in one of `statuses` that matches the filters given; how many."""
+    where: list[Any] = [col(Reminder.status).in_(statuses)]
+    for column, value in (
+        (Reminder.key, key),
+        (Reminder.application_id, application_id),
+        (Reminder.kind, kind),
+        (Reminder.recipient, recipient),
+        (Reminder.subject_ref, subject_ref),
+    ):
+        if value is not None:
+            where.append(column == value)
+    result = db.execute(
+        sa.update(Reminder).where(*where).values(status=status, next_at=None, closed_at=now)
+    )
+    return result.rowcount
+
+
+def due_ids(db: Session, statuses: tuple[str, ...], now: dt.datetime, limit: int) -> list[int]:
+    """The reminders in `statuses` whose next step has come, the earliest first."""
+    rows = db.exec(
+        select(Reminder.id)
+        .where(col(Reminder.status).in_(statuses), col(Reminder.next_at) <= now)
+        .order_by(col(Reminder.next_at), col(Reminder.id))
+        .limit(limit)
+    ).all()
+    return [r or 0 for r in rows]
+
+
+def take(db: Session, reminder_id: int, was: str, status: str, next_at: dt.datetime | None) -> bool:
+    """Move a reminder on from `was`: false when another scheduler took the step first."""
+    taken = db.execute(
+        sa.update(Reminder)
+        .where(col(Reminder.id) == reminder_id, Reminder.status == was)
+        .values(status=status, next_at=next_at)
+    )
+    return taken.rowcount == 1
+
+
+def listing(
+    db: Session,
+    statuses: tuple[str, ...] | None,
+    recipient: str | None,
+    application_id: int | None,
+) -> list[Reminder]:
+    """Reminders by due time, in `statuses` (all when None); one person's, one application's."""
+    query = select(Reminder).order_by(col(Reminder.due_at), col(Reminder.id))
+    if statuses is not None:
+        query = query.where(col(Reminder.status).in_(statuses))
+    if recipient:
+        query = query.where(Reminder.recipient == recipient)
+    if application_id is not None:
+        query = query.where(Reminder.application_id == application_id)
+    return list(db.exec(query).all())
