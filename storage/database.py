@@ -217,3 +217,18 @@ class Database:
 
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
+
+
+def person_emails_in(path: Path) -> set[str] | None:
+    """The people's e-mail addresses in the SQLite file at `path`, read only; None when it is
+    not a kracht database."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return {row[0] for row in connection.execute("SELECT email FROM person")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return None

@@ -98,9 +98,33 @@ def list_orgs(db: Session) -> list[Organisation]:
 
 
 def add(db: Session, record: Any) -> Any:
+    """Write a new row now (it has its id on return)."""
     db.add(record)
     db.flush()
     return record
+
+
+def stage(db: Session, record: Any) -> Any:
+    """Add a row to the transaction; written with the next flush or the commit."""
+    db.add(record)
+    return record
+
+
+def flush(db: Session) -> None:
+    """Write what the transaction holds so far (ids, and conditional checks, come back)."""
+    db.flush()
+
+
+def organisation(db: Session, organisation_id: int) -> Organisation | None:
+    return db.get(Organisation, organisation_id)
+
+
+def programme(db: Session, programme_id: int) -> Programme | None:
+    return db.get(Programme, programme_id)
+
+
+def line(db: Session, line_id: int) -> ProgrammeLine | None:
+    return db.get(ProgrammeLine, line_id)
 
 
 # -- programmes ---------------------------------------------------------------------------------
@@ -122,6 +146,11 @@ def lines_of(db: Session, programme_id: int) -> list[ProgrammeLine]:
     return list(
         db.exec(select(ProgrammeLine).where(ProgrammeLine.programme_id == programme_id)).all()
     )
+
+
+def programmes_by_code(db: Session) -> list[Programme]:
+    """Every programme, by code."""
+    return list(db.exec(select(Programme).order_by(col(Programme.code))).all())
 
 
 def list_programmes(db: Session) -> list[Programme]:

@@ -127,32 +127,10 @@ Violation = tuple[str, str, str]  # (rule, file, what)
 
 # fmt: off
 KNOWN: set[Violation] = {
-    ('cycle', 'workflow/services/applications.py', 'workflow/services/monitor_views.py'),
-    ('cycle', 'workflow/services/monitor_views.py', 'workflow/services/applications.py'),
     ('sql-call', 'notifications/outbox.py', 'db.add'),
     ('sql-call', 'notifications/outbox.py', 'db.flush'),
     ('sql-call', 'notifications/outbox.py', 'db.get'),
-    ('sql-call', 'workflow/demo/build.py', 'connection.execute'),
-    ('sql-call', 'workflow/effects/checks.py', 'db.get'),
-    ('sql-call', 'workflow/effects/grants.py', 'db.add'),
-    ('sql-call', 'workflow/effects/grants.py', 'db.flush'),
-    ('sql-call', 'workflow/effects/grants.py', 'db.get'),
-    ('sql-call', 'workflow/effects/monitoring_plan.py', 'db.add'),
-    ('sql-call', 'workflow/effects/monitoring_plan.py', 'db.flush'),
     ('sql-call', 'workflow/engine.py', 'db.get'),
-    ('sql-call', 'workflow/services/applications.py', 'db.get'),
-    ('sql-call', 'workflow/services/committee.py', 'db.flush'),
-    ('sql-call', 'workflow/services/committee.py', 'db.get'),
-    ('sql-call', 'workflow/services/decisions.py', 'db.add'),
-    ('sql-call', 'workflow/services/decisions.py', 'db.exec'),
-    ('sql-call', 'workflow/services/decisions.py', 'db.flush'),
-    ('sql-call', 'workflow/services/notices.py', 'db.get'),
-    ('sql-call', 'workflow/services/progress_reports.py', 'db.add'),
-    ('sql-call', 'workflow/services/progress_reports.py', 'db.flush'),
-    ('sql-import', 'workflow/demo/build.py', 'sqlite3'),
-    ('sql-import', 'workflow/services/decisions.py', 'sqlmodel.col'),
-    ('sql-import', 'workflow/services/decisions.py', 'sqlmodel.select'),
-    ('sql-text', 'workflow/demo/build.py', 'SELECT email FROM person'),
 }
 # fmt: on
 

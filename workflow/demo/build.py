@@ -124,17 +124,12 @@ def _fresh_path(db: str | None, replace: bool) -> Path:
 
 def _not_the_demos(path: Path) -> str:
     """Why the file at `path` is not one the demo built, or "" when it is (or is empty)."""
-    import sqlite3
+    from kracht.storage.database import person_emails_in
 
     if path.stat().st_size == 0:
         return ""
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            emails = {row[0] for row in connection.execute("SELECT email FROM person")}
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError:
+    emails = person_emails_in(path)
+    if emails is None:
         return "it is not a kracht database"
     others = emails - {person[1] for person in PEOPLE}
     if not others:

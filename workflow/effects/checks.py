@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from kracht.basics.errors import NotAllowed
 from kracht.storage import assessments as store
-from kracht.storage.tables import Application, Organisation
+from kracht.storage import repository
+from kracht.storage.tables import Application
 from kracht.workflow.effects import says
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def interest(db: Session, app: Application, organisation_id: int | None) -> str 
     applicant or a partner), or None."""
     if organisation_id is None or organisation_id not in store.interested_organisations(db, app):
         return None
-    org = db.get(Organisation, organisation_id)
+    org = repository.organisation(db, organisation_id)
     role = "the applicant" if organisation_id == app.applicant_org_id else "a partner"
     return f"works at {org.name if org else organisation_id}, {role}"
 

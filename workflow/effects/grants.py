@@ -19,9 +19,7 @@ from kracht.storage.tables import (
     Budget,
     GrantAllocation,
     GrantCondition,
-    Organisation,
     Programme,
-    ProgrammeLine,
 )
 from kracht.workflow.effects import says
 from kracht.workflow.move import Move
@@ -67,10 +65,11 @@ def grant(move: Move) -> dict[str, Any]:
                     f"in {each_year} (this grant needs {format_euros(cents)})"
                 ],
             )
-        db.add(
+        repository.stage(
+            db,
             GrantAllocation(
                 application_id=app.id, budget_id=budget.id, year=each_year, amount_cents=cents
-            )
+            ),
         )
         left = available - cents
         if budget.amount_cents and Decimal(left) < WARN_BELOW * budget.amount_cents:
@@ -89,7 +88,7 @@ def grant(move: Move) -> dict[str, Any]:
             }
         )
     conditions = _conditions(db, app, ctx, trigger) if trigger == "approve_with_conditions" else []
-    db.flush()
+    repository.flush(db)
     return {
         "charged": charged,
         "warnings": warnings,
@@ -168,7 +167,7 @@ def split(cents: int, parts: int) -> list[int]:
 
 
 def _where(db: Session, budget: Budget, programme: Programme) -> str:
-    line = db.get(ProgrammeLine, budget.line_id) if budget.line_id else None
+    line = repository.line(db, budget.line_id) if budget.line_id else None
     return f"{programme.code} line {line.code}" if line else f"{programme.code} (all lines)"
 
 
@@ -180,14 +179,15 @@ def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> li
             raise GuardFailed(
                 trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
             )
-        db.add(
+        repository.stage(
+            db,
             GrantCondition(
                 application_id=app.id,
                 number=number,
                 text=item["text"],
                 due_on=dt.date.fromisoformat(item["due"]),
                 owner_id=owner.id,
-            )
+            ),
         )
         created.append({"number": number, **item})
     return created
@@ -201,7 +201,7 @@ def letters(move: Move, years: list[int], conditions: list[dict[str, Any]]) -> d
     db, app, ctx, trigger = move.unit.db, move.app, move.ctx, move.trigger
     programme = move.programme
 
-    org = db.get(Organisation, app.applicant_org_id)
+    org = repository.organisation(db, app.applicant_org_id)
     facts = {
         "applicant": org.name if org else "",
         "title": app.title,
@@ -222,5 +222,7 @@ def letters(move: Move, years: list[int], conditions: list[dict[str, Any]]) -> d
     }
     for language in LANGUAGES:
         text = render("decision_letter.txt.j2", language, facts, programme.code)
-        db.add(DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text))
+        repository.stage(
+            db, DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text)
+        )
     return {"letter": {"languages": list(LANGUAGES)}}

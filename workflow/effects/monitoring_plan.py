@@ -91,7 +91,7 @@ def _cancel(db: Session, app: Application, which: Any, reason: str) -> list[str]
         if report.status == "due" and which(report):
             report.status, report.cancelled_reason = "cancelled", reason
             labels.append(report.label)
-    db.flush()
+    repository.flush(db)
     return labels
 
 
@@ -156,9 +156,9 @@ def plan(
             period_end=period.end,
             due_on=period.due,
         )
-        db.add(report)
+        repository.stage(db, report)
         created.append(report)
-    db.flush()
+    repository.flush(db)
     made = _plan_of(db, app)
     for report in created:
         _remind(db, app, report, made, chase)
@@ -196,7 +196,7 @@ def _put_schedule(
     if previous is not None:
         now = max(now, _utc(previous.planned_at) + dt.timedelta(microseconds=1))
     row.planned_at = now
-    db.add(row)
+    repository.stage(db, row)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -331,8 +331,8 @@ def add_final_report(
         submitted_by=unit.actor.email,
         received_on=today,
     )
-    db.add(report)
-    db.flush()
+    repository.stage(db, report)
+    repository.flush(db)
     return report
 
 

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require, require_own
-from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import ConcurrentChange, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
 from kracht.workflow import engine
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from kracht.workflow.services import committee, decisions, filters, monitor_views
+from kracht.workflow.services.policy import visible_application
 from kracht.workflow.unit import Unit, writes
 
 if TYPE_CHECKING:
@@ -135,25 +136,15 @@ def list_all(
     return repository.list_applications(db, state=state, programme=programme, organisation_id=own)
 
 
-def _visible(db: Any, actor: Actor, application_id: int) -> Any:
-    app = repository.application(db, application_id)
-    if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows every application")
-    if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
-        raise NotAllowed(f"{actor.email} may not see application {application_id}")
-    return app
-
-
 def show(unit: Unit, application_id: int) -> dict[str, Any]:
     """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
-    from kracht.storage.tables import Organisation, Programme, ProgrammeLine
 
     db = unit.db
     actor = unit.actor
-    app = _visible(db, actor, application_id)
-    programme = db.get(Programme, app.programme_id)
-    line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
-    org = db.get(Organisation, app.applicant_org_id)
+    app = visible_application(db, actor, application_id)
+    programme = repository.programme(db, app.programme_id)
+    line = repository.line(db, app.line_id) if app.line_id else None
+    org = repository.organisation(db, app.applicant_org_id)
     stage_data: dict[str, dict[str, Any]] = {}
     for value in repository.stage_values(db, app.id):
         stage_data.setdefault(value.section, {})[value.field] = value.value
@@ -233,7 +224,7 @@ def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
 
     db = unit.db
     actor = unit.actor
-    return trail.history(db, actor, _visible(db, actor, application_id))
+    return trail.history(db, actor, visible_application(db, actor, application_id))
 
 
 def add_partner(

@@ -169,7 +169,7 @@ def score(
             else:
                 store.add(db, Score(sheet_id=sheet.id, criterion=key, value=value, motivation=text))
             recorded[key] = value
-        db.flush()
+        repository.flush(db)
         return {"draft": recorded}
 
     _settle_interest(unit, application_id)
@@ -192,7 +192,7 @@ def submit(unit: Unit, application_id: int) -> dict[str, Any]:
                 "score every criterion before submitting; missing: " + ", ".join(missing)
             )
         sheet.submitted_at = unit.clock.now()
-        db.flush()
+        repository.flush(db)
         reminders.close(
             db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
         )
@@ -403,7 +403,7 @@ def _recuse(
     db: Session, actor: Actor, app: Application, record: Any, member: str, reason: str, how: str
 ) -> None:
     record.recused, record.recusal_reason = True, reason
-    db.flush()
+    repository.flush(db)
     deadlines.member_recused(db, app, member)
     audit.append(
         db,
@@ -653,6 +653,6 @@ def _sheet_view(db: Session, sheet: ScoreSheet, member: str) -> dict[str, Any]:
 
 
 def programme_of(db: Session, app: Application) -> Programme:
-    programme = db.get(Programme, app.programme_id)
+    programme = repository.programme(db, app.programme_id)
     assert programme is not None
     return programme

@@ -207,8 +207,8 @@ def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str,
         )
     else:
         row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
-    db.add(row)
-    db.flush()
+    repository.stage(db, row)
+    repository.flush(db)
     result = {**asked, "previous_cents": old}
     audit.append(db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result)
     return result
@@ -291,7 +291,6 @@ def budget_overview(
 
 def _programmes(db: Session, code: str | None, line: str | None) -> list[Programme]:
     """The programmes a view covers: the one named, or every one (with the line, if named)."""
-    from sqlmodel import col, select
 
     if code is not None:
         record = repository.programme_by_code(db, code)
@@ -299,7 +298,7 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
             raise NotFound("programme", code, "see `kracht programme list`")
         found = [record]
     else:
-        found = list(db.exec(select(Programme).order_by(col(Programme.code))).all())
+        found = repository.programmes_by_code(db)
     if line is None:
         return found
     having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
@@ -436,7 +435,7 @@ def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) 
             )
         condition.met_at = unit.clock.now()
         condition.met_by, condition.evidence = actor.email, evidence.strip()
-        db.flush()
+        repository.flush(db)
         reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
         return {
             "condition": number,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kracht.basics.errors import NotAllowed, NotFound
+from kracht.basics.errors import NotFound
 from kracht.storage import repository
 
 if TYPE_CHECKING:
@@ -27,11 +27,9 @@ def application(db: Session, actor: Actor, application_id: int | None) -> None:
     """Refuse an application filter that names no application this actor may see."""
     if application_id is None:
         return
-    app = repository.application(db, application_id)
-    if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows them")
-    if not (actor.sees_everything() or app.applicant_org_id == actor.organisation_id):
-        raise NotAllowed(f"{actor.email} may not see application {application_id}")
+    from kracht.workflow.services.policy import visible_application
+
+    visible_application(db, actor, application_id)
 
 
 def person(db: Session, email: str | None) -> None:

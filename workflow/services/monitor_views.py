@@ -15,6 +15,7 @@ from kracht.storage.tables import Application
 from kracht.workflow.effects.monitoring_plan import describe
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.services import filters
+from kracht.workflow.services.policy import visible_application
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -86,10 +87,9 @@ def indicators(
 
 def project(unit: Unit, application_id: int) -> dict[str, Any]:
     """One project's monitoring: its schedule, every report and every indicator's values."""
-    from kracht.workflow.services.applications import _visible
 
     db = unit.db
-    app = _visible(db, unit.actor, application_id)
+    app = visible_application(db, unit.actor, application_id)
     return {
         "application_id": app.id,
         "title": app.title,

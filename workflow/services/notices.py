@@ -125,7 +125,6 @@ def calendar(unit: Unit, person: str) -> bytes:
     from kracht.notifications import reminders
     from kracht.notifications.calendar import export
     from kracht.storage import repository
-    from kracht.storage.tables import Application
 
     db = unit.db
     actor = unit.actor
@@ -135,7 +134,7 @@ def calendar(unit: Unit, person: str) -> bytes:
     _whose(actor, target.email, "export another person's calendar", everyone_ok=False)
     rows = []
     for reminder in reminders.upcoming(db, target.email):
-        app = db.get(Application, reminder.application_id)
+        app = repository.application(db, reminder.application_id)
         rows.append((reminder, app.title if app else ""))
     return export(rows, target.email, unit.clock.now())
 

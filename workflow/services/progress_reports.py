@@ -109,7 +109,7 @@ def submit(
         report.narrative, report.measures, report.spent_cents = narrative, measures, spent_cents
         report.submitted_at, report.submitted_by = unit.clock.now(), actor.email
         report.received_on = came_in
-        db.flush()
+        repository.flush(db)
         reminders.close(db, application_id=app.id or 0, subject_ref=f"report:{report.id}")
         return {
             "report": describe(report, today),
@@ -268,7 +268,8 @@ def _measure(
         seen.add(indicator.id)
         parsed.append((indicator, parse_value(indicator.name, indicator.unit, raw, rules)))
     for indicator, value in parsed:
-        db.add(
+        repository.stage(
+            db,
             IndicatorValue(
                 indicator_id=indicator.id or 0,
                 application_id=app.id or 0,
@@ -277,9 +278,9 @@ def _measure(
                 report_id=report_id,
                 note=note,
                 recorded_by=actor.email,
-            )
+            ),
         )
-    db.flush()
+    repository.flush(db)
     return [
         {"indicator": i.name, "unit": i.unit, "value": v, "measured_on": measured_on.isoformat()}
         for i, v in parsed
