@@ -87,19 +87,21 @@ def append(
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction, its payload salted (see the module)."""
+    """Append one event inside the caller's transaction, its payload salted (see the module):
+    three Core statements (read and lock the head, insert the event, move the head). The event
+    returned is not in the session."""
     payload = dict(payload or {})
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
     payload[SALT] = secrets.token_hex(32)
-    head = db.exec(
-        sa.select(AuditHead)
-        .where(AuditHead.id == 1)  # type: ignore[arg-type]
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the locked row as committed, not a copy
-    ).scalar_one()  # the first migration creates the head row
+    if db.new or db.dirty or db.deleted:  # Core statements below do not autoflush
+        db.flush()
+    head = _HEAD.c
+    seq, prev_hash = db.execute(
+        sa.select(head.seq, head.hash).where(head.id == 1).with_for_update()
+    ).one()  # the first migration creates the head row; locked, as committed
     at = clock.now()
     fields: dict[str, Any] = dict(
-        seq=head.seq + 1,
+        seq=seq + 1,
         at=at,
         actor=actor,
         roles=roles,
@@ -111,13 +113,16 @@ def append(
         outcome=outcome,
         reason=reason,
         payload=payload,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
-    event = AuditEvent(**fields, hash=event_hash(fields))
-    db.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    db.flush()
-    return event
+    digest = event_hash(fields)
+    inserted = db.execute(_EVENT.insert().values(**fields, hash=digest))
+    db.execute(_HEAD.update().where(head.id == 1).values(seq=seq + 1, hash=digest))
+    return AuditEvent(id=inserted.inserted_primary_key[0], **fields, hash=digest)
+
+
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

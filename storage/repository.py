@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from kracht.storage import clock
@@ -146,50 +147,96 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
     )
 
 
+def flushed(db: Session) -> Session:
+    """The session with its pending ORM changes written, before a Core statement reads or
+    writes the same tables (Core statements do not autoflush)."""
+    if db.new or db.dirty or db.deleted:
+        db.flush()
+    return db
+
+
+_APPLICATION = Application.__table__  # type: ignore[attr-defined]
+_STAGE = StageValue.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 def save_application(db: Session, app: Application, expected_version: int, **values: Any) -> bool:
-    """Write `values` and bump the version, only if nobody changed the row since we read it."""
-    result = db.execute(
-        sa.update(Application)
-        .where(col(Application.id) == app.id, col(Application.version) == expected_version)
-        .values(version=expected_version + 1, updated_at=clock.now(), **values)
+    """Write `values` and bump the version, only if nobody changed the row since we read it.
+
+    One Core UPDATE; the loaded `app` takes the written values as committed ones (nothing left
+    for the ORM to flush), as the ORM's own update would have synchronised it."""
+    now = clock.now()
+    result = flushed(db).execute(
+        _APPLICATION.update()
+        .where(_APPLICATION.c.id == app.id, _APPLICATION.c.version == expected_version)
+        .values(version=expected_version + 1, updated_at=now, **values)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    for name, value in values.items():
-        setattr(app, name, value)
-    app.version = expected_version + 1
+    for name, value in {**values, "version": expected_version + 1, "updated_at": now}.items():
+        set_committed_value(app, name, value)
     return True
 
 
 def stage_values(db: Session, application_id: int) -> list[StageValue]:
-    return list(
-        db.exec(select(StageValue).where(StageValue.application_id == application_id)).all()
+    query = select(StageValue).where(StageValue.application_id == application_id)
+    # read afresh: put_stage_values writes through Core, past any copy the session holds
+    return list(db.exec(query.execution_options(populate_existing=True)).all())
+
+
+def stage_data(db: Session, application_id: int) -> dict[str, Any]:
+    """{field: value} of the application's recorded stage data."""
+    query = sa.select(_STAGE.c.field, _STAGE.c.value).where(
+        _STAGE.c.application_id == application_id
     )
+    return {field: value for field, value in flushed(db).execute(query)}
 
 
 def put_stage_values(
     db: Session, application_id: int, values: dict[str, tuple[str, Any]], by: str
 ) -> dict[str, Any]:
-    """Store {field: (section, value)}; returns the previous value of each field."""
-    existing = {v.field: v for v in stage_values(db, application_id)}
+    """Store {field: (section, value)}; returns the previous value of each field. New fields
+    go in one INSERT (executemany), changed ones in one UPDATE each."""
+    existing = stage_data(db, application_id)
+    now = clock.now()
     previous: dict[str, Any] = {}
+    new: list[dict[str, Any]] = []
     for name, (section, value) in values.items():
-        row = existing.get(name)
-        previous[name] = row.value if row else None
-        if row is None:
-            db.add(
-                StageValue(
+        previous[name] = existing.get(name)
+        if name not in existing:
+            new.append(
+                dict(
                     application_id=application_id,
                     field=name,
                     section=section,
                     value=value,
+                    recorded_at=now,
                     recorded_by=by,
                 )
             )
         else:
-            row.value, row.recorded_at, row.recorded_by = value, clock.now(), by
-    db.flush()
+            db.execute(
+                _STAGE.update()
+                .where(_STAGE.c.application_id == application_id, _STAGE.c.field == name)
+                .values(value=value, recorded_at=now, recorded_by=by)
+            )
+    if new:
+        db.execute(_STAGE.insert(), new)
     return previous
+
+
+def line_code(db: Session, line_id: int) -> str | None:
+    """The code of a programme line."""
+    line = db.get(ProgrammeLine, line_id)
+    return line.code if line else None
+
+
+def add_messages(db: Session, messages: list[OutboxMessage]) -> None:
+    """Insert outbox messages in one statement (executemany); they stay out of the session."""
+    if messages:
+        columns = [c.key for c in _OUTBOX.columns if c.key != "id"]
+        rows = [{name: getattr(m, name) for name in columns} for m in messages]
+        flushed(db).execute(_OUTBOX.insert(), rows)
 
 
 def partners(db: Session, application_id: int) -> list[tuple[ApplicationPartner, Organisation]]:
