@@ -189,7 +189,7 @@ def stage_data(db: Session, application_id: int) -> dict[str, Any]:
     query = sa.select(_STAGE.c.field, _STAGE.c.value).where(
         _STAGE.c.application_id == application_id
     )
-    return {field: value for field, value in flushed(db).execute(query)}
+    return dict(flushed(db).execute(query).all())
 
 
 def put_stage_values(

@@ -15,7 +15,7 @@ from kracht.basics.errors import ConcurrentChange, GuardFailed, InvalidInput, No
 from kracht.states import sections
 from kracht.states.base import Context, Indicator, Partner
 from kracht.storage import audit, funds, repository
-from kracht.storage.tables import Application, Programme, ProgrammeLine
+from kracht.storage.tables import Application, Programme
 from kracht.workflow import machine
 from kracht.workflow.definition import (
     DECIDED,
