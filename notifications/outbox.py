@@ -41,11 +41,14 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
 
-def needs(event: str, variable: str, programme: str | None) -> bool:
-    """Whether the templates of `event` may use `variable` (for a programme with its own
-    templates folder: always), so that a fact nobody renders is never read."""
-    templates = tuple(rule.template for rule in rules_for(event))
-    return shipped_uses(templates, variable) or override_folder(programme) is not None
+def needs(events: tuple[str, ...], variables: tuple[str, ...], programme: str | None) -> set[str]:
+    """Which of `variables` the templates of `events` may use (for a programme with its own
+    templates folder: all), so that a fact nobody renders is never read."""
+    templates = tuple(rule.template for event in events for rule in rules_for(event))
+    used = {v for v in variables if shipped_uses(templates, v)}
+    if len(used) < len(variables) and override_folder(programme) is not None:
+        return set(variables)
+    return used
 
 
 def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[str, Any]) -> int:
@@ -86,7 +89,8 @@ def add_message(
     programme, org = _about(db, app)
     code = programme.code if programme else None
     context = _context(person, app, programme, org, role, facts)
-    message = _message(key, event, template, person, app, context, override_folder(code), code)
+    row = _message(key, event, template, person, app, context, override_folder(code), code)
+    message = OutboxMessage(**row)
     db.add(message)
     db.flush()
     return message
@@ -128,12 +132,13 @@ def _message(
     context: dict[str, Any],
     override: Override | None,
     code: str | None,
-) -> OutboxMessage:
-    """One message rendered for one person, in their language (not yet in the outbox)."""
+) -> dict[str, Any]:
+    """One message rendered for one person, in their language: its columns, not yet in the
+    outbox."""
     text_name = f"{template}.txt.j2"
     rendered = render(override, text_name, person.language, context)
     subject, text = _split_subject(rendered, f"{person.language}/{text_name}", code)
-    return OutboxMessage(
+    return dict(
         key=key,
         message_id=message_id(key),
         event=event,

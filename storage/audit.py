@@ -86,23 +86,21 @@ def append(
     outcome: str = "ok",
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> Appended:
     """Append one event inside the caller's transaction, its payload salted (see the module):
     three Core statements (read and lock the head, insert the event, move the head). The event
-    returned is not in the session."""
+    returned is what was written (not a session object)."""
     payload = dict(payload or {})
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
     payload[SALT] = secrets.token_hex(32)
-    if db.new or db.dirty or db.deleted:  # Core statements below do not autoflush
+    if db.new or db.dirty or db.deleted:  # the Core statements below do not autoflush
         db.flush()
-    head = _HEAD.c
-    seq, prev_hash = db.execute(
-        sa.select(head.seq, head.hash).where(head.id == 1).with_for_update()
-    ).one()  # the first migration creates the head row; locked, as committed
-    at = clock.now()
+    connection = db.connection()
+    seq, prev_hash = connection.execute(_HEAD_LOCKED).one()  # locked, as committed
+    # (the first migration creates the head row)
     fields: dict[str, Any] = dict(
         seq=seq + 1,
-        at=at,
+        at=clock.now(),
         actor=actor,
         roles=roles,
         application_id=application_id,
@@ -116,9 +114,41 @@ def append(
         prev_hash=prev_hash,
     )
     digest = event_hash(fields)
-    inserted = db.execute(_EVENT.insert().values(**fields, hash=digest))
-    db.execute(_HEAD.update().where(head.id == 1).values(seq=seq + 1, hash=digest))
-    return AuditEvent(id=inserted.inserted_primary_key[0], **fields, hash=digest)
+    inserted = connection.execute(_EVENT_INSERT, {**fields, "hash": digest})
+    connection.execute(_HEAD_MOVE, {"new_seq": seq + 1, "new_hash": digest})
+    return Appended(id=inserted.inserted_primary_key[0], **fields, hash=digest)
+
+
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEAD_LOCKED = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_EVENT_INSERT = _EVENT.insert()
+_HEAD_MOVE = (
+    _HEAD.update()
+    .where(_HEAD.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The event just appended, as written (the audit_event row's columns)."""
+
+    id: int
+    seq: int
+    at: dt.datetime
+    actor: str
+    roles: str
+    application_id: int | None
+    action: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    outcome: str
+    reason: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
 
 
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]

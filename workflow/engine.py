@@ -376,10 +376,9 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
+        used = needs(row.events, ("letter_nl", "letter_en"), code)
         letters = {  # read only where a template of the row's events may print them
-            lang: funds.latest_letter(db, app.id or 0, lang)
-            if any(needs(e, f"letter_{lang}", code) for e in row.events)
-            else None
+            lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
             for lang in ("nl", "en")
         }
         facts = {
