@@ -10,7 +10,8 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics.errors import InvalidInput
-from kracht.notifications.render import render
+from kracht.notifications.render import Override, override_folder, shipped_uses
+from kracht.notifications.render import render_in as render  # with the folder found once
 from kracht.notifications.rules import rules_for
 from kracht.storage import assessments as committee_store
 from kracht.storage import repository
@@ -40,19 +41,37 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
 
+def needs(events: tuple[str, ...], variables: tuple[str, ...], programme: str | None) -> set[str]:
+    """Which of `variables` the templates of `events` may use (for a programme with its own
+    templates folder: all), so that a fact nobody renders is never read."""
+    templates = tuple(rule.template for event in events for rule in rules_for(event))
+    used = {v for v in variables if shipped_uses(templates, v)}
+    if len(used) < len(variables) and override_folder(programme) is not None:
+        return set(variables)
+    return used
+
+
 def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[str, Any]) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
-    unique and stable: enqueueing the same event twice is impossible. Returns how many.
+    unique and stable: enqueueing the same event twice is impossible. The messages go in in
+    one statement. Returns how many.
     """
     seen: set[str] = set()
+    programme, org = _about(db, app)
+    code = programme.code if programme else None
+    override, messages = override_folder(code), []
     for rule in rules_for(event):
         for person in recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"
-                add_message(db, key, event, rule.template, person, app, rule.recipients, facts)
+                context = _context(person, app, programme, org, rule.recipients, facts)
+                messages.append(
+                    _message(key, event, rule.template, person, app, context, override, code)
+                )
+    repository.add_messages(db, messages)
     return len(seen)
 
 
@@ -67,9 +86,32 @@ def add_message(
     facts: dict[str, Any],
 ) -> OutboxMessage:
     """Render one message for one person, in their language, and add it to the outbox."""
-    programme = db.get(Programme, app.programme_id) if app else None
-    org = db.get(Organisation, app.applicant_org_id) if app else None
-    context = {
+    programme, org = _about(db, app)
+    code = programme.code if programme else None
+    context = _context(person, app, programme, org, role, facts)
+    row = _message(key, event, template, person, app, context, override_folder(code), code)
+    message = OutboxMessage(**row)
+    db.add(message)
+    db.flush()
+    return message
+
+
+def _about(db: Session, app: Application | None) -> tuple[Programme | None, Organisation | None]:
+    """The application's programme and applicant organisation."""
+    if app is None:
+        return None, None
+    return db.get(Programme, app.programme_id), db.get(Organisation, app.applicant_org_id)
+
+
+def _context(
+    person: Person,
+    app: Application | None,
+    programme: Programme | None,
+    org: Organisation | None,
+    role: str,
+    facts: dict[str, Any],
+) -> dict[str, Any]:
+    return {
         "recipient": person.name,
         "role": role,
         "application_id": app.id if app else "",
@@ -79,11 +121,24 @@ def add_message(
         "state": app.state if app else "",
         **facts,
     }
-    code = programme.code if programme else None
+
+
+def _message(
+    key: str,
+    event: str,
+    template: str,
+    person: Person,
+    app: Application | None,
+    context: dict[str, Any],
+    override: Override | None,
+    code: str | None,
+) -> dict[str, Any]:
+    """One message rendered for one person, in their language: its columns, not yet in the
+    outbox."""
     text_name = f"{template}.txt.j2"
-    rendered = render(text_name, person.language, context, code)
+    rendered = render(override, text_name, person.language, context)
     subject, text = _split_subject(rendered, f"{person.language}/{text_name}", code)
-    message = OutboxMessage(
+    return dict(
         key=key,
         message_id=message_id(key),
         event=event,
@@ -92,11 +147,8 @@ def add_message(
         language=person.language,
         subject=subject,
         text=text,
-        html=render(f"{template}.html.j2", person.language, context, code),
+        html=render(override, f"{template}.html.j2", person.language, context),
     )
-    db.add(message)
-    db.flush()
-    return message
 
 
 def _split_subject(rendered: str, name: str, programme: str | None) -> tuple[str, str]:

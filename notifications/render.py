@@ -56,8 +56,8 @@ def environment(override: Override | None = None) -> jinja2.Environment:
         "trim_blocks": True,
         "lstrip_blocks": True,
     }
-    if override is None:
-        env = jinja2.Environment(loader=shipped, **options)
+    if override is None:  # the shipped templates do not change while kracht runs
+        env = jinja2.Environment(loader=shipped, auto_reload=False, **options)
     else:
         own = jinja2.FunctionLoader(lambda name: _confined_source(override, name))
         loader = jinja2.ChoiceLoader([own, shipped])
@@ -69,15 +69,33 @@ def environment(override: Override | None = None) -> jinja2.Environment:
 
 def render(name: str, language: str, context: dict[str, Any], programme: str | None = None) -> str:
     """Render <language>/<name>, from the programme's own folder where it has that template."""
+    return render_in(override_folder(programme), name, language, context)
+
+
+def render_in(override: Override | None, name: str, language: str, context: dict[str, Any]) -> str:
+    """Render <language>/<name> from `override` (as `override_folder` found it) where it has
+    that template, else from the shipped ones: for several messages of one programme."""
     if language not in LANGUAGES:
         raise ValueError(f"no templates in language {language!r}")
     if not TEMPLATE_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a template name")
-    override = override_folder(programme)
     template = f"{language}/{name}"
     if override is None:
         return environment().get_template(template).render(**context)
     return _render_sandboxed(environment(override), template, context, override)
+
+
+@cache
+def shipped_uses(templates: tuple[str, ...], variable: str) -> bool:
+    """Whether any shipped template of these names (.txt.j2 and .html.j2, any language), or any
+    shipped partial (_*.j2) they may include, mentions `variable`."""
+    names = {f"{t}.{kind}.j2" for t in templates for kind in ("txt", "html")}
+    for path in TEMPLATES.rglob("*.j2"):
+        if (path.name in names or path.name.startswith("_")) and variable in path.read_text(
+            encoding="utf-8"
+        ):
+            return True
+    return False
 
 
 def override_folder(programme: str | None) -> Override | None:

@@ -37,6 +37,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, fields, replace
 from email.utils import parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@lru_cache(maxsize=64)  # settings are frozen: a combination found valid once stays valid
 def _check(settings: Settings) -> None:
     mail = settings.mail
     if mail.transport not in TRANSPORTS:

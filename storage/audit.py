@@ -86,21 +86,21 @@ def append(
     outcome: str = "ok",
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event inside the caller's transaction, its payload salted (see the module)."""
+) -> Appended:
+    """Append one event inside the caller's transaction, its payload salted (see the module):
+    three Core statements (read and lock the head, insert the event, move the head). The event
+    returned is what was written (not a session object)."""
     payload = dict(payload or {})
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
     payload[SALT] = secrets.token_hex(32)
-    head = db.exec(
-        sa.select(AuditHead)
-        .where(AuditHead.id == 1)  # type: ignore[arg-type]
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the locked row as committed, not a copy
-    ).scalar_one()  # the first migration creates the head row
-    at = clock.now()
+    if db.new or db.dirty or db.deleted:  # the Core statements below do not autoflush
+        db.flush()
+    connection = db.connection()
+    seq, prev_hash = connection.execute(_HEAD_LOCKED).one()  # locked, as committed
+    # (the first migration creates the head row)
     fields: dict[str, Any] = dict(
-        seq=head.seq + 1,
-        at=at,
+        seq=seq + 1,
+        at=clock.now(),
         actor=actor,
         roles=roles,
         application_id=application_id,
@@ -111,13 +111,48 @@ def append(
         outcome=outcome,
         reason=reason,
         payload=payload,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
-    event = AuditEvent(**fields, hash=event_hash(fields))
-    db.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    db.flush()
-    return event
+    digest = event_hash(fields)
+    inserted = connection.execute(_EVENT_INSERT, {**fields, "hash": digest})
+    connection.execute(_HEAD_MOVE, {"new_seq": seq + 1, "new_hash": digest})
+    return Appended(id=inserted.inserted_primary_key[0], **fields, hash=digest)
+
+
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEAD_LOCKED = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_EVENT_INSERT = _EVENT.insert()
+_HEAD_MOVE = (
+    _HEAD.update()
+    .where(_HEAD.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The event just appended, as written (the audit_event row's columns)."""
+
+    id: int
+    seq: int
+    at: dt.datetime
+    actor: str
+    roles: str
+    application_id: int | None
+    action: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    outcome: str
+    reason: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from kracht.storage import clock
@@ -27,12 +28,18 @@ from kracht.storage.tables import (
 
 
 def person_by_email(db: Session, email: str) -> Person | None:
-    return db.exec(select(Person).where(col(Person.email) == email.lower())).first()
+    return db.exec(_PERSON_BY_EMAIL, params={"email": email.lower()}).first()
+
+
+_PERSON_BY_EMAIL = select(Person).where(col(Person.email) == sa.bindparam("email"))
 
 
 def roles_of(db: Session, person_id: int) -> list[str]:
-    rows = db.exec(select(PersonRole.role).where(PersonRole.person_id == person_id)).all()
-    return sorted(rows)
+    return sorted(core(db).execute(_ROLES, {"person": person_id}).scalars())
+
+
+_ROLE = PersonRole.__table__.c  # type: ignore[attr-defined]
+_ROLES = sa.select(_ROLE.role).where(_ROLE.person_id == sa.bindparam("person"))
 
 
 def count_people(db: Session) -> int:
@@ -175,50 +182,120 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
     )
 
 
+def flushed(db: Session) -> Session:
+    """The session with its pending ORM changes written, before a Core statement reads or
+    writes the same tables (Core statements do not autoflush)."""
+    if db.new or db.dirty or db.deleted:
+        db.flush()
+    return db
+
+
+def core(db: Session) -> sa.Connection:
+    """The session's connection, in its transaction, for the hot path's prepared Core
+    statements (built once, their cache keys memoised), pending ORM changes written first."""
+    return flushed(db).connection()
+
+
+_APPLICATION = Application.__table__  # type: ignore[attr-defined]
+_STAGE = StageValue.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_STAGE_INSERT = _STAGE.insert()
+_OUTBOX_INSERT = _OUTBOX.insert()
+
+
 def save_application(db: Session, app: Application, expected_version: int, **values: Any) -> bool:
-    """Write `values` and bump the version, only if nobody changed the row since we read it."""
-    result = db.execute(
-        sa.update(Application)
-        .where(col(Application.id) == app.id, col(Application.version) == expected_version)
-        .values(version=expected_version + 1, updated_at=clock.now(), **values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    """Write `values` and bump the version, only if nobody changed the row since we read it.
+
+    One Core UPDATE; the loaded `app` takes the written values as committed ones (nothing left
+    for the ORM to flush), as the ORM's own update would have synchronised it."""
+    written = {**values, "version": expected_version + 1, "updated_at": clock.now()}
+    result = core(db).execute(_SAVE, {**written, "the_id": app.id, "the_version": expected_version})
+    if result.rowcount != 1:
         return False
-    for name, value in values.items():
-        setattr(app, name, value)
-    app.version = expected_version + 1
+    for name, value in written.items():
+        set_committed_value(app, name, value)
     return True
 
 
+_SAVE = _APPLICATION.update().where(  # SET takes the columns given with each execution
+    _APPLICATION.c.id == sa.bindparam("the_id"),
+    _APPLICATION.c.version == sa.bindparam("the_version"),
+)
+
+
 def stage_values(db: Session, application_id: int) -> list[StageValue]:
-    return list(
-        db.exec(select(StageValue).where(StageValue.application_id == application_id)).all()
-    )
+    query = select(StageValue).where(StageValue.application_id == application_id)
+    # read afresh: put_stage_values writes through Core, past any copy the session holds
+    return list(db.exec(query.execution_options(populate_existing=True)).all())
+
+
+def stage_data(db: Session, application_id: int) -> dict[str, Any]:
+    """{field: value} of the application's recorded stage data."""
+    return dict(core(db).execute(_STAGE_DATA, {"app": application_id}).all())  # type: ignore[arg-type]
+
+
+_STAGE_DATA = sa.select(_STAGE.c.field, _STAGE.c.value).where(
+    _STAGE.c.application_id == sa.bindparam("app")
+)
+_STAGE_UPDATE = _STAGE.update().where(
+    _STAGE.c.application_id == sa.bindparam("app"), _STAGE.c.field == sa.bindparam("name")
+)
 
 
 def put_stage_values(
     db: Session, application_id: int, values: dict[str, tuple[str, Any]], by: str
 ) -> dict[str, Any]:
-    """Store {field: (section, value)}; returns the previous value of each field."""
-    existing = {v.field: v for v in stage_values(db, application_id)}
+    """Store {field: (section, value)}; returns the previous value of each field. New fields
+    go in one INSERT (executemany), changed ones in one UPDATE each."""
+    existing = stage_data(db, application_id)
+    now = clock.now()
     previous: dict[str, Any] = {}
+    new: list[dict[str, Any]] = []
     for name, (section, value) in values.items():
-        row = existing.get(name)
-        previous[name] = row.value if row else None
-        if row is None:
-            db.add(
-                StageValue(
+        previous[name] = existing.get(name)
+        if name not in existing:
+            new.append(
+                dict(
                     application_id=application_id,
                     field=name,
                     section=section,
                     value=value,
+                    recorded_at=now,
                     recorded_by=by,
                 )
             )
         else:
-            row.value, row.recorded_at, row.recorded_by = value, clock.now(), by
-    db.flush()
+            core(db).execute(
+                _STAGE_UPDATE,
+                {"app": application_id, "name": name, "value": value, "recorded_at": now,
+                 "recorded_by": by},
+            )  # fmt: skip
+    if new:
+        core(db).execute(_STAGE_INSERT, new)
     return previous
+
+
+def line_code(db: Session, line_id: int) -> str | None:
+    """The code of a programme line."""
+    line = db.get(ProgrammeLine, line_id)
+    return line.code if line else None
+
+
+def add_messages(db: Session, messages: list[dict[str, Any]]) -> None:
+    """Insert outbox messages, given as their columns, in one statement (executemany); the
+    columns not given take the model's defaults."""
+    if messages:
+        rows = [{**_outbox_defaults(), **m} for m in messages]
+        core(db).execute(_OUTBOX_INSERT, rows)
+
+
+def _outbox_defaults() -> dict[str, Any]:
+    fields = OutboxMessage.model_fields
+    return {
+        c.key: fields[c.key].get_default(call_default_factory=True)
+        for c in _OUTBOX.columns
+        if c.key != "id" and not fields[c.key].is_required()
+    }
 
 
 def partners(db: Session, application_id: int) -> list[tuple[ApplicationPartner, Organisation]]:
@@ -299,15 +376,19 @@ def state_counts(db: Session) -> dict[str, int]:
 
 
 def people_with_role(db: Session, role: str, organisation_id: int | None = None) -> list[Person]:
-    query = (
-        select(Person)
-        .join(PersonRole, col(PersonRole.person_id) == Person.id)
-        .where(PersonRole.role == role)
-        .order_by(col(Person.id))
-    )
-    if organisation_id is not None:
-        query = query.where(Person.organisation_id == organisation_id)
-    return list(db.exec(query).all())
+    if organisation_id is None:
+        return list(db.exec(_WITH_ROLE, params={"role": role}).all())
+    params = {"role": role, "organisation": organisation_id}
+    return list(db.exec(_WITH_ROLE_IN, params=params).all())
+
+
+_WITH_ROLE = (  # built once: the people with a role, and those of one organisation
+    select(Person)
+    .join(PersonRole, col(PersonRole.person_id) == Person.id)
+    .where(PersonRole.role == sa.bindparam("role"))
+    .order_by(col(Person.id))
+)
+_WITH_ROLE_IN = _WITH_ROLE.where(Person.organisation_id == sa.bindparam("organisation"))
 
 
 def messages(db: Session, application_id: int) -> list[OutboxMessage]:

@@ -15,7 +15,7 @@ from kracht.basics.errors import ConcurrentChange, GuardFailed, InvalidInput, No
 from kracht.states import sections
 from kracht.states.base import Context, Indicator, Partner
 from kracht.storage import audit, funds, repository
-from kracht.storage.tables import Application, Programme, ProgrammeLine
+from kracht.storage.tables import Application, Programme
 from kracht.workflow import machine
 from kracht.workflow.definition import (
     DECIDED,
@@ -154,42 +154,112 @@ def write_with_audit(
 def context(
     unit: Unit, app: Application, programme: Programme, reason: str | None, pending: Values
 ) -> Context:
-    """What the guards see: the recorded data plus the data given with this action."""
+    """What the guards see: the recorded data plus the data given with this action.
+
+    The state, the data and what the action brings are read at once; every other fact (the
+    line, partners, indicators, open conditions, committee and monitoring figures) is read in
+    the unit's transaction when a guard first asks for it, so a move loads only what its own
+    guards look at. The guards run before the move writes anything."""
     db = unit.db
     assert app.id is not None
-    data = {v.field: v.value for v in repository.stage_values(db, app.id)}
+    app_id, today = app.id, unit.clock.today()
+    data = repository.stage_data(db, app_id)
     data.update({name: value for name, (_, value) in pending.items()})
-    line = db.get(ProgrammeLine, app.line_id) if app.line_id else None
     columns = {c: v for n, (_, v) in pending.items() if (c := sections.FIELDS[n][1].column)}
-    return Context(
-        application_id=app.id,
+
+    def line() -> dict[str, Any]:
+        return {"line": repository.line_code(db, app.line_id) if app.line_id else None}
+
+    def partners() -> dict[str, Any]:
+        return {
+            "partners": tuple(
+                Partner(org.name, org.o_type, p.co_financing, p.commitment, p.amount_cents, p.hours)
+                for p, org in repository.partners(db, app_id)
+            )
+        }
+
+    def indicators() -> dict[str, Any]:
+        return {
+            "indicators": tuple(
+                Indicator(
+                    i.name,
+                    i.unit,
+                    i.baseline,
+                    i.target,
+                    i.target_date.isoformat() if i.target_date else None,
+                )
+                for i in repository.indicators(db, app_id)
+            )
+        }
+
+    def conditions() -> dict[str, Any]:
+        return {"conditions_open": funds.open_conditions(db, app_id)}
+
+    def committee() -> dict[str, Any]:
+        return scoring_round.facts(db, app, programme)
+
+    def monitoring() -> dict[str, Any]:
+        return {**_MONITORING_DEFAULTS, **monitoring_plan.facts(db, app, today)}
+
+    return Facts(
+        {
+            "line": line,
+            "partners": partners,
+            "indicators": indicators,
+            "conditions_open": conditions,
+            **dict.fromkeys(_COMMITTEE, committee),
+            **dict.fromkeys(_MONITORING_DEFAULTS, monitoring),
+        },
+        application_id=app_id,
         state=app.state,
         previous_state=app.previous_state,
         requested_cents=columns.get("requested_cents", app.requested_cents),
-        line=line.code if line else None,
         data=data,
-        partners=tuple(
-            Partner(org.name, org.o_type, p.co_financing, p.commitment, p.amount_cents, p.hours)
-            for p, org in repository.partners(db, app.id)
-        ),
-        indicators=tuple(
-            Indicator(
-                i.name,
-                i.unit,
-                i.baseline,
-                i.target,
-                i.target_date.isoformat() if i.target_date else None,
-            )
-            for i in repository.indicators(db, app.id)
-        ),
         not_applicable=dict(programme.not_applicable or {}),
         reason=reason,
-        today=unit.clock.today().isoformat(),
-        conditions_open=funds.open_conditions(db, app.id),
+        today=today.isoformat(),
         given=frozenset(pending),
-        **scoring_round.facts(db, app, programme),
-        **monitoring_plan.facts(db, app, unit.clock.today()),
     )
+
+
+_COMMITTEE = ("committee_available", "minimum_members", "sheets_submitted", "quorum")
+_MONITORING_DEFAULTS = {"reports_overdue": (), "indicators_unmeasured": ()}
+
+
+def _fact(name: str) -> property:
+    def get(self: Facts) -> Any:
+        known = self.__dict__
+        if name not in known:
+            known.update(known["_loaders"][name]())
+        return known[name]
+
+    return property(get, doc=f"{name}, read when first asked for")
+
+
+class Facts(Context):
+    """A Context whose costly facts are read when first asked for (see `context`)."""
+
+    def __init__(self, loaders: Mapping[str, Callable[[], dict[str, Any]]], **known: Any) -> None:
+        known["_loaders"] = loaders
+        self.__dict__.update(known)
+
+    def moved(self, state: str, previous_state: str) -> Facts:
+        """The same facts for the application passing on to `state` (facts read so far are
+        shared, the rest still read when asked for)."""
+        known = {k: v for k, v in self.__dict__.items() if k != "_loaders"}
+        return Facts(self.__dict__["_loaders"], **{**known, "state": state,
+                                                   "previous_state": previous_state})  # fmt: skip
+
+    line = _fact("line")
+    partners = _fact("partners")
+    indicators = _fact("indicators")
+    conditions_open = _fact("conditions_open")
+    committee_available = _fact("committee_available")
+    minimum_members = _fact("minimum_members")
+    sheets_submitted = _fact("sheets_submitted")
+    quorum = _fact("quorum")
+    reports_overdue = _fact("reports_overdue")
+    indicators_unmeasured = _fact("indicators_unmeasured")
 
 
 def options(ctx: Context) -> list[dict[str, Any]]:
@@ -282,7 +352,11 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
     assert dest == row.dest, f"machine and declaration disagree on {row.trigger} from {ctx.state}"
     steps: list[Step] = [(row, ctx.state, dest, waived)]
     while dest in ctx.not_applicable:
-        here = replace(ctx, state=dest, previous_state=steps[-1][1])
+        here = (
+            ctx.moved(dest, steps[-1][1])
+            if isinstance(ctx, Facts)
+            else replace(ctx, state=dest, previous_state=steps[-1][1])
+        )
         onward = next(r for r in TRANSITIONS if r.forward and dest in r.sources)
         more, waived = _check(onward, here)
         missing += [m for m in more if m not in missing]
@@ -293,15 +367,20 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
     return steps, missing
 
 
-def _notify(db: Session, app: Application, ctx: Context, steps: list[Step],
-            events: list[int]) -> None:  # fmt: skip
+def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
+            steps: list[Step], events: list[int]) -> None:  # fmt: skip
     """Write the messages each step's row declares into the outbox, in this same transaction."""
-    from kracht.notifications.outbox import enqueue
+    from kracht.notifications.outbox import enqueue, needs
 
+    code = programme.code
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
-        letters = {lang: funds.latest_letter(db, app.id or 0, lang) for lang in ("nl", "en")}
+        used = needs(row.events, ("letter_nl", "letter_en"), code)
+        letters = {  # read only where a template of the row's events may print them
+            lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
+            for lang in ("nl", "en")
+        }
         facts = {
             "deadline": ctx.data.get("scoring_deadline") or "",
             "advice": ctx.data.get("advice") or "",
@@ -371,7 +450,7 @@ def _commit(
             payload=payload,
         )
         events.append(event.seq)
-    _notify(db, app, ctx, steps, events)
+    _notify(db, app, programme, ctx, steps, events)
     if final != start:
         _apply(move, ON_LEAVE.get(start, ()))
     return {
