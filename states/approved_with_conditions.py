@@ -15,8 +15,9 @@ LEAVE = Guard(
             "every condition met",
             lambda ctx: ctx.conditions_open == 0,
             lambda ctx: (
-                f"every condition met ({ctx.conditions_open} still open; `kracht conditions list`)"
+                f"every condition met ({ctx.conditions_open} still open)"
             ),
+            key="conditions_met",
         ),
     ),
 )
