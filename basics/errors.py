@@ -61,15 +61,17 @@ class InvalidInput(KrachtError):
 
 
 class Field(str):
-    """The words a message names an input field with ("a reason"), knowing the field (`reason`);
-    `bare` when the words are the field's name alone (an interface may show its own name)."""
+    """The words a message names an input field with ("a reason"), knowing the field (`reason`).
+
+    `bare`: an interface may say the field its own way in place of the words (the CLI's
+    `--until 2030-01-01 lies before ...`), not only beside them ("a reason (--reason)")."""
 
     field: str
     bare: bool
 
-    def __new__(cls, words: str, field: str | None = None) -> Field:
+    def __new__(cls, words: str, field: str | None = None, *, bare: bool = False) -> Field:
         made = super().__new__(cls, words)
-        made.field, made.bare = field or words, field is None
+        made.field, made.bare = field or words, bare
         return made
 
 
@@ -92,7 +94,14 @@ class NotFound(KrachtError):
     title = "no such record"
 
     def __init__(
-        self, what: str, key: object, within: str = "", *, then: str = "", listing: bool = False
+        self,
+        what: str,
+        key: object,
+        within: str = "",
+        *,
+        then: str = "",
+        listing: bool = False,
+        **facts: Any,
     ) -> None:
         self.what, self.key, self.within, self.then = what, key, within, then
         self.listing = listing
@@ -104,6 +113,7 @@ class NotFound(KrachtError):
             within=within or None,
             then=then or None,
             listing=listing or None,
+            **facts,
         )
 
 

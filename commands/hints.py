@@ -68,6 +68,11 @@ STEPS = {
         "{section} data is recorded only with the trigger {triggers}, e.g. "
         "`kracht app fire {application} {trigger} --set NAME=VALUE`"
     ),
+    "budget_amount": "give either --amount or both --inhabitants and --per-inhabitant",
+    "first_leader": "the first person must be a programme leader (--role programme_leader)",
+    "name_retries": "name the messages to retry, or give --all-dead",
+    "no_values": "nothing to record: give at least one --set NAME=VALUE or a --file",
+    "replace_demo": "{path} exists; pass --replace to overwrite it with the demo",
     "list_fields": "unknown field {name!r}; `kracht workflow fields` lists every recordable field",
 }
 
@@ -117,10 +122,8 @@ def with_option(message: str, field: str, label: str | None, bare: bool = False)
     a field named by its bare name becomes the option itself ("--until 2030-01-01 lies ...")."""
     flag = option(field)
     words = label or field.replace("_", " ")
-    if bare:
-        if message.startswith(words):
-            return flag.split()[0] + message.removeprefix(words)
-        return f"{message} ({flag})"
+    if bare and words in message:
+        return message.replace(words, flag.split()[0], 1)
     if words in message:
         return message.replace(words, f"{words} ({flag})", 1)
     return f"{message} ({flag})"

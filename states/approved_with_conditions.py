@@ -14,9 +14,7 @@ LEAVE = Guard(
         Need(
             "every condition met",
             lambda ctx: ctx.conditions_open == 0,
-            lambda ctx: (
-                f"every condition met ({ctx.conditions_open} still open)"
-            ),
+            lambda ctx: f"every condition met ({ctx.conditions_open} still open)",
             key="conditions_met",
         ),
     ),

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def programme(db: Session, code: str | None) -> None:
     """Refuse a programme filter that names no programme."""
     if code is not None and repository.programme_by_code(db, code) is None:
-        raise NotFound("programme", code, "`kracht programme list` shows them")
+        raise NotFound("programme", code, listing=True)
 
 
 def application(db: Session, actor: Actor, application_id: int | None) -> None:
@@ -29,7 +29,7 @@ def application(db: Session, actor: Actor, application_id: int | None) -> None:
         return
     app = repository.application(db, application_id)
     if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows them")
+        raise NotFound("application", application_id, listing=True)
     if not (actor.sees_everything() or app.applicant_org_id == actor.organisation_id):
         raise NotAllowed(f"{actor.email} may not see application {application_id}")
 
@@ -37,4 +37,4 @@ def application(db: Session, actor: Actor, application_id: int | None) -> None:
 def person(db: Session, email: str | None) -> None:
     """Refuse a person filter that names nobody."""
     if email is not None and repository.person_by_email(db, email.strip().lower()) is None:
-        raise NotFound("person", email, "`kracht people list` shows them")
+        raise NotFound("person", email, listing=True)
