@@ -120,11 +120,14 @@ def test_each_kind_maps_to_its_exit_code_and_http_status_and_carries_its_facts(k
 
 
 def test_the_old_names_still_catch_what_they_caught():
-    assert GuardFailed is GuardRefused and StaleVersion is ConcurrentChange
+    assert GuardFailed is GuardRefused
+    assert StaleVersion is ConcurrentChange
     for kind in (NotPermitted, NotIdentified, WrongState, WorkflowVersionMismatch):
-        assert issubclass(kind, NotAllowed) and kind.exit_code == 4
+        assert issubclass(kind, NotAllowed)
+        assert kind.exit_code == 4
     refused = GuardRefused("advance", 3, [Missing("a reason", "reason")])
-    assert refused.missing == ["a reason"] and refused.needs == ["reason"]
+    assert refused.missing == ["a reason"]
+    assert refused.needs == ["reason"]
     assert str(refused) == "cannot advance application 3: needs a reason"
 
 
