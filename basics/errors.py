@@ -127,6 +127,10 @@ class NotAllowed(KrachtError):
     kind = "not-allowed"
     title = "not allowed"
 
+    def __init__(self, message: str, asked: dict[str, Any] | None = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.asked = dict(asked or {})  # what the refused action asked for: in its audit event
+
 
 class NotIdentified(NotAllowed):
     """Nobody said who they are, or no person has the e-mail given (`email`)."""
