@@ -142,6 +142,11 @@ def need_line(missing: str) -> str:
     return f"{missing} ({hint})"
 
 
+def need_lines(error: GuardRefused) -> list[str]:
+    """Each missing need of `error` with how to meet it."""
+    return [need_line(m) for m in error.missing]
+
+
 def _not_found(error: NotFound) -> str:
     hint = NOT_FOUND.get((error.what, True)) if error.listing else None
     hint = hint or NOT_FOUND.get(error.what)
