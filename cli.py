@@ -14,7 +14,16 @@ from collections.abc import Sequence
 import click
 
 from kracht.basics.errors import KrachtError
-from kracht.commands import app, assessment, follow_up, messages, records, setup, steering
+from kracht.commands import (
+    app,
+    assessment,
+    follow_up,
+    hints,
+    messages,
+    records,
+    setup,
+    steering,
+)
 from kracht.commands.options import CONTEXT, Settings
 
 
@@ -120,7 +129,7 @@ def _run(argv: Sequence[str] | None) -> int:
             args=list(argv) if argv is not None else None, prog_name="kracht", standalone_mode=False
         )
     except KrachtError as error:
-        click.echo(f"kracht: {error}", err=True)
+        click.echo(f"kracht: {hints.line(error)}", err=True)
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kracht.basics.errors import NotAllowed
+from kracht.basics.errors import NotIdentified, NotPermitted
 from kracht.basics.roles import Role
 
 if TYPE_CHECKING:
@@ -37,13 +37,10 @@ def resolve(db: Session, email: str | None) -> Actor:
     from kracht.storage import repository
 
     if not email:
-        raise NotAllowed("say who you are: pass --as EMAIL or set KRACHT_USER")
+        raise NotIdentified()
     person = repository.person_by_email(db, email.strip())
     if person is None or person.id is None:
-        raise NotAllowed(
-            f"no person with e-mail {email!r}; a programme leader adds people with "
-            "`kracht people add`"
-        )
+        raise NotIdentified(email)
     roles = frozenset(repository.roles_of(db, person.id))
     return Actor(person.email, person.name, roles, person.id, person.organisation_id)
 
@@ -51,9 +48,8 @@ def resolve(db: Session, email: str | None) -> Actor:
 def require(actor: Actor, roles: Iterable[str], action: str) -> None:
     allowed = sorted(str(r) for r in roles)
     if not actor.holds(allowed):
-        held = ", ".join(sorted(actor.roles)) or "no roles"
-        raise NotAllowed(
-            f"{actor.email} ({held}) may not {action}: needs the role " + " or ".join(allowed)
+        raise NotPermitted(
+            actor.email, action, roles_held=sorted(actor.roles), roles_needed=allowed
         )
 
 
@@ -62,6 +58,9 @@ def require_own(actor: Actor, roles: Iterable[str], applicant_org_id: int, actio
     require(actor, roles, action)
     others = {str(r) for r in roles} - {Role.APPLICANT}
     if not actor.holds(others) and actor.organisation_id != applicant_org_id:
-        raise NotAllowed(
-            f"{actor.email} may not {action}: it is another organisation's application"
+        raise NotPermitted(
+            actor.email,
+            action,
+            roles_held=sorted(actor.roles),
+            because="it is another organisation's application",
         )

@@ -23,7 +23,7 @@ import os
 import re
 from decimal import Decimal
 
-from kracht.basics.errors import InvalidInput
+from kracht.basics.errors import InvalidInput, invalid
 
 MAX_CENTS = 100_000_000_000_000  # EUR 1,000,000,000,000.00: far above any budget, far below
 # what a 64-bit money column holds, so sums of many such amounts stay exact in the database too
@@ -69,7 +69,8 @@ def input_locale() -> str:
     value = os.environ.get("KRACHT_LOCALE", "").strip().lower() or DEFAULT_LOCALE
     if value not in LOCALES:
         raise InvalidInput(
-            f"KRACHT_LOCALE: {value[:20]!r} is not nl or en (how amounts you type are read)"
+            f"KRACHT_LOCALE: {value[:20]!r} is not nl or en (how amounts you type are read)",
+            field="locale",
         )
     return value
 
@@ -82,20 +83,20 @@ def parse_euros(raw: object, what: str = "amount", locale: str | None = None) ->
     more than EUR 1,000,000,000,000 (MAX_CENTS).
     """
     if isinstance(raw, bool):
-        raise InvalidInput(f"{what}: {raw!r} is not an amount in euros")
+        raise invalid(what, f"{what}: {raw!r} is not an amount in euros")
     if isinstance(raw, int | float | Decimal):
         return _from_number(raw, what)
     text = str(raw).strip()
     body = _without_currency(text)
     if body.startswith("-") or text.startswith("-"):
-        raise InvalidInput(f"{what} must not be negative (got {_shown(raw)})")
+        raise invalid(what, f"{what} must not be negative (got {_shown(raw)})")
     if len(body) > LONGEST:  # not worth reading (and no pattern runs on a long text)
         if _numeric(body):
             within_limit(MAX_CENTS + 1, what, _shown(raw))
         raise _not_an_amount(what, raw)
     locale = locale or input_locale()
     if locale not in LOCALES:
-        raise InvalidInput(f"locale {locale!r} is not nl or en")
+        raise InvalidInput(f"locale {locale!r} is not nl or en", field="locale")
     value = _read(body, locale)
     if value is None:
         raise _refusal(what, raw, body, locale)
@@ -131,34 +132,35 @@ def _refusal(what: str, raw: object, body: str, locale: str) -> InvalidInput:
     body = re.sub(_SPACE, "", body)
     for where, pattern, mistake in _WRONG:
         if where in (locale, "*") and pattern.fullmatch(body):
-            return InvalidInput(f"{what}: {_shown(raw)} has {mistake}: {_HINTS[locale]}")
+            return invalid(what, f"{what}: {_shown(raw)} has {mistake}: {_HINTS[locale]}")
     if _numeric(body):
-        return InvalidInput(f"{what}: {_shown(raw)} is not an amount in euros; {_HINTS[locale]}")
+        return invalid(what, f"{what}: {_shown(raw)} is not an amount in euros; {_HINTS[locale]}")
     return _not_an_amount(what, raw)
 
 
 def _not_an_amount(what: str, raw: object) -> InvalidInput:
     if any(char.isdigit() and not char.isascii() for char in str(raw)):
-        return InvalidInput(
+        return invalid(
+            what,
             f"{what}: {_shown(raw)} holds digits other than 0-9; write it with the digits 0-9, "
-            "e.g. 64389 or 64389.50"
+            "e.g. 64389 or 64389.50",
         )
-    return InvalidInput(f"{what}: {_shown(raw)} is not an amount in euros {GENERIC}")
+    return invalid(what, f"{what}: {_shown(raw)} is not an amount in euros {GENERIC}")
 
 
 def _from_number(raw: int | float | Decimal, what: str) -> int:
     """A number from a file (JSON/TOML): finite, from 0, whole cents, within the limit."""
     number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     if not number.is_finite():
-        raise InvalidInput(f"{what}: {_shown(raw)} is not an amount in euros {GENERIC}")
+        raise invalid(what, f"{what}: {_shown(raw)} is not an amount in euros {GENERIC}")
     if number < 0:
-        raise InvalidInput(f"{what} must not be negative (got {_shown(raw)})")
+        raise invalid(what, f"{what} must not be negative (got {_shown(raw)})")
     if number.adjusted() > 13:
         within_limit(MAX_CENTS + 1, what, _shown(raw))
     cents = number.quantize(CENT)  # exact: at most 16 digits; comparing Decimals is exact too
     if cents != number:
-        raise InvalidInput(
-            f"{what}: {_shown(raw)} has fractions of a cent; give at most two decimals"
+        raise invalid(
+            what, f"{what}: {_shown(raw)} has fractions of a cent; give at most two decimals"
         )
     return within_limit(int(cents * 100), what, _shown(raw))
 
@@ -166,9 +168,10 @@ def _from_number(raw: int | float | Decimal, what: str) -> int:
 def within_limit(cents: int, what: str, shown: str | None = None) -> int:
     """`cents`, if no more than MAX_CENTS; otherwise a refusal naming `what` (shown as `shown`)."""
     if cents > MAX_CENTS:
-        raise InvalidInput(
+        raise invalid(
+            what,
             f"{what}: {shown or format_euros(cents)} is more than kracht accepts "
-            f"(at most {format_euros(MAX_CENTS)})"
+            f"(at most {format_euros(MAX_CENTS)})",
         )
     return cents
 

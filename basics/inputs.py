@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from kracht.basics.errors import InvalidInput
+from kracht.basics.errors import invalid
 
 MAX_ID = 2**63 - 1  # what a 64-bit id column holds, on SQLite and PostgreSQL alike
 
@@ -24,8 +24,8 @@ def parse_id(raw: object, what: str = "application") -> int:
     digits = not isinstance(raw, bool) and text.isascii() and text.isdigit() and len(text) <= 19
     if digits and 1 <= int(text) <= MAX_ID:
         return int(text)
-    raise InvalidInput(
-        f"{what} id: {shown(text)} is not an id (ids are whole numbers from 1 to {MAX_ID})"
+    raise invalid(
+        what, f"{what} id: {shown(text)} is not an id (ids are whole numbers from 1 to {MAX_ID})"
     )
 
 
@@ -42,10 +42,10 @@ def parse_count(raw: object, what: str, low: int, high: int) -> int:
     text = str(raw).strip()
     digits = text.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
-        raise InvalidInput(f"{what}: {shown(text)} is not a whole number")
+        raise invalid(what, f"{what}: {shown(text)} is not a whole number")
     number = int(text)
     if not low <= number <= high:
-        raise InvalidInput(f"{what}: {number} is not between {low} and {high}")
+        raise invalid(what, f"{what}: {number} is not between {low} and {high}")
     return number
 
 
@@ -85,11 +85,12 @@ def text(value: object, what: str, kind: Text = NAME, *, required: bool = True) 
     result = result.replace("\r\n", "\n").strip()
     if not result:
         if required:
-            raise InvalidInput(f"{what} must not be empty")
+            raise invalid(what, f"{what} must not be empty")
         return ""
     if len(result) > kind.limit:
-        raise InvalidInput(
-            f"{what} is {len(result):,} characters long; the limit is {kind.limit:,}: shorten it"
+        raise invalid(
+            what,
+            f"{what} is {len(result):,} characters long; the limit is {kind.limit:,}: shorten it",
         )
     for position, char in enumerate(result, start=1):
         _check_char(char, position, what, kind)
@@ -99,25 +100,29 @@ def text(value: object, what: str, kind: Text = NAME, *, required: bool = True) 
 def _check_char(char: str, position: int, what: str, kind: Text) -> None:
     if char in _LINE_BREAKS or char == "\t":
         if kind.one_line:
-            raise InvalidInput(
-                f"{what} must be one line: it holds a line break or tab at character {position}"
+            raise invalid(
+                what,
+                f"{what} must be one line: it holds a line break or tab at character {position}",
             )
         if char in "\n\t":
             return
     if "\udc80" <= char <= "\udcff":  # a byte the terminal's encoding could not decode
-        raise InvalidInput(
+        raise invalid(
+            what,
             f"{what} holds a byte that is not text in your terminal's encoding at character "
-            f"{position} (0x{ord(char) - 0xDC00:02X}); type it again as text"
+            f"{position} (0x{ord(char) - 0xDC00:02X}); type it again as text",
         )
     if kind.one_line and char in _INVISIBLE:
-        raise InvalidInput(
+        raise invalid(
+            what,
             f"{what} holds the invisible character U+{ord(char):04X} at character {position}; "
-            "remove it"
+            "remove it",
         )
     if char in _BIDI or unicodedata.category(char) in _REFUSED_CATEGORIES or char == "\ufeff":
-        raise InvalidInput(
+        raise invalid(
+            what,
             f"{what} holds the control character U+{ord(char):04X} at character {position}; "
-            "remove it"
+            "remove it",
         )
 
 
@@ -144,7 +149,7 @@ def parse_date(
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime | dt.time):  # a TOML date-time or time: which day is meant?
-        raise InvalidInput(f"{what}: {value.isoformat()} is a time; give a date (YYYY-MM-DD)")
+        raise invalid(what, f"{what}: {value.isoformat()} is a time; give a date (YYYY-MM-DD)")
     if isinstance(value, dt.date):
         day = value
     else:
@@ -154,11 +159,12 @@ def parse_date(
                 raise ValueError(raw)
             day = dt.date.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(f"{what}: {shown(raw)} is not a date (use YYYY-MM-DD)") from None
+            raise invalid(what, f"{what}: {shown(raw)} is not a date (use YYYY-MM-DD)") from None
     if not earliest <= day <= latest:
-        raise InvalidInput(
+        raise invalid(
+            what,
             f"{what}: {day.isoformat()} is outside the plausible range "
-            f"{earliest.isoformat()} to {latest.isoformat()}"
+            f"{earliest.isoformat()} to {latest.isoformat()}",
         )
     return day
 
@@ -167,5 +173,5 @@ def require_date(value: object, what: str, **limits: dt.date) -> dt.date:
     """Like `parse_date`, but a date must be given."""
     day = parse_date(value, what, **limits)
     if day is None:
-        raise InvalidInput(f"{what}: give a date (YYYY-MM-DD)")
+        raise invalid(what, f"{what}: give a date (YYYY-MM-DD)")
     return day

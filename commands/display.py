@@ -9,6 +9,7 @@ from typing import Any
 
 from kracht.basics.errors import InvalidInput
 from kracht.basics.euros import format_euros
+from kracht.commands.hints import need_line
 
 
 def load_values(path: Path) -> dict[str, object]:
@@ -65,7 +66,8 @@ def show_application(record: dict[str, Any]) -> str:
     if record["next"]:
         lines.append("  next")
         for option in record["next"]:
-            needs = "ready" if not option["missing"] else "needs " + "; ".join(option["missing"])
+            missing = [need_line(m) for m in option["missing"]]
+            needs = "ready" if not missing else "needs " + "; ".join(missing)
             lines.append(
                 f"    {option['trigger']} -> {option['to']} [{', '.join(option['roles'])}]: {needs}"
             )

@@ -149,12 +149,17 @@ def requeue(db: Session, ids: list[int], all_dead: bool) -> list[int]:
     """`retry` inside the caller's transaction (which audits it): refuses a message that is
     unknown or not dead, and requeues nothing then."""
     if not ids and not all_dead:
-        raise InvalidInput("name the messages to retry, or give --all-dead")
+        raise InvalidInput(
+            "name the messages to retry, or retry all dead ones",
+            field="all_dead",
+            label="all dead ones",
+            step="name_retries",
+        )
     if ids:
         found = deliveries.by_ids(db, ids)
         for message_id in ids:
             if message_id not in found:
-                raise NotFound("message", message_id, "`kracht outbox list`")
+                raise NotFound("message", message_id)
             if found[message_id].status != "dead":
                 raise InvalidInput(
                     f"message {message_id} is {found[message_id].status}, not dead; "

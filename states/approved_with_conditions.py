@@ -14,9 +14,8 @@ LEAVE = Guard(
         Need(
             "every condition met",
             lambda ctx: ctx.conditions_open == 0,
-            lambda ctx: (
-                f"every condition met ({ctx.conditions_open} still open; `kracht conditions list`)"
-            ),
+            lambda ctx: f"every condition met ({ctx.conditions_open} still open)",
+            key="conditions_met",
         ),
     ),
 )

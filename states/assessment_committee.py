@@ -20,8 +20,9 @@ LEAVE = Guard(
             lambda ctx: ctx.committee_available >= ctx.minimum_members,
             lambda ctx: (
                 f"{ctx.minimum_members} committee members without a conflict of "
-                f"interest ({ctx.committee_available} assigned; `kracht committee assign`)"
+                f"interest ({ctx.committee_available} assigned)"
             ),
+            key="members_assigned",
         ),
     ),
 )

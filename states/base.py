@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kracht.basics import inputs
-from kracht.basics.errors import InvalidInput
+from kracht.basics.errors import InvalidInput, Missing
 from kracht.basics.euros import parse_euros
 
 
@@ -194,15 +194,17 @@ class Context:
 class Need:
     """One requirement: a label the user reads, and the test that it is met.
 
-    `explain`, when given, words the refusal with the application's own figures.
+    `explain`, when given, words the refusal with the application's own figures; `key` names
+    the need for an interface's hint on how to meet it (the CLI's option or command).
     """
 
     label: str
     met: Callable[[Context], bool]
     explain: Callable[[Context], str] | None = None
+    key: str | None = None
 
     def message(self, ctx: Context) -> str:
-        return self.explain(ctx) if self.explain else self.label
+        return Missing(self.explain(ctx) if self.explain else self.label, self.key)
 
 
 @dataclass(frozen=True)

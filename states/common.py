@@ -2,5 +2,5 @@
 
 from kracht.states.base import Guard, Need
 
-REASON = Need("a reason (--reason)", lambda ctx: bool(ctx.reason and ctx.reason.strip()))
+REASON = Need("a reason", lambda ctx: bool(ctx.reason and ctx.reason.strip()), key="reason")
 REASON_GIVEN = Guard(None, (REASON,))

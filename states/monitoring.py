@@ -28,23 +28,29 @@ def _overdue(ctx: Context) -> str:
     named = "; ".join(ctx.reports_overdue[:SHOWN])
     more = len(ctx.reports_overdue) - SHOWN
     rest = f"; and {more} more" if more > 0 else ""
-    return f"every progress report due so far (missing: {named}{rest}; `kracht monitor late`)"
+    return f"every progress report due so far (missing: {named}{rest})"
 
 
 def _unmeasured(ctx: Context) -> str:
     names = "; ".join(ctx.indicators_unmeasured)
-    return f"a final value for every indicator (none yet for: {names}; `kracht monitor value`)"
+    return f"a final value for every indicator (none yet for: {names})"
 
 
 LEAVE = Guard(
     STAGE,
     (
         recorded("final_report", "a final report"),
-        Need("every progress report due so far", lambda ctx: not ctx.reports_overdue, _overdue),
+        Need(
+            "every progress report due so far",
+            lambda ctx: not ctx.reports_overdue,
+            _overdue,
+            key="reports_due",
+        ),
         Need(
             "a final value for every indicator",
             lambda ctx: not ctx.indicators_unmeasured,
             _unmeasured,
+            key="final_values",
         ),
     ),
 )

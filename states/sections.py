@@ -39,7 +39,9 @@ def field_named(name: str, section: str | None = None) -> tuple[str, Field]:
     """The (section, field) for a field name; field names are unique across all sections."""
     if name not in FIELDS:
         raise InvalidInput(
-            f"unknown field {name!r}; `kracht workflow fields` lists every recordable field"
+            f"unknown field {name!r}; the workflow lists every recordable field",
+            step="list_fields",
+            name=name,
         )
     owner, spec = FIELDS[name]
     if section is not None and owner != section:

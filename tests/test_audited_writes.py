@@ -140,7 +140,10 @@ def test_outbox_send_by_someone_who_may_not_is_refused_and_audited(world, capsys
     )
     assert (code, capsys.readouterr().err) == (4, f"kracht: {message}\n")
     assert {m.status for m in _messages(url)} == {"pending"}
-    assert _new(url, before) == [("outbox.send", f.MEMBER, "refused", {"error": message})]
+    facts = _role_facts("send the outbox", "committee_member")
+    assert _new(url, before) == [
+        ("outbox.send", f.MEMBER, "refused", {"error": message, "facts": facts})
+    ]
     _intact(url)
 
 
@@ -200,7 +203,10 @@ def test_outbox_retry_refused_by_role_is_audited_and_a_mistaken_id_writes_nothin
         "kracht: no message 999; `kracht outbox list`",
     ]
     assert {m.status for m in _messages(url)} == {"dead"}  # the known id was not queued either
-    assert _new(url, before) == [("outbox.retry", f.AUDITOR, "refused", {"error": message})]
+    facts = _role_facts("retry messages", "auditor")
+    assert _new(url, before) == [
+        ("outbox.retry", f.AUDITOR, "refused", {"error": message, "facts": facts})
+    ]
     _intact(url)
 
 
@@ -321,7 +327,10 @@ def test_a_scheduler_started_by_someone_who_may_not_is_refused_and_audited(world
         f"{f.STEERING} (steering_member) may not run the scheduler: needs the role programme_leader"
     )
     assert (code, capsys.readouterr().err) == (4, f"kracht: {message}\n")
-    assert _new(url, before) == [("scheduler.run", f.STEERING, "refused", {"error": message})]
+    facts = _role_facts("run the scheduler", "steering_member")
+    assert _new(url, before) == [
+        ("scheduler.run", f.STEERING, "refused", {"error": message, "facts": facts})
+    ]
     assert _messages(url) == []  # the reminder did not fire
     _intact(url)
 
@@ -351,6 +360,11 @@ REFUSED = {  # case: (acting as, the command after `kracht`, the refused action)
 }  # fmt: skip
 
 
+def _role_facts(action: str, held: str) -> dict[str, object]:
+    """The facts a refusal for lack of the programme leader's role records."""
+    return {"action": action, "roles_held": [held], "roles_needed": ["programme_leader"]}
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_refused_write_in_the_directory_or_of_an_application_is_audited(
     world, tmp_path, capsys, case
@@ -371,11 +385,15 @@ def test_a_refused_write_in_the_directory_or_of_an_application_is_audited(
     assert (code, err.count("\n"), err[:8]) == (4, 1, "kracht: ")
     assert _records(url) == {**records, "audit events": records["audit events"] + 1}
     [event] = _events(url)[before:]
-    assert (event["action"], event["actor"], event["outcome"], event["payload"]) == (
+    # the audit holds the message without the CLI's hint, and the refusal's facts
+    shown = err.removeprefix("kracht: ").rstrip("\n")
+    payload = dict(event["payload"])
+    assert payload.pop("facts")
+    assert (event["action"], event["actor"], event["outcome"], payload) == (
         action,
         actor,
         "refused",
-        {"error": err.removeprefix("kracht: ").rstrip("\n")},
+        {"error": shown.replace("with `kracht people add`", "to the directory")},
     )
     assert event["application_id"] == (app_id if case == "app upgrade-workflow" else None)
     _intact(url)

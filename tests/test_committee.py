@@ -9,6 +9,7 @@ import time_machine
 
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from kracht.cli import main
+from kracht.commands import hints
 from kracht.storage import audit, repository
 from kracht.storage.database import session
 from kracht.workflow import engine
@@ -290,11 +291,11 @@ def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world
 
     sheet = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]["own_sheet"]
     final = "your score sheet is submitted and final; use `kracht score correct`"
-    assert str(after_submit.value) == final
+    assert hints.line(after_submit.value) == final
     assert str(resubmit.value) == "your score sheet is already submitted"
     assert unchanged == before
     assert [_refusal(e) for e in refusals] == [
-        (f.MEMBER, "score.draft", None, "refused", final),
+        (f.MEMBER, "score.draft", None, "refused", str(after_submit.value)),  # without the hint
         (f.MEMBER, "score.submit", None, "refused", "your score sheet is already submitted"),
     ]
     assert sheet["scores"]["innovation"] == {"score": 5, "motivation": "on reflection",
@@ -317,7 +318,7 @@ def test_only_assigned_declared_members_score(world, scoring_open):
     assert str(not_assigned.value) == (
         f"{f.SAXION_MEMBER} is not assigned to application {scoring_open}"
     )
-    assert str(undeclared.value) == (
+    assert hints.line(undeclared.value) == (
         f"declare your interests first: `kracht committee declare {scoring_open} --none` or "
         "`--conflict TEXT`"
     )
@@ -332,7 +333,7 @@ def test_scoring_cannot_open_without_enough_members_or_with_a_past_deadline(worl
     with pytest.raises(GuardFailed) as error:
         world.fire(app_id, "open_scoring")
 
-    assert error.value.missing == [
+    assert hints.need_lines(error.value) == [
         "a scoring deadline that has not passed",
         "3 committee members without a conflict of interest (1 assigned; "
         "`kracht committee assign`)",
@@ -597,7 +598,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
     with pytest.raises(NotAllowed) as error:
         run(world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
 
-    assert str(error.value) == (
+    assert hints.line(error.value) == (
         f"{f.CHAIR} has not declared their interests in application {app_id}: "
         f"`kracht committee declare {app_id} --none` comes before the advice"
     )
@@ -679,7 +680,7 @@ def test_assigning_several_members_is_all_or_nothing(any_world):
     result = run(any_world.url, f.LEADER, committee.assign_all, app_id,
                                   [f.CHAIR, f.SAXION_MEMBER, f.MEMBER])  # fmt: skip
 
-    assert str(typo.value) == (
+    assert hints.line(typo.value) == (
         "no person 'comittee.member@example.org'; add them with `kracht people add`; "
         "nobody was assigned"
     )

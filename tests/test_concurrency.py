@@ -32,6 +32,8 @@ Call = tuple[str, tuple[Any, ...], dict[str, Any]]  # engine function, (actor, *
 
 def _writer(url: str, start: str, index: int, calls: list[Call]) -> tuple[int, list[Any]]:
     """In a pool process: connect, say ready, wait for the start file, make the calls."""
+    from kracht.basics.errors import KrachtError
+    from kracht.commands.hints import line
     from kracht.storage.database import engine_for
     from kracht.workflow import engine
     from kracht.workflow.unit import Units
@@ -48,7 +50,8 @@ def _writer(url: str, start: str, index: int, calls: list[Call]) -> tuple[int, l
             who, *rest = args
             outcomes.append(("ok", units.run(who, getattr(engine, name), *rest, **kwargs)))
         except Exception as error:  # noqa: BLE001 - reported to the parent, which asserts on it
-            outcomes.append((type(error).__name__, str(error)))
+            shown = line(error) if isinstance(error, KrachtError) else str(error)  # as the CLI
+            outcomes.append((type(error).__name__, shown))
         time.sleep(PAUSE)
     engine_for(url).dispose()
     return os.getpid(), outcomes
@@ -146,7 +149,7 @@ def test_fire_without_expected_version_from_many_processes_refuses_every_loser(
     outcomes = _all_at_once(writers, tmp_path, url, ("fire", (LEADER, app_id, "open_scoring"), {}))
 
     late = f"cannot open_scoring application {app_id} from kracht_scoring; from kracht_scoring"
-    assert sorted(kind for kind, _ in outcomes) == ["NotAllowed"] * (WRITERS - 1) + ["ok"]
+    assert sorted(kind for kind, _ in outcomes) == ["WrongState"] * (WRITERS - 1) + ["ok"]
     for kind, detail in outcomes:  # writers queue on the row: each loser sees the new state
         assert kind == "ok" or detail.startswith(late)
     refused = WRITERS - 1
@@ -219,7 +222,7 @@ def test_writers_on_different_applications_keep_one_unbroken_audit_chain(
 
     outcomes = _run_together(writers, tmp_path, url, [_busy_plan(a, i) for i, a in enumerate(apps)])
 
-    expected_kinds = ["ok"] + ["ok", "ok", "NotAllowed", "ok"] * 6
+    expected_kinds = ["ok"] + ["ok", "ok", "WrongState", "ok"] * 6
     assert [[kind for kind, _ in plan] for plan in outcomes] == [expected_kinds] * WRITERS
     for app_id, version, plan in zip(apps, versions, outcomes, strict=True):
         shown = any_world.show(app_id)

@@ -53,8 +53,8 @@ def test_a_valid_spreadsheet_creates_every_application_as_an_idea(world, tmp_pat
         ),
         (
             "X,avt-2018,Unknown BV,10,talent,\n",
-            "pipeline.csv: line 3, column applicant: no organisation 'Unknown BV' (add it with "
-            "`kracht org add`); nothing was imported",
+            "pipeline.csv: line 3, column applicant: no organisation 'Unknown BV' (add it to the "
+            "directory first); nothing was imported",
         ),
         (
             f"X,avt-2018,{f.TALENTIT},10,nowhere,\n",

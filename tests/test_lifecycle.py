@@ -3,6 +3,7 @@
 import pytest
 
 from kracht.basics.errors import GuardFailed, NotAllowed
+from kracht.commands import hints
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
@@ -71,7 +72,9 @@ def test_conditional_approval_reaches_monitoring_once_the_conditions_are_met(wor
     run(world.url, LEADER, decisions.meet_condition, app_id, 1, "2019 implementation plan received")
     world.fire(app_id, "conditions_met")
 
-    assert early.value.missing == ["every condition met (1 still open; `kracht conditions list`)"]
+    assert hints.need_lines(early.value) == [
+        "every condition met (1 still open; `kracht conditions list`)"
+    ]
     assert world.state(app_id) == "monitoring"
 
 
@@ -215,7 +218,7 @@ def test_application_under_another_workflow_version_is_refused_until_upgraded(wo
     run(world.url, LEADER, applications.upgrade_workflow, app_id)
     world.fire(app_id, "open_scoring")
 
-    assert str(refused.value) == (
+    assert hints.line(refused.value) == (
         f"application {app_id} runs under workflow version {WORKFLOW_VERSION}, but this kracht "
         f"declares version {WORKFLOW_VERSION + 1}; move it explicitly with "
         f"`kracht app upgrade-workflow {app_id}`"

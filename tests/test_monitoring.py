@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
+from kracht.commands import hints
 from kracht.notifications import reminders
 from kracht.storage import audit
 from kracht.storage.database import Database, session
@@ -409,7 +410,7 @@ def test_a_red_report_without_measures_is_refused_and_nothing_is_kept(any_world)
         measures="irrigated plots; planting moved to spring",
     )
 
-    assert str(error.value) == "a red report needs the measures taken (--measures TEXT)"
+    assert hints.line(error.value) == "a red report needs the measures taken (--measures TEXT)"
     reports = _reports(any_world, app_id)
     assert (reports[0]["status"], reports[1]["status"]) == ("late", "submitted")
     assert reports[1]["measures"] == "irrigated plots; planting moved to spring"
@@ -628,7 +629,7 @@ def test_close_out_is_refused_while_reports_are_missing_and_keeps_nothing(any_wo
         )
 
     named = "; ".join(f"{r['label']} (due {r['due_on']})" for r in missing[:5])
-    assert str(error.value) == (
+    assert hints.line(error.value) == (
         f"cannot close application {app_id}: needs every progress report due so far "
         f"(missing: {named}; and {len(missing) - 5} more; `kracht monitor late`)"
     )
@@ -646,7 +647,7 @@ def test_close_out_needs_a_final_value_for_every_indicator(world):
     with pytest.raises(GuardFailed) as error:
         run(world.url, f.LEADER, progress_reports.close_out, app_id, final_report="done", spent="1")
 
-    assert error.value.missing == [
+    assert hints.need_lines(error.value) == [
         f"a final value for every indicator (none yet for: {INDICATOR}; `kracht monitor value`)"
     ]
 

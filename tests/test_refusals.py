@@ -3,6 +3,7 @@
 import pytest
 
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.commands import hints
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
@@ -305,7 +306,7 @@ def test_malformed_stage_data_is_refused_before_anything_is_written(world, value
     with pytest.raises(InvalidInput) as error:
         world.fire(app_id, "approve", f.STEERING, values=values, reason="x")
 
-    assert str(error.value) == message
+    assert hints.line(error.value) == message
     assert world.state(app_id) == "steering_decision"
 
 
@@ -388,11 +389,11 @@ def test_unknown_actor_and_missing_actor_are_refused(world):
     with pytest.raises(NotAllowed) as missing:
         run(world.url, None, engine.fire, app_id, "withdraw", reason="x")
 
-    assert str(unknown.value) == (
+    assert hints.line(unknown.value) == (
         "no person with e-mail 'nobody@example.org'; a programme leader adds people with "
         "`kracht people add`"
     )
-    assert str(missing.value) == "say who you are: pass --as EMAIL or set KRACHT_USER"
+    assert hints.line(missing.value) == "say who you are: pass --as EMAIL or set KRACHT_USER"
     assert _last_event(world)["outcome"] == "refused"
 
 
@@ -400,4 +401,6 @@ def test_unknown_application_is_not_found(world):
     with pytest.raises(NotFound) as error:
         world.fire(999, "withdraw", reason="x")
 
-    assert str(error.value) == "no application 999; `kracht app list` shows every application"
+    assert (
+        hints.line(error.value) == "no application 999; `kracht app list` shows every application"
+    )

@@ -11,7 +11,16 @@ from sqlmodel import Session
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own
-from kracht.basics.errors import ConcurrentChange, GuardFailed, InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import (
+    ConcurrentChange,
+    Field,
+    GuardFailed,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    WorkflowVersionMismatch,
+    WrongState,
+)
 from kracht.states import sections
 from kracht.states.base import Context, Indicator, Partner
 from kracht.storage import audit, funds, repository
@@ -60,7 +69,7 @@ def fire(
     The edge commits the unit; any failure rolls all of it back, and a refusal is then audited
     on its own. `Units.try_out` runs it all and rolls back: a dry run.
     """
-    reason = inputs.optional_text(reason, "reason (--reason)", inputs.REASON)
+    reason = inputs.optional_text(reason, Field("reason"), inputs.REASON)
     with attempting("fire", application_id, trigger, reason):
         db, actor = unit.db, unit.actor
         app, programme = _load(db, application_id, expected_version)
@@ -96,7 +105,9 @@ def record(
     """Record stage data on an application without moving it; one audit event."""
     module = sections.section_named(section)
     if not values:
-        raise InvalidInput("nothing to record: give at least one --set NAME=VALUE or a --file")
+        raise InvalidInput(
+            "nothing to record: give at least one value or a file", field="values", step="no_values"
+        )
     with attempting("record", application_id):
         db, actor = unit.db, unit.actor
         app, _ = _load(db, application_id, expected_version)
@@ -106,10 +117,12 @@ def record(
         with_triggers = RECORDED_WITH.get(section, ())
         if with_triggers:
             raise NotAllowed(
-                f"{section} data is recorded only with the trigger "
-                + " or ".join(with_triggers)
-                + f", e.g. `kracht app fire {app.id} "
-                f"{with_triggers[0]} --set NAME=VALUE`"
+                f"{section} data is recorded only with the trigger " + " or ".join(with_triggers),
+                step="record_with_trigger",
+                section=section,
+                triggers=" or ".join(with_triggers),
+                trigger=with_triggers[0],
+                application=app.id,
             )
         pending = {}
         for name, raw in values.items():
@@ -272,7 +285,7 @@ def options(ctx: Context) -> list[dict[str, Any]]:
                 for g in row.guards
                 if g.stage not in ctx.not_applicable
                 for m in g.missing(ctx)
-                if m != "a reason (--reason)"
+                if getattr(m, "need", None) != "reason"
             ]
             result.append(
                 {
@@ -294,15 +307,11 @@ def _load(
 ) -> tuple[Application, Programme]:
     app = repository.application(db, application_id, lock=True)  # writers of it queue here
     if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows every application")
+        raise NotFound("application", application_id)
     if app.workflow_version != WORKFLOW_VERSION:
-        raise NotAllowed(
-            f"application {app.id} runs under workflow version {app.workflow_version}, but this "
-            f"kracht declares version {WORKFLOW_VERSION}; move it explicitly with "
-            f"`kracht app upgrade-workflow {app.id}`"
-        )
+        raise WorkflowVersionMismatch(app.id or 0, app.workflow_version, WORKFLOW_VERSION)
     if expected_version is not None and expected_version != app.version:
-        raise ConcurrentChange(application_id)
+        raise ConcurrentChange(application_id, expected_version, app.version)
     programme = db.get(Programme, app.programme_id)
     assert programme is not None
     return app, programme
@@ -318,17 +327,18 @@ def _parse_values(values: Mapping[str, object]) -> Values:
 
 def _pick_row(app: Application, trigger: str, ctx: Context) -> Transition:
     if trigger not in TRIGGERS:
-        raise NotAllowed(f"unknown trigger {trigger!r}; known triggers: " + ", ".join(TRIGGERS))
+        raise NotAllowed(
+            f"unknown trigger {trigger!r}; known triggers: " + ", ".join(TRIGGERS),
+            trigger=trigger,
+            known=list(TRIGGERS),
+        )
     if app.state in TERMINAL:
-        raise NotAllowed(f"cannot {trigger} application {app.id}: it is {app.state}, a final state")
+        raise WrongState(app.id or 0, app.state, trigger, final=True)
     for row in rows_for(trigger, app.state):
         if row.when is None or row.when.test(ctx):
             return row
     possible = sorted({r.trigger for r in TRANSITIONS if app.state in r.sources})
-    raise NotAllowed(
-        f"cannot {trigger} application {app.id} from {app.state}; from {app.state} you can: "
-        + ", ".join(possible)
-    )
+    raise WrongState(app.id or 0, app.state, trigger, possible)
 
 
 def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str]]:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from kracht.basics.actors import Actor
 
 
+# Facts of a refusal that its audit event holds in its own columns (or as `missing`).
+IN_THE_EVENT = frozenset({"actor", "application", "trigger", "missing"})
+
+
 @dataclass(frozen=True)
 class Attempt:
     """What a refused action asked for, as its audit event records it."""
@@ -41,9 +45,12 @@ def append(
         if person is not None and person.id is not None:
             roles = ",".join(repository.roles_of(db, person.id))
     app = repository.application(db, attempt.application_id) if attempt.application_id else None
-    payload: dict[str, Any] = {**getattr(refusal, "facts", {}), "error": str(refusal)}
+    payload: dict[str, Any] = {**getattr(refusal, "asked", {}), "error": str(refusal)}
     if isinstance(refusal, GuardFailed):
-        payload["missing"] = refusal.missing
+        payload["missing"] = [str(m) for m in refusal.missing]
+    facts = {k: v for k, v in refusal.facts.items() if k not in IN_THE_EVENT}
+    if facts:
+        payload["facts"] = facts
     audit.append(
         db,
         actor=email,

@@ -93,8 +93,13 @@ def _refuse_used(url: str, replace: bool) -> None:
         raise InvalidInput(
             f"{describe(url)} already holds kracht data ({found}); the demo builds into an "
             "empty database: create one (e.g. `createdb kracht_demo`) and give its URL"
-            + (" (--replace replaces only a demo file)" if replace else "")
+            + (" (replacing replaces only a demo file)" if replace else ""),
+            **REPLACING,
         )
+
+
+# Where a demo refusal names replacing, the CLI names its option.
+REPLACING: dict[str, object] = {"field": "replace", "label": "replacing", "bare": True}
 
 
 def _fresh_path(db: str | None, replace: bool) -> Path:
@@ -110,12 +115,17 @@ def _fresh_path(db: str | None, replace: bool) -> Path:
     if not path.is_file():
         raise InvalidInput(f"{path} is not a regular file; name a file for the demo database")
     if not (replace or path.name == DEFAULT_DEMO_DB):
-        raise InvalidInput(f"{path} exists; pass --replace to overwrite it with the demo")
+        raise InvalidInput(
+            f"{path} exists; ask to replace it to overwrite it with the demo",
+            step="replace_demo",
+            path=str(path),
+        )
     strangers = _not_the_demos(path)
     if strangers:
         raise InvalidInput(
-            f"{path} is not a demo database ({strangers}); --replace replaces only a database "
-            "the demo built: name another file"
+            f"{path} is not a demo database ({strangers}); replacing replaces only a database "
+            "the demo built: name another file",
+            **REPLACING,
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

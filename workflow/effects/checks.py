@@ -49,5 +49,8 @@ def check_adviser(unit: Unit, app: Application) -> None:
     if record.declaration != "none":
         raise NotAllowed(
             f"{actor.email} has not declared their interests in application {app.id}: "
-            f"`kracht committee declare {app.id} --none` comes before the advice"
+            "declaring them comes before the advice",
+            step="declare_before_advice",
+            actor=actor.email,
+            application=app.id,
         )

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from kracht.basics.errors import GuardFailed
+from kracht.basics.errors import GuardFailed, Missing
 from kracht.basics.euros import format_euros
 from kracht.states.base import Context
 from kracht.states.steering_decision import follows_advice
@@ -51,7 +51,7 @@ def grant(move: Move) -> dict[str, Any]:
             raise GuardFailed(
                 trigger,
                 app.id or 0,
-                [f"a {kind} budget for {programme.code} in {each_year} (`kracht budget set`)"],
+                [Missing(f"a {kind} budget for {programme.code} in {each_year}", "budget")],
             )
         committed, reserved = store.used(db, budget.id or 0)
         available = budget.amount_cents - committed - reserved
@@ -112,8 +112,8 @@ def _budget_years(app: Application, programme: Programme, ctx: Context, trigger:
     """The years a grant is charged to: from `budget_year` (default: this year) up to
     `spread_until`, each inside the programme's period."""
 
-    def refuse(need: str) -> GuardFailed:
-        return GuardFailed(trigger, app.id or 0, [need])
+    def refuse(need: str, field: str) -> GuardFailed:
+        return GuardFailed(trigger, app.id or 0, [Missing(need, field)])
 
     today = dt.date.fromisoformat(ctx.today)
     given = ctx.data.get("budget_year")
@@ -124,22 +124,26 @@ def _budget_years(app: Application, programme: Programme, ctx: Context, trigger:
         if given:
             raise refuse(
                 f"a budget year within the period of {programme.code}, {span} "
-                f"(budget_year, `--year`; {year} is outside it)"
+                f"(budget_year; {year} is outside it)",
+                "budget_year",
             )
         raise refuse(
             f"a budget year within the period of {programme.code}, {span} "
-            f"(budget_year, `--year`; without one this year, {year}, is charged, and it is "
-            "outside the period)"
+            f"(budget_year; without one this year, {year}, is charged, and it is "
+            "outside the period)",
+            "budget_year",
         )
     if until < year:
         raise refuse(
             f"a spread_until no earlier than the budget year {year} "
-            f"(spread_until, `--spread-until`; {until} was given)"
+            f"(spread_until; {until} was given)",
+            "spread_until",
         )
     if not in_period(programme, until):
         raise refuse(
             f"a spread_until within the period of {programme.code}, {span} "
-            f"(spread_until, `--spread-until`; {until} is outside it)"
+            f"(spread_until; {until} is outside it)",
+            "spread_until",
         )
     return list(range(year, until + 1))
 

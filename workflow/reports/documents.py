@@ -59,7 +59,7 @@ def write(
     if not actor.sees_everything():
         raise NotAllowed(f"{actor.email} may not write programme reports: they cover every project")
     if programme and repository.programme_by_code(db, programme) is None:
-        raise NotFound("programme", programme, "`kracht programme list` shows them")
+        raise NotFound("programme", programme)
     data = collect(db, year, programme, unit.clock.today())
     stem, title, document = KINDS[kind]
     data.update(kind=kind, title=f"{title} {year}", document=document, stem=f"{stem}-{year}")

@@ -67,10 +67,10 @@ def new_application(unit: Unit, row: dict[str, Any]) -> Any:
     title = text(row.get("title"), "title", inputs.TITLE)
     programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
     if programme is None:
-        raise NotFound("programme", row.get("programme"), "`kracht programme list` shows them")
+        raise NotFound("programme", row.get("programme"))
     org = repository.org_by_name(db, text(row.get("applicant"), "applicant organisation"))
     if org is None:
-        raise NotFound("organisation", row.get("applicant"), "add it with `kracht org add`")
+        raise NotFound("organisation", row.get("applicant"))
     line_id = None
     if row.get("line"):
         line = repository.line_by_code(db, programme.id, str(row["line"]).strip())
@@ -249,11 +249,26 @@ def add_partner(
         raise InvalidInput(f"commitment {commitment!r} is not one of " + ", ".join(COMMITMENTS))
     amount_cents = parse_euros(amount, "amount") if amount not in (None, "") else None
     if commitment == "money" and not amount_cents:
-        raise InvalidInput("a money commitment needs --amount in euros")
+        raise InvalidInput(
+            "a money commitment needs an amount in euros",
+            field="amount",
+            label="an amount",
+            bare=True,
+        )
     if commitment != "money" and amount not in (None, ""):
-        raise InvalidInput(f"--amount is for a money commitment, not {commitment}: leave it out")
+        raise InvalidInput(
+            f"an amount is for a money commitment, not {commitment}: leave it out",
+            field="amount",
+            label="an amount",
+            bare=True,
+        )
     if commitment != "time" and hours is not None:
-        raise InvalidInput(f"--hours is for a time commitment, not {commitment}: leave it out")
+        raise InvalidInput(
+            f"a number of hours is for a time commitment, not {commitment}: leave it out",
+            field="hours",
+            label="a number of hours",
+            bare=True,
+        )
     if hours is not None and not 0 <= hours <= MAX_HOURS:
         raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
 
@@ -261,7 +276,7 @@ def add_partner(
         db, actor = unit.db, unit.actor
         org = repository.org_by_name(db, organisation)
         if org is None:
-            raise NotFound("organisation", organisation, "add it with `kracht org add`")
+            raise NotFound("organisation", organisation)
         if repository.partner(db, app.id, org.id):
             raise InvalidInput(f"{org.name} is already a partner of application {app.id}")
         repository.add(
@@ -315,7 +330,9 @@ def add_indicator(
         "source": inputs.text(source, "indicator source", required=False),
     }
     if fields["target_date"] is None:
-        raise InvalidInput("a SMART indicator needs a target date (--by YYYY-MM-DD)")
+        raise InvalidInput(
+            "a SMART indicator needs a target date", field="target_date", label="a target date"
+        )
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db = unit.db

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require
 from kracht.basics.csv_safe import csv_line
-from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import ConcurrentChange, Field, InvalidInput, NotAllowed, NotFound
 from kracht.basics.roles import Role
 from kracht.notifications import deadlines
 from kracht.storage import assessments as store
@@ -65,7 +65,9 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
     """
     wanted = list(dict.fromkeys(m.strip() for m in members if m and m.strip()))
     if not wanted:
-        raise InvalidInput("name at least one member to assign (--member EMAIL)")
+        raise InvalidInput(
+            "name at least one member to assign", field="member", label="member to assign"
+        )
     done: list[dict[str, Any]] = []
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
@@ -112,7 +114,7 @@ def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
     nobody = "; nobody was assigned" if count > 1 else ""
     person = repository.person_by_email(db, email)
     if person is None or person.id is None:
-        raise NotFound("person", email, "add them with `kracht people add`" + nobody)
+        raise NotFound("person", email, then=nobody.removeprefix("; "))
     if not set(repository.roles_of(db, person.id)) & {str(r) for r in MEMBERS}:
         raise InvalidInput(f"{person.email} is not a committee member{nobody}")
     if store.assignment(db, app.id or 0, person.id):
@@ -123,7 +125,7 @@ def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
 def declare(unit: Unit, application_id: int, conflict: str | None) -> dict[str, Any]:
     """A member declares a conflict of interest (and is recused) or declares none."""
     if conflict is not None:
-        conflict = inputs.text(conflict, "conflict of interest (--conflict)", inputs.REASON)
+        conflict = inputs.text(conflict, Field("conflict of interest", "conflict"), inputs.REASON)
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -158,7 +160,11 @@ def score(
         db = unit.db
         rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is not None:
-            raise NotAllowed("your score sheet is submitted and final; use `kracht score correct`")
+            raise NotAllowed(
+                "your score sheet is submitted and final; correct a score instead",
+                step="correct_score",
+                application=app.id,
+            )
         current = store.current_scores(db, sheet.id or 0)
         recorded = {}
         for key, (raw, motivation) in values.items():
@@ -215,15 +221,17 @@ def correct(
 ) -> dict[str, Any]:
     """Correct a submitted score: a new revision, the old one kept, the reason audited."""
     if not (reason or "").strip():
-        raise InvalidInput("a correction needs a reason (--reason)")
-    reason = inputs.text(reason, "reason (--reason)", inputs.REASON)
+        raise InvalidInput("a correction needs a reason", field="reason", label="a reason")
+    reason = inputs.text(reason, Field("reason"), inputs.REASON)
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db = unit.db
         rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is None:
             raise NotAllowed(
-                "your sheet is still a draft: change the score with `kracht score set`"
+                "your sheet is still a draft: change the score itself",
+                step="set_score",
+                application=app.id,
             )
         value, text = _valid(rules, criterion, raw, motivation)
         old = store.current_scores(db, sheet.id or 0)[criterion]
@@ -250,7 +258,7 @@ def view(unit: Unit, application_id: int) -> dict[str, Any]:
     actor = unit.actor
     app = repository.application(db, application_id)
     if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows every application")
+        raise NotFound("application", application_id)
     return describe(db, actor, app)
 
 
@@ -478,8 +486,10 @@ def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
         raise NotAllowed(f"{actor.email} is recused from application {app.id}: {reason}")
     if record.declaration != "none":
         raise NotAllowed(
-            "declare your interests first: `kracht committee declare "
-            f"{app.id} --none` or `--conflict TEXT`"
+            "declare your interests first: none, or a conflict of interest",
+            step="declare_first",
+            actor=actor.email,
+            application=app.id,
         )
     current = store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require
-from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound
 from kracht.basics.euros import format_euros, parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, clock, repository
@@ -76,19 +76,19 @@ def decide(
     _fits(
         outcome,
         {
-            "--amount": (amount is not None, "approve"),
-            "--year": (year is not None, "approve"),
-            "--spread-until": (spread_until is not None, "approve"),
-            "--from-development": (development, "approve"),
-            "--condition": (bool(conditions), "approve_with_conditions"),
-            "--until": (bool(deferred_until), "defer"),
-            "--to-round": (bool(deferred_to_round), "defer"),
+            "amount": (amount is not None, "approve"),
+            "year": (year is not None, "approve"),
+            "spread_until": (spread_until is not None, "approve"),
+            "from_development": (development, "approve"),
+            "condition": (bool(conditions), "approve_with_conditions"),
+            "until": (bool(deferred_until), "defer"),
+            "to_round": (bool(deferred_to_round), "defer"),
         },
     )
     values: dict[str, object] = {}
     if outcome.startswith("approve"):
         if amount is not None:  # not given: the guard names the missing amount
-            parse_euros(amount, "amount (--amount)")  # refused naming the option given
+            parse_euros(amount, Field("amount"))  # refused naming the field given
             values["granted"] = amount
         values.update(
             {
@@ -120,13 +120,17 @@ def decide(
 
 
 def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
-    """Refuse an option that the outcome would silently drop (`--until` with an approval)."""
-    for option, (present, belongs) in given.items():
+    """Refuse a field that the outcome would silently drop (`until` with an approval)."""
+    for field, (present, belongs) in given.items():
         if present and not outcome.startswith(belongs):
             shown = belongs.replace("_", "-")
+            words = field.replace("_", " ")
             raise InvalidInput(
-                f"{option} belongs to {'an approval' if belongs == 'approve' else shown}, "
-                f"not to {outcome.replace('_', '-')}: leave it out"
+                f"{words} belongs to {'an approval' if belongs == 'approve' else shown}, "
+                f"not to {outcome.replace('_', '-')}: leave it out",
+                field=field,
+                label=words,
+                bare=True,
             )
 
 
@@ -149,7 +153,10 @@ def set_budget(
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"{year} is not a budget year")
     if (amount is None) == (inhabitants is None or per_inhabitant is None):
-        raise InvalidInput("give either --amount or both --inhabitants and --per-inhabitant")
+        raise InvalidInput(
+            "give either an amount or both inhabitants and an amount per inhabitant",
+            step="budget_amount",
+        )
     if inhabitants is None or per_inhabitant is None:
         cents, basis = parse_euros(amount, "amount"), "set directly"
     else:
@@ -177,7 +184,7 @@ def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str,
     cents, basis = asked["amount_cents"], asked["basis"]
     record = repository.programme_by_code(db, programme)
     if record is None:
-        raise NotFound("programme", programme, "`kracht programme list` shows them")
+        raise NotFound("programme", programme)
     if not in_period(record, year):
         raise InvalidInput(
             f"{year} is outside the period of {programme}, {period_text(record)}; "
@@ -228,7 +235,7 @@ def development_cap(db: Session, programme: Programme) -> Decimal:
     from kracht.workflow import config as configuration
 
     config = committee_store.newest_config(db, programme.id or 0)
-    where = f"the configuration of {programme.code} (`kracht programme configure`)"
+    where = f"the configuration of {programme.code}"
     return configuration.development_cap(config.document if config else {}, where)
 
 
@@ -295,7 +302,7 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
     if code is not None:
         record = repository.programme_by_code(db, code)
         if record is None:
-            raise NotFound("programme", code, "see `kracht programme list`")
+            raise NotFound("programme", code, listing=True)
         found = [record]
     else:
         found = repository.programmes_by_code(db)
@@ -304,7 +311,7 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
     having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
     if not having:
         where = f"programme {code} has no such line" if code else "no programme has such a line"
-        raise NotFound("line", line, f"{where}; see `kracht programme list`")
+        raise NotFound("line", line, where, listing=True)
     return having
 
 
@@ -418,8 +425,10 @@ def list_conditions(
 def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) -> dict[str, Any]:
     """Record that a condition is met, with the evidence; audited."""
     if not (evidence or "").strip():
-        raise InvalidInput("say how the condition was met (--evidence)")
-    evidence = inputs.text(evidence, "evidence (--evidence)", inputs.REASON)
+        raise InvalidInput(
+            "say how the condition was met", field="evidence", label="how the condition was met"
+        )
+    evidence = inputs.text(evidence, Field("evidence"), inputs.REASON)
 
     from kracht.notifications import reminders
 
@@ -427,7 +436,7 @@ def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) 
         db, actor = unit.db, unit.actor
         condition = store.condition(db, app.id or 0, number)
         if condition is None:
-            raise NotFound("condition", number, f"`kracht conditions list --application {app.id}`")
+            raise NotFound("condition", number, application=app.id)
         if condition.met_at is not None:
             raise InvalidInput(
                 f"condition {number} was already met on "

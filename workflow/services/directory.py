@@ -52,21 +52,25 @@ def add_person(
     name, address = _text(name, "name"), normalise_email(email)
     unknown = [r for r in roles if r not in ALL_ROLES]
     if unknown or not roles:
-        problem = f"unknown role {unknown[0]!r}" if unknown else "give at least one --role"
-        raise InvalidInput(f"{problem}; roles are: " + ", ".join(ALL_ROLES))
+        problem = f"unknown role {unknown[0]!r}" if unknown else "give at least one role"
+        raise InvalidInput(
+            f"{problem}; roles are: " + ", ".join(ALL_ROLES),
+            **({} if unknown else {"field": "role", "label": "role", "bare": True}),
+        )
     if language not in LANGUAGES:
         raise InvalidInput(f"language {language!r} is not one of " + ", ".join(LANGUAGES))
     if Role.APPLICANT in roles and not organisation:
         raise InvalidInput(
-            "an applicant acts for an organisation: give --org with the applicant role"
+            "an applicant acts for an organisation: give the organisation with the applicant role",
+            field="org",
+            label="the organisation",
+            bare=True,
         )
     db = unit.db
     bootstrap = repository.count_people(db) == 0
     if bootstrap:
         if Role.PROGRAMME_LEADER not in roles:
-            raise InvalidInput(
-                "the first person must be a programme leader (--role programme_leader)"
-            )
+            raise InvalidInput("the first person must be a programme leader", step="first_leader")
         actor_text, actor_roles = address, ",".join(sorted(roles))
     else:
         actor = unit.actor
@@ -78,7 +82,7 @@ def add_person(
     if organisation:
         org = repository.org_by_name(db, organisation)
         if org is None:
-            raise NotFound("organisation", organisation, "add it with `kracht org add`")
+            raise NotFound("organisation", organisation)
         org_id = org.id
     person = repository.add_person(
         db, Person(name=name, email=address, organisation_id=org_id, language=language), roles
@@ -243,7 +247,7 @@ def configure_programme(unit: Unit, code: str, path: Any) -> dict[str, Any]:
     require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
     programme = repository.programme_by_code(db, code)
     if programme is None:
-        raise NotFound("programme", code, "`kracht programme list` shows them")
+        raise NotFound("programme", code)
     current = committee_store.newest_config(db, programme.id or 0)
     if current is not None and current.version == version:
         raise InvalidInput(f"programme {code} already uses configuration {version}")
@@ -274,5 +278,5 @@ def programme_criteria(unit: Unit, code: str) -> dict[str, Any]:
     _ = unit.actor  # any known person may read this
     programme = repository.programme_by_code(db, code)
     if programme is None:
-        raise NotFound("programme", code, "`kracht programme list` shows them")
+        raise NotFound("programme", code)
     return {"programme": code, **scoring_for(db, programme).as_dict()}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def programme(db: Session, code: str | None) -> None:
     """Refuse a programme filter that names no programme."""
     if code is not None and repository.programme_by_code(db, code) is None:
-        raise NotFound("programme", code, "`kracht programme list` shows them")
+        raise NotFound("programme", code, listing=True)
 
 
 def application(db: Session, actor: Actor, application_id: int | None) -> None:
@@ -29,10 +29,10 @@ def application(db: Session, actor: Actor, application_id: int | None) -> None:
         return
     from kracht.workflow.services.policy import visible_application
 
-    visible_application(db, actor, application_id)
+    visible_application(db, actor, application_id, listing=True)
 
 
 def person(db: Session, email: str | None) -> None:
     """Refuse a person filter that names nobody."""
     if email is not None and repository.person_by_email(db, email.strip().lower()) is None:
-        raise NotFound("person", email, "`kracht people list` shows them")
+        raise NotFound("person", email, listing=True)

@@ -98,7 +98,12 @@ def _create(
 def read_sheet(path: Path, locale: str | None = None) -> Sheet:
     """The file's rows, checked for shape (columns, cells, sizes) but not yet for content."""
     if locale is not None and locale not in LOCALES:
-        raise InvalidInput(f"--locale: {locale!r} is not nl or en")
+        raise InvalidInput(
+            f"the input locale: {locale!r} is not nl or en",
+            field="locale",
+            label="the input locale",
+            bare=True,
+        )
     text, encoding = _decode(path)
     if "\r" in text and "\n" not in text:  # lines ended by CR alone, as old Mac programs save
         text = text.replace("\r", "\n")
@@ -267,7 +272,11 @@ def _programme(db: Any, code: str) -> Any:
 def _org(db: Any, name: str) -> Any:
     org = repository.org_by_name(db, name)
     if org is None:
-        raise InvalidInput(f"no organisation {name!r} (add it with `kracht org add`)")
+        raise InvalidInput(
+            f"no organisation {name!r} (add it to the directory first)",
+            what="organisation",
+            key=name,
+        )
     return org
 
 

@@ -25,11 +25,14 @@ def may_see(actor: Actor, app: Application) -> bool:
     return actor.sees_everything() or actor.organisation_id == app.applicant_org_id
 
 
-def visible_application(db: Session, actor: Actor, application_id: int) -> Application:
-    """The application, refused when there is none or `actor` may not see it."""
+def visible_application(
+    db: Session, actor: Actor, application_id: int, *, listing: bool = False
+) -> Application:
+    """The application, refused when there is none or `actor` may not see it; `listing` when
+    the id was given to narrow a list (a filter)."""
     app = repository.application(db, application_id)
     if app is None:
-        raise NotFound("application", application_id, "`kracht app list` shows every application")
+        raise NotFound("application", application_id, listing=listing)
     if not may_see(actor, app):
         raise NotAllowed(f"{actor.email} may not see application {application_id}")
     return app

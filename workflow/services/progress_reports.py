@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor
-from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound, invalid
 from kracht.basics.euros import format_euros, parse_euros
 from kracht.states.monitoring import LIGHTS, NEEDS_MEASURES, PLANNERS, REPORTERS
 from kracht.storage import clock, funds, repository
@@ -30,6 +30,10 @@ from kracht.workflow.unit import Unit
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+UNTIL = Field("the end date", "until", bare=True)
+RECEIVED = Field("the day received", "received", bare=True)
+MEASURED_ON = Field("the day measured", "on", bare=True)
+
 
 def replan(
     unit: Unit,
@@ -42,9 +46,17 @@ def replan(
     """Replan a project's reports (cadence, start, end); submitted reports are kept."""
     from kracht.workflow.services.applications import parse_date
 
-    start_date, end_date = parse_date(start_on, "--start"), parse_date(end_on, "--until")
+    start_date, end_date = (
+        parse_date(start_on, Field("the start date", "start", bare=True)),
+        parse_date(end_on, UNTIL),
+    )
     if every_months is not None and every_months not in schedule.EVERY:
-        raise InvalidInput("--every takes 1, 3, 6 or 12 months")
+        raise InvalidInput(
+            "the reporting interval takes 1, 3, 6 or 12 months",
+            field="every",
+            label="the reporting interval",
+            bare=True,
+        )
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -54,7 +66,7 @@ def replan(
         begin = start_date or (current.starts_on if current else unit.clock.today())
         end = end_date or (current.ends_on if current else project_end(db, app, begin))
         if end < begin:
-            raise InvalidInput(f"--until {end} lies before the start {begin}")
+            raise invalid(UNTIL, f"{UNTIL} {end} lies before the start {begin}")
         every = every_months or (current.every_months if current else rules.every_months)
         after = current.due_months_after if current else rules.due_months_after
         chase = unit.settings.reminders
@@ -84,15 +96,19 @@ def submit(
     """
     from kracht.workflow.services.applications import parse_date
 
-    received = parse_date(received_on, "--received")
+    received = parse_date(received_on, RECEIVED)
     light = (light or "").strip().lower()
     if light not in LIGHTS:
         raise InvalidInput(f"traffic light {light!r} is not one of " + ", ".join(LIGHTS))
-    narrative = _text(narrative, "a narrative (--narrative)")
-    measures = inputs.optional_text(measures, "measures (--measures)", inputs.LONG)
+    narrative = _text(narrative, Field("a narrative", "narrative"))
+    measures = inputs.optional_text(measures, Field("measures"), inputs.LONG)
     if light in NEEDS_MEASURES and not measures:
-        raise InvalidInput(f"a {light} report needs the measures taken (--measures TEXT)")
-    spent_cents = parse_euros(spent, "spending so far (--spent)")
+        raise InvalidInput(
+            f"a {light} report needs the measures taken",
+            field="measures_taken",
+            label="the measures taken",
+        )
+    spent_cents = parse_euros(spent, Field("spending so far", "spent"))
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -132,10 +148,13 @@ def record_value(
     """Record one measured value of an indicator, outside a report (audited)."""
     from kracht.workflow.services.applications import parse_date
 
-    day = parse_date(measured_on, "--on") or unit.clock.today()
-    note = inputs.text(note, "note (--note)", inputs.REASON, required=False)
+    day = parse_date(measured_on, MEASURED_ON) or unit.clock.today()
+    note = inputs.text(note, Field("note"), inputs.REASON, required=False)
     if day > unit.clock.today():
-        raise InvalidInput(f"--on {day} lies in the future; values are recorded once measured")
+        raise invalid(
+            MEASURED_ON,
+            f"{MEASURED_ON} {day} lies in the future; values are recorded once measured",
+        )
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -159,8 +178,8 @@ def close_out(
     The close is refused (and nothing is kept) while a report that fell due is missing or an
     indicator has no value; reports not yet due are cancelled, the final report covers them.
     """
-    summary = _text(final_report, "a final report (--final-report)")
-    spent_cents = parse_euros(spent, "spending at close-out (--spent)")
+    summary = _text(final_report, Field("a final report", "final_report"))
+    spent_cents = parse_euros(spent, Field("spending at close-out", "spent"))
 
     def prepare(unit: Unit, app: Application) -> None:
         from kracht.storage import audit
@@ -196,7 +215,7 @@ def close_out(
 
 def _text(value: str | None, what: str) -> str:
     if not (value or "").strip():
-        raise InvalidInput(f"give {what}")
+        raise invalid(what, f"give {what}")
     return inputs.text(value, what, inputs.LONG)
 
 
@@ -219,11 +238,12 @@ def _received(
             "programme leader enters reports that came in before today"
         )
     if received > today:
-        raise InvalidInput(f"--received {received} lies in the future")
+        raise invalid(RECEIVED, f"{RECEIVED} {received} lies in the future")
     if received < report.period_start:
-        raise InvalidInput(
-            f"--received {received} lies before report {report.label} begins "
-            f"({report.period_start})"
+        raise invalid(
+            RECEIVED,
+            f"{RECEIVED} {received} lies before report {report.label} begins "
+            f"({report.period_start})",
         )
     return received
 
