@@ -37,9 +37,9 @@ def committee() -> None:
 def committee_assign(s: Settings, application_id: int, members: tuple[str, ...]) -> None:
     """Assign committee members, all or none; one linked to the applicant or a partner is
     recused at once."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import assignment
 
-    for result in s.run(work.assign_all, application_id, members):
+    for result in s.run(assignment.assign_all, application_id, members):
         recused = f" and recused: {result['recused']}" if "recused" in result else ""
         click.echo(f"assigned {result['member']} to application {application_id}{recused}")
 
@@ -53,11 +53,11 @@ def committee_declare(
     s: Settings, application_id: int, no_conflict: bool, conflict: str | None
 ) -> None:
     """Declare your interests in an application before you score it or see its scores."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import assignment
 
     if no_conflict == (conflict is not None):
         raise InvalidInput("declare either --none or --conflict TEXT")
-    result = s.run(work.declare, application_id, conflict)
+    result = s.run(assignment.declare, application_id, conflict)
     recused = f"; you are recused: {result['recused']}" if "recused" in result else ""
     click.echo(f"declared {result['declaration']} for application {application_id}{recused}")
 
@@ -68,9 +68,9 @@ def committee_declare(
 @pass_settings
 def committee_show(s: Settings, application_id: int, as_json: bool) -> None:
     """Members, declarations and recusals, and who has submitted."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    view = s.run(work.view, application_id)
+    view = s.run(score_sheets.view, application_id)
     if as_json:
         return emit_json(view)
     submitted = set(view["rounds"][-1]["submitted"]) if view["rounds"] else set()
@@ -107,14 +107,14 @@ def score_set(
 ) -> None:
     """Set draft scores: `kracht score set 3 innovation 4 --motivation "new approach"`."""
     from kracht.commands.display import load_scores
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
     values = load_scores(file) if file else {}
     if criterion is not None:
         if value is None:
             raise InvalidInput(f"give a score for {criterion}")
         values[criterion] = (value, motivation or "")
-    result = s.run(work.score, application_id, values)
+    result = s.run(score_sheets.score, application_id, values)
     scored = ", ".join(f"{k} {v}" for k, v in result["draft"].items())
     click.echo(f"draft scores for application {application_id}: {scored}")
 
@@ -124,9 +124,9 @@ def score_set(
 @pass_settings
 def score_submit(s: Settings, application_id: int) -> None:
     """Submit your score sheet; it is final from then on, and you may see the others'."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    s.run(work.submit, application_id)
+    s.run(score_sheets.submit, application_id)
     click.echo(f"submitted your score sheet for application {application_id}")
 
 
@@ -141,9 +141,9 @@ def score_correct(
     s: Settings, application_id: int, criterion: str, value: str, motivation: str, reason: str
 ) -> None:
     """Correct a submitted score; the old score stays on record."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    result = s.run(work.correct, application_id, criterion, value, motivation, reason)
+    result = s.run(score_sheets.correct, application_id, criterion, value, motivation, reason)
     click.echo(f"corrected {criterion}: {result['old']} -> {result['new']}")
 
 
@@ -159,9 +159,9 @@ def scores() -> None:
 def scores_show(s: Settings, application_id: int, as_json: bool) -> None:
     """Score matrix and aggregate per criterion (blind until you submitted your own)."""
     from kracht.commands.display import show_scores
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    view = s.run(work.view, application_id)
+    view = s.run(score_sheets.view, application_id)
     if as_json:
         return emit_json(view)
     click.echo(show_scores(view))
@@ -173,9 +173,9 @@ def scores_show(s: Settings, application_id: int, as_json: bool) -> None:
 @pass_settings
 def scores_ranking(s: Settings, round_label: str, as_json: bool) -> None:
     """All applications of a round side by side, best weighted total first."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    rows = s.run(work.ranking, round_label)
+    rows = s.run(score_sheets.ranking, round_label)
     if as_json:
         return emit_json(rows)
     emit_table(
@@ -189,9 +189,9 @@ def scores_ranking(s: Settings, round_label: str, as_json: bool) -> None:
 @pass_settings
 def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
     """The round's score matrix as CSV, every revision of every score."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    text = "".join(line + "\n" for line in s.run(work.export_matrix, round_label))
+    text = "".join(line + "\n" for line in s.run(score_sheets.export_matrix, round_label))
     if output:
         from kracht.basics.files import write_text
 
@@ -209,9 +209,9 @@ def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
 def advice(s: Settings, application_id: int, advice_value: str, rationale: str) -> None:
     """The chair's joint advice (positive, positive_with_conditions or negative), once the
     quorum has scored; the application moves on to the steering decision."""
-    from kracht.workflow.services import committee as work
+    from kracht.workflow.services import score_sheets
 
-    result = s.run(work.advise, application_id, advice_value, rationale)
+    result = s.run(score_sheets.advise, application_id, advice_value, rationale)
     click.echo(
         f"application {application_id}: advice {advice_value}; {result['from']} -> {result['to']}"
     )

@@ -130,10 +130,10 @@ def budget_set(
 ) -> None:
     """Set a yearly budget (the development budget is capped at 12.5% of the project budget)."""
     from kracht.basics.euros import format_euros
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import budgets
 
     result = s.run(
-        decisions.set_budget,
+        budgets.set_budget,
         programme=programme,
         year=year,
         kind=kind,
@@ -160,9 +160,9 @@ def budget_show(
     """Budget, committed, reserved, paid out and available per programme, line and year; under a
     pool, what each line draws from it; each programme's multiplier so far."""
     from kracht.basics.euros import format_euros
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import budgets
 
-    view = s.run(decisions.budget_overview, programme, year, line)
+    view = s.run(budgets.budget_overview, programme, year, line)
     if as_json:
         return emit_json(view)
     rows = []
@@ -210,9 +210,9 @@ def conditions() -> None:
 @pass_settings
 def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_json: bool) -> None:
     """List conditions with their status: open, met or overdue."""
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import approval_conditions
 
-    rows = s.run(decisions.list_conditions, application_id, overdue)
+    rows = s.run(approval_conditions.list_conditions, application_id, overdue)
     if as_json:
         return emit_json(rows)
     emit_table(rows, ["application_id", "number", "status", "due_on", "owner", "text"])
@@ -225,9 +225,9 @@ def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_j
 @pass_settings
 def conditions_meet(s: Settings, application_id: int, number: int, evidence: str) -> None:
     """Record that a condition is met; when none is open, `kracht app advance` moves on."""
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import approval_conditions
 
-    result = s.run(decisions.meet_condition, application_id, number, evidence)
+    result = s.run(approval_conditions.meet_condition, application_id, number, evidence)
     click.echo(
         f"condition {number} of application {application_id} met; {result['still_open']} still open"
     )

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from kracht.storage import clock
 from kracht.workflow import engine
-from kracht.workflow.services import applications, committee, decisions, directory
+from kracht.workflow.services import applications, assignment, budgets, directory, score_sheets
 
 LEADER = "aleid.diepeveen@example.org"
 TABLE_CHAIR = "table.chair@example.org"
@@ -117,7 +117,7 @@ def seed(url: str) -> World:
         not_applicable={"innovation_table": "no innovation tables from 2023 on"},
     )
     for code in (AVT_2018, AVT_2023):
-        run(url, LEADER, decisions.set_budget, programme=code, year=THIS_YEAR, amount=POOL)
+        run(url, LEADER, budgets.set_budget, programme=code, year=THIS_YEAR, amount=POOL)
     return World(url)
 
 
@@ -160,20 +160,20 @@ def score_sheet(world: World, app_id: int, member: str, value: int = 4) -> None:
 
     record = next(m for m in world_committee(world, app_id)["members"] if m["member"] == member)
     if record["declaration"] is None:
-        run(world.url, member, committee.declare, app_id, None)
+        run(world.url, member, assignment.declare, app_id, None)
     criteria = scoring(default_document()).criteria
     run(
         world.url,
         member,
-        committee.score,
+        score_sheets.score,
         app_id,
         {c.key: (str(value), f"{c.name}: convincing") for c in criteria},
     )
-    run(world.url, member, committee.submit, app_id)
+    run(world.url, member, score_sheets.submit, app_id)
 
 
 def world_committee(world: World, app_id: int) -> dict[str, Any]:
-    return run(world.url, LEADER, committee.view, app_id)
+    return run(world.url, LEADER, score_sheets.view, app_id)
 
 
 def prepare(world: World, app_id: int, state: str) -> None:
@@ -205,7 +205,7 @@ def prepare(world: World, app_id: int, state: str) -> None:
         assigned = {m["member"] for m in world_committee(world, app_id)["members"]}
         for member in COMMITTEE:
             if member not in assigned:
-                run(url, LEADER, committee.assign, app_id, member)
+                run(url, LEADER, assignment.assign, app_id, member)
     elif state == "kracht_scoring":
         for member in COMMITTEE:
             score_sheet(world, app_id, member)

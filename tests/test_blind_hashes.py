@@ -14,7 +14,7 @@ from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.storage.tables import AuditEvent, AuditHead
 from kracht.workflow.config import default_document, scoring
-from kracht.workflow.services import committee
+from kracht.workflow.services import assignment, score_sheets
 from tests import factories as f
 from tests.factories import make_application, run
 from tests.test_audit import _drop_guard_triggers
@@ -100,15 +100,15 @@ def _hidden_score_events(reads):
 
 
 def _criteria_version(world, app_id):
-    return run(world.url, f.LEADER, committee.view, app_id)["rounds"][-1]["criteria_version"]
+    return run(world.url, f.LEADER, score_sheets.view, app_id)["rounds"][-1]["criteria_version"]
 
 
 def _score(world, app_id, member, sheet, submit):
-    run(world.url, member, committee.declare, app_id, None)
+    run(world.url, member, assignment.declare, app_id, None)
     values = {k: (str(v), f"{k}: as I judge it") for k, v in sheet.items()}
-    run(world.url, member, committee.score, app_id, values)
+    run(world.url, member, score_sheets.score, app_id, values)
     if submit:
-        run(world.url, member, committee.submit, app_id)
+        run(world.url, member, score_sheets.submit, app_id)
 
 
 @pytest.mark.parametrize("submitted", [False, True], ids=["draft", "submitted"])
@@ -176,7 +176,7 @@ def _legacy_event(url, app_id, action, payload):
 def test_an_unsalted_hidden_event_of_an_older_chain_shows_no_hash_to_guess_from(any_world, capsys):
     app_id = make_application(any_world, stage="kracht_scoring")
     version = _criteria_version(any_world, app_id)
-    run(any_world.url, A, committee.declare, app_id, None)
+    run(any_world.url, A, assignment.declare, app_id, None)
     drafted = _legacy_event(any_world.url, app_id, "score.draft", {"draft": SHEET})
     _score(any_world, app_id, B, dict.fromkeys(CRITERIA[:2], 3), submit=False)
     submitted = _legacy_event(

@@ -290,7 +290,7 @@ def test_a_condition_without_text_is_named_by_its_number(kracht, world):
 
 
 def test_scores_export_of_an_unknown_round_is_refused_like_the_ranking(kracht, world):
-    from kracht.workflow.services.committee import EXPORT_COLUMNS
+    from kracht.workflow.services.score_sheets import EXPORT_COLUMNS
 
     make_application(world, stage="innovation_table", round_label="2018-1")
 

@@ -24,7 +24,14 @@ from kracht.storage import audit, clock
 from kracht.storage.database import session
 from kracht.storage.tables import Application, Reminder
 from kracht.workflow import engine
-from kracht.workflow.services import committee, decisions, monitor_views, progress_reports
+from kracht.workflow.services import (
+    assignment,
+    budgets,
+    decisions,
+    monitor_views,
+    progress_reports,
+    score_sheets,
+)
 from tests import factories as f
 from tests.factories import make_application, run
 
@@ -60,7 +67,7 @@ def _budgets(world, *years: int) -> None:
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=year,
             amount=f.POOL,
@@ -133,7 +140,7 @@ def _assessed(world, deadline: dt.date) -> int:
     deadline_data = {"scoring_deadline": deadline.isoformat()}
     run(world.url, f.LEADER, engine.record, app_id, "assessment_committee", deadline_data)
     for member in f.COMMITTEE:
-        run(world.url, f.LEADER, committee.assign, app_id, member)
+        run(world.url, f.LEADER, assignment.assign, app_id, member)
     return app_id
 
 
@@ -154,10 +161,10 @@ def test_a_member_scores_no_more_after_midnight_in_twente(world, moment, twente)
     with _at(moment - dt.timedelta(days=2)):
         app_id = _assessed(world, moment.date())
         world.fire(app_id, "open_scoring")
-        run(world.url, f.MEMBER, committee.declare, app_id, None)
+        run(world.url, f.MEMBER, assignment.declare, app_id, None)
 
     with _at(moment), pytest.raises(NotAllowed) as refused:
-        run(world.url, f.MEMBER, committee.score, app_id, {"innovation": ("3", "novel")})
+        run(world.url, f.MEMBER, score_sheets.score, app_id, {"innovation": ("3", "novel")})
 
     assert str(refused.value) == (
         f"the scoring deadline for application {app_id} passed on {moment.date().isoformat()}"

@@ -14,7 +14,14 @@ from kracht.storage import audit, repository
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.config import DEFAULT_FILE
-from kracht.workflow.services import applications, committee, decisions, directory
+from kracht.workflow.services import (
+    applications,
+    assignment,
+    decisions,
+    directory,
+    policy,
+    score_sheets,
+)
 from tests import factories as f
 from tests.factories import ADVICE, COMMITTEE, make_application, prepare, run, score_sheet
 
@@ -43,7 +50,7 @@ def _since(world, trail):
 
 def _record(world, app_id, member):
     """What a refused action must leave alone: the version, the member's sheet, the committee."""
-    view = run(world.url, member, committee.view, app_id)
+    view = run(world.url, member, score_sheets.view, app_id)
     return {
         "version": run(world.url, f.LEADER, applications.show, app_id)["version"],
         "own_sheet": view["rounds"][-1].get("own_sheet") if view["rounds"] else None,
@@ -62,7 +69,7 @@ def _visible(world, app_id, actor):
 
 
 def _export(world, actor, round_label="2018-1"):
-    return list(csv.DictReader(run(world.url, actor, committee.export_matrix, round_label)))
+    return list(csv.DictReader(run(world.url, actor, score_sheets.export_matrix, round_label)))
 
 
 def _hidden_score_events(world, app_id, actor, of):
@@ -86,15 +93,15 @@ def scoring_open(world):
 
 def test_a_member_cannot_read_other_scores_before_submitting(world, scoring_open):
     score_sheet(world, scoring_open, f.CHAIR, value=5)
-    run(world.url, f.MEMBER, committee.declare, scoring_open, None)
-    run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "3"}))
+    run(world.url, f.MEMBER, assignment.declare, scoring_open, None)
+    run(world.url, f.MEMBER, score_sheets.score, scoring_open, _scores({"innovation": "3"}))
 
-    before = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
+    before = run(world.url, f.MEMBER, score_sheets.view, scoring_open)["rounds"][-1]
     shown = _visible(world, scoring_open, f.MEMBER)
     history = run(world.url, f.MEMBER, applications.history, scoring_open)
-    run(world.url, f.MEMBER, committee.score, scoring_open, _scores(ALL_FOURS))
-    run(world.url, f.MEMBER, committee.submit, scoring_open)
-    after = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
+    run(world.url, f.MEMBER, score_sheets.score, scoring_open, _scores(ALL_FOURS))
+    run(world.url, f.MEMBER, score_sheets.submit, scoring_open)
+    after = run(world.url, f.MEMBER, score_sheets.view, scoring_open)["rounds"][-1]
 
     assert before["visible"] is False
     assert "sheets" not in before
@@ -116,7 +123,7 @@ def test_a_member_linked_to_a_partner_is_recused_automatically_and_audited(world
     run(world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                              commitment="knowledge")  # fmt: skip
 
-    result = run(world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
+    result = run(world.url, f.LEADER, assignment.assign, app_id, f.SAXION_MEMBER)
 
     assert result["recused"] == "works at Saxion, a partner"
     recusal = _events(world, "committee.recuse")[-1]
@@ -125,10 +132,10 @@ def test_a_member_linked_to_a_partner_is_recused_automatically_and_audited(world
 
 
 def test_a_declared_conflict_recuses_the_member_who_then_cannot_score(world, scoring_open):
-    run(world.url, f.MEMBER2, committee.declare, scoring_open, "my brother runs the applicant")
+    run(world.url, f.MEMBER2, assignment.declare, scoring_open, "my brother runs the applicant")
 
     with pytest.raises(NotAllowed) as error:
-        run(world.url, f.MEMBER2, committee.score, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.MEMBER2, score_sheets.score, scoring_open, _scores({"innovation": "4"}))
 
     assert str(error.value) == (
         f"{f.MEMBER2} is recused from application {scoring_open}: declared a conflict of "
@@ -140,17 +147,17 @@ def test_a_declared_conflict_recuses_the_member_who_then_cannot_score(world, sco
 
 
 def test_recused_members_do_not_count_toward_the_quorum(world, scoring_open):
-    run(world.url, f.MEMBER2, committee.declare, scoring_open, "conflict")
+    run(world.url, f.MEMBER2, assignment.declare, scoring_open, "conflict")
     score_sheet(world, scoring_open, f.CHAIR)
     score_sheet(world, scoring_open, f.MEMBER)
 
     with pytest.raises(GuardFailed) as error:
-        run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "fine")
+        run(world.url, f.CHAIR, score_sheets.advise, scoring_open, "positive", "fine")
 
     assert error.value.missing == ["submitted score sheets from 3 members (2 so far)"]
-    run(world.url, f.LEADER, committee.assign, scoring_open, f.SAXION_MEMBER)
+    run(world.url, f.LEADER, assignment.assign, scoring_open, f.SAXION_MEMBER)
     score_sheet(world, scoring_open, f.SAXION_MEMBER)
-    run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "fine")
+    run(world.url, f.CHAIR, score_sheets.advise, scoring_open, "positive", "fine")
     assert world.state(scoring_open) == "steering_decision"
 
 
@@ -158,10 +165,17 @@ def test_the_advice_waits_for_the_quorum_and_goes_with_the_application(world, sc
     for member in COMMITTEE[:2]:
         score_sheet(world, scoring_open, member)
     with pytest.raises(GuardFailed):
-        run(world.url, f.CHAIR, committee.advise, scoring_open, "positive", "innovative")
+        run(world.url, f.CHAIR, score_sheets.advise, scoring_open, "positive", "innovative")
     score_sheet(world, scoring_open, COMMITTEE[2])
 
-    run(world.url, f.CHAIR, committee.advise, scoring_open, "positive_with_conditions", "regional")
+    run(
+        world.url,
+        f.CHAIR,
+        score_sheets.advise,
+        scoring_open,
+        "positive_with_conditions",
+        "regional",
+    )
 
     record = run(world.url, f.STEERING, applications.show, scoring_open)
     assert record["state"] == "steering_decision"
@@ -188,11 +202,11 @@ def test_weighted_total_knock_outs_and_disagreement_follow_the_configuration(wor
         {**ALL_FOURS, "innovation": "2", "business_commitment": "1"},
     ]
     for member, row in zip(COMMITTEE, rows, strict=True):
-        run(world.url, member, committee.declare, scoring_open, None)
-        run(world.url, member, committee.score, scoring_open, _scores(row))
-        run(world.url, member, committee.submit, scoring_open)
+        run(world.url, member, assignment.declare, scoring_open, None)
+        run(world.url, member, score_sheets.score, scoring_open, _scores(row))
+        run(world.url, member, score_sheets.submit, scoring_open)
 
-    result = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"][-1]["aggregate"]
+    result = run(world.url, f.LEADER, score_sheets.view, scoring_open)["rounds"][-1]["aggregate"]
 
     by_key = {c["key"]: c for c in result["criteria"]}
     assert (by_key["innovation"]["mean"], by_key["innovation"]["median"]) == (4.0, 5.0)
@@ -207,7 +221,7 @@ def test_weighted_total_knock_outs_and_disagreement_follow_the_configuration(wor
 def test_a_configuration_change_leaves_an_earlier_round_unchanged(world, scoring_open, tmp_path):
     for member in COMMITTEE:
         score_sheet(world, scoring_open, member)
-    first = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"][-1]
+    first = run(world.url, f.LEADER, score_sheets.view, scoring_open)["rounds"][-1]
     config = tmp_path / "weights.toml"
     config.write_text(
         "[committee]\nminimum_members = 3\nquorum = 3\n[scale]\nmin = 1\nmax = 10\n"
@@ -221,12 +235,12 @@ def test_a_configuration_change_leaves_an_earlier_round_unchanged(world, scoring
     prepare(world, scoring_open, "assessment_committee")
     world.fire(scoring_open, "open_scoring")
 
-    rounds = run(world.url, f.LEADER, committee.view, scoring_open)["rounds"]
+    rounds = run(world.url, f.LEADER, score_sheets.view, scoring_open)["rounds"]
     assert rounds[0] == first
     assert rounds[1]["criteria_version"] != first["criteria_version"]
     assert [c["key"] for c in rounds[1]["criteria"]] == ["impact"]
     with pytest.raises(InvalidInput) as error:
-        run(world.url, f.CHAIR, committee.score, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.CHAIR, score_sheets.score, scoring_open, _scores({"innovation": "4"}))
     assert str(error.value) == "unknown criterion 'innovation'; the criteria are: impact"
 
 
@@ -242,29 +256,31 @@ def test_a_configuration_change_leaves_an_earlier_round_unchanged(world, scoring
     ],
 )  # fmt: skip
 def test_invalid_scores_are_refused_and_nothing_is_written(world, scoring_open, values, message):
-    run(world.url, f.MEMBER, committee.declare, scoring_open, None)
+    run(world.url, f.MEMBER, assignment.declare, scoring_open, None)
     version = run(world.url, f.LEADER, applications.show, scoring_open)["version"]
 
     with pytest.raises(InvalidInput) as error:
-        run(world.url, f.MEMBER, committee.score, scoring_open, values)
+        run(world.url, f.MEMBER, score_sheets.score, scoring_open, values)
 
     assert str(error.value) == message
     assert run(world.url, f.LEADER, applications.show, scoring_open)["version"] == version
-    assert "own_sheet" not in run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]
+    assert (
+        "own_sheet" not in run(world.url, f.MEMBER, score_sheets.view, scoring_open)["rounds"][-1]
+    )
 
 
 def test_scoring_after_the_deadline_is_refused_and_nothing_is_written(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
-    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "3"}))
+    run(any_world.url, f.MEMBER, assignment.declare, app_id, None)
+    run(any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "3"}))
     before, trail = _record(any_world, app_id, f.MEMBER), _trail(any_world)
     late = dt.date.today() + dt.timedelta(days=31)
 
     with time_machine.travel(dt.datetime.combine(late, dt.time(9)), tick=False):
         with pytest.raises(NotAllowed) as error:
-            run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "4"}))
+            run(any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "4"}))
         with pytest.raises(NotAllowed):
-            run(any_world.url, f.MEMBER, committee.submit, app_id)
+            run(any_world.url, f.MEMBER, score_sheets.submit, app_id)
 
     message = f"the scoring deadline for application {app_id} passed on {f.DEADLINE}"
     assert str(error.value) == message
@@ -282,14 +298,14 @@ def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world
     before, trail = _record(world, scoring_open, f.MEMBER), _trail(world)
 
     with pytest.raises(NotAllowed) as after_submit:
-        run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "5"}))
+        run(world.url, f.MEMBER, score_sheets.score, scoring_open, _scores({"innovation": "5"}))
     with pytest.raises(NotAllowed) as resubmit:
-        run(world.url, f.MEMBER, committee.submit, scoring_open)
+        run(world.url, f.MEMBER, score_sheets.submit, scoring_open)
     unchanged, refusals = _record(world, scoring_open, f.MEMBER), _since(world, trail)
-    run(world.url, f.MEMBER, committee.correct, scoring_open, "innovation", "5", "on reflection",
+    run(world.url, f.MEMBER, score_sheets.correct, scoring_open, "innovation", "5", "on reflection",
                       "misread the proposal")  # fmt: skip
 
-    sheet = run(world.url, f.MEMBER, committee.view, scoring_open)["rounds"][-1]["own_sheet"]
+    sheet = run(world.url, f.MEMBER, score_sheets.view, scoring_open)["rounds"][-1]["own_sheet"]
     final = "your score sheet is submitted and final; use `kracht score correct`"
     assert hints.line(after_submit.value) == final
     assert str(resubmit.value) == "your score sheet is already submitted"
@@ -308,11 +324,17 @@ def test_submitted_scores_are_final_and_corrections_keep_the_old_score(any_world
 
 def test_only_assigned_declared_members_score(world, scoring_open):
     with pytest.raises(NotAllowed) as outsider:
-        run(world.url, f.STEERING, committee.score, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.STEERING, score_sheets.score, scoring_open, _scores({"innovation": "4"}))
     with pytest.raises(NotAllowed) as not_assigned:
-        run(world.url, f.SAXION_MEMBER, committee.score, scoring_open, _scores({"innovation": "4"}))
+        run(
+            world.url,
+            f.SAXION_MEMBER,
+            score_sheets.score,
+            scoring_open,
+            _scores({"innovation": "4"}),
+        )
     with pytest.raises(NotAllowed) as undeclared:
-        run(world.url, f.MEMBER, committee.score, scoring_open, _scores({"innovation": "4"}))
+        run(world.url, f.MEMBER, score_sheets.score, scoring_open, _scores({"innovation": "4"}))
 
     assert str(outsider.value).startswith(f"{f.STEERING} (steering_member) may not score.draft")
     assert str(not_assigned.value) == (
@@ -328,7 +350,7 @@ def test_scoring_cannot_open_without_enough_members_or_with_a_past_deadline(worl
     app_id = make_application(world, stage="assessment_committee")
     run(world.url, f.LEADER, engine.record, app_id, "assessment_committee",
                   {"scoring_deadline": "2018-10-31"})  # fmt: skip
-    run(world.url, f.LEADER, committee.assign, app_id, f.CHAIR)
+    run(world.url, f.LEADER, assignment.assign, app_id, f.CHAIR)
 
     with pytest.raises(GuardFailed) as error:
         world.fire(app_id, "open_scoring")
@@ -348,8 +370,8 @@ def test_the_round_ranking_and_score_matrix_export(world):
         for member in COMMITTEE:
             score_sheet(world, app_id, member, value=value)
 
-    ranking = run(world.url, f.LEADER, committee.ranking, "2018-1")
-    lines = list(run(world.url, f.AUDITOR, committee.export_matrix, "2018-1"))
+    ranking = run(world.url, f.LEADER, score_sheets.ranking, "2018-1")
+    lines = list(run(world.url, f.AUDITOR, score_sheets.export_matrix, "2018-1"))
 
     assert [(r["id"], r["weighted_total"]) for r in ranking] == [(second, 5.0), (first, 3.0)]
     assert len(lines) == 1 + 2 * 3 * 6
@@ -365,26 +387,28 @@ def test_a_member_who_also_steers_sees_no_scores_before_submitting_their_own(any
     run(any_world.url, f.LEADER, directory.add_person, name="Both Roles", email=both,
                          roles=["committee_member", "steering_member"])  # fmt: skip
     app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
-    run(any_world.url, f.LEADER, committee.assign, app_id, both)
+    run(any_world.url, f.LEADER, assignment.assign, app_id, both)
     score_sheet(any_world, app_id, f.CHAIR, value=5)
-    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
-    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "2"}))  # a draft
-    run(any_world.url, both, committee.declare, app_id, None)
-    run(any_world.url, both, committee.score, app_id, _scores({"innovation": "3"}))
+    run(any_world.url, f.MEMBER, assignment.declare, app_id, None)
+    run(
+        any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "2"})
+    )  # a draft
+    run(any_world.url, both, assignment.declare, app_id, None)
+    run(any_world.url, both, score_sheets.score, app_id, _scores({"innovation": "3"}))
 
     before = _visible(any_world, app_id, both)
     chair_events = _hidden_score_events(any_world, app_id, both, of=f.CHAIR)
     with pytest.raises(NotAllowed) as ranking:
-        run(any_world.url, both, committee.ranking, "2018-1")
+        run(any_world.url, both, score_sheets.ranking, "2018-1")
     with pytest.raises(NotAllowed) as export:
         _export(any_world, both)
-    run(any_world.url, both, committee.score, app_id, _scores(ALL_FOURS))
-    run(any_world.url, both, committee.submit, app_id)
+    run(any_world.url, both, score_sheets.score, app_id, _scores(ALL_FOURS))
+    run(any_world.url, both, score_sheets.submit, app_id)
 
     assert (before["visible"], "sheets" in before, "aggregate" in before) == (False, False, False)
     assert chair_events == [HIDDEN, HIDDEN]  # the draft and the submission
     assert str(ranking.value) == str(export.value) == f"{both} {BLIND_ROUND}"
-    assert [r["sheets"] for r in run(any_world.url, both, committee.ranking, "2018-1")] == [2]
+    assert [r["sheets"] for r in run(any_world.url, both, score_sheets.ranking, "2018-1")] == [2]
     rows = _export(any_world, both)
     assert {(r["member"], r["status"]) for r in rows} == {(f.CHAIR, "submitted"),
                                                           (both, "submitted")}  # fmt: skip
@@ -402,13 +426,13 @@ def test_a_steering_member_sees_a_rounds_scores_only_once_its_advice_is_given(an
     deferred = _visible(any_world, app_id, f.STEERING)
     member_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
     with pytest.raises(NotAllowed) as ranking:
-        run(any_world.url, f.STEERING, committee.ranking, "2018-1")
+        run(any_world.url, f.STEERING, score_sheets.ranking, "2018-1")
     with pytest.raises(NotAllowed):
         _export(any_world, f.STEERING)
     any_world.fire(app_id, "resume")
-    run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+    run(any_world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
     advised = _visible(any_world, app_id, f.STEERING)
-    advised_ranking = run(any_world.url, f.STEERING, committee.ranking, "2018-1")
+    advised_ranking = run(any_world.url, f.STEERING, score_sheets.ranking, "2018-1")
     advised_events = _hidden_score_events(any_world, app_id, f.STEERING, of=f.MEMBER)
     any_world.fire(app_id, "return_for_rework", f.STEERING, reason="sharpen the business case")
     prepare(any_world, app_id, "innovation_table")
@@ -423,23 +447,23 @@ def test_a_steering_member_sees_a_rounds_scores_only_once_its_advice_is_given(an
     assert [s["member"] for s in advised["sheets"]] == [f.CHAIR, f.MEMBER, f.MEMBER2]
     assert [(r["id"], r["weighted_total"]) for r in advised_ranking] == [(app_id, 4.0)]
     assert HIDDEN not in advised_events
-    rounds = run(any_world.url, f.STEERING, committee.view, app_id)["rounds"]
+    rounds = run(any_world.url, f.STEERING, score_sheets.view, app_id)["rounds"]
     assert [r["visible"] for r in rounds] == [True, False]  # the new round has no advice yet
 
 
 def test_programme_leaders_and_auditors_see_every_sheet_with_its_status(any_world):
     app_id = make_application(any_world, stage="kracht_scoring", round_label="2018-1")
-    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, assignment.assign, app_id, f.SAXION_MEMBER)
     score_sheet(any_world, app_id, f.SAXION_MEMBER, value=1)
     run(any_world.url, f.LEADER, applications.add_partner, app_id, organisation="Saxion",
                              commitment="knowledge")  # fmt: skip
     score_sheet(any_world, app_id, f.CHAIR, value=5)
-    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
-    run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "2"}))
+    run(any_world.url, f.MEMBER, assignment.declare, app_id, None)
+    run(any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "2"}))
 
     rows = _export(any_world, f.AUDITOR)
     seen = _visible(any_world, app_id, f.AUDITOR)
-    ranking = run(any_world.url, f.LEADER, committee.ranking, "2018-1")
+    ranking = run(any_world.url, f.LEADER, score_sheets.ranking, "2018-1")
 
     assert {(r["member"], r["status"]) for r in rows} == {
         (f.CHAIR, "submitted"), (f.MEMBER, "draft"), (f.SAXION_MEMBER, "recused")
@@ -466,7 +490,7 @@ def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp
     run(
         world.url,
         f.CHAIR,
-        committee.advise,
+        score_sheets.advise,
         app_id,
         "positive",
         "innovative, several O's cooperate",
@@ -530,7 +554,7 @@ def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world
     assert advice_seen_by(f.AUDITOR) == (ADVICE, ADVICE)
     hidden = next(e for e in run(world.url, f.APPLICANT, applications.history, app_id)
                   if e["trigger"] == "submit_advice")  # fmt: skip
-    assert hidden["payload"] == {"hidden": committee.WITHHELD}
+    assert hidden["payload"] == {"hidden": policy.WITHHELD}
 
     run(world.url, f.STEERING, decisions.decide, app_id, "approve", reason="sound", amount="64389")
 
@@ -542,14 +566,14 @@ def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world
 
 def test_a_chair_with_a_conflict_of_interest_cannot_record_the_advice(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, assignment.assign, app_id, f.SAXION_MEMBER)
     for member in (f.MEMBER, f.MEMBER2, f.SAXION_MEMBER):
         score_sheet(any_world, app_id, member)
-    run(any_world.url, f.CHAIR, committee.declare, app_id, "chairs the applicant's board")
+    run(any_world.url, f.CHAIR, assignment.declare, app_id, "chairs the applicant's board")
     before, trail = _record(any_world, app_id, f.CHAIR), _trail(any_world)
 
     with pytest.raises(NotAllowed) as advised:
-        run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+        run(any_world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
     with pytest.raises(NotAllowed) as fired:
         any_world.fire(app_id, "submit_advice", f.CHAIR, values=ADVICE)
 
@@ -577,7 +601,7 @@ def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_
     version, trail = any_world.show(app_id)["version"], _trail(any_world)
 
     with pytest.raises(NotAllowed) as error:
-        run(any_world.url, other_chair, committee.advise, app_id, "negative", "not innovative")
+        run(any_world.url, other_chair, score_sheets.advise, app_id, "negative", "not innovative")
 
     assert str(error.value) == (
         f"{other_chair} is not assigned to application {app_id}: the joint advice is recorded by "
@@ -585,7 +609,7 @@ def test_a_chair_not_on_the_applications_committee_cannot_record_the_advice(any_
     )
     assert any_world.show(app_id)["version"] == version
     assert [e["outcome"] for e in _since(any_world, trail)] == ["refused"]
-    run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+    run(any_world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
     assert any_world.state(app_id) == "steering_decision"
 
 
@@ -596,7 +620,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
     version = world.show(app_id)["version"]  # the chair, assigned, neither scored nor declared
 
     with pytest.raises(NotAllowed) as error:
-        run(world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+        run(world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
 
     assert hints.line(error.value) == (
         f"{f.CHAIR} has not declared their interests in application {app_id}: "
@@ -604,7 +628,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
     )
     assert world.show(app_id)["version"] == version
     score_sheet(world, app_id, f.CHAIR)  # declares none, then scores: the quorum of three
-    run(world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+    run(world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
     assert world.state(app_id) == "steering_decision"
 
 
@@ -613,7 +637,7 @@ def test_a_chair_who_has_not_declared_their_interests_cannot_record_the_advice(w
 
 def test_a_partner_added_after_assignment_recuses_the_members_who_work_there(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    run(any_world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
+    run(any_world.url, f.LEADER, assignment.assign, app_id, f.SAXION_MEMBER)
     for member in (f.SAXION_MEMBER, f.CHAIR, f.MEMBER):
         score_sheet(any_world, app_id, member)
     trail = _trail(any_world)
@@ -628,26 +652,26 @@ def test_a_partner_added_after_assignment_recuses_the_members_who_work_there(any
     )  # fmt: skip
     assert recusal["payload"] == {"member": f.SAXION_MEMBER, "how": "automatic"}
     assert (added["action"], added["payload"]["recused"]) == ("partner.add", [f.SAXION_MEMBER])
-    view = run(any_world.url, f.LEADER, committee.view, app_id)
+    view = run(any_world.url, f.LEADER, score_sheets.view, app_id)
     saxion = next(m for m in view["members"] if m["member"] == f.SAXION_MEMBER)
     assert (saxion["recused"], saxion["recusal_reason"]) == (True, "works at Saxion, a partner")
     assert [s["member"] for s in view["rounds"][-1]["sheets"]] == [f.CHAIR, f.MEMBER]
     assert view["rounds"][-1]["aggregate"]["sheets"] == 2
     with pytest.raises(GuardFailed) as quorum:
-        run(any_world.url, f.CHAIR, committee.advise, app_id, "positive", "innovative")
+        run(any_world.url, f.CHAIR, score_sheets.advise, app_id, "positive", "innovative")
     assert quorum.value.missing == ["submitted score sheets from 3 members (2 so far)"]
 
 
 def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any_world):
     app_id = make_application(any_world, stage="kracht_scoring")
-    run(any_world.url, f.MEMBER, committee.declare, app_id, None)
+    run(any_world.url, f.MEMBER, assignment.declare, app_id, None)
     with session(any_world.url, write=True) as db:  # the member has since joined the applicant
         member = repository.person_by_email(db, f.MEMBER)
         member.organisation_id = repository.org_by_name(db, f.TALENTIT).id
     trail = _trail(any_world)
 
     with pytest.raises(NotAllowed) as error:
-        run(any_world.url, f.MEMBER, committee.score, app_id, _scores({"innovation": "4"}))
+        run(any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "4"}))
 
     reason = f"works at {f.TALENTIT}, the applicant"
     assert str(error.value) == f"{f.MEMBER} is recused from application {app_id}: {reason}"
@@ -657,11 +681,11 @@ def test_a_member_found_linked_when_scoring_is_recused_for_good_then_refused(any
     )  # fmt: skip
     assert recusal["payload"] == {"member": f.MEMBER, "how": "automatic"}
     assert _refusal(refusal)[1:] == ("score.draft", None, "refused", str(error.value))
-    view = run(any_world.url, f.LEADER, committee.view, app_id)
+    view = run(any_world.url, f.LEADER, score_sheets.view, app_id)
     record = next(m for m in view["members"] if m["member"] == f.MEMBER)
     assert (record["recused"], record["recusal_reason"]) == (True, reason)
     assert view["rounds"][-1]["submitted"] == []
-    assert "own_sheet" not in run(any_world.url, f.MEMBER, committee.view, app_id)["rounds"][-1]
+    assert "own_sheet" not in run(any_world.url, f.MEMBER, score_sheets.view, app_id)["rounds"][-1]
 
 
 # -- assigning several members -----------------------------------------------------------------
@@ -674,10 +698,10 @@ def test_assigning_several_members_is_all_or_nothing(any_world):
     before, trail = _record(any_world, app_id, f.LEADER), _trail(any_world)
 
     with pytest.raises(NotFound) as typo:
-        run(any_world.url, f.LEADER, committee.assign_all, app_id,
+        run(any_world.url, f.LEADER, assignment.assign_all, app_id,
                              [f.CHAIR, f.SAXION_MEMBER, "comittee.member@example.org"])  # fmt: skip
     refused = _record(any_world, app_id, f.LEADER), _since(any_world, trail)
-    result = run(any_world.url, f.LEADER, committee.assign_all, app_id,
+    result = run(any_world.url, f.LEADER, assignment.assign_all, app_id,
                                   [f.CHAIR, f.SAXION_MEMBER, f.MEMBER])  # fmt: skip
 
     assert hints.line(typo.value) == (

@@ -14,7 +14,13 @@ from kracht.cli import main
 from kracht.commands import hints
 from kracht.workflow import engine
 from kracht.workflow.effects import grants
-from kracht.workflow.services import applications, decisions, directory
+from kracht.workflow.services import (
+    applications,
+    approval_conditions,
+    budgets,
+    decisions,
+    directory,
+)
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application, run
 
@@ -39,7 +45,7 @@ def _line_budget(world, amount):
     run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2018,
         year=THIS_YEAR,
         line="talent",
@@ -48,7 +54,7 @@ def _line_budget(world, amount):
 
 
 def _available(world, line="talent"):
-    rows = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
+    rows = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     return next(r["available_cents"] for r in rows if r["line"] == line)
 
 
@@ -92,7 +98,7 @@ def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
         return run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=THIS_YEAR,
             kind="development",
@@ -106,7 +112,7 @@ def test_the_development_budget_is_capped_at_twelve_and_a_half_percent(world):
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=THIS_YEAR,
             amount="1999999.99",
@@ -123,7 +129,7 @@ def test_a_budget_from_inhabitants_is_exact(world):
     result = run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2023,
         year=2023,
         inhabitants=506667,
@@ -139,7 +145,7 @@ def test_a_multi_year_grant_is_split_into_exact_cents(world):
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=year,
             amount="1000",
@@ -162,7 +168,7 @@ def test_a_grant_too_small_to_give_every_year_a_cent_is_refused_and_nothing_char
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=year,
             amount="1000",
@@ -195,13 +201,18 @@ def test_conditional_money_is_reserved_until_every_condition_is_met(world):
         conditions=conditions,
         departure_rationale="positive advice, but with conditions",
     )
-    reserved = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
+    reserved = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
 
-    run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "plan received")
+    run(world.url, f.LEADER, approval_conditions.meet_condition, app_id, 1, "plan received")
     with pytest.raises(GuardFailed) as still_open:
         world.fire(app_id, "conditions_met")
     run(
-        world.url, f.STEERING, decisions.meet_condition, app_id, 2, "offices in Almelo and Enschede"
+        world.url,
+        f.STEERING,
+        approval_conditions.meet_condition,
+        app_id,
+        2,
+        "offices in Almelo and Enschede",
     )
     world.fire(app_id, "conditions_met")
 
@@ -210,7 +221,7 @@ def test_conditional_money_is_reserved_until_every_condition_is_met(world):
     assert hints.need_lines(still_open.value) == [
         "every condition met (1 still open; `kracht conditions list`)"
     ]
-    now = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
+    now = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     talent = next(r for r in now if r["line"] == "talent")
     assert (talent["reserved_cents"], talent["committed_cents"]) == (0, 3000000)
     assert world.state(app_id) == "monitoring"
@@ -241,7 +252,7 @@ def test_an_overdue_condition_is_visible(world):
         departure_rationale="conditions needed",
     )
 
-    overdue = run(world.url, f.LEADER, decisions.list_conditions, overdue_only=True)
+    overdue = run(world.url, f.LEADER, approval_conditions.list_conditions, overdue_only=True)
 
     assert [(c["application_id"], c["number"], c["status"]) for c in overdue] == [
         (app_id, 1, "overdue")
@@ -344,7 +355,7 @@ def test_app_show_and_budget_show_carry_the_money(world):
     app_id = make_application(world, stage="monitoring")
 
     record = run(world.url, f.LEADER, applications.show, app_id)
-    budget = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)
+    budget = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018)
 
     assert record["decision"]["granted_cents"] == 6438900
     assert record["decision"]["co_financing"] == {
@@ -361,12 +372,20 @@ def test_app_show_and_budget_show_carry_the_money(world):
 def _race(url: str, app_id: int, amount: str, barrier, results) -> None:  # runs in a child
     sys.path.insert(0, str(ROOT))
     from kracht.basics.errors import KrachtError
-    from kracht.workflow.services import decisions as work
+    from kracht.workflow.services import decisions
     from tests import factories
 
     barrier.wait()
     try:
-        run(url, factories.STEERING, work.decide, app_id, "approve", reason="race", amount=amount)
+        run(
+            url,
+            factories.STEERING,
+            decisions.decide,
+            app_id,
+            "approve",
+            reason="race",
+            amount=amount,
+        )
         results.put((app_id, "ok"))
     except KrachtError as error:
         results.put((app_id, type(error).__name__))
@@ -422,7 +441,7 @@ def _development(world, amount, line=None):
     return run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2018,
         year=THIS_YEAR,
         kind="development",
@@ -449,7 +468,7 @@ def test_the_development_cap_counts_every_lines_development_budget_together(any_
         "(the development budgets of every line and the pool together)"
     )
     assert "EUR 500,000.00 is too much" in str(pool.value)
-    rows = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
+    rows = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, THIS_YEAR)["budgets"]
     development = {r["line"]: r["budget_cents"] for r in rows if r["kind"] == "development"}
     assert development == {"talent": 10000000, "circular": 15000000}
 
@@ -462,7 +481,7 @@ def test_shrinking_the_project_budget_below_the_lines_development_budgets_is_ref
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2018,
             year=THIS_YEAR,
             amount="1999999.99",
@@ -578,7 +597,7 @@ def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
     run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2023,
         year=THIS_YEAR,
         amount="60000000",
@@ -593,7 +612,7 @@ def test_amounts_beyond_32_bits_are_kept_exactly(any_world):
 
     _decide(world, app_id, "25000000")
 
-    budget = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2023, THIS_YEAR)["budgets"]
+    budget = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2023, THIS_YEAR)["budgets"]
     assert [(r["budget_cents"], r["committed_cents"], r["available_cents"]) for r in budget] == [
         (6_000_000_000, 2_500_000_000, 3_500_000_000)
     ]
@@ -606,7 +625,7 @@ def test_a_budget_from_inhabitants_is_bounded_like_any_amount(world):
         run(
             world.url,
             f.LEADER,
-            decisions.set_budget,
+            budgets.set_budget,
             programme=f.AVT_2023,
             year=2023,
             inhabitants=10**12,
@@ -796,7 +815,7 @@ def _period_programme(world) -> str:
     run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme="avt-period",
         year=2018,
         amount="2000000",
@@ -837,8 +856,8 @@ def test_a_budget_outside_the_programme_period_is_refused(world):
     code = _period_programme(world)
 
     with pytest.raises(InvalidInput) as error:
-        run(world.url, f.LEADER, decisions.set_budget, programme=code, year=2031, amount="5")
-    run(world.url, f.LEADER, decisions.set_budget, programme=code, year=2022, amount="5")
+        run(world.url, f.LEADER, budgets.set_budget, programme=code, year=2031, amount="5")
+    run(world.url, f.LEADER, budgets.set_budget, programme=code, year=2022, amount="5")
 
     assert str(error.value) == (
         "2031 is outside the period of avt-period, 2018-2022; a budget is set for a year of its "
@@ -883,10 +902,10 @@ def _application_on(world, line: str) -> int:
 def test_a_lines_view_keeps_what_it_drew_from_the_pool_before_it_got_its_own_budget(world):
     circular = _application_on(world, "circular")
     _decide(world, circular, "1000")  # drawn from the pool: circular has no budget of its own
-    run(world.url, f.LEADER, decisions.set_budget, programme=f.AVT_2018, year=THIS_YEAR,
+    run(world.url, f.LEADER, budgets.set_budget, programme=f.AVT_2018, year=THIS_YEAR,
                          line="circular", amount="5000")  # fmt: skip
 
-    view = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, THIS_YEAR, "circular")
+    view = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, THIS_YEAR, "circular")
 
     shown = [(r["scope"], r["committed_cents"], [d["line"] for d in r["lines"]])
              for r in view["budgets"]]  # fmt: skip
@@ -902,15 +921,15 @@ def test_budget_show_gives_what_each_line_draws_from_the_pool(any_world):
     run(
         world.url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2018,
         year=THIS_YEAR + 1,
         line="circular",
         amount="5000",
     )
 
-    view = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)
-    talent = run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018, line="talent")
+    view = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018)
+    talent = run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018, line="talent")
 
     pool, own = view["budgets"]
     assert {k: pool[k] for k in ("line", "scope", "year", "committed_cents", "reserved_cents",
@@ -1015,7 +1034,7 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
     view = run(
         world.url,
         f.LEADER,
-        decisions.budget_overview,
+        budgets.budget_overview,
     )
 
     # (10,000 + 19,720 + 10,000) / (170,000 + 64,389) = 39,720 / 234,389 = 0.1694...;
@@ -1052,7 +1071,7 @@ def test_the_demo_shows_its_lines_and_multiplier_from_its_own_figures(tmp_path):
     from kracht.workflow.demo.data import LEADER
 
     path = build_demo(str(tmp_path / "demo.db"), echo=lambda _: None)
-    view = run(f"sqlite:///{path}", LEADER, decisions.budget_overview, "avt-2018", 2018)
+    view = run(f"sqlite:///{path}", LEADER, budgets.budget_overview, "avt-2018", 2018)
 
     pool = next(r for r in view["budgets"] if r["scope"] == "pool")
     assert [(d["line"], d["committed_cents"]) for d in pool["lines"]] == [

@@ -34,7 +34,7 @@ class Prepared:
 def _prepare(url: str, tmp: Path) -> Prepared:
     from kracht.storage import repository
     from kracht.storage.database import session
-    from kracht.workflow.services import committee
+    from kracht.workflow.services import assignment
 
     world = f.seed(url)
     ids = {
@@ -43,7 +43,7 @@ def _prepare(url: str, tmp: Path) -> Prepared:
         "monitoring": f.make_application(world, stage="monitoring"),
         "scoring": f.make_application(world, stage="kracht_scoring"),
     }
-    run(url, f.MEMBER, committee.declare, ids["scoring"], None)  # may score from now on
+    run(url, f.MEMBER, assignment.declare, ids["scoring"], None)  # may score from now on
     with session(url) as db:
         ids["indicator"] = repository.indicators(db, ids["monitoring"])[0].id or 0
     _files(tmp)

@@ -8,7 +8,7 @@ from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.definition import OPEN, TRANSITIONS, WORKFLOW_VERSION
-from kracht.workflow.services import applications, decisions
+from kracht.workflow.services import applications, approval_conditions
 from tests.factories import (
     AVT_2018,
     AVT_2023,
@@ -69,7 +69,14 @@ def test_conditional_approval_reaches_monitoring_once_the_conditions_are_met(wor
     with pytest.raises(GuardFailed) as early:
         world.fire(app_id, "conditions_met")
 
-    run(world.url, LEADER, decisions.meet_condition, app_id, 1, "2019 implementation plan received")
+    run(
+        world.url,
+        LEADER,
+        approval_conditions.meet_condition,
+        app_id,
+        1,
+        "2019 implementation plan received",
+    )
     world.fire(app_id, "conditions_met")
 
     assert hints.need_lines(early.value) == [

@@ -24,7 +24,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     from alembic import command
 
     from kracht.storage.database import alembic_config
-    from kracht.workflow.services import applications, decisions
+    from kracht.workflow.services import applications, budgets
     from tests import factories as f
 
     command.downgrade(alembic_config(db_url), "0006")
@@ -35,7 +35,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         run(
             db_url,
             f.LEADER,
-            decisions.budget_overview,
+            budgets.budget_overview,
         ),
     )
 
@@ -43,7 +43,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     run(
         db_url,
         f.LEADER,
-        decisions.set_budget,
+        budgets.set_budget,
         programme=f.AVT_2018,
         year=f.THIS_YEAR + 1,
         amount="60000000",
@@ -52,7 +52,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     after = run(
         db_url,
         f.LEADER,
-        decisions.budget_overview,
+        budgets.budget_overview,
     )
     assert current_revision(db_url) == "0007"
     assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]

@@ -55,7 +55,7 @@ def test_parse_euros_accepts_up_to_a_trillion_and_refuses_more():
 def test_a_ratio_of_cents_is_exact_and_rounded_half_up():
     from decimal import Decimal
 
-    from kracht.workflow.services.decisions import ratio
+    from kracht.workflow.services.budgets import ratio
 
     assert ratio(1, 200) == Decimal("0.01")  # 0.005: half up, not to even
     assert ratio(1972000, 123438900) == Decimal("0.02")

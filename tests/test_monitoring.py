@@ -16,6 +16,7 @@ from kracht.storage.tables import IndicatorValue, OutboxMessage, Reminder
 from kracht.workflow.schedule import plan
 from kracht.workflow.services import (
     applications,
+    approval_conditions,
     decisions,
     directory,
     monitor_views,
@@ -157,7 +158,7 @@ def test_approval_plans_the_reports_and_their_reminders_in_the_decision(any_worl
 
 def test_meeting_the_conditions_plans_the_reports(world):
     app_id = make_application(world, stage="approved_with_conditions")
-    run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "plan received")
+    run(world.url, f.LEADER, approval_conditions.meet_condition, app_id, 1, "plan received")
 
     before = _reports(world, app_id)
     world.fire(app_id, "conditions_met")

@@ -12,7 +12,7 @@ from kracht.notifications.render import LANGUAGES, TEMPLATES, render
 from kracht.notifications.rules import EVENTS, RULES
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage
-from kracht.workflow.services import decisions, directory
+from kracht.workflow.services import budgets, decisions, directory
 from tests import factories as f
 from tests.factories import make_application, prepare, run
 
@@ -103,10 +103,10 @@ def test_each_move_reaches_the_groups_the_rules_declare(any_world):
 
 def test_a_recused_member_is_not_asked_to_score(world):
     app_id = make_application(world, "assessment_committee")
-    from kracht.workflow.services import committee
+    from kracht.workflow.services import assignment
 
-    run(world.url, f.LEADER, committee.assign, app_id, f.SAXION_MEMBER)
-    run(world.url, f.SAXION_MEMBER, committee.declare, app_id, "I advise TalentIT")
+    run(world.url, f.LEADER, assignment.assign, app_id, f.SAXION_MEMBER)
+    run(world.url, f.SAXION_MEMBER, assignment.declare, app_id, "I advise TalentIT")
     prepare(world, app_id, "assessment_committee")
     world.fire(app_id, "open_scoring")
 
@@ -186,7 +186,7 @@ def test_a_decision_cannot_commit_without_its_messages(world, monkeypatch):
     assert world.state(app_id) == "steering_decision"
     assert len(_messages(world)) == before
     assert (
-        run(world.url, f.LEADER, decisions.budget_overview, f.AVT_2018)["budgets"][0][
+        run(world.url, f.LEADER, budgets.budget_overview, f.AVT_2018)["budgets"][0][
             "committed_cents"
         ]
         == 0

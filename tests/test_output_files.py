@@ -23,7 +23,7 @@ import pytest
 from kracht.cli import main
 from kracht.workflow import engine
 from kracht.workflow.config import default_document, scoring
-from kracht.workflow.services import committee, decisions, exports, progress_reports
+from kracht.workflow.services import assignment, decisions, exports, progress_reports, score_sheets
 from tests import factories as f
 from tests.factories import COMMITTEE, THIS_YEAR, make_application, run, score_sheet
 
@@ -276,10 +276,10 @@ def hostile(world):
     url = world.url
     app_id = make_application(world, stage="kracht_scoring", title=TITLE, round_label="2018-1")
     applications_add_indicator(url, app_id)
-    run(url, f.CHAIR, committee.declare, app_id, None)
+    run(url, f.CHAIR, assignment.declare, app_id, None)
     criteria = scoring(default_document()).criteria
-    run(url, f.CHAIR, committee.score, app_id, {c.key: ("4", MOTIVATION) for c in criteria})
-    run(url, f.CHAIR, committee.submit, app_id)
+    run(url, f.CHAIR, score_sheets.score, app_id, {c.key: ("4", MOTIVATION) for c in criteria})
+    run(url, f.CHAIR, score_sheets.submit, app_id)
     for member in COMMITTEE[1:]:
         score_sheet(world, app_id, member)
     run(url, f.CHAIR, engine.fire, app_id, "submit_advice", values=f.ADVICE)

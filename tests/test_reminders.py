@@ -17,7 +17,7 @@ from kracht.notifications.settings import Reminders
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage, Reminder
 from kracht.workflow import engine
-from kracht.workflow.services import committee, decisions, directory
+from kracht.workflow.services import approval_conditions, assignment, directory
 from tests import factories as f
 from tests.factories import DEADLINE, make_application, run, score_sheet
 from tests.smtp_server import Server
@@ -140,7 +140,7 @@ def test_a_member_assigned_after_scoring_opened_is_told_and_reminded_like_the_ot
         roles=["committee_member"],
     )
 
-    run(any_world.url, f.LEADER, committee.assign, app_id, late)
+    run(any_world.url, f.LEADER, assignment.assign, app_id, late)
 
     rows = {r.recipient: r for r in _reminders(any_world.url)}
     assert set(rows) == {*f.COMMITTEE, late}
@@ -153,7 +153,7 @@ def test_a_member_assigned_after_scoring_opened_is_told_and_reminded_like_the_ot
 def test_a_member_recused_while_scoring_is_open_is_no_longer_reminded(world):
     app_id = make_application(world, "kracht_scoring")
 
-    run(world.url, f.MEMBER, committee.declare, app_id, "my sister leads the applicant's project")
+    run(world.url, f.MEMBER, assignment.declare, app_id, "my sister leads the applicant's project")
 
     status = {r.recipient: r.status for r in _reminders(world.url)}
     assert status == {f.CHAIR: "pending", f.MEMBER: "cancelled", f.MEMBER2: "pending"}
@@ -183,7 +183,7 @@ def test_conditions_are_chased_until_met(any_world):
     assert message.subject == f"Voorwaarde 1 voor TalentIT Twente vervalt op {DEADLINE}"
     assert "serve the whole region" in message.text
 
-    run(url, f.LEADER, decisions.meet_condition, app_id, 1, "regional partners signed")
+    run(url, f.LEADER, approval_conditions.meet_condition, app_id, 1, "regional partners signed")
     assert _reminders(url, "condition_due")[0].status == "done"
     assert reminders.fire_due(Database(url), _utc(reminder.escalate_at)) == []
 

@@ -7,7 +7,7 @@ import pytest
 
 from kracht.workflow import machine
 from kracht.workflow.definition import TRANSITIONS
-from kracht.workflow.services import decisions, directory
+from kracht.workflow.services import approval_conditions, directory
 from tests import factories as f
 from tests.factories import ADVICE, PREPARED, make_application, prepare, run
 
@@ -70,7 +70,9 @@ def test_every_row_moves_an_application_to_its_destination(world, row):
     if state in PREPARED:
         prepare(world, app_id, state)
     if state == "approved_with_conditions":
-        run(world.url, f.LEADER, decisions.meet_condition, app_id, 1, "2019 plan received")
+        run(
+            world.url, f.LEADER, approval_conditions.meet_condition, app_id, 1, "2019 plan received"
+        )
     if row.trigger == "close":
         f.measure_indicators(world, app_id)
     actor = EMAIL[str(row.roles[0])]

@@ -150,14 +150,14 @@ def _not_the_demos(path: Path) -> str:
 
 
 def _budgets(url: str) -> None:
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import budgets
 
     for programme, line, year, kind, amount in BUDGETS:
         if isinstance(amount, tuple):
             act(
                 url,
                 LEADER,
-                decisions.set_budget,
+                budgets.set_budget,
                 programme=programme,
                 line=line,
                 year=year,
@@ -169,7 +169,7 @@ def _budgets(url: str) -> None:
             act(
                 url,
                 LEADER,
-                decisions.set_budget,
+                budgets.set_budget,
                 programme=programme,
                 line=line,
                 year=year,
@@ -304,29 +304,29 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
 def _committee(url: str, app_id: int, item: dict[str, Any], number: int) -> dict[str, Any]:
     """Assign the committee, open scoring, let every member score and submit; the aggregate."""
     from kracht.workflow.config import default_document, scoring
-    from kracht.workflow.services import committee
+    from kracht.workflow.services import assignment, score_sheets
 
     deadline = (clock.today() + dt.timedelta(days=14)).isoformat()
     act(url, LEADER, engine.record, app_id, "assessment_committee", {"scoring_deadline": deadline})
-    assigned = {m["member"] for m in act(url, LEADER, committee.view, app_id)["members"]}
+    assigned = {m["member"] for m in act(url, LEADER, score_sheets.view, app_id)["members"]}
     for member in COMMITTEE:
         if member not in assigned:
-            act(url, LEADER, committee.assign, app_id, member)
+            act(url, LEADER, assignment.assign, app_id, member)
     act(url, LEADER, engine.fire, app_id, "open_scoring")
     criteria = scoring(default_document()).criteria
-    members = {m["member"]: m for m in act(url, LEADER, committee.view, app_id)["members"]}
+    members = {m["member"]: m for m in act(url, LEADER, score_sheets.view, app_id)["members"]}
     for member, row in zip(COMMITTEE, SCORES[item["title"]][number - 1], strict=True):
         if members[member]["recused"]:
             continue
         if members[member]["declaration"] is None:
-            act(url, member, committee.declare, app_id, None)
+            act(url, member, assignment.declare, app_id, None)
         motivations = {
             c.key: (str(v), f"{c.name}: {MOTIVATION[v]}")
             for c, v in zip(criteria, row, strict=True)
         }
-        act(url, member, committee.score, app_id, motivations)
-        act(url, member, committee.submit, app_id)
-    return act(url, LEADER, committee.view, app_id)["rounds"][-1]["aggregate"]
+        act(url, member, score_sheets.score, app_id, motivations)
+        act(url, member, score_sheets.submit, app_id)
+    return act(url, LEADER, score_sheets.view, app_id)["rounds"][-1]["aggregate"]
 
 
 MOTIVATION = {
@@ -339,14 +339,14 @@ MOTIVATION = {
 
 
 def _advise(url: str, app_id: int, item: dict[str, Any]) -> None:
-    from kracht.workflow.services import committee
+    from kracht.workflow.services import score_sheets
 
     rationale = "tested against the KRACHT criteria, October 2018 (seed 002 L421-424)"
-    act(url, CHAIR, committee.advise, app_id, ADVICE[item["title"]], rationale)
+    act(url, CHAIR, score_sheets.advise, app_id, ADVICE[item["title"]], rationale)
 
 
 def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import approval_conditions, decisions
 
     approving = item["outcome"].startswith("approve")  # only an approval takes money options
     result = act(
@@ -363,7 +363,7 @@ def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
         deferred_until=item.get("deferred_until"),
     )
     for number, evidence in item.get("met", {}).items():
-        act(url, LEADER, decisions.meet_condition, app_id, number, evidence)
+        act(url, LEADER, approval_conditions.meet_condition, app_id, number, evidence)
     return list(result["warnings"])
 
 
@@ -388,9 +388,9 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
     for state in STATES:
         if counts.get(state):
             echo(f"  {state:<26} {counts[state]}")
-    from kracht.workflow.services import decisions
+    from kracht.workflow.services import approval_conditions, budgets
 
-    view = act(url, LEADER, decisions.budget_overview, "avt-2018", 2018)
+    view = act(url, LEADER, budgets.budget_overview, "avt-2018", 2018)
     echo("\nMoney, Agenda voor Twente 2018-2022, budget year 2018")
     for row in view["budgets"]:
         echo(
@@ -405,14 +405,14 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
                 f"committed {format_euros(draw['committed_cents'], 'nl'):>16}  "
                 f"reserved {format_euros(draw['reserved_cents'], 'nl'):>16}"
             )
-    every_year = act(url, LEADER, decisions.budget_overview, "avt-2018")["budgets"]
+    every_year = act(url, LEADER, budgets.budget_overview, "avt-2018")["budgets"]
     total = sum(row["committed_cents"] for row in every_year)
     echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
     echo(
         "  (assumed: EUR 2 mln for projects in each year 2018-2022; the documents' 'about "
         "EUR 550k' left does not follow from their own figures, so it is computed instead)"
     )
-    overdue = act(url, LEADER, decisions.list_conditions, overdue_only=True)
+    overdue = act(url, LEADER, approval_conditions.list_conditions, overdue_only=True)
     for c in overdue:
         echo(
             f"  overdue condition {c['application_id']}.{c['number']} (due {c['due_on']}): "

@@ -121,7 +121,7 @@ def _co_financing(
 ) -> dict[str, Any]:
     """Partners' money per project, and the multiplier on the committed grants only, as
     `kracht budget show` gives it; conditional grants are listed, their money reserved."""
-    from kracht.workflow.services.decisions import ratio
+    from kracht.workflow.services.budgets import ratio
 
     partners = store.partner_money_by_application(db)
     projects = []

@@ -14,7 +14,14 @@ from kracht.basics.roles import Role
 from kracht.storage import audit, repository
 from kracht.workflow import engine
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
-from kracht.workflow.services import committee, decisions, filters, monitor_views
+from kracht.workflow.services import (
+    assignment,
+    decisions,
+    filters,
+    monitor_views,
+    policy,
+    score_sheets,
+)
 from kracht.workflow.services.policy import visible_application
 from kracht.workflow.unit import Unit, writes
 
@@ -148,10 +155,10 @@ def show(unit: Unit, application_id: int) -> dict[str, Any]:
     stage_data: dict[str, dict[str, Any]] = {}
     for value in repository.stage_values(db, app.id):
         stage_data.setdefault(value.section, {})[value.field] = value.value
-    insider = actor.holds(committee.INSIDERS)  # spares an applicant-only history read
-    if not insider and committee.withheld_advice(actor, audit.history(db, app.id)):
+    insider = actor.holds(policy.INSIDERS)  # spares an applicant-only history read
+    if not insider and policy.withheld_advice(actor, audit.history(db, app.id)):
         scoring = stage_data.pop("kracht_scoring", {})
-        kept = {k: v for k, v in scoring.items() if k not in committee.ADVICE_FIELDS}
+        kept = {k: v for k, v in scoring.items() if k not in policy.ADVICE_FIELDS}
         stage_data.update({"kracht_scoring": kept} if kept else {})
     ctx = engine.context(unit, app, programme, None, {})
     return {
@@ -195,7 +202,7 @@ def show(unit: Unit, application_id: int) -> dict[str, Any]:
             for i in repository.indicators(db, app.id)
         ],
         "next": engine.options(ctx),
-        "committee": committee.describe(db, actor, app),
+        "committee": score_sheets.describe(db, actor, app),
         "decision": decisions.decision_view(db, app),
         "monitoring": monitor_views.part(db, app, unit.clock.today()),
         **notifications_part(db, actor, app.id),
@@ -290,7 +297,7 @@ def add_partner(
                 hours=hours,
             ),
         )
-        recused = committee.recuse_linked(db, actor, app, org.id)
+        recused = assignment.recuse_linked(db, actor, app, org.id)
         return {
             "partner": {
                 "organisation": org.name,

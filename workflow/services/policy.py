@@ -2,22 +2,29 @@
 
 Everyone but a pure applicant sees every application; an applicant sees their own
 organisation's. An application someone may not see is refused, never shown as absent, so a
-filter or a listing tells no more than showing the application would. (The blind-scoring rules,
-what committee members and others see of scores and advice, follow the same principle.)
+filter or a listing tells no more than showing the application would.
+
+Blind scoring: a member sees other members' scores only after submitting their own sheet, and
+only after declaring no conflict of interest; programme leaders and auditors see all; steering
+members see a round's scores once the committee has given its joint advice in it. Every read of
+scores (view, ranking, export, history) asks `sees_scores`; the joint advice is withheld from
+applicants until the decision (`withheld_advice`), and audit events that would show what is
+hidden are left out of the timeline (`hidden_events`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from kracht.basics.actors import Actor
 from kracht.basics.errors import NotAllowed, NotFound
+from kracht.basics.roles import Role
+from kracht.storage import assessments as store
 from kracht.storage import repository
+from kracht.storage.tables import Application
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-    from kracht.basics.actors import Actor
-    from kracht.storage.tables import Application
 
 
 def may_see(actor: Actor, app: Application) -> bool:
@@ -36,3 +43,103 @@ def visible_application(
     if not may_see(actor, app):
         raise NotAllowed(f"{actor.email} may not see application {application_id}")
     return app
+
+
+OVERSEERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
+
+
+SEES_RANKING = (Role.PROGRAMME_LEADER, Role.AUDITOR, Role.STEERING_MEMBER)
+
+
+BLIND = (
+    "scoring is blind: a member sees the scores after submitting their own sheet, a steering "
+    "member once the committee has given its joint advice"
+)
+
+
+def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bool:
+    """Whether the actor may see the other members' scores of scoring round `current`.
+
+    Programme leaders and auditors always; a steering member once the committee has given its
+    joint advice in that round; a member (whatever other role they hold) once they declared no
+    conflict, are not recused and submitted their own sheet in that round.
+    """
+    if actor.holds(OVERSEERS):
+        return True
+    if actor.holds([Role.STEERING_MEMBER]) and current.number in store.advised_rounds(
+        db, app.id or 0
+    ):
+        return True
+    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    if record is None or record.recused or record.declaration != "none":
+        return False
+    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    return own is not None and own.submitted_at is not None
+
+
+BLINDED = "blind scoring: submit your own sheet first"
+
+
+def blind_score_events(
+    db: Session, actor: Actor, app: Application, events: list[dict[str, Any]]
+) -> set[int]:
+    """The other members' score events, in the rounds whose scores the actor may not see.
+
+    `events` is the application's history in chain order; a score event belongs to the scoring
+    round opened last before it.
+    """
+    rounds = {r.number: r for r in store.rounds(db, app.id or 0)}
+    visible = {n: sees_scores(db, actor, app, r) for n, r in rounds.items()}
+    number, overseer = 0, actor.holds(OVERSEERS)
+    blind: set[int] = set()
+    for event in events:
+        effects = (event["payload"] or {}).get("effects") or {}
+        if event["trigger"] == "open_scoring" and "scoring_round" in effects:
+            number = int(effects["scoring_round"])
+        mine = event["actor"] == actor.email
+        if event["action"].startswith("score.") and not mine and not visible.get(number, overseer):
+            blind.add(event["seq"])
+    return blind
+
+
+INSIDERS = tuple(role for role in Role if role != Role.APPLICANT)
+
+
+DECIDING = ("approve", "approve_with_conditions", "reject", "defer")
+
+
+ADVICE_FIELDS = ("advice", "advice_rationale")
+
+
+WITHHELD = (
+    "the joint advice goes to the steering committee; the applicant reads it with the decision"
+)
+
+
+def withheld_advice(actor: Actor, events: list[dict[str, Any]]) -> set[int]:
+    """The events carrying a joint advice that the actor may not read yet.
+
+    The committee advises the steering committee, not the applicant: an applicant reads an
+    advice once a decision has been taken on it, as part of that decision's motivation. Everyone
+    with a role in the process reads it at once. `events` is the history in chain order.
+    """
+    if actor.holds(INSIDERS):
+        return set()
+    withheld: set[int] = set()
+    for event in events:
+        values = (event["payload"] or {}).get("values") or {}
+        if any(field in values for field in ADVICE_FIELDS):
+            withheld.add(event["seq"])
+        if event["action"] == "fire" and event["outcome"] == "ok" and event["trigger"] in DECIDING:
+            withheld.clear()
+    return withheld
+
+
+def hidden_events(
+    db: Session, actor: Actor, app: Application, events: list[dict[str, Any]]
+) -> dict[int, str]:
+    """The events of the application's history (chain order) whose payload the actor may not
+    read, each with the reason shown in its place: blind scores, and a withheld advice."""
+    hidden = dict.fromkeys(blind_score_events(db, actor, app, events), BLINDED)
+    hidden.update(dict.fromkeys(withheld_advice(actor, events), WITHHELD))
+    return hidden

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kracht.storage import audit
-from kracht.workflow.services import committee
+from kracht.workflow.services import policy
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def history(db: Session, actor: Actor, app: Application) -> list[dict[str, Any]]:
     """The application's audit events in chain order, as `actor` may read them."""
     events = audit.history(db, app.id, salted=True)
-    hidden = committee.hidden_events(db, actor, app, events)
+    hidden = policy.hidden_events(db, actor, app, events)
     guessable = _guessable(db, actor, events, hidden)
     for event in events:
         seq = event["seq"]
@@ -48,7 +48,7 @@ def _guessable(
     reader may not read (outside this history: assumed so, unless the reader may read all)."""
     inside = {e["seq"]: e for e in events}
     guessable = {s for s in hidden if not audit.is_salted(inside[s]["payload"])}
-    if actor.holds(committee.OVERSEERS):
+    if actor.holds(policy.OVERSEERS):
         return guessable
     outside = {s - 1 for s in inside if s > 1} - inside.keys()
     return guessable | audit.unsalted(db, outside)

@@ -1,0 +1,87 @@
+"""The conditions of a conditional approval: listed, and met with evidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics import inputs
+from kracht.basics.errors import Field, InvalidInput, NotFound
+from kracht.basics.roles import Role
+from kracht.storage import clock, repository
+from kracht.storage import funds as store
+from kracht.storage.tables import (
+    Application,
+)
+from kracht.workflow import engine
+from kracht.workflow.services import filters
+from kracht.workflow.unit import Unit
+
+if TYPE_CHECKING:
+    pass
+
+
+CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
+
+
+def list_conditions(
+    unit: Unit, application_id: int | None = None, overdue_only: bool = False
+) -> list[dict[str, Any]]:
+    today = unit.clock.today()
+    db = unit.db
+    actor = unit.actor
+    filters.application(db, actor, application_id)
+    rows = []
+    for condition, owner, app in store.conditions(db, application_id):
+        if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+            continue
+        status = "met" if condition.met_at else ("overdue" if condition.due_on < today else "open")
+        if overdue_only and status != "overdue":
+            continue
+        rows.append(
+            {
+                "application_id": app.id,
+                "title": app.title,
+                "state": app.state,
+                "number": condition.number,
+                "text": condition.text,
+                "due_on": condition.due_on.isoformat(),
+                "owner": owner.email,
+                "status": status,
+                "evidence": condition.evidence,
+                "met_by": condition.met_by,
+            }
+        )
+    return rows
+
+
+def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) -> dict[str, Any]:
+    """Record that a condition is met, with the evidence; audited."""
+    if not (evidence or "").strip():
+        raise InvalidInput(
+            "say how the condition was met", field="evidence", label="how the condition was met"
+        )
+    evidence = inputs.text(evidence, Field("evidence"), inputs.REASON)
+
+    from kracht.notifications import reminders
+
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
+        condition = store.condition(db, app.id or 0, number)
+        if condition is None:
+            raise NotFound("condition", number, application=app.id)
+        if condition.met_at is not None:
+            raise InvalidInput(
+                f"condition {number} was already met on "
+                f"{clock.local_day(condition.met_at).isoformat()}"
+            )
+        condition.met_at = unit.clock.now()
+        condition.met_by, condition.evidence = actor.email, evidence.strip()
+        repository.flush(db)
+        reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
+        return {
+            "condition": number,
+            "evidence": evidence.strip(),
+            "still_open": store.open_conditions(db, app.id or 0),
+        }
+
+    return engine.write_with_audit(unit, application_id, CONDITION_KEEPERS, "condition.met", change)

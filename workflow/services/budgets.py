@@ -1,0 +1,305 @@
+"""Budgets per programme, line and year: set them, see what is committed, reserved, paid out and
+available, and the multiplier of partner money.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics.actors import Actor, require
+from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
+from kracht.basics.euros import format_euros, parse_euros
+from kracht.basics.roles import Role
+from kracht.storage import audit, repository
+from kracht.storage import funds as store
+from kracht.storage.tables import (
+    Budget,
+    Programme,
+)
+from kracht.workflow import engine
+from kracht.workflow.effects.grants import in_period, period_text
+from kracht.workflow.unit import Unit
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+KINDS = ("projects", "development")
+
+
+POOL = "(all lines)"  # how the pool, the budget of every line without its own, is shown
+
+
+MULTIPLIER_TARGET = Decimal("8.5")
+
+
+MULTIPLIER_MEASURE = (
+    "partner money per euro granted: the money partners (private and public) commit to the "
+    "programme's projects whose grant is committed, divided by those grants; a conditional "
+    "grant and its partners' money count once its conditions are met"
+)
+
+
+MULTIPLIER_TARGET_BASIS = (
+    "at least 8.5 (the 2023-2027 documents), measured on regional public money through private "
+    "investment plus other public funding; kracht cannot tell a regional public partner (such "
+    "as a Twente municipality) from another, so every public partner's money counts here"
+)
+
+
+def set_budget(
+    unit: Unit,
+    *,
+    programme: str,
+    year: int,
+    kind: str = "projects",
+    line: str | None = None,
+    amount: str | None = None,
+    inhabitants: int | None = None,
+    per_inhabitant: str | None = None,
+) -> dict[str, Any]:
+    """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
+    from kracht.basics.euros import within_limit
+
+    if kind not in KINDS:
+        raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"{year} is not a budget year")
+    if (amount is None) == (inhabitants is None or per_inhabitant is None):
+        raise InvalidInput(
+            "give either an amount or both inhabitants and an amount per inhabitant",
+            step="budget_amount",
+        )
+    if inhabitants is None or per_inhabitant is None:
+        cents, basis = parse_euros(amount, "amount"), "set directly"
+    else:
+        if inhabitants <= 0:
+            raise InvalidInput("inhabitants must be above zero")
+        rate = parse_euros(per_inhabitant, "amount per inhabitant")
+        basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+        cents = within_limit(inhabitants * rate, "the budget", basis)
+    asked = {"programme": programme, "line": line, "year": year, "kind": kind,
+             "amount_cents": cents, "basis": basis}  # fmt: skip
+
+    def change(db: Session, actor: Actor) -> dict[str, Any]:
+        require(actor, [Role.PROGRAMME_LEADER], "set budgets")
+        return _write_budget(db, actor, asked)
+
+    return engine.audited_write(unit, "budget.set", change)
+
+
+def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str, Any]:
+    """Set the budget `asked` for, audited as `budget.set`. Below what is already committed or
+    reserved on it, or over the development cap, it is refused (NotAllowed, audited as a refused
+    `budget.set` with what was asked): the amount is well-formed, the programme's money does
+    not allow it."""
+    programme, year, kind, line = asked["programme"], asked["year"], asked["kind"], asked["line"]
+    cents, basis = asked["amount_cents"], asked["basis"]
+    record = repository.programme_by_code(db, programme)
+    if record is None:
+        raise NotFound("programme", programme)
+    if not in_period(record, year):
+        raise InvalidInput(
+            f"{year} is outside the period of {programme}, {period_text(record)}; "
+            "a budget is set for a year of its programme"
+        )
+    store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
+    line_id = _line_id(db, record, line)
+    row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
+    committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
+    if cents < committed + reserved:
+        raise NotAllowed(
+            f"{format_euros(committed + reserved)} is already committed or "
+            f"reserved on this budget; it cannot be set to {format_euros(cents)}",
+            asked,
+        )
+    _check_development_cap(db, record, asked, row)
+    old = row.amount_cents if row else None
+    if row is None:
+        row = Budget(
+            programme_id=record.id,
+            line_id=line_id,
+            year=year,
+            kind=kind,
+            amount_cents=cents,
+            basis=basis,
+            set_by=actor.email,
+        )
+    else:
+        row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
+    repository.stage(db, row)
+    repository.flush(db)
+    result = {**asked, "previous_cents": old}
+    audit.append(db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result)
+    return result
+
+
+def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
+    if line is None:
+        return None
+    record = repository.line_by_code(db, programme.id or 0, line)
+    if record is None:
+        raise NotFound("line", line, f"programme {programme.code} has no such line")
+    return record.id
+
+
+def development_cap(db: Session, programme: Programme) -> Decimal:
+    from kracht.storage import assessments as committee_store
+    from kracht.workflow import config as configuration
+
+    config = committee_store.newest_config(db, programme.id or 0)
+    where = f"the configuration of {programme.code}"
+    return configuration.development_cap(config.document if config else {}, where)
+
+
+def _check_development_cap(
+    db: Session, programme: Programme, asked: dict[str, Any], row: Budget | None
+) -> None:
+    """The development budgets of a year, of every line and the pool together, may be at most the
+    cap (12.5%) of that year's project budgets together; NotAllowed beyond it."""
+    year, kind, cents = asked["year"], asked["kind"], asked["amount_cents"]
+    percent = development_cap(db, programme)
+    projects = store.total(db, programme.id or 0, year, "projects")
+    if kind == "projects":
+        projects += cents - (row.amount_cents if row else 0)
+    parts = [
+        cents if kind == "development" and b.id == (row.id if row else None) else b.amount_cents
+        for b in store.budgets(db, programme.id or 0, year, "development")
+    ]
+    if kind == "development" and row is None:
+        parts.append(cents)
+    development = sum(parts)
+    cap = int((Decimal(projects) * percent / 100).to_integral_value(ROUND_FLOOR))
+    if development > cap:
+        together = (
+            " (the development budgets of every line and the pool together)"
+            if len([p for p in parts if p]) > 1
+            else ""
+        )
+        raise NotAllowed(
+            f"the development budget may be at most {percent}% of the {year} project budget of "
+            f"{format_euros(projects)}, which is {format_euros(cap)}; "
+            f"{format_euros(development)} is too much{together}",
+            asked,
+        )
+
+
+def budget_overview(
+    unit: Unit,
+    programme: str | None = None,
+    year: int | None = None,
+    line: str | None = None,
+) -> dict[str, Any]:
+    """Budget, committed, reserved, paid out and available per programme, line and year, with
+    what each line draws from a pool; each programme's multiplier so far.
+
+    Refuses a programme or line that does not exist; a year without budgets is simply empty."""
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    programmes = _programmes(db, programme, line)
+    rows = budget_rows(db, programme, year)
+    if line is not None:
+        rows = _for_line(rows, line, {p.code for p in programmes})
+    return {
+        "budgets": rows,
+        "multipliers": [multiplier(db, p) for p in programmes],
+        "multiplier_measure": MULTIPLIER_MEASURE,
+        "multiplier_target": MULTIPLIER_TARGET,
+        "multiplier_target_basis": MULTIPLIER_TARGET_BASIS,
+    }
+
+
+def _programmes(db: Session, code: str | None, line: str | None) -> list[Programme]:
+    """The programmes a view covers: the one named, or every one (with the line, if named)."""
+
+    if code is not None:
+        record = repository.programme_by_code(db, code)
+        if record is None:
+            raise NotFound("programme", code, listing=True)
+        found = [record]
+    else:
+        found = repository.programmes_by_code(db)
+    if line is None:
+        return found
+    having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
+    if not having:
+        where = f"programme {code} has no such line" if code else "no programme has such a line"
+        raise NotFound("line", line, where, listing=True)
+    return having
+
+
+def budget_rows(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+    """Every budget (of one programme and year, or all) with what is committed, reserved, paid
+    out (not recorded yet: 0) and available on it. `scope` says whose budget it is: `line`, a
+    line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
+    A pool's `lines` are what each line draws from it, committed and reserved; what is left
+    is available to them together, so it is given only on the pool itself."""
+    draws: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for d in store.pool_draws(db, programme, year):
+        draws.setdefault((d["programme"], d["year"], d["kind"]), []).append(
+            {
+                "line": d["line"] or "(no line)",
+                "draws_from": "pool",
+                "committed_cents": d["committed_cents"],
+                "reserved_cents": d["reserved_cents"],
+                "paid_out_cents": 0,
+            }
+        )
+    rows = store.overview(db, programme, year)
+    for row in rows:
+        pool = row["line"] is None
+        row["line"] = POOL if pool else row["line"]
+        row["scope"] = "pool" if pool else "line"
+        row["paid_out_cents"] = 0  # payments are not recorded yet
+        row["available_cents"] = (
+            row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
+        )
+        row["lines"] = draws.get((row["programme"], row["year"], row["kind"]), []) if pool else []
+    return rows
+
+
+def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> list[dict[str, Any]]:
+    """The budgets a line is charged to: its own where it has one, and its programme's pool
+    (with only that line's draws under it) where it has none or has drawn on the pool before
+    its own budget was set."""
+    own = {(r["programme"], r["year"], r["kind"]) for r in rows if r["line"] == line}
+    kept = []
+    for row in rows:
+        if row["programme"] not in programmes:
+            continue
+        if row["scope"] == "line" and row["line"] == line:
+            kept.append(row)
+        elif row["scope"] == "pool":
+            draws = [d for d in row["lines"] if d["line"] == line]
+            if draws or (row["programme"], row["year"], row["kind"]) not in own:
+                kept.append({**row, "lines": draws})
+    return kept
+
+
+def multiplier(db: Session, programme: Programme) -> dict[str, Any]:
+    """The programme's multiplier so far (MULTIPLIER_MEASURE): partners' money per euro of the
+    committed grants, exact to the cent and rounded half up to two decimals. The conditional
+    grants, reserved, and their partners' money are given beside it, not in it."""
+    committed = store.granted(db, store.COMMITTED_STATES, programme.id)
+    partners = store.partner_money(db, store.COMMITTED_STATES, programme.id)
+    reserved = store.granted(db, store.RESERVED_STATES, programme.id)
+    reserved_partners = store.partner_money(db, store.RESERVED_STATES, programme.id)
+    money = partners["private"] + partners["public"]
+    return {
+        "programme": programme.code,
+        "granted_cents": committed,
+        "partner_money_cents": money,
+        "private_cents": partners["private"],
+        "public_cents": partners["public"],
+        "multiplier": ratio(money, committed),
+        "reserved_cents": reserved,
+        "reserved_partner_money_cents": reserved_partners["private"] + reserved_partners["public"],
+    }
+
+
+def ratio(cents: int, per_cents: int) -> Decimal | None:
+    """`cents` per euro of `per_cents`, exact, rounded half up to two decimals; None on zero."""
+    if not per_cents:
+        return None
+    return (Decimal(cents) / Decimal(per_cents)).quantize(Decimal("0.01"), ROUND_HALF_UP)

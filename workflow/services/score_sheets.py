@@ -1,0 +1,393 @@
+"""Blind scoring: the members' score sheets, the joint advice, and the round's views.
+
+A member sees other members' scores only after submitting their own sheet, and only after
+declaring they have no conflict of interest (the rules are in `policy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kracht.basics import inputs
+from kracht.basics.actors import Actor, require
+from kracht.basics.csv_safe import csv_line
+from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound
+from kracht.storage import assessments as store
+from kracht.storage import audit, repository
+from kracht.storage.tables import (
+    Application,
+    Score,
+    ScoreSheet,
+)
+from kracht.workflow import engine
+from kracht.workflow.aggregate import aggregate
+from kracht.workflow.config import Scoring
+from kracht.workflow.effects.checks import interest
+from kracht.workflow.services.assignment import MEMBERS, assignment_of, settle_interest
+from kracht.workflow.services.policy import BLIND, OVERSEERS, SEES_RANKING, sees_scores
+from kracht.workflow.unit import Unit
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def score(
+    unit: Unit,
+    application_id: int,
+    values: dict[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """Set draft scores: {criterion: (score, motivation)}; editable until the sheet is submitted."""
+    if not values:
+        raise InvalidInput("give at least one criterion to score")
+
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
+        rules, sheet = _open_sheet(unit, app)
+        if sheet.submitted_at is not None:
+            raise NotAllowed(
+                "your score sheet is submitted and final; correct a score instead",
+                step="correct_score",
+                application=app.id,
+            )
+        current = store.current_scores(db, sheet.id or 0)
+        recorded = {}
+        for key, (raw, motivation) in values.items():
+            value, text = _valid(rules, key, raw, motivation)
+            if key in current:
+                current[key].value, current[key].motivation = value, text
+                current[key].recorded_at = unit.clock.now()
+            else:
+                store.add(db, Score(sheet_id=sheet.id, criterion=key, value=value, motivation=text))
+            recorded[key] = value
+        repository.flush(db)
+        return {"draft": recorded}
+
+    settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.draft", change)
+
+
+def submit(unit: Unit, application_id: int) -> dict[str, Any]:
+    """Submit the sheet: every criterion must be scored; the scores are final from now on."""
+    from kracht.notifications import reminders
+
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db, actor = unit.db, unit.actor
+        rules, sheet = _open_sheet(unit, app)
+        if sheet.submitted_at is not None:
+            raise NotAllowed("your score sheet is already submitted")
+        current = store.current_scores(db, sheet.id or 0)
+        missing = [c.key for c in rules.criteria if c.key not in current]
+        if missing:
+            raise InvalidInput(
+                "score every criterion before submitting; missing: " + ", ".join(missing)
+            )
+        sheet.submitted_at = unit.clock.now()
+        repository.flush(db)
+        reminders.close(
+            db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
+        )
+        return {
+            "submitted": {k: s.value for k, s in current.items()},
+            "criteria_version": rules.version,
+        }
+
+    settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.submit", change)
+
+
+def correct(
+    unit: Unit,
+    application_id: int,
+    criterion: str,
+    raw: str,
+    motivation: str,
+    reason: str,
+) -> dict[str, Any]:
+    """Correct a submitted score: a new revision, the old one kept, the reason audited."""
+    if not (reason or "").strip():
+        raise InvalidInput("a correction needs a reason", field="reason", label="a reason")
+    reason = inputs.text(reason, Field("reason"), inputs.REASON)
+
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
+        rules, sheet = _open_sheet(unit, app)
+        if sheet.submitted_at is None:
+            raise NotAllowed(
+                "your sheet is still a draft: change the score itself",
+                step="set_score",
+                application=app.id,
+            )
+        value, text = _valid(rules, criterion, raw, motivation)
+        old = store.current_scores(db, sheet.id or 0)[criterion]
+        store.add(
+            db,
+            Score(
+                sheet_id=sheet.id,
+                criterion=criterion,
+                value=value,
+                motivation=text,
+                revision=old.revision + 1,
+                reason=reason.strip(),
+            ),
+        )
+        return {"criterion": criterion, "old": old.value, "new": value, "reason": reason.strip()}
+
+    settle_interest(unit, application_id)
+    return engine.write_with_audit(unit, application_id, MEMBERS, "score.correct", change)
+
+
+def view(unit: Unit, application_id: int) -> dict[str, Any]:
+    """The committee's picture of one application, as far as the actor may see it."""
+    db = unit.db
+    actor = unit.actor
+    app = repository.application(db, application_id)
+    if app is None:
+        raise NotFound("application", application_id)
+    return describe(db, actor, app)
+
+
+def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
+    if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
+        raise NotAllowed(f"{actor.email} may not see application {app.id}")
+    members = [
+        {
+            "member": p.email,
+            "name": p.name,
+            "declaration": a.declaration,
+            "recused": a.recused,
+            "recusal_reason": a.recusal_reason,
+        }
+        for a, p in store.assignments(db, app.id or 0)
+    ]
+    rounds = [round_view(db, actor, app, r) for r in store.rounds(db, app.id or 0)]
+    return {"application_id": app.id, "members": members, "rounds": rounds}
+
+
+def ranking(unit: Unit, round_label: str) -> list[dict[str, Any]]:
+    """The applications of a round whose scores the actor may see, side by side: best weighted
+    total first, knock-outs last."""
+    db = unit.db
+    actor = unit.actor
+    require(actor, SEES_RANKING, "see the ranking of a round")
+    rows = []
+    for app, current in scored(db, actor, round_label):
+        result = aggregate(Scoring.from_dict(current.scoring), matrix(db, app, current))
+        rows.append(
+            {
+                "id": app.id,
+                "title": app.title,
+                "state": app.state,
+                "sheets": result.sheets,
+                "weighted_total": result.weighted_total,
+                "knock_outs": list(result.knock_outs),
+                "disagreements": list(result.disagreements),
+                "criteria_version": current.config_version,
+            }
+        )
+    return sorted(rows, key=lambda r: (bool(r["knock_outs"]), -(r["weighted_total"] or 0)))
+
+
+EXPORT_COLUMNS = [
+    "application_id",
+    "title",
+    "scoring_round",
+    "criteria_version",
+    "member",
+    "criterion",
+    "score",
+    "motivation",
+    "revision",
+    "submitted_at",
+    "status",
+]
+
+
+def export_matrix(unit: Unit, round_label: str) -> Iterator[str]:
+    """The round's score matrix as CSV: one row per application, member, criterion and revision.
+
+    Only applications whose scores the actor may see, and only the submitted sheets of members
+    who are not recused; programme leaders and auditors also get drafts and recused members'
+    sheets, marked in the `status` column (submitted, draft, recused).
+    """
+    db = unit.db
+    actor = unit.actor
+    require(actor, SEES_RANKING, "export the score matrix")
+    everything = actor.holds(OVERSEERS)
+    lines = [csv_line(EXPORT_COLUMNS)]
+    for app, current in scored(db, actor, round_label, must_exist=False):
+        recused = store.recused_people(db, app.id or 0)
+        for sheet, person in store.sheets(db, current.id or 0):
+            status = (
+                "recused"
+                if person.id in recused
+                else ("submitted" if sheet.submitted_at else "draft")
+            )
+            if status != "submitted" and not everything:
+                continue
+            submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
+            for s in store.scores(db, sheet.id or 0):
+                lines.append(
+                    csv_line(
+                        [
+                            app.id,
+                            app.title,
+                            current.number,
+                            current.config_version,
+                            person.email,
+                            s.criterion,
+                            s.value,
+                            s.motivation,
+                            s.revision,
+                            submitted,
+                            status,
+                        ]
+                    )
+                )
+    return iter(lines)
+
+
+def scored(
+    db: Session, actor: Actor, round_label: str, must_exist: bool = True
+) -> list[tuple[Application, Any]]:
+    """The round's applications with a scoring round whose scores the actor may see.
+
+    Refused when the round has scored applications but the actor may see none of them, and when
+    no application is in the round at all (a mistyped round); `must_exist` refuses a round with
+    applications but no scores yet too.
+    """
+    scored, visible = 0, []
+    applications = store.applications_in_round(db, round_label)
+    for app in applications:
+        current = store.current_round(db, app.id or 0)
+        if current is None:
+            continue
+        scored += 1
+        if sees_scores(db, actor, app, current):
+            visible.append((app, current))
+    if scored and not visible:
+        raise NotAllowed(
+            f"{actor.email} may not see the scores of round {round_label} yet: {BLIND}"
+        )
+    if not scored and (must_exist or not applications):
+        raise NotFound("scored applications in round", round_label)
+    return visible
+
+
+def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> dict[str, Any]:
+    """The chair's joint advice, recorded with the move to the steering decision.
+
+    Only a chair assigned to the application and not recused may record it (`check_adviser`,
+    which the engine applies to every `submit_advice`); a conflict found now is recorded first.
+    """
+    settle_interest(unit, application_id)
+    return engine.fire(
+        unit,
+        application_id,
+        "submit_advice",
+        values={"advice": advice, "advice_rationale": rationale},
+    )
+
+
+def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
+    """Check the actor may score now, and return the round's criteria and their sheet."""
+    db, actor = unit.db, unit.actor
+    record = assignment_of(db, app, actor)
+    # `settle_interest` has recorded a recusal found now, which stands though this refuses
+    reason = record.recusal_reason if record.recused else interest(db, app, actor.organisation_id)
+    if reason:
+        raise NotAllowed(f"{actor.email} is recused from application {app.id}: {reason}")
+    if record.declaration != "none":
+        raise NotAllowed(
+            "declare your interests first: none, or a conflict of interest",
+            step="declare_first",
+            actor=actor.email,
+            application=app.id,
+        )
+    current = store.current_round(db, app.id or 0)
+    if app.state != "kracht_scoring" or current is None:
+        raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
+    if unit.clock.today() > current.deadline:
+        raise NotAllowed(
+            f"the scoring deadline for application {app.id} passed on "
+            f"{current.deadline.isoformat()}"
+        )
+    sheet = store.sheet(db, current.id or 0, actor.person_id or 0)
+    if sheet is None:
+        sheet = store.add(db, ScoreSheet(round_id=current.id, person_id=actor.person_id))
+    return Scoring.from_dict(current.scoring), sheet
+
+
+def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, str]:
+    rules.criterion(key)
+    text = str(raw).strip()
+    digits = text.isascii() and text.lstrip("-").isdigit() and len(text) <= 19
+    if isinstance(raw, bool) or not digits:
+        raise InvalidInput(f"{key}: {inputs.shown(raw)} is not a whole-number score")
+    value = int(text)
+    if not rules.scale_min <= value <= rules.scale_max:
+        raise InvalidInput(
+            f"{key}: {value} is outside the scale {rules.scale_min}-{rules.scale_max}"
+        )
+    if not (motivation or "").strip():
+        raise InvalidInput(f"{key}: a score needs a written motivation")
+    return value, inputs.text(motivation, f"{key}: the motivation", inputs.LONG)
+
+
+def counted(db: Session, app: Application, current: Any) -> list[tuple[ScoreSheet, Any]]:
+    """The sheets that make the score matrix: submitted, by members who are not recused."""
+    recused = store.recused_people(db, app.id or 0)
+    return [
+        (sheet, person)
+        for sheet, person in store.sheets(db, current.id or 0)
+        if sheet.submitted_at is not None and person.id not in recused
+    ]
+
+
+def matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, int]]:
+    return {
+        person.email: {k: s.value for k, s in store.current_scores(db, sheet.id or 0).items()}
+        for sheet, person in counted(db, app, current)
+    }
+
+
+def round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
+    rules = Scoring.from_dict(current.scoring)
+    view: dict[str, Any] = {
+        "number": current.number,
+        "deadline": current.deadline.isoformat(),
+        "criteria_version": current.config_version,
+        "criteria": [
+            {"key": c.key, "name": c.name, "weight": c.weight, "minimum": c.minimum}
+            for c in rules.criteria
+        ],
+        "submitted": sorted(
+            p.email for s, p in store.sheets(db, current.id or 0) if s.submitted_at is not None
+        ),
+    }
+    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    if own is not None:
+        view["own_sheet"] = sheet_view(db, own, actor.email)
+    view["visible"] = sees_scores(db, actor, app, current)
+    if view["visible"]:
+        view["sheets"] = [sheet_view(db, s, p.email) for s, p in counted(db, app, current)]
+        view["aggregate"] = aggregate(rules, matrix(db, app, current)).as_dict()
+    return view
+
+
+def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> dict[str, Any]:
+    history = store.scores(db, sheet.id or 0)
+    current = store.current_scores(db, sheet.id or 0)
+    return {
+        "member": member,
+        "submitted_at": audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else None,
+        "scores": {
+            k: {"score": s.value, "motivation": s.motivation, "revision": s.revision}
+            for k, s in current.items()
+        },
+        "corrections": [
+            {"criterion": s.criterion, "score": s.value, "revision": s.revision, "reason": s.reason}
+            for s in history
+            if s.revision > 0
+        ],
+    }
