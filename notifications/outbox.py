@@ -7,13 +7,15 @@ cannot exist: both are written by the same transaction. The sender delivers them
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics.errors import InvalidInput
 from kracht.notifications.render import render
+from kracht.notifications.render import renderer as _renderer
 from kracht.notifications.rules import rules_for
 from kracht.storage import assessments as committee_store
-from kracht.storage import repository
+from kracht.storage import bulk, repository
 from kracht.storage.tables import Application, Organisation, OutboxMessage, Person, Programme
 
 if TYPE_CHECKING:
@@ -69,6 +71,32 @@ def add_message(
     """Render one message for one person, in their language, and add it to the outbox."""
     programme = db.get(Programme, app.programme_id) if app else None
     org = db.get(Organisation, app.applicant_org_id) if app else None
+    message = OutboxMessage(
+        **_compose(key, event, template, person, app, role, facts, programme, org, render_one)
+    )
+    db.add(message)
+    db.flush()
+    return message
+
+
+def render_one(name: str, language: str, programme: str | None) -> Callable[[dict[str, Any]], str]:
+    """A template's renderer, found afresh for each message."""
+    return lambda context: render(name, language, context, programme)
+
+
+def _compose(
+    key: str,
+    event: str,
+    template: str,
+    person: Person,
+    app: Any,
+    role: str,
+    facts: dict[str, Any],
+    programme: Programme | None,
+    org: Organisation | None,
+    renderer: Callable[[str, str, str | None], Callable[[dict[str, Any]], str]],
+) -> dict[str, Any]:
+    """One message's columns, rendered for `person` in their language."""
     context = {
         "recipient": person.name,
         "role": role,
@@ -81,9 +109,9 @@ def add_message(
     }
     code = programme.code if programme else None
     text_name = f"{template}.txt.j2"
-    rendered = render(text_name, person.language, context, code)
+    rendered = renderer(text_name, person.language, code)(context)
     subject, text = _split_subject(rendered, f"{person.language}/{text_name}", code)
-    message = OutboxMessage(
+    return dict(
         key=key,
         message_id=message_id(key),
         event=event,
@@ -92,11 +120,64 @@ def add_message(
         language=person.language,
         subject=subject,
         text=text,
-        html=render(f"{template}.html.j2", person.language, context, code),
+        html=renderer(f"{template}.html.j2", person.language, code)(context),
     )
-    db.add(message)
-    db.flush()
-    return message
+
+
+def enqueue_many(
+    db: Session,
+    event: str,
+    caused: list[tuple[Any, int]],
+    programmes: dict[int, Programme],
+    orgs: dict[int, Organisation],
+) -> int:
+    """`enqueue` for many new applications at once: (application, cause) pairs, each
+    application with id, title, state, programme_id and applicant_org_id, its programme and
+    organisation given by id. Recipients are looked up once per group and organisation, each
+    template found once, and the messages inserted in one statement, in the order `enqueue`
+    would write them. Returns how many."""
+    groups: dict[tuple[str, int | None], list[Person]] = {}
+    renderers: dict[tuple[str, str, str | None], Callable[[dict[str, Any]], str]] = {}
+
+    def people(who: str, app: Any) -> list[Person]:
+        if who == "committee":  # per application: not worth caching
+            return recipients(db, who, app)
+        group = (who, app.applicant_org_id if who == "applicant" else None)
+        if group not in groups:
+            groups[group] = recipients(db, who, app)
+        return groups[group]
+
+    def renderer(name: str, language: str, code: str | None) -> Callable[[dict[str, Any]], str]:
+        if (name, language, code) not in renderers:
+            renderers[name, language, code] = _renderer(name, language, code)
+        return renderers[name, language, code]
+
+    rows = []
+    rules = rules_for(event)
+    for app, cause in caused:
+        seen: set[str] = set()
+        programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
+        for rule in rules:
+            for person in people(rule.recipients, app):
+                if person.email not in seen:
+                    seen.add(person.email)
+                    key = f"{event}:{app.id}:{cause}:{person.email}"
+                    rows.append(
+                        _compose(
+                            key,
+                            event,
+                            rule.template,
+                            person,
+                            app,
+                            rule.recipients,
+                            {},
+                            programme,
+                            org,
+                            renderer,
+                        )  # fmt: skip
+                    )
+    bulk.add_messages(db, rows)
+    return len(rows)
 
 
 def _split_subject(rendered: str, name: str, programme: str | None) -> tuple[str, str]:

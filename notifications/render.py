@@ -69,6 +69,14 @@ def environment(override: Override | None = None) -> jinja2.Environment:
 
 def render(name: str, language: str, context: dict[str, Any], programme: str | None = None) -> str:
     """Render <language>/<name>, from the programme's own folder where it has that template."""
+    return renderer(name, language, programme)(context)
+
+
+def renderer(
+    name: str, language: str, programme: str | None = None
+) -> Callable[[dict[str, Any]], str]:
+    """`render` of one template with its folder found once (the settings read once): for a batch
+    that renders the same template for many contexts."""
     if language not in LANGUAGES:
         raise ValueError(f"no templates in language {language!r}")
     if not TEMPLATE_NAME.fullmatch(name):
@@ -76,8 +84,10 @@ def render(name: str, language: str, context: dict[str, Any], programme: str | N
     override = override_folder(programme)
     template = f"{language}/{name}"
     if override is None:
-        return environment().get_template(template).render(**context)
-    return _render_sandboxed(environment(override), template, context, override)
+        compiled = environment().get_template(template)
+        return lambda context: compiled.render(**context)
+    sandbox = environment(override)
+    return lambda context: _render_sandboxed(sandbox, template, context, override)
 
 
 def override_folder(programme: str | None) -> Override | None:

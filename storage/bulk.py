@@ -1,0 +1,49 @@
+"""Many rows in one statement each: the batched writes of an import (SQLAlchemy Core, executemany).
+
+The rows go through the caller's session (its connection and transaction), so they commit or
+roll back with everything else the unit wrote. Pending ORM changes are flushed first, so the
+statements run in the order the caller wrote them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kracht.storage import clock
+from kracht.storage.tables import Application, AuditEvent, OutboxMessage
+
+APPLICATION = Application.__table__  # type: ignore[attr-defined]
+AUDIT_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+OUTBOX_MESSAGE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def add_applications(db: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert applications (their columns, without id, version and times); their new ids, in
+    the order of `rows`."""
+    if not rows:
+        return []
+    db.flush()
+    now = clock.now()
+    values = [{"version": 1, "created_at": now, "updated_at": now, **row} for row in rows]
+    query = sa.insert(APPLICATION).returning(APPLICATION.c.id, sort_by_parameter_order=True)
+    return list(db.execute(query, values).scalars())
+
+
+def add_events(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert audit events already chained and hashed (storage.audit_batch)."""
+    if rows:
+        db.flush()
+        db.execute(sa.insert(AUDIT_EVENT), rows)
+
+
+def add_messages(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox messages (their columns without status, attempts and times), pending."""
+    if not rows:
+        return
+    db.flush()
+    now = clock.now()
+    defaults = {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+    db.execute(sa.insert(OUTBOX_MESSAGE), [{**defaults, **row} for row in rows])
