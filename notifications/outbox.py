@@ -124,60 +124,76 @@ def _compose(
     )
 
 
-def enqueue_many(
-    db: Session,
-    event: str,
-    caused: list[tuple[Any, int]],
-    programmes: dict[int, Programme],
-    orgs: dict[int, Organisation],
-) -> int:
-    """`enqueue` for many new applications at once: (application, cause) pairs, each
-    application with id, title, state, programme_id and applicant_org_id, its programme and
-    organisation given by id. Recipients are looked up once per group and organisation, each
-    template found once, and the messages inserted in one statement, in the order `enqueue`
-    would write them. Returns how many."""
-    groups: dict[tuple[str, int | None], list[Person]] = {}
-    renderers: dict[tuple[str, str, str | None], Callable[[dict[str, Any]], str]] = {}
+class Batch:
+    """`enqueue` for many new applications, batch after batch (an import): recipients are
+    looked up once per group (every organisation's applicants together) and each template found
+    once, for all the batches; each batch's messages are inserted in one statement, in the order
+    `enqueue` would write them."""
 
-    def people(who: str, app: Any) -> list[Person]:
-        if who == "committee":  # per application: not worth caching
-            return recipients(db, who, app)
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.groups: dict[tuple[str, int | None], list[Person]] = {}
+        self.applicants_read = False
+        self.renderers: dict[tuple[str, str, str | None], Callable[[dict[str, Any]], str]] = {}
+
+    def enqueue(
+        self,
+        event: str,
+        caused: list[tuple[Any, int]],
+        programmes: dict[int, Programme],
+        orgs: dict[int, Organisation],
+    ) -> int:
+        """The messages of `event` for (application, cause) pairs, each application with id,
+        title, state, programme_id and applicant_org_id, its programme and organisation given
+        by id. Returns how many."""
+        rows = []
+        rules = rules_for(event)
+        for app, cause in caused:
+            seen: set[str] = set()
+            programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
+            for rule in rules:
+                for person in self._people(rule.recipients, app):
+                    if person.email not in seen:
+                        seen.add(person.email)
+                        key = f"{event}:{app.id}:{cause}:{person.email}"
+                        rows.append(
+                            _compose(
+                                key,
+                                event,
+                                rule.template,
+                                person,
+                                app,
+                                rule.recipients,
+                                {},
+                                programme,
+                                org,
+                                self._renderer,
+                            )  # fmt: skip
+                        )
+        bulk.add_messages(self.db, rows)
+        return len(rows)
+
+    def _people(self, who: str, app: Any) -> list[Person]:
+        if who == "committee":  # per application: nothing to share
+            return recipients(self.db, who, app)
+        if who == "applicant":
+            if not self.applicants_read:  # every organisation's in one query, each by id
+                self.applicants_read = True
+                for person in repository.people_with_role(self.db, "applicant"):
+                    group = ("applicant", person.organisation_id)
+                    self.groups.setdefault(group, []).append(person)
+            return self.groups.get(("applicant", app.applicant_org_id), [])
         group = (who, app.applicant_org_id if who == "applicant" else None)
-        if group not in groups:
-            groups[group] = recipients(db, who, app)
-        return groups[group]
+        if group not in self.groups:
+            self.groups[group] = recipients(self.db, who, app)
+        return self.groups[group]
 
-    def renderer(name: str, language: str, code: str | None) -> Callable[[dict[str, Any]], str]:
-        if (name, language, code) not in renderers:
-            renderers[name, language, code] = _renderer(name, language, code)
-        return renderers[name, language, code]
-
-    rows = []
-    rules = rules_for(event)
-    for app, cause in caused:
-        seen: set[str] = set()
-        programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
-        for rule in rules:
-            for person in people(rule.recipients, app):
-                if person.email not in seen:
-                    seen.add(person.email)
-                    key = f"{event}:{app.id}:{cause}:{person.email}"
-                    rows.append(
-                        _compose(
-                            key,
-                            event,
-                            rule.template,
-                            person,
-                            app,
-                            rule.recipients,
-                            {},
-                            programme,
-                            org,
-                            renderer,
-                        )  # fmt: skip
-                    )
-    bulk.add_messages(db, rows)
-    return len(rows)
+    def _renderer(
+        self, name: str, language: str, code: str | None
+    ) -> Callable[[dict[str, Any]], str]:
+        if (name, language, code) not in self.renderers:
+            self.renderers[name, language, code] = _renderer(name, language, code)
+        return self.renderers[name, language, code]
 
 
 def _split_subject(rendered: str, name: str, programme: str | None) -> tuple[str, str]:

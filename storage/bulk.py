@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from kracht.storage import clock
-from kracht.storage.tables import Application, AuditEvent, OutboxMessage
+from kracht.storage.tables import Application, AuditEvent, Organisation, OutboxMessage
 
 APPLICATION = Application.__table__  # type: ignore[attr-defined]
 AUDIT_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -47,3 +47,20 @@ def add_messages(db: Session, rows: list[dict[str, Any]]) -> None:
     now = clock.now()
     defaults = {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
     db.execute(sa.insert(OUTBOX_MESSAGE), [{**defaults, **row} for row in rows])
+
+
+def orgs_by_names(db: Session, names: list[str]) -> dict[str, Organisation]:
+    """`repository.org_by_name` for many names in one query: {name as given: organisation},
+    for the names that match one (case-insensitively, the lowest id where several do)."""
+    wanted = {name: name.strip().lower() for name in names}
+    found: dict[str, Organisation] = {}
+    keys = sorted(set(wanted.values()))
+    lowered = sa.func.lower(Organisation.name)
+    for start in range(0, len(keys), 500):  # within every database's limit on parameters
+        chunk = keys[start : start + 500]
+        query = (
+            select(Organisation, lowered).where(lowered.in_(chunk)).order_by(col(Organisation.id))
+        )
+        for org, key in db.exec(query).all():
+            found.setdefault(key, org)
+    return {name: found[key] for name, key in wanted.items() if key in found}

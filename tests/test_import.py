@@ -407,6 +407,7 @@ BODY = (
     f"SmartView,avt-2018,{f.TALENTIT},100,talent,2018-10-03\n"
     f"Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},250,,\n"
     f"Derde,avt-2018,{f.TALENTIT},1,,\n"
+    f"Vierde,avt-2018,{f.TALENTIT.lower()},2,,\n"  # an organisation's name in any case
 )
 
 
@@ -428,7 +429,7 @@ def test_an_import_writes_the_audit_events_and_messages_creating_each_would(
 
     events, messages = _written(world.url)
     created_events, created_messages = _written(other.url)
-    assert len(events) == 3
+    assert len(events) == 4
     assert len(messages) > 3  # the leader, and TalentIT's applicant for its two
     assert [e[:5] for e in events] == [e[:5] for e in created_events]
     assert [e[5] for e in events] == [
@@ -444,9 +445,10 @@ def test_an_imported_chain_verifies(any_world, tmp_path):
 
     events, messages = _written(any_world.url)
     assert [(e[0], e[3], e[4], e[5]["source"]) for e in events] == [
-        (t, "create", "idea", "import:pipeline.csv") for t in ("SmartView", "Maakplaatsen", "Derde")
+        (t, "create", "idea", "import:pipeline.csv")
+        for t in ("SmartView", "Maakplaatsen", "Derde", "Vierde")
     ]
-    assert {m[0] for m in messages} == {"SmartView", "Maakplaatsen", "Derde"}
+    assert {m[0] for m in messages} == {"SmartView", "Maakplaatsen", "Derde", "Vierde"}
     assert run(any_world.url, f.AUDITOR, auditing.verify).intact
 
 

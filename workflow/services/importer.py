@@ -21,7 +21,7 @@ from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own
 from kracht.basics.errors import InvalidInput, KrachtError, NotFound
 from kracht.basics.euros import LOCALES, input_locale, parse_euros
-from kracht.notifications.outbox import enqueue_many
+from kracht.notifications.outbox import Batch
 from kracht.storage import audit_batch, bulk, repository
 from kracht.workflow.definition import INITIAL, WORKFLOW_VERSION
 from kracht.workflow.services.applications import CREATORS, parse_date, text
@@ -84,6 +84,7 @@ def import_csv(
     total = 2 * len(sheet.rows)
     tick = progress or (lambda done, total: None)
     find = _Lookups(unit.db)
+    find.prefetch_orgs({row.get("applicant", "") for _, row in sheet.rows})
     actor = unit.actor
     problems = []
     for start in range(0, len(sheet.rows), BATCH):
@@ -93,10 +94,10 @@ def import_csv(
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
-    created = []
+    created, messages = [], Batch(unit.db)
     for start in range(0, len(sheet.rows), BATCH):
         batch = sheet.rows[start : start + BATCH]
-        created += _create(unit, find, path, batch, sheet.locale)
+        created += _create(unit, find, messages, path, batch, sheet.locale)
         tick(len(batch), total)
     return Imported(created, sheet.note())
 
@@ -115,7 +116,12 @@ class _New:
 
 
 def _create(
-    unit: Unit, find: _Lookups, path: Path, batch: list[tuple[int, dict[str, str]]], locale: str
+    unit: Unit,
+    find: _Lookups,
+    messages: Batch,
+    path: Path,
+    batch: list[tuple[int, dict[str, str]]],
+    locale: str,
 ) -> list[dict[str, Any]]:
     """Add a batch of checked rows, with the audit event and the messages each creation writes
     (as `applications.create` does one by one)."""
@@ -146,8 +152,7 @@ def _create(
             for app in apps
         ],
     )
-    enqueue_many(
-        unit.db,
+    messages.enqueue(
         "application_submitted",
         list(zip(apps, seqs, strict=True)),
         find.programmes_by_id,
@@ -210,6 +215,15 @@ class _Lookups:
             if found is not None:
                 self.programmes_by_id[found.id] = found
         return self.programmes[code]
+
+    def prefetch_orgs(self, names: set[str]) -> None:
+        """Look up every organisation named, in a few queries: org_by_name for each at once."""
+        names = {n for n in names if n and n not in self.orgs}
+        found = bulk.orgs_by_names(self.db, sorted(names))
+        for name in names:
+            org = self.orgs[name] = found.get(name)
+            if org is not None:
+                self.orgs_by_id[org.id] = org
 
     def org(self, name: str) -> Any:
         if name not in self.orgs:
