@@ -17,7 +17,8 @@ Printed: the median with min-max, the time per application, and per size the rat
 floor.
 
 Linear means: the time per application at 10N stays within 1.5x of that at N (target: the
-document's median per application, 10N vs N, at most 1.5x).
+median per application, 10N vs N, at most 1.5x, both for the document and for `collect`: with
+few projects the charts' fixed cost hides a quadratic collect in the document's figure).
 
 Run from the repository root:  .venv/bin/python bench/report_monitor.py [N] [ROUNDS]
 (default 200 5)
@@ -222,10 +223,11 @@ def main(n: int, rounds: int) -> None:
     for key in ("write", "collect", "charts"):
         growth = med[large][key] / med[small][key]
         print(f"  {key:>7}: {large} / {small} apps = {growth:5.1f}x  (linear: 10x)")
-    per_app = (med[large]["write"] / large) / (med[small]["write"] / small)
-    verdict = "PASS" if per_app <= TARGET else "MISS"
-    print(f"  time per application, {large} vs {small}: {per_app:.2f}x;"
-          f" target linear (<= {TARGET}x): {verdict}")  # fmt: skip
+    growth = {k: (med[large][k] / large) / (med[small][k] / small) for k in ("write", "collect")}
+    verdict = "PASS" if max(growth.values()) <= TARGET else "MISS"
+    print(f"  time per application, {large} vs {small}: {growth['write']:.2f}x the document,"
+          f" {growth['collect']:.2f}x collecting its figures;"
+          f" target linear, both (<= {TARGET}x): {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":
