@@ -348,9 +348,11 @@ def app_import(s: Settings, file: Path, locale: str | None) -> None:
     Columns: title, programme, applicant, requested (euros); optional line, description,
     round, submitted_on. Separated by commas, semicolons or tabs; UTF-8, UTF-16 (with a
     byte-order mark) or Windows-1252; a cell holds at most 10,000 characters."""
+    from kracht.commands.progress import progress_bar
     from kracht.workflow.services.importer import import_csv
 
-    imported = s.run(import_csv, file, locale)
+    with progress_bar(f"importing {file.name}") as progress:
+        imported = s.run(import_csv, file, locale, progress)
     how = f" ({imported.note})" if imported.note else ""
     click.echo(f"imported {len(imported.created)} applications from {file.name}{how}")
 

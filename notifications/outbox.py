@@ -14,7 +14,7 @@ from kracht.notifications.render import Override, override_folder, shipped_uses
 from kracht.notifications.render import render_in as render  # with the folder found once
 from kracht.notifications.rules import rules_for
 from kracht.storage import assessments as committee_store
-from kracht.storage import repository
+from kracht.storage import bulk, repository
 from kracht.storage.tables import Application, Organisation, OutboxMessage, Person, Programme
 
 if TYPE_CHECKING:
@@ -149,6 +149,66 @@ def _message(
         text=text,
         html=render(override, f"{template}.html.j2", person.language, context),
     )
+
+
+class Batch:
+    """`enqueue` for many new applications, batch after batch (an import): recipients are
+    looked up once per group (every organisation's applicants together) and each programme's
+    templates folder found once, for all the batches; each batch's messages are inserted in one
+    statement, in the order `enqueue` would write them."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.groups: dict[tuple[str, int | None], list[Person]] = {}
+        self.applicants_read = False
+        self.overrides: dict[str | None, Override | None] = {}
+
+    def enqueue(
+        self,
+        event: str,
+        caused: list[tuple[Any, int]],
+        programmes: dict[int, Programme],
+        orgs: dict[int, Organisation],
+    ) -> int:
+        """The messages of `event` for (application, cause) pairs, each application with id,
+        title, state, programme_id and applicant_org_id, its programme and organisation given
+        by id. Returns how many."""
+        rows = []
+        rules = rules_for(event)
+        for app, cause in caused:
+            seen: set[str] = set()
+            programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
+            code = programme.code if programme else None
+            if code not in self.overrides:
+                self.overrides[code] = override_folder(code)
+            for rule in rules:
+                for person in self._people(rule.recipients, app):
+                    if person.email not in seen:
+                        seen.add(person.email)
+                        key = f"{event}:{app.id}:{cause}:{person.email}"
+                        context = _context(person, app, programme, org, rule.recipients, {})
+                        override = self.overrides[code]
+                        rows.append(
+                            _message(key, event, rule.template, person, app, context, override,
+                                     code)
+                        )  # fmt: skip
+        bulk.add_messages(self.db, rows)
+        return len(rows)
+
+    def _people(self, who: str, app: Any) -> list[Person]:
+        if who == "committee":  # per application: nothing to share
+            return recipients(self.db, who, app)
+        if who == "applicant":
+            if not self.applicants_read:  # every organisation's in one query, each by id
+                self.applicants_read = True
+                for person in repository.people_with_role(self.db, "applicant"):
+                    group = ("applicant", person.organisation_id)
+                    self.groups.setdefault(group, []).append(person)
+            return self.groups.get(("applicant", app.applicant_org_id), [])
+        group = (who, None)
+        if group not in self.groups:
+            self.groups[group] = recipients(self.db, who, app)
+        return self.groups[group]
 
 
 def _split_subject(rendered: str, name: str, programme: str | None) -> tuple[str, str]:

@@ -363,3 +363,143 @@ def test_lines_ended_by_a_carriage_return_alone_are_read(world, tmp_path):
     run(world.url, f.LEADER, import_csv, path)
 
     assert _titles_and_cents(world) == [("A", 10000)]
+
+
+# -- what an import writes beside the applications, and its progress bar ---------------------------
+
+
+def _written(url):
+    """Each application's audit events and outbox messages, as (application title, ...) rows
+    without the ids, sequence numbers, times and salts that differ from run to run."""
+    import sqlalchemy as sa
+
+    from kracht.storage.database import engine_for
+    from kracht.storage.tables import Application, AuditEvent, OutboxMessage
+
+    e, m = AuditEvent, OutboxMessage
+    with engine_for(url).connect() as db:
+        titles = dict(db.execute(sa.select(Application.id, Application.title)).all())
+        query = sa.select(e.application_id, e.actor, e.roles, e.action, e.to_state, e.payload)
+        events = [
+            (titles[app], *rest, {k: v for k, v in payload.items() if k != "salt"})
+            for app, *rest, payload in db.execute(
+                query.where(e.application_id.is_not(None)).order_by(e.seq)
+            ).all()
+        ]
+        columns = (
+            m.event,
+            m.recipient,
+            m.language,
+            m.subject,
+            m.text,
+            m.html,
+            m.status,
+            m.attempts,
+        )
+        messages = [
+            (titles[app], *rest)
+            for app, *rest in db.execute(sa.select(m.application_id, *columns).order_by(m.id))
+        ]
+    return events, messages
+
+
+BODY = (
+    f"SmartView,avt-2018,{f.TALENTIT},100,talent,2018-10-03\n"
+    f"Maakplaatsen,avt-2018,{f.OTHER_APPLICANT},250,,\n"
+    f"Derde,avt-2018,{f.TALENTIT},1,,\n"
+    f"Vierde,avt-2018,{f.TALENTIT.lower()},2,,\n"  # an organisation's name in any case
+)
+
+
+def test_an_import_writes_the_audit_events_and_messages_creating_each_would(
+    world, sqlite_template, tmp_path
+):
+    import shutil
+
+    from tests.factories import seed
+
+    shutil.copyfile(sqlite_template, tmp_path / "one-by-one.db")
+    other = seed(f"sqlite:///{tmp_path / 'one-by-one.db'}")
+    run(world.url, f.LEADER, import_csv, _csv(tmp_path, BODY))
+    for line in BODY.splitlines():
+        title, programme, applicant, requested, line_code, submitted = line.split(",")
+        fields = dict(title=title, programme=programme, applicant=applicant, line=line_code)
+        run(other.url, f.LEADER, applications.create, **fields, requested=requested,
+            submitted_on=submitted)  # fmt: skip
+
+    events, messages = _written(world.url)
+    created_events, created_messages = _written(other.url)
+    assert len(events) == 4
+    assert len(messages) > 3  # the leader, and TalentIT's applicant for its two
+    assert [e[:5] for e in events] == [e[:5] for e in created_events]
+    assert [e[5] for e in events] == [
+        {**e[5], "source": "import:pipeline.csv"} for e in created_events
+    ]
+    assert messages == created_messages
+
+
+def test_an_imported_chain_verifies(any_world, tmp_path):
+    from kracht.workflow.services import auditing
+
+    run(any_world.url, f.LEADER, import_csv, _csv(tmp_path, BODY))
+
+    events, messages = _written(any_world.url)
+    assert [(e[0], e[3], e[4], e[5]["source"]) for e in events] == [
+        (t, "create", "idea", "import:pipeline.csv")
+        for t in ("SmartView", "Maakplaatsen", "Derde", "Vierde")
+    ]
+    assert {m[0] for m in messages} == {"SmartView", "Maakplaatsen", "Derde", "Vierde"}
+    assert run(any_world.url, f.AUDITOR, auditing.verify).intact
+
+
+def _import_process(world, path, stderr):
+    """`kracht app import` in its own process, its stderr to `stderr`; its stdout."""
+    import os
+    import subprocess
+    import sys
+
+    db = world.url.removeprefix("sqlite:///")
+    command = [sys.executable, "-m", "kracht", "--db", db, "--as", f.LEADER, "app", "import"]
+    process = subprocess.Popen(
+        [*command, str(path)], stdout=subprocess.PIPE, stderr=stderr, env=os.environ
+    )
+    return process
+
+
+def _rows(count):
+    return "".join(f"Project {n},avt-2018,{f.TALENTIT},10,talent,\n" for n in range(count))
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(world, tmp_path):
+    import os
+
+    path = _csv(tmp_path, _rows(2500))
+    main, terminal = os.openpty()
+    process = _import_process(world, path, terminal)
+    os.close(terminal)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(main)
+    out, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 0
+    assert out == b"imported 2500 applications from pipeline.csv\n"
+    assert b"importing pipeline.csv" in drawn
+    assert b"100%" in drawn
+
+
+def test_no_progress_bar_when_stderr_is_no_terminal(world, tmp_path):
+    import subprocess
+
+    process = _import_process(world, _csv(tmp_path, _rows(2500)), subprocess.PIPE)
+    out, err = process.communicate(timeout=120)
+
+    assert (process.returncode, err) == (0, b"")
+    assert out == b"imported 2500 applications from pipeline.csv\n"

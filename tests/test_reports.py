@@ -466,3 +466,49 @@ def test_an_unknown_export_or_report_is_refused():
         run("sqlite://", f.LEADER, exports.export, "budgets", "csv")
     with pytest.raises(InvalidInput):
         run("sqlite://", f.LEADER, programme_reports.write, "quarterly", YEAR, None)
+
+
+# -- charts of many projects: the largest get a bar each, the rest one together -------------------
+
+
+def _project(n: int) -> dict:
+    return {
+        "title": f"Project {n:02}",
+        "granted_cents": n * 100_000_00,
+        "private_cents": n * 50_000_00,
+        "public_cents": 0,
+    }
+
+
+def test_a_co_financing_chart_of_many_projects_shows_the_largest_and_the_others_together():
+    from kracht.workflow.reports import charts
+
+    few = charts.co_financing([_project(n) for n in range(1, charts.MOST_BARS + 1)], 8.5)
+    many = charts.co_financing([_project(n) for n in range(1, 31)], 8.5)
+
+    assert "Project 01" in few
+    assert "per project" in few
+    assert "other projects" not in few
+    kept = [f"Project {n:02}" for n in range(12, 31)]  # the 19 largest grants
+    assert all(title in many for title in kept)
+    assert "Project 11" not in many
+    assert "11 other projects" in many
+    assert "per largest grant" in many
+
+
+def test_an_indicator_chart_of_many_indicators_counts_them_by_progress():
+    from kracht.workflow.reports import charts
+
+    rows = [
+        {"project": f"P{n}", "name": "students", "progress_percent": p}
+        for n, p in enumerate([None, 10, 30, 60, 80, 100, 120] * 4)
+    ]
+
+    few = charts.indicators(rows[: charts.MOST_BARS])
+    many = charts.indicators(rows)
+
+    assert "P0" in few
+    assert "by progress" not in few
+    assert "P0" not in many
+    assert "Indicators against their targets (28 indicators, by progress)" in many
+    assert all(band in many for band in ("below 25%", "25-49%", "50-74%", "75-99%", "target met"))

@@ -8,6 +8,7 @@ so the same data always gives the same file. matplotlib is imported inside the f
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -75,19 +76,47 @@ def money(years: list[dict[str, Any]]) -> str:
 
 
 def co_financing(projects: list[dict[str, Any]], target: float) -> str:
-    """Per project: the grant and the partners' money beside it, with the multiplier."""
-    figure, axes = _figure(0.8 + 0.45 * max(len(projects), 1))
-    names = [p["title"][:34] for p in projects][::-1]
-    grant = [_millions(p["granted_cents"]) for p in projects][::-1]
-    partners = [_millions(p["private_cents"] + p["public_cents"]) for p in projects][::-1]
-    rows = range(len(projects))
+    """Per project: the grant and the partners' money beside it, with the multiplier. Beyond
+    MOST_BARS projects, the largest grants get a bar each and the rest one bar together, so
+    the chart stays readable (and as quick to draw) however many projects there are; the
+    document's table lists every project."""
+    shown = _largest(
+        projects, lambda p: (p["granted_cents"], p["private_cents"] + p["public_cents"])
+    )
+    figure, axes = _figure(0.8 + 0.45 * max(len(shown), 1))
+    names = [p["title"][:34] for p in shown][::-1]
+    grant = [_millions(p["granted_cents"]) for p in shown][::-1]
+    partners = [_millions(p["private_cents"] + p["public_cents"]) for p in shown][::-1]
+    rows = range(len(shown))
     axes.barh([r + 0.2 for r in rows], grant, 0.4, label="grant", color=BLUE)
     axes.barh([r - 0.2 for r in rows], partners, 0.4, label="co-financing", color=TEAL)
     axes.set_yticks(list(rows), names)
     axes.set_xlabel("EUR million")
-    axes.set_title(f"Grant and co-financing per project (multiplier target {target})")
+    which = "project" if len(shown) == len(projects) else "largest grant"
+    axes.set_title(f"Grant and co-financing per {which} (multiplier target {target})")
     axes.legend(frameon=False)
     return _svg(figure)
+
+
+MOST_BARS = 20  # bars in a chart of projects; beyond, the rest share one
+
+
+def _largest(
+    projects: list[dict[str, Any]], size: Callable[[dict[str, Any]], Any]
+) -> list[dict[str, Any]]:
+    """Every project when there are at most MOST_BARS, in their order; else the MOST_BARS - 1
+    largest by `size` (in their order) and one row summing the others' money."""
+    if len(projects) <= MOST_BARS:
+        return projects
+    ranked = sorted(range(len(projects)), key=lambda i: size(projects[i]), reverse=True)
+    keep = set(ranked[: MOST_BARS - 1])
+    others = [p for i, p in enumerate(projects) if i not in keep]
+    money = ("granted_cents", "private_cents", "public_cents")
+    rest = {
+        "title": f"{len(others)} other projects",
+        **{k: sum(p[k] for p in others) for k in money},
+    }
+    return [p for i, p in enumerate(projects) if i in keep] + [rest]
 
 
 def lights(periods: list[dict[str, Any]]) -> str:
@@ -107,8 +136,15 @@ def lights(periods: list[dict[str, Any]]) -> str:
     return _svg(figure)
 
 
+BANDS = ((0, "below 25%"), (25, "25-49%"), (50, "50-74%"), (75, "75-99%"), (100, "target met"))
+
+
 def indicators(rows: list[dict[str, Any]]) -> str:
-    """How far each indicator has come from baseline to target (100%: target reached)."""
+    """How far each indicator has come from baseline to target (100%: target reached); beyond
+    MOST_BARS indicators, how many stand in each band of progress (`indicator_bands`), so the
+    chart stays readable however many there are (the document's tables list each)."""
+    if len(rows) > MOST_BARS:
+        return indicator_bands(rows)
     figure, axes = _figure(0.8 + 0.55 * max(len(rows), 1))
     names = [f"{r['project'][:36]}\n{r['name'][:40]}" for r in rows][::-1]
     done = [max(min(r["progress_percent"] or 0, 150), 0) for r in rows][::-1]
@@ -119,4 +155,19 @@ def indicators(rows: list[dict[str, Any]]) -> str:
     axes.set_xlim(0, max([110, *(d + 15 for d in done)]))
     axes.set_xlabel("% of the way from baseline to target")
     axes.set_title("Indicators against their targets")
+    return _svg(figure)
+
+
+def indicator_bands(rows: list[dict[str, Any]]) -> str:
+    """Indicators counted per band of progress from baseline to target (unmeasured as 0%)."""
+    counts = dict.fromkeys((name for _, name in BANDS), 0)
+    for r in rows:
+        done = r["progress_percent"] or 0
+        counts[next(name for low, name in reversed(BANDS) if done >= low or low == 0)] += 1
+    figure, axes = _figure(0.8 + 0.45 * len(BANDS))
+    names = list(counts)[::-1]
+    bars = axes.barh(names, list(counts.values())[::-1], color=[TEAL] + [BLUE] * (len(BANDS) - 1))
+    axes.bar_label(bars, padding=3)
+    axes.set_xlabel("indicators")
+    axes.set_title(f"Indicators against their targets ({len(rows)} indicators, by progress)")
     return _svg(figure)

@@ -179,11 +179,14 @@ def _projects(
 ) -> list[dict[str, Any]]:
     end = dt.date(year, 12, 31)
     indicators = _indicators(store.indicator_rows(db), end)
+    by_application: dict[int, list[dict[str, Any]]] = {}
+    for r in reports:  # grouped once, each project's in the listing's order
+        by_application.setdefault(r["application_id"], []).append(r)
     result = []
     for a in apps:
         if a["state"] not in REPORTING:
             continue
-        own = [r for r in reports if r["application_id"] == a["id"]]
+        own = by_application.get(a["id"], [])
         done = [r for r in own if r["status"] == "submitted" and r["period_end"] <= end]
         latest = done[-1] if done else None
         result.append(

@@ -10,23 +10,21 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own
-from kracht.basics.errors import InvalidInput, KrachtError
+from kracht.basics.errors import InvalidInput, KrachtError, NotFound
 from kracht.basics.euros import LOCALES, input_locale, parse_euros
-from kracht.storage import repository
-from kracht.workflow.services.applications import (
-    CREATORS,
-    audit_created,
-    new_application,
-    parse_date,
-)
+from kracht.notifications.outbox import Batch
+from kracht.storage import audit_batch, bulk, repository
+from kracht.workflow.definition import INITIAL, WORKFLOW_VERSION
+from kracht.workflow.services.applications import CREATORS, parse_date, text
 from kracht.workflow.unit import Unit, writes
 
 REQUIRED = ("title", "programme", "applicant", "requested")
@@ -35,6 +33,7 @@ COLUMNS = REQUIRED + OPTIONAL
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}  # the first wins a tie
 CELL_LIMIT = 10_000  # characters in one cell
 SAVE_AS = "save the spreadsheet as CSV UTF-8"
+BATCH = 1000  # rows checked, then written, at a time
 STYLES = {"nl": "the Dutch way, 1.500,50", "en": "the English way, 1,500.50"}
 
 
@@ -62,37 +61,182 @@ class Imported:
     note: str | None  # how the file was read, if not plain comma-separated UTF-8
 
 
+Progress = Callable[[int, int], None]  # told (steps just done, steps in all): two per row
+
+
 @writes("import")
-def import_csv(unit: Unit, path: Path, locale: str | None = None) -> Imported:
+def import_csv(
+    unit: Unit, path: Path, locale: str | None = None, progress: Progress | None = None
+) -> Imported:
     """Import every row of the CSV file at `path`, or none.
 
     The separator (comma, semicolon or tab) and encoding (UTF-8, UTF-16 with a byte-order
     mark, else Windows-1252) are found from the file. Amounts are read in `locale` (nl or
     en); without one, a semicolon-separated file (as Dutch Excel writes) is nl, any other
-    follows KRACHT_LOCALE.
+    follows KRACHT_LOCALE. `progress`, if given, is told of the steps done, batch by batch,
+    and of how many there are: every row is checked, then written (two steps a row).
+
+    The rows are written in batches of BATCH, each in a few statements (applications, their
+    audit events, their messages), all in the unit's one transaction; the programmes, lines,
+    organisations and recipients are looked up once each.
     """
     sheet = read_sheet(path, locale)
-    db = unit.db
+    total = 2 * len(sheet.rows)
+    tick = progress or (lambda done, total: None)
+    find = _Lookups(unit.db)
+    find.prefetch_orgs({row.get("applicant", "") for _, row in sheet.rows})
     actor = unit.actor
-    problems = [p for n, row in sheet.rows for p in _problems(db, actor, n, row, sheet.locale)]
+    problems = []
+    for start in range(0, len(sheet.rows), BATCH):
+        batch = sheet.rows[start : start + BATCH]
+        problems += [p for n, row in batch for p in _problems(find, actor, n, row, sheet.locale)]
+        tick(len(batch), total)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
-    created = [_create(unit, path, number, row, sheet.locale) for number, row in sheet.rows]
+    created, messages = [], Batch(unit.db)
+    for start in range(0, len(sheet.rows), BATCH):
+        batch = sheet.rows[start : start + BATCH]
+        created += _create(unit, find, messages, path, batch, sheet.locale)
+        tick(len(batch), total)
     return Imported(created, sheet.note())
 
 
+@dataclass(frozen=True)
+class _New:
+    """A just-inserted application, as its audit event and messages need it."""
+
+    id: int
+    title: str
+    state: str
+    programme_id: int
+    applicant_org_id: int
+    requested_cents: int
+    workflow_version: int
+
+
 def _create(
-    unit: Unit, path: Path, number: int, row: dict[str, str], locale: str
+    unit: Unit,
+    find: _Lookups,
+    messages: Batch,
+    path: Path,
+    batch: list[tuple[int, dict[str, str]]],
+    locale: str,
+) -> list[dict[str, Any]]:
+    """Add a batch of checked rows, with the audit event and the messages each creation writes
+    (as `applications.create` does one by one)."""
+    rows = [_columns(unit, find, path, number, row, locale) for number, row in batch]
+    ids = bulk.add_applications(unit.db, rows)
+    apps = [
+        _New(id_, r["title"], r["state"], r["programme_id"], r["applicant_org_id"],
+             r["requested_cents"], r["workflow_version"])
+        for id_, r in zip(ids, rows, strict=True)
+    ]  # fmt: skip
+    actor = unit.actor
+    seqs = audit_batch.append_many(
+        unit.db,
+        [
+            dict(
+                actor=actor.email,
+                roles=actor.roles_text,
+                action="create",
+                application_id=app.id,
+                to_state=app.state,
+                payload={
+                    "title": app.title,
+                    "requested_cents": app.requested_cents,
+                    "workflow_version": app.workflow_version,
+                    "source": f"import:{path.name}",
+                },
+            )
+            for app in apps
+        ],
+    )
+    messages.enqueue(
+        "application_submitted",
+        list(zip(apps, seqs, strict=True)),
+        find.programmes_by_id,
+        find.orgs_by_id,
+    )
+    return [{"id": app.id, "title": app.title, "state": app.state} for app in apps]
+
+
+def _columns(
+    unit: Unit, find: _Lookups, path: Path, number: int, row: dict[str, str], locale: str
 ) -> dict[str, Any]:
-    """Add one checked row; the amount goes in as a number, read once in the file's locale."""
+    """One checked row's columns, with the checks `applications.new_application` makes of its
+    fields; the amount goes in as a number, read once in the file's locale."""
     cents = parse_euros(row["requested"], "requested amount", locale)
     try:
-        app = new_application(unit, {**row, "requested": Decimal(cents).scaleb(-2)})
+        title = text(row.get("title"), "title", inputs.TITLE)
+        programme = find.programme(text(row.get("programme"), "programme"))
+        if programme is None:
+            raise NotFound("programme", row.get("programme"), "`kracht programme list` shows them")
+        org = find.org(text(row.get("applicant"), "applicant organisation"))
+        if org is None:
+            raise NotFound("organisation", row.get("applicant"), "add it with `kracht org add`")
+        line = find.line(programme, str(row["line"]).strip()) if row.get("line") else None
+        if row.get("line") and line is None:
+            raise NotFound("line", row["line"], f"no line of {programme.code}")
+        return dict(
+            title=title,
+            description=inputs.text(
+                row.get("description"), "description", inputs.LONG, required=False
+            ),
+            programme_id=programme.id,
+            line_id=line.id if line else None,
+            applicant_org_id=org.id,
+            requested_cents=parse_euros(Decimal(cents).scaleb(-2), "requested amount"),
+            round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
+            state=INITIAL,
+            workflow_version=WORKFLOW_VERSION,
+            submitted_on=parse_date(
+                row.get("submitted_on"), "submitted_on", latest=unit.clock.today()
+            ),
+        )
     except InvalidInput as error:
         raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
-    audit_created(unit.db, unit.actor, app, f"import:{path.name}")
-    return {"id": app.id, "title": app.title, "state": app.state}
+
+
+class _Lookups:
+    """Programmes, organisations and lines looked up once each, by what a row names."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.programmes: dict[str, Any] = {}
+        self.orgs: dict[str, Any] = {}
+        self.lines: dict[tuple[int, str], Any] = {}
+        self.programmes_by_id: dict[int, Any] = {}
+        self.orgs_by_id: dict[int, Any] = {}
+
+    def programme(self, code: str) -> Any:
+        if code not in self.programmes:
+            found = self.programmes[code] = repository.programme_by_code(self.db, code)
+            if found is not None:
+                self.programmes_by_id[found.id] = found
+        return self.programmes[code]
+
+    def prefetch_orgs(self, names: set[str]) -> None:
+        """Look up every organisation named, in a few queries: org_by_name for each at once."""
+        names = {n for n in names if n and n not in self.orgs}
+        found = bulk.orgs_by_names(self.db, sorted(names))
+        for name in names:
+            org = self.orgs[name] = found.get(name)
+            if org is not None:
+                self.orgs_by_id[org.id] = org
+
+    def org(self, name: str) -> Any:
+        if name not in self.orgs:
+            found = self.orgs[name] = repository.org_by_name(self.db, name)
+            if found is not None:
+                self.orgs_by_id[found.id] = found
+        return self.orgs[name]
+
+    def line(self, programme: Any, code: str) -> Any:
+        key = (programme.id, code)
+        if key not in self.lines:
+            self.lines[key] = repository.line_by_code(self.db, programme.id, code)
+        return self.lines[key]
 
 
 def read_sheet(path: Path, locale: str | None = None) -> Sheet:
@@ -234,7 +378,9 @@ def _rows(
             yield start, row
 
 
-def _problems(db: Any, actor: Actor, number: int, row: dict[str, str], locale: str) -> list[str]:
+def _problems(
+    find: _Lookups, actor: Actor, number: int, row: dict[str, str], locale: str
+) -> list[str]:
     """Check each column on its own, so a problem names its column."""
     problems = []
 
@@ -253,24 +399,24 @@ def _problems(db: Any, actor: Actor, number: int, row: dict[str, str], locale: s
     check("title", lambda: need("title"))
     check("requested", lambda: parse_euros(need("requested"), "requested amount", locale))
     check("submitted_on", lambda: parse_date(row.get("submitted_on"), "submitted_on"))
-    programme = check("programme", lambda: _programme(db, need("programme")))
-    org = check("applicant", lambda: _org(db, need("applicant")))
+    programme = check("programme", lambda: _programme(find, need("programme")))
+    org = check("applicant", lambda: _org(find, need("applicant")))
     if org is not None:
         check("applicant", lambda: require_own(actor, CREATORS, org.id, "import applications"))
     if programme is not None and row.get("line"):
-        check("line", lambda: _line(db, programme, row["line"]))
+        check("line", lambda: _line(find, programme, row["line"]))
     return problems
 
 
-def _programme(db: Any, code: str) -> Any:
-    programme = repository.programme_by_code(db, code)
+def _programme(find: _Lookups, code: str) -> Any:
+    programme = find.programme(code)
     if programme is None:
         raise InvalidInput(f"no programme {code!r}")
     return programme
 
 
-def _org(db: Any, name: str) -> Any:
-    org = repository.org_by_name(db, name)
+def _org(find: _Lookups, name: str) -> Any:
+    org = find.org(name)
     if org is None:
         raise InvalidInput(
             f"no organisation {name!r} (add it to the directory first)",
@@ -280,8 +426,8 @@ def _org(db: Any, name: str) -> Any:
     return org
 
 
-def _line(db: Any, programme: Any, code: str) -> Any:
-    line = repository.line_by_code(db, programme.id, code)
+def _line(find: _Lookups, programme: Any, code: str) -> Any:
+    line = find.line(programme, code)
     if line is None:
         raise InvalidInput(f"programme {programme.code} has no line {code!r}")
     return line
