@@ -171,10 +171,10 @@ def _columns(
         title = text(row.get("title"), "title", inputs.TITLE)
         programme = find.programme(text(row.get("programme"), "programme"))
         if programme is None:
-            raise NotFound("programme", row.get("programme"), "`kracht programme list` shows them")
+            raise NotFound("programme", row.get("programme"))
         org = find.org(text(row.get("applicant"), "applicant organisation"))
         if org is None:
-            raise NotFound("organisation", row.get("applicant"), "add it with `kracht org add`")
+            raise NotFound("organisation", row.get("applicant"), "add it to the directory first")
         line = find.line(programme, str(row["line"]).strip()) if row.get("line") else None
         if row.get("line") and line is None:
             raise NotFound("line", row["line"], f"no line of {programme.code}")
