@@ -101,12 +101,9 @@ def new_application(unit: Unit, row: dict[str, Any]) -> Any:
     return repository.add(db, app)
 
 
-def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
-    """The creation's audit event, and the messages it causes, in the caller's transaction."""
-    from kracht.notifications.outbox import enqueue
-
-    event = audit.append(
-        db,
+def created_event(actor: Actor, app: Any, source: str) -> dict[str, Any]:
+    """The audit event of an application's creation (one by one or imported), as columns."""
+    return dict(
         actor=actor.email,
         roles=actor.roles_text,
         action="create",
@@ -119,6 +116,13 @@ def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
             "source": source,
         },
     )
+
+
+def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
+    """The creation's audit event, and the messages it causes, in the caller's transaction."""
+    from kracht.notifications.outbox import enqueue
+
+    event = audit.append(db, **created_event(actor, app, source))
     enqueue(db, "application_submitted", app, event.seq, {})
 
 

@@ -24,7 +24,7 @@ from kracht.basics.euros import LOCALES, input_locale, parse_euros
 from kracht.notifications.outbox import Batch
 from kracht.storage import audit_batch, bulk, repository
 from kracht.workflow.definition import INITIAL, WORKFLOW_VERSION
-from kracht.workflow.services.applications import CREATORS, parse_date, text
+from kracht.workflow.services.applications import CREATORS, created_event, parse_date, text
 from kracht.workflow.unit import Unit, writes
 
 REQUIRED = ("title", "programme", "applicant", "requested")
@@ -133,25 +133,8 @@ def _create(
         for id_, r in zip(ids, rows, strict=True)
     ]  # fmt: skip
     actor = unit.actor
-    seqs = audit_batch.append_many(
-        unit.db,
-        [
-            dict(
-                actor=actor.email,
-                roles=actor.roles_text,
-                action="create",
-                application_id=app.id,
-                to_state=app.state,
-                payload={
-                    "title": app.title,
-                    "requested_cents": app.requested_cents,
-                    "workflow_version": app.workflow_version,
-                    "source": f"import:{path.name}",
-                },
-            )
-            for app in apps
-        ],
-    )
+    source = f"import:{path.name}"
+    seqs = audit_batch.append_many(unit.db, [created_event(actor, app, source) for app in apps])
     messages.enqueue(
         "application_submitted",
         list(zip(apps, seqs, strict=True)),
