@@ -168,7 +168,7 @@ def settle_interest(unit: Unit, application_id: int) -> None:
     even though the action that found it is then refused (`Unit.stand`)."""
 
     def settle(db: Session, actor: Actor) -> None:
-        found = _unrecorded_interest(db, actor.email, application_id)
+        found = _unrecorded_interest(db, actor, application_id)
         if found is None:
             return
         app, record, reason = found
@@ -177,22 +177,23 @@ def settle_interest(unit: Unit, application_id: int) -> None:
             raise ConcurrentChange(app.id or 0)
         _recuse(db, actor, app, record, actor.email, reason, "automatic")
 
-    if _unrecorded_interest(unit.db, unit.actor.email, application_id) is not None:
+    if _unrecorded_interest(unit.db, unit.actor, application_id) is not None:
         settle(unit.db, unit.actor)
         unit.stand(settle)
 
 
 def _unrecorded_interest(
-    db: Session, actor_email: str | None, application_id: int
+    db: Session, actor: Actor, application_id: int
 ) -> tuple[Application, Any, str] | None:
-    person = repository.person_by_email(db, (actor_email or "").strip())
+    """The acting member's assignment and the reason they are linked to the application, when
+    that link is not recorded yet."""
     app = repository.application(db, application_id)
-    if person is None or person.id is None or app is None or app.state in TERMINAL:
+    if actor.person_id is None or app is None or app.state in TERMINAL:
         return None  # the action itself names the problem
-    record = store.assignment(db, application_id, person.id)
+    record = store.assignment(db, application_id, actor.person_id)
     if record is None or record.recused:
         return None
-    reason = interest(db, app, person.organisation_id)
+    reason = interest(db, app, actor.organisation_id)
     return (app, record, reason) if reason else None
 
 
