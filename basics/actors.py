@@ -38,14 +38,14 @@ def resolve(db: Session, email: str | None) -> Actor:
 
     if not email:
         raise NotAllowed("say who you are: pass --as EMAIL or set KRACHT_USER")
-    person = repository.person_by_email(db, email.strip())
-    if person is None or person.id is None:
+    person = repository.person_with_roles(db, email.strip())
+    if person is None:
         raise NotAllowed(
             f"no person with e-mail {email!r}; a programme leader adds people with "
             "`kracht people add`"
         )
-    roles = frozenset(repository.roles_of(db, person.id))
-    return Actor(person.email, person.name, roles, person.id, person.organisation_id)
+    person_id, address, name, organisation_id, roles = person
+    return Actor(address, name, frozenset(roles), person_id, organisation_id)
 
 
 def require(actor: Actor, roles: Iterable[str], action: str) -> None:

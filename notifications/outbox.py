@@ -7,7 +7,8 @@ cannot exist: both are written by the same transaction. The sender delivers them
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kracht.basics.errors import InvalidInput
 from kracht.notifications.render import Override, override_folder, shipped_uses
@@ -20,6 +21,15 @@ from kracht.storage.tables import Application, Organisation, OutboxMessage, Pers
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+
+class Recipient(Protocol):
+    """Who a message is for: a Person, or a row with Person's columns."""
+
+    name: str
+    email: str
+    language: str
+
+
 GROUP_ROLES = {
     "programme_leader": "programme_leader",
     "table_chair": "innovation_table_chair",
@@ -28,8 +38,9 @@ GROUP_ROLES = {
 }
 
 
-def recipients(db: Session, who: str, app: Application) -> list[Person]:
-    """The people a rule's recipient group names, for one application."""
+def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
+    """The people a rule's recipient group names, for one application (Person objects or rows
+    with Person's columns)."""
     if who == "applicant":
         return repository.people_with_role(db, "applicant", app.applicant_org_id)
     if who == "committee":
@@ -90,21 +101,21 @@ def add_message(
     code = programme.code if programme else None
     context = _context(person, app, programme, org, role, facts)
     row = _message(key, event, template, person, app, context, override_folder(code), code)
-    message = OutboxMessage(**row)
-    db.add(message)
-    db.flush()
-    return message
+    return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
 def _about(db: Session, app: Application | None) -> tuple[Programme | None, Organisation | None]:
     """The application's programme and applicant organisation."""
     if app is None:
         return None, None
-    return db.get(Programme, app.programme_id), db.get(Organisation, app.applicant_org_id)
+    return (
+        repository.programme(db, app.programme_id),
+        repository.organisation(db, app.applicant_org_id),
+    )
 
 
 def _context(
-    person: Person,
+    person: Recipient,
     app: Application | None,
     programme: Programme | None,
     org: Organisation | None,
@@ -127,7 +138,7 @@ def _message(
     key: str,
     event: str,
     template: str,
-    person: Person,
+    person: Recipient,
     app: Application | None,
     context: dict[str, Any],
     override: Override | None,

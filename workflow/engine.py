@@ -292,9 +292,10 @@ def options(ctx: Context) -> list[dict[str, Any]]:
 def _load(
     db: Session, application_id: int, expected_version: int | None
 ) -> tuple[Application, Programme]:
-    app = repository.application(db, application_id, lock=True)  # writers of it queue here
-    if app is None:
+    found = repository.application_and_programme(db, application_id)  # writers queue here
+    if found is None:
         raise NotFound("application", application_id, "`kracht app list` shows every application")
+    app, programme = found
     if app.workflow_version != WORKFLOW_VERSION:
         raise NotAllowed(
             f"application {app.id} runs under workflow version {app.workflow_version}, but this "
@@ -303,8 +304,6 @@ def _load(
         )
     if expected_version is not None and expected_version != app.version:
         raise ConcurrentChange(application_id)
-    programme = db.get(Programme, app.programme_id)
-    assert programme is not None
     return app, programme
 
 
