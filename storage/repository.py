@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -339,12 +340,26 @@ def add_messages(db: Session, messages: list[dict[str, Any]]) -> None:
 
 
 def _outbox_defaults() -> dict[str, Any]:
+    """The defaults of the columns not given: the constant ones read once, the factories (the
+    times) called each time."""
+    constant, factories = _outbox_default_kinds()
+    return {**constant, **{key: factory() for key, factory in factories.items()}}
+
+
+@functools.cache
+def _outbox_default_kinds() -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
     fields = OutboxMessage.model_fields
-    return {
-        c.key: fields[c.key].get_default(call_default_factory=True)
-        for c in _OUTBOX.columns
-        if c.key != "id" and not fields[c.key].is_required()
-    }
+    constant: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    for column in _OUTBOX.columns:
+        field = fields[column.key]
+        if column.key == "id" or field.is_required():
+            continue
+        if field.default_factory is not None:
+            factories[column.key] = field.default_factory  # type: ignore[assignment]
+        else:
+            constant[column.key] = field.get_default()
+    return constant, factories
 
 
 def partners(db: Session, application_id: int) -> list[tuple[ApplicationPartner, Organisation]]:
