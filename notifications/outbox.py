@@ -16,7 +16,7 @@ from kracht.notifications.render import render_in as render  # with the folder f
 from kracht.notifications.rules import rules_for
 from kracht.storage import assessments as committee_store
 from kracht.storage import repository
-from kracht.storage.tables import Application, Organisation, OutboxMessage, Person, Programme
+from kracht.storage.tables import Application, OutboxMessage, Person, Programme
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -70,7 +70,7 @@ def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[s
     one statement. Returns how many.
     """
     seen: set[str] = set()
-    programme, org = _about(db, app)
+    programme, applicant = _about(db, app)
     code = programme.code if programme else None
     override, messages = override_folder(code), []
     for rule in rules_for(event):
@@ -78,7 +78,7 @@ def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[s
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"
-                context = _context(person, app, programme, org, rule.recipients, facts)
+                context = _context(person, app, programme, applicant, rule.recipients, facts)
                 messages.append(
                     _message(key, event, rule.template, person, app, context, override, code)
                 )
@@ -97,20 +97,20 @@ def add_message(
     facts: dict[str, Any],
 ) -> OutboxMessage:
     """Render one message for one person, in their language, and add it to the outbox."""
-    programme, org = _about(db, app)
+    programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    context = _context(person, app, programme, org, role, facts)
+    context = _context(person, app, programme, applicant, role, facts)
     row = _message(key, event, template, person, app, context, override_folder(code), code)
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
-def _about(db: Session, app: Application | None) -> tuple[Programme | None, Organisation | None]:
-    """The application's programme and applicant organisation."""
+def _about(db: Session, app: Application | None) -> tuple[Programme | None, str]:
+    """The application's programme and the name of its applicant organisation."""
     if app is None:
-        return None, None
+        return None, ""
     return (
         repository.programme(db, app.programme_id),
-        repository.organisation(db, app.applicant_org_id),
+        repository.organisation_name(db, app.applicant_org_id) or "",
     )
 
 
@@ -118,7 +118,7 @@ def _context(
     person: Recipient,
     app: Application | None,
     programme: Programme | None,
-    org: Organisation | None,
+    applicant: str,
     role: str,
     facts: dict[str, Any],
 ) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def _context(
         "role": role,
         "application_id": app.id if app else "",
         "title": app.title if app else "",
-        "applicant": org.name if org else "",
+        "applicant": applicant,
         "programme": programme.name if programme else "",
         "state": app.state if app else "",
         **facts,

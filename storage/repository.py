@@ -148,6 +148,15 @@ def organisation(db: Session, organisation_id: int) -> Organisation | None:
     return db.get(Organisation, organisation_id)
 
 
+def organisation_name(db: Session, organisation_id: int) -> str | None:
+    """The organisation's name, read through Core (no ORM object built)."""
+    return core(db).execute(_ORGANISATION_NAME, {"org": organisation_id}).scalar()
+
+
+_ORGANISATION = Organisation.__table__.c  # type: ignore[attr-defined]
+_ORGANISATION_NAME = sa.select(_ORGANISATION.name).where(_ORGANISATION.id == sa.bindparam("org"))
+
+
 def programme(db: Session, programme_id: int) -> Programme | None:
     return db.get(Programme, programme_id)
 
