@@ -52,27 +52,40 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
 
-def needs(events: tuple[str, ...], variables: tuple[str, ...], programme: str | None) -> set[str]:
+def needs(
+    events: tuple[str, ...], variables: tuple[str, ...], override: Override | None
+) -> set[str]:
     """Which of `variables` the templates of `events` may use (for a programme with its own
-    templates folder: all), so that a fact nobody renders is never read."""
+    templates folder, `override` as `override_folder` found it: all), so that a fact nobody
+    renders is never read."""
     templates = tuple(rule.template for event in events for rule in rules_for(event))
     used = {v for v in variables if shipped_uses(templates, v)}
-    if len(used) < len(variables) and override_folder(programme) is not None:
+    if len(used) < len(variables) and override is not None:
         return set(variables)
     return used
 
 
-def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[str, Any]) -> int:
+def enqueue(
+    db: Session,
+    event: str,
+    app: Application,
+    cause: int,
+    facts: dict[str, Any],
+    *,
+    found: tuple[Override | None] | None = None,
+) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
     unique and stable: enqueueing the same event twice is impossible. The messages go in in
-    one statement. Returns how many.
+    one statement. Returns how many. `found` holds the programme's `override_folder` when the
+    caller has already looked it up.
     """
     seen: set[str] = set()
     programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    override, messages = override_folder(code), []
+    override = found[0] if found is not None else override_folder(code)
+    messages = []
     for rule in rules_for(event):
         for person in recipients(db, rule.recipients, app):
             if person.email not in seen:

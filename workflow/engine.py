@@ -370,12 +370,15 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
             steps: list[Step], events: list[int]) -> None:  # fmt: skip
     """Write the messages each step's row declares into the outbox, in this same transaction."""
     from kracht.notifications.outbox import enqueue, needs
+    from kracht.notifications.render import Override, override_folder
 
-    code = programme.code
+    found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
-        used = needs(row.events, ("letter_nl", "letter_en"), code)
+        if found is None:
+            found = (override_folder(programme.code),)
+        used = needs(row.events, ("letter_nl", "letter_en"), found[0])
         letters = {  # read only where a template of the row's events may print them
             lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
             for lang in ("nl", "en")
@@ -388,7 +391,7 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
             "letter_en": letters["en"].text if letters["en"] else "",
         }
         for event in row.events:
-            enqueue(db, event, app, seq, facts)
+            enqueue(db, event, app, seq, facts, found=found)
 
 
 def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:
