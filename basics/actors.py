@@ -38,11 +38,11 @@ def resolve(db: Session, email: str | None) -> Actor:
 
     if not email:
         raise NotIdentified()
-    person = repository.person_by_email(db, email.strip())
-    if person is None or person.id is None:
+    person = repository.person_with_roles(db, email.strip())
+    if person is None:
         raise NotIdentified(email)
-    roles = frozenset(repository.roles_of(db, person.id))
-    return Actor(person.email, person.name, roles, person.id, person.organisation_id)
+    person_id, address, name, organisation_id, roles = person
+    return Actor(address, name, frozenset(roles), person_id, organisation_id)
 
 
 def require(actor: Actor, roles: Iterable[str], action: str) -> None:

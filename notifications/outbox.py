@@ -7,7 +7,8 @@ cannot exist: both are written by the same transaction. The sender delivers them
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kracht.basics.errors import InvalidInput
 from kracht.notifications.render import Override, override_folder, shipped_uses
@@ -20,6 +21,15 @@ from kracht.storage.tables import Application, Organisation, OutboxMessage, Pers
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+
+class Recipient(Protocol):
+    """Who a message is for: a Person, or a row with Person's columns."""
+
+    name: str
+    email: str
+    language: str
+
+
 GROUP_ROLES = {
     "programme_leader": "programme_leader",
     "table_chair": "innovation_table_chair",
@@ -28,8 +38,9 @@ GROUP_ROLES = {
 }
 
 
-def recipients(db: Session, who: str, app: Application) -> list[Person]:
-    """The people a rule's recipient group names, for one application."""
+def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
+    """The people a rule's recipient group names, for one application (Person objects or rows
+    with Person's columns)."""
     if who == "applicant":
         return repository.people_with_role(db, "applicant", app.applicant_org_id)
     if who == "committee":
@@ -41,33 +52,46 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
 
-def needs(events: tuple[str, ...], variables: tuple[str, ...], programme: str | None) -> set[str]:
+def needs(
+    events: tuple[str, ...], variables: tuple[str, ...], override: Override | None
+) -> set[str]:
     """Which of `variables` the templates of `events` may use (for a programme with its own
-    templates folder: all), so that a fact nobody renders is never read."""
+    templates folder, `override` as `override_folder` found it: all), so that a fact nobody
+    renders is never read."""
     templates = tuple(rule.template for event in events for rule in rules_for(event))
     used = {v for v in variables if shipped_uses(templates, v)}
-    if len(used) < len(variables) and override_folder(programme) is not None:
+    if len(used) < len(variables) and override is not None:
         return set(variables)
     return used
 
 
-def enqueue(db: Session, event: str, app: Application, cause: int, facts: dict[str, Any]) -> int:
+def enqueue(
+    db: Session,
+    event: str,
+    app: Application,
+    cause: int,
+    facts: dict[str, Any],
+    *,
+    found: tuple[Override | None] | None = None,
+) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
     unique and stable: enqueueing the same event twice is impossible. The messages go in in
-    one statement. Returns how many.
+    one statement. Returns how many. `found` holds the programme's `override_folder` when the
+    caller has already looked it up.
     """
     seen: set[str] = set()
-    programme, org = _about(db, app)
+    programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    override, messages = override_folder(code), []
+    override = found[0] if found is not None else override_folder(code)
+    messages = []
     for rule in rules_for(event):
         for person in recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"
-                context = _context(person, app, programme, org, rule.recipients, facts)
+                context = _context(person, app, programme, applicant, rule.recipients, facts)
                 messages.append(
                     _message(key, event, rule.template, person, app, context, override, code)
                 )
@@ -86,28 +110,28 @@ def add_message(
     facts: dict[str, Any],
 ) -> OutboxMessage:
     """Render one message for one person, in their language, and add it to the outbox."""
-    programme, org = _about(db, app)
+    programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    context = _context(person, app, programme, org, role, facts)
+    context = _context(person, app, programme, applicant, role, facts)
     row = _message(key, event, template, person, app, context, override_folder(code), code)
-    message = OutboxMessage(**row)
-    db.add(message)
-    db.flush()
-    return message
+    return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
-def _about(db: Session, app: Application | None) -> tuple[Programme | None, Organisation | None]:
-    """The application's programme and applicant organisation."""
+def _about(db: Session, app: Application | None) -> tuple[Programme | None, str]:
+    """The application's programme and the name of its applicant organisation."""
     if app is None:
-        return None, None
-    return db.get(Programme, app.programme_id), db.get(Organisation, app.applicant_org_id)
+        return None, ""
+    return (
+        repository.programme(db, app.programme_id),
+        repository.organisation_name(db, app.applicant_org_id) or "",
+    )
 
 
 def _context(
-    person: Person,
+    person: Recipient,
     app: Application | None,
     programme: Programme | None,
-    org: Organisation | None,
+    applicant: str,
     role: str,
     facts: dict[str, Any],
 ) -> dict[str, Any]:
@@ -116,7 +140,7 @@ def _context(
         "role": role,
         "application_id": app.id if app else "",
         "title": app.title if app else "",
-        "applicant": org.name if org else "",
+        "applicant": applicant,
         "programme": programme.name if programme else "",
         "state": app.state if app else "",
         **facts,
@@ -127,7 +151,7 @@ def _message(
     key: str,
     event: str,
     template: str,
-    person: Person,
+    person: Recipient,
     app: Application | None,
     context: dict[str, Any],
     override: Override | None,
@@ -186,7 +210,8 @@ class Batch:
                     if person.email not in seen:
                         seen.add(person.email)
                         key = f"{event}:{app.id}:{cause}:{person.email}"
-                        context = _context(person, app, programme, org, rule.recipients, {})
+                        applicant = org.name if org else ""
+                        context = _context(person, app, programme, applicant, rule.recipients, {})
                         override = self.overrides[code]
                         rows.append(
                             _message(key, event, rule.template, person, app, context, override,

@@ -80,6 +80,12 @@ def engine_for(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+@cache
+def _writer_for(url: str) -> sa.Engine:
+    """The engine whose transactions begin as writes (BEGIN IMMEDIATE on SQLite), made once."""
+    return engine_for(url).execution_options(kracht_write=True)
+
+
 def _sqlite_owner_only(_dialect, _record, cargs, _cparams) -> None:  # type: ignore[no-untyped-def]
     """Before SQLite opens a file that is not there yet, create it empty and 0600: SQLite then
     takes the file as a new database and creates its -wal and -shm files with the same mode.
@@ -112,10 +118,7 @@ def session(url: str, write: bool = False) -> Iterator[Session]:
     """One transaction: commits when the block ends, rolls back on any exception."""
     from sqlmodel import Session
 
-    engine = engine_for(url)
-    if write:
-        engine = engine.execution_options(kracht_write=True)
-    with Session(engine, expire_on_commit=False) as db:
+    with Session(_writer_for(url) if write else engine_for(url), expire_on_commit=False) as db:
         with db.begin():
             yield db
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kracht.storage.repository import core
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -46,6 +47,19 @@ def reports(db: Session, application_id: int) -> list[ProgressReport]:
             )
         ).all()
     )
+
+
+def any_due(db: Session, application_id: int) -> bool:
+    """Whether the application has a report not yet submitted (one cheap Core read)."""
+    return core(db).execute(_ANY_DUE, {"app": application_id}).first() is not None
+
+
+_REPORT = ProgressReport.__table__.c  # type: ignore[attr-defined]
+_ANY_DUE = (
+    sa.select(sa.literal(1))
+    .where(_REPORT.application_id == sa.bindparam("app"), _REPORT.status == "due")
+    .limit(1)
+)
 
 
 def report(db: Session, application_id: int, label: str) -> ProgressReport | None:

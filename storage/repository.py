@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +41,27 @@ def roles_of(db: Session, person_id: int) -> list[str]:
 
 _ROLE = PersonRole.__table__.c  # type: ignore[attr-defined]
 _ROLES = sa.select(_ROLE.role).where(_ROLE.person_id == sa.bindparam("person"))
+
+
+def person_with_roles(
+    db: Session, email: str
+) -> tuple[int, str, str, int | None, list[str]] | None:
+    """The person's id, e-mail, name and organisation with their roles, sorted, in one Core
+    read (no ORM object built); None when nobody has the address."""
+    rows = core(db).execute(_PERSON_ROLES, {"email": email.lower()}).all()
+    if not rows:
+        return None
+    person_id, address, name, organisation_id, _ = rows[0]
+    roles = sorted(row[4] for row in rows if row[4] is not None)
+    return person_id, address, name, organisation_id, roles
+
+
+_PERSON = Person.__table__.c  # type: ignore[attr-defined]
+_PERSON_ROLES = (
+    sa.select(_PERSON.id, _PERSON.email, _PERSON.name, _PERSON.organisation_id, _ROLE.role)
+    .select_from(Person.__table__.outerjoin(PersonRole.__table__, _ROLE.person_id == _PERSON.id))  # type: ignore[attr-defined]
+    .where(_PERSON.email == sa.bindparam("email"))
+)
 
 
 def count_people(db: Session) -> int:
@@ -126,6 +148,15 @@ def organisation(db: Session, organisation_id: int) -> Organisation | None:
     return db.get(Organisation, organisation_id)
 
 
+def organisation_name(db: Session, organisation_id: int) -> str | None:
+    """The organisation's name, read through Core (no ORM object built)."""
+    return core(db).execute(_ORGANISATION_NAME, {"org": organisation_id}).scalar()
+
+
+_ORGANISATION = Organisation.__table__.c  # type: ignore[attr-defined]
+_ORGANISATION_NAME = sa.select(_ORGANISATION.name).where(_ORGANISATION.id == sa.bindparam("org"))
+
+
 def programme(db: Session, programme_id: int) -> Programme | None:
     return db.get(Programme, programme_id)
 
@@ -182,6 +213,25 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
     )
 
 
+def application_and_programme(
+    db: Session, application_id: int
+) -> tuple[Application, Programme] | None:
+    """The application, locked as `application(lock=True)` locks it (FOR NO KEY UPDATE OF
+    application on PostgreSQL) and read afresh, with its programme: one statement."""
+    return db.execute(  # type: ignore[return-value]
+        _LOCKED_WITH_PROGRAMME, {"app": application_id}
+    ).first()
+
+
+_LOCKED_WITH_PROGRAMME = (
+    select(Application, Programme)
+    .join(Programme, col(Programme.id) == Application.programme_id)
+    .where(col(Application.id) == sa.bindparam("app"))
+    .with_for_update(key_share=True, of=Application)  # type: ignore[arg-type]
+    .execution_options(populate_existing=True)
+)
+
+
 def flushed(db: Session) -> Session:
     """The session with its pending ORM changes written, before a Core statement reads or
     writes the same tables (Core statements do not autoflush)."""
@@ -194,6 +244,12 @@ def core(db: Session) -> sa.Connection:
     """The session's connection, in its transaction, for the hot path's prepared Core
     statements (built once, their cache keys memoised), pending ORM changes written first."""
     return flushed(db).connection()
+
+
+def expire(db: Session, model: type) -> None:
+    """Expire the session's `model` objects after a Core write to its table: read afresh."""
+    for held in [o for o in db.identity_map.values() if isinstance(o, model)]:
+        db.expire(held)
 
 
 _APPLICATION = Application.__table__  # type: ignore[attr-defined]
@@ -277,8 +333,11 @@ def put_stage_values(
 
 def line_code(db: Session, line_id: int) -> str | None:
     """The code of a programme line."""
-    line = db.get(ProgrammeLine, line_id)
-    return line.code if line else None
+    return core(db).execute(_LINE_CODE, {"line": line_id}).scalar()
+
+
+_LINE = ProgrammeLine.__table__.c  # type: ignore[attr-defined]
+_LINE_CODE = sa.select(_LINE.code).where(_LINE.id == sa.bindparam("line"))
 
 
 def add_messages(db: Session, messages: list[dict[str, Any]]) -> None:
@@ -290,12 +349,26 @@ def add_messages(db: Session, messages: list[dict[str, Any]]) -> None:
 
 
 def _outbox_defaults() -> dict[str, Any]:
+    """The defaults of the columns not given: the constant ones read once, the factories (the
+    times) called each time."""
+    constant, factories = _outbox_default_kinds()
+    return {**constant, **{key: factory() for key, factory in factories.items()}}
+
+
+@functools.cache
+def _outbox_default_kinds() -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
     fields = OutboxMessage.model_fields
-    return {
-        c.key: fields[c.key].get_default(call_default_factory=True)
-        for c in _OUTBOX.columns
-        if c.key != "id" and not fields[c.key].is_required()
-    }
+    constant: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    for column in _OUTBOX.columns:
+        field = fields[column.key]
+        if column.key == "id" or field.is_required():
+            continue
+        if field.default_factory is not None:
+            factories[column.key] = field.default_factory  # type: ignore[assignment]
+        else:
+            constant[column.key] = field.get_default()
+    return constant, factories
 
 
 def partners(db: Session, application_id: int) -> list[tuple[ApplicationPartner, Organisation]]:
@@ -375,20 +448,24 @@ def state_counts(db: Session) -> dict[str, int]:
     return dict(rows)
 
 
-def people_with_role(db: Session, role: str, organisation_id: int | None = None) -> list[Person]:
+def people_with_role(
+    db: Session, role: str, organisation_id: int | None = None
+) -> list[sa.Row[Any]]:
+    """The people with `role` (of one organisation), by id: rows with Person's columns as
+    attributes (read through Core, no ORM object built)."""
     if organisation_id is None:
-        return list(db.exec(_WITH_ROLE, params={"role": role}).all())
+        return list(core(db).execute(_WITH_ROLE, {"role": role}).all())
     params = {"role": role, "organisation": organisation_id}
-    return list(db.exec(_WITH_ROLE_IN, params=params).all())
+    return list(core(db).execute(_WITH_ROLE_IN, params).all())
 
 
 _WITH_ROLE = (  # built once: the people with a role, and those of one organisation
-    select(Person)
-    .join(PersonRole, col(PersonRole.person_id) == Person.id)
-    .where(PersonRole.role == sa.bindparam("role"))
-    .order_by(col(Person.id))
+    sa.select(*Person.__table__.columns)  # type: ignore[attr-defined]
+    .join(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
+    .where(_ROLE.role == sa.bindparam("role"))
+    .order_by(_PERSON.id)
 )
-_WITH_ROLE_IN = _WITH_ROLE.where(Person.organisation_id == sa.bindparam("organisation"))
+_WITH_ROLE_IN = _WITH_ROLE.where(_PERSON.organisation_id == sa.bindparam("organisation"))
 
 
 def messages(db: Session, application_id: int) -> list[OutboxMessage]:

@@ -305,15 +305,14 @@ def options(ctx: Context) -> list[dict[str, Any]]:
 def _load(
     db: Session, application_id: int, expected_version: int | None
 ) -> tuple[Application, Programme]:
-    app = repository.application(db, application_id, lock=True)  # writers of it queue here
-    if app is None:
+    found = repository.application_and_programme(db, application_id)  # writers queue here
+    if found is None:
         raise NotFound("application", application_id)
+    app, programme = found
     if app.workflow_version != WORKFLOW_VERSION:
         raise WorkflowVersionMismatch(app.id or 0, app.workflow_version, WORKFLOW_VERSION)
     if expected_version is not None and expected_version != app.version:
         raise ConcurrentChange(application_id, expected_version, app.version)
-    programme = db.get(Programme, app.programme_id)
-    assert programme is not None
     return app, programme
 
 
@@ -381,12 +380,15 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
             steps: list[Step], events: list[int]) -> None:  # fmt: skip
     """Write the messages each step's row declares into the outbox, in this same transaction."""
     from kracht.notifications.outbox import enqueue, needs
+    from kracht.notifications.render import Override, override_folder
 
-    code = programme.code
+    found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
-        used = needs(row.events, ("letter_nl", "letter_en"), code)
+        if found is None:
+            found = (override_folder(programme.code),)
+        used = needs(row.events, ("letter_nl", "letter_en"), found[0])
         letters = {  # read only where a template of the row's events may print them
             lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
             for lang in ("nl", "en")
@@ -399,7 +401,7 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
             "letter_en": letters["en"].text if letters["en"] else "",
         }
         for event in row.events:
-            enqueue(db, event, app, seq, facts)
+            enqueue(db, event, app, seq, facts, found=found)
 
 
 def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:

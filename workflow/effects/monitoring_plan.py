@@ -86,7 +86,9 @@ def close(move: Move) -> dict[str, Any]:
 
 
 def _cancel(db: Session, app: Application, which: Any, reason: str) -> list[str]:
-    labels = []
+    labels: list[str] = []
+    if not store.any_due(db, app.id or 0):  # nothing to cancel: no report objects built
+        return labels
     for report in store.reports(db, app.id or 0):
         if report.status == "due" and which(report):
             report.status, report.cancelled_reason = "cancelled", reason
