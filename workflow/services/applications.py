@@ -86,18 +86,9 @@ def new_application(unit: Unit, row: dict[str, Any]) -> Any:
             raise NotFound("line", row["line"], f"lines of {programme.code}: {codes}")
         line_id = line.id
     require_own(unit.actor, CREATORS, org.id or 0, "create applications")
-    app = Application(
-        title=title,
-        description=inputs.text(row.get("description"), "description", inputs.LONG, required=False),
-        programme_id=programme.id,
-        line_id=line_id,
-        applicant_org_id=org.id,
-        requested_cents=parse_euros(row.get("requested") or 0, "requested amount"),
-        round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
-        state=INITIAL,
-        workflow_version=WORKFLOW_VERSION,
-        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=unit.clock.today()),
-    )
+    cents = parse_euros(row.get("requested") or 0, "requested amount")
+    fields = application_fields(row, title, programme, line_id, org, cents, unit.clock.today())
+    app = Application(**fields)
     return repository.add(db, app)
 
 
@@ -115,6 +106,31 @@ def created_event(actor: Actor, app: Any, source: str) -> dict[str, Any]:
             "workflow_version": app.workflow_version,
             "source": source,
         },
+    )
+
+
+def application_fields(
+    row: dict[str, Any],
+    title: str,
+    programme: Any,
+    line_id: int | None,
+    org: Any,
+    requested_cents: int,
+    today: Any,
+) -> dict[str, Any]:
+    """A new application's columns (state: idea) from a row whose title is checked and whose
+    programme, line and organisation are found; one by one or imported."""
+    return dict(
+        title=title,
+        description=inputs.text(row.get("description"), "description", inputs.LONG, required=False),
+        programme_id=programme.id,
+        line_id=line_id,
+        applicant_org_id=org.id,
+        requested_cents=requested_cents,
+        round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
+        state=INITIAL,
+        workflow_version=WORKFLOW_VERSION,
+        submitted_on=parse_date(row.get("submitted_on"), "submitted_on", latest=today),
     )
 
 

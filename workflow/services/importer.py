@@ -23,8 +23,13 @@ from kracht.basics.errors import InvalidInput, KrachtError, NotFound
 from kracht.basics.euros import LOCALES, input_locale, parse_euros
 from kracht.notifications.outbox import Batch
 from kracht.storage import audit_batch, bulk, repository
-from kracht.workflow.definition import INITIAL, WORKFLOW_VERSION
-from kracht.workflow.services.applications import CREATORS, created_event, parse_date, text
+from kracht.workflow.services.applications import (
+    CREATORS,
+    application_fields,
+    created_event,
+    parse_date,
+    text,
+)
 from kracht.workflow.unit import Unit, writes
 
 REQUIRED = ("title", "programme", "applicant", "requested")
@@ -161,21 +166,10 @@ def _columns(
         line = find.line(programme, str(row["line"]).strip()) if row.get("line") else None
         if row.get("line") and line is None:
             raise NotFound("line", row["line"], f"no line of {programme.code}")
-        return dict(
-            title=title,
-            description=inputs.text(
-                row.get("description"), "description", inputs.LONG, required=False
-            ),
-            programme_id=programme.id,
-            line_id=line.id if line else None,
-            applicant_org_id=org.id,
-            requested_cents=parse_euros(Decimal(cents).scaleb(-2), "requested amount"),
-            round=inputs.optional_text(row.get("round"), "round", inputs.LABEL),
-            state=INITIAL,
-            workflow_version=WORKFLOW_VERSION,
-            submitted_on=parse_date(
-                row.get("submitted_on"), "submitted_on", latest=unit.clock.today()
-            ),
+        requested = parse_euros(Decimal(cents).scaleb(-2), "requested amount")
+        line_id = line.id if line else None
+        return application_fields(
+            row, title, programme, line_id, org, requested, unit.clock.today()
         )
     except InvalidInput as error:
         raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
