@@ -73,16 +73,18 @@ def enqueue(
     facts: dict[str, Any],
     *,
     found: tuple[Override | None] | None = None,
+    applicant: str | None = None,
 ) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
     unique and stable: enqueueing the same event twice is impossible. The messages go in in
     one statement. Returns how many. `found` holds the programme's `override_folder` when the
-    caller has already looked it up.
+    caller has already looked it up, `applicant` the applicant organisation's name when the
+    caller has already read it.
     """
     seen: set[str] = set()
-    programme, applicant = _about(db, app)
+    programme, applicant = _about(db, app, applicant)
     code = programme.code if programme else None
     override = found[0] if found is not None else override_folder(code)
     messages = []
@@ -117,14 +119,16 @@ def add_message(
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
-def _about(db: Session, app: Application | None) -> tuple[Programme | None, str]:
-    """The application's programme and the name of its applicant organisation."""
+def _about(
+    db: Session, app: Application | None, applicant: str | None = None
+) -> tuple[Programme | None, str]:
+    """The application's programme and the name of its applicant organisation (`applicant`,
+    where the caller has read it)."""
     if app is None:
         return None, ""
-    return (
-        repository.programme(db, app.programme_id),
-        repository.organisation_name(db, app.applicant_org_id) or "",
-    )
+    if applicant is None:
+        applicant = repository.organisation_name(db, app.applicant_org_id)
+    return repository.programme(db, app.programme_id), applicant or ""
 
 
 def _context(
