@@ -48,6 +48,18 @@ def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
     return repository.people_with_role(db, GROUP_ROLES[who])
 
 
+def _groups(db: Session, groups: set[str], app: Application) -> dict[str, Sequence[Recipient]]:
+    """The people of several role groups at once (as `recipients` gives each), in one
+    statement; empty where one group or none is named (`recipients` reads it)."""
+    named = [g for g in groups if g == "applicant" or g in GROUP_ROLES]
+    if len(named) < 2:
+        return {}
+    roles = [GROUP_ROLES[g] for g in named if g != "applicant"]
+    applicants_of = app.applicant_org_id if "applicant" in named else None
+    found = repository.people_in_groups(db, roles, applicants_of)
+    return {g: found.get("applicant" if g == "applicant" else GROUP_ROLES[g], []) for g in named}
+
+
 def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
@@ -88,8 +100,11 @@ def enqueue(
     code = programme.code if programme else None
     override = found[0] if found is not None else override_folder(code)
     messages = []
-    for rule in rules_for(event):
-        for person in recipients(db, rule.recipients, app):
+    rules = rules_for(event)
+    groups = _groups(db, {rule.recipients for rule in rules}, app)
+    for rule in rules:
+        group = groups.get(rule.recipients)
+        for person in group if group is not None else recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"

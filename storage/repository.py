@@ -487,6 +487,35 @@ _WITH_ROLE = (  # built once: the people with a role, and those of one organisat
 _WITH_ROLE_IN = _WITH_ROLE.where(_PERSON.organisation_id == sa.bindparam("organisation"))
 
 
+def people_in_groups(
+    db: Session, roles: Iterable[str], applicants_of: int | None
+) -> dict[str, list[sa.Row[Any]]]:
+    """The people with each of `roles`, and the applicants of organisation `applicants_of`
+    (under "applicant"; none when None), by id: as `people_with_role` gives them, one statement
+    for all (rows with Person's columns and the role)."""
+    params = {"roles": sorted(set(roles)), "organisation": applicants_of}
+    found: dict[str, list[sa.Row[Any]]] = {}
+    for row in core(db).execute(_IN_GROUPS, params):
+        found.setdefault(row.role, []).append(row)
+    return found
+
+
+_IN_GROUPS = (
+    sa.select(*Person.__table__.columns, _ROLE.role)  # type: ignore[attr-defined]
+    .join(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
+    .where(
+        sa.or_(
+            _ROLE.role.in_(sa.bindparam("roles", expanding=True)),
+            sa.and_(
+                _ROLE.role == "applicant",
+                _PERSON.organisation_id == sa.bindparam("organisation"),
+            ),
+        )
+    )
+    .order_by(_PERSON.id)
+)
+
+
 def messages(db: Session, application_id: int) -> list[OutboxMessage]:
     query = (
         select(OutboxMessage)
