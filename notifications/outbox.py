@@ -48,6 +48,18 @@ def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
     return repository.people_with_role(db, GROUP_ROLES[who])
 
 
+def _groups(db: Session, groups: set[str], app: Application) -> dict[str, Sequence[Recipient]]:
+    """The people of several role groups at once (as `recipients` gives each), in one
+    statement; empty where one group or none is named (`recipients` reads it)."""
+    named = [g for g in groups if g == "applicant" or g in GROUP_ROLES]
+    if len(named) < 2:
+        return {}
+    roles = [GROUP_ROLES[g] for g in named if g != "applicant"]
+    applicants_of = app.applicant_org_id if "applicant" in named else None
+    found = repository.people_in_groups(db, roles, applicants_of)
+    return {g: found.get("applicant" if g == "applicant" else GROUP_ROLES[g], []) for g in named}
+
+
 def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kracht>"
 
@@ -73,21 +85,26 @@ def enqueue(
     facts: dict[str, Any],
     *,
     found: tuple[Override | None] | None = None,
+    applicant: str | None = None,
 ) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
     unique and stable: enqueueing the same event twice is impossible. The messages go in in
     one statement. Returns how many. `found` holds the programme's `override_folder` when the
-    caller has already looked it up.
+    caller has already looked it up, `applicant` the applicant organisation's name when the
+    caller has already read it.
     """
     seen: set[str] = set()
-    programme, applicant = _about(db, app)
+    programme, applicant = _about(db, app, applicant)
     code = programme.code if programme else None
     override = found[0] if found is not None else override_folder(code)
     messages = []
-    for rule in rules_for(event):
-        for person in recipients(db, rule.recipients, app):
+    rules = rules_for(event)
+    groups = _groups(db, {rule.recipients for rule in rules}, app)
+    for rule in rules:
+        group = groups.get(rule.recipients)
+        for person in group if group is not None else recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"
@@ -117,14 +134,16 @@ def add_message(
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
-def _about(db: Session, app: Application | None) -> tuple[Programme | None, str]:
-    """The application's programme and the name of its applicant organisation."""
+def _about(
+    db: Session, app: Application | None, applicant: str | None = None
+) -> tuple[Programme | None, str]:
+    """The application's programme and the name of its applicant organisation (`applicant`,
+    where the caller has read it)."""
     if app is None:
         return None, ""
-    return (
-        repository.programme(db, app.programme_id),
-        repository.organisation_name(db, app.applicant_org_id) or "",
-    )
+    if applicant is None:
+        applicant = repository.organisation_name(db, app.applicant_org_id)
+    return repository.programme(db, app.programme_id), applicant or ""
 
 
 def _context(

@@ -128,9 +128,34 @@ def config_path(explicit: str | None = None) -> Path | None:
 
 
 def load(explicit: str | None = None) -> Settings:
-    """Read the settings file (if any) and the environment; refuse unknown or invalid values."""
+    """Read the settings file (if any) and the environment; refuse unknown or invalid values.
+
+    The file is read every time; what is built from its bytes and the environment's values is
+    kept, so a lookup per lifecycle step (the templates folder) costs one read, not a parse."""
     path = config_path(explicit)
-    data = _parse(path) if path is not None else {}
+    raw = _read(path) if path is not None else None
+    data = _parse(path, raw) if path is not None and raw is not None else {}
+    mail = data.get("mail")
+    password = mail.get("password_env") if isinstance(mail, dict) else None
+    variables = (*ENVIRONMENT, "HOME", *([password] if isinstance(password, str) else []))
+    environment = tuple(os.environ.get(name) for name in variables)
+    where = os.getcwd() if path is not None else ""  # relative folders resolve from here
+    return _settings(str(path) if path is not None else None, raw, where, variables, environment)
+
+
+@lru_cache(maxsize=16)  # Settings are frozen; a refusal raises and is not kept
+def _settings(
+    name: str | None,
+    raw: bytes | None,
+    where: str,
+    variables: tuple[str, ...],
+    values: tuple[str | None, ...],
+) -> Settings:
+    """The settings built from the file's bytes, in working directory `where`, with these
+    environment values (see `load`): all but `name` and `raw` only key the cache."""
+    del where, variables, values  # `_beside` and `_mail_values` read them themselves
+    path = Path(name) if name is not None else None
+    data = _parse(path, raw) if path is not None and raw is not None else {}
     sections = _sections(data, path)
     mail, labels = _mail_values(sections["mail"])
     settings = Settings(
@@ -166,9 +191,11 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _parse(path: Path) -> dict[str, Any]:
+@lru_cache(maxsize=16)
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    """The file's TOML, parsed once per content (callers copy the sections they change)."""
     try:
-        return tomllib.loads(_read(path).decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InvalidInput(f"settings file {path} is not valid TOML: {error}") from None
     except (RecursionError, MemoryError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -213,19 +213,38 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
     )
 
 
-def application_and_programme(
-    db: Session, application_id: int
-) -> tuple[Application, Programme] | None:
+class Loaded(NamedTuple):
+    """The locked application, its programme, and what a fire shows of it besides: its line's
+    code and its applicant's name, each with the id it was read for (None where there is none)."""
+
+    app: Application
+    programme: Programme
+    line_id: int | None
+    line_code: str | None
+    applicant_id: int | None
+    applicant: str | None
+
+
+def application_and_programme(db: Session, application_id: int) -> Loaded | None:
     """The application, locked as `application(lock=True)` locks it (FOR NO KEY UPDATE OF
-    application on PostgreSQL) and read afresh, with its programme: one statement."""
-    return db.execute(  # type: ignore[return-value]
-        _LOCKED_WITH_PROGRAMME, {"app": application_id}
-    ).first()
+    application on PostgreSQL) and read afresh, with its programme, its line's code and its
+    applicant's name: one statement."""
+    row = db.execute(_LOCKED_WITH_PROGRAMME, {"app": application_id}).first()
+    return Loaded(*row) if row is not None else None
 
 
 _LOCKED_WITH_PROGRAMME = (
-    select(Application, Programme)
+    select(  # type: ignore[call-overload]
+        Application,
+        Programme,
+        ProgrammeLine.id,
+        ProgrammeLine.code,
+        Organisation.id,
+        Organisation.name,
+    )  # fmt: skip
     .join(Programme, col(Programme.id) == Application.programme_id)
+    .outerjoin(ProgrammeLine, col(ProgrammeLine.id) == Application.line_id)
+    .outerjoin(Organisation, col(Organisation.id) == Application.applicant_org_id)
     .where(col(Application.id) == sa.bindparam("app"))
     .with_for_update(key_share=True, of=Application)  # type: ignore[arg-type]
     .execution_options(populate_existing=True)
@@ -466,6 +485,35 @@ _WITH_ROLE = (  # built once: the people with a role, and those of one organisat
     .order_by(_PERSON.id)
 )
 _WITH_ROLE_IN = _WITH_ROLE.where(_PERSON.organisation_id == sa.bindparam("organisation"))
+
+
+def people_in_groups(
+    db: Session, roles: Iterable[str], applicants_of: int | None
+) -> dict[str, list[sa.Row[Any]]]:
+    """The people with each of `roles`, and the applicants of organisation `applicants_of`
+    (under "applicant"; none when None), by id: as `people_with_role` gives them, one statement
+    for all (rows with Person's columns and the role)."""
+    params = {"roles": sorted(set(roles)), "organisation": applicants_of}
+    found: dict[str, list[sa.Row[Any]]] = {}
+    for row in core(db).execute(_IN_GROUPS, params):
+        found.setdefault(row.role, []).append(row)
+    return found
+
+
+_IN_GROUPS = (
+    sa.select(*Person.__table__.columns, _ROLE.role)  # type: ignore[attr-defined]
+    .join(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
+    .where(
+        sa.or_(
+            _ROLE.role.in_(sa.bindparam("roles", expanding=True)),
+            sa.and_(
+                _ROLE.role == "applicant",
+                _PERSON.organisation_id == sa.bindparam("organisation"),
+            ),
+        )
+    )
+    .order_by(_PERSON.id)
+)
 
 
 def messages(db: Session, application_id: int) -> list[OutboxMessage]:

@@ -72,9 +72,10 @@ def fire(
     reason = inputs.optional_text(reason, Field("reason"), inputs.REASON)
     with attempting("fire", application_id, trigger, reason):
         db, actor = unit.db, unit.actor
-        app, programme = _load(db, application_id, expected_version)
+        loaded = _load(db, application_id, expected_version)
+        app, programme = loaded.app, loaded.programme
         pending = _parse_values(values or {})
-        ctx = context(unit, app, programme, reason, pending)
+        ctx = context(unit, app, programme, reason, pending, loaded)
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
         for section in sorted({section for section, _ in pending.values()}):
@@ -87,11 +88,11 @@ def fire(
             check(unit, app)
         if prepare is not None:
             prepare(unit, app)
-            ctx = context(unit, app, programme, reason, pending)
+            ctx = context(unit, app, programme, reason, pending, loaded)
         steps, missing = _plan(row, ctx, programme)
         if missing:
             raise GuardFailed(trigger, application_id, missing)
-        return _commit(unit, app, programme, ctx, steps, pending)
+        return _commit(unit, app, programme, ctx, steps, pending, loaded)
 
 
 def record(
@@ -110,7 +111,7 @@ def record(
         )
     with attempting("record", application_id):
         db, actor = unit.db, unit.actor
-        app, _ = _load(db, application_id, expected_version)
+        app = _load(db, application_id, expected_version).app
         require_own(actor, module.RECORDERS, app.applicant_org_id, f"record {section} data")
         if app.state in TERMINAL:
             raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
@@ -145,7 +146,7 @@ def write_with_audit(
     """
     with attempting(what, application_id):
         db, actor = unit.db, unit.actor
-        app, _ = _load(db, application_id, None)
+        app = _load(db, application_id, None).app
         require_own(actor, roles, app.applicant_org_id, f"{what} on application {app.id}")
         if app.state in TERMINAL:
             raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
@@ -165,7 +166,12 @@ def write_with_audit(
 
 
 def context(
-    unit: Unit, app: Application, programme: Programme, reason: str | None, pending: Values
+    unit: Unit,
+    app: Application,
+    programme: Programme,
+    reason: str | None,
+    pending: Values,
+    loaded: repository.Loaded | None = None,
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action.
 
@@ -181,6 +187,8 @@ def context(
     columns = {c: v for n, (_, v) in pending.items() if (c := sections.FIELDS[n][1].column)}
 
     def line() -> dict[str, Any]:
+        if loaded is not None and app.line_id == loaded.line_id:  # read with the application
+            return {"line": loaded.line_code}
         return {"line": repository.line_code(db, app.line_id) if app.line_id else None}
 
     def partners() -> dict[str, Any]:
@@ -302,18 +310,16 @@ def options(ctx: Context) -> list[dict[str, Any]]:
 # -- the steps of an action ---------------------------------------------------------------------
 
 
-def _load(
-    db: Session, application_id: int, expected_version: int | None
-) -> tuple[Application, Programme]:
+def _load(db: Session, application_id: int, expected_version: int | None) -> repository.Loaded:
     found = repository.application_and_programme(db, application_id)  # writers queue here
     if found is None:
         raise NotFound("application", application_id)
-    app, programme = found
+    app = found.app
     if app.workflow_version != WORKFLOW_VERSION:
         raise WorkflowVersionMismatch(app.id or 0, app.workflow_version, WORKFLOW_VERSION)
     if expected_version is not None and expected_version != app.version:
         raise ConcurrentChange(application_id, expected_version, app.version)
-    return app, programme
+    return found
 
 
 def _parse_values(values: Mapping[str, object]) -> Values:
@@ -376,13 +382,23 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
     return steps, missing
 
 
-def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
-            steps: list[Step], events: list[int]) -> None:  # fmt: skip
-    """Write the messages each step's row declares into the outbox, in this same transaction."""
+def _notify(
+    db: Session,
+    app: Application,
+    programme: Programme,
+    ctx: Context,
+    steps: list[Step],
+    events: list[int],
+    loaded: repository.Loaded | None,
+) -> None:
+    """Write the messages each step's row declares into the outbox, in this same transaction
+    (the applicant's name as it was read with the application, while it is still theirs)."""
     from kracht.notifications.outbox import enqueue, needs
     from kracht.notifications.render import Override, override_folder
 
     found: tuple[Override | None] | None = None  # the programme's templates, looked up once
+    same = loaded is not None and loaded.applicant_id == app.applicant_org_id
+    applicant = loaded.applicant if loaded is not None and same else None
     for (row, _, dest, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
@@ -401,7 +417,7 @@ def _notify(db: Session, app: Application, programme: Programme, ctx: Context,
             "letter_en": letters["en"].text if letters["en"] else "",
         }
         for event in row.events:
-            enqueue(db, event, app, seq, facts, found=found)
+            enqueue(db, event, app, seq, facts, found=found, applicant=applicant)
 
 
 def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:
@@ -423,6 +439,7 @@ def _commit(
     ctx: Context,
     steps: list[Step],
     pending: Values,
+    loaded: repository.Loaded | None = None,
 ) -> dict[str, Any]:
     db, actor = unit.db, unit.actor
     version, start, reason = app.version, ctx.state, ctx.reason
@@ -462,7 +479,7 @@ def _commit(
             payload=payload,
         )
         events.append(event.seq)
-    _notify(db, app, programme, ctx, steps, events)
+    _notify(db, app, programme, ctx, steps, events, loaded)
     if final != start:
         _apply(move, ON_LEAVE.get(start, ()))
     return {
