@@ -153,29 +153,13 @@ def _budgets(url: str) -> None:
     from kracht.workflow.services import budgets
 
     for programme, line, year, kind, amount in BUDGETS:
-        if isinstance(amount, tuple):
-            act(
-                url,
-                LEADER,
-                budgets.set_budget,
-                programme=programme,
-                line=line,
-                year=year,
-                kind=kind,
-                inhabitants=amount[0],
-                per_inhabitant=amount[1],
-            )
-        else:
-            act(
-                url,
-                LEADER,
-                budgets.set_budget,
-                programme=programme,
-                line=line,
-                year=year,
-                kind=kind,
-                amount=amount,
-            )
+        money: dict[str, Any] = (
+            {"inhabitants": amount[0], "per_inhabitant": amount[1]}
+            if isinstance(amount, tuple)
+            else {"amount": amount}
+        )
+        act(url, LEADER, budgets.set_budget, programme=programme, line=line, year=year,
+            kind=kind, **money)  # fmt: skip
 
 
 def _directory(url: str) -> None:
