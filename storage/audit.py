@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kracht.storage import clock
+from kracht.storage import clock, hot
 from kracht.storage.database import GENESIS
 from kracht.storage.tables import AuditEvent, AuditHead
 
@@ -88,15 +88,12 @@ def append(
     payload: dict[str, Any] | None = None,
 ) -> Appended:
     """Append one event inside the caller's transaction, its payload salted (see the module):
-    three Core statements (read and lock the head, insert the event, move the head). The event
-    returned is what was written (not a session object)."""
+    three hot statements (read and lock the head, insert the event, move the head; see
+    storage/hot.py). The event returned is what was written (not a session object)."""
     payload = dict(payload or {})
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
     payload[SALT] = secrets.token_hex(32)
-    if db.new or db.dirty or db.deleted:  # the Core statements below do not autoflush
-        db.flush()
-    connection = db.connection()
-    seq, prev_hash = connection.execute(_HEAD_LOCKED).one()  # locked, as committed
+    ((seq, prev_hash),) = hot.rows(db, _HEAD_LOCKED)  # locked, as committed
     # (the first migration creates the head row)
     fields: dict[str, Any] = dict(
         seq=seq + 1,
@@ -114,16 +111,20 @@ def append(
         prev_hash=prev_hash,
     )
     digest = event_hash(fields)
-    inserted = connection.execute(_EVENT_INSERT, {**fields, "hash": digest})
-    connection.execute(_HEAD_MOVE, {"new_seq": seq + 1, "new_hash": digest})
-    return Appended(id=inserted.inserted_primary_key[0], **fields, hash=digest)
+    ((event_id,),) = hot.rows(db, _EVENT_INSERT, {**fields, "hash": digest})
+    hot.write(db, _HEAD_MOVE, {"new_seq": seq + 1, "new_hash": digest})
+    return Appended(id=event_id, **fields, hash=digest)
 
 
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
-_HEAD_LOCKED = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_EVENT_INSERT = _EVENT.insert()
-_HEAD_MOVE = (
+_HEAD_LOCKED = hot.Hot(
+    sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+)
+_EVENT_INSERT = hot.Hot(
+    _EVENT.insert().returning(_EVENT.c.id), [c.key for c in _EVENT.c if c.key != "id"]
+)
+_HEAD_MOVE = hot.Hot(
     _HEAD.update()
     .where(_HEAD.c.id == 1)
     .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
@@ -149,10 +150,6 @@ class Appended:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
-
-
-_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
-_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

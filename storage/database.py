@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from kracht.storage import hot
 from kracht.storage.private import create_file, make_folders
 
 if TYPE_CHECKING:
@@ -107,10 +108,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 
 def _sqlite_on_begin(connection: sa.Connection) -> None:
-    if connection.get_execution_options().get("kracht_write"):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
+    write = connection.get_execution_options().get("kracht_write")
+    hot.begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 @contextmanager
