@@ -294,3 +294,16 @@ def test_no_code_reads_the_system_clock_or_picks_a_time_zone_but_the_clock():
         if DIRECT.search(line)
     ]
     assert found == [], "use storage.clock (now, today, local) instead:\n" + "\n".join(found)
+
+
+def test_no_test_takes_the_system_day_for_the_programme_day():
+    """From 23:00 to 24:00 UTC the system day is not Twente's: tests use `clock.today()`."""
+    system_day = re.compile(r"\b(?:date|datetime)\.today\(")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.name != "test_clock.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if system_day.search(line)
+    ]
+    assert found == [], "use storage.clock.today() instead:\n" + "\n".join(found)

@@ -10,7 +10,7 @@ import time_machine
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from kracht.cli import main
 from kracht.commands import hints
-from kracht.storage import audit, repository
+from kracht.storage import audit, clock, repository
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.config import DEFAULT_FILE
@@ -274,7 +274,7 @@ def test_scoring_after_the_deadline_is_refused_and_nothing_is_written(any_world)
     run(any_world.url, f.MEMBER, assignment.declare, app_id, None)
     run(any_world.url, f.MEMBER, score_sheets.score, app_id, _scores({"innovation": "3"}))
     before, trail = _record(any_world, app_id, f.MEMBER), _trail(any_world)
-    late = dt.date.today() + dt.timedelta(days=31)
+    late = clock.today() + dt.timedelta(days=31)
 
     with time_machine.travel(dt.datetime.combine(late, dt.time(9)), tick=False):
         with pytest.raises(NotAllowed) as error:

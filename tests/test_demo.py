@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from kracht.basics.euros import parse_euros
+from kracht.storage import clock
 from kracht.workflow.demo.build import run as build_demo
 from kracht.workflow.demo.data import ADVICE, AUDITOR, CHAIR, COMMITTEE, LEADER, PEOPLE, ROUND
 from kracht.workflow.demo.monitoring_year import MONITOR_YEAR, REPORTS
@@ -248,13 +249,11 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
         url,
         "SELECT count(*) FROM progress_report WHERE status = 'due' AND due_on < :today "
         "AND period_end <= :end",
-        today=dt.date.today(),
+        today=clock.today(),
         end=year_end,
     )
     summary = dict(md_table(md, "Summary"))
-    assert summary[f"Reports on periods up to {MONITOR_YEAR}, late on {dt.date.today()}"] == str(
-        late
-    )
+    assert summary[f"Reports on periods up to {MONITOR_YEAR}, late on {clock.today()}"] == str(late)
     assert late == 1  # Twents Fonds voor Vakmanschap's 2019-Q4
 
 

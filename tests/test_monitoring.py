@@ -10,7 +10,7 @@ from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
 from kracht.commands import hints
 from kracht.notifications import reminders
-from kracht.storage import audit
+from kracht.storage import audit, clock
 from kracht.storage.database import Database, session
 from kracht.storage.tables import IndicatorValue, OutboxMessage, Reminder
 from kracht.workflow.schedule import plan
@@ -164,7 +164,7 @@ def test_meeting_the_conditions_plans_the_reports(world):
     world.fire(app_id, "conditions_met")
 
     assert before == []
-    assert _reports(world, app_id)[0]["period_start"] == dt.date.today().isoformat()
+    assert _reports(world, app_id)[0]["period_start"] == clock.today().isoformat()
     assert world.show(app_id)["monitoring"]["schedule"]["every_months"] == 3
 
 
@@ -548,7 +548,7 @@ def test_a_report_is_submitted_once_and_not_before_its_period(world):
     app_id = _approved_on(world, dt.date(2019, 1, 31))
     run(world.url, f.LEADER, progress_reports.replan, app_id, end_on=f"{THIS_YEAR + 1}-12-31")
     _submit(world, app_id, "2019-Q1")
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     future = next(r for r in _reports(world, app_id) if r["period_start"] > today)
 
     with pytest.raises(InvalidInput) as twice:
@@ -557,7 +557,7 @@ def test_a_report_is_submitted_once_and_not_before_its_period(world):
         _submit(world, app_id, future["label"])
 
     assert str(twice.value) == (
-        f"report 2019-Q1 of application {app_id} was submitted on {dt.date.today().isoformat()}"
+        f"report 2019-Q1 of application {app_id} was submitted on {clock.today().isoformat()}"
     )
     assert str(early.value) == (
         f"report {future['label']} covers {future['period_start']} to {future['period_end']}, "

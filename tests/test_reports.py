@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from kracht.basics.errors import InvalidInput, NotAllowed
 from kracht.basics.euros import parse_euros
 from kracht.cli import main
+from kracht.storage import clock
 from kracht.storage.database import session
 from kracht.workflow.reports import documents as programme_reports
 from kracht.workflow.services import decisions, exports, monitor_views, progress_reports
@@ -184,7 +185,7 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
     assert _summary(html["summary"][1:]) == summary
     assert parse_euros(summary["Granted and reserved, all years"]) == granted
     assert int(summary["Applications"]) == applications_count
-    today = dt.date.today()
+    today = clock.today()
     late_in_year = _one(
         url,
         "SELECT count(*) FROM progress_report WHERE status = 'due' AND due_on < :today "
@@ -318,7 +319,7 @@ def test_late_reports_appear_in_the_monitor(monitored, tmp_path):
         ("Huis van de Logistiek", "2019-Q3", "2019-10-31"),
         ("Huis van de Logistiek", "2019-Q4", "2020-01-31"),
     ]
-    today = dt.date.today()
+    today = clock.today()
     assert [int(row[3]) for row in late] == [
         (today - dt.date(2019, 10, 31)).days,
         (today - dt.date(2020, 1, 31)).days,
