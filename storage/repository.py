@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from kracht.storage import clock
+from kracht.storage import clock, hot
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -48,7 +48,7 @@ def person_with_roles(
 ) -> tuple[int, str, str, int | None, list[str]] | None:
     """The person's id, e-mail, name and organisation with their roles, sorted, in one Core
     read (no ORM object built); None when nobody has the address."""
-    rows = core(db).execute(_PERSON_ROLES, {"email": email.lower()}).all()
+    rows = hot.rows(db, _PERSON_ROLES, {"email": email.lower()})
     if not rows:
         return None
     person_id, address, name, organisation_id, _ = rows[0]
@@ -57,7 +57,7 @@ def person_with_roles(
 
 
 _PERSON = Person.__table__.c  # type: ignore[attr-defined]
-_PERSON_ROLES = (
+_PERSON_ROLES = hot.Hot(
     sa.select(_PERSON.id, _PERSON.email, _PERSON.name, _PERSON.organisation_id, _ROLE.role)
     .select_from(Person.__table__.outerjoin(PersonRole.__table__, _ROLE.person_id == _PERSON.id))  # type: ignore[attr-defined]
     .where(_PERSON.email == sa.bindparam("email"))
@@ -276,6 +276,7 @@ _STAGE = StageValue.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 _STAGE_INSERT = _STAGE.insert()
 _OUTBOX_INSERT = _OUTBOX.insert()
+_OUTBOX_ROWS = hot.Hot(_OUTBOX_INSERT, [c.key for c in _OUTBOX.columns if c.key != "id"])
 
 
 def save_application(db: Session, app: Application, expected_version: int, **values: Any) -> bool:
@@ -284,18 +285,28 @@ def save_application(db: Session, app: Application, expected_version: int, **val
     One Core UPDATE; the loaded `app` takes the written values as committed ones (nothing left
     for the ORM to flush), as the ORM's own update would have synchronised it."""
     written = {**values, "version": expected_version + 1, "updated_at": clock.now()}
-    result = core(db).execute(_SAVE, {**written, "the_id": app.id, "the_version": expected_version})
-    if result.rowcount != 1:
+    matched = hot.write(
+        db,
+        _save(tuple(sorted(written))),
+        {**written, "the_id": app.id, "the_version": expected_version},
+    )
+    if matched != 1:
         return False
     for name, value in written.items():
         set_committed_value(app, name, value)
     return True
 
 
-_SAVE = _APPLICATION.update().where(  # SET takes the columns given with each execution
-    _APPLICATION.c.id == sa.bindparam("the_id"),
-    _APPLICATION.c.version == sa.bindparam("the_version"),
-)
+@functools.cache
+def _save(columns: tuple[str, ...]) -> hot.Hot:
+    """The versioned UPDATE that sets `columns` (one statement for each set of them)."""
+    return hot.Hot(
+        _APPLICATION.update().where(
+            _APPLICATION.c.id == sa.bindparam("the_id"),
+            _APPLICATION.c.version == sa.bindparam("the_version"),
+        ),
+        columns,
+    )
 
 
 def stage_values(db: Session, application_id: int) -> list[StageValue]:
@@ -306,11 +317,11 @@ def stage_values(db: Session, application_id: int) -> list[StageValue]:
 
 def stage_data(db: Session, application_id: int) -> dict[str, Any]:
     """{field: value} of the application's recorded stage data."""
-    return dict(core(db).execute(_STAGE_DATA, {"app": application_id}).all())  # type: ignore[arg-type]
+    return dict(hot.rows(db, _STAGE_DATA, {"app": application_id}))  # type: ignore[arg-type]
 
 
-_STAGE_DATA = sa.select(_STAGE.c.field, _STAGE.c.value).where(
-    _STAGE.c.application_id == sa.bindparam("app")
+_STAGE_DATA = hot.Hot(
+    sa.select(_STAGE.c.field, _STAGE.c.value).where(_STAGE.c.application_id == sa.bindparam("app"))
 )
 _STAGE_UPDATE = _STAGE.update().where(
     _STAGE.c.application_id == sa.bindparam("app"), _STAGE.c.field == sa.bindparam("name")
@@ -364,7 +375,7 @@ def add_messages(db: Session, messages: list[dict[str, Any]]) -> None:
     columns not given take the model's defaults."""
     if messages:
         rows = [{**_outbox_defaults(), **m} for m in messages]
-        core(db).execute(_OUTBOX_INSERT, rows)
+        hot.write(db, _OUTBOX_ROWS, rows)
 
 
 def _outbox_defaults() -> dict[str, Any]:
@@ -489,31 +500,44 @@ _WITH_ROLE_IN = _WITH_ROLE.where(_PERSON.organisation_id == sa.bindparam("organi
 
 def people_in_groups(
     db: Session, roles: Iterable[str], applicants_of: int | None
-) -> dict[str, list[sa.Row[Any]]]:
+) -> dict[str, list[PersonInRole]]:
     """The people with each of `roles`, and the applicants of organisation `applicants_of`
     (under "applicant"; none when None), by id: as `people_with_role` gives them, one statement
     for all (rows with Person's columns and the role)."""
-    params = {"roles": sorted(set(roles)), "organisation": applicants_of}
-    found: dict[str, list[sa.Row[Any]]] = {}
-    for row in core(db).execute(_IN_GROUPS, params):
-        found.setdefault(row.role, []).append(row)
+    wanted = sorted(set(roles))
+    params: dict[str, Any] = {f"group_{n}": role for n, role in enumerate(wanted)}
+    params["organisation"] = applicants_of
+    found: dict[str, list[PersonInRole]] = {}
+    for row in hot.rows(db, _in_groups(len(wanted)), params):
+        person = PersonInRole(*row)
+        found.setdefault(person.role, []).append(person)
     return found
 
 
-_IN_GROUPS = (
-    sa.select(*Person.__table__.columns, _ROLE.role)  # type: ignore[attr-defined]
-    .join(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
-    .where(
-        sa.or_(
-            _ROLE.role.in_(sa.bindparam("roles", expanding=True)),
-            sa.and_(
-                _ROLE.role == "applicant",
-                _PERSON.organisation_id == sa.bindparam("organisation"),
-            ),
-        )
-    )
-    .order_by(_PERSON.id)
+PersonInRole = NamedTuple(  # type: ignore[misc]
+    "PersonInRole",
+    [(c.key, Any) for c in Person.__table__.columns] + [("role", str)],  # type: ignore[attr-defined]
 )
+
+
+@functools.cache
+def _in_groups(roles: int) -> hot.Hot:
+    """The people of `roles` roles and the applicants of one organisation (one statement for
+    each number of roles)."""
+    return hot.Hot(
+        sa.select(*Person.__table__.columns, _ROLE.role)  # type: ignore[attr-defined]
+        .join(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
+        .where(
+            sa.or_(
+                _ROLE.role.in_([sa.bindparam(f"group_{n}") for n in range(roles)]),
+                sa.and_(
+                    _ROLE.role == "applicant",
+                    _PERSON.organisation_id == sa.bindparam("organisation"),
+                ),
+            )
+        )
+        .order_by(_PERSON.id)
+    )
 
 
 def messages(db: Session, application_id: int) -> list[OutboxMessage]:
