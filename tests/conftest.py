@@ -17,6 +17,37 @@ import pytest
 PG_ADMIN_URL = os.environ.get("KRACHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def results_have_their_declared_shape() -> Iterator[None]:
+    """Every result a service returns through a unit of work, in every test, is checked against
+    the service's return annotation (basics/shapes.py): a key missing, added or of another type
+    fails the test that produced it."""
+    from kracht.workflow import unit as units
+
+    checked = units.Units._run
+
+    def run(self, who, service, args, kwargs, *, dry_run):  # type: ignore[no-untyped-def]
+        result = checked(self, who, service, args, kwargs, dry_run=dry_run)
+        found = shape_problems(service, result)
+        assert not found, f"{service.__module__}.{service.__name__}: " + "; ".join(found)
+        return result
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(units.Units, "_run", run)
+    yield
+    patch.undo()
+
+
+def shape_problems(service: object, result: object) -> list[str]:
+    """How `result` differs from what `service` declares it returns."""
+    import typing
+
+    from kracht.basics import shapes
+
+    declared = typing.get_type_hints(service).get("return", typing.Any)
+    return shapes.problems(result, declared)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kracht.storage.database import migrate
