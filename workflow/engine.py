@@ -39,7 +39,7 @@ from kracht.workflow.definition import (
     rows_for,
 )
 from kracht.workflow.effects import monitoring_plan, scoring_round
-from kracht.workflow.move import Move
+from kracht.workflow.move import Move, Moved, Recorded
 from kracht.workflow.unit import Unit, attempting
 
 Values = dict[str, tuple[str, Any]]  # field -> (section, parsed value)
@@ -54,7 +54,7 @@ def fire(
     values: Mapping[str, object] | None = None,
     expected_version: int | None = None,
     prepare: Callable[[Unit, Application], None] | None = None,
-) -> dict[str, Any]:
+) -> Moved:
     """Fire `trigger` on an application, within the unit's transaction:
 
     1. load the application with its version (the actor comes with the unit);
@@ -102,7 +102,7 @@ def record(
     values: Mapping[str, object],
     *,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> Recorded:
     """Record stage data on an application without moving it; one audit event."""
     module = sections.section_named(section)
     if not values:
@@ -440,7 +440,7 @@ def _commit(
     steps: list[Step],
     pending: Values,
     loaded: repository.Loaded | None = None,
-) -> dict[str, Any]:
+) -> Moved:
     db, actor = unit.db, unit.actor
     version, start, reason = app.version, ctx.state, ctx.reason
     final, last_source = steps[-1][2], steps[-1][1]
@@ -483,7 +483,7 @@ def _commit(
     if final != start:
         _apply(move, ON_LEAVE.get(start, ()))
     return {
-        "application_id": app.id,
+        "application_id": app.id or 0,
         "trigger": steps[0][0].trigger,
         "from": start,
         "to": final,
@@ -522,7 +522,7 @@ def _write(
     *,
     action: str,
     payload: dict[str, Any],
-) -> dict[str, Any]:
+) -> Recorded:
     db, actor = unit.db, unit.actor
     version = app.version
     stage, columns, previous = _on_record(app, pending)
@@ -546,7 +546,7 @@ def _write(
         payload=payload,
     )
     return {
-        "application_id": app.id,
+        "application_id": app.id or 0,
         "version": app.version,
         "event": event.seq,
         "values": payload["values"],

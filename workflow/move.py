@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from kracht.states.base import Context
@@ -23,3 +23,34 @@ class Move:
     trigger: str
     source: str
     dest: str
+
+
+Moved = TypedDict(  # functional form: "from" is a keyword
+    "Moved",
+    {
+        "application_id": int,
+        "trigger": str,  # the trigger fired (the first, when not-applicable stages followed)
+        "from": str,
+        "to": str,
+        "version": int,
+        "events": list[int],  # the audit sequence numbers written, one for each step
+        "warnings": list[str],
+        "effects": dict[str, Any],  # what the row's effects wrote, by effect (free-form)
+    },
+)
+Moved.__doc__ = "What firing a trigger did: where the application went, and what it wrote."
+
+
+class Audited(TypedDict):
+    """A change to an application's record off the road: the version it bumped, the audit
+    event (its sequence number) that holds it. Services extend it with what they changed."""
+
+    application_id: int
+    version: int
+    event: int
+
+
+class Recorded(Audited):
+    """Stage data recorded without a move: the values as stored."""
+
+    values: dict[str, Any]
