@@ -53,10 +53,6 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, config: str | Non
     """kracht runs project applications through the Agenda voor Twente process:
     idea, innovation table, ecosystem analysis, assessment committee, KRACHT scoring,
     steering decision and monitoring, with an audit trail nobody can alter unseen."""
-    if config:  # read wherever settings are needed, also deep inside a transaction
-        import os
-
-        os.environ["KRACHT_CONFIG"] = config
     _check_settings(config)
     ctx.obj = Settings(db, actor, config)
 
@@ -110,16 +106,7 @@ cli.add_command(records.demo)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a user's mistake is one line on stderr and a non-zero exit, never a trace."""
-    import os
-
-    config = os.environ.get("KRACHT_CONFIG")  # --config sets it for this run only
-    try:
-        return _run(argv)
-    finally:
-        if config is None:
-            os.environ.pop("KRACHT_CONFIG", None)
-        else:
-            os.environ["KRACHT_CONFIG"] = config
+    return _run(argv)
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -36,8 +36,11 @@ def scoring_deadlines(db: Session, app: Application, rules: Reminders) -> None:
             _scoring_reminder(db, app, current, person.email, rules)
 
 
-def member_joined(db: Session, app: Application, person: Person, rules: Reminders) -> None:
-    """A member assigned while scoring is open hears of it, as the others did, and is reminded."""
+def member_joined(
+    db: Session, app: Application, person: Person, rules: Reminders, templates: str
+) -> None:
+    """A member assigned while scoring is open hears of it, as the others did, and is reminded
+    (`templates`: the settings' templates folder, "" for none)."""
     current = committee_store.current_round(db, app.id or 0)
     if app.state != "kracht_scoring" or current is None:
         return
@@ -49,7 +52,10 @@ def member_joined(db: Session, app: Application, person: Person, rules: Reminder
     facts = {"deadline": current.deadline.isoformat()}
     key = f"scoring_opened:{app.id}:round-{current.number}:{person.email}"
     for rule in rules_for("scoring_opened"):
-        add_message(db, key, "scoring_opened", rule.template, person, app, rule.recipients, facts)
+        add_message(
+            db, key, "scoring_opened", rule.template, person, app, rule.recipients, facts,
+            templates=templates,
+        )  # fmt: skip
     _scoring_reminder(db, app, current, person.email, rules)
 
 

@@ -84,6 +84,7 @@ def enqueue(
     cause: int,
     facts: dict[str, Any],
     *,
+    templates: str,
     found: tuple[Override | None] | None = None,
     applicant: str | None = None,
 ) -> int:
@@ -91,14 +92,15 @@ def enqueue(
 
     `cause` is the audit sequence number of the causing event, which makes each message's key
     unique and stable: enqueueing the same event twice is impossible. The messages go in in
-    one statement. Returns how many. `found` holds the programme's `override_folder` when the
+    one statement. Returns how many. `templates` is the settings' templates folder ("" for
+    none); `found` holds the programme's `override_folder` when the
     caller has already looked it up, `applicant` the applicant organisation's name when the
     caller has already read it.
     """
     seen: set[str] = set()
     programme, applicant = _about(db, app, applicant)
     code = programme.code if programme else None
-    override = found[0] if found is not None else override_folder(code)
+    override = found[0] if found is not None else override_folder(templates, code)
     messages = []
     rules = rules_for(event)
     groups = _groups(db, {rule.recipients for rule in rules}, app)
@@ -125,12 +127,15 @@ def add_message(
     app: Application | None,
     role: str,
     facts: dict[str, Any],
+    *,
+    templates: str,
 ) -> OutboxMessage:
     """Render one message for one person, in their language, and add it to the outbox."""
     programme, applicant = _about(db, app)
     code = programme.code if programme else None
     context = _context(person, app, programme, applicant, role, facts)
-    row = _message(key, event, template, person, app, context, override_folder(code), code)
+    override = override_folder(templates, code)
+    row = _message(key, event, template, person, app, context, override, code)
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
 
 
@@ -200,8 +205,8 @@ class Batch:
     templates folder found once, for all the batches; each batch's messages are inserted in one
     statement, in the order `enqueue` would write them."""
 
-    def __init__(self, db: Session) -> None:
-        self.db = db
+    def __init__(self, db: Session, templates: str) -> None:
+        self.db, self.templates = db, templates
         self.groups: dict[tuple[str, int | None], list[Person]] = {}
         self.applicants_read = False
         self.overrides: dict[str | None, Override | None] = {}
@@ -223,7 +228,7 @@ class Batch:
             programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
             code = programme.code if programme else None
             if code not in self.overrides:
-                self.overrides[code] = override_folder(code)
+                self.overrides[code] = override_folder(self.templates, code)
             for rule in rules:
                 for person in self._people(rule.recipients, app):
                     if person.email not in seen:

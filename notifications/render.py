@@ -67,9 +67,17 @@ def environment(override: Override | None = None) -> jinja2.Environment:
     return env
 
 
-def render(name: str, language: str, context: dict[str, Any], programme: str | None = None) -> str:
-    """Render <language>/<name>, from the programme's own folder where it has that template."""
-    return render_in(override_folder(programme), name, language, context)
+def render(
+    name: str,
+    language: str,
+    context: dict[str, Any],
+    programme: str | None = None,
+    *,
+    templates: str = "",
+) -> str:
+    """Render <language>/<name>, from the programme's own folder inside `templates` (the
+    settings' templates folder, "" for none) where it has that template."""
+    return render_in(override_folder(templates, programme), name, language, context)
 
 
 def render_in(override: Override | None, name: str, language: str, context: dict[str, Any]) -> str:
@@ -98,14 +106,12 @@ def shipped_uses(templates: tuple[str, ...], variable: str) -> bool:
     return False
 
 
-def override_folder(programme: str | None) -> Override | None:
-    """The programme's template folder, when the settings name a templates folder and it exists.
+def override_folder(folder: str, programme: str | None) -> Override | None:
+    """The programme's template folder inside `folder` (the settings' templates folder, "" for
+    none), when there is one.
 
     Refused, in one line: a programme code that is no valid code (an old database may hold
     one), and a folder that resolves outside the templates folder (a link)."""
-    from kracht.notifications.settings import load
-
-    folder = load().templates.folder
     if not (folder and programme):
         return None
     if not is_programme_code(programme):

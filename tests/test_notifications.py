@@ -1,5 +1,6 @@
 """Who hears what: each event's recipients and content, in their language, written atomically."""
 
+import os
 import re
 
 import pytest
@@ -7,12 +8,15 @@ from markupsafe import escape
 from sqlmodel import select
 
 from kracht.basics.errors import GuardFailed
+from kracht.cli import main
 from kracht.notifications import outbox
 from kracht.notifications.render import LANGUAGES, TEMPLATES, render
 from kracht.notifications.rules import EVENTS, RULES
+from kracht.notifications.settings import Settings, Templates
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage
-from kracht.workflow.services import budgets, decisions, directory
+from kracht.workflow.services import applications, budgets, decisions, directory
+from kracht.workflow.unit import Units
 from tests import factories as f
 from tests.factories import make_application, prepare, run
 
@@ -225,6 +229,50 @@ def test_a_programme_overrides_a_template_from_its_own_folder(world, tmp_path, m
     assert mine.text == "Dag Jeroen van de Lagemaat, dank voor uw aanvraag.\n"
     assert "<html" in mine.html  # the HTML part was not overridden: the default is used
     assert theirs.subject == "Aanvraag ontvangen: Elsewhere"
+
+
+def test_the_templates_folder_comes_with_the_units_settings_not_the_environment(
+    world, tmp_path, monkeypatch
+):
+    """Two interfaces in one process, each with its own settings: each unit's messages use its
+    own templates folder; the environment names none."""
+    folder = tmp_path / "templates" / f.AVT_2018 / "nl"
+    folder.mkdir(parents=True)
+    (folder / "application_submitted.txt.j2").write_text("Subject: Eigen: {{ title }}\nDag.\n")
+    monkeypatch.delenv("KRACHT_CONFIG", raising=False)
+    own = Settings(templates=Templates(folder=str(tmp_path / "templates")))
+    fields = dict(programme=f.AVT_2018, applicant=f.TALENTIT, requested="1000", line="talent")
+
+    with_own = Units(world.url, own).run(f.LEADER, applications.create, title="Ours", **fields)
+    shipped = Units(world.url, Settings()).run(
+        f.LEADER, applications.create, title="Shipped", **fields
+    )
+
+    subjects = {
+        app["id"]: {m.subject for m in _messages(world, "application_submitted", app["id"])}
+        for app in (with_own, shipped)
+    }
+    assert subjects[with_own["id"]] == {"Eigen: Ours"}
+    assert subjects[shipped["id"]] == {"Aanvraag ontvangen: Shipped"}
+
+
+def test_config_on_the_command_line_reaches_the_outbox_and_leaves_the_environment(
+    world, tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "templates" / f.AVT_2018 / "nl"
+    folder.mkdir(parents=True)
+    (folder / "application_submitted.txt.j2").write_text("Subject: Eigen: {{ title }}\nDag.\n")
+    config = tmp_path / "kracht.toml"
+    config.write_text(f'[templates]\nfolder = "{tmp_path / "templates"}"\n')
+    monkeypatch.delenv("KRACHT_CONFIG", raising=False)
+
+    code = main(["--db", world.url, "--as", f.LEADER, "--config", str(config), "app", "create",
+                 "--title", "Ours", "--programme", f.AVT_2018, "--applicant", f.TALENTIT,
+                 "--line", "talent"])  # fmt: skip
+
+    assert code == 0, capsys.readouterr().err
+    assert {m.subject for m in _messages(world, "application_submitted")} >= {"Eigen: Ours"}
+    assert "KRACHT_CONFIG" not in os.environ
 
 
 def test_app_show_lists_deadlines_and_messages_an_applicant_only_their_own(world):

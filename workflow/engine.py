@@ -383,7 +383,7 @@ def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Ste
 
 
 def _notify(
-    db: Session,
+    unit: Unit,
     app: Application,
     programme: Programme,
     ctx: Context,
@@ -396,6 +396,7 @@ def _notify(
     from kracht.notifications.outbox import enqueue, needs
     from kracht.notifications.render import Override, override_folder
 
+    db, templates = unit.db, unit.settings.templates.folder
     found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     same = loaded is not None and loaded.applicant_id == app.applicant_org_id
     applicant = loaded.applicant if loaded is not None and same else None
@@ -403,7 +404,7 @@ def _notify(
         if not row.events or dest in ctx.not_applicable:
             continue
         if found is None:
-            found = (override_folder(programme.code),)
+            found = (override_folder(templates, programme.code),)
         used = needs(row.events, ("letter_nl", "letter_en"), found[0])
         letters = {  # read only where a template of the row's events may print them
             lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
@@ -417,7 +418,9 @@ def _notify(
             "letter_en": letters["en"].text if letters["en"] else "",
         }
         for event in row.events:
-            enqueue(db, event, app, seq, facts, found=found, applicant=applicant)
+            enqueue(
+                db, event, app, seq, facts, templates=templates, found=found, applicant=applicant
+            )
 
 
 def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:
@@ -479,7 +482,7 @@ def _commit(
             payload=payload,
         )
         events.append(event.seq)
-    _notify(db, app, programme, ctx, steps, events, loaded)
+    _notify(unit, app, programme, ctx, steps, events, loaded)
     if final != start:
         _apply(move, ON_LEAVE.get(start, ()))
     return {

@@ -225,7 +225,13 @@ def letters(move: Move, years: list[int], conditions: list[dict[str, Any]]) -> d
         "signer": move.unit.actor.name,
     }
     for language in LANGUAGES:
-        text = render("decision_letter.txt.j2", language, facts, programme.code)
+        text = render(
+            "decision_letter.txt.j2",
+            language,
+            facts,
+            programme.code,
+            templates=move.unit.settings.templates.folder,
+        )
         repository.stage(
             db, DecisionLetter(application_id=app.id, trigger=trigger, language=language, text=text)
         )

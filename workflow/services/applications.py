@@ -134,20 +134,21 @@ def application_fields(
     )
 
 
-def audit_created(db: Any, actor: Actor, app: Any, source: str) -> None:
-    """The creation's audit event, and the messages it causes, in the caller's transaction."""
+def audit_created(unit: Unit, app: Any) -> None:
+    """The creation's audit event, and the messages it causes, in the unit's transaction."""
     from kracht.notifications.outbox import enqueue
 
-    event = audit.append(db, **created_event(actor, app, source))
-    enqueue(db, "application_submitted", app, event.seq, {})
+    db = unit.db
+    event = audit.append(db, **created_event(unit.actor, app, unit.channel))
+    enqueue(
+        db, "application_submitted", app, event.seq, {}, templates=unit.settings.templates.folder
+    )
 
 
 @writes("create")
 def create(unit: Unit, **fields: Any) -> dict[str, Any]:
-    db = unit.db
-    actor = unit.actor
     app = new_application(unit, fields)
-    audit_created(db, actor, app, unit.channel)
+    audit_created(unit, app)
     return {"id": app.id, "title": app.title, "state": app.state}
 
 

@@ -78,7 +78,9 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
                 payload["recused"] = reason
             else:
-                deadlines.member_joined(db, app, person, unit.settings.reminders)
+                deadlines.member_joined(
+                    db, app, person, unit.settings.reminders, unit.settings.templates.folder
+                )
             done.append(payload)
             if index < len(people) - 1:  # write_with_audit appends the last member's event
                 audit.append(

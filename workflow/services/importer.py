@@ -99,7 +99,7 @@ def import_csv(
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
-    created, messages = [], Batch(unit.db)
+    created, messages = [], Batch(unit.db, unit.settings.templates.folder)
     for start in range(0, len(sheet.rows), BATCH):
         batch = sheet.rows[start : start + BATCH]
         created += _create(unit, find, messages, path, batch, sheet.locale)
