@@ -1,7 +1,7 @@
 """The deadlines an application's moves set and end, as reminders.
 
 The road (workflow/definition.py) says which move sets or ends which, through the effects in
-workflow/effects/deadlines.py; each runs inside the transaction of its move, so a deadline exists
+workflow/effects/due_dates.py; each runs inside the transaction of its move, so a deadline exists
 exactly when the move that set it committed. Besides the road:
 
     a member assigned later   sets  scoring_deadline  for them, with the scoring-opened message

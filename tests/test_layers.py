@@ -446,6 +446,15 @@ def test_every_package_module_is_in_exactly_one_layer() -> None:
     assert {p: ls for p, ls in layers.items() if len(ls) != 1} == {}
 
 
+def test_no_two_modules_of_the_package_share_a_name() -> None:
+    """A module's name says what it holds wherever it is imported (packages' own __init__ apart)."""
+    by_name: dict[str, list[str]] = {}
+    for path in python_files(ROOT):
+        if in_package(path) and not path.endswith("__init__.py"):
+            by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    assert {n: ps for n, ps in by_name.items() if len(ps) > 1} == {}
+
+
 def test_no_violation_beyond_the_known_ones() -> None:
     new = found_today() - KNOWN
     assert not new, "new violations of the layer contract:\n" + explain(set(new))

@@ -35,7 +35,7 @@ from kracht.states import (
 from kracht.states.base import Context, Guard
 from kracht.states.common import REASON_GIVEN
 from kracht.workflow.effects import checks, grants, monitoring_plan, scoring_round
-from kracht.workflow.effects.deadlines import all_end, conditions_set, ending, scoring_set
+from kracht.workflow.effects.due_dates import all_end, conditions_set, ending, scoring_set
 
 WORKFLOW_VERSION = 5  # 2: committee quorum and deadline; 3: conditions and advice departures;
 # 4: close-out needs every progress report due and a final value per indicator; a co-financing

@@ -1,4 +1,4 @@
-"""The deadlines the road's moves set and end (the reminders live in notifications/)."""
+"""The due dates the road's moves set and end (the reminders live in notifications/)."""
 
 from __future__ import annotations
 
