@@ -318,3 +318,24 @@ KINDS: tuple[type[KrachtError], ...] = (
     GuardRefused,
     ConcurrentChange,
 )
+
+
+class SignInRefused(KrachtError):
+    """Signing in failed: the address, the password, the link or the code is not right. Which
+    one is not said, so that nobody learns whether an address has an account."""
+
+    exit_code = 4
+    http_status = 401
+    kind = "sign-in-refused"
+    title = "signing in failed"
+
+
+class LockedOut(SignInRefused):
+    """Too many failed sign-ins in a row: the account takes none until `until` (a moment)."""
+
+    http_status = 429
+    kind = "locked-out"
+    title = "too many failed sign-ins"
+
+    def __init__(self, message: str, until: str) -> None:
+        super().__init__(message, until=until)

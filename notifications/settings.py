@@ -1,4 +1,5 @@
-"""Deployment settings for mail and reminders: a TOML file, overridden by the environment.
+"""Deployment settings for mail, reminders, templates and the web: a TOML file, overridden by the
+environment.
 
 The file is `--config PATH`, else `KRACHT_CONFIG`, else `kracht.toml` in the working directory
 when one exists; without any, kracht writes mail as files (see `Mail.directory`). Every key is
@@ -25,6 +26,15 @@ optional:
 
     [templates]
     folder = "templates"          # overrides: <folder>/<programme code>/<language>/<template>
+
+    [web]
+    base_url = "https://kracht.example.org"   # where messages link to (KRACHT_BASE_URL)
+    session_hours = 12            # a signed-in browser stays signed in at most this long
+    idle_minutes = 120            # ... and this long without a request
+    lockout_attempts = 5          # failed sign-ins in a row that lock an account ...
+    lockout_minutes = 15          # ... for this long
+    link_hours = 72               # an e-mailed invitation or sign-in link works this long
+    second_factor_roles = "programme_leader,steering_member"   # who must use a second factor
 """
 
 from __future__ import annotations
@@ -47,7 +57,7 @@ from kracht.basics.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")
 SECURITY = ("starttls", "ssl", "none")
-SECTIONS = ("mail", "reminders", "templates")
+SECTIONS = ("mail", "reminders", "templates", "web")
 ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_TRANSPORT": "transport",
     "KRACHT_SMTP_HOST": "host",
@@ -58,6 +68,7 @@ ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_FROM": "sender",
     "KRACHT_MAIL_DIR": "directory",
 }
+WEB_ENVIRONMENT = {"KRACHT_BASE_URL": "base_url"}  # variable -> key in [web]
 MAX_FILE = 64 * 1024 * 1024  # 64 MiB, as for every file kracht reads (workflow.files.MAX_READ)
 MAX_TEXT = 4096  # characters in a text setting (a path may be long; a host or sender is not)
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -72,6 +83,11 @@ RANGES: dict[str, tuple[float, float, str]] = {  # key -> (lowest, highest, unit
     "lease_seconds": (1, 86_400, " seconds"),
     "lead_days": (0, 365, " days"),
     "escalate_after_days": (0, 365, " days"),
+    "session_hours": (1, 24 * 30, " hours"),
+    "idle_minutes": (5, 24 * 60, " minutes"),
+    "lockout_attempts": (1, 100, ""),
+    "lockout_minutes": (1, 24 * 60, " minutes"),
+    "link_hours": (1, 24 * 14, " hours"),
 }
 RAW_TEXT = {"password"}  # taken as given: a password may hold any character
 
@@ -106,10 +122,26 @@ class Templates:
 
 
 @dataclass(frozen=True)
+class Web:
+    base_url: str = ""  # "" until the web interface has an address: messages then say so
+    session_hours: int = 12
+    idle_minutes: int = 120
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    link_hours: int = 72
+    second_factor_roles: str = ""  # comma-separated roles that must sign in with a code
+
+    @property
+    def needs_second_factor(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.second_factor_roles.split(",") if r.strip())
+
+
+@dataclass(frozen=True)
 class Settings:
     mail: Mail = Mail()
     reminders: Reminders = Reminders()
     templates: Templates = Templates()
+    web: Web = Web()
     source: str = "built-in defaults"
 
 
@@ -137,7 +169,9 @@ def load(explicit: str | None = None) -> Settings:
     data = _parse(path, raw) if path is not None and raw is not None else {}
     mail = data.get("mail")
     password = mail.get("password_env") if isinstance(mail, dict) else None
-    variables = (*ENVIRONMENT, "HOME", *([password] if isinstance(password, str) else []))
+    variables = (
+        *ENVIRONMENT, *WEB_ENVIRONMENT, "HOME", *([password] if isinstance(password, str) else [])
+    )  # fmt: skip
     environment = tuple(os.environ.get(name) for name in variables)
     where = os.getcwd() if path is not None else ""  # relative folders resolve from here
     return _settings(str(path) if path is not None else None, raw, where, variables, environment)
@@ -162,6 +196,7 @@ def _settings(
         mail=_build(Mail, mail, "mail", labels),
         reminders=_build(Reminders, sections["reminders"], "reminders"),
         templates=_build(Templates, sections["templates"], "templates"),
+        web=_build(Web, *_web_values(sections["web"])),
         source=str(path) if path else "built-in defaults",
     )
     _check(settings)
@@ -235,6 +270,15 @@ def _mail_values(mail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             mail[key] = os.environ[variable]
             labels[key] = variable
     return mail, labels
+
+
+def _web_values(web: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """[web] with the environment on top, and where each value came from."""
+    labels = {key: f"[web] {key}" for key in web}
+    for variable, key in WEB_ENVIRONMENT.items():
+        if os.environ.get(variable):
+            web[key], labels[key] = os.environ[variable], variable
+    return web, "web", labels
 
 
 def _beside(path: Path, folder: str) -> str:
@@ -323,7 +367,38 @@ def _shown(value: Any) -> str:
 
 @lru_cache(maxsize=64)  # settings are frozen: a combination found valid once stays valid
 def _check(settings: Settings) -> None:
-    mail = settings.mail
+    _check_mail(settings.mail)
+    _check_web(settings.web)
+
+
+def _check_web(web: Web) -> None:
+    """An address messages can link to (http or https, a host, no query or fragment) and roles
+    that exist."""
+    from urllib.parse import urlsplit
+
+    from kracht.basics.roles import ALL_ROLES
+
+    if web.base_url:
+        parts = urlsplit(web.base_url)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or (parts.fragment or web.base_url.endswith("#"))
+        ):
+            raise InvalidInput(
+                f"settings: [web] base_url {_shown(web.base_url)} must be an http or https "
+                "address with a host and no query, such as https://kracht.example.org"
+            )
+    unknown = sorted(web.needs_second_factor - {str(r) for r in ALL_ROLES})
+    if unknown:
+        raise InvalidInput(
+            f"settings: [web] second_factor_roles names no role {unknown[0]!r}; roles are "
+            + ", ".join(str(r) for r in ALL_ROLES)
+        )
+
+
+def _check_mail(mail: Mail) -> None:
     if mail.transport not in TRANSPORTS:
         raise InvalidInput(f"settings: mail transport must be one of {', '.join(TRANSPORTS)}")
     if mail.security not in SECURITY:

@@ -411,3 +411,82 @@ class IndicatorValue(SQLModel, table=True):
     note: str = ""
     recorded_by: str
     recorded_at: dt.datetime = _time()
+
+
+# -- signing in (the web interface and the API) -------------------------------------------------
+
+
+class Credential(SQLModel, table=True):
+    """A person's password (an argon2id hash, never the password), their second factor's
+    secret where they set one up, and the failed sign-ins that lock the account a while."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    password_hash: str | None = None
+    totp_secret: str | None = None
+    totp_pending: str | None = None  # a secret being set up, until a code from it is given
+    totp_step: int | None = None  # the time step of the last code taken: a code works once
+    failed: int = 0  # failed sign-ins in a row
+    locked_until: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+    changed_at: dt.datetime = _time()
+
+
+class SignInLink(SQLModel, table=True):
+    """A single-use, expiring link sent by e-mail: to set a password (`invite`) or to sign in
+    without one (`sign_in`). Only the SHA-256 of its token is kept."""
+
+    __tablename__ = "sign_in_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    purpose: str  # invite | sign_in
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    used_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser, kept on the server: the cookie holds a token whose SHA-256 is here.
+    Ends when it expires, when idle too long, or when revoked."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf: str  # the token every form of this session carries
+    method: str  # password | link
+    second_factor: bool = False
+    address: str = ""
+    agent: str = ""
+    created_at: dt.datetime = _time()
+    seen_at: dt.datetime = _time()
+    expires_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    revoked_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal access token for the JSON API: its SHA-256 and its first characters (to tell
+    tokens apart), acting with at most the roles it was given and the person still holds."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    prefix: str
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str
+    roles: str  # comma-separated
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+    used_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )
+    revoked_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
+    )

@@ -17,7 +17,7 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0007"
+    assert current_revision(db_url) == head_revision() == "0008"
 
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
@@ -54,7 +54,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         f.LEADER,
         budgets.budget_overview,
     )
-    assert current_revision(db_url) == "0007"
+    assert current_revision(db_url) == "0008"
     assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]
     new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
     assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
