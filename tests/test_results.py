@@ -107,3 +107,24 @@ def test_the_suite_checks_what_services_return_against_their_annotations(world):
     assert run(world.url, f.LEADER, right) == [{"code": "talent", "name": "Arbeidsmarkt & talent"}]
     assert shape_problems(wrong, [{"code": "talent"}]) == ["result[0]: Line lacks name"]
     assert run(world.url, f.LEADER, directory.list_orgs)  # the real services pass it
+
+
+def test_scoring_and_report_services_declare_typed_results():
+    """Every service of score sheets and progress reports declares an exact result (policy and
+    filters hold rules, not services)."""
+    import inspect
+    import typing
+
+    from kracht.workflow.services import filters, policy, progress_reports, score_sheets
+
+    loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
+    services = [
+        fn
+        for module in (score_sheets, progress_reports, policy, filters)
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_")
+        and list(inspect.signature(fn).parameters)[:1] == ["unit"]
+    ]  # fmt: skip
+    assert len(services) == 11
+    for fn in services:
+        assert typing.get_type_hints(fn)["return"] not in loose, fn.__qualname__

@@ -4,7 +4,7 @@ schedule, close a project out. Each is one audited transaction; a refusal keeps 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor
@@ -25,6 +25,7 @@ from kracht.workflow.effects.monitoring_plan import (
     rules_for,
 )
 from kracht.workflow.measurement import parse_value
+from kracht.workflow.move import Audited, Moved
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -35,6 +36,72 @@ RECEIVED = Field("the day received", "received", bare=True)
 MEASURED_ON = Field("the day measured", "on", bare=True)
 
 
+class PlannedReport(TypedDict):
+    """A report the new plan created: its label and due date."""
+
+    label: str
+    due_on: str
+
+
+class Schedule(TypedDict):
+    """A project's reporting plan as `monitoring_plan.plan` made it."""
+
+    every_months: int
+    starts_on: str
+    ends_on: str
+    reports: list[PlannedReport]  # the reports planned now; submitted ones are kept apart
+
+
+class Replanned(Audited):
+    """A project's reports replanned."""
+
+    schedule: Schedule
+
+
+class Report(TypedDict):
+    """A progress report as `monitoring_plan.describe` shows it, lateness included."""
+
+    id: int
+    label: str
+    kind: str  # progress | final
+    period_start: str
+    period_end: str
+    due_on: str
+    status: str  # due | late | submitted | cancelled
+    days_late: int
+    traffic_light: str | None
+    narrative: str | None
+    measures: str | None
+    spent_cents: int | None
+    submitted_at: str | None
+    submitted_by: str | None
+    received_on: str | None
+    cancelled_reason: str | None
+
+
+class Measured(TypedDict):
+    """A measured value of an indicator, as stored: a normalised decimal string."""
+
+    indicator: str
+    unit: str
+    value: str
+    measured_on: str
+
+
+class ReportSubmitted(Audited):
+    """A progress report submitted, with the values measured in it and any spending warnings."""
+
+    report: Report
+    values: list[Measured]
+    warnings: list[str]
+
+
+class ValueRecorded(Audited):
+    """A measured value recorded outside a report."""
+
+    values: list[Measured]
+
+
 def replan(
     unit: Unit,
     application_id: int,
@@ -42,7 +109,7 @@ def replan(
     every_months: int | None = None,
     start_on: str | None = None,
     end_on: str | None = None,
-) -> dict[str, Any]:
+) -> Replanned:
     """Replan a project's reports (cadence, start, end); submitted reports are kept."""
     from kracht.workflow.services.applications import parse_date
 
@@ -72,7 +139,9 @@ def replan(
         chase = unit.settings.reminders
         return {"schedule": plan(db, app, every, after, begin, end, actor.email, chase)}
 
-    return engine.write_with_audit(unit, application_id, PLANNERS, "report.replan", change)
+    return cast(
+        Replanned, engine.write_with_audit(unit, application_id, PLANNERS, "report.replan", change)
+    )
 
 
 def submit(
@@ -86,7 +155,7 @@ def submit(
     measures: str | None = None,
     values: dict[str, str] | None = None,
     received_on: str | None = None,
-) -> dict[str, Any]:
+) -> ReportSubmitted:
     """Submit a progress report: traffic light, narrative, spending so far, measured values.
 
     Red needs the measures taken. Values are measured on the period's last day (or the day the
@@ -133,7 +202,8 @@ def submit(
             "warnings": warnings,
         }
 
-    return engine.write_with_audit(unit, application_id, REPORTERS, "report.submit", change)
+    submitted = engine.write_with_audit(unit, application_id, REPORTERS, "report.submit", change)
+    return cast(ReportSubmitted, submitted)
 
 
 def record_value(
@@ -144,7 +214,7 @@ def record_value(
     *,
     measured_on: str | None = None,
     note: str = "",
-) -> dict[str, Any]:
+) -> ValueRecorded:
     """Record one measured value of an indicator, outside a report (audited)."""
     from kracht.workflow.services.applications import parse_date
 
@@ -161,7 +231,8 @@ def record_value(
         _in_monitoring(app, "record measured values")
         return {"values": _measure(db, app, {indicator: value}, day, actor, None, note)}
 
-    return engine.write_with_audit(unit, application_id, REPORTERS, "indicator.value", change)
+    recorded = engine.write_with_audit(unit, application_id, REPORTERS, "indicator.value", change)
+    return cast(ValueRecorded, recorded)
 
 
 def close_out(
@@ -172,7 +243,7 @@ def close_out(
     spent: str,
     values: dict[str, str] | None = None,
     reason: str | None = None,
-) -> dict[str, Any]:
+) -> Moved:
     """The final report with the final values, and the move to closed: one transaction.
 
     The close is refused (and nothing is kept) while a report that fell due is missing or an
@@ -276,7 +347,7 @@ def _measure(
     actor: Actor,
     report_id: int | None,
     note: str = "",
-) -> list[dict[str, Any]]:
+) -> list[Measured]:
     """Check every value against its indicator's unit, then store them all (or none)."""
     indicators = repository.indicators(db, app.id or 0)
     rules = rules_for(db, app.programme_id)

@@ -7,7 +7,7 @@ declaring they have no conflict of interest (the rules are in `policy`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require
@@ -24,6 +24,7 @@ from kracht.workflow import engine
 from kracht.workflow.aggregate import aggregate
 from kracht.workflow.config import Scoring
 from kracht.workflow.effects.checks import interest
+from kracht.workflow.move import Audited, Moved
 from kracht.workflow.services.assignment import MEMBERS, assignment_of, settle_interest
 from kracht.workflow.services.policy import BLIND, OVERSEERS, SEES_RANKING, sees_scores
 from kracht.workflow.unit import Unit
@@ -32,11 +33,33 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
+class Drafted(Audited):
+    """Draft scores set: the score given per criterion."""
+
+    draft: dict[str, int]
+
+
+class Submitted(Audited):
+    """A sheet submitted: its final score per criterion, and the criteria's version."""
+
+    submitted: dict[str, int]
+    criteria_version: str
+
+
+class Corrected(Audited):
+    """A submitted score corrected: the criterion, its old and new score, and why."""
+
+    criterion: str
+    old: int
+    new: int
+    reason: str
+
+
 def score(
     unit: Unit,
     application_id: int,
     values: dict[str, tuple[str, str]],
-) -> dict[str, Any]:
+) -> Drafted:
     """Set draft scores: {criterion: (score, motivation)}; editable until the sheet is submitted."""
     if not values:
         raise InvalidInput("give at least one criterion to score")
@@ -64,10 +87,12 @@ def score(
         return {"draft": recorded}
 
     settle_interest(unit, application_id)
-    return engine.write_with_audit(unit, application_id, MEMBERS, "score.draft", change)
+    return cast(
+        Drafted, engine.write_with_audit(unit, application_id, MEMBERS, "score.draft", change)
+    )
 
 
-def submit(unit: Unit, application_id: int) -> dict[str, Any]:
+def submit(unit: Unit, application_id: int) -> Submitted:
     """Submit the sheet: every criterion must be scored; the scores are final from now on."""
     from kracht.notifications import reminders
 
@@ -93,7 +118,9 @@ def submit(unit: Unit, application_id: int) -> dict[str, Any]:
         }
 
     settle_interest(unit, application_id)
-    return engine.write_with_audit(unit, application_id, MEMBERS, "score.submit", change)
+    return cast(
+        Submitted, engine.write_with_audit(unit, application_id, MEMBERS, "score.submit", change)
+    )
 
 
 def correct(
@@ -103,7 +130,7 @@ def correct(
     raw: str,
     motivation: str,
     reason: str,
-) -> dict[str, Any]:
+) -> Corrected:
     """Correct a submitted score: a new revision, the old one kept, the reason audited."""
     if not (reason or "").strip():
         raise InvalidInput("a correction needs a reason", field="reason", label="a reason")
@@ -134,10 +161,103 @@ def correct(
         return {"criterion": criterion, "old": old.value, "new": value, "reason": reason.strip()}
 
     settle_interest(unit, application_id)
-    return engine.write_with_audit(unit, application_id, MEMBERS, "score.correct", change)
+    return cast(
+        Corrected, engine.write_with_audit(unit, application_id, MEMBERS, "score.correct", change)
+    )
 
 
-def view(unit: Unit, application_id: int) -> dict[str, Any]:
+class Member(TypedDict):
+    """A member assigned to the application: their declaration and any recusal."""
+
+    member: str
+    name: str
+    declaration: str | None  # none | conflict; None until declared
+    recused: bool
+    recusal_reason: str | None
+
+
+class CriterionShown(TypedDict):
+    """A criterion of a scoring round, as the round was opened with it."""
+
+    key: str
+    name: str
+    weight: int
+    minimum: int | None
+
+
+class ScoreShown(TypedDict):
+    """A criterion's current score on a sheet."""
+
+    score: int
+    motivation: str
+    revision: int
+
+
+class Correction(TypedDict):
+    """A correction of a submitted score: the new score, its revision and the reason."""
+
+    criterion: str
+    score: int
+    revision: int
+    reason: str | None
+
+
+class SheetShown(TypedDict):
+    """A member's score sheet: the current scores per criterion, and their corrections."""
+
+    member: str
+    submitted_at: str | None  # None while a draft
+    scores: dict[str, ScoreShown]
+    corrections: list[Correction]
+
+
+class CriterionAggregate(TypedDict):
+    """One criterion's scores over the counted sheets (`aggregate.CriterionResult`)."""
+
+    key: str
+    name: str
+    weight: int
+    scores: list[int]
+    mean: float | None
+    median: float | None
+    spread: int | None
+    knocked_out: bool
+    disagreement: bool
+
+
+class AggregateShown(TypedDict):
+    """The committee's picture of a round (`aggregate.Aggregate.as_dict`)."""
+
+    sheets: int
+    criteria: list[CriterionAggregate]
+    weighted_total: float | None
+    knock_outs: list[str]
+    disagreements: list[str]
+
+
+class RoundShown(TypedDict):
+    """A scoring round: its criteria, who submitted, and what the actor may see of it."""
+
+    number: int
+    deadline: str
+    criteria_version: str
+    criteria: list[CriterionShown]
+    submitted: list[str]  # the members who submitted their sheet
+    own_sheet: NotRequired[SheetShown]  # when the actor has a sheet in the round
+    visible: bool
+    sheets: NotRequired[list[SheetShown]]  # when visible
+    aggregate: NotRequired[AggregateShown]  # when visible
+
+
+class Committee(TypedDict):
+    """The committee's picture of one application: its members and scoring rounds."""
+
+    application_id: int
+    members: list[Member]
+    rounds: list[RoundShown]
+
+
+def view(unit: Unit, application_id: int) -> Committee:
     """The committee's picture of one application, as far as the actor may see it."""
     db = unit.db
     actor = unit.actor
@@ -147,10 +267,11 @@ def view(unit: Unit, application_id: int) -> dict[str, Any]:
     return describe(db, actor, app)
 
 
-def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
+def describe(db: Session, actor: Actor, app: Application) -> Committee:
+    """The committee's picture of `app`, as far as `actor` may see it."""
     if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
         raise NotAllowed(f"{actor.email} may not see application {app.id}")
-    members = [
+    members: list[Member] = [
         {
             "member": p.email,
             "name": p.name,
@@ -161,21 +282,34 @@ def describe(db: Session, actor: Actor, app: Application) -> dict[str, Any]:
         for a, p in store.assignments(db, app.id or 0)
     ]
     rounds = [round_view(db, actor, app, r) for r in store.rounds(db, app.id or 0)]
-    return {"application_id": app.id, "members": members, "rounds": rounds}
+    return {"application_id": app.id or 0, "members": members, "rounds": rounds}
 
 
-def ranking(unit: Unit, round_label: str) -> list[dict[str, Any]]:
+class Ranked(TypedDict):
+    """An application in a round's ranking, with its aggregate scores."""
+
+    id: int
+    title: str
+    state: str
+    sheets: int
+    weighted_total: float | None  # None until every criterion has a score
+    knock_outs: list[str]
+    disagreements: list[str]
+    criteria_version: str
+
+
+def ranking(unit: Unit, round_label: str) -> list[Ranked]:
     """The applications of a round whose scores the actor may see, side by side: best weighted
     total first, knock-outs last."""
     db = unit.db
     actor = unit.actor
     require(actor, SEES_RANKING, "see the ranking of a round")
-    rows = []
+    rows: list[Ranked] = []
     for app, current in scored(db, actor, round_label):
         result = aggregate(Scoring.from_dict(current.scoring), matrix(db, app, current))
         rows.append(
             {
-                "id": app.id,
+                "id": app.id or 0,
                 "title": app.title,
                 "state": app.state,
                 "sheets": result.sheets,
@@ -274,7 +408,7 @@ def scored(
     return visible
 
 
-def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> dict[str, Any]:
+def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> Moved:
     """The chair's joint advice, recorded with the move to the steering decision.
 
     Only a chair assigned to the application and not recused may record it (`check_adviser`,
@@ -351,9 +485,10 @@ def matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, i
     }
 
 
-def round_view(db: Session, actor: Actor, app: Application, current: Any) -> dict[str, Any]:
+def round_view(db: Session, actor: Actor, app: Application, current: Any) -> RoundShown:
+    """Scoring round `current` of `app`, its scores only when `actor` may see them."""
     rules = Scoring.from_dict(current.scoring)
-    view: dict[str, Any] = {
+    view: RoundShown = {
         "number": current.number,
         "deadline": current.deadline.isoformat(),
         "criteria_version": current.config_version,
@@ -371,11 +506,13 @@ def round_view(db: Session, actor: Actor, app: Application, current: Any) -> dic
     view["visible"] = sees_scores(db, actor, app, current)
     if view["visible"]:
         view["sheets"] = [sheet_view(db, s, p.email) for s, p in counted(db, app, current)]
-        view["aggregate"] = aggregate(rules, matrix(db, app, current)).as_dict()
+        picture = aggregate(rules, matrix(db, app, current)).as_dict()
+        view["aggregate"] = cast(AggregateShown, picture)
     return view
 
 
-def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> dict[str, Any]:
+def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> SheetShown:
+    """A member's sheet: current scores and the corrections made to them."""
     history = store.scores(db, sheet.id or 0)
     current = store.current_scores(db, sheet.id or 0)
     return {
