@@ -28,6 +28,10 @@ from kracht.storage.tables import (
 # -- people and organisations -------------------------------------------------------------------
 
 
+def person(db: Session, person_id: int) -> Person | None:
+    return db.get(Person, person_id)
+
+
 def person_by_email(db: Session, email: str) -> Person | None:
     return db.exec(_PERSON_BY_EMAIL, params={"email": email.lower()}).first()
 
