@@ -73,6 +73,15 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(fields)).hexdigest()
 
 
+CHANNEL = "kracht_channel"  # the session's info key naming the interface it acts through
+
+
+def through(db: Session, channel: str) -> None:
+    """Mark the session's events as made through `channel` (web, api, scheduler): their
+    payloads say so, inside what the hash covers."""
+    db.info[CHANNEL] = channel
+
+
 def append(
     db: Session,
     *,
@@ -92,6 +101,9 @@ def append(
     storage/hot.py). The event returned is what was written (not a session object)."""
     payload = dict(payload or {})
     assert SALT not in payload, f"the payload key {SALT!r} is the audit chain's own"
+    channel = db.info.get(CHANNEL)
+    if channel is not None and channel != "cli":  # the command line's events stay as they were
+        payload.setdefault("channel", channel)
     payload[SALT] = secrets.token_hex(32)
     ((seq, prev_hash),) = hot.rows(db, _HEAD_LOCKED)  # locked, as committed
     # (the first migration creates the head row)

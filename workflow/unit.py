@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from kracht.basics.actors import Actor, resolve
 from kracht.basics.errors import GuardFailed, NotAllowed
 from kracht.notifications.settings import Settings
+from kracht.storage import audit
 from kracht.storage.clock import PROCESS, Clock
 from kracht.storage.database import Database
 from kracht.workflow import refusals
@@ -208,6 +209,7 @@ class Units:
             raise
 
     def _unit(self, db: Session, who: str | Actor | None, *, dry_run: bool = False) -> Unit:
+        audit.through(db, self.channel)
         return Unit(db, who, self.clock, self.settings, self.channel, dry_run=dry_run)
 
     def _audit_refusal(
@@ -220,6 +222,7 @@ class Units:
             return
 
         def append(db: Session) -> None:
+            audit.through(db, self.channel)
             actor = unit.resolved if unit is not None else None
             if unit is not None and actor is not None:
                 for write in unit.standing:
