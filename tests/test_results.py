@@ -107,3 +107,32 @@ def test_the_suite_checks_what_services_return_against_their_annotations(world):
     assert run(world.url, f.LEADER, right) == [{"code": "talent", "name": "Arbeidsmarkt & talent"}]
     assert shape_problems(wrong, [{"code": "talent"}]) == ["result[0]: Line lacks name"]
     assert run(world.url, f.LEADER, directory.list_orgs)  # the real services pass it
+
+
+def test_directory_and_view_services_declare_typed_results():
+    """Every public service of these modules declares an exact result, not Any or bare dicts."""
+    import inspect
+    import typing
+
+    from kracht.workflow.services import (
+        auditing,
+        exports,
+        importer,
+        monitor_views,
+        notices,
+        trail,
+    )
+
+    loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
+    modules = (directory, exports, monitor_views, notices, auditing, importer, trail)
+    services = [
+        fn
+        for module in modules
+        for name, fn in vars(module).items()
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+        and next(iter(inspect.signature(fn).parameters), None) == "unit"
+    ]  # fmt: skip
+    assert len(services) > 20
+    for fn in services:
+        declared = typing.get_type_hints(fn)["return"]
+        assert all(declared != wrong for wrong in loose), f"{fn.__module__}.{fn.__name__}"
