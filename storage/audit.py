@@ -27,7 +27,7 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -207,9 +207,28 @@ def _events(db: Session, batch: int) -> Iterator[sa.Row[Any]]:
         last = rows[-1].seq
 
 
+class EventRow(TypedDict):
+    """An audit event as read: its hashed fields (the time canonical), and its hash."""
+
+    seq: int
+    at: str
+    actor: str
+    roles: str
+    application_id: int | None
+    action: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    outcome: str
+    reason: str | None
+    payload: dict[str, Any]  # what the event recorded (free-form)
+    prev_hash: str
+    hash: str
+
+
 def history(
     db: Session, application_id: int | None = None, *, salted: bool = False
-) -> list[dict[str, Any]]:
+) -> list[EventRow]:
     """Events in chain order, optionally for one application; the payloads' salts only when
     `salted` (for the auditors' export, and for deciding what a reader may be shown)."""
     query = sa.select(AuditEvent).order_by(AuditEvent.seq)  # type: ignore[arg-type]
@@ -235,7 +254,7 @@ def without_salt(payload: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (payload or {}).items() if k != SALT}
 
 
-def as_dict(event: AuditEvent, *, salted: bool = False) -> dict[str, Any]:
+def as_dict(event: AuditEvent, *, salted: bool = False) -> EventRow:
     return {
         "seq": event.seq,
         "at": canonical_time(event.at),

@@ -6,7 +6,7 @@ lease ran out (its sender crashed) is taken again."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -82,7 +82,16 @@ def newest(
     return list(db.exec(query).all())
 
 
-def counts(db: Session) -> dict[str, int]:
+class OutboxCounts(TypedDict):
+    """How many messages the outbox holds in each status (STATUSES)."""
+
+    pending: int
+    sending: int
+    sent: int
+    dead: int
+
+
+def counts(db: Session) -> OutboxCounts:
     rows = db.execute(
         sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
     ).all()

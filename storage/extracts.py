@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -23,7 +24,24 @@ def _table(model: Any) -> sa.Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
-def applications(db: Session, organisation_id: int | None = None) -> list[dict[str, Any]]:
+class ApplicationRow(TypedDict):
+    """An application with its programme and line (by code), applicant and the total granted."""
+
+    id: int
+    title: str
+    programme: str
+    line: str | None
+    applicant: str
+    state: str
+    round: str | None
+    submitted_on: dt.date | None
+    requested_cents: int
+    granted_cents: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def applications(db: Session, organisation_id: int | None = None) -> list[ApplicationRow]:
     """Every application with its programme, line, applicant and the total granted."""
     a, o, p, line = (
         _table(Application),
@@ -65,7 +83,21 @@ def applications(db: Session, organisation_id: int | None = None) -> list[dict[s
     return [dict(row._mapping) for row in db.execute(query)]
 
 
-def decisions(db: Session, organisation_id: int | None = None) -> list[dict[str, Any]]:
+class DecisionRow(TypedDict):
+    """A steering decision's audit event (the trigger fired), with its application."""
+
+    seq: int
+    application_id: int
+    title: str
+    applicant: str
+    trigger: str
+    at: dt.datetime
+    actor: str
+    reason: str | None
+    payload: dict[str, Any]  # the event's payload as recorded (free-form)
+
+
+def decisions(db: Session, organisation_id: int | None = None) -> list[DecisionRow]:
     """Every steering decision as the audit trail recorded it, oldest first."""
     e, a, o = _table(AuditEvent), _table(Application), _table(Organisation)
     query = (

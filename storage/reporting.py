@@ -7,7 +7,7 @@ queries, however many projects there are.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -91,6 +91,33 @@ def overdue(db: Session, application_id: int, today: dt.date) -> list[ProgressRe
     )
 
 
+class ReportListing(TypedDict):
+    """A progress report (every column) with its project's title, state, applicant, programme
+    and line."""
+
+    id: int
+    application_id: int
+    kind: str
+    label: str
+    period_start: dt.date
+    period_end: dt.date
+    due_on: dt.date
+    status: str
+    traffic_light: str | None
+    narrative: str | None
+    measures: str | None
+    spent_cents: int | None
+    submitted_at: dt.datetime | None
+    submitted_by: str | None
+    received_on: dt.date | None
+    cancelled_reason: str | None
+    title: str
+    state: str
+    applicant: str
+    programme: str
+    line: str | None
+
+
 def listing(
     db: Session,
     *,
@@ -98,7 +125,7 @@ def listing(
     organisation_id: int | None = None,
     programme: str | None = None,
     late_on: dt.date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ReportListing]:
     """Reports with their project, in one query; `late_on`: only those late on that day."""
     r, a, o = _table(ProgressReport), _table(Application), _table(Organisation)
     p, line = _table(Programme), _table(ProgrammeLine)
@@ -156,7 +183,30 @@ def unmeasured(db: Session, application_id: int) -> list[str]:
     )
 
 
-def indicator_rows(db: Session, organisation_id: int | None = None) -> list[dict[str, Any]]:
+class IndicatorRow(TypedDict):
+    """An indicator with its project and one measured value: the value's columns are None
+    where the indicator has none."""
+
+    indicator_id: int
+    application_id: int
+    title: str
+    state: str
+    programme: str
+    applicant: str
+    name: str
+    unit: str
+    baseline: str
+    target: str
+    target_date: dt.date | None
+    source: str
+    measured_on: dt.date | None
+    value: str | None
+    report_id: int | None
+    note: str | None
+    recorded_by: str | None
+
+
+def indicator_rows(db: Session, organisation_id: int | None = None) -> list[IndicatorRow]:
     """Every indicator with its project and each measured value (or none), in one query."""
     i, v, a = _table(Indicator), _table(IndicatorValue), _table(Application)
     p, o = _table(Programme), _table(Organisation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -97,7 +97,18 @@ def add_person(db: Session, person: Person, roles: Iterable[str]) -> Person:
     return person
 
 
-def list_people(db: Session) -> list[dict[str, Any]]:
+class PersonRow(TypedDict):
+    """A person as the directory lists them: their organisation by name, their roles sorted."""
+
+    id: int
+    name: str
+    email: str
+    organisation: str | None
+    roles: list[str]
+    language: str
+
+
+def list_people(db: Session) -> list[PersonRow]:
     org = sa.orm.aliased(Organisation)
     rows = db.exec(
         select(Person, org.name)

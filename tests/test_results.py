@@ -128,3 +128,32 @@ def test_scoring_and_report_services_declare_typed_results():
     assert len(services) == 11
     for fn in services:
         assert typing.get_type_hints(fn)["return"] not in loose, fn.__qualname__
+
+
+def test_directory_and_view_services_declare_typed_results():
+    """Every public service of these modules declares an exact result, not Any or bare dicts."""
+    import inspect
+    import typing
+
+    from kracht.workflow.services import (
+        auditing,
+        exports,
+        importer,
+        monitor_views,
+        notices,
+        trail,
+    )
+
+    loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
+    modules = (directory, exports, monitor_views, notices, auditing, importer, trail)
+    services = [
+        fn
+        for module in modules
+        for name, fn in vars(module).items()
+        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+        and next(iter(inspect.signature(fn).parameters), None) == "unit"
+    ]  # fmt: skip
+    assert len(services) > 20
+    for fn in services:
+        declared = typing.get_type_hints(fn)["return"]
+        assert all(declared != wrong for wrong in loose), f"{fn.__module__}.{fn.__name__}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from kracht.basics.actors import require
 from kracht.basics.codes import check_programme_code
@@ -11,6 +11,7 @@ from kracht.basics.errors import InvalidInput, NotFound
 from kracht.basics.inputs import LABEL, NAME, REASON, Text, text
 from kracht.basics.roles import ALL_ROLES, Role
 from kracht.storage import audit, repository
+from kracht.storage.repository import PersonRow
 from kracht.workflow.definition import OPTIONAL
 from kracht.workflow.unit import Unit, writes
 
@@ -41,7 +42,7 @@ def add_person(
     roles: list[str],
     organisation: str | None = None,
     language: str = "nl",
-) -> dict[str, Any]:
+) -> PersonRow:
     """Add a person. The very first person may add themselves, and must be a programme leader.
 
     A person with the applicant role is reminded, from now on, of the reports still open of
@@ -87,7 +88,7 @@ def add_person(
     person = repository.add_person(
         db, Person(name=name, email=address, organisation_id=org_id, language=language), roles
     )
-    record = {
+    record: PersonRow = {
         "id": person.id,
         "name": name,
         "email": address,
@@ -111,14 +112,22 @@ def add_person(
     return record
 
 
-def list_people(unit: Unit) -> list[dict[str, Any]]:
+def list_people(unit: Unit) -> list[PersonRow]:
     db = unit.db
     _ = unit.actor  # any known person may read this
     return repository.list_people(db)
 
 
+class OrgRecord(TypedDict):
+    """An organisation in the directory: its name and which of the four O's it is."""
+
+    id: int
+    name: str
+    type: str
+
+
 @writes("org.add")
-def add_org(unit: Unit, *, name: str, o_type: str) -> dict[str, Any]:
+def add_org(unit: Unit, *, name: str, o_type: str) -> OrgRecord:
     from kracht.storage.tables import Organisation
 
     name = _text(name, "organisation name")
@@ -132,7 +141,7 @@ def add_org(unit: Unit, *, name: str, o_type: str) -> dict[str, Any]:
     if repository.org_by_name(db, name):
         raise InvalidInput(f"organisation {name!r} already exists")
     org = repository.add(db, Organisation(name=name, o_type=o_type))
-    record = {"id": org.id, "name": name, "type": o_type}
+    record: OrgRecord = {"id": org.id, "name": name, "type": o_type}
     audit.append(
         db,
         actor=actor.email,
@@ -143,10 +152,29 @@ def add_org(unit: Unit, *, name: str, o_type: str) -> dict[str, Any]:
     return record
 
 
-def list_orgs(unit: Unit) -> list[dict[str, Any]]:
+def list_orgs(unit: Unit) -> list[OrgRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
     return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
+
+
+class LineRecord(TypedDict):
+    """A programme line: its code and name."""
+
+    code: str
+    name: str
+
+
+class ProgrammeRecord(TypedDict):
+    """A programme with its period (ISO dates), the stages that do not apply and its lines."""
+
+    id: int
+    code: str
+    name: str
+    starts_on: str | None
+    ends_on: str | None
+    not_applicable: dict[str, str]  # stage -> the reason it does not apply
+    lines: list[LineRecord]
 
 
 @writes("programme.add")
@@ -159,7 +187,7 @@ def add_programme(
     ends_on: dt.date | None = None,
     not_applicable: dict[str, str] | None = None,
     lines: list[tuple[str, str]] | None = None,
-) -> dict[str, Any]:
+) -> ProgrammeRecord:
     """Add a programme with its lines; `not_applicable` maps an optional stage to the reason."""
     from kracht.storage.tables import Programme, ProgrammeLine
 
@@ -212,7 +240,7 @@ def add_programme(
     return record
 
 
-def programme_record(programme: Any, lines: list[tuple[str, str]]) -> dict[str, Any]:
+def programme_record(programme: Any, lines: list[tuple[str, str]]) -> ProgrammeRecord:
     return {
         "id": programme.id,
         "code": programme.code,
@@ -224,7 +252,7 @@ def programme_record(programme: Any, lines: list[tuple[str, str]]) -> dict[str, 
     }
 
 
-def list_programmes(unit: Unit) -> list[dict[str, Any]]:
+def list_programmes(unit: Unit) -> list[ProgrammeRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
     return [
@@ -233,8 +261,15 @@ def list_programmes(unit: Unit) -> list[dict[str, Any]]:
     ]
 
 
+class Configured(TypedDict):
+    """A programme's new configuration: the version (a digest of its content) now in force."""
+
+    programme: str
+    version: str
+
+
 @writes("programme.configure")
-def configure_programme(unit: Unit, code: str, path: Any) -> dict[str, Any]:
+def configure_programme(unit: Unit, code: str, path: Any) -> Configured:
     """Store a new configuration for a programme; scoring rounds already open keep theirs."""
     from kracht.storage import assessments as committee_store
     from kracht.storage.tables import ProgrammeConfig
@@ -270,7 +305,32 @@ def configure_programme(unit: Unit, code: str, path: Any) -> dict[str, Any]:
     return {"programme": code, "version": version}
 
 
-def programme_criteria(unit: Unit, code: str) -> dict[str, Any]:
+class CriterionRecord(TypedDict):
+    """A KRACHT criterion: its question, weight and knock-out minimum (None: no knock-out)."""
+
+    key: str
+    name: str
+    question: str
+    weight: int
+    minimum: int | None
+
+
+class Criteria(TypedDict):
+    """A programme's scoring rules in force: scale, criteria and committee rules."""
+
+    programme: str
+    version: str
+    label: str
+    scale_min: int
+    scale_max: int
+    meanings: tuple[str, ...]
+    criteria: tuple[CriterionRecord, ...]
+    minimum_members: int
+    quorum: int
+    disagreement_spread: int
+
+
+def programme_criteria(unit: Unit, code: str) -> Criteria:
     """The criteria and committee rules in force for a programme."""
     from kracht.workflow.effects.scoring_round import scoring_for
 
@@ -279,4 +339,4 @@ def programme_criteria(unit: Unit, code: str) -> dict[str, Any]:
     programme = repository.programme_by_code(db, code)
     if programme is None:
         raise NotFound("programme", code)
-    return {"programme": code, **scoring_for(db, programme).as_dict()}
+    return cast(Criteria, {"programme": code, **scoring_for(db, programme).as_dict()})

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput
@@ -21,6 +21,7 @@ from kracht.basics.files import write_text
 from kracht.storage import extracts as store
 from kracht.storage import reporting as monitoring_store
 from kracht.storage.audit import canonical_time
+from kracht.storage.extracts import DecisionRow
 from kracht.workflow.services import monitor_views
 from kracht.workflow.unit import Unit
 
@@ -46,6 +47,94 @@ COLUMNS = {
 KINDS = tuple(COLUMNS)
 
 
+class ApplicationExport(TypedDict):
+    """A row of the applications export."""
+
+    id: int
+    title: str
+    programme: str
+    line: str | None
+    applicant: str
+    state: str
+    round: str | None
+    submitted_on: str | None
+    requested_cents: int
+    granted_cents: int
+    created_at: str
+    updated_at: str
+
+
+class DecisionExport(TypedDict):
+    """A row of the decisions export: a steering decision, with the data recorded with it."""
+
+    seq: int
+    application_id: int
+    title: str
+    applicant: str
+    decision: str
+    decided_at: str
+    decided_by: str
+    reason: str | None
+    granted_cents: int | None
+    budget_year: int | None
+    spread_until: int | None
+    budget_kind: str | None
+    conditions: int | None  # how many conditions (None: none)
+    follows_advice: bool | None
+    departure_rationale: str | None
+    deferred_until: str | None
+    deferred_to_round: str | None
+
+
+class IndicatorExport(TypedDict):
+    """A row of the indicators export: an indicator and one measured value (or none)."""
+
+    application_id: int
+    title: str
+    state: str
+    programme: str
+    applicant: str
+    indicator_id: int
+    name: str
+    unit: str
+    baseline: str
+    target: str
+    target_date: str | None
+    source: str
+    measured_on: str | None
+    value: str | None
+    report_id: int | None
+    note: str | None
+    recorded_by: str | None
+
+
+class ReportExport(TypedDict):
+    """A row of the reports export: a progress report with its project."""
+
+    application_id: int
+    title: str
+    applicant: str
+    programme: str
+    line: str | None
+    label: str
+    kind: str
+    period_start: str
+    period_end: str
+    due_on: str
+    status: str
+    days_late: int
+    traffic_light: str | None
+    spent_cents: int | None
+    narrative: str | None
+    measures: str | None
+    submitted_by: str | None
+
+
+Exported = (
+    list[ApplicationExport] | list[DecisionExport] | list[IndicatorExport] | list[ReportExport]
+)
+
+
 def export(unit: Unit, kind: str, fmt: str) -> tuple[str, int]:
     """The export's text and its number of rows."""
     if kind not in COLUMNS:
@@ -59,8 +148,9 @@ def export(unit: Unit, kind: str, fmt: str) -> tuple[str, int]:
     return "".join(line + "\n" for line in lines), len(data)
 
 
-def rows(unit: Unit, kind: str) -> list[dict[str, Any]]:
+def rows(unit: Unit, kind: str) -> Exported:
     """The export's rows as JSON-ready dicts, columns in order."""
+    data: Sequence[Mapping[str, Any]]
     if kind == "reports":
         data = monitor_views.reports(unit)
     else:
@@ -68,7 +158,7 @@ def rows(unit: Unit, kind: str) -> list[dict[str, Any]]:
         actor = unit.actor
         own = None if actor.sees_everything() else (actor.organisation_id or -1)
         data = READERS[kind](db, own)
-    return [{c: _plain(row.get(c)) for c in COLUMNS[kind]} for row in data]
+    return cast(Exported, [{c: _plain(row.get(c)) for c in COLUMNS[kind]} for row in data])
 
 
 def _plain(value: Any) -> Any:
@@ -83,8 +173,25 @@ CARRIED = ("budget_year", "spread_until", "budget_kind", "departure_rationale", 
            "deferred_to_round")  # fmt: skip
 
 
-def _decisions(db: Session, own: int | None) -> list[dict[str, Any]]:
-    result = []
+class Decided(DecisionRow):
+    """A decision's audit event with the export's columns drawn from it."""
+
+    budget_year: int | None
+    spread_until: int | None
+    budget_kind: str | None
+    departure_rationale: str | None
+    deferred_until: str | None
+    deferred_to_round: str | None
+    decision: str
+    decided_at: dt.datetime
+    decided_by: str
+    granted_cents: int | None
+    conditions: int | None
+    follows_advice: bool | None
+
+
+def _decisions(db: Session, own: int | None) -> list[Decided]:
+    result: list[Decided] = []
     for row in store.decisions(db, own):
         values = (row["payload"] or {}).get("values", {})
         effects = (row["payload"] or {}).get("effects", {})
@@ -104,7 +211,7 @@ def _decisions(db: Session, own: int | None) -> list[dict[str, Any]]:
     return result
 
 
-READERS: dict[str, Callable[[Session, int | None], list[dict[str, Any]]]] = {
+READERS: dict[str, Callable[[Session, int | None], Sequence[Mapping[str, Any]]]] = {
     "applications": store.applications,
     "decisions": _decisions,
     "indicators": monitoring_store.indicator_rows,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own
@@ -60,9 +60,19 @@ class Sheet:
         return f"read as {' '.join(parts)} text with amounts written {STYLES[self.locale]}"
 
 
+class Created(TypedDict):
+    """An application an import created (at its first stage)."""
+
+    id: int
+    title: str
+    state: str
+
+
 @dataclass(frozen=True)
 class Imported:
-    created: list[dict[str, Any]]
+    """What an import did: the applications created, in the file's order."""
+
+    created: list[Created]
     note: str | None  # how the file was read, if not plain comma-separated UTF-8
 
 
@@ -127,7 +137,7 @@ def _create(
     path: Path,
     batch: list[tuple[int, dict[str, str]]],
     locale: str,
-) -> list[dict[str, Any]]:
+) -> list[Created]:
     """Add a batch of checked rows, with the audit event and the messages each creation writes
     (as `applications.create` does one by one)."""
     rows = [_columns(unit, find, path, number, row, locale) for number, row in batch]

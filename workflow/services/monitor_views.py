@@ -6,11 +6,12 @@ An applicant sees their own organisation's projects only; everyone else sees eve
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from kracht.basics.errors import InvalidInput
 from kracht.storage import clock, repository
 from kracht.storage import reporting as store
+from kracht.storage.reporting import ReportListing
 from kracht.storage.tables import Application
 from kracht.workflow.effects.monitoring_plan import describe
 from kracht.workflow.measurement import progress, target_met
@@ -24,10 +25,76 @@ if TYPE_CHECKING:
 STATUSES = ("due", "late", "submitted", "cancelled")
 
 
-def part(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
+class Schedule(TypedDict):
+    """How a project reports: every so many months, due so many months after a period ends."""
+
+    every_months: int
+    due_months_after: int
+    starts_on: str
+    ends_on: str
+
+
+class ReportView(TypedDict):
+    """A progress report as `effects.monitoring_plan.describe` shows it, late on the day."""
+
+    id: int
+    label: str
+    kind: str
+    period_start: str
+    period_end: str
+    due_on: str
+    status: str
+    days_late: int
+    traffic_light: str | None
+    narrative: str | None
+    measures: str | None
+    spent_cents: int | None
+    submitted_at: str | None
+    submitted_by: str | None
+    received_on: str | None
+    cancelled_reason: str | None
+
+
+class Measured(TypedDict):
+    """One measured value of an indicator (a decimal as text)."""
+
+    measured_on: str
+    value: str
+    report_id: int | None
+    note: str
+
+
+class IndicatorView(TypedDict):
+    """An indicator with its values over time, the latest against its target."""
+
+    id: int
+    name: str
+    unit: str
+    baseline: str
+    target: str
+    target_date: str | None
+    source: str
+    values: list[Measured]
+    latest: str | None
+    progress_percent: float | None
+    target_met: bool
+
+
+class Monitoring(TypedDict):
+    """A project's monitoring: schedule (None before one is planned), reports, indicators."""
+
+    schedule: Schedule | None
+    reports: list[ReportView]
+    late: list[str]  # the labels of the reports late today
+    latest_light: str | None
+    spent_cents: int | None
+    indicators: list[IndicatorView]
+
+
+def part(db: Session, app: Application, today: dt.date) -> Monitoring:
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values."""
     plan_row = store.schedule(db, app.id or 0)
-    reports = [describe(r, today) for r in store.reports(db, app.id or 0)]
+    reports = [cast(ReportView, describe(r, today)) for r in store.reports(db, app.id or 0)]
     submitted = [r for r in reports if r["status"] == "submitted"]
     return {
         "schedule": {
@@ -50,9 +117,9 @@ def part(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
 
 def indicators(
     db: Session, application_id: int, until: dt.date | None = None
-) -> list[dict[str, Any]]:
+) -> list[IndicatorView]:
     """Each indicator with its values over time, the latest (up to `until`) against target."""
-    measured: dict[int, list[dict[str, Any]]] = {}
+    measured: dict[int, list[Measured]] = {}
     for value, indicator in store.values(db, application_id):
         if until is None or value.measured_on <= until:
             measured.setdefault(indicator.id or 0, []).append(
@@ -63,7 +130,7 @@ def indicators(
                     "note": value.note,
                 }
             )
-    result = []
+    result: list[IndicatorView] = []
     for i in repository.indicators(db, application_id):
         values = measured.get(i.id or 0, [])
         latest = values[-1]["value"] if values else None
@@ -85,7 +152,15 @@ def indicators(
     return result
 
 
-def project(unit: Unit, application_id: int) -> dict[str, Any]:
+class ProjectMonitoring(Monitoring):
+    """One project's monitoring, with the project it is of."""
+
+    application_id: int
+    title: str
+    state: str
+
+
+def project(unit: Unit, application_id: int) -> ProjectMonitoring:
     """One project's monitoring: its schedule, every report and every indicator's values."""
 
     db = unit.db
@@ -98,6 +173,30 @@ def project(unit: Unit, application_id: int) -> dict[str, Any]:
     }
 
 
+class ReportRow(TypedDict):
+    """A report across projects, with its project, its lateness on the day (days_late: 0 when
+    cancelled) and the day it came in."""
+
+    application_id: int
+    title: str
+    applicant: str
+    programme: str
+    line: str | None
+    label: str
+    kind: str
+    period_start: str
+    period_end: str
+    due_on: str
+    status: str
+    days_late: int
+    traffic_light: str | None
+    spent_cents: int | None
+    narrative: str | None
+    measures: str | None
+    submitted_by: str | None
+    received_on: str | None
+
+
 def reports(
     unit: Unit,
     *,
@@ -105,7 +204,7 @@ def reports(
     programme: str | None = None,
     status: str | None = None,
     as_of: dt.date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ReportRow]:
     """Reports across projects, by due date; `status` due, late, submitted or cancelled."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of " + ", ".join(STATUSES))
@@ -126,15 +225,13 @@ def reports(
     return [r for r in result if status is None or r["status"] == status]
 
 
-def late(
-    unit: Unit, as_of: dt.date | None = None, programme: str | None = None
-) -> list[dict[str, Any]]:
+def late(unit: Unit, as_of: dt.date | None = None, programme: str | None = None) -> list[ReportRow]:
     """Reports past their due date and not submitted, the longest overdue first."""
     rows = reports(unit, programme=programme, status="late", as_of=as_of)
     return sorted(rows, key=lambda r: (-r["days_late"], r["application_id"]))
 
 
-def _row(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
+def _row(row: ReportListing, today: dt.date) -> ReportRow:
     due_on, submitted = row["due_on"], row["received_on"] or row["submitted_at"]
     if row["status"] == "due":
         status = "late" if due_on < today else "due"

@@ -6,12 +6,13 @@ may see their own reminders and calendar, the programme leader everyone's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from kracht.basics.actors import Actor, require
 from kracht.basics.errors import NotAllowed
 from kracht.basics.roles import Role
 from kracht.storage import audit
+from kracht.storage.deliveries import OutboxCounts
 from kracht.workflow.services import filters
 from kracht.workflow.unit import Unit, Units, reads
 
@@ -28,16 +29,41 @@ def _actor(unit: Unit, roles: tuple[str, ...], action: str) -> Actor:
     return actor
 
 
+class OutboxMessage(TypedDict):
+    """A message in the outbox, as `notifications.sender.describe` shows it (times ISO, UTC)."""
+
+    id: int
+    event: str
+    application_id: int | None
+    recipient: str
+    language: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None  # only while pending
+    last_error: str | None
+    message_id: str
+    created_at: str
+    sent_at: str | None
+
+
+class Outbox(TypedDict):
+    """The outbox: its counts by status, and its messages, newest first."""
+
+    counts: OutboxCounts
+    messages: list[OutboxMessage]
+
+
 def outbox_list(unit: Unit, status: str | None,
-                application_id: int | None) -> dict[str, Any]:  # fmt: skip
+                application_id: int | None) -> Outbox:  # fmt: skip
     from kracht.notifications import sender
 
     actor = _actor(unit, READERS, "read the outbox")
     if application_id is not None:
         filters.application(unit.db, actor, application_id)
     return {
-        "counts": sender.counts(unit.db),
-        "messages": sender.listing(unit.db, status, application_id),
+        "counts": cast(OutboxCounts, sender.counts(unit.db)),
+        "messages": cast(list[OutboxMessage], sender.listing(unit.db, status, application_id)),
     }
 
 
@@ -53,7 +79,19 @@ def _operator(unit: Unit, action_name: str, action: str) -> Actor:
     return engine.audited_write(unit, action_name, check)
 
 
-def outbox_send(units: Units, who: str | Actor | None) -> dict[str, Any]:
+class Sent(TypedDict):
+    """An outbox run: the messages sent, backed off and dead-lettered (by id), the run's audit
+    event (only when it changed a message), and the counts after it."""
+
+    transport: str
+    sent: list[int]
+    retrying: list[int]
+    dead: list[int]
+    event: NotRequired[int]
+    counts: OutboxCounts
+
+
+def outbox_send(units: Units, who: str | Actor | None) -> Sent:
     """Send what is due; a run that changed any message leaves an `outbox.send` event with
     how many messages were sent, backed off and dead-lettered, and which.
 
@@ -65,7 +103,7 @@ def outbox_send(units: Units, who: str | Actor | None) -> dict[str, Any]:
     actor = units.run(who, _operator, "outbox.send", "send the outbox")
     outcome = sender.send_due(units.database, units.settings.mail, now=units.clock.now())
     transport = describe_transport(units.settings)
-    result: dict[str, Any] = {"transport": transport, **outcome.as_dict()}
+    result = cast(Sent, {"transport": transport, **outcome.as_dict()})
     if outcome.changed():
         payload = {**outcome.audit_payload(), "transport": transport}
         result["event"] = sender.audit_run(units.database, actor, "outbox.send", payload)
@@ -73,12 +111,12 @@ def outbox_send(units: Units, who: str | Actor | None) -> dict[str, Any]:
 
 
 @reads
-def outbox_counts(unit: Unit) -> dict[str, int]:
+def outbox_counts(unit: Unit) -> OutboxCounts:
     """How many messages the outbox holds in each status."""
     from kracht.notifications import sender
 
     _actor(unit, READERS, "read the outbox")
-    return sender.counts(unit.db)
+    return cast(OutboxCounts, sender.counts(unit.db))
 
 
 def outbox_retry(unit: Unit, ids: list[int], all_dead: bool) -> list[int]:
@@ -100,12 +138,29 @@ def outbox_retry(unit: Unit, ids: list[int], all_dead: bool) -> list[int]:
     return engine.audited_write(unit, "outbox.retry", requeue)
 
 
+class Reminder(TypedDict):
+    """A reminder as `notifications.reminders.as_dict` shows it (times ISO, UTC)."""
+
+    id: int
+    kind: str
+    application_id: int | None
+    recipient: str
+    about: str  # what it is about, e.g. "condition:7" or "report:3"
+    due: str | None  # the due date its messages name (an ISO date)
+    status: str
+    next_step_at: str | None  # None once it is closed
+    remind_at: str
+    due_at: str
+    escalate_at: str
+    facts: dict[str, Any]  # what its messages say (free-form)
+
+
 def reminders_list(
     unit: Unit,
     person: str | None,
     application_id: int | None,
     include_closed: bool,
-) -> list[dict[str, Any]]:
+) -> list[Reminder]:
     from kracht.notifications import reminders
 
     db = unit.db
@@ -115,7 +170,7 @@ def reminders_list(
     filters.application(db, actor, application_id)
     rows = reminders.upcoming(db, person, include_closed)
     return [
-        reminders.as_dict(r)
+        cast(Reminder, reminders.as_dict(r))
         for r in rows
         if application_id is None or r.application_id == application_id
     ]

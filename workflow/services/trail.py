@@ -11,7 +11,7 @@ whole chain, see every hash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from kracht.storage import audit
 from kracht.workflow.services import policy
@@ -23,7 +23,27 @@ if TYPE_CHECKING:
     from kracht.storage.tables import Application
 
 
-def history(db: Session, actor: Actor, app: Application) -> list[dict[str, Any]]:
+class ShownEvent(TypedDict):
+    """An audit event as a reader is shown it: no salt; a payload hidden from them replaced by
+    `{"hidden": why}`; a hash (or previous hash) that would be guessable left out as None."""
+
+    seq: int
+    at: str
+    actor: str
+    roles: str
+    application_id: int | None
+    action: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    outcome: str
+    reason: str | None
+    payload: dict[str, Any]  # what the event recorded (free-form), or {"hidden": why}
+    prev_hash: str | None
+    hash: str | None
+
+
+def history(db: Session, actor: Actor, app: Application) -> list[ShownEvent]:
     """The application's audit events in chain order, as `actor` may read them."""
     events = audit.history(db, app.id, salted=True)
     hidden = policy.hidden_events(db, actor, app, events)
@@ -38,11 +58,11 @@ def history(db: Session, actor: Actor, app: Application) -> list[dict[str, Any]]
             event["hash"] = None
         if seq - 1 in guessable:
             event["prev_hash"] = None
-    return events
+    return cast(list[ShownEvent], events)
 
 
 def _guessable(
-    db: Session, actor: Actor, events: list[dict[str, Any]], hidden: dict[int, str]
+    db: Session, actor: Actor, events: list[audit.EventRow], hidden: dict[int, str]
 ) -> set[int]:
     """The unsalted events, in this history or just before one of its events, whose payload the
     reader may not read (outside this history: assumed so, unless the reader may read all)."""
