@@ -23,6 +23,7 @@ from kracht.commands import (
     records,
     setup,
     steering,
+    web_access,
 )
 from kracht.commands.options import CONTEXT, Settings
 
@@ -99,6 +100,10 @@ cli.add_command(follow_up.export)
 cli.add_command(records.workflow)
 cli.add_command(records.audit)
 cli.add_command(records.demo)
+
+cli.add_command(web_access.serve)
+cli.add_command(web_access.token)
+setup.people.add_command(web_access.invite)
 
 
 # -- entry point --------------------------------------------------------------------------------

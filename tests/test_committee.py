@@ -535,7 +535,10 @@ def test_app_show_json_carries_the_committees_work_for_who_may_see_it(world, tmp
     assert (hidden["visible"], "sheets" in hidden, "aggregate" in hidden) == (False, False, False)
     assert '"score"' not in json.dumps(applicant["committee"])
     assert (outsider_code, outsider) == (4, None)
-    assert refusal == f"kracht: {f.OUTSIDER} may not see application {app_id}\n"
+    assert refusal == (
+        f"kracht: {f.OUTSIDER} may not see application {app_id}: it is another organisation's "
+        "application\n"
+    )
 
 
 def test_the_applicant_reads_the_joint_advice_only_with_the_decision_on_it(world):

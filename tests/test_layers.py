@@ -64,7 +64,7 @@ PACKAGE_INIT = "distribution/"  # its __init__.py is the package's: kracht/__ini
 
 # The package's parts, highest layer first. A part is a path prefix: "commands/" is the folder.
 LAYERS: list[tuple[str, ...]] = [
-    ("cli.py", "__main__.py", "commands/"),
+    ("cli.py", "__main__.py", "commands/", "web/"),  # the edges: the command line, the web
     ("workflow/",),  # the road, services/, reports/ and demo/
     ("notifications/",),
     ("states/",),

@@ -36,6 +36,7 @@ NOT_TOP_LEVEL = (
     "storage",
     "notifications",
     "commands",
+    "web",
     "basics",
     "distribution",
     "tests",
@@ -44,6 +45,8 @@ NOT_TOP_LEVEL = (
 # Data files the installed package reads at run time: (folder in the checkout, glob).
 DATA_FILES = (
     ("notifications/templates", "**/*.j2"),
+    ("web/templates", "*.j2"),
+    ("web/static", "*"),
     ("workflow/reports/templates", "*.j2"),
     ("states/programmes", "*.toml"),
     ("storage/migrations", "*.py"),

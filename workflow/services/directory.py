@@ -13,7 +13,7 @@ from kracht.basics.roles import ALL_ROLES, Role
 from kracht.storage import audit, repository
 from kracht.storage.repository import PersonRow
 from kracht.workflow.definition import OPTIONAL
-from kracht.workflow.unit import Unit, writes
+from kracht.workflow.unit import Unit, reads, writes
 
 O_TYPES = ("business", "education", "research", "government")
 LANGUAGES = ("nl", "en")
@@ -340,3 +340,9 @@ def programme_criteria(unit: Unit, code: str) -> Criteria:
     if programme is None:
         raise NotFound("programme", code)
     return cast(Criteria, {"programme": code, **scoring_for(db, programme).as_dict()})
+
+
+@reads
+def ping(unit: Unit) -> int:
+    """The number of people: a read that shows the database answers (for /healthz)."""
+    return repository.count_people(unit.db)

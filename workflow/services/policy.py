@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics.actors import Actor
-from kracht.basics.errors import NotAllowed, NotFound
+from kracht.basics.errors import NotFound, NotPermitted
 from kracht.basics.roles import Role
 from kracht.storage import assessments as store
 from kracht.storage import repository
@@ -41,7 +41,12 @@ def visible_application(
     if app is None:
         raise NotFound("application", application_id, listing=listing)
     if not may_see(actor, app):
-        raise NotAllowed(f"{actor.email} may not see application {application_id}")
+        raise NotPermitted(
+            actor.email,
+            f"see application {application_id}",
+            roles_held=sorted(actor.roles),
+            because="it is another organisation's application",
+        )
     return app
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require
 from kracht.basics.csv_safe import csv_line
-from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound
+from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound, NotPermitted
 from kracht.storage import assessments as store
 from kracht.storage import audit, repository
 from kracht.storage.tables import (
@@ -270,7 +270,12 @@ def view(unit: Unit, application_id: int) -> Committee:
 def describe(db: Session, actor: Actor, app: Application) -> Committee:
     """The committee's picture of `app`, as far as `actor` may see it."""
     if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
-        raise NotAllowed(f"{actor.email} may not see application {app.id}")
+        raise NotPermitted(
+            actor.email,
+            f"see application {app.id}",
+            roles_held=sorted(actor.roles),
+            because="it is another organisation's application",
+        )
     members: list[Member] = [
         {
             "member": p.email,

@@ -1,0 +1,68 @@
+"""Rendering a page: the template with the person's words, their form token and the formats of
+their language (euros and dates the Dutch way for Dutch readers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kracht.basics import moments
+from kracht.basics.euros import format_euros
+from kracht.web import guard
+from kracht.web.texts import preferred, words
+from kracht.workflow.services.accounts import Signer
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+def templates() -> Jinja2Templates:
+    """The page templates, autoescaped (names ending .html.j2)."""
+    made = Jinja2Templates(directory=str(TEMPLATES))
+    env = made.env
+    env.autoescape = True
+    env.trim_blocks, env.lstrip_blocks = True, True
+    env.filters["euros"] = lambda cents, language="nl": format_euros(cents or 0, language)
+    env.filters["day"] = _day
+    env.filters["moment"] = _moment
+    return made
+
+
+def page(
+    request: Request,
+    template: str,
+    who: Signer | None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The page `template` for `who` (None: before signing in, in the browser's language)."""
+    language = who["language"] if who else preferred(request.headers.get("accept-language"))
+    csrf = who["csrf"] if who else guard.form_token(request)
+    response = guard.site(request).templates.TemplateResponse(
+        request,
+        template,
+        {"who": who, "t": words(language), "lang": language, "csrf": csrf, **context},
+        status_code=status,
+    )
+    return response  # type: ignore[return-value]
+
+
+def _day(value: str | dt.date | None, language: str = "nl") -> str:
+    if not value:
+        return ""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return moments.day(day, language)
+
+
+def _moment(value: str | dt.datetime | None, language: str = "nl") -> str:
+    if not value:
+        return ""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moments.moment(moment, language)
