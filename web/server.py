@@ -26,8 +26,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 def create_app(units: Units, *, secure: bool = True) -> FastAPI:
     """The application over `units` (their database, settings and clock); `secure` cookies
     and HSTS unless served over plain http on the loopback address."""
-    from kracht.web import api_routes
-    from kracht.web.pages import application_pages, sign_in_pages, task_pages
+    from kracht.web import api_routes, pages
 
     app = FastAPI(
         title="kracht",
@@ -44,7 +43,7 @@ def create_app(units: Units, *, secure: bool = True) -> FastAPI:
         templates=views.templates(),
     )
     app.mount("/static", StaticFiles(directory=views.STATIC), name="static")
-    for module in (sign_in_pages, task_pages, application_pages, api_routes):
+    for module in (*pages.modules(), api_routes):
         app.include_router(module.router)
     app.add_exception_handler(guard.SignInNeeded, _sign_in_needed)  # type: ignore[arg-type]
     app.add_exception_handler(guard.CodeNeeded, _code_needed)

@@ -133,8 +133,12 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def words(language: str) -> dict[str, str]:
-    """The words of `language` (Dutch where kracht has no such language)."""
-    return TEXTS.get(language, TEXTS["nl"])
+    """The words of `language` (Dutch where kracht has no such language), with those the page
+    modules add."""
+    from kracht.web import pages
+
+    chosen = language if language in TEXTS else "nl"
+    return {**TEXTS[chosen], **pages.words().get(chosen, {})}
 
 
 def preferred(accept_language: str | None) -> str:

@@ -46,10 +46,27 @@ def page(
     response = guard.site(request).templates.TemplateResponse(
         request,
         template,
-        {"who": who, "t": words(language), "lang": language, "csrf": csrf, **context},
+        {
+            "who": who,
+            "t": words(language),
+            "lang": language,
+            "csrf": csrf,
+            "menu": _menu(who),
+            **context,
+        },
         status_code=status,
     )
     return response  # type: ignore[return-value]
+
+
+def _menu(who: Signer | None) -> list[tuple[str, str]]:
+    """The menu entries `who` sees: (path, word)."""
+    from kracht.web import pages
+
+    if who is None:
+        return []
+    roles = who["actor"].roles
+    return [(path, word) for _, path, word, only in pages.menu() if not only or roles & set(only)]
 
 
 def _day(value: str | dt.date | None, language: str = "nl") -> str:

@@ -15,6 +15,7 @@ from kracht.workflow.services import applications
 from kracht.workflow.services.accounts import Signer
 
 router = APIRouter(include_in_schema=False)
+MENU = [(20, "/applications", "applications", ())]
 
 
 @router.get("/applications")

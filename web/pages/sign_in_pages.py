@@ -11,6 +11,7 @@ from kracht.workflow.services import accounts
 from kracht.workflow.services.accounts import SignedIn, Signer
 
 router = APIRouter(include_in_schema=False)
+MENU = [(90, "/account", "account", ())]
 
 
 def _next(target: object) -> str:

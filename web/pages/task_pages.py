@@ -9,6 +9,7 @@ from kracht.web import guard, views
 from kracht.workflow.services import notices
 
 router = APIRouter(include_in_schema=False)
+MENU = [(10, "/", "tasks", ())]
 
 
 @router.get("/")
