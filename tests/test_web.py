@@ -15,9 +15,7 @@ from kracht.workflow.services import accounts, applications
 from kracht.workflow.unit import Units
 from tests import factories as f
 from tests.factories import make_application, run
-from tests.web_server import browser, csrf_of, running
-
-PASSWORD = "paars paard batterij niet"
+from tests.web_server import PASSWORD, browser, csrf_of, running, signed_in
 
 
 @pytest.fixture
@@ -26,16 +24,7 @@ def site(any_world):  # type: ignore[no-untyped-def]
         yield base
 
 
-def _sign_in(base: str, url: str, email: str) -> httpx.Client:
-    """A browser signed in as `email`, who chose their password through an invitation."""
-    link = Units(url, Settings()).run(f.LEADER, accounts.invite, email, show_link=True, mail=False)
-    path = link["link"].removeprefix("http://127.0.0.1:8000")
-    client = browser(base)
-    page = client.get(path)
-    assert page.status_code == 200, page.text
-    chosen = client.post(path, data={"csrf": csrf_of(page.text), "password": PASSWORD})
-    assert chosen.status_code == 303, chosen.text
-    return client
+_sign_in = signed_in
 
 
 def _events(url: str) -> list[AuditEvent]:

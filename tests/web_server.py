@@ -49,6 +49,25 @@ def running(url: str, web: Web | None = None, clock: Clock | None = None) -> Ite
         thread.join(timeout=10)
 
 
+PASSWORD = "paars paard batterij niet"  # four unrelated words: what every test person chooses
+
+
+def signed_in(base: str, url: str, email: str) -> httpx.Client:
+    """A browser signed in as `email`, who chose PASSWORD through an invitation (made by the
+    test factories' programme leader)."""
+    from kracht.workflow.services import accounts
+    from tests.factories import LEADER
+
+    made = Units(url, Settings()).run(LEADER, accounts.invite, email, show_link=True, mail=False)
+    path = made["link"].removeprefix("http://127.0.0.1:8000")
+    client = browser(base)
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    chosen = client.post(path, data={"csrf": csrf_of(page.text), "password": PASSWORD})
+    assert chosen.status_code == 303, chosen.text
+    return client
+
+
 def csrf_of(page: str) -> str:
     """The form token a page carries."""
     marker = 'name="csrf-token" content="'
