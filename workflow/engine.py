@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
@@ -283,9 +283,19 @@ class Facts(Context):
     indicators_unmeasured = _fact("indicators_unmeasured")
 
 
-def options(ctx: Context) -> list[dict[str, Any]]:
+class Option(TypedDict):
+    """A trigger possible from the state: where it goes, who may fire it, what it still needs."""
+
+    trigger: str
+    to: str
+    forward: bool  # on the main road
+    roles: list[str]
+    missing: list[str]
+
+
+def options(ctx: Context) -> list[Option]:
     """Every trigger possible from the application's state, with what each still needs."""
-    result = []
+    result: list[Option] = []
     for row in TRANSITIONS:
         if ctx.state in row.sources and (row.when is None or row.when.test(ctx)):
             missing = [
