@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require, require_own
@@ -12,8 +12,10 @@ from kracht.basics.errors import ConcurrentChange, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
+from kracht.storage.tables import Application
 from kracht.workflow import engine
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
+from kracht.workflow.move import Audited
 from kracht.workflow.services import (
     assignment,
     decisions,
@@ -24,9 +26,6 @@ from kracht.workflow.services import (
 )
 from kracht.workflow.services.policy import visible_application
 from kracht.workflow.unit import Unit, writes
-
-if TYPE_CHECKING:
-    from kracht.storage.tables import Application
 
 CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
 READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
@@ -66,10 +65,8 @@ def parse_decimal(value: object, what: str) -> str:
     return format(number, "f")
 
 
-def new_application(unit: Unit, row: dict[str, Any]) -> Any:
+def new_application(unit: Unit, row: dict[str, Any]) -> Application:
     """Validate one application's fields against the database and add it (state: idea)."""
-    from kracht.storage.tables import Application
-
     db = unit.db
     title = text(row.get("title"), "title", inputs.TITLE)
     programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
@@ -145,8 +142,16 @@ def audit_created(unit: Unit, app: Any) -> None:
     )
 
 
+class Created(TypedDict):
+    """An application created: its id, title and state (idea)."""
+
+    id: int
+    title: str
+    state: str
+
+
 @writes("create")
-def create(unit: Unit, **fields: Any) -> dict[str, Any]:
+def create(unit: Unit, **fields: Any) -> Created:
     app = new_application(unit, fields)
     audit_created(unit, app)
     return {"id": app.id, "title": app.title, "state": app.state}
@@ -154,7 +159,7 @@ def create(unit: Unit, **fields: Any) -> dict[str, Any]:
 
 def list_all(
     unit: Unit, state: str | None = None, programme: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[repository.ApplicationRow]:
     if state and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}; states are: " + ", ".join(STATES))
     db = unit.db
@@ -164,7 +169,282 @@ def list_all(
     return repository.list_applications(db, state=state, programme=programme, organisation_id=own)
 
 
-def show(unit: Unit, application_id: int) -> dict[str, Any]:
+# -- parts of the record built in other modules: their shapes, mirrored until those modules
+# -- declare them (score_sheets.describe, monitor_views.part, notifications, trail.history)
+
+
+class Member(TypedDict):
+    """A member assigned to the application: their declaration and any recusal."""
+
+    member: str
+    name: str
+    declaration: str | None  # none | conflict; None until declared
+    recused: bool
+    recusal_reason: str | None
+
+
+class CriterionShown(TypedDict):
+    """A criterion of a scoring round, as the round was opened with it."""
+
+    key: str
+    name: str
+    weight: int
+    minimum: int | None
+
+
+class ScoreShown(TypedDict):
+    """A criterion's current score on a sheet."""
+
+    score: int
+    motivation: str
+    revision: int
+
+
+class Correction(TypedDict):
+    """A correction of a submitted score: the new score, its revision and the reason."""
+
+    criterion: str
+    score: int
+    revision: int
+    reason: str | None
+
+
+class SheetShown(TypedDict):
+    """A member's score sheet: the current scores per criterion, and their corrections."""
+
+    member: str
+    submitted_at: str | None  # None while a draft
+    scores: dict[str, ScoreShown]  # by criterion
+    corrections: list[Correction]
+
+
+class CriterionAggregate(TypedDict):
+    """One criterion's scores over the counted sheets."""
+
+    key: str
+    name: str
+    weight: int
+    scores: list[int]
+    mean: float | None
+    median: float | None
+    spread: int | None
+    knocked_out: bool
+    disagreement: bool
+
+
+class AggregateShown(TypedDict):
+    """The committee's picture of a round: its sheets counted, criteria and weighted total."""
+
+    sheets: int
+    criteria: list[CriterionAggregate]
+    weighted_total: float | None
+    knock_outs: list[str]
+    disagreements: list[str]
+
+
+class RoundShown(TypedDict):
+    """A scoring round: its criteria, who submitted, and what the actor may see of it."""
+
+    number: int
+    deadline: str
+    criteria_version: str
+    criteria: list[CriterionShown]
+    submitted: list[str]  # the members who submitted their sheet
+    own_sheet: NotRequired[SheetShown]  # when the actor has a sheet in the round
+    visible: bool
+    sheets: NotRequired[list[SheetShown]]  # when visible
+    aggregate: NotRequired[AggregateShown]  # when visible
+
+
+class Committee(TypedDict):
+    """The committee's picture of one application: its members and scoring rounds."""
+
+    application_id: int
+    members: list[Member]
+    rounds: list[RoundShown]
+
+
+class Schedule(TypedDict):
+    """How a project reports: every so many months, due so many months after a period ends."""
+
+    every_months: int
+    due_months_after: int
+    starts_on: str
+    ends_on: str
+
+
+class ReportView(TypedDict):
+    """A progress report, with its lateness on the day."""
+
+    id: int
+    label: str
+    kind: str
+    period_start: str
+    period_end: str
+    due_on: str
+    status: str
+    days_late: int
+    traffic_light: str | None
+    narrative: str | None
+    measures: str | None
+    spent_cents: int | None
+    submitted_at: str | None
+    submitted_by: str | None
+    received_on: str | None
+    cancelled_reason: str | None
+
+
+class Measured(TypedDict):
+    """One measured value of an indicator (a decimal as text)."""
+
+    measured_on: str
+    value: str
+    report_id: int | None
+    note: str
+
+
+class IndicatorView(TypedDict):
+    """An indicator with its values over time, the latest against its target."""
+
+    id: int
+    name: str
+    unit: str
+    baseline: str
+    target: str
+    target_date: str | None
+    source: str
+    values: list[Measured]
+    latest: str | None
+    progress_percent: float | None
+    target_met: bool
+
+
+class Monitoring(TypedDict):
+    """A project's monitoring: schedule (None before one is planned), reports, indicators."""
+
+    schedule: Schedule | None
+    reports: list[ReportView]
+    late: list[str]  # the labels of the reports late today
+    latest_light: str | None
+    spent_cents: int | None
+    indicators: list[IndicatorView]
+
+
+class Reminder(TypedDict):
+    """A deadline someone must meet, as `notifications.reminders.as_dict` shows it."""
+
+    id: int
+    kind: str
+    application_id: int | None
+    recipient: str
+    about: str  # what it is about, e.g. "condition:7"
+    due: str | None  # the due date its messages name (an ISO date)
+    status: str
+    next_step_at: str | None  # None once it is closed
+    remind_at: str
+    due_at: str
+    escalate_at: str
+    facts: dict[str, Any]  # what its messages say (free-form)
+
+
+class OutboxMessage(TypedDict):
+    """A message in the outbox, as `notifications.sender.describe` shows it."""
+
+    id: int
+    event: str
+    application_id: int | None
+    recipient: str
+    language: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None  # only while pending
+    last_error: str | None
+    message_id: str
+    created_at: str
+    sent_at: str | None
+
+
+class ShownEvent(TypedDict):
+    """An audit event as a reader is shown it (`trail.history`): salt and hidden parts left out."""
+
+    seq: int
+    at: str
+    actor: str
+    roles: str
+    application_id: int | None
+    action: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    outcome: str
+    reason: str | None
+    payload: dict[str, Any]  # what the event recorded (free-form), or {"hidden": why}
+    prev_hash: str | None
+    hash: str | None
+
+
+# -- the record
+
+
+class PartnerShown(TypedDict):
+    """A partner organisation and its commitment (an amount with money, hours with time)."""
+
+    organisation: str
+    type: str  # the organisation's O: business, education, research, government
+    co_financing: bool
+    commitment: str
+    amount_cents: int | None
+    hours: int | None
+
+
+class IndicatorShown(TypedDict):
+    """A SMART indicator: what is measured, in which unit, from where to where, by when."""
+
+    name: str
+    unit: str
+    baseline: str  # a decimal as text
+    target: str
+    target_date: str | None
+    source: str
+
+
+class Notices(TypedDict):
+    """Open deadlines and messages about an application."""
+
+    deadlines: list[Reminder]
+    messages: list[OutboxMessage]
+
+
+class ApplicationRecord(Notices):
+    """An application's whole record: its fields and data, and every part of it by name."""
+
+    id: int
+    title: str
+    description: str
+    state: str
+    previous_state: str | None
+    programme: str | None
+    line: str | None
+    applicant: str | None
+    requested_cents: int
+    round: str | None
+    submitted_on: str | None
+    workflow_version: int
+    version: int
+    created_at: str
+    updated_at: str
+    not_applicable: dict[str, str]  # stage -> why it does not apply
+    stage_data: dict[str, dict[str, Any]]  # section -> field -> value (free-form)
+    partners: list[PartnerShown]
+    indicators: list[IndicatorShown]
+    next: list[engine.Option]
+    committee: Committee
+    decision: decisions.DecisionView
+    monitoring: Monitoring
+
+
+def show(unit: Unit, application_id: int) -> ApplicationRecord:
     """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
 
     db = unit.db
@@ -223,14 +503,14 @@ def show(unit: Unit, application_id: int) -> dict[str, Any]:
             for i in repository.indicators(db, app.id)
         ],
         "next": engine.options(ctx),
-        "committee": score_sheets.describe(db, actor, app),
+        "committee": cast(Committee, score_sheets.describe(db, actor, app)),
         "decision": decisions.decision_view(db, app),
-        "monitoring": monitor_views.part(db, app, unit.clock.today()),
+        "monitoring": cast(Monitoring, monitor_views.part(db, app, unit.clock.today())),
         **notifications_part(db, actor, app.id),
     }
 
 
-def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, Any]:
+def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
     """Open deadlines and messages about the application; an applicant sees only their own."""
     from kracht.notifications import reminders
     from kracht.notifications.sender import describe
@@ -239,12 +519,14 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, 
     deadlines = reminders.upcoming(db, mine, application_id=application_id)
     messages = repository.messages(db, application_id)
     return {
-        "deadlines": [reminders.as_dict(r) for r in deadlines],
-        "messages": [describe(m) for m in messages if mine in (None, m.recipient)],
+        "deadlines": cast(list[Reminder], [reminders.as_dict(r) for r in deadlines]),
+        "messages": cast(
+            list[OutboxMessage], [describe(m) for m in messages if mine in (None, m.recipient)]
+        ),
     }
 
 
-def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
+def history(unit: Unit, application_id: int) -> list[ShownEvent]:
     """The application's audit events; score contents stay hidden from who may not see scores,
     and a joint advice from an applicant until the decision on it, hashes included
     (`workflow.trail`)."""
@@ -252,7 +534,16 @@ def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
 
     db = unit.db
     actor = unit.actor
-    return trail.history(db, actor, visible_application(db, actor, application_id))
+    return cast(
+        list[ShownEvent], trail.history(db, actor, visible_application(db, actor, application_id))
+    )
+
+
+class PartnerAdded(Audited):
+    """A partner added, and the assigned members it recused (only when there were any)."""
+
+    partner: PartnerShown
+    recused: NotRequired[list[str]]  # their e-mail addresses
 
 
 def add_partner(
@@ -264,7 +555,7 @@ def add_partner(
     commitment: str = "none",
     amount: str | None = None,
     hours: int | None = None,
-) -> dict[str, Any]:
+) -> PartnerAdded:
     """Add a partner organisation with its commitment (money with an amount, knowledge, time).
 
     Committee members already assigned who work at the partner are recused in the same
@@ -331,7 +622,16 @@ def add_partner(
             **({"recused": recused} if recused else {}),
         }
 
-    return engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change)
+    return cast(
+        PartnerAdded,
+        engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change),
+    )
+
+
+class IndicatorAdded(Audited):
+    """An indicator added, as recorded."""
+
+    indicator: IndicatorShown
 
 
 def add_indicator(
@@ -344,7 +644,7 @@ def add_indicator(
     target: str,
     target_date: str | None,
     source: str = "",
-) -> dict[str, Any]:
+) -> IndicatorAdded:
     """Add a SMART indicator: what is measured, in which unit, from where to where, by when."""
     from kracht.states import proposal
     from kracht.storage.tables import Indicator
@@ -368,8 +668,9 @@ def add_indicator(
         repository.add(db, Indicator(application_id=app.id, **fields))
         return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
 
-    return engine.write_with_audit(
-        unit, application_id, proposal.RECORDERS, "indicator.add", change
+    return cast(
+        IndicatorAdded,
+        engine.write_with_audit(unit, application_id, proposal.RECORDERS, "indicator.add", change),
     )
 
 
@@ -394,8 +695,16 @@ def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
             raise InvalidInput(f"{part}: {error}") from None
 
 
+class Upgraded(TypedDict):
+    """An application moved to the workflow version this kracht declares, from its old one."""
+
+    id: int
+    from_version: int
+    to_version: int
+
+
 @writes("workflow.upgrade", of_application=True)
-def upgrade_workflow(unit: Unit, application_id: int) -> dict[str, Any]:
+def upgrade_workflow(unit: Unit, application_id: int) -> Upgraded:
     """Move an application to the workflow version this kracht declares, explicitly and audited."""
     db = unit.db
     actor = unit.actor
