@@ -107,3 +107,31 @@ def test_the_suite_checks_what_services_return_against_their_annotations(world):
     assert run(world.url, f.LEADER, right) == [{"code": "talent", "name": "Arbeidsmarkt & talent"}]
     assert shape_problems(wrong, [{"code": "talent"}]) == ["result[0]: Line lacks name"]
     assert run(world.url, f.LEADER, directory.list_orgs)  # the real services pass it
+
+
+def test_application_services_declare_typed_results():
+    """Every service of applications, approval conditions, assignment, budgets and decisions
+    declares an exact result."""
+    import inspect
+    import typing
+
+    from kracht.workflow.services import (
+        applications,
+        approval_conditions,
+        assignment,
+        budgets,
+        decisions,
+    )
+
+    loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
+    modules = (applications, approval_conditions, assignment, budgets, decisions)
+    services = [
+        fn
+        for module in modules
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_")
+        and list(inspect.signature(fn).parameters)[:1] == ["unit"]
+    ]  # fmt: skip
+    assert len(services) == 19
+    for fn in services:
+        assert typing.get_type_hints(fn)["return"] not in loose, fn.__qualname__
