@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -87,7 +87,20 @@ def lock_programme(db: Session, programme_id: int) -> None:
     db.exec(select(Programme.id).where(Programme.id == programme_id).with_for_update()).first()
 
 
-def overview(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+class BudgetTotals(TypedDict):
+    """A budget with what is committed and reserved on it (line None: the programme's pool)."""
+
+    programme: str
+    line: str | None
+    year: int
+    kind: str
+    budget_cents: int
+    basis: str
+    committed_cents: int
+    reserved_cents: int
+
+
+def overview(db: Session, programme: str | None, year: int | None) -> list[BudgetTotals]:
     """Every budget with what is committed and reserved on it, in one query."""
     b, p, line = Budget.__table__, Programme.__table__, ProgrammeLine.__table__  # type: ignore[attr-defined]
     a, g = Application.__table__, GrantAllocation.__table__  # type: ignore[attr-defined]
@@ -127,10 +140,21 @@ def overview(db: Session, programme: str | None, year: int | None) -> list[dict[
         query = query.where(p.c.code == programme)
     if year:
         query = query.where(b.c.year == year)
-    return [dict(row._mapping) for row in db.execute(query)]
+    return cast(list[BudgetTotals], [dict(row._mapping) for row in db.execute(query)])
 
 
-def pool_draws(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+class PoolDrawn(TypedDict):
+    """What the applications of one line (None: of no line) draw from a pool in a year."""
+
+    programme: str
+    year: int
+    kind: str
+    line: str | None
+    committed_cents: int
+    reserved_cents: int
+
+
+def pool_draws(db: Session, programme: str | None, year: int | None) -> list[PoolDrawn]:
     """What each line draws from its programme's pools (the budgets with no line): committed and
     reserved per programme, year, kind and the line of the application charged, in one query.
     A grant on an application without a line shows under line None."""
@@ -163,11 +187,12 @@ def pool_draws(db: Session, programme: str | None, year: int | None) -> list[dic
         query = query.where(p.c.code == programme)
     if year:
         query = query.where(b.c.year == year)
-    return [
+    rows = [
         {**row._mapping, "committed_cents": int(row.committed_cents),
          "reserved_cents": int(row.reserved_cents)}
         for row in db.execute(query)
     ]  # fmt: skip
+    return cast(list[PoolDrawn], rows)
 
 
 def allocations(db: Session, application_id: int) -> list[tuple[GrantAllocation, Budget]]:

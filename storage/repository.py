@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -446,13 +446,27 @@ def indicators(db: Session, application_id: int) -> list[Indicator]:
     )
 
 
+class ApplicationRow(TypedDict):
+    """An application as listed: its fields, its applicant, programme and line by name."""
+
+    id: int
+    title: str
+    state: str
+    requested_cents: int
+    round: str | None
+    version: int
+    applicant: str
+    programme: str
+    line: str | None
+
+
 def list_applications(
     db: Session,
     *,
     state: str | None = None,
     programme: str | None = None,
     organisation_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ApplicationRow]:
     """One set-based query, however many applications there are."""
     a, o, p, line = (
         Application.__table__,
@@ -483,7 +497,7 @@ def list_applications(
         query = query.where(p.c.code == programme)
     if organisation_id is not None:
         query = query.where(a.c.applicant_org_id == organisation_id)
-    return [dict(row._mapping) for row in db.execute(query)]
+    return cast(list[ApplicationRow], [dict(row._mapping) for row in db.execute(query)])
 
 
 def state_counts(db: Session) -> dict[str, int]:

@@ -109,51 +109,41 @@ def test_the_suite_checks_what_services_return_against_their_annotations(world):
     assert run(world.url, f.LEADER, directory.list_orgs)  # the real services pass it
 
 
-def test_scoring_and_report_services_declare_typed_results():
-    """Every service of score sheets and progress reports declares an exact result (policy and
-    filters hold rules, not services)."""
+def _services() -> list[Any]:
+    """Every public service: the functions of workflow/services/ and of the engine whose first
+    parameter is the unit."""
+    import importlib
     import inspect
-    import typing
+    import pkgutil
 
-    from kracht.workflow.services import filters, policy, progress_reports, score_sheets
+    from kracht.workflow import engine, services
 
-    loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
-    services = [
+    modules = [
+        importlib.import_module(f"{services.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(services.__path__)
+    ]
+    return [
         fn
-        for module in (score_sheets, progress_reports, policy, filters)
+        for module in (*modules, engine)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__ and not name.startswith("_")
         and list(inspect.signature(fn).parameters)[:1] == ["unit"]
     ]  # fmt: skip
-    assert len(services) == 11
-    for fn in services:
-        assert typing.get_type_hints(fn)["return"] not in loose, fn.__qualname__
 
 
-def test_directory_and_view_services_declare_typed_results():
-    """Every public service of these modules declares an exact result, not Any or bare dicts."""
-    import inspect
+def test_every_service_declares_an_exact_result():
+    """No public service returns Any, a bare dict or list, or dicts of anything: its result has
+    a declared shape, which the suite then checks on every call."""
     import typing
 
-    from kracht.workflow.services import (
-        auditing,
-        exports,
-        importer,
-        monitor_views,
-        notices,
-        trail,
-    )
-
     loose = (Any, dict, list, dict[str, Any], list[dict[str, Any]])
-    modules = (directory, exports, monitor_views, notices, auditing, importer, trail)
-    services = [
-        fn
-        for module in modules
-        for name, fn in vars(module).items()
-        if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
-        and next(iter(inspect.signature(fn).parameters), None) == "unit"
-    ]  # fmt: skip
-    assert len(services) > 20
-    for fn in services:
-        declared = typing.get_type_hints(fn)["return"]
-        assert all(declared != wrong for wrong in loose), f"{fn.__module__}.{fn.__name__}"
+    found = _services()
+    names = {f"{fn.__module__.rsplit('.', 1)[1]}.{fn.__name__}" for fn in found}
+    assert {"engine.fire", "applications.show", "score_sheets.view", "accounts.sign_in"} <= names
+    assert len(found) > 70
+    untyped = [
+        f"{fn.__module__}.{fn.__name__}"
+        for fn in found
+        if typing.get_type_hints(fn).get("return", Any) in loose
+    ]
+    assert untyped == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from sqlmodel import Session
 
@@ -39,9 +39,10 @@ from kracht.workflow.definition import (
     rows_for,
 )
 from kracht.workflow.effects import monitoring_plan, scoring_round
-from kracht.workflow.move import Move, Moved, Recorded
+from kracht.workflow.move import Audited, Move, Moved, Recorded
 from kracht.workflow.unit import Unit, attempting
 
+T = TypeVar("T")
 Values = dict[str, tuple[str, Any]]  # field -> (section, parsed value)
 
 
@@ -138,8 +139,9 @@ def write_with_audit(
     roles: tuple[str, ...],
     what: str,
     change: Callable[[Unit, Application], dict[str, Any]],
-) -> dict[str, Any]:
+) -> Audited:
     """Change something that belongs to an application (partners, indicators) as one audited step.
+    The result is `Audited` with the payload's keys besides: each caller declares its own.
 
     `change` does the write and returns the audit payload; the application's version is bumped so
     a concurrent writer is refused rather than silently overwritten.
@@ -283,9 +285,19 @@ class Facts(Context):
     indicators_unmeasured = _fact("indicators_unmeasured")
 
 
-def options(ctx: Context) -> list[dict[str, Any]]:
+class Option(TypedDict):
+    """A trigger possible from the state: where it goes, who may fire it, what it still needs."""
+
+    trigger: str
+    to: str
+    forward: bool  # on the main road
+    roles: list[str]
+    missing: list[str]
+
+
+def options(ctx: Context) -> list[Option]:
     """Every trigger possible from the application's state, with what each still needs."""
-    result = []
+    result: list[Option] = []
     for row in TRANSITIONS:
         if ctx.state in row.sources and (row.when is None or row.when.test(ctx)):
             missing = [
@@ -559,9 +571,9 @@ def _write(
 def audited_write(
     unit: Unit,
     action_name: str,
-    action: Callable[[Session, Actor], Any],
+    action: Callable[[Session, Actor], T],
     application_id: int | None = None,
-) -> Any:
+) -> T:
     """A write off the road (a budget, the outbox) run as an action on the road is: a refusal
     (NotAllowed, GuardFailed) is audited as `action_name` after the unit rolled back. `action`
     appends the audit event of its own success."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require, require_own
@@ -12,8 +12,10 @@ from kracht.basics.errors import ConcurrentChange, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
+from kracht.storage.tables import Application
 from kracht.workflow import engine
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
+from kracht.workflow.move import Audited
 from kracht.workflow.services import (
     assignment,
     decisions,
@@ -22,11 +24,12 @@ from kracht.workflow.services import (
     policy,
     score_sheets,
 )
+from kracht.workflow.services.monitor_views import Monitoring
+from kracht.workflow.services.notices import OutboxMessage, Reminder
 from kracht.workflow.services.policy import visible_application
+from kracht.workflow.services.score_sheets import Committee
+from kracht.workflow.services.trail import ShownEvent
 from kracht.workflow.unit import Unit, writes
-
-if TYPE_CHECKING:
-    from kracht.storage.tables import Application
 
 CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
 READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
@@ -66,10 +69,8 @@ def parse_decimal(value: object, what: str) -> str:
     return format(number, "f")
 
 
-def new_application(unit: Unit, row: dict[str, Any]) -> Any:
+def new_application(unit: Unit, row: dict[str, Any]) -> Application:
     """Validate one application's fields against the database and add it (state: idea)."""
-    from kracht.storage.tables import Application
-
     db = unit.db
     title = text(row.get("title"), "title", inputs.TITLE)
     programme = repository.programme_by_code(db, text(row.get("programme"), "programme"))
@@ -145,8 +146,16 @@ def audit_created(unit: Unit, app: Any) -> None:
     )
 
 
+class Created(TypedDict):
+    """An application created: its id, title and state (idea)."""
+
+    id: int
+    title: str
+    state: str
+
+
 @writes("create")
-def create(unit: Unit, **fields: Any) -> dict[str, Any]:
+def create(unit: Unit, **fields: Any) -> Created:
     app = new_application(unit, fields)
     audit_created(unit, app)
     return {"id": app.id, "title": app.title, "state": app.state}
@@ -154,7 +163,7 @@ def create(unit: Unit, **fields: Any) -> dict[str, Any]:
 
 def list_all(
     unit: Unit, state: str | None = None, programme: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[repository.ApplicationRow]:
     if state and state not in STATES:
         raise InvalidInput(f"unknown state {state!r}; states are: " + ", ".join(STATES))
     db = unit.db
@@ -164,7 +173,67 @@ def list_all(
     return repository.list_applications(db, state=state, programme=programme, organisation_id=own)
 
 
-def show(unit: Unit, application_id: int) -> dict[str, Any]:
+# -- the record
+
+
+class PartnerShown(TypedDict):
+    """A partner organisation and its commitment (an amount with money, hours with time)."""
+
+    organisation: str
+    type: str  # the organisation's O: business, education, research, government
+    co_financing: bool
+    commitment: str
+    amount_cents: int | None
+    hours: int | None
+
+
+class IndicatorShown(TypedDict):
+    """A SMART indicator: what is measured, in which unit, from where to where, by when."""
+
+    name: str
+    unit: str
+    baseline: str  # a decimal as text
+    target: str
+    target_date: str | None
+    source: str
+
+
+class Notices(TypedDict):
+    """Open deadlines and messages about an application."""
+
+    deadlines: list[Reminder]
+    messages: list[OutboxMessage]
+
+
+class ApplicationRecord(Notices):
+    """An application's whole record: its fields and data, and every part of it by name."""
+
+    id: int
+    title: str
+    description: str
+    state: str
+    previous_state: str | None
+    programme: str | None
+    line: str | None
+    applicant: str | None
+    requested_cents: int
+    round: str | None
+    submitted_on: str | None
+    workflow_version: int
+    version: int
+    created_at: str
+    updated_at: str
+    not_applicable: dict[str, str]  # stage -> why it does not apply
+    stage_data: dict[str, dict[str, Any]]  # section -> field -> value (free-form)
+    partners: list[PartnerShown]
+    indicators: list[IndicatorShown]
+    next: list[engine.Option]
+    committee: Committee
+    decision: decisions.DecisionView
+    monitoring: Monitoring
+
+
+def show(unit: Unit, application_id: int) -> ApplicationRecord:
     """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
 
     db = unit.db
@@ -223,14 +292,14 @@ def show(unit: Unit, application_id: int) -> dict[str, Any]:
             for i in repository.indicators(db, app.id)
         ],
         "next": engine.options(ctx),
-        "committee": score_sheets.describe(db, actor, app),
+        "committee": cast(Committee, score_sheets.describe(db, actor, app)),
         "decision": decisions.decision_view(db, app),
-        "monitoring": monitor_views.part(db, app, unit.clock.today()),
+        "monitoring": cast(Monitoring, monitor_views.part(db, app, unit.clock.today())),
         **notifications_part(db, actor, app.id),
     }
 
 
-def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, Any]:
+def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
     """Open deadlines and messages about the application; an applicant sees only their own."""
     from kracht.notifications import reminders
     from kracht.notifications.sender import describe
@@ -239,12 +308,14 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> dict[str, 
     deadlines = reminders.upcoming(db, mine, application_id=application_id)
     messages = repository.messages(db, application_id)
     return {
-        "deadlines": [reminders.as_dict(r) for r in deadlines],
-        "messages": [describe(m) for m in messages if mine in (None, m.recipient)],
+        "deadlines": cast(list[Reminder], [reminders.as_dict(r) for r in deadlines]),
+        "messages": cast(
+            list[OutboxMessage], [describe(m) for m in messages if mine in (None, m.recipient)]
+        ),
     }
 
 
-def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
+def history(unit: Unit, application_id: int) -> list[ShownEvent]:
     """The application's audit events; score contents stay hidden from who may not see scores,
     and a joint advice from an applicant until the decision on it, hashes included
     (`workflow.trail`)."""
@@ -252,7 +323,16 @@ def history(unit: Unit, application_id: int) -> list[dict[str, Any]]:
 
     db = unit.db
     actor = unit.actor
-    return trail.history(db, actor, visible_application(db, actor, application_id))
+    return cast(
+        list[ShownEvent], trail.history(db, actor, visible_application(db, actor, application_id))
+    )
+
+
+class PartnerAdded(Audited):
+    """A partner added, and the assigned members it recused (only when there were any)."""
+
+    partner: PartnerShown
+    recused: NotRequired[list[str]]  # their e-mail addresses
 
 
 def add_partner(
@@ -264,7 +344,7 @@ def add_partner(
     commitment: str = "none",
     amount: str | None = None,
     hours: int | None = None,
-) -> dict[str, Any]:
+) -> PartnerAdded:
     """Add a partner organisation with its commitment (money with an amount, knowledge, time).
 
     Committee members already assigned who work at the partner are recused in the same
@@ -331,7 +411,16 @@ def add_partner(
             **({"recused": recused} if recused else {}),
         }
 
-    return engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change)
+    return cast(
+        PartnerAdded,
+        engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change),
+    )
+
+
+class IndicatorAdded(Audited):
+    """An indicator added, as recorded."""
+
+    indicator: IndicatorShown
 
 
 def add_indicator(
@@ -344,7 +433,7 @@ def add_indicator(
     target: str,
     target_date: str | None,
     source: str = "",
-) -> dict[str, Any]:
+) -> IndicatorAdded:
     """Add a SMART indicator: what is measured, in which unit, from where to where, by when."""
     from kracht.states import proposal
     from kracht.storage.tables import Indicator
@@ -368,8 +457,9 @@ def add_indicator(
         repository.add(db, Indicator(application_id=app.id, **fields))
         return {"indicator": {**fields, "target_date": fields["target_date"].isoformat()}}
 
-    return engine.write_with_audit(
-        unit, application_id, proposal.RECORDERS, "indicator.add", change
+    return cast(
+        IndicatorAdded,
+        engine.write_with_audit(unit, application_id, proposal.RECORDERS, "indicator.add", change),
     )
 
 
@@ -394,8 +484,16 @@ def _check_indicator(db: Any, app: Any, fields: dict[str, Any]) -> None:
             raise InvalidInput(f"{part}: {error}") from None
 
 
+class Upgraded(TypedDict):
+    """An application moved to the workflow version this kracht declares, from its old one."""
+
+    id: int
+    from_version: int
+    to_version: int
+
+
 @writes("workflow.upgrade", of_application=True)
-def upgrade_workflow(unit: Unit, application_id: int) -> dict[str, Any]:
+def upgrade_workflow(unit: Unit, application_id: int) -> Upgraded:
     """Move an application to the workflow version this kracht declares, explicitly and audited."""
     db = unit.db
     actor = unit.actor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.errors import Field, InvalidInput, NotFound
@@ -13,6 +13,7 @@ from kracht.storage.tables import (
     Application,
 )
 from kracht.workflow import engine
+from kracht.workflow.move import Audited
 from kracht.workflow.services import filters
 from kracht.workflow.unit import Unit
 
@@ -23,14 +24,29 @@ if TYPE_CHECKING:
 CONDITION_KEEPERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 
 
+class ConditionRow(TypedDict):
+    """A condition of a conditional approval, with its application and status on the day."""
+
+    application_id: int
+    title: str
+    state: str
+    number: int
+    text: str
+    due_on: str
+    owner: str
+    status: Literal["met", "overdue", "open"]
+    evidence: str | None  # None until met
+    met_by: str | None
+
+
 def list_conditions(
     unit: Unit, application_id: int | None = None, overdue_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[ConditionRow]:
     today = unit.clock.today()
     db = unit.db
     actor = unit.actor
     filters.application(db, actor, application_id)
-    rows = []
+    rows: list[ConditionRow] = []
     for condition, owner, app in store.conditions(db, application_id):
         if not actor.sees_everything() and actor.organisation_id != app.applicant_org_id:
             continue
@@ -54,7 +70,15 @@ def list_conditions(
     return rows
 
 
-def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) -> dict[str, Any]:
+class ConditionMet(Audited):
+    """A condition met: its number, the evidence, and how many conditions are still open."""
+
+    condition: int
+    evidence: str
+    still_open: int
+
+
+def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) -> ConditionMet:
     """Record that a condition is met, with the evidence; audited."""
     if not (evidence or "").strip():
         raise InvalidInput(
@@ -84,4 +108,7 @@ def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) 
             "still_open": store.open_conditions(db, app.id or 0),
         }
 
-    return engine.write_with_audit(unit, application_id, CONDITION_KEEPERS, "condition.met", change)
+    return cast(
+        ConditionMet,
+        engine.write_with_audit(unit, application_id, CONDITION_KEEPERS, "condition.met", change),
+    )

@@ -9,7 +9,7 @@ toward the quorum nor appears in the score matrix.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor
@@ -26,6 +26,7 @@ from kracht.storage.tables import (
 from kracht.workflow import engine
 from kracht.workflow.definition import TERMINAL
 from kracht.workflow.effects.checks import interest
+from kracht.workflow.move import Audited
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -38,12 +39,32 @@ ASSIGNERS = (Role.PROGRAMME_LEADER, Role.COMMITTEE_CHAIR)
 MEMBERS = (Role.COMMITTEE_MEMBER, Role.COMMITTEE_CHAIR)
 
 
-def assign(unit: Unit, application_id: int, member: str) -> dict[str, Any]:
+class Joined(TypedDict):
+    """A member assigned, as audited: recused at once (with the reason) when linked."""
+
+    member: str
+    recused: NotRequired[str]
+
+
+class Assigned(Audited, Joined):
+    """A member assigned, with the audit event of the assignment."""
+
+
+class AssignedWith(Joined):
+    """A member assigned with others, before the last: no audit event number (the last has it)."""
+
+    application_id: int
+    version: int
+
+
+def assign(unit: Unit, application_id: int, member: str) -> Assigned:
     """Assign one committee member; see `assign_all`."""
-    return assign_all(unit, application_id, [member])[0]
+    return cast(Assigned, assign_all(unit, application_id, [member])[0])
 
 
-def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[dict[str, Any]]:
+def assign_all(
+    unit: Unit, application_id: int, members: Sequence[str]
+) -> list[AssignedWith | Assigned]:
     """Assign committee members, all or none, in one transaction with an audit event each;
     returns each member's payload (the last with its audit event's number).
 
@@ -55,7 +76,7 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
         raise InvalidInput(
             "name at least one member to assign", field="member", label="member to assign"
         )
-    done: list[dict[str, Any]] = []
+    done: list[Joined] = []
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -72,7 +93,7 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
                     application_id=app.id, person_id=person.id, assigned_by=actor.email
                 ),
             )
-            payload: dict[str, Any] = {"member": person.email}
+            payload: Joined = {"member": person.email}
             reason = interest(db, app, person.organisation_id)
             if reason:
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
@@ -91,11 +112,15 @@ def assign_all(unit: Unit, application_id: int, members: Sequence[str]) -> list[
                     application_id=app.id,
                     payload=payload,
                 )
-        return done[-1]
+        return dict(done[-1])
 
-    result = engine.write_with_audit(unit, application_id, ASSIGNERS, "committee.assign", change)
+    result = cast(
+        Assigned,
+        engine.write_with_audit(unit, application_id, ASSIGNERS, "committee.assign", change),
+    )
     common = {"application_id": result["application_id"], "version": result["version"]}
-    return [{**common, **payload} for payload in done[:-1]] + [result]
+    earlier = [cast(AssignedWith, {**common, **payload}) for payload in done[:-1]]
+    return [*earlier, result]
 
 
 def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
@@ -111,7 +136,15 @@ def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
     return person
 
 
-def declare(unit: Unit, application_id: int, conflict: str | None) -> dict[str, Any]:
+class Declared(Audited):
+    """A member's declaration of interest (conflict or none), and their recusal, if any."""
+
+    member: str
+    declaration: Literal["conflict", "none"]
+    recused: NotRequired[str]
+
+
+def declare(unit: Unit, application_id: int, conflict: str | None) -> Declared:
     """A member declares a conflict of interest (and is recused) or declares none."""
     if conflict is not None:
         conflict = inputs.text(conflict, Field("conflict of interest", "conflict"), inputs.REASON)
@@ -133,7 +166,10 @@ def declare(unit: Unit, application_id: int, conflict: str | None) -> dict[str, 
             payload["recused"] = reason
         return payload
 
-    return engine.write_with_audit(unit, application_id, MEMBERS, "committee.declare", change)
+    return cast(
+        Declared,
+        engine.write_with_audit(unit, application_id, MEMBERS, "committee.declare", change),
+    )
 
 
 def _recuse(

@@ -5,7 +5,7 @@ available, and the multiplier of partner money.
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from kracht.basics.actors import Actor, require
 from kracht.basics.errors import InvalidInput, NotAllowed, NotFound
@@ -48,6 +48,23 @@ MULTIPLIER_TARGET_BASIS = (
 )
 
 
+class BudgetAsked(TypedDict):
+    """A budget as asked for: whose (line None: the programme's pool), the amount and its basis."""
+
+    programme: str
+    line: str | None
+    year: int
+    kind: str
+    amount_cents: int
+    basis: str
+
+
+class BudgetSet(BudgetAsked):
+    """A budget set: as asked, with the amount it had before (None: it is new)."""
+
+    previous_cents: int | None
+
+
 def set_budget(
     unit: Unit,
     *,
@@ -58,7 +75,7 @@ def set_budget(
     amount: str | None = None,
     inhabitants: int | None = None,
     per_inhabitant: str | None = None,
-) -> dict[str, Any]:
+) -> BudgetSet:
     """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
     from kracht.basics.euros import within_limit
 
@@ -79,17 +96,17 @@ def set_budget(
         rate = parse_euros(per_inhabitant, "amount per inhabitant")
         basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
         cents = within_limit(inhabitants * rate, "the budget", basis)
-    asked = {"programme": programme, "line": line, "year": year, "kind": kind,
+    asked: BudgetAsked = {"programme": programme, "line": line, "year": year, "kind": kind,
              "amount_cents": cents, "basis": basis}  # fmt: skip
 
-    def change(db: Session, actor: Actor) -> dict[str, Any]:
+    def change(db: Session, actor: Actor) -> BudgetSet:
         require(actor, [Role.PROGRAMME_LEADER], "set budgets")
         return _write_budget(db, actor, asked)
 
     return engine.audited_write(unit, "budget.set", change)
 
 
-def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str, Any]:
+def _write_budget(db: Session, actor: Actor, asked: BudgetAsked) -> BudgetSet:
     """Set the budget `asked` for, audited as `budget.set`. Below what is already committed or
     reserved on it, or over the development cap, it is refused (NotAllowed, audited as a refused
     `budget.set` with what was asked): the amount is well-formed, the programme's money does
@@ -130,7 +147,7 @@ def _write_budget(db: Session, actor: Actor, asked: dict[str, Any]) -> dict[str,
         row.amount_cents, row.basis, row.set_by = cents, basis, actor.email
     repository.stage(db, row)
     repository.flush(db)
-    result = {**asked, "previous_cents": old}
+    result: BudgetSet = {**asked, "previous_cents": old}
     audit.append(db, actor=actor.email, roles=actor.roles_text, action="budget.set", payload=result)
     return result
 
@@ -154,7 +171,7 @@ def development_cap(db: Session, programme: Programme) -> Decimal:
 
 
 def _check_development_cap(
-    db: Session, programme: Programme, asked: dict[str, Any], row: Budget | None
+    db: Session, programme: Programme, asked: BudgetAsked, row: Budget | None
 ) -> None:
     """The development budgets of a year, of every line and the pool together, may be at most the
     cap (12.5%) of that year's project budgets together; NotAllowed beyond it."""
@@ -185,12 +202,62 @@ def _check_development_cap(
         )
 
 
+class PoolDraw(TypedDict):
+    """What one line draws from a pool: committed and reserved (paid out: not recorded yet)."""
+
+    line: str  # "(no line)" for applications without one
+    draws_from: Literal["pool"]
+    committed_cents: int
+    reserved_cents: int
+    paid_out_cents: int
+
+
+class BudgetRow(TypedDict):
+    """A budget with what is committed, reserved, paid out and available; a pool's lines' draws."""
+
+    programme: str
+    line: str
+    year: int
+    kind: str
+    budget_cents: int
+    basis: str
+    committed_cents: int
+    reserved_cents: int
+    scope: Literal["pool", "line"]
+    paid_out_cents: int
+    available_cents: int
+    lines: list[PoolDraw]  # a pool's draws; empty on a line's own budget
+
+
+class Multiplier(TypedDict):
+    """A programme's multiplier so far: partners' money per euro of its committed grants."""
+
+    programme: str
+    granted_cents: int
+    partner_money_cents: int
+    private_cents: int
+    public_cents: int
+    multiplier: Decimal | None  # None while nothing is granted
+    reserved_cents: int
+    reserved_partner_money_cents: int
+
+
+class BudgetOverview(TypedDict):
+    """Every budget asked for, and each programme's multiplier with how it is measured."""
+
+    budgets: list[BudgetRow]
+    multipliers: list[Multiplier]
+    multiplier_measure: str
+    multiplier_target: Decimal
+    multiplier_target_basis: str
+
+
 def budget_overview(
     unit: Unit,
     programme: str | None = None,
     year: int | None = None,
     line: str | None = None,
-) -> dict[str, Any]:
+) -> BudgetOverview:
     """Budget, committed, reserved, paid out and available per programme, line and year, with
     what each line draws from a pool; each programme's multiplier so far.
 
@@ -229,13 +296,13 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
     return having
 
 
-def budget_rows(db: Session, programme: str | None, year: int | None) -> list[dict[str, Any]]:
+def budget_rows(db: Session, programme: str | None, year: int | None) -> list[BudgetRow]:
     """Every budget (of one programme and year, or all) with what is committed, reserved, paid
     out (not recorded yet: 0) and available on it. `scope` says whose budget it is: `line`, a
     line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
     A pool's `lines` are what each line draws from it, committed and reserved; what is left
     is available to them together, so it is given only on the pool itself."""
-    draws: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    draws: dict[tuple[str, int, str], list[PoolDraw]] = {}
     for d in store.pool_draws(db, programme, year):
         draws.setdefault((d["programme"], d["year"], d["kind"]), []).append(
             {
@@ -246,7 +313,7 @@ def budget_rows(db: Session, programme: str | None, year: int | None) -> list[di
                 "paid_out_cents": 0,
             }
         )
-    rows = store.overview(db, programme, year)
+    rows = cast(list[dict[str, Any]], store.overview(db, programme, year))  # made BudgetRows here
     for row in rows:
         pool = row["line"] is None
         row["line"] = POOL if pool else row["line"]
@@ -256,15 +323,15 @@ def budget_rows(db: Session, programme: str | None, year: int | None) -> list[di
             row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
         )
         row["lines"] = draws.get((row["programme"], row["year"], row["kind"]), []) if pool else []
-    return rows
+    return cast(list[BudgetRow], rows)
 
 
-def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> list[dict[str, Any]]:
+def _for_line(rows: list[BudgetRow], line: str, programmes: set[str]) -> list[BudgetRow]:
     """The budgets a line is charged to: its own where it has one, and its programme's pool
     (with only that line's draws under it) where it has none or has drawn on the pool before
     its own budget was set."""
     own = {(r["programme"], r["year"], r["kind"]) for r in rows if r["line"] == line}
-    kept = []
+    kept: list[BudgetRow] = []
     for row in rows:
         if row["programme"] not in programmes:
             continue
@@ -277,7 +344,7 @@ def _for_line(rows: list[dict[str, Any]], line: str, programmes: set[str]) -> li
     return kept
 
 
-def multiplier(db: Session, programme: Programme) -> dict[str, Any]:
+def multiplier(db: Session, programme: Programme) -> Multiplier:
     """The programme's multiplier so far (MULTIPLIER_MEASURE): partners' money per euro of the
     committed grants, exact to the cent and rounded half up to two decimals. The conditional
     grants, reserved, and their partners' money are given beside it, not in it."""

@@ -4,7 +4,8 @@ again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from kracht.basics.errors import Field, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros
@@ -14,6 +15,7 @@ from kracht.storage.tables import (
     Application,
 )
 from kracht.workflow import engine
+from kracht.workflow.move import Moved
 from kracht.workflow.services.budgets import ratio
 from kracht.workflow.unit import Unit
 
@@ -21,6 +23,24 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
+
+
+class Charge(TypedDict):
+    """A grant's share charged to a budget in one year, with what that budget had and has left."""
+
+    year: int
+    budget: str  # the budget in words, e.g. "the projects budget of ..."
+    amount_cents: int
+    budget_cents: int
+    available_cents: int
+    left_cents: int
+
+
+class Decided(Moved):
+    """A steering decision fired (or only tried out), with the money charged per year."""
+
+    dry_run: bool
+    charged: list[Charge]
 
 
 def decide(
@@ -37,7 +57,7 @@ def decide(
     departure_rationale: str | None = None,
     deferred_until: str | None = None,
     deferred_to_round: str | None = None,
-) -> dict[str, Any]:
+) -> Decided:
     """Record a steering decision: one transaction with its money, conditions and letter.
 
     Run with `Units.try_out`, every check of the real decision runs (roles, guards, the amount,
@@ -89,7 +109,7 @@ def decide(
             }
         )
     result = engine.fire(unit, application_id, outcome, reason=reason, values=values)
-    charged = result["effects"].get("charged", [])
+    charged = cast(list[Charge], result["effects"].get("charged", []))
     return {**result, "dry_run": unit.dry_run, "charged": charged}
 
 
@@ -108,10 +128,25 @@ def _fits(outcome: str, given: dict[str, tuple[bool, str]]) -> None:
             )
 
 
-def decisions_made(db: Session, app: Application) -> list[dict[str, Any]]:
+class Decision(TypedDict):
+    """A steering decision as the audit trail holds it, with the committee's advice then."""
+
+    outcome: str
+    decided_by: str
+    decided_at: str
+    reasons: str | None
+    advice: str | None  # the committee's joint advice at the time; None before one
+    follows_advice: bool | None  # None where the decision's effects did not say
+    departure_rationale: str | None
+    deferred_until: str | None
+    deferred_to_round: str | None
+
+
+def decisions_made(db: Session, app: Application) -> list[Decision]:
     """Every steering decision on the application, oldest first, from its audit trail: what was
     decided, by whom, when, why, and how it relates to the committee's advice at the time."""
-    made, advice = [], None
+    made: list[Decision] = []
+    advice = None
     for event in audit.history(db, app.id):
         if event["action"] != "fire" or event["outcome"] != "ok":
             continue
@@ -146,15 +181,67 @@ NOT_DECIDED = dict.fromkeys(
 )  # fmt: skip
 
 
-def decision_view(db: Session, app: Application) -> dict[str, Any]:
+class LatestDecision(TypedDict):
+    """The latest steering decision; every field None while there is none."""
+
+    outcome: str | None
+    decided_by: str | None
+    decided_at: str | None
+    reasons: str | None
+    advice: str | None
+    follows_advice: bool | None
+    departure_rationale: str | None
+    deferred_until: str | None
+    deferred_to_round: str | None
+
+
+class Allocation(TypedDict):
+    """The part of the grant charged to one budget in one year."""
+
+    year: int
+    amount_cents: int
+    budget_id: int
+    kind: str
+
+
+class ConditionShown(TypedDict):
+    """A condition of a conditional approval, and whether it is met."""
+
+    number: int
+    text: str
+    due_on: str
+    owner: str
+    met: bool
+    evidence: str | None
+
+
+class CoFinancing(TypedDict):
+    """The partners' money, private and public, and its multiplier on the grant."""
+
+    private_cents: int
+    public_cents: int
+    multiplier: Decimal | None  # None without a grant
+
+
+class DecisionView(LatestDecision):
+    """An application's decisions (the latest, the earlier), money, conditions, co-financing."""
+
+    earlier: list[Decision]
+    granted_cents: int
+    charged: list[Allocation]
+    conditions: list[ConditionShown]
+    co_financing: CoFinancing
+
+
+def decision_view(db: Session, app: Application) -> DecisionView:
     """The decision part of `kracht app show --json`: the latest decision (earlier ones, such as
     a deferral, under `earlier`), the money charged, the conditions and the co-financing."""
     made = decisions_made(db, app)
-    charged = [
+    charged: list[Allocation] = [
         {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
         for a, b in store.allocations(db, app.id or 0)
     ]
-    conditions = [
+    conditions: list[ConditionShown] = [
         {
             "number": c.number,
             "text": c.text,
