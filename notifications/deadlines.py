@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 
 def scoring_deadlines(db: Session, app: Application, rules: Reminders) -> None:
     """Scoring opened: each assigned, non-recused member is reminded of the round's deadline."""
-    current = committee_store.current_round(db, app.id or 0)
+    current = committee_store.current_round(db, app.pk)
     if current is None:
         return
-    for assignment, person in committee_store.assignments(db, app.id or 0):
+    for assignment, person in committee_store.assignments(db, app.pk):
         if not assignment.recused:
             _scoring_reminder(db, app, current, person.email, rules)
 
@@ -41,7 +41,7 @@ def member_joined(
 ) -> None:
     """A member assigned while scoring is open hears of it, as the others did, and is reminded
     (`templates`: the settings' templates folder, "" for none)."""
-    current = committee_store.current_round(db, app.id or 0)
+    current = committee_store.current_round(db, app.pk)
     if app.state != "kracht_scoring" or current is None:
         return
     from kracht.notifications.outbox import (
@@ -63,7 +63,7 @@ def member_recused(db: Session, app: Application, email: str) -> None:
     """A recused member no longer scores: their scoring reminders are cancelled."""
     reminders.close(
         db,
-        application_id=app.id or 0,
+        application_id=app.pk,
         kind="scoring_deadline",
         recipient=email,
         status="cancelled",
@@ -88,7 +88,7 @@ def _scoring_reminder(
 
 def condition_deadlines(db: Session, app: Application, rules: Reminders) -> None:
     """Approved with conditions: each open condition's owner is reminded of its due date."""
-    for condition, owner, _ in funds.conditions(db, app.id or 0):
+    for condition, owner, _ in funds.conditions(db, app.pk):
         if condition.met_at is not None:
             continue
         reminders.schedule(

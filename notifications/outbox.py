@@ -44,7 +44,7 @@ def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
     if who == "applicant":
         return repository.people_with_role(db, "applicant", app.applicant_org_id)
     if who == "committee":
-        return [p for a, p in committee_store.assignments(db, app.id or 0) if not a.recused]
+        return [p for a, p in committee_store.assignments(db, app.pk) if not a.recused]
     return repository.people_with_role(db, GROUP_ROLES[who])
 
 

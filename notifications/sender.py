@@ -120,7 +120,7 @@ def claim(
     lease = dt.timedelta(seconds=mail.lease_seconds)
     with database.session(write=True) as db:
         rows = deliveries.claim(db, now, limit, lease)
-        return [(row.id or 0, row.attempts, compose(row, mail.sender)) for row in rows]
+        return [(row.pk, row.attempts, compose(row, mail.sender)) for row in rows]
 
 
 def _failed(database: Database, message_id: int, error: str, mail: Mail, attempts: int,

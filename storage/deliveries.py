@@ -56,7 +56,7 @@ def mark(db: Session, message_id: int, **values: Any) -> None:
 
 def by_ids(db: Session, ids: list[int]) -> dict[int, OutboxMessage]:
     rows = db.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all()
-    return {m.id or 0: m for m in rows}
+    return {m.pk: m for m in rows}
 
 
 def requeue_dead(db: Session, ids: list[int], now: dt.datetime) -> list[int]:

@@ -124,7 +124,7 @@ def list_people(db: Session) -> list[PersonRow]:
             "name": p.name,
             "email": p.email,
             "organisation": org_name,
-            "roles": sorted(roles.get(p.id or 0, [])),
+            "roles": sorted(roles.get(p.pk, [])),
             "language": p.language,
         }
         for p, org_name in rows

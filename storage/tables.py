@@ -22,6 +22,19 @@ class Cents(sa.TypeDecorator[int]):
         return None if value is None else int(value)
 
 
+class Stored:
+    """A table whose rows get their id when written: `pk` is that id, refused on a row not
+    written yet (where `id` is still None), so a missing id is never taken for 0."""
+
+    id: int | None
+
+    @property
+    def pk(self) -> int:
+        if self.id is None:
+            raise RuntimeError(f"this {type(self).__name__} has no id yet: it is not written")
+        return self.id
+
+
 def _json(nullable: bool = False) -> Any:
     return Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=nullable))
 
@@ -30,14 +43,14 @@ def _time() -> Any:
     return Field(default_factory=clock.now, sa_column=sa.Column(sa.DateTime(timezone=True)))
 
 
-class Organisation(SQLModel, table=True):
+class Organisation(Stored, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     o_type: str  # one of the four O's: business, education, research, government
     created_at: dt.datetime = _time()
 
 
-class Person(SQLModel, table=True):
+class Person(Stored, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     email: str = Field(unique=True)
@@ -52,7 +65,7 @@ class PersonRole(SQLModel, table=True):
     role: str = Field(primary_key=True)
 
 
-class Programme(SQLModel, table=True):
+class Programme(Stored, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True)
     name: str
@@ -61,7 +74,7 @@ class Programme(SQLModel, table=True):
     not_applicable: dict[str, str] = _json()  # stage -> reason it does not apply
 
 
-class ProgrammeLine(SQLModel, table=True):
+class ProgrammeLine(Stored, SQLModel, table=True):
     __tablename__ = "programme_line"
     __table_args__ = (sa.UniqueConstraint("programme_id", "code"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -70,7 +83,7 @@ class ProgrammeLine(SQLModel, table=True):
     name: str
 
 
-class Application(SQLModel, table=True):
+class Application(Stored, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str
     description: str = ""
@@ -88,7 +101,7 @@ class Application(SQLModel, table=True):
     updated_at: dt.datetime = _time()
 
 
-class ApplicationPartner(SQLModel, table=True):
+class ApplicationPartner(Stored, SQLModel, table=True):
     __tablename__ = "application_partner"
     __table_args__ = (sa.UniqueConstraint("application_id", "organisation_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -100,7 +113,7 @@ class ApplicationPartner(SQLModel, table=True):
     hours: int | None = None
 
 
-class Indicator(SQLModel, table=True):
+class Indicator(Stored, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     name: str
@@ -123,7 +136,7 @@ class StageValue(SQLModel, table=True):
     recorded_by: str
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Stored, SQLModel, table=True):
     """Append-only: the database refuses UPDATE and DELETE (see the migration's triggers)."""
 
     __tablename__ = "audit_event"
@@ -156,7 +169,7 @@ class AuditHead(SQLModel, table=True):
 # -- the assessment committee (issue 4) ---------------------------------------------------------
 
 
-class ProgrammeConfig(SQLModel, table=True):
+class ProgrammeConfig(Stored, SQLModel, table=True):
     """A programme's configuration document; the newest row is in force, older rows stay."""
 
     __tablename__ = "programme_config"
@@ -168,7 +181,7 @@ class ProgrammeConfig(SQLModel, table=True):
     created_by: str
 
 
-class CommitteeAssignment(SQLModel, table=True):
+class CommitteeAssignment(Stored, SQLModel, table=True):
     __tablename__ = "committee_assignment"
     __table_args__ = (sa.UniqueConstraint("application_id", "person_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -184,7 +197,7 @@ class CommitteeAssignment(SQLModel, table=True):
     recusal_reason: str | None = None
 
 
-class ScoringRound(SQLModel, table=True):
+class ScoringRound(Stored, SQLModel, table=True):
     """Opened when scoring opens; keeps the criteria it was opened with, whatever changes later."""
 
     __tablename__ = "scoring_round"
@@ -199,7 +212,7 @@ class ScoringRound(SQLModel, table=True):
     scoring: dict[str, Any] = _json()
 
 
-class ScoreSheet(SQLModel, table=True):
+class ScoreSheet(Stored, SQLModel, table=True):
     __tablename__ = "score_sheet"
     __table_args__ = (sa.UniqueConstraint("round_id", "person_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -210,7 +223,7 @@ class ScoreSheet(SQLModel, table=True):
     )
 
 
-class Score(SQLModel, table=True):
+class Score(Stored, SQLModel, table=True):
     """One member's score on one criterion; a correction adds a revision and keeps the old one."""
 
     __table_args__ = (sa.UniqueConstraint("sheet_id", "criterion", "revision"),)
@@ -227,7 +240,7 @@ class Score(SQLModel, table=True):
 # -- steering decisions and money (issue 5) -----------------------------------------------------
 
 
-class Budget(SQLModel, table=True):
+class Budget(Stored, SQLModel, table=True):
     """Money available to a programme in one year: for one line, or (line_id NULL) for every
     line without a budget of its own. Kind: projects, or the development budget."""
 
@@ -242,7 +255,7 @@ class Budget(SQLModel, table=True):
     set_at: dt.datetime = _time()
 
 
-class GrantAllocation(SQLModel, table=True):
+class GrantAllocation(Stored, SQLModel, table=True):
     """The part of a grant charged to one budget in one year. Counted as committed or reserved
     by the application's state, so a withdrawn grant frees its money without rewriting this."""
 
@@ -254,7 +267,7 @@ class GrantAllocation(SQLModel, table=True):
     amount_cents: int = Field(sa_type=Cents)
 
 
-class GrantCondition(SQLModel, table=True):
+class GrantCondition(Stored, SQLModel, table=True):
     __tablename__ = "grant_condition"
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -269,7 +282,7 @@ class GrantCondition(SQLModel, table=True):
     evidence: str | None = None
 
 
-class DecisionLetter(SQLModel, table=True):
+class DecisionLetter(Stored, SQLModel, table=True):
     """The letter a decision produced, as rendered then, in each language."""
 
     __tablename__ = "decision_letter"
@@ -284,7 +297,7 @@ class DecisionLetter(SQLModel, table=True):
 # -- notifications (issue 6) --------------------------------------------------------------------
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Stored, SQLModel, table=True):
     """A message written in the same transaction as the event that causes it, sent later.
 
     `key` makes the message idempotent: the same event never enqueues it twice, and every send
@@ -318,7 +331,7 @@ class OutboxMessage(SQLModel, table=True):
     )
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(Stored, SQLModel, table=True):
     """A deadline someone must meet, chased by the scheduler until it is met.
 
     It moves pending -> reminded (at `remind_at`, a reminder to the recipient) -> overdue (at
@@ -369,7 +382,7 @@ class ReportSchedule(SQLModel, table=True):
     planned_by: str
 
 
-class ProgressReport(SQLModel, table=True):
+class ProgressReport(Stored, SQLModel, table=True):
     """One report of a project in monitoring: planned with its period and due date, then
     submitted with a traffic light, a narrative, spending so far and measured values.
     `kind` is progress (on the schedule) or final (at close-out); `status` is due, submitted or
@@ -397,7 +410,7 @@ class ProgressReport(SQLModel, table=True):
     cancelled_reason: str | None = None
 
 
-class IndicatorValue(SQLModel, table=True):
+class IndicatorValue(Stored, SQLModel, table=True):
     """A measured value of an indicator on a date: a decimal as text (exact, never float),
     checked against the indicator's unit. Given with a report (`report_id`) or on its own."""
 
@@ -432,7 +445,7 @@ class Credential(SQLModel, table=True):
     changed_at: dt.datetime = _time()
 
 
-class SignInLink(SQLModel, table=True):
+class SignInLink(Stored, SQLModel, table=True):
     """A single-use, expiring link sent by e-mail: to set a password (`invite`) or to sign in
     without one (`sign_in`). Only the SHA-256 of its token is kept."""
 
@@ -448,7 +461,7 @@ class SignInLink(SQLModel, table=True):
     )
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(Stored, SQLModel, table=True):
     """A signed-in browser, kept on the server: the cookie holds a token whose SHA-256 is here.
     Ends when it expires, when idle too long, or when revoked."""
 
@@ -469,7 +482,7 @@ class WebSession(SQLModel, table=True):
     )
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(Stored, SQLModel, table=True):
     """A personal access token for the JSON API: its SHA-256 and its first characters (to tell
     tokens apart), acting with at most the roles it was given and the person still holds."""
 

@@ -154,7 +154,7 @@ def write_with_audit(
             raise NotAllowed(f"application {app.id} is {app.state}; its record is final")
         version = app.version
         if not repository.save_application(db, app, version):
-            raise ConcurrentChange(app.id or 0)
+            raise ConcurrentChange(app.pk)
         payload = change(unit, app)
         event = audit.append(
             db,
@@ -328,7 +328,7 @@ def _load(db: Session, application_id: int, expected_version: int | None) -> rep
         raise NotFound("application", application_id)
     app = found.app
     if app.workflow_version != WORKFLOW_VERSION:
-        raise WorkflowVersionMismatch(app.id or 0, app.workflow_version, WORKFLOW_VERSION)
+        raise WorkflowVersionMismatch(app.pk, app.workflow_version, WORKFLOW_VERSION)
     if expected_version is not None and expected_version != app.version:
         raise ConcurrentChange(application_id, expected_version, app.version)
     return found
@@ -350,12 +350,12 @@ def _pick_row(app: Application, trigger: str, ctx: Context) -> Transition:
             known=list(TRIGGERS),
         )
     if app.state in TERMINAL:
-        raise WrongState(app.id or 0, app.state, trigger, final=True)
+        raise WrongState(app.pk, app.state, trigger, final=True)
     for row in rows_for(trigger, app.state):
         if row.when is None or row.when.test(ctx):
             return row
     possible = sorted({r.trigger for r in TRANSITIONS if app.state in r.sources})
-    raise WrongState(app.id or 0, app.state, trigger, possible)
+    raise WrongState(app.pk, app.state, trigger, possible)
 
 
 def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str]]:
@@ -419,7 +419,7 @@ def _notify(
             found = (override_folder(templates, programme.code),)
         used = needs(row.events, ("letter_nl", "letter_en"), found[0])
         letters = {  # read only where a template of the row's events may print them
-            lang: funds.latest_letter(db, app.id or 0, lang) if f"letter_{lang}" in used else None
+            lang: funds.latest_letter(db, app.pk, lang) if f"letter_{lang}" in used else None
             for lang in ("nl", "en")
         }
         facts = {
@@ -463,9 +463,9 @@ def _commit(
     if not repository.save_application(
         db, app, version, state=final, previous_state=last_source, **columns
     ):
-        raise ConcurrentChange(app.id or 0)
+        raise ConcurrentChange(app.pk)
     if stage:
-        previous.update(repository.put_stage_values(db, app.id or 0, stage, actor.email))
+        previous.update(repository.put_stage_values(db, app.pk, stage, actor.email))
     fired = steps[0][0]
     move = Move(unit, app, programme, ctx, fired.trigger, start, final)
     extra = _apply(move, fired.effects)
@@ -498,7 +498,7 @@ def _commit(
     if final != start:
         _apply(move, ON_LEAVE.get(start, ()))
     return {
-        "application_id": app.id or 0,
+        "application_id": app.pk,
         "trigger": steps[0][0].trigger,
         "from": start,
         "to": final,
@@ -542,9 +542,9 @@ def _write(
     version = app.version
     stage, columns, previous = _on_record(app, pending)
     if not repository.save_application(db, app, version, **columns):
-        raise ConcurrentChange(app.id or 0)
+        raise ConcurrentChange(app.pk)
     if stage:
-        previous.update(repository.put_stage_values(db, app.id or 0, stage, actor.email))
+        previous.update(repository.put_stage_values(db, app.pk, stage, actor.email))
     payload = {
         **payload,
         "values": {n: v for n, (_, v) in pending.items()},
@@ -561,7 +561,7 @@ def _write(
         payload=payload,
     )
     return {
-        "application_id": app.id or 0,
+        "application_id": app.pk,
         "version": app.version,
         "event": event.seq,
         "values": payload["values"],

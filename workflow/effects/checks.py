@@ -33,7 +33,7 @@ def check_adviser(unit: Unit, app: Application) -> None:
     who has not declared their interests (the advice rests on scores only a declared member
     may see)."""
     db, actor = unit.db, unit.actor
-    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    record = store.assignment(db, app.pk, actor.person_id or 0)
     who = "the joint advice is recorded by a committee chair assigned to the application"
     if record is None:
         raise NotAllowed(f"{actor.email} is not assigned to application {app.id}: {who}")

@@ -29,7 +29,7 @@ def ending(kind: str, met_by: str) -> Any:
 
     def end(move: Move) -> dict[str, Any]:
         status = "done" if move.trigger == met_by else "cancelled"
-        reminders.close(move.unit.db, application_id=move.app.id or 0, kind=kind, status=status)
+        reminders.close(move.unit.db, application_id=move.app.pk, kind=kind, status=status)
         return {}
 
     end.__name__ = end.__qualname__ = f"end_{kind}"
@@ -41,5 +41,5 @@ def ending(kind: str, met_by: str) -> Any:
 @says("cancel every open reminder")
 def all_end(move: Move) -> dict[str, Any]:
     """A final state: every reminder of the application is cancelled."""
-    reminders.close(move.unit.db, application_id=move.app.id or 0, status="cancelled")
+    reminders.close(move.unit.db, application_id=move.app.pk, status="cancelled")
     return {}

@@ -42,24 +42,24 @@ def grant(move: Move) -> dict[str, Any]:
     if amount < len(years):  # a share of 0 cents would be an empty charge on a year
         raise GuardFailed(
             trigger,
-            app.id or 0,
+            app.pk,
             [f"a grant of at least one cent a year to spread it over {len(years)} years"],
         )
     for each_year, cents in zip(years, split(amount, len(years)), strict=True):
-        budget = store.budget_charged(db, programme.id or 0, app.line_id, each_year, kind)
+        budget = store.budget_charged(db, programme.pk, app.line_id, each_year, kind)
         if budget is None:
             raise GuardFailed(
                 trigger,
-                app.id or 0,
+                app.pk,
                 [Missing(f"a {kind} budget for {programme.code} in {each_year}", "budget")],
             )
-        committed, reserved = store.used(db, budget.id or 0)
+        committed, reserved = store.used(db, budget.pk)
         available = budget.amount_cents - committed - reserved
         where = _where(db, budget, programme)
         if cents > available:
             raise GuardFailed(
                 trigger,
-                app.id or 0,
+                app.pk,
                 [
                     f"no more than the {format_euros(available)} still available on {where} "
                     f"in {each_year} (this grant needs {format_euros(cents)})"
@@ -113,7 +113,7 @@ def _budget_years(app: Application, programme: Programme, ctx: Context, trigger:
     `spread_until`, each inside the programme's period."""
 
     def refuse(need: str, field: str) -> GuardFailed:
-        return GuardFailed(trigger, app.id or 0, [Missing(need, field)])
+        return GuardFailed(trigger, app.pk, [Missing(need, field)])
 
     today = dt.date.fromisoformat(ctx.today)
     given = ctx.data.get("budget_year")
@@ -181,7 +181,7 @@ def _conditions(db: Session, app: Application, ctx: Context, trigger: str) -> li
         owner = repository.person_by_email(db, item["owner"])
         if owner is None:
             raise GuardFailed(
-                trigger, app.id or 0, [f"a known owner for condition {number} ({item['owner']})"]
+                trigger, app.pk, [f"a known owner for condition {number} ({item['owner']})"]
             )
         repository.stage(
             db,

@@ -43,10 +43,10 @@ def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
     """What the close-out guard looks at: reports past due on `today`, indicators never measured."""
     if app.state != "monitoring":
         return {}
-    overdue = store.overdue(db, app.id or 0, today)
+    overdue = store.overdue(db, app.pk, today)
     return dict(
         reports_overdue=tuple(f"{r.label} (due {r.due_on.isoformat()})" for r in overdue),
-        indicators_unmeasured=tuple(store.unmeasured(db, app.id or 0)),
+        indicators_unmeasured=tuple(store.unmeasured(db, app.pk)),
     )
 
 
@@ -57,7 +57,7 @@ def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
 def start(move: Move) -> dict[str, Any]:
     """Entering monitoring: plan the reports from today to the project's end."""
     db, app = move.unit.db, move.app
-    rules = rules_for(db, move.programme.id or 0)
+    rules = rules_for(db, move.programme.pk)
     today = move.unit.clock.today()
     end = project_end(db, app, today)
     by, chase = move.unit.actor.email, move.unit.settings.reminders
@@ -79,7 +79,7 @@ def close(move: Move) -> dict[str, Any]:
     cancelled = _cancel(
         db, app, lambda r: r.due_on >= today, "not yet due at close-out: the final report covers it"
     )
-    final = store.report(db, app.id or 0, FINAL)
+    final = store.report(db, app.pk, FINAL)
     if final is None:  # closed with `kracht app fire ID close`: the final report is its summary
         final = add_final_report(move.unit, app, str(move.ctx.data["final_report"]), None)
     return {"final_report": final.id, "reports_cancelled": cancelled}
@@ -87,9 +87,9 @@ def close(move: Move) -> dict[str, Any]:
 
 def _cancel(db: Session, app: Application, which: Any, reason: str) -> list[str]:
     labels: list[str] = []
-    if not store.any_due(db, app.id or 0):  # nothing to cancel: no report objects built
+    if not store.any_due(db, app.pk):  # nothing to cancel: no report objects built
         return labels
-    for report in store.reports(db, app.id or 0):
+    for report in store.reports(db, app.pk):
         if report.status == "due" and which(report):
             report.status, report.cancelled_reason = "cancelled", reason
             labels.append(report.label)
@@ -103,8 +103,8 @@ def _cancel(db: Session, app: Application, which: Any, reason: str) -> list[str]
 def project_end(db: Session, app: Application, start_on: dt.date) -> dt.date:
     """The latest of the indicators' target dates and the end of the grant's last budget year;
     never before the start (then the project reports once)."""
-    candidates = [i.target_date for i in repository.indicators(db, app.id or 0) if i.target_date]
-    years = [allocation.year for allocation, _ in funds.allocations(db, app.id or 0)]
+    candidates = [i.target_date for i in repository.indicators(db, app.pk) if i.target_date]
+    years = [allocation.year for allocation, _ in funds.allocations(db, app.pk)]
     candidates += [dt.date(max(years), 12, 31)] if years else []
     return max([start_on, *candidates])
 
@@ -126,17 +126,17 @@ def plan(
     """
     from kracht.notifications import reminders
 
-    existing = store.reports(db, app.id or 0)
+    existing = store.reports(db, app.pk)
     kept = [r for r in existing if r.status != "due"]
     for report in existing:
         if report.status == "due":
             reminders.close(
                 db,
-                application_id=app.id or 0,
+                application_id=app.pk,
                 subject_ref=f"report:{report.id}",
                 status="cancelled",
             )
-    store.delete_reports(db, [r.id or 0 for r in existing if r.status == "due"])
+    store.delete_reports(db, [r.pk for r in existing if r.status == "due"])
     done = [r.period_end for r in kept if r.kind == "progress"]
     begin = max([start_on, *(d + schedule.ONE_DAY for d in done)])
     periods = (
@@ -183,9 +183,9 @@ def _put_schedule(
 ) -> None:
     """Write the schedule; its `planned_at` names this plan and grows with every plan, also
     when the clock stands still (see `_plan_of`)."""
-    previous = store.schedule(db, app.id or 0)
+    previous = store.schedule(db, app.pk)
     row = previous or ReportSchedule(
-        application_id=app.id or 0,
+        application_id=app.pk,
         every_months=every_months,
         due_months_after=due_months_after,
         starts_on=start_on,
@@ -214,7 +214,7 @@ def _plan_of(db: Session, app: Application) -> str:
     deleted report's cancelled reminder, and the new report would be chased by nobody. Every
     open report comes from the current plan, so its `planned_at` tells them apart.
     """
-    row = store.schedule(db, app.id or 0)
+    row = store.schedule(db, app.pk)
     return _utc(row.planned_at).strftime("%Y%m%dT%H%M%S%fZ") if row else "unplanned"
 
 
@@ -286,8 +286,8 @@ def applicant_joined(db: Session, person: Person, chase: Reminders) -> list[dict
         if app is None or app.state != "monitoring":  # moved on while this waited for its row
             continue
         if not repository.save_application(db, app, app.version):  # holds the project's row
-            raise ConcurrentChange(app.id or 0)  # until commit, as a replan or approval does
-        open_reports = [r for r in store.reports(db, app.id or 0) if r.status == "due"]
+            raise ConcurrentChange(app.pk)  # until commit, as a replan or approval does
+        open_reports = [r for r in store.reports(db, app.pk) if r.status == "due"]
         made = _plan_of(db, app)
         for report in open_reports:
             _remind_person(db, app, report, made, person.email, chase, stand_in=False)
@@ -316,9 +316,9 @@ def add_final_report(
 ) -> ProgressReport:
     """The final report: the whole project, from its schedule's start to today."""
     db, today = unit.db, unit.clock.today()
-    plan_row = store.schedule(db, app.id or 0)
+    plan_row = store.schedule(db, app.pk)
     if spent_cents is None:
-        spent_cents = latest_spent(db, app.id or 0)
+        spent_cents = latest_spent(db, app.pk)
     report = ProgressReport(
         application_id=app.id,
         kind=FINAL,

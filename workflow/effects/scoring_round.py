@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 
 def scoring_for(db: Session, programme: Programme) -> Scoring:
     """The programme's configuration in force (its newest), or kracht's default."""
-    config = store.newest_config(db, programme.id or 0)
+    config = store.newest_config(db, programme.pk)
     return scoring(config.document if config else default_document())
 
 
 def facts(db: Session, app: Application, programme: Programme) -> dict[str, Any]:
     """Committee figures the guards look at."""
-    available = sum(1 for a, _ in store.assignments(db, app.id or 0) if not a.recused)
-    current = store.current_round(db, app.id or 0)
+    available = sum(1 for a, _ in store.assignments(db, app.pk) if not a.recused)
+    current = store.current_round(db, app.pk)
     rules = scoring_for(db, programme)
     if current is not None and app.state == "kracht_scoring":
         frozen = Scoring.from_dict(current.scoring)
@@ -45,10 +45,10 @@ def facts(db: Session, app: Application, programme: Programme) -> dict[str, Any]
 
 
 def _submitted_without_conflict(db: Session, app: Application, current: ScoringRound) -> int:
-    recused = {a.person_id for a, _ in store.assignments(db, app.id or 0) if a.recused}
+    recused = {a.person_id for a, _ in store.assignments(db, app.pk) if a.recused}
     return sum(
         1
-        for sheet, person in store.sheets(db, current.id or 0)
+        for sheet, person in store.sheets(db, current.pk)
         if sheet.submitted_at is not None and person.id not in recused
     )
 
@@ -59,7 +59,7 @@ def open_round(move: Move) -> dict[str, Any]:
     db, app, programme = move.unit.db, move.app, move.programme
     by, deadline = move.unit.actor.email, str(move.ctx.data["scoring_deadline"])
     rules = scoring_for(db, programme)
-    previous = store.current_round(db, app.id or 0)
+    previous = store.current_round(db, app.pk)
     scoring_round = store.add(
         db,
         ScoringRound(

@@ -83,10 +83,10 @@ def new_application(unit: Unit, row: dict[str, Any]) -> Application:
     if row.get("line"):
         line = repository.line_by_code(db, programme.id, str(row["line"]).strip())
         if line is None:
-            codes = ", ".join(x.code for x in repository.lines_of(db, programme.id or 0))
+            codes = ", ".join(x.code for x in repository.lines_of(db, programme.pk))
             raise NotFound("line", row["line"], f"lines of {programme.code}: {codes}")
         line_id = line.id
-    require_own(unit.actor, CREATORS, org.id or 0, "create applications")
+    require_own(unit.actor, CREATORS, org.pk, "create applications")
     cents = parse_euros(row.get("requested") or 0, "requested amount")
     fields = application_fields(row, title, programme, line_id, org, cents, unit.clock.today())
     app = Application(**fields)
@@ -510,7 +510,7 @@ def upgrade_workflow(unit: Unit, application_id: int) -> Upgraded:
         )
     old = app.workflow_version
     if not repository.save_application(db, app, app.version, workflow_version=WORKFLOW_VERSION):
-        raise ConcurrentChange(app.id or 0)
+        raise ConcurrentChange(app.pk)
     audit.append(
         db,
         actor=actor.email,

@@ -90,7 +90,7 @@ def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) 
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
-        condition = store.condition(db, app.id or 0, number)
+        condition = store.condition(db, app.pk, number)
         if condition is None:
             raise NotFound("condition", number, application=app.id)
         if condition.met_at is not None:
@@ -101,11 +101,11 @@ def meet_condition(unit: Unit, application_id: int, number: int, evidence: str) 
         condition.met_at = unit.clock.now()
         condition.met_by, condition.evidence = actor.email, evidence.strip()
         repository.flush(db)
-        reminders.close(db, application_id=app.id or 0, subject_ref=f"condition:{condition.id}")
+        reminders.close(db, application_id=app.pk, subject_ref=f"condition:{condition.id}")
         return {
             "condition": number,
             "evidence": evidence.strip(),
-            "still_open": store.open_conditions(db, app.id or 0),
+            "still_open": store.open_conditions(db, app.pk),
         }
 
     return cast(

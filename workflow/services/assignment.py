@@ -131,7 +131,7 @@ def _assignable(db: Session, app: Application, email: str, count: int) -> Any:
         raise NotFound("person", email, then=nobody.removeprefix("; "))
     if not set(repository.roles_of(db, person.id)) & {str(r) for r in MEMBERS}:
         raise InvalidInput(f"{person.email} is not a committee member{nobody}")
-    if store.assignment(db, app.id or 0, person.id):
+    if store.assignment(db, app.pk, person.id):
         raise InvalidInput(f"{person.email} is already assigned to application {app.id}{nobody}")
     return person
 
@@ -194,7 +194,7 @@ def recuse_linked(db: Session, actor: Actor, app: Application, organisation_id: 
     to the application; each recusal audited as at assignment. Returns their e-mail addresses."""
     reason = interest(db, app, organisation_id)
     recused = []
-    for record, person in store.assignments(db, app.id or 0):
+    for record, person in store.assignments(db, app.pk):
         if reason and person.organisation_id == organisation_id and not record.recused:
             _recuse(db, actor, app, record, person.email, reason, "automatic")
             recused.append(person.email)
@@ -212,7 +212,7 @@ def settle_interest(unit: Unit, application_id: int) -> None:
         app, record, reason = found
         repository.application(db, application_id, lock=True)  # as every writer of it does
         if not repository.save_application(db, app, app.version):
-            raise ConcurrentChange(app.id or 0)
+            raise ConcurrentChange(app.pk)
         _recuse(db, actor, app, record, actor.email, reason, "automatic")
 
     if _unrecorded_interest(unit.db, unit.actor, application_id) is not None:
@@ -236,7 +236,7 @@ def _unrecorded_interest(
 
 
 def assignment_of(db: Session, app: Application, actor: Actor) -> Any:
-    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    record = store.assignment(db, app.pk, actor.person_id or 0)
     if record is None:
         raise NotAllowed(f"{actor.email} is not assigned to application {app.id}")
     return record

@@ -121,10 +121,10 @@ def _write_budget(db: Session, actor: Actor, asked: BudgetAsked) -> BudgetSet:
             f"{year} is outside the period of {programme}, {period_text(record)}; "
             "a budget is set for a year of its programme"
         )
-    store.lock_programme(db, record.id or 0)  # one budget change at a time: the cap spans lines
+    store.lock_programme(db, record.pk)  # one budget change at a time: the cap spans lines
     line_id = _line_id(db, record, line)
-    row = store.budget(db, record.id or 0, line_id, year, kind, lock=True)
-    committed, reserved = store.used(db, row.id or 0) if row else (0, 0)
+    row = store.budget(db, record.pk, line_id, year, kind, lock=True)
+    committed, reserved = store.used(db, row.pk) if row else (0, 0)
     if cents < committed + reserved:
         raise NotAllowed(
             f"{format_euros(committed + reserved)} is already committed or "
@@ -155,7 +155,7 @@ def _write_budget(db: Session, actor: Actor, asked: BudgetAsked) -> BudgetSet:
 def _line_id(db: Session, programme: Programme, line: str | None) -> int | None:
     if line is None:
         return None
-    record = repository.line_by_code(db, programme.id or 0, line)
+    record = repository.line_by_code(db, programme.pk, line)
     if record is None:
         raise NotFound("line", line, f"programme {programme.code} has no such line")
     return record.id
@@ -165,7 +165,7 @@ def development_cap(db: Session, programme: Programme) -> Decimal:
     from kracht.storage import assessments as committee_store
     from kracht.workflow import config as configuration
 
-    config = committee_store.newest_config(db, programme.id or 0)
+    config = committee_store.newest_config(db, programme.pk)
     where = f"the configuration of {programme.code}"
     return configuration.development_cap(config.document if config else {}, where)
 
@@ -177,12 +177,12 @@ def _check_development_cap(
     cap (12.5%) of that year's project budgets together; NotAllowed beyond it."""
     year, kind, cents = asked["year"], asked["kind"], asked["amount_cents"]
     percent = development_cap(db, programme)
-    projects = store.total(db, programme.id or 0, year, "projects")
+    projects = store.total(db, programme.pk, year, "projects")
     if kind == "projects":
         projects += cents - (row.amount_cents if row else 0)
     parts = [
         cents if kind == "development" and b.id == (row.id if row else None) else b.amount_cents
-        for b in store.budgets(db, programme.id or 0, year, "development")
+        for b in store.budgets(db, programme.pk, year, "development")
     ]
     if kind == "development" and row is None:
         parts.append(cents)
@@ -289,7 +289,7 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
         found = repository.programmes_by_code(db)
     if line is None:
         return found
-    having = [p for p in found if repository.line_by_code(db, p.id or 0, line) is not None]
+    having = [p for p in found if repository.line_by_code(db, p.pk, line) is not None]
     if not having:
         where = f"programme {code} has no such line" if code else "no programme has such a line"
         raise NotFound("line", line, where, listing=True)

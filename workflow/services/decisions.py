@@ -239,7 +239,7 @@ def decision_view(db: Session, app: Application) -> DecisionView:
     made = decisions_made(db, app)
     charged: list[Allocation] = [
         {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
-        for a, b in store.allocations(db, app.id or 0)
+        for a, b in store.allocations(db, app.pk)
     ]
     conditions: list[ConditionShown] = [
         {
@@ -252,7 +252,7 @@ def decision_view(db: Session, app: Application) -> DecisionView:
         }
         for c, p, _ in store.conditions(db, app.id)
     ]
-    partners = repository.partners(db, app.id or 0)
+    partners = repository.partners(db, app.pk)
     private = sum(
         p.amount_cents or 0
         for p, o in partners

@@ -256,7 +256,7 @@ def list_programmes(unit: Unit) -> list[ProgrammeRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
     return [
-        programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.id or 0)])
+        programme_record(p, [(x.code, x.name) for x in repository.lines_of(db, p.pk)])
         for p in repository.list_programmes(db)
     ]
 
@@ -283,7 +283,7 @@ def configure_programme(unit: Unit, code: str, path: Any) -> Configured:
     programme = repository.programme_by_code(db, code)
     if programme is None:
         raise NotFound("programme", code)
-    current = committee_store.newest_config(db, programme.id or 0)
+    current = committee_store.newest_config(db, programme.pk)
     if current is not None and current.version == version:
         raise InvalidInput(f"programme {code} already uses configuration {version}")
     repository.add(

@@ -93,8 +93,8 @@ class Monitoring(TypedDict):
 
 def part(db: Session, app: Application, today: dt.date) -> Monitoring:
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values."""
-    plan_row = store.schedule(db, app.id or 0)
-    reports = [cast(ReportView, describe(r, today)) for r in store.reports(db, app.id or 0)]
+    plan_row = store.schedule(db, app.pk)
+    reports = [cast(ReportView, describe(r, today)) for r in store.reports(db, app.pk)]
     submitted = [r for r in reports if r["status"] == "submitted"]
     return {
         "schedule": {
@@ -111,7 +111,7 @@ def part(db: Session, app: Application, today: dt.date) -> Monitoring:
             (r["traffic_light"] for r in reversed(submitted) if r["traffic_light"]), None
         ),
         "spent_cents": submitted[-1]["spent_cents"] if submitted else None,
-        "indicators": indicators(db, app.id or 0),
+        "indicators": indicators(db, app.pk),
     }
 
 
@@ -122,7 +122,7 @@ def indicators(
     measured: dict[int, list[Measured]] = {}
     for value, indicator in store.values(db, application_id):
         if until is None or value.measured_on <= until:
-            measured.setdefault(indicator.id or 0, []).append(
+            measured.setdefault(indicator.pk, []).append(
                 {
                     "measured_on": value.measured_on.isoformat(),
                     "value": value.value,
@@ -132,7 +132,7 @@ def indicators(
             )
     result: list[IndicatorView] = []
     for i in repository.indicators(db, application_id):
-        values = measured.get(i.id or 0, [])
+        values = measured.get(i.pk, [])
         latest = values[-1]["value"] if values else None
         result.append(
             {

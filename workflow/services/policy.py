@@ -71,14 +71,12 @@ def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bo
     """
     if actor.holds(OVERSEERS):
         return True
-    if actor.holds([Role.STEERING_MEMBER]) and current.number in store.advised_rounds(
-        db, app.id or 0
-    ):
+    if actor.holds([Role.STEERING_MEMBER]) and current.number in store.advised_rounds(db, app.pk):
         return True
-    record = store.assignment(db, app.id or 0, actor.person_id or 0)
+    record = store.assignment(db, app.pk, actor.person_id or 0)
     if record is None or record.recused or record.declaration != "none":
         return False
-    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    own = store.sheet(db, current.pk, actor.person_id or 0)
     return own is not None and own.submitted_at is not None
 
 
@@ -93,7 +91,7 @@ def blind_score_events(
     `events` is the application's history in chain order; a score event belongs to the scoring
     round opened last before it.
     """
-    rounds = {r.number: r for r in store.rounds(db, app.id or 0)}
+    rounds = {r.number: r for r in store.rounds(db, app.pk)}
     visible = {n: sees_scores(db, actor, app, r) for n, r in rounds.items()}
     number, overseer = 0, actor.holds(OVERSEERS)
     blind: set[int] = set()

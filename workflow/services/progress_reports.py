@@ -128,7 +128,7 @@ def replan(
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
         _in_monitoring(app, "replan its reports")
-        current = store.schedule(db, app.id or 0)
+        current = store.schedule(db, app.pk)
         rules = rules_for(db, app.programme_id)
         begin = start_date or (current.starts_on if current else unit.clock.today())
         end = end_date or (current.ends_on if current else project_end(db, app, begin))
@@ -195,7 +195,7 @@ def submit(
         report.submitted_at, report.submitted_by = unit.clock.now(), actor.email
         report.received_on = came_in
         repository.flush(db)
-        reminders.close(db, application_id=app.id or 0, subject_ref=f"report:{report.id}")
+        reminders.close(db, application_id=app.pk, subject_ref=f"report:{report.id}")
         return {
             "report": describe(report, today),
             "values": recorded,
@@ -320,9 +320,9 @@ def _received(
 
 
 def _open_report(db: Session, app: Application, label: str, today: dt.date) -> ProgressReport:
-    report = store.report(db, app.id or 0, label.strip())
+    report = store.report(db, app.pk, label.strip())
     if report is None or report.kind == FINAL:
-        due = [r.label for r in store.reports(db, app.id or 0) if r.status == "due"]
+        due = [r.label for r in store.reports(db, app.pk) if r.status == "due"]
         hint = "open reports: " + (", ".join(due) if due else "none")
         raise NotFound(f"progress report of application {app.id}", label, hint)
     if report.status != "due":
@@ -349,11 +349,11 @@ def _measure(
     note: str = "",
 ) -> list[Measured]:
     """Check every value against its indicator's unit, then store them all (or none)."""
-    indicators = repository.indicators(db, app.id or 0)
+    indicators = repository.indicators(db, app.pk)
     rules = rules_for(db, app.programme_id)
     parsed, seen = [], set()
     for key, raw in given.items():
-        indicator = _indicator(indicators, key, app.id or 0)
+        indicator = _indicator(indicators, key, app.pk)
         if indicator.id in seen:
             raise InvalidInput(f"indicator {indicator.name!r} is given twice")
         seen.add(indicator.id)
@@ -362,8 +362,8 @@ def _measure(
         repository.stage(
             db,
             IndicatorValue(
-                indicator_id=indicator.id or 0,
-                application_id=app.id or 0,
+                indicator_id=indicator.pk,
+                application_id=app.pk,
                 measured_on=measured_on,
                 value=value,
                 report_id=report_id,
@@ -393,8 +393,8 @@ def _indicator(indicators: list[Any], key: str, application_id: int) -> Any:
 
 
 def _spending_warnings(db: Session, app: Application, spent_cents: int) -> list[str]:
-    granted = sum(a.amount_cents for a, _ in funds.allocations(db, app.id or 0))
-    previous = latest_spent(db, app.id or 0)
+    granted = sum(a.amount_cents for a, _ in funds.allocations(db, app.pk))
+    previous = latest_spent(db, app.pk)
     warnings = []
     if granted and spent_cents > granted:
         warnings.append(

@@ -73,7 +73,7 @@ def score(
                 step="correct_score",
                 application=app.id,
             )
-        current = store.current_scores(db, sheet.id or 0)
+        current = store.current_scores(db, sheet.pk)
         recorded = {}
         for key, (raw, motivation) in values.items():
             value, text = _valid(rules, key, raw, motivation)
@@ -101,7 +101,7 @@ def submit(unit: Unit, application_id: int) -> Submitted:
         rules, sheet = _open_sheet(unit, app)
         if sheet.submitted_at is not None:
             raise NotAllowed("your score sheet is already submitted")
-        current = store.current_scores(db, sheet.id or 0)
+        current = store.current_scores(db, sheet.pk)
         missing = [c.key for c in rules.criteria if c.key not in current]
         if missing:
             raise InvalidInput(
@@ -109,9 +109,7 @@ def submit(unit: Unit, application_id: int) -> Submitted:
             )
         sheet.submitted_at = unit.clock.now()
         repository.flush(db)
-        reminders.close(
-            db, application_id=app.id or 0, kind="scoring_deadline", recipient=actor.email
-        )
+        reminders.close(db, application_id=app.pk, kind="scoring_deadline", recipient=actor.email)
         return {
             "submitted": {k: s.value for k, s in current.items()},
             "criteria_version": rules.version,
@@ -146,7 +144,7 @@ def correct(
                 application=app.id,
             )
         value, text = _valid(rules, criterion, raw, motivation)
-        old = store.current_scores(db, sheet.id or 0)[criterion]
+        old = store.current_scores(db, sheet.pk)[criterion]
         store.add(
             db,
             Score(
@@ -284,10 +282,10 @@ def describe(db: Session, actor: Actor, app: Application) -> Committee:
             "recused": a.recused,
             "recusal_reason": a.recusal_reason,
         }
-        for a, p in store.assignments(db, app.id or 0)
+        for a, p in store.assignments(db, app.pk)
     ]
-    rounds = [round_view(db, actor, app, r) for r in store.rounds(db, app.id or 0)]
-    return {"application_id": app.id or 0, "members": members, "rounds": rounds}
+    rounds = [round_view(db, actor, app, r) for r in store.rounds(db, app.pk)]
+    return {"application_id": app.pk, "members": members, "rounds": rounds}
 
 
 class Ranked(TypedDict):
@@ -314,7 +312,7 @@ def ranking(unit: Unit, round_label: str) -> list[Ranked]:
         result = aggregate(Scoring.from_dict(current.scoring), matrix(db, app, current))
         rows.append(
             {
-                "id": app.id or 0,
+                "id": app.pk,
                 "title": app.title,
                 "state": app.state,
                 "sheets": result.sheets,
@@ -355,8 +353,8 @@ def export_matrix(unit: Unit, round_label: str) -> Iterator[str]:
     everything = actor.holds(OVERSEERS)
     lines = [csv_line(EXPORT_COLUMNS)]
     for app, current in scored(db, actor, round_label, must_exist=False):
-        recused = store.recused_people(db, app.id or 0)
-        for sheet, person in store.sheets(db, current.id or 0):
+        recused = store.recused_people(db, app.pk)
+        for sheet, person in store.sheets(db, current.pk):
             status = (
                 "recused"
                 if person.id in recused
@@ -365,7 +363,7 @@ def export_matrix(unit: Unit, round_label: str) -> Iterator[str]:
             if status != "submitted" and not everything:
                 continue
             submitted = audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else ""
-            for s in store.scores(db, sheet.id or 0):
+            for s in store.scores(db, sheet.pk):
                 lines.append(
                     csv_line(
                         [
@@ -398,7 +396,7 @@ def scored(
     scored, visible = 0, []
     applications = store.applications_in_round(db, round_label)
     for app in applications:
-        current = store.current_round(db, app.id or 0)
+        current = store.current_round(db, app.pk)
         if current is None:
             continue
         scored += 1
@@ -443,7 +441,7 @@ def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
             actor=actor.email,
             application=app.id,
         )
-    current = store.current_round(db, app.id or 0)
+    current = store.current_round(db, app.pk)
     if app.state != "kracht_scoring" or current is None:
         raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
     if unit.clock.today() > current.deadline:
@@ -451,7 +449,7 @@ def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
             f"the scoring deadline for application {app.id} passed on "
             f"{current.deadline.isoformat()}"
         )
-    sheet = store.sheet(db, current.id or 0, actor.person_id or 0)
+    sheet = store.sheet(db, current.pk, actor.person_id or 0)
     if sheet is None:
         sheet = store.add(db, ScoreSheet(round_id=current.id, person_id=actor.person_id))
     return Scoring.from_dict(current.scoring), sheet
@@ -475,17 +473,17 @@ def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, st
 
 def counted(db: Session, app: Application, current: Any) -> list[tuple[ScoreSheet, Any]]:
     """The sheets that make the score matrix: submitted, by members who are not recused."""
-    recused = store.recused_people(db, app.id or 0)
+    recused = store.recused_people(db, app.pk)
     return [
         (sheet, person)
-        for sheet, person in store.sheets(db, current.id or 0)
+        for sheet, person in store.sheets(db, current.pk)
         if sheet.submitted_at is not None and person.id not in recused
     ]
 
 
 def matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, int]]:
     return {
-        person.email: {k: s.value for k, s in store.current_scores(db, sheet.id or 0).items()}
+        person.email: {k: s.value for k, s in store.current_scores(db, sheet.pk).items()}
         for sheet, person in counted(db, app, current)
     }
 
@@ -502,10 +500,10 @@ def round_view(db: Session, actor: Actor, app: Application, current: Any) -> Rou
             for c in rules.criteria
         ],
         "submitted": sorted(
-            p.email for s, p in store.sheets(db, current.id or 0) if s.submitted_at is not None
+            p.email for s, p in store.sheets(db, current.pk) if s.submitted_at is not None
         ),
     }
-    own = store.sheet(db, current.id or 0, actor.person_id or 0)
+    own = store.sheet(db, current.pk, actor.person_id or 0)
     if own is not None:
         view["own_sheet"] = sheet_view(db, own, actor.email)
     view["visible"] = sees_scores(db, actor, app, current)
@@ -518,8 +516,8 @@ def round_view(db: Session, actor: Actor, app: Application, current: Any) -> Rou
 
 def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> SheetShown:
     """A member's sheet: current scores and the corrections made to them."""
-    history = store.scores(db, sheet.id or 0)
-    current = store.current_scores(db, sheet.id or 0)
+    history = store.scores(db, sheet.pk)
+    current = store.current_scores(db, sheet.pk)
     return {
         "member": member,
         "submitted_at": audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else None,
