@@ -179,6 +179,8 @@ def test_the_sign_in_form_is_filled_and_sent_with_the_keyboard_only(page: Page, 
         page.keyboard.press("Tab")
         order.append(_focused(page))
     assert order == ["a.skip", "a.brand", "input#email"]
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # where the focus is shows
     page.keyboard.type(f.MEMBER)
     page.keyboard.press("Tab")
     assert _focused(page) == "input#password"
