@@ -2,6 +2,7 @@
 
 PostgreSQL is found through KRACHT_TEST_PG (default: the local server, database `test`). Where none
 answers, its tests skip with the reason; under CI=true they fail instead: CI starts the server.
+A real browser (Chromium, tests/browser.py) is there for any test that asks for `page`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.browser import chromium, page  # noqa: F401 - the real browser's fixtures, for every test
 
 PG_ADMIN_URL = os.environ.get("KRACHT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
