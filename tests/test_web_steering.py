@@ -90,6 +90,8 @@ def test_a_steering_member_previews_a_decision_that_writes_nothing_then_confirms
     assert "€ 2.000.000,00" in preview.text
     assert "€ 1.935.611,00" in preview.text
     assert "monitoring" in preview.text
+    assert "De besluitbrief die zou worden verstuurd" in preview.text
+    assert "innovatief, veel bedrijven" in preview.text.split("zou worden verstuurd", 1)[1]
     confirm = _hidden(preview.text, f"/steering/{app_id}/decide")
     assert confirm["amount"] == "64.389"
     assert confirm["version"] == str(before[1][1])
@@ -128,6 +130,25 @@ def test_the_preview_warns_when_little_of_the_budget_is_left(site, any_world):
     assert 'role="alert"' in preview.text
     assert "less than 10% of its EUR 100,000.00" in preview.text
     assert "€ 5.000,00 van € 100.000,00" in preview.text
+    assert _written(url, app_id) == before
+
+
+def test_a_grant_spread_over_two_years_previews_each_years_charge(site, any_world):
+    url = any_world.url
+    run(url, f.LEADER, budgets.set_budget, programme=f.AVT_2018, year=THIS_YEAR + 1,
+        amount="1000000")  # fmt: skip
+    app_id = make_application(any_world, "steering_decision", requested="100000")
+    steering = signed_in(site, url, f.STEERING)
+    csrf = csrf_of(steering.get(f"/steering/{app_id}").text)
+    before = _written(url, app_id)
+    data = {"csrf": csrf, **APPROVE, "amount": "64.389,01", "year": str(THIS_YEAR),
+            "spread_until": str(THIS_YEAR + 1)}  # fmt: skip
+    preview = steering.post(f"/steering/{app_id}/preview", data=data)
+    assert preview.status_code == 200, preview.text
+    rows = re.findall(r"<tr>\s*<td>(\d{4})</td>.*?<td class=\"num\">([^<]+)</td>", preview.text,
+                      re.S)  # fmt: skip
+    assert rows == [(str(THIS_YEAR), "€ 32.194,51"), (str(THIS_YEAR + 1), "€ 32.194,50")]
+    assert "€ 967.805,50 van € 1.000.000,00" in preview.text
     assert _written(url, app_id) == before
 
 

@@ -15,6 +15,7 @@ from kracht.basics.euros import parse_euros
 from kracht.web import guard, views
 from kracht.workflow.services import applications, decisions
 from kracht.workflow.services.accounts import Signer
+from kracht.workflow.unit import Unit
 
 router = APIRouter(include_in_schema=False)
 DECIDERS = ("steering_member", "programme_leader")
@@ -71,6 +72,7 @@ WORDS = {
         "steering_english": "Engels",
         "steering_record": "Naar de aanvraag",
         "steering_optional": "optioneel",
+        "steering_letter_preview": "De besluitbrief die zou worden verstuurd",
     },
     "en": {
         "steering_menu": "Decisions",
@@ -117,6 +119,7 @@ WORDS = {
         "steering_english": "English",
         "steering_record": "To the application",
         "steering_optional": "optional",
+        "steering_letter_preview": "The decision letter that would be sent",
     },
 }
 
@@ -141,8 +144,9 @@ def preview(
     try:
         asked = _asked(form, who["language"])
         result = guard.site(request).pages.try_out(
-            who["actor"], decisions.decide, application_id, asked["outcome"], **asked["kwargs"]
-        )
+            who["actor"], _decided_with_letter, application_id, asked["outcome"],
+            who["language"], asked["kwargs"],
+        )  # fmt: skip
     except (InvalidInput, GuardRefused, NotAllowed) as refused:
         return _form(request, who, application_id, form, refused)
     return _form(request, who, application_id, form, result=result, asked=asked)
@@ -176,6 +180,14 @@ def letter(
     record = pages.run(who["actor"], applications.show, application_id)
     return views.page(request, "steering_letter.html.j2", who, app=record, letter=text,
                       letter_language=language)  # fmt: skip
+
+
+def _decided_with_letter(
+    unit: Unit, application_id: int, outcome: str, language: str, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The decision and the letter it writes, in one unit (a dry run rolls both back)."""
+    decided = decisions.decide(unit, application_id, outcome, **kwargs)
+    return {**decided, "letter": decisions.letter(unit, application_id, language)}
 
 
 def _form(
