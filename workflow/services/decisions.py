@@ -57,13 +57,16 @@ def decide(
     departure_rationale: str | None = None,
     deferred_until: str | None = None,
     deferred_to_round: str | None = None,
+    expected_version: int | None = None,
 ) -> Decided:
     """Record a steering decision: one transaction with its money, conditions and letter.
 
     Run with `Units.try_out`, every check of the real decision runs (roles, guards, the amount,
     the programme's period and what is available per year) and its effects are computed, then
     rolled back: nothing is written, not even the audit of a refusal. The result says what
-    would be charged per year, what would be left, and the warnings."""
+    would be charged per year, what would be left, and the warnings. With `expected_version`,
+    the decision is refused (ConcurrentChange) if the application changed since that version
+    (a web page confirms the decision it previewed)."""
     outcome = outcome.replace("-", "_")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown decision {outcome!r}; decide " + ", ".join(OUTCOMES))
@@ -108,7 +111,10 @@ def decide(
                 if v
             }
         )
-    result = engine.fire(unit, application_id, outcome, reason=reason, values=values)
+    result = engine.fire(
+        unit, application_id, outcome, reason=reason, values=values,
+        expected_version=expected_version,
+    )  # fmt: skip
     charged = cast(list[Charge], result["effects"].get("charged", []))
     return {**result, "dry_run": unit.dry_run, "charged": charged}
 
