@@ -356,9 +356,12 @@ def test_the_chair_advises_only_once_the_quorum_has_scored(site, any_world, scor
     score_sheet(any_world, scoring_open, f.CHAIR)
     score_sheet(any_world, scoring_open, f.MEMBER)
     chair = signed_in(site, url, f.CHAIR)
+    events = len(_events(url))
     page = chair.get(f"/committee/{scoring_open}")
     assert f'action="/committee/{scoring_open}/advice"' in page.text
     assert "submitted score sheets from 3 members (2 so far)" in page.text  # still missing
+    assert "the rationale of the joint advice" not in page.text  # the form itself gives it
+    assert len(_events(url)) == events  # the page tried the advice and wrote nothing
     advice = {"advice": "positive", "rationale": "innovative, several O's cooperate"}
     before, events = _record(url, scoring_open), len(_events(url))
     early = _post(chair, f"/committee/{scoring_open}/advice", page.text, advice)

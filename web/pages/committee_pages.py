@@ -155,12 +155,25 @@ def _shown(
     committee = record["committee"]
     names = {m["member"]: m["name"] for m in committee["members"]}
     current = committee["rounds"][-1] if committee["rounds"] else None
+    may = _may(actor, record, current)
     return views.page(
         request, "committee_application.html.j2", who, status, app=record,
-        members=committee["members"], names=names, current=current,
-        may=_may(actor, record, current), advice_step=_step(record, "submit_advice"),
+        members=committee["members"], names=names, current=current, may=may,
+        advice_blocked=_advice_blocked(request, who, application_id) if may["advise"] else None,
         advice_values=ADVICE, entered=context.pop("entered", {}), **context,
     )  # fmt: skip
+
+
+def _advice_blocked(request: Request, who: Signer, application_id: int) -> KrachtError | None:
+    """What stands in the way of the chair's advice now (the quorum, say), found by trying it
+    and rolling back: nothing is written and nothing audited."""
+    try:
+        guard.site(request).pages.try_out(
+            who["actor"], score_sheets.advise, application_id, ADVICE[0], "a preview"
+        )
+    except KrachtError as blocked:
+        return blocked
+    return None
 
 
 def _may(actor: Actor, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, bool]:
