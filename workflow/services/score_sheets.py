@@ -179,6 +179,7 @@ class CriterionShown(TypedDict):
 
     key: str
     name: str
+    question: str
     weight: int
     minimum: int | None
 
@@ -240,6 +241,9 @@ class RoundShown(TypedDict):
     deadline: str
     criteria_version: str
     criteria: list[CriterionShown]
+    scale_min: int  # the scores a member may give, from scale_min to scale_max
+    scale_max: int
+    meanings: list[str]  # what each score means, lowest first (empty when not configured)
     submitted: list[str]  # the members who submitted their sheet
     own_sheet: NotRequired[SheetShown]  # when the actor has a sheet in the round
     visible: bool
@@ -496,9 +500,18 @@ def round_view(db: Session, actor: Actor, app: Application, current: Any) -> Rou
         "deadline": current.deadline.isoformat(),
         "criteria_version": current.config_version,
         "criteria": [
-            {"key": c.key, "name": c.name, "weight": c.weight, "minimum": c.minimum}
+            {
+                "key": c.key,
+                "name": c.name,
+                "question": c.question,
+                "weight": c.weight,
+                "minimum": c.minimum,
+            }
             for c in rules.criteria
         ],
+        "scale_min": rules.scale_min,
+        "scale_max": rules.scale_max,
+        "meanings": list(rules.meanings),
         "submitted": sorted(
             p.email for s, p in store.sheets(db, current.pk) if s.submitted_at is not None
         ),
