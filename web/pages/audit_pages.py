@@ -1,0 +1,121 @@
+"""The auditor's desk: whether the audit trail verifies (intact, or its first broken event), the
+whole trail as a download (CSV or JSON Lines, as `kracht audit export`), and any application's
+timeline (`kracht app history`). These pages only read: none has a control that writes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kracht.web import guard, views
+from kracht.workflow.services import applications, auditing
+from kracht.workflow.unit import Unit, reads
+
+router = APIRouter(include_in_schema=False)
+MENU = [(60, "/audit", "audit_menu", ("auditor", "programme_leader"))]
+MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+
+WORDS = {
+    "nl": {
+        "audit_menu": "Audit",
+        "audit_title": "Audittrail",
+        "audit_status": "Controle van de keten",
+        "audit_intact": "De audittrail is intact: alle {n} gebeurtenissen kloppen.",
+        "audit_broken": "De audittrail is verbroken bij gebeurtenis #{seq}:",
+        "audit_before": "De {n} gebeurtenissen daarvoor kloppen.",
+        "audit_exports": "Exporteren",
+        "audit_export_csv": "Hele audittrail als CSV",
+        "audit_export_jsonl": "Hele audittrail als JSON Lines (om hashes na te rekenen)",
+        "audit_timelines": "Tijdlijn per aanvraag",
+        "audit_timeline": "Tijdlijn",
+        "audit_timeline_of": "Tijdlijn van",
+        "audit_seq": "#",
+        "audit_at": "Moment",
+        "audit_actor": "Door",
+        "audit_action": "Handeling",
+        "audit_transition": "Van → naar",
+        "audit_outcome": "Uitkomst",
+        "audit_reason": "Toelichting",
+        "audit_payload": "Vastgelegd",
+        "audit_hash": "Hash",
+        "audit_no_events": "Nog geen gebeurtenissen.",
+    },
+    "en": {
+        "audit_menu": "Audit",
+        "audit_title": "Audit trail",
+        "audit_status": "Verification of the chain",
+        "audit_intact": "The audit trail is intact: all {n} events verify.",
+        "audit_broken": "The audit trail is broken at event #{seq}:",
+        "audit_before": "The {n} events before it verify.",
+        "audit_exports": "Exports",
+        "audit_export_csv": "The whole audit trail as CSV",
+        "audit_export_jsonl": "The whole audit trail as JSON Lines (to recompute the hashes)",
+        "audit_timelines": "Timeline per application",
+        "audit_timeline": "Timeline",
+        "audit_timeline_of": "Timeline of",
+        "audit_seq": "#",
+        "audit_at": "When",
+        "audit_actor": "By",
+        "audit_action": "Action",
+        "audit_transition": "From → to",
+        "audit_outcome": "Outcome",
+        "audit_reason": "Reason",
+        "audit_payload": "Recorded",
+        "audit_hash": "Hash",
+        "audit_no_events": "No events yet.",
+    },
+}
+
+
+@reads
+def _desk(unit: Unit) -> dict[str, Any]:
+    """The chain's verdict (auditors and programme leaders only) and the applications."""
+    return {
+        "verdict": asdict(auditing.verify(unit)),
+        "applications": applications.list_all(unit),
+    }
+
+
+@reads
+def _timeline(unit: Unit, application_id: int) -> dict[str, Any]:
+    record = applications.show(unit, application_id)
+    return {
+        "app": {k: record[k] for k in ("id", "title", "state", "applicant")},
+        "events": [
+            {**e, "payload_text": _shown(e["payload"])}
+            for e in applications.history(unit, application_id)
+        ],
+    }
+
+
+def _shown(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+@router.get("/audit")
+def desk(request: Request, who: guard.SignedIn) -> Response:
+    found = guard.site(request).pages.run(who["actor"], _desk)
+    return views.page(request, "audit_desk.html.j2", who, **found, formats=auditing.FORMATS)
+
+
+@router.get("/audit/applications/{application_id}")
+def timeline(request: Request, application_id: int, who: guard.SignedIn) -> Response:
+    found = guard.site(request).pages.run(who["actor"], _timeline, application_id)
+    return views.page(request, "audit_timeline.html.j2", who, **found)
+
+
+@router.get("/audit/export/{fmt}")
+def export(request: Request, fmt: str, who: guard.SignedIn) -> Response:
+    """The whole trail as a download; the file's name is kracht's own, never the request's."""
+    pages = guard.site(request).pages
+    lines = pages.run(who["actor"], auditing.export, fmt)  # refuses an unknown format first
+    name = f"kracht-audit-trail-{pages.clock.today().isoformat()}.{fmt}"
+    return Response(
+        "".join(line + "\n" for line in lines),
+        media_type=MEDIA[fmt],
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
