@@ -14,6 +14,7 @@ from kracht.storage.tables import Application, AuditEvent
 from kracht.workflow.services import accounts, applications
 from kracht.workflow.unit import Units
 from tests import factories as f
+from tests import web_server
 from tests.factories import make_application, run
 from tests.web_server import PASSWORD, browser, csrf_of, running, signed_in
 
@@ -43,7 +44,7 @@ def _state(url: str, app_id: int) -> str:
 
 
 def test_pages_carry_the_security_headers_and_a_csp_without_inline_script(site):
-    page = httpx.get(f"{site}/sign-in")
+    page = web_server.get(f"{site}/sign-in")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp
@@ -53,12 +54,12 @@ def test_pages_carry_the_security_headers_and_a_csp_without_inline_script(site):
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["cache-control"] == "no-store"
     assert "<script>" not in page.text  # every script is a file
-    assert httpx.get(f"{site}/static/htmx.min.js").status_code == 200
-    assert httpx.get(f"{site}/healthz").json() == {"status": "ok"}
+    assert web_server.get(f"{site}/static/htmx.min.js").status_code == 200
+    assert web_server.get(f"{site}/healthz").json() == {"status": "ok"}
 
 
 def test_a_page_sends_whoever_is_not_signed_in_to_sign_in_and_back(site):
-    response = httpx.get(f"{site}/applications/1")
+    response = web_server.get(f"{site}/applications/1")
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in?next=/applications/1"
 
@@ -231,14 +232,14 @@ def _token(url: str, email: str, roles: list[str] | None = None) -> dict[str, st
 
 
 def test_the_api_needs_a_token_and_answers_with_problems(site, any_world):
-    bare = httpx.get(f"{site}/api/v1/me")
+    bare = web_server.get(f"{site}/api/v1/me")
     assert bare.status_code == 401
     assert bare.headers["content-type"] == "application/problem+json"
     assert bare.headers["www-authenticate"] == "Bearer"
     assert bare.json()["type"] == "urn:kracht:problem:not-identified"
-    forged = httpx.get(f"{site}/api/v1/me", headers={"Authorization": "Bearer kr_" + "A" * 43})
+    forged = web_server.get(f"{site}/api/v1/me", headers={"Authorization": "Bearer kr_" + "A" * 43})
     assert forged.status_code == 401
-    me = httpx.get(f"{site}/api/v1/me", headers=_token(any_world.url, f.LEADER))
+    me = web_server.get(f"{site}/api/v1/me", headers=_token(any_world.url, f.LEADER))
     assert me.json() == {
         "email": f.LEADER,
         "name": "Aleid Diepeveen",
@@ -253,7 +254,9 @@ def test_the_api_maps_each_refusal_to_its_status_and_writes_nothing(site, any_wo
     before = len([e for e in _events(any_world.url) if e.outcome == "ok"])
 
     def fire(headers: dict[str, str], body: object, target: int = app_id) -> httpx.Response:
-        return httpx.post(f"{site}/api/v1/applications/{target}/fire", json=body, headers=headers)
+        return web_server.post(
+            f"{site}/api/v1/applications/{target}/fire", json=body, headers=headers
+        )
 
     guard = fire(leader, {"trigger": "present_at_table"})
     assert guard.status_code == 422
@@ -268,7 +271,9 @@ def test_the_api_maps_each_refusal_to_its_status_and_writes_nothing(site, any_wo
     assert _state(any_world.url, app_id) == "idea"
     assert len([e for e in _events(any_world.url) if e.outcome == "ok"]) == before
 
-    version = httpx.get(f"{site}/api/v1/applications/{app_id}", headers=leader).json()["version"]
+    version = web_server.get(f"{site}/api/v1/applications/{app_id}", headers=leader).json()[
+        "version"
+    ]
     done = fire(leader, {"trigger": "withdraw", "reason": "partners left",
                          "expected_version": version})  # fmt: skip
     assert done.status_code == 200, done.text
@@ -279,14 +284,16 @@ def test_the_api_maps_each_refusal_to_its_status_and_writes_nothing(site, any_wo
 def test_a_token_acts_only_with_the_roles_it_was_given(site, any_world):
     app_id = make_application(any_world, "idea")
     reader = _token(any_world.url, f.LEADER, ["programme_leader"])
-    assert httpx.get(f"{site}/api/v1/applications/{app_id}", headers=reader).status_code == 200
+    assert web_server.get(f"{site}/api/v1/applications/{app_id}", headers=reader).status_code == 200
     applicant = _token(any_world.url, f.APPLICANT)
     other = make_application(any_world, "idea", applicant=f.OTHER_APPLICANT, title="Elsewhere")
-    assert httpx.get(f"{site}/api/v1/applications/{other}", headers=applicant).status_code == 403
+    assert (
+        web_server.get(f"{site}/api/v1/applications/{other}", headers=applicant).status_code == 403
+    )
 
 
 def test_the_openapi_document_lists_the_api(site):
-    document = httpx.get(f"{site}/api/openapi.json").json()
+    document = web_server.get(f"{site}/api/openapi.json").json()
     assert set(document["paths"]) >= {
         "/api/v1/me", "/api/v1/applications", "/api/v1/applications/{application_id}",
         "/api/v1/applications/{application_id}/fire",

@@ -25,6 +25,7 @@ from kracht.workflow import engine
 from kracht.workflow.services import accounts, decisions, monitor_views, progress_reports
 from kracht.workflow.unit import Units
 from tests import factories as f
+from tests import web_server
 from tests.factories import THIS_YEAR, make_application, run
 from tests.web_server import csrf_of, running, signed_in
 
@@ -362,7 +363,7 @@ def test_only_auditors_and_programme_leaders_verify_and_export(site, any_world):
     assert own.status_code == 200  # their own application's history, as the service shows it
     outsider = signed_in(site, any_world.url, f.OUTSIDER)
     assert outsider.get(f"/audit/applications/{app_id}").status_code == 403
-    assert httpx.get(f"{site}/audit/export/csv").status_code == 303  # not signed in
+    assert web_server.get(f"{site}/audit/export/csv").status_code == 303  # not signed in
 
 
 OWN_ACCESS = ("/sign-in", "/welcome/", "/sign-out", "/account/")  # a person's own access

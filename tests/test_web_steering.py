@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -15,6 +14,7 @@ from kracht.storage.database import session
 from kracht.storage.tables import Application, AuditEvent
 from kracht.workflow.services import budgets, directory
 from tests import factories as f
+from tests import web_server
 from tests.factories import THIS_YEAR, make_application, run
 from tests.web_server import csrf_of, running, signed_in
 
@@ -367,6 +367,6 @@ def test_the_programme_leader_sets_a_budget_and_others_are_refused(site, any_wor
 
 def test_money_pages_need_a_signed_in_person(site):
     for path in ("/money/budgets", "/money/conditions", "/steering", "/steering/1"):
-        response = httpx.get(f"{site}{path}")
+        response = web_server.get(f"{site}{path}")
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/sign-in")

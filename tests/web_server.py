@@ -77,4 +77,14 @@ def csrf_of(page: str) -> str:
 
 def browser(base: str) -> httpx.Client:
     """A client that keeps cookies and does not follow redirects (tests look at them)."""
-    return httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+    return httpx.Client(base_url=base, follow_redirects=False, timeout=60)
+
+
+def get(url: str, **options: object) -> httpx.Response:
+    """One request with no cookies kept, patient with a loaded machine."""
+    return httpx.get(url, timeout=60, **options)  # type: ignore[arg-type]
+
+
+def post(url: str, **options: object) -> httpx.Response:
+    """One request with no cookies kept, patient with a loaded machine."""
+    return httpx.post(url, timeout=60, **options)  # type: ignore[arg-type]

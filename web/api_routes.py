@@ -40,6 +40,8 @@ def token_actor(request: Request) -> Actor:
         actor = guard.site(request).api.run(None, accounts.token_actor, token.strip())
     if actor is None:
         raise NotIdentified()
+    if request.method in guard.UNSAFE:
+        guard.refuse_read_only(actor, f"{request.method} {request.url.path}")
     return actor
 
 

@@ -19,7 +19,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kracht.basics import tokens
-from kracht.basics.errors import KrachtError
+from kracht.basics.actors import Actor
+from kracht.basics.errors import KrachtError, NotPermitted
 from kracht.workflow.services import accounts
 from kracht.workflow.services.accounts import Signer
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from kracht.workflow.unit import Units
 
 SESSION, FORM = "kracht_session", "kracht_form"
+READ_ONLY = frozenset({"auditor"})  # roles that read and never write
+OWN_ACCESS = ("/sign-in", "/sign-out", "/welcome/", "/account")  # one's own session and tokens
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -111,7 +114,19 @@ async def form_checked(request: Request) -> dict[str, Any]:
             "this form is not from your current session (it may be old, or from another site); "
             "open the page again and repeat"
         )
+    if who is not None and not request.url.path.startswith(OWN_ACCESS):
+        refuse_read_only(who["actor"], f"{request.method} {request.url.path}")
     return {k: v for k, v in form.items() if k != "csrf"}
+
+
+def refuse_read_only(actor: Actor, action: str) -> None:
+    """Refuse any change by a person whose roles only read (an auditor), whatever it is, before
+    its input is looked at."""
+    if actor.roles and actor.roles <= READ_ONLY:
+        raise NotPermitted(
+            actor.email, action, roles_held=sorted(actor.roles),
+            because="an auditor's account reads and changes nothing",
+        )  # fmt: skip
 
 
 def form_token(request: Request, response: Response | None = None) -> str:
