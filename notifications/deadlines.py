@@ -37,10 +37,16 @@ def scoring_deadlines(db: Session, app: Application, rules: Reminders) -> None:
 
 
 def member_joined(
-    db: Session, app: Application, person: Person, rules: Reminders, templates: str
+    db: Session,
+    app: Application,
+    person: Person,
+    rules: Reminders,
+    templates: str,
+    base_url: str = "",
 ) -> None:
     """A member assigned while scoring is open hears of it, as the others did, and is reminded
-    (`templates`: the settings' templates folder, "" for none)."""
+    (`templates`: the settings' templates folder, "" for none; `base_url`: the web address the
+    message links to, "" for none)."""
     current = committee_store.current_round(db, app.pk)
     if app.state != "kracht_scoring" or current is None:
         return
@@ -54,7 +60,7 @@ def member_joined(
     for rule in rules_for("scoring_opened"):
         add_message(
             db, key, "scoring_opened", rule.template, person, app, rule.recipients, facts,
-            templates=templates,
+            templates=templates, base_url=base_url,
         )  # fmt: skip
     _scoring_reminder(db, app, current, person.email, rules)
 

@@ -87,6 +87,7 @@ def enqueue(
     templates: str,
     found: tuple[Override | None] | None = None,
     applicant: str | None = None,
+    base_url: str = "",
 ) -> int:
     """Write one message per recipient of `event` (as the rules declare) into the outbox.
 
@@ -95,7 +96,8 @@ def enqueue(
     one statement. Returns how many. `templates` is the settings' templates folder ("" for
     none); `found` holds the programme's `override_folder` when the
     caller has already looked it up, `applicant` the applicant organisation's name when the
-    caller has already read it.
+    caller has already read it. `base_url` is the settings' web address ("" for none): with
+    one, each message links to the application's page instead of naming a command.
     """
     seen: set[str] = set()
     programme, applicant = _about(db, app, applicant)
@@ -104,13 +106,14 @@ def enqueue(
     messages = []
     rules = rules_for(event)
     groups = _groups(db, {rule.recipients for rule in rules}, app)
+    link = page_link(base_url, app)
     for rule in rules:
         group = groups.get(rule.recipients)
         for person in group if group is not None else recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
                 key = f"{event}:{app.id}:{cause}:{person.email}"
-                context = _context(person, app, programme, applicant, rule.recipients, facts)
+                context = _context(person, app, programme, applicant, rule.recipients, facts, link)
                 messages.append(
                     _message(key, event, rule.template, person, app, context, override, code)
                 )
@@ -129,11 +132,13 @@ def add_message(
     facts: dict[str, Any],
     *,
     templates: str,
+    base_url: str = "",
 ) -> OutboxMessage:
-    """Render one message for one person, in their language, and add it to the outbox."""
+    """Render one message for one person, in their language, and add it to the outbox (linking
+    to the application's page where `base_url`, the settings' web address, is set)."""
     programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    context = _context(person, app, programme, applicant, role, facts)
+    context = _context(person, app, programme, applicant, role, facts, page_link(base_url, app))
     override = override_folder(templates, code)
     row = _message(key, event, template, person, app, context, override, code)
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
@@ -151,6 +156,15 @@ def _about(
     return repository.programme(db, app.programme_id), applicant or ""
 
 
+def page_link(base_url: str, app: Any) -> str:
+    """The address of the application's page on the web interface at `base_url`, where the
+    work a message asks for is done; "" without an address or an application (the templates
+    then name the command instead)."""
+    if not base_url or app is None:
+        return ""
+    return f"{base_url.rstrip('/')}/applications/{app.id}"
+
+
 def _context(
     person: Recipient,
     app: Application | None,
@@ -158,7 +172,10 @@ def _context(
     applicant: str,
     role: str,
     facts: dict[str, Any],
+    link: str = "",
 ) -> dict[str, Any]:
+    """What a message's templates may print; `link` is the application's page ("" for none), a
+    fact of the same name (an invitation's own link) wins."""
     return {
         "recipient": person.name,
         "role": role,
@@ -167,6 +184,7 @@ def _context(
         "applicant": applicant,
         "programme": programme.name if programme else "",
         "state": app.state if app else "",
+        "link": link,
         **facts,
     }
 
@@ -203,10 +221,10 @@ class Batch:
     """`enqueue` for many new applications, batch after batch (an import): recipients are
     looked up once per group (every organisation's applicants together) and each programme's
     templates folder found once, for all the batches; each batch's messages are inserted in one
-    statement, in the order `enqueue` would write them."""
+    statement, in the order `enqueue` would write them. `base_url` as for `enqueue`."""
 
-    def __init__(self, db: Session, templates: str) -> None:
-        self.db, self.templates = db, templates
+    def __init__(self, db: Session, templates: str, base_url: str = "") -> None:
+        self.db, self.templates, self.base_url = db, templates, base_url
         self.groups: dict[tuple[str, int | None], list[Person]] = {}
         self.applicants_read = False
         self.overrides: dict[str | None, Override | None] = {}
@@ -227,6 +245,7 @@ class Batch:
             seen: set[str] = set()
             programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
             code = programme.code if programme else None
+            link = page_link(self.base_url, app)
             if code not in self.overrides:
                 self.overrides[code] = override_folder(self.templates, code)
             for rule in rules:
@@ -235,7 +254,8 @@ class Batch:
                         seen.add(person.email)
                         key = f"{event}:{app.id}:{cause}:{person.email}"
                         applicant = org.name if org else ""
-                        context = _context(person, app, programme, applicant, rule.recipients, {})
+                        context = _context(person, app, programme, applicant, rule.recipients,
+                                           {}, link)  # fmt: skip
                         override = self.overrides[code]
                         rows.append(
                             _message(key, event, rule.template, person, app, context, override,

@@ -133,24 +133,30 @@ def _end(db: Session, status: str, **match: Any) -> int:
 
 
 def fire_due(
-    database: Database, now: dt.datetime | None = None, limit: int = 500, *, templates: str = ""
+    database: Database,
+    now: dt.datetime | None = None,
+    limit: int = 500,
+    *,
+    templates: str = "",
+    base_url: str = "",
 ) -> list[dict[str, Any]]:
     """Take every step that has come, each in its own transaction; what was fired, in order.
-    `templates` is the settings' templates folder ("" for none), for programmes' own letters."""
+    `templates` is the settings' templates folder ("" for none), for programmes' own letters;
+    `base_url` the web address the messages link to ("" for none: they name the command)."""
     now = now or clock.now()
     with database.session() as db:
         due = rows.due_ids(db, ACTIVE, now, limit)
     fired = []
     for reminder_id in due:
         with database.session(write=True) as db:
-            step = _take_step(db, reminder_id, now, templates)
+            step = _take_step(db, reminder_id, now, templates, base_url)
         if step:
             fired.append(step)
     return fired
 
 
 def _take_step(
-    db: Session, reminder_id: int, now: dt.datetime, templates: str
+    db: Session, reminder_id: int, now: dt.datetime, templates: str, base_url: str
 ) -> dict[str, Any] | None:
     reminder = rows.by_id(db, reminder_id)
     if reminder is None or reminder.status not in ACTIVE or reminder.next_at is None:
@@ -161,7 +167,7 @@ def _take_step(
     # the claim: only one scheduler's update matches the old status
     if not rows.take(db, reminder_id, reminder.status, status, next_at):
         return None
-    sent = _messages(db, reminder, event, templates)
+    sent = _messages(db, reminder, event, templates, base_url)
     return {"reminder": reminder_id, "key": reminder.key, "step": status, "event": event,
             "messages": sent}  # fmt: skip
 
@@ -178,7 +184,9 @@ def _next_step(reminder: Reminder, now: dt.datetime) -> tuple[str, str, dt.datet
     return "reminded", before, ensure_utc(reminder.due_at)
 
 
-def _messages(db: Session, reminder: Reminder, event: str, templates: str) -> list[str]:
+def _messages(
+    db: Session, reminder: Reminder, event: str, templates: str, base_url: str
+) -> list[str]:
     app = repository.application(db, reminder.application_id) if reminder.application_id else None
     late = repository.person_by_email(db, reminder.recipient)
     if event == ESCALATION:
@@ -193,7 +201,8 @@ def _messages(db: Session, reminder: Reminder, event: str, templates: str) -> li
     }
     for person in people:
         key = f"{event}:{reminder.key}" + (f":{person.email}" if event == ESCALATION else "")
-        add_message(db, key, event, event, person, app, "reminded", facts, templates=templates)
+        add_message(db, key, event, event, person, app, "reminded", facts, templates=templates,
+                    base_url=base_url)  # fmt: skip
     return [person.email for person in people]
 
 

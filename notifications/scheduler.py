@@ -33,7 +33,9 @@ def tick(
     A round that did anything leaves one audit event, `scheduler.tick` by the person who runs
     the scheduler, with what it did: the reminder steps taken and the messages sent, backed off
     and dead-lettered. A round with nothing due leaves none."""
-    fired = reminders.fire_due(database, now, templates=settings.templates.folder)
+    fired = reminders.fire_due(
+        database, now, templates=settings.templates.folder, base_url=settings.web.base_url
+    )
     sent = sender.send_due(database, settings.mail, now=now)
     result: dict[str, Any] = {"reminders": fired, **sent.as_dict()}
     if fired or sent.changed():

@@ -408,7 +408,7 @@ def _notify(
     from kracht.notifications.outbox import enqueue, needs
     from kracht.notifications.render import Override, override_folder
 
-    db, templates = unit.db, unit.settings.templates.folder
+    db, templates, base_url = unit.db, unit.settings.templates.folder, unit.settings.web.base_url
     found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     same = loaded is not None and loaded.applicant_id == app.applicant_org_id
     applicant = loaded.applicant if loaded is not None and same else None
@@ -430,9 +430,8 @@ def _notify(
             "letter_en": letters["en"].text if letters["en"] else "",
         }
         for event in row.events:
-            enqueue(
-                db, event, app, seq, facts, templates=templates, found=found, applicant=applicant
-            )
+            enqueue(db, event, app, seq, facts, templates=templates, found=found,
+                    applicant=applicant, base_url=base_url)  # fmt: skip
 
 
 def _apply(move: Move, effects: tuple[Effect, ...]) -> dict[str, Any]:

@@ -141,9 +141,9 @@ def audit_created(unit: Unit, app: Any) -> None:
 
     db = unit.db
     event = audit.append(db, **created_event(unit.actor, app, unit.channel))
-    enqueue(
-        db, "application_submitted", app, event.seq, {}, templates=unit.settings.templates.folder
-    )
+    settings = unit.settings
+    enqueue(db, "application_submitted", app, event.seq, {}, templates=settings.templates.folder,
+            base_url=settings.web.base_url)  # fmt: skip
 
 
 class Created(TypedDict):

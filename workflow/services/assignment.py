@@ -99,9 +99,11 @@ def assign_all(
                 _recuse(db, actor, app, record, person.email, reason, "automatic")
                 payload["recused"] = reason
             else:
+                settings = unit.settings
                 deadlines.member_joined(
-                    db, app, person, unit.settings.reminders, unit.settings.templates.folder
-                )
+                    db, app, person, settings.reminders, settings.templates.folder,
+                    settings.web.base_url,
+                )  # fmt: skip
             done.append(payload)
             if index < len(people) - 1:  # write_with_audit appends the last member's event
                 audit.append(

@@ -109,7 +109,8 @@ def import_csv(
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InvalidInput(f"{path.name}: {problems[0]}{more}; nothing was imported")
-    created, messages = [], Batch(unit.db, unit.settings.templates.folder)
+    created, settings = [], unit.settings
+    messages = Batch(unit.db, settings.templates.folder, settings.web.base_url)
     for start in range(0, len(sheet.rows), BATCH):
         batch = sheet.rows[start : start + BATCH]
         created += _create(unit, find, messages, path, batch, sheet.locale)
