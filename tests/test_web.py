@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from kracht.notifications.settings import Settings, Web
 from kracht.storage.database import session
 from kracht.storage.tables import Application, AuditEvent
+from kracht.web import throttle
 from kracht.workflow.services import accounts, applications
 from kracht.workflow.unit import Units
 from tests import factories as f
@@ -299,3 +300,27 @@ def test_the_openapi_document_lists_the_api(site):
         "/api/v1/applications/{application_id}/fire",
     }  # fmt: skip
     assert not any(path.startswith(("/sign-in", "/account")) for path in document["paths"])
+
+
+def test_one_address_may_make_only_so_many_sign_in_attempts_a_minute(site):
+    client = browser(site)
+    csrf = csrf_of(client.get("/sign-in").text)
+    answers = [
+        client.post(
+            "/sign-in", data={"csrf": csrf, "email": f"x{n}@example.org", "password": "geraden"}
+        ).status_code  # fmt: skip
+        for n in range(throttle.ATTEMPTS + 1)
+    ]
+    assert answers == [401] * throttle.ATTEMPTS + [429]
+    refused = client.post("/sign-in", data={"csrf": csrf, "email": f.MEMBER, "password": "x"})
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= throttle.WINDOW + 1
+    assert "too many sign-in attempts" in refused.text
+
+
+def test_the_throttle_lets_an_address_try_again_once_its_window_has_passed():
+    limit = throttle.Throttle(attempts=2, window=60)
+    assert [limit.wait("a", now=t) for t in (0, 1)] == [0, 0]
+    assert limit.wait("a", now=2) == 58  # until the first attempt leaves the window
+    assert limit.wait("b", now=2) == 0  # another address counts on its own
+    assert limit.wait("a", now=60.5) == 0

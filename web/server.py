@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from kracht.basics.errors import InvalidInput, KrachtError
-from kracht.web import guard, views
+from kracht.web import guard, throttle, views
 from kracht.web.texts import preferred, words
 from kracht.workflow.unit import Units
 
@@ -42,6 +42,7 @@ def create_app(units: Units, *, secure: bool = True) -> FastAPI:
         secure=secure,
         templates=views.templates(),
     )
+    app.state.throttle = throttle.Throttle()
     app.mount("/static", StaticFiles(directory=views.STATIC), name="static")
     for module in (*pages.modules(), api_routes):
         app.include_router(module.router)
@@ -99,8 +100,11 @@ def _refused(request: Request, error: KrachtError) -> Response:
     if _api(request):
         headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None
         return _problem(error.http_status, error.as_problem(), headers)
-    who = guard.visitor(request) if error.http_status != 401 else None
-    return views.page(request, "error.html.j2", who, error.http_status, message=str(error))
+    who = guard.visitor(request) if error.http_status not in (401, 429) else None
+    response = views.page(request, "error.html.j2", who, error.http_status, message=str(error))
+    if "retry_after" in error.facts:
+        response.headers["retry-after"] = str(error.facts["retry_after"])
+    return response
 
 
 def _invalid(request: Request, error: RequestValidationError) -> Response:

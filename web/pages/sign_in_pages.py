@@ -3,14 +3,15 @@ second step, and one's own sessions and API tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kracht.web import guard, views
+from kracht.web import guard, throttle, views
 from kracht.workflow.services import accounts
 from kracht.workflow.services.accounts import SignedIn, Signer
 
 router = APIRouter(include_in_schema=False)
+Limited = [Depends(throttle.limited)]  # sign-in attempts count towards the address's limit
 MENU = [(90, "/account", "account", ())]
 
 
@@ -34,7 +35,7 @@ def sign_in_page(request: Request, next: str = "/") -> Response:  # noqa: A002 -
     return views.page(request, "sign_in.html.j2", None, next=_next(next))
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", dependencies=Limited)
 def sign_in(request: Request, form: guard.CheckedForm) -> Response:
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     address, agent = guard.client(request)
@@ -48,7 +49,7 @@ def sign_in(request: Request, form: guard.CheckedForm) -> Response:
     return _signed(request, result, _next(form.get("next")))  # type: ignore[arg-type]
 
 
-@router.post("/sign-in/link")
+@router.post("/sign-in/link", dependencies=Limited)
 def ask_for_link(request: Request, form: guard.CheckedForm) -> Response:
     guard.site(request).pages.run(None, accounts.request_sign_in_link, str(form.get("email", "")))
     return views.page(request, "sign_in.html.j2", None, sent=True, next="/")
@@ -67,7 +68,7 @@ def code_page(request: Request) -> Response:
     return views.page(request, "code.html.j2", who, setup=setup)
 
 
-@router.post("/sign-in/code")
+@router.post("/sign-in/code", dependencies=Limited)
 def give_code(request: Request, form: guard.CheckedForm) -> Response:
     who = guard.visitor(request)
     if who is None:
@@ -85,7 +86,7 @@ def link_page(request: Request, token: str) -> Response:
     return views.page(request, "link.html.j2", None, token=token, name=person.name)
 
 
-@router.post("/sign-in/{token}")
+@router.post("/sign-in/{token}", dependencies=Limited)
 def sign_in_by_link(request: Request, token: str, form: guard.CheckedForm) -> Response:
     address, agent = guard.client(request)
     signed = guard.site(request).pages.run(
@@ -101,7 +102,7 @@ def welcome_page(request: Request, token: str) -> Response:
                       email=person.email)  # fmt: skip
 
 
-@router.post("/welcome/{token}")
+@router.post("/welcome/{token}", dependencies=Limited)
 def choose_password(request: Request, token: str, form: guard.CheckedForm) -> Response:
     address, agent = guard.client(request)
     signed = guard.site(request).pages.run(
