@@ -53,7 +53,12 @@ def visible_application(
 OVERSEERS = (Role.PROGRAMME_LEADER, Role.AUDITOR)
 
 
-SEES_RANKING = (Role.PROGRAMME_LEADER, Role.AUDITOR, Role.STEERING_MEMBER)
+# who may ask for a round's ranking: each then sees only the applications whose scores they may
+# see (`sees_scores`: a member once their own sheet is in, a steering member once advised)
+SEES_RANKING = (
+    Role.PROGRAMME_LEADER, Role.AUDITOR, Role.STEERING_MEMBER, Role.COMMITTEE_CHAIR,
+    Role.COMMITTEE_MEMBER,
+)  # fmt: skip
 
 
 BLIND = (
