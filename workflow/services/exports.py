@@ -23,6 +23,7 @@ from kracht.storage import reporting as monitoring_store
 from kracht.storage.audit import canonical_time
 from kracht.storage.extracts import DecisionRow
 from kracht.workflow.services import monitor_views
+from kracht.workflow.services.monitor_views import ReportExport
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -106,28 +107,6 @@ class IndicatorExport(TypedDict):
     report_id: int | None
     note: str | None
     recorded_by: str | None
-
-
-class ReportExport(TypedDict):
-    """A row of the reports export: a progress report with its project."""
-
-    application_id: int
-    title: str
-    applicant: str
-    programme: str
-    line: str | None
-    label: str
-    kind: str
-    period_start: str
-    period_end: str
-    due_on: str
-    status: str
-    days_late: int
-    traffic_light: str | None
-    spent_cents: int | None
-    narrative: str | None
-    measures: str | None
-    submitted_by: str | None
 
 
 Exported = (

@@ -173,9 +173,8 @@ def project(unit: Unit, application_id: int) -> ProjectMonitoring:
     }
 
 
-class ReportRow(TypedDict):
-    """A report across projects, with its project, its lateness on the day (days_late: 0 when
-    cancelled) and the day it came in."""
+class ReportExport(TypedDict):
+    """A row of the reports export: a progress report with its project."""
 
     application_id: int
     title: str
@@ -194,6 +193,12 @@ class ReportRow(TypedDict):
     narrative: str | None
     measures: str | None
     submitted_by: str | None
+
+
+class ReportRow(ReportExport):
+    """A report across projects, with its project, its lateness on the day (days_late: 0 when
+    cancelled) and the day it came in."""
+
     received_on: str | None
 
 

@@ -26,6 +26,7 @@ from kracht.workflow.effects.monitoring_plan import (
 )
 from kracht.workflow.measurement import parse_value
 from kracht.workflow.move import Audited, Moved
+from kracht.workflow.services.monitor_views import ReportView as Report
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -56,27 +57,6 @@ class Replanned(Audited):
     """A project's reports replanned."""
 
     schedule: Schedule
-
-
-class Report(TypedDict):
-    """A progress report as `monitoring_plan.describe` shows it, lateness included."""
-
-    id: int
-    label: str
-    kind: str  # progress | final
-    period_start: str
-    period_end: str
-    due_on: str
-    status: str  # due | late | submitted | cancelled
-    days_late: int
-    traffic_light: str | None
-    narrative: str | None
-    measures: str | None
-    spent_cents: int | None
-    submitted_at: str | None
-    submitted_by: str | None
-    received_on: str | None
-    cancelled_reason: str | None
 
 
 class Measured(TypedDict):
