@@ -60,7 +60,12 @@ def assignment(db: Session, application_id: int, person_id: int) -> CommitteeAss
 
 def recused_people(db: Session, application_id: int) -> set[int]:
     """The people recused from an application: their sheets neither count nor show."""
-    return {a.person_id for a, _ in assignments(db, application_id) if a.recused}
+    return recused_in(assignments(db, application_id))
+
+
+def recused_in(assigned: list[tuple[CommitteeAssignment, Person]]) -> set[int]:
+    """The people recused among `assigned` (as `assignments` returns them)."""
+    return {a.person_id for a, _ in assigned if a.recused}
 
 
 def current_round(db: Session, application_id: int) -> ScoringRound | None:
@@ -135,10 +140,29 @@ def scores(db: Session, sheet_id: int) -> list[Score]:
     )
 
 
+def round_scores(db: Session, round_id: int) -> dict[int, list[Score]]:
+    """Every revision of every score on each of the round's sheets, by sheet id, oldest first
+    (as `scores` gives one sheet's), in one statement; a sheet without scores is left out."""
+    result: dict[int, list[Score]] = {}
+    for score in db.exec(
+        select(Score)
+        .join(ScoreSheet, col(Score.sheet_id) == ScoreSheet.id)
+        .where(ScoreSheet.round_id == round_id)
+        .order_by(col(Score.sheet_id), col(Score.criterion), col(Score.revision))
+    ).all():
+        result.setdefault(score.sheet_id, []).append(score)
+    return result
+
+
 def current_scores(db: Session, sheet_id: int) -> dict[str, Score]:
     """The newest revision of each criterion's score."""
+    return newest(scores(db, sheet_id))
+
+
+def newest(history: list[Score]) -> dict[str, Score]:
+    """The newest revision of each criterion's score in `history` (as `scores` gives it)."""
     result: dict[str, Score] = {}
-    for score in scores(db, sheet_id):
+    for score in history:
         result[score.criterion] = score
     return result
 

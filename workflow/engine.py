@@ -174,17 +174,21 @@ def context(
     reason: str | None,
     pending: Values,
     loaded: repository.Loaded | None = None,
+    *,
+    recorded: dict[str, Any] | None = None,
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action.
 
     The state, the data and what the action brings are read at once; every other fact (the
     line, partners, indicators, open conditions, committee and monitoring figures) is read in
     the unit's transaction when a guard first asks for it, so a move loads only what its own
-    guards look at. The guards run before the move writes anything."""
+    guards look at. The guards run before the move writes anything. `recorded` is the
+    application's stage data ({field: value}, as `repository.stage_data` reads it), when the
+    caller has just read it; the context keeps its own copy."""
     db = unit.db
     assert app.id is not None
     app_id, today = app.id, unit.clock.today()
-    data = repository.stage_data(db, app_id)
+    data = repository.stage_data(db, app_id) if recorded is None else dict(recorded)
     data.update({name: value for name, (_, value) in pending.items()})
     columns = {c: v for n, (_, v) in pending.items() if (c := sections.FIELDS[n][1].column)}
 

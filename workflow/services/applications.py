@@ -243,14 +243,20 @@ def show(unit: Unit, application_id: int) -> ApplicationRecord:
     line = repository.line(db, app.line_id) if app.line_id else None
     org = repository.organisation(db, app.applicant_org_id)
     stage_data: dict[str, dict[str, Any]] = {}
+    recorded: dict[str, Any] = {}  # {field: value}, as the guards' context reads it
     for value in repository.stage_values(db, app.id):
         stage_data.setdefault(value.section, {})[value.field] = value.value
+        recorded[value.field] = value.value
     insider = actor.holds(policy.INSIDERS)  # spares an applicant-only history read
-    if not insider and policy.withheld_advice(actor, audit.history(db, app.id)):
+    history = None if insider else audit.history(db, app.id)  # the decisions read it too
+    if history is not None and policy.withheld_advice(actor, history):
         scoring = stage_data.pop("kracht_scoring", {})
         kept = {k: v for k, v in scoring.items() if k not in policy.ADVICE_FIELDS}
         stage_data.update({"kracht_scoring": kept} if kept else {})
-    ctx = engine.context(unit, app, programme, None, {})
+    ctx = engine.context(unit, app, programme, None, {}, recorded=recorded)
+    partners = repository.partners(db, app.id)  # the decision's co-financing reads them too
+    indicators = repository.indicators(db, app.id)  # and the monitoring part these
+    monitoring = monitor_views.part(db, app, unit.clock.today(), listed=indicators)
     return {
         "id": app.id,
         "title": app.title,
@@ -278,7 +284,7 @@ def show(unit: Unit, application_id: int) -> ApplicationRecord:
                 "amount_cents": p.amount_cents,
                 "hours": p.hours,
             }
-            for p, o in repository.partners(db, app.id)
+            for p, o in partners
         ],
         "indicators": [
             {
@@ -289,12 +295,12 @@ def show(unit: Unit, application_id: int) -> ApplicationRecord:
                 "target_date": i.target_date.isoformat() if i.target_date else None,
                 "source": i.source,
             }
-            for i in repository.indicators(db, app.id)
+            for i in indicators
         ],
         "next": engine.options(ctx),
         "committee": cast(Committee, score_sheets.describe(db, actor, app)),
-        "decision": decisions.decision_view(db, app),
-        "monitoring": cast(Monitoring, monitor_views.part(db, app, unit.clock.today())),
+        "decision": decisions.decision_view(db, app, history=history, partners=partners),
+        "monitoring": cast(Monitoring, monitoring),
         **notifications_part(db, actor, app.id),
     }
 

@@ -22,6 +22,8 @@ from kracht.workflow.unit import Unit
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from kracht.storage.tables import ApplicationPartner, Organisation
+
 OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
 
 
@@ -148,12 +150,15 @@ class Decision(TypedDict):
     deferred_to_round: str | None
 
 
-def decisions_made(db: Session, app: Application) -> list[Decision]:
+def decisions_made(
+    db: Session, app: Application, history: list[audit.EventRow] | None = None
+) -> list[Decision]:
     """Every steering decision on the application, oldest first, from its audit trail: what was
-    decided, by whom, when, why, and how it relates to the committee's advice at the time."""
+    decided, by whom, when, why, and how it relates to the committee's advice at the time.
+    `history` is the application's `audit.history`, when the caller has read it already."""
     made: list[Decision] = []
     advice = None
-    for event in audit.history(db, app.id):
+    for event in audit.history(db, app.id) if history is None else history:
         if event["action"] != "fire" or event["outcome"] != "ok":
             continue
         values = event["payload"].get("values") or {}
@@ -239,10 +244,18 @@ class DecisionView(LatestDecision):
     co_financing: CoFinancing
 
 
-def decision_view(db: Session, app: Application) -> DecisionView:
+def decision_view(
+    db: Session,
+    app: Application,
+    *,
+    history: list[audit.EventRow] | None = None,
+    partners: list[tuple[ApplicationPartner, Organisation]] | None = None,
+) -> DecisionView:
     """The decision part of `kracht app show --json`: the latest decision (earlier ones, such as
-    a deferral, under `earlier`), the money charged, the conditions and the co-financing."""
-    made = decisions_made(db, app)
+    a deferral, under `earlier`), the money charged, the conditions and the co-financing.
+    `history` (`audit.history`) and `partners` (`repository.partners`), when the caller has
+    read them already."""
+    made = decisions_made(db, app, history)
     charged: list[Allocation] = [
         {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
         for a, b in store.allocations(db, app.pk)
@@ -258,7 +271,8 @@ def decision_view(db: Session, app: Application) -> DecisionView:
         }
         for c, p, _ in store.conditions(db, app.id)
     ]
-    partners = repository.partners(db, app.pk)
+    if partners is None:
+        partners = repository.partners(db, app.pk)
     private = sum(
         p.amount_cents or 0
         for p, o in partners

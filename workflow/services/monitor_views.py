@@ -12,7 +12,7 @@ from kracht.basics.errors import InvalidInput
 from kracht.storage import clock, repository
 from kracht.storage import reporting as store
 from kracht.storage.reporting import ReportListing
-from kracht.storage.tables import Application
+from kracht.storage.tables import Application, Indicator
 from kracht.workflow.effects.monitoring_plan import describe
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.services import filters
@@ -91,8 +91,11 @@ class Monitoring(TypedDict):
     indicators: list[IndicatorView]
 
 
-def part(db: Session, app: Application, today: dt.date) -> Monitoring:
-    """The monitoring part of `kracht app show --json`: schedule, reports, indicator values."""
+def part(
+    db: Session, app: Application, today: dt.date, *, listed: list[Indicator] | None = None
+) -> Monitoring:
+    """The monitoring part of `kracht app show --json`: schedule, reports, indicator values.
+    `listed` is the application's `repository.indicators`, when the caller has read them."""
     plan_row = store.schedule(db, app.pk)
     reports = [cast(ReportView, describe(r, today)) for r in store.reports(db, app.pk)]
     submitted = [r for r in reports if r["status"] == "submitted"]
@@ -111,14 +114,19 @@ def part(db: Session, app: Application, today: dt.date) -> Monitoring:
             (r["traffic_light"] for r in reversed(submitted) if r["traffic_light"]), None
         ),
         "spent_cents": submitted[-1]["spent_cents"] if submitted else None,
-        "indicators": indicators(db, app.pk),
+        "indicators": indicators(db, app.pk, listed=listed),
     }
 
 
 def indicators(
-    db: Session, application_id: int, until: dt.date | None = None
+    db: Session,
+    application_id: int,
+    until: dt.date | None = None,
+    *,
+    listed: list[Indicator] | None = None,
 ) -> list[IndicatorView]:
-    """Each indicator with its values over time, the latest (up to `until`) against target."""
+    """Each indicator with its values over time, the latest (up to `until`) against target;
+    `listed` is the application's `repository.indicators`, when the caller has read them."""
     measured: dict[int, list[Measured]] = {}
     for value, indicator in store.values(db, application_id):
         if until is None or value.measured_on <= until:
@@ -131,7 +139,7 @@ def indicators(
                 }
             )
     result: list[IndicatorView] = []
-    for i in repository.indicators(db, application_id):
+    for i in repository.indicators(db, application_id) if listed is None else listed:
         values = measured.get(i.pk, [])
         latest = values[-1]["value"] if values else None
         result.append(

@@ -14,6 +14,7 @@ hidden are left out of the timeline (`hidden_events`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kracht.basics.actors import Actor
@@ -21,7 +22,7 @@ from kracht.basics.errors import NotFound, NotPermitted
 from kracht.basics.roles import Role
 from kracht.storage import assessments as store
 from kracht.storage import repository
-from kracht.storage.tables import Application
+from kracht.storage.tables import Application, CommitteeAssignment, ScoreSheet
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -74,15 +75,36 @@ def sees_scores(db: Session, actor: Actor, app: Application, current: Any) -> bo
     joint advice in that round; a member (whatever other role they hold) once they declared no
     conflict, are not recused and submitted their own sheet in that round.
     """
+    person = actor.person_id or 0
+    return sees_round(
+        actor,
+        current.number,
+        advised=lambda: store.advised_rounds(db, app.pk),
+        record=lambda: store.assignment(db, app.pk, person),
+        own=lambda: store.sheet(db, current.pk, person),
+    )
+
+
+def sees_round(
+    actor: Actor,
+    number: int,
+    *,
+    advised: Callable[[], set[int]],
+    record: Callable[[], CommitteeAssignment | None],
+    own: Callable[[], ScoreSheet | None],
+) -> bool:
+    """`sees_scores`, with what it reads given: the numbers of the application's advised
+    rounds, the actor's assignment to it, and their sheet in round `number`; each is asked for
+    only when the rule needs it, so a caller that has them read already reads nothing more."""
     if actor.holds(OVERSEERS):
         return True
-    if actor.holds([Role.STEERING_MEMBER]) and current.number in store.advised_rounds(db, app.pk):
+    if actor.holds([Role.STEERING_MEMBER]) and number in advised():
         return True
-    record = store.assignment(db, app.pk, actor.person_id or 0)
-    if record is None or record.recused or record.declaration != "none":
+    assigned = record()
+    if assigned is None or assigned.recused or assigned.declaration != "none":
         return False
-    own = store.sheet(db, current.pk, actor.person_id or 0)
-    return own is not None and own.submitted_at is not None
+    sheet = own()
+    return sheet is not None and sheet.submitted_at is not None
 
 
 BLINDED = "blind scoring: submit your own sheet first"

@@ -6,7 +6,8 @@ declaring they have no conflict of interest (the rules are in `policy`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from kracht.basics import inputs
@@ -17,6 +18,8 @@ from kracht.storage import assessments as store
 from kracht.storage import audit, repository
 from kracht.storage.tables import (
     Application,
+    CommitteeAssignment,
+    Person,
     Score,
     ScoreSheet,
 )
@@ -26,7 +29,13 @@ from kracht.workflow.config import Scoring
 from kracht.workflow.effects.checks import interest
 from kracht.workflow.move import Audited, Moved
 from kracht.workflow.services.assignment import MEMBERS, assignment_of, settle_interest
-from kracht.workflow.services.policy import BLIND, OVERSEERS, SEES_RANKING, sees_scores
+from kracht.workflow.services.policy import (
+    BLIND,
+    OVERSEERS,
+    SEES_RANKING,
+    sees_round,
+    sees_scores,
+)
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
@@ -278,6 +287,7 @@ def describe(db: Session, actor: Actor, app: Application) -> Committee:
             roles_held=sorted(actor.roles),
             because="it is another organisation's application",
         )
+    assigned = store.assignments(db, app.pk)
     members: list[Member] = [
         {
             "member": p.email,
@@ -286,9 +296,20 @@ def describe(db: Session, actor: Actor, app: Application) -> Committee:
             "recused": a.recused,
             "recusal_reason": a.recusal_reason,
         }
-        for a, p in store.assignments(db, app.pk)
+        for a, p in assigned
     ]
-    rounds = [round_view(db, actor, app, r) for r in store.rounds(db, app.pk)]
+    advised: set[int] | None = None
+
+    def advised_rounds() -> set[int]:  # read once, and only if a round's visibility needs it
+        nonlocal advised
+        if advised is None:
+            advised = store.advised_rounds(db, app.pk)
+        return advised
+
+    rounds = [
+        round_view(db, actor, app, r, assigned=assigned, advised=advised_rounds)
+        for r in store.rounds(db, app.pk)
+    ]
     return {"application_id": app.pk, "members": members, "rounds": rounds}
 
 
@@ -492,8 +513,29 @@ def matrix(db: Session, app: Application, current: Any) -> dict[str, dict[str, i
     }
 
 
-def round_view(db: Session, actor: Actor, app: Application, current: Any) -> RoundShown:
-    """Scoring round `current` of `app`, its scores only when `actor` may see them."""
+def round_view(
+    db: Session,
+    actor: Actor,
+    app: Application,
+    current: Any,
+    *,
+    assigned: list[tuple[CommitteeAssignment, Person]] | None = None,
+    advised: Callable[[], set[int]] | None = None,
+) -> RoundShown:
+    """Scoring round `current` of `app`, its scores only when `actor` may see them.
+
+    `assigned` is the application's assignments (`store.assignments`) and `advised` gives its
+    advised rounds, when the caller has them; the round's sheets are read once, and its scores
+    in one statement: all of them when the actor may see them, else only the actor's own.
+    """
+    if assigned is None:
+        assigned = store.assignments(db, app.pk)
+    if advised is None:
+        advised = functools.partial(store.advised_rounds, db, app.pk)
+    person = actor.person_id or 0
+    record = next((a for a, _ in assigned if a.person_id == person), None)
+    sheets = store.sheets(db, current.pk)
+    own = next((s for s, _ in sheets if s.person_id == person), None)
     rules = Scoring.from_dict(current.scoring)
     view: RoundShown = {
         "number": current.number,
@@ -512,25 +554,43 @@ def round_view(db: Session, actor: Actor, app: Application, current: Any) -> Rou
         "scale_min": rules.scale_min,
         "scale_max": rules.scale_max,
         "meanings": list(rules.meanings),
-        "submitted": sorted(
-            p.email for s, p in store.sheets(db, current.pk) if s.submitted_at is not None
-        ),
+        "submitted": sorted(p.email for s, p in sheets if s.submitted_at is not None),
     }
-    own = store.sheet(db, current.pk, actor.person_id or 0)
+    visible = sees_round(
+        actor, current.number, advised=advised, record=lambda: record, own=lambda: own
+    )
+    history: dict[int, list[Score]] = {}
+    if visible:
+        history = store.round_scores(db, current.pk)
+    elif own is not None:  # blind: not even read, the other members' scores
+        history = {own.pk: store.scores(db, own.pk)}
     if own is not None:
-        view["own_sheet"] = sheet_view(db, own, actor.email)
-    view["visible"] = sees_scores(db, actor, app, current)
-    if view["visible"]:
-        view["sheets"] = [sheet_view(db, s, p.email) for s, p in counted(db, app, current)]
-        picture = aggregate(rules, matrix(db, app, current)).as_dict()
-        view["aggregate"] = cast(AggregateShown, picture)
+        view["own_sheet"] = shown_sheet(own, actor.email, history.get(own.pk, []))
+    view["visible"] = visible
+    if visible:
+        recused = store.recused_in(assigned)
+        counted = [
+            (sheet, p)
+            for sheet, p in sheets
+            if sheet.submitted_at is not None and p.id not in recused
+        ]
+        view["sheets"] = [shown_sheet(s, p.email, history.get(s.pk, [])) for s, p in counted]
+        matrix = {
+            p.email: {k: s.value for k, s in store.newest(history.get(sheet.pk, [])).items()}
+            for sheet, p in counted
+        }
+        view["aggregate"] = cast(AggregateShown, aggregate(rules, matrix).as_dict())
     return view
 
 
 def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> SheetShown:
     """A member's sheet: current scores and the corrections made to them."""
-    history = store.scores(db, sheet.pk)
-    current = store.current_scores(db, sheet.pk)
+    return shown_sheet(sheet, member, store.scores(db, sheet.pk))
+
+
+def shown_sheet(sheet: ScoreSheet, member: str, history: list[Score]) -> SheetShown:
+    """A member's sheet from its scores' `history` (every revision, as `store.scores` gives)."""
+    current = store.newest(history)
     return {
         "member": member,
         "submitted_at": audit.canonical_time(sheet.submitted_at) if sheet.submitted_at else None,
