@@ -137,8 +137,11 @@ def test_a_member_declares_drafts_and_submits_a_blind_sheet_then_the_chair_advis
     other.get_by_role("button", name=re.compile("advies", re.I)).click()
     other.wait_for_url(f"{site}/committee/{app_id}?done=advised")
     assert _state(world.url, app_id) == "steering_decision"
-    advised = run(world.url, f.LEADER, score_sheets.view, app_id)
-    assert advised is not None
+    advised = world.show(app_id)["stage_data"]["kracht_scoring"]
+    assert (advised["advice"], advised["advice_rationale"]) == (
+        "positive",
+        "Innovatief; meerdere O's werken samen",
+    )
     with session(world.url) as db:
         query = sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)  # type: ignore[attr-defined]
         last = db.exec(query).scalars().one()  # type: ignore[call-overload]
