@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from kracht.notifications.settings import Settings
 from kracht.storage.database import session
 from kracht.storage.tables import Application, AuditEvent
-from kracht.workflow.services import accounts, applications
+from kracht.workflow.services import accounts, applications, assignment
 from kracht.workflow.unit import Units
 from tests import factories as f
 from tests.browser import axe_violations, described
@@ -254,6 +254,34 @@ def _listed(world: World) -> str:
     return "/applications"
 
 
+def _to_score(world: World) -> str:
+    """An application whose sheets are in but for the member looking, who has declared."""
+    app_id = make_application(world, "kracht_scoring")
+    f.score_sheet(world, app_id, f.CHAIR)
+    f.score_sheet(world, app_id, f.MEMBER2)
+    run(world.url, f.MEMBER, assignment.declare, app_id, None)
+    return f"/committee/{app_id}"
+
+
+def _deciding(world: World) -> str:
+    return f"/steering/{make_application(world, 'steering_decision')}"
+
+
+def _in_monitoring(world: World) -> str:
+    make_application(world, "monitoring")
+    make_application(world, "closed", title="Digitale werkplaats")
+    return "/monitoring"
+
+
+def _a_project(world: World) -> str:
+    return f"/monitoring/{make_application(world, 'monitoring')}"
+
+
+def _audited(world: World) -> str:
+    make_application(world, "steering_decision")
+    return "/audit"
+
+
 PAGES = [
     Shown("sign-in", None, lambda w: "/sign-in", screenshot="sign-in"),
     Shown("welcome", None, lambda w: invitation(w, f.MEMBER2)),
@@ -263,6 +291,13 @@ PAGES = [
     Shown("an application", f.LEADER, _one_application, screenshot="application"),
     Shown("an application, read only", f.AUDITOR, _one_application),
     Shown("my account", f.MEMBER, _with_token, screenshot="account"),
+    Shown("committee", f.MEMBER, lambda w: _scored(w) and "/committee"),
+    Shown("a score sheet", f.MEMBER, _to_score, screenshot="committee"),
+    Shown("steering decision", f.STEERING, _deciding, screenshot="steering"),
+    Shown("budgets", f.LEADER, lambda w: "/money/budgets"),
+    Shown("monitoring", f.LEADER, _in_monitoring, screenshot="monitoring"),
+    Shown("a project", f.LEADER, _a_project),
+    Shown("audit", f.AUDITOR, _audited, screenshot="audit"),
     Shown("a refusal", f.APPLICANT, _forbidden, status=403),
     Shown("not found", f.LEADER, lambda w: "/nothing-here", status=404),
 ]
