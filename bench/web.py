@@ -129,9 +129,11 @@ def credentials(db: Path, base: str) -> str:
     return made["token"]
 
 
-def signed_in(base: str) -> httpx.Client:
-    """A client with a session of its own (signed in with the password)."""
-    client = httpx.Client(base_url=base, timeout=60)
+def signed_in(base: str, number: int) -> httpx.Client:
+    """A client with a session of its own (signed in with the password), from an address of its
+    own (127.0.0.`number + 2`): the server limits sign-in attempts per address, as it should."""
+    source = httpx.HTTPTransport(local_address=f"127.0.0.{number + 2}")
+    client = httpx.Client(base_url=base, timeout=60, transport=source)
     page = client.get("/sign-in")
     done = client.post(
         "/sign-in", data={"csrf": csrf_of(page.text), "email": LEADER, "password": PASSWORD}
@@ -258,15 +260,15 @@ def run(rounds: int, each: int, clients: int, as_json: bool) -> None:
             token = credentials(db, base)
             app_id = heaviest(base, token)
 
-            def pool(make: Callable[[], httpx.Client]) -> list[httpx.Client]:
-                made = [make() for _ in range(clients)]
+            def pool(make: Callable[[int], httpx.Client]) -> list[httpx.Client]:
+                made = [make(number) for number in range(clients)]
                 opened.extend(made)
                 return made
 
-            browsers = pool(lambda: signed_in(base))
+            browsers = pool(lambda number: signed_in(base, number))
             bearer = {"Authorization": f"Bearer {token}"}
-            api = pool(lambda: httpx.Client(base_url=base, timeout=60, headers=bearer))
-            plain = pool(lambda: httpx.Client(base_url=base, timeout=60))
+            api = pool(lambda _: httpx.Client(base_url=base, timeout=60, headers=bearer))
+            plain = pool(lambda _: httpx.Client(base_url=base, timeout=60))
             paths = {
                 FLOOR: "/healthz",
                 "tasks": "/",

@@ -28,6 +28,7 @@ from kracht.notifications.transports import (
 )
 from kracht.storage import clock, deliveries
 from kracht.storage.database import Database
+from kracht.storage.repository import MessageRow
 from kracht.storage.tables import OutboxMessage
 
 if TYPE_CHECKING:
@@ -182,7 +183,9 @@ def counts(db: Session) -> dict[str, int]:
     return deliveries.counts(db)
 
 
-def describe(message: OutboxMessage) -> dict[str, Any]:
+def describe(message: OutboxMessage | MessageRow) -> dict[str, Any]:
+    """A message as it is listed (its body left out)."""
+
     def iso(moment: dt.datetime | None) -> str | None:
         if moment is None:
             return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kracht.storage import hot
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -18,6 +20,8 @@ from kracht.storage.tables import (
     ScoreSheet,
     ScoringRound,
 )
+
+S = TypeVar("S")  # a score, as an ORM row or a ScoreRow
 
 
 def newest_config(db: Session, programme_id: int) -> ProgrammeConfig | None:
@@ -118,15 +122,48 @@ def sheet(db: Session, round_id: int, person_id: int) -> ScoreSheet | None:
     ).first()
 
 
-def sheets(db: Session, round_id: int) -> list[tuple[ScoreSheet, Person]]:
-    return list(
-        db.exec(
-            select(ScoreSheet, Person)
-            .join(Person, col(ScoreSheet.person_id) == Person.id)
-            .where(ScoreSheet.round_id == round_id)
-            .order_by(col(Person.name))
-        ).all()
+class SheetRow(NamedTuple):
+    """A member's score sheet in a round, as read for showing and counting it."""
+
+    id: int
+    round_id: int
+    person_id: int
+    submitted_at: dt.datetime | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+class MemberRow(NamedTuple):
+    """The member a sheet is of."""
+
+    id: int
+    name: str
+    email: str
+    organisation_id: int | None
+
+
+def sheets(db: Session, round_id: int) -> list[tuple[SheetRow, MemberRow]]:
+    """The round's sheets with their members, by the members' names (no ORM objects built)."""
+    return [
+        (SheetRow(*row[:4]), MemberRow(*row[4:]))
+        for row in hot.rows(db, _SHEETS, {"round": round_id})
+    ]
+
+
+_PERSON = Person.__table__.c  # type: ignore[attr-defined]
+_SHEETS = hot.Hot(
+    sa.select(
+        *(ScoreSheet.__table__.c[name] for name in SheetRow._fields),  # type: ignore[attr-defined]
+        *(_PERSON[name] for name in MemberRow._fields),
     )
+    .join_from(
+        ScoreSheet.__table__, Person.__table__, _PERSON.id == ScoreSheet.__table__.c.person_id
+    )  # type: ignore[attr-defined]
+    .where(ScoreSheet.__table__.c.round_id == sa.bindparam("round"))  # type: ignore[attr-defined]
+    .order_by(_PERSON.name)
+)
 
 
 def scores(db: Session, sheet_id: int) -> list[Score]:
@@ -140,18 +177,48 @@ def scores(db: Session, sheet_id: int) -> list[Score]:
     )
 
 
-def round_scores(db: Session, round_id: int) -> dict[int, list[Score]]:
+class ScoreRow(NamedTuple):
+    """One revision of a score, as read for showing it (no ORM object built)."""
+
+    id: int
+    sheet_id: int
+    criterion: str
+    value: int
+    motivation: str
+    revision: int
+    reason: str | None
+    recorded_at: dt.datetime
+
+
+def round_scores(db: Session, round_id: int) -> dict[int, list[ScoreRow]]:
     """Every revision of every score on each of the round's sheets, by sheet id, oldest first
     (as `scores` gives one sheet's), in one statement; a sheet without scores is left out."""
-    result: dict[int, list[Score]] = {}
-    for score in db.exec(
-        select(Score)
-        .join(ScoreSheet, col(Score.sheet_id) == ScoreSheet.id)
-        .where(ScoreSheet.round_id == round_id)
-        .order_by(col(Score.sheet_id), col(Score.criterion), col(Score.revision))
-    ).all():
+    result: dict[int, list[ScoreRow]] = {}
+    for row in hot.rows(db, _ROUND_SCORES, {"round": round_id}):
+        score = ScoreRow(*row)
         result.setdefault(score.sheet_id, []).append(score)
     return result
+
+
+def score_rows(db: Session, sheet_id: int) -> list[ScoreRow]:
+    """As `scores`, read for showing them."""
+    return [ScoreRow(*row) for row in hot.rows(db, _SHEET_SCORES, {"sheet": sheet_id})]
+
+
+_SCORE = Score.__table__.c  # type: ignore[attr-defined]
+_SHEET = ScoreSheet.__table__.c  # type: ignore[attr-defined]
+_SCORE_COLUMNS = [_SCORE[name] for name in ScoreRow._fields]
+_ROUND_SCORES = hot.Hot(
+    sa.select(*_SCORE_COLUMNS)
+    .join_from(Score.__table__, ScoreSheet.__table__, _SHEET.id == _SCORE.sheet_id)  # type: ignore[attr-defined]
+    .where(_SHEET.round_id == sa.bindparam("round"))
+    .order_by(_SCORE.sheet_id, _SCORE.criterion, _SCORE.revision)
+)
+_SHEET_SCORES = hot.Hot(
+    sa.select(*_SCORE_COLUMNS)
+    .where(_SCORE.sheet_id == sa.bindparam("sheet"))
+    .order_by(_SCORE.criterion, _SCORE.revision)
+)
 
 
 def current_scores(db: Session, sheet_id: int) -> dict[str, Score]:
@@ -159,9 +226,9 @@ def current_scores(db: Session, sheet_id: int) -> dict[str, Score]:
     return newest(scores(db, sheet_id))
 
 
-def newest(history: list[Score]) -> dict[str, Score]:
+def newest(history: list[S]) -> dict[str, S]:
     """The newest revision of each criterion's score in `history` (as `scores` gives it)."""
-    result: dict[str, Score] = {}
+    result: dict[str, S] = {}
     for score in history:
         result[score.criterion] = score
     return result

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kracht.storage import clock, hot
 from kracht.storage.database import GENESIS
@@ -227,13 +227,24 @@ class EventRow(TypedDict):
 
 
 def history(
-    db: Session, application_id: int | None = None, *, salted: bool = False
+    db: Session,
+    application_id: int | None = None,
+    *,
+    salted: bool = False,
+    fired: Iterable[str] | None = None,
 ) -> list[EventRow]:
     """Events in chain order, optionally for one application; the payloads' salts only when
-    `salted` (for the auditors' export, and for deciding what a reader may be shown)."""
+    `salted` (for the auditors' export, and for deciding what a reader may be shown). With
+    `fired`, only the moves made by those triggers (action "fire", outcome "ok")."""
     query = sa.select(AuditEvent).order_by(AuditEvent.seq)  # type: ignore[arg-type]
     if application_id is not None:
         query = query.where(AuditEvent.application_id == application_id)  # type: ignore[arg-type]
+    if fired is not None:
+        query = query.where(
+            AuditEvent.action == "fire",  # type: ignore[arg-type]
+            AuditEvent.outcome == "ok",  # type: ignore[arg-type]
+            col(AuditEvent.trigger).in_(sorted(fired)),
+        )
     return [as_dict(e, salted=salted) for e in db.exec(query).scalars()]
 
 

@@ -78,13 +78,21 @@ def engine_for(url: str) -> sa.Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "begin", _server_on_begin)
+    return engine
 
 
 @cache
 def _writer_for(url: str) -> sa.Engine:
     """The engine whose transactions begin as writes (BEGIN IMMEDIATE on SQLite), made once."""
     return engine_for(url).execution_options(kracht_write=True)
+
+
+@cache
+def _reader_for(url: str) -> sa.Engine:
+    """The engine whose transactions are refused every write by the database, made once."""
+    return engine_for(url).execution_options(kracht_read=True)
 
 
 def _sqlite_owner_only(_dialect, _record, cargs, _cparams) -> None:  # type: ignore[no-untyped-def]
@@ -108,16 +116,33 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 
 def _sqlite_on_begin(connection: sa.Connection) -> None:
-    write = connection.get_execution_options().get("kracht_write")
+    """A write begins IMMEDIATE (it takes the write lock at once, so it never fails to upgrade
+    later); a unit's read is refused any write by SQLite itself (`query_only`, switched only
+    when the pooled connection's last transaction was of another kind)."""
+    options = connection.get_execution_options()
+    write, read = bool(options.get("kracht_write")), bool(options.get("kracht_read"))
+    held = connection.connection.info
+    if held.get("kracht_read_only", False) is not read:
+        hot.begin(connection, f"PRAGMA query_only={int(read)}")
+        held["kracht_read_only"] = read
     hot.begin(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _server_on_begin(connection: sa.Connection) -> None:
+    """A unit's read transaction on a database server is READ ONLY: the server refuses it any
+    write."""
+    if connection.get_execution_options().get("kracht_read"):
+        hot.begin(connection, "SET TRANSACTION READ ONLY")
+
+
 @contextmanager
-def session(url: str, write: bool = False) -> Iterator[Session]:
-    """One transaction: commits when the block ends, rolls back on any exception."""
+def session(url: str, write: bool = False, *, read_only: bool = False) -> Iterator[Session]:
+    """One transaction: commits when the block ends, rolls back on any exception. `write`
+    takes the write lock at the start (SQLite); `read_only` has the database refuse any write."""
     from sqlmodel import Session
 
-    with Session(_writer_for(url) if write else engine_for(url), expire_on_commit=False) as db:
+    bound = _writer_for(url) if write else _reader_for(url) if read_only else engine_for(url)
+    with Session(bound, expire_on_commit=False) as db:
         with db.begin():
             yield db
 
@@ -131,10 +156,11 @@ def transaction(
 ) -> T:
     """`work` in one transaction (see `session`), run again from the start when PostgreSQL
     aborts it as a serialisation failure or a deadlock: up to `attempts` times, with a short
-    random pause between. Any other error, and the last attempt's, goes to the caller."""
+    random pause between. Any other error, and the last attempt's, goes to the caller. A
+    transaction that is not a write is read-only (the database refuses it any write)."""
 
     def once() -> T:
-        with session(url, write=write) as db:
+        with session(url, write=write, read_only=not write) as db:
             return work(db)
 
     return retrying(once, attempts)

@@ -15,6 +15,7 @@ column default or an expanding IN refuses to compile.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,37 @@ class Hot:
         if found is None:
             found = self._compiled[dialect] = Compiled(self.statement, self.keys, dialect)
         return found
+
+
+class Listing:
+    """Every column of one table's rows that a fixed statement selects, read as named tuples
+    with the columns' names (and `pk` for `id`): an ORM table's rows read for showing them,
+    without building ORM objects. `where` and `order_by` as for `select`."""
+
+    __slots__ = ("hot", "row")
+
+    def __init__(
+        self, model: Any, *where: Any, order_by: Sequence[Any] = (), joined: Any = None
+    ) -> None:
+        table = model.__table__
+        self.row = row_type(model.__name__, [c.key for c in table.columns])
+        statement = sa.select(*table.columns)
+        if joined is not None:
+            statement = statement.select_from(joined)
+        self.hot = Hot(statement.where(*where).order_by(*order_by))
+
+    def read(self, db: Session, params: Params | None = None) -> list[Any]:
+        make = self.row._make
+        return [make(found) for found in rows(db, self.hot, params)]
+
+
+def row_type(name: str, columns: Sequence[str]) -> Any:
+    """A named tuple type for the rows of `name`, with `pk` for its `id` when it has one."""
+    base = collections.namedtuple(f"{name}Row", columns)  # type: ignore[misc]  # noqa: PYI024
+    extra: dict[str, Any] = {"__slots__": ()}
+    if "id" in columns:
+        extra["pk"] = property(lambda self: self.id, doc="the row's id")
+    return type(base.__name__, (base,), extra)
 
 
 def connection(db: Session) -> sa.Connection:

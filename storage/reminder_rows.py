@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kracht.storage import hot
 from kracht.storage.repository import core, expire
 from kracht.storage.tables import Reminder
 
@@ -109,3 +111,25 @@ def listing(
     if application_id is not None:
         query = query.where(Reminder.application_id == application_id)
     return list(db.exec(query).all())
+
+
+def of_application(
+    db: Session, application_id: int, statuses: tuple[str, ...], recipient: str | None
+) -> list[Any]:
+    """One application's reminders in `statuses` by due time (one person's, with `recipient`),
+    read for showing them: named tuples with `Reminder`'s columns."""
+    key = (statuses, recipient is not None)
+    listing = _BY_APPLICATION.get(key)
+    if listing is None:
+        r = Reminder.__table__.c  # type: ignore[attr-defined]
+        where = [
+            r.application_id == sa.bindparam("app"),
+            sa.or_(*(r.status == s for s in statuses)),
+        ]
+        if recipient is not None:
+            where.append(r.recipient == sa.bindparam("recipient"))
+        listing = _BY_APPLICATION[key] = hot.Listing(Reminder, *where, order_by=(r.due_at, r.id))
+    return listing.read(db, {"app": application_id, "recipient": recipient})
+
+
+_BY_APPLICATION: dict[tuple[tuple[str, ...], bool], hot.Listing] = {}

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kracht.storage import hot
 from kracht.storage.repository import core
 from kracht.storage.tables import (
     Application,
@@ -36,6 +37,7 @@ def schedule(db: Session, application_id: int) -> ReportSchedule | None:
 
 
 def reports(db: Session, application_id: int) -> list[ProgressReport]:
+    """The application's reports by period, the final one last."""
     return list(
         db.exec(
             select(ProgressReport)
@@ -49,12 +51,22 @@ def reports(db: Session, application_id: int) -> list[ProgressReport]:
     )
 
 
+def report_rows(db: Session, application_id: int) -> list[Any]:
+    """As `reports`, read for showing them: named tuples with `ProgressReport`'s columns."""
+    return _REPORTS.read(db, {"app": application_id})
+
+
 def any_due(db: Session, application_id: int) -> bool:
     """Whether the application has a report not yet submitted (one cheap Core read)."""
     return core(db).execute(_ANY_DUE, {"app": application_id}).first() is not None
 
 
 _REPORT = ProgressReport.__table__.c  # type: ignore[attr-defined]
+_REPORTS = hot.Listing(
+    ProgressReport,
+    _REPORT.application_id == sa.bindparam("app"),
+    order_by=(sa.case((_REPORT.kind == "final", 1), else_=0), _REPORT.period_end, _REPORT.id),
+)
 _ANY_DUE = (
     sa.select(sa.literal(1))
     .where(_REPORT.application_id == sa.bindparam("app"), _REPORT.status == "due")
@@ -76,19 +88,20 @@ def delete_reports(db: Session, ids: list[int]) -> None:
         db.execute(sa.delete(ProgressReport).where(col(ProgressReport.id).in_(ids)))
 
 
-def overdue(db: Session, application_id: int, today: dt.date) -> list[ProgressReport]:
-    """This application's reports past their due date and not submitted."""
-    return list(
-        db.exec(
-            select(ProgressReport)
-            .where(
-                ProgressReport.application_id == application_id,
-                ProgressReport.status == "due",
-                col(ProgressReport.due_on) < today,
-            )
-            .order_by(col(ProgressReport.due_on))
-        ).all()
+def overdue(db: Session, application_id: int, today: dt.date) -> list[tuple[str, dt.date]]:
+    """This application's reports past their due date and not submitted: label and due date."""
+    return hot.rows(db, _OVERDUE, {"app": application_id, "today": today})  # type: ignore[return-value]
+
+
+_OVERDUE = hot.Hot(
+    sa.select(_REPORT.label, _REPORT.due_on)
+    .where(
+        _REPORT.application_id == sa.bindparam("app"),
+        _REPORT.status == "due",
+        _REPORT.due_on < sa.bindparam("today", type_=sa.Date),
     )
+    .order_by(_REPORT.due_on)
+)
 
 
 class ReportListing(TypedDict):
@@ -171,16 +184,21 @@ def values(db: Session, application_id: int) -> list[tuple[IndicatorValue, Indic
 
 def unmeasured(db: Session, application_id: int) -> list[str]:
     """Names of the application's indicators without a single measured value."""
-    measured = select(IndicatorValue.indicator_id).where(
-        IndicatorValue.application_id == application_id
+    return [name for (name,) in hot.rows(db, _UNMEASURED, {"app": application_id})]
+
+
+_INDICATOR = Indicator.__table__.c  # type: ignore[attr-defined]
+_VALUE = IndicatorValue.__table__.c  # type: ignore[attr-defined]
+_UNMEASURED = hot.Hot(
+    sa.select(_INDICATOR.name)
+    .where(
+        _INDICATOR.application_id == sa.bindparam("app"),
+        _INDICATOR.id.not_in(
+            sa.select(_VALUE.indicator_id).where(_VALUE.application_id == sa.bindparam("app"))
+        ),
     )
-    return list(
-        db.exec(
-            select(Indicator.name)
-            .where(Indicator.application_id == application_id, col(Indicator.id).not_in(measured))
-            .order_by(col(Indicator.id))
-        ).all()
-    )
+    .order_by(_INDICATOR.id)
+)
 
 
 class IndicatorRow(TypedDict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, TypedDict, cast
@@ -266,6 +267,29 @@ _LOCKED_WITH_PROGRAMME = (
 )
 
 
+def application_loaded(db: Session, application_id: int) -> Loaded | None:
+    """The application with its programme, its line's code and its applicant's name, as
+    `application_and_programme` reads them but unlocked: for a read."""
+    row = db.execute(_WITH_PROGRAMME, {"app": application_id}).first()
+    return Loaded(*row) if row is not None else None
+
+
+_WITH_PROGRAMME = (
+    select(  # type: ignore[call-overload]
+        Application,
+        Programme,
+        ProgrammeLine.id,
+        ProgrammeLine.code,
+        Organisation.id,
+        Organisation.name,
+    )  # fmt: skip
+    .join(Programme, col(Programme.id) == Application.programme_id)
+    .outerjoin(ProgrammeLine, col(ProgrammeLine.id) == Application.line_id)
+    .outerjoin(Organisation, col(Organisation.id) == Application.applicant_org_id)
+    .where(col(Application.id) == sa.bindparam("app"))
+)
+
+
 def flushed(db: Session) -> Session:
     """The session with its pending ORM changes written, before a Core statement reads or
     writes the same tables (Core statements do not autoflush)."""
@@ -324,10 +348,17 @@ def _save(columns: tuple[str, ...]) -> hot.Hot:
     )
 
 
-def stage_values(db: Session, application_id: int) -> list[StageValue]:
-    query = select(StageValue).where(StageValue.application_id == application_id)
-    # read afresh: put_stage_values writes through Core, past any copy the session holds
-    return list(db.exec(query.execution_options(populate_existing=True)).all())
+class StageRow(NamedTuple):
+    """One recorded piece of stage data, as read for showing it."""
+
+    section: str
+    field: str
+    value: Any
+
+
+def stage_values(db: Session, application_id: int) -> list[StageRow]:
+    """The application's recorded stage data, each field with its section (read afresh)."""
+    return [StageRow(*row) for row in hot.rows(db, _STAGE_ROWS, {"app": application_id})]
 
 
 def stage_data(db: Session, application_id: int) -> dict[str, Any]:
@@ -337,6 +368,11 @@ def stage_data(db: Session, application_id: int) -> dict[str, Any]:
 
 _STAGE_DATA = hot.Hot(
     sa.select(_STAGE.c.field, _STAGE.c.value).where(_STAGE.c.application_id == sa.bindparam("app"))
+)
+_STAGE_ROWS = hot.Hot(
+    sa.select(_STAGE.c.section, _STAGE.c.field, _STAGE.c.value).where(
+        _STAGE.c.application_id == sa.bindparam("app")
+    )
 )
 _STAGE_UPDATE = _STAGE.update().where(
     _STAGE.c.application_id == sa.bindparam("app"), _STAGE.c.field == sa.bindparam("name")
@@ -416,15 +452,45 @@ def _outbox_default_kinds() -> tuple[dict[str, Any], dict[str, Callable[[], Any]
     return constant, factories
 
 
-def partners(db: Session, application_id: int) -> list[tuple[ApplicationPartner, Organisation]]:
-    return list(
-        db.exec(
-            select(ApplicationPartner, Organisation)
-            .join(Organisation, col(ApplicationPartner.organisation_id) == Organisation.id)
-            .where(ApplicationPartner.application_id == application_id)
-            .order_by(col(ApplicationPartner.id))
-        ).all()
+class PartnerRow(NamedTuple):
+    """A partner of an application with its organisation's name and type, as read for showing
+    and checking it (no ORM object built)."""
+
+    id: int
+    organisation_id: int
+    organisation: str
+    type: str
+    co_financing: bool
+    commitment: str
+    amount_cents: int | None
+    hours: int | None
+
+
+def partners(db: Session, application_id: int) -> list[PartnerRow]:
+    """The application's partners in the order they were added."""
+    return [PartnerRow(*row) for row in hot.rows(db, _PARTNERS, {"app": application_id})]
+
+
+_PARTNER = ApplicationPartner.__table__.c  # type: ignore[attr-defined]
+_PARTNERS = hot.Hot(
+    sa.select(
+        _PARTNER.id,
+        _PARTNER.organisation_id,
+        _ORGANISATION.name,
+        _ORGANISATION.o_type,
+        _PARTNER.co_financing,
+        _PARTNER.commitment,
+        _PARTNER.amount_cents,
+        _PARTNER.hours,
+    )  # fmt: skip
+    .join_from(
+        ApplicationPartner.__table__,  # type: ignore[attr-defined]
+        Organisation.__table__,  # type: ignore[attr-defined]
+        _ORGANISATION.id == _PARTNER.organisation_id,
     )
+    .where(_PARTNER.application_id == sa.bindparam("app"))
+    .order_by(_PARTNER.id)
+)
 
 
 def partner(db: Session, application_id: int, organisation_id: int) -> ApplicationPartner | None:
@@ -436,14 +502,43 @@ def partner(db: Session, application_id: int, organisation_id: int) -> Applicati
     ).first()
 
 
-def indicators(db: Session, application_id: int) -> list[Indicator]:
-    return list(
-        db.exec(
-            select(Indicator)
-            .where(Indicator.application_id == application_id)
-            .order_by(col(Indicator.id))
-        ).all()
-    )
+class IndicatorRow(NamedTuple):
+    """An application's indicator, as read for showing and checking it (no ORM object)."""
+
+    id: int
+    application_id: int
+    name: str
+    unit: str
+    baseline: str
+    target: str
+    target_date: dt.date | None
+    source: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def indicators(db: Session, application_id: int) -> list[IndicatorRow]:
+    """The application's indicators in the order they were added."""
+    return [IndicatorRow(*row) for row in hot.rows(db, _INDICATORS, {"app": application_id})]
+
+
+_INDICATOR = Indicator.__table__.c  # type: ignore[attr-defined]
+_INDICATORS = hot.Hot(
+    sa.select(
+        _INDICATOR.id,
+        _INDICATOR.application_id,
+        _INDICATOR.name,
+        _INDICATOR.unit,
+        _INDICATOR.baseline,
+        _INDICATOR.target,
+        _INDICATOR.target_date,
+        _INDICATOR.source,
+    )  # fmt: skip
+    .where(_INDICATOR.application_id == sa.bindparam("app"))
+    .order_by(_INDICATOR.id)
+)
 
 
 class ApplicationRow(TypedDict):
@@ -569,10 +664,32 @@ def _in_groups(roles: int) -> hot.Hot:
     )
 
 
-def messages(db: Session, application_id: int) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.application_id == application_id)
-        .order_by(col(OutboxMessage.id))
-    )
-    return list(db.exec(query).all())
+class MessageRow(NamedTuple):
+    """An outbox message as it is listed: everything but its body (no ORM object built)."""
+
+    id: int
+    event: str
+    application_id: int | None
+    recipient: str
+    language: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    message_id: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+def messages(db: Session, application_id: int) -> list[MessageRow]:
+    """The application's messages, oldest first, without their bodies."""
+    return [MessageRow(*row) for row in hot.rows(db, _MESSAGES, {"app": application_id})]
+
+
+_MESSAGE = OutboxMessage.__table__.c  # type: ignore[attr-defined]
+_MESSAGES = hot.Hot(
+    sa.select(*(_MESSAGE[name] for name in MessageRow._fields))
+    .where(_MESSAGE.application_id == sa.bindparam("app"))
+    .order_by(_MESSAGE.id)
+)

@@ -200,7 +200,11 @@ def test_a_session_ends_when_it_expires_when_idle_or_when_revoked(units, moment)
     idle, expiring, revoked = signed(), signed(), signed()
     for _ in range(WEB.session_hours * 60 // 100):  # keep one in use past its idle time
         moment.later(minutes=100)
-        assert units.run(None, accounts.signer, expiring) is not None
+        who = units.run(None, accounts.signer, expiring)
+        assert who is not None
+        assert who["seen_due"]  # a read notes nothing: the edge notes the use, as here
+        units.run(None, accounts.note_seen, who["session_id"])
+        assert not units.run(None, accounts.signer, expiring)["seen_due"]
     assert units.run(None, accounts.signer, idle) is None  # idle longer than idle_minutes
     moment.later(hours=WEB.session_hours)
     assert units.run(None, accounts.signer, expiring) is None  # used, but past session_hours
@@ -305,8 +309,12 @@ def test_a_token_acts_with_the_roles_it_was_given_that_its_owner_still_holds(uni
 
     assert made["token"].startswith("kr_")
     assert made["prefix"] == made["token"][:10]
-    actor = units.run(None, accounts.token_actor, made["token"])
-    assert actor is not None
+    bearer = units.run(None, accounts.token_actor, made["token"])
+    assert bearer is not None
+    assert bearer["seen_due"]  # never used yet
+    units.run(None, accounts.note_token_used, bearer["token_id"])
+    assert not units.run(None, accounts.token_actor, made["token"])["seen_due"]
+    actor = bearer["actor"]
     assert actor.email == f.LEADER
     assert actor.roles == {"programme_leader"}
     with pytest.raises(NotPermitted, match="roles its owner holds"):

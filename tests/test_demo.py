@@ -329,3 +329,27 @@ def test_the_demo_refuses_a_postgresql_database_that_holds_kracht_data(pg_url, c
         )
         == []
     )
+
+
+def test_the_application_pages_read_gives_the_whole_records_facts_to_every_reader(demo):
+    """`applications.facts` (the application page) is `applications.show` without its committee,
+    decision, monitoring and notification parts: the same values for every application and for
+    readers who see different things (the leader, a member, an applicant)."""
+    from kracht.workflow.services import directory
+
+    url = demo[0]
+    parts = ("committee", "decision", "monitoring", "deadlines", "messages")
+    people = run(url, LEADER, directory.list_people)
+    readers = {LEADER} | {
+        next(p["email"] for p in people if role in p["roles"])
+        for role in ("committee_member", "applicant")
+    }
+    compared = 0
+    for reader in sorted(readers):
+        for listed in run(url, reader, applications.list_all):
+            whole = run(url, reader, applications.show, listed["id"])
+            assert run(url, reader, applications.facts, listed["id"]) == {
+                k: v for k, v in whole.items() if k not in parts
+            }
+            compared += 1
+    assert compared > len(readers)

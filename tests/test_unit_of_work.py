@@ -10,7 +10,7 @@ from kracht.basics.errors import GuardFailed, NotAllowed
 from kracht.storage import audit
 from kracht.storage.database import session
 from kracht.workflow import engine
-from kracht.workflow.services import applications, auditing
+from kracht.workflow.services import applications, auditing, directory
 from kracht.workflow.unit import Unit, Units
 from tests import factories as f
 
@@ -123,3 +123,29 @@ def test_an_actor_the_edge_already_knows_is_used_as_given(any_world):
     stranger = Actor("nobody@example.org", "Nobody", frozenset())
     with pytest.raises(NotAllowed):
         units.run(stranger, applications.create, **IDEA)
+
+
+def test_a_read_is_refused_every_write_by_the_database_and_a_write_after_it_still_writes(
+    any_world,
+):
+    """A service marked `@reads` runs in a transaction the database itself keeps read-only
+    (SQLite's query_only, PostgreSQL's READ ONLY): a read that tried to write would fail, not
+    write; the pooled connection it used writes again in the next write unit."""
+    import sqlalchemy as sa
+
+    from kracht.storage.tables import Organisation
+    from kracht.workflow.unit import reads
+
+    units = Units(any_world.url)
+
+    @reads
+    def sneaky(unit: Unit) -> None:
+        unit.db.add(Organisation(name="Schaduw BV", o_type="business"))
+        unit.db.flush()
+
+    with pytest.raises(sa.exc.DBAPIError):
+        units.run(f.LEADER, sneaky)
+    names = {o["name"] for o in units.run(f.LEADER, directory.list_orgs)}
+    assert "Schaduw BV" not in names
+    app_id = units.run(f.LEADER, applications.create, **IDEA)["id"]
+    assert any_world.state(app_id) == "idea"

@@ -35,11 +35,15 @@ def token_actor(request: Request) -> Actor:
     """Who the bearer token acts as; 401 without a token that works."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    actor = None
-    if scheme.lower() == "bearer" and token:
-        actor = guard.site(request).api.run(None, accounts.token_actor, token.strip())
-    if actor is None:
+    api = guard.site(request).api
+    bearer = None
+    if scheme.lower() == "bearer":
+        bearer = api.run(None, accounts.token_actor, token.strip())
+    if bearer is None:
         raise NotIdentified()
+    if bearer["seen_due"]:
+        api.run(None, accounts.note_token_used, bearer["token_id"])
+    actor = bearer["actor"]
     if request.method in guard.UNSAFE:
         guard.refuse_read_only(actor, f"{request.method} {request.url.path}")
     return actor

@@ -85,7 +85,10 @@ def visitor(request: Request) -> Signer | None:
     if cached is not False:
         return cached  # type: ignore[no-any-return]
     token = request.cookies.get(cookie(request, SESSION))
-    found = site(request).pages.run(None, accounts.signer, token) if token else None
+    pages = site(request).pages
+    found = pages.run(None, accounts.signer, token) if token else None
+    if found is not None and found["seen_due"]:
+        pages.run(None, accounts.note_seen, found["session_id"])
     request.scope["kracht.visitor"] = found
     return found
 

@@ -176,6 +176,8 @@ def context(
     loaded: repository.Loaded | None = None,
     *,
     recorded: dict[str, Any] | None = None,
+    partners: list[repository.PartnerRow] | None = None,
+    indicators: list[repository.IndicatorRow] | None = None,
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action.
 
@@ -184,7 +186,9 @@ def context(
     the unit's transaction when a guard first asks for it, so a move loads only what its own
     guards look at. The guards run before the move writes anything. `recorded` is the
     application's stage data ({field: value}, as `repository.stage_data` reads it), when the
-    caller has just read it; the context keeps its own copy."""
+    caller has just read it; the context keeps its own copy. `partners` and `indicators` are
+    the application's (`repository.partners`, `repository.indicators`), when the caller has
+    read them."""
     db = unit.db
     assert app.id is not None
     app_id, today = app.id, unit.clock.today()
@@ -197,15 +201,18 @@ def context(
             return {"line": loaded.line_code}
         return {"line": repository.line_code(db, app.line_id) if app.line_id else None}
 
-    def partners() -> dict[str, Any]:
+    def partners_of() -> dict[str, Any]:
+        rows = repository.partners(db, app_id) if partners is None else partners
         return {
             "partners": tuple(
-                Partner(org.name, org.o_type, p.co_financing, p.commitment, p.amount_cents, p.hours)
-                for p, org in repository.partners(db, app_id)
+                Partner(p.organisation, p.type, p.co_financing, p.commitment, p.amount_cents,
+                        p.hours)
+                for p in rows
             )
-        }
+        }  # fmt: skip
 
-    def indicators() -> dict[str, Any]:
+    def indicators_of() -> dict[str, Any]:
+        rows = repository.indicators(db, app_id) if indicators is None else indicators
         return {
             "indicators": tuple(
                 Indicator(
@@ -215,7 +222,7 @@ def context(
                     i.target,
                     i.target_date.isoformat() if i.target_date else None,
                 )
-                for i in repository.indicators(db, app_id)
+                for i in rows
             )
         }
 
@@ -231,8 +238,8 @@ def context(
     return Facts(
         {
             "line": line,
-            "partners": partners,
-            "indicators": indicators,
+            "partners": partners_of,
+            "indicators": indicators_of,
             "conditions_open": conditions,
             **dict.fromkeys(_COMMITTEE, committee),
             **dict.fromkeys(_MONITORING_DEFAULTS, monitoring),

@@ -33,7 +33,7 @@ def _shown(
     request: Request, who: Signer, application_id: int, status: int = 200, **context: Any
 ) -> Response:
     pages = guard.site(request).pages
-    record = pages.run(who["actor"], applications.show, application_id)
+    record = pages.run(who["actor"], applications.facts, application_id)
     steps = [{**step, "mine": who["actor"].holds(step["roles"])} for step in record.get("next", [])]
     return views.page(request, "application.html.j2", who, status, app=record, steps=steps,
                       **context)  # fmt: skip

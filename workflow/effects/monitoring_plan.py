@@ -45,7 +45,7 @@ def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
         return {}
     overdue = store.overdue(db, app.pk, today)
     return dict(
-        reports_overdue=tuple(f"{r.label} (due {r.due_on.isoformat()})" for r in overdue),
+        reports_overdue=tuple(f"{label} (due {due_on.isoformat()})" for label, due_on in overdue),
         indicators_unmeasured=tuple(store.unmeasured(db, app.pk)),
     )
 

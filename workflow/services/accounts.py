@@ -71,6 +71,15 @@ class Signer(TypedDict):
     language: str
     needs_code: bool  # signed in, but the one-time code is still to come
     needs_setup: bool  # their role needs a second factor they have not set up
+    seen_due: bool  # its last use is to be noted (`note_seen`): a read does not write it
+
+
+class Bearer(TypedDict):
+    """Who an API token acts as, as every API request reads it."""
+
+    actor: Actor
+    token_id: int
+    seen_due: bool  # its last use is to be noted (`note_token_used`)
 
 
 class SessionShown(TypedDict):
@@ -246,9 +255,10 @@ def sign_in_by_link(unit: Unit, token: str, *, address: str = "", agent: str = "
     return _open_session(unit, person, held, "link", address, agent)
 
 
+@reads
 def signer(unit: Unit, token: str | None) -> Signer | None:
     """Who the session with this cookie token is, if it is open: not revoked, not expired, not
-    idle past `[web] idle_minutes`. Its last use is noted (at most once a minute)."""
+    idle past `[web] idle_minutes`; `seen_due` once its last use is a minute old or more."""
     if not tokens.well_formed(token):
         return None
     found = credentials.session_with_person(unit.db, tokens.digest(token or ""))
@@ -259,8 +269,6 @@ def signer(unit: Unit, token: str | None) -> Signer | None:
     idle_until = _aware(held.seen_at) + dt.timedelta(minutes=web.idle_minutes)
     if held.revoked_at is not None or _aware(held.expires_at) <= now or idle_until <= now:
         return None
-    if now - _aware(held.seen_at) >= TOUCH_EVERY:
-        credentials.touch(unit.db, _id(held), now)
     roles = frozenset(repository.roles_of(unit.db, _id(person)))
     credential = credentials.credential(unit.db, _id(person))
     wants = bool(roles & web.needs_second_factor) or bool(credential and credential.totp_secret)
@@ -271,7 +279,13 @@ def signer(unit: Unit, token: str | None) -> Signer | None:
         "language": person.language,
         "needs_code": wants and not held.second_factor,
         "needs_setup": wants and not (credential and credential.totp_secret),
+        "seen_due": now - _aware(held.seen_at) >= TOUCH_EVERY,
     }
+
+
+def note_seen(unit: Unit, session_id: int) -> None:
+    """Note that the session was used now (for the idle timeout)."""
+    credentials.touch(unit.db, session_id, unit.clock.now())
 
 
 def sign_out(unit: Unit, session_id: int) -> None:
@@ -326,6 +340,7 @@ def confirm_code(unit: Unit, session_id: int, code: str) -> bool:
 # -- one's own sessions ----------------------------------------------------------------------------
 
 
+@reads
 def sessions(unit: Unit, current: int) -> list[SessionShown]:
     """The acting person's open sessions, newest first (`current` is the one asking)."""
     person_id = _actor_id(unit)
@@ -435,9 +450,11 @@ def list_tokens(unit: Unit) -> list[TokenShown]:
     return [_token_shown(t, now) for t in credentials.tokens_of(unit.db, _actor_id(unit))]
 
 
-def token_actor(unit: Unit, token: str | None) -> Actor | None:
+@reads
+def token_actor(unit: Unit, token: str | None) -> Bearer | None:
     """Who an API request with this bearer token acts as: the token's person, with the roles
-    the token was given that they still hold; None for an unknown, revoked or expired token."""
+    the token was given that they still hold; None for an unknown, revoked or expired token.
+    `seen_due` once its last use is a minute old or more (`note_token_used`)."""
     if not tokens.well_formed(token, tokens.API_PREFIX):
         return None
     found = credentials.token_with_person(unit.db, tokens.digest(token or ""))
@@ -447,10 +464,17 @@ def token_actor(unit: Unit, token: str | None) -> Actor | None:
     now = unit.clock.now()
     if held.revoked_at is not None or (held.expires_at and _aware(held.expires_at) <= now):
         return None
-    if held.used_at is None or now - _aware(held.used_at) >= TOUCH_EVERY:
-        credentials.mark_token_used(unit.db, _id(held), now)
     roles = frozenset(repository.roles_of(unit.db, _id(person))) & set(held.roles.split(","))
-    return Actor(person.email, person.name, roles, person.id, person.organisation_id)
+    return {
+        "actor": Actor(person.email, person.name, roles, person.id, person.organisation_id),
+        "token_id": _id(held),
+        "seen_due": held.used_at is None or now - _aware(held.used_at) >= TOUCH_EVERY,
+    }
+
+
+def note_token_used(unit: Unit, token_id: int) -> None:
+    """Note that the token was used now."""
+    credentials.mark_token_used(unit.db, token_id, unit.clock.now())
 
 
 # -- the steps -------------------------------------------------------------------------------------

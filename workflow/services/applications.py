@@ -29,7 +29,7 @@ from kracht.workflow.services.notices import OutboxMessage, Reminder
 from kracht.workflow.services.policy import visible_application
 from kracht.workflow.services.score_sheets import Committee
 from kracht.workflow.services.trail import ShownEvent
-from kracht.workflow.unit import Unit, writes
+from kracht.workflow.unit import Unit, reads, writes
 
 CREATORS = (Role.PROGRAMME_LEADER, Role.APPLICANT)
 READERS_OF_AUDIT = (Role.AUDITOR, Role.PROGRAMME_LEADER)
@@ -161,6 +161,7 @@ def create(unit: Unit, **fields: Any) -> Created:
     return {"id": app.id, "title": app.title, "state": app.state}
 
 
+@reads
 def list_all(
     unit: Unit, state: str | None = None, programme: str | None = None
 ) -> list[repository.ApplicationRow]:
@@ -205,8 +206,8 @@ class Notices(TypedDict):
     messages: list[OutboxMessage]
 
 
-class ApplicationRecord(Notices):
-    """An application's whole record: its fields and data, and every part of it by name."""
+class ApplicationFacts(TypedDict):
+    """An application's fields and data, and what comes next: the record without its parts."""
 
     id: int
     title: str
@@ -228,44 +229,78 @@ class ApplicationRecord(Notices):
     partners: list[PartnerShown]
     indicators: list[IndicatorShown]
     next: list[engine.Option]
+
+
+class ApplicationRecord(ApplicationFacts, Notices):
+    """An application's whole record: its facts, and every part of it by name."""
+
     committee: Committee
     decision: decisions.DecisionView
     monitoring: Monitoring
 
 
-def show(unit: Unit, application_id: int) -> ApplicationRecord:
-    """The whole record: fields, stage data by stage, partners, indicators, and what comes next."""
+@reads
+def facts(unit: Unit, application_id: int) -> ApplicationFacts:
+    """The record's fields, stage data, partners, indicators and what comes next, without the
+    committee, decision, monitoring and notification parts (the application page's read)."""
+    loaded = policy.visible_loaded(unit.db, unit.actor, application_id)
+    return _facts(unit, loaded, _history_for(unit, loaded.app))[0]
 
+
+@reads
+def show(unit: Unit, application_id: int) -> ApplicationRecord:
+    """The whole record: its facts (see `facts`), and the committee, decision, monitoring and
+    notification parts."""
     db = unit.db
     actor = unit.actor
-    app = visible_application(db, actor, application_id)
-    programme = repository.programme(db, app.programme_id)
-    line = repository.line(db, app.line_id) if app.line_id else None
-    org = repository.organisation(db, app.applicant_org_id)
+    loaded = policy.visible_loaded(db, actor, application_id)
+    app = loaded.app
+    history = _history_for(unit, app)  # the decisions read it too
+    shown, partners, indicators = _facts(unit, loaded, history)
+    monitoring = monitor_views.part(db, app, unit.clock.today(), listed=indicators)
+    return {
+        **shown,
+        "committee": cast(Committee, score_sheets.describe(db, actor, app)),
+        "decision": decisions.decision_view(db, app, history=history, partners=partners),
+        "monitoring": cast(Monitoring, monitoring),
+        **notifications_part(db, actor, app.id),
+    }
+
+
+def _history_for(unit: Unit, app: Application) -> list[audit.EventRow] | None:
+    """The application's events when the actor is no insider (what they may see of the advice
+    depends on them); None for an insider, who sees it all."""
+    return None if unit.actor.holds(policy.INSIDERS) else audit.history(unit.db, app.pk)
+
+
+def _facts(
+    unit: Unit, loaded: repository.Loaded, history: list[audit.EventRow] | None
+) -> tuple[ApplicationFacts, list[repository.PartnerRow], list[repository.IndicatorRow]]:
+    """The facts of the application, with the partner and indicator rows read for them (the
+    parts of the whole record read them too)."""
+    db, app, programme = unit.db, loaded.app, loaded.programme
     stage_data: dict[str, dict[str, Any]] = {}
     recorded: dict[str, Any] = {}  # {field: value}, as the guards' context reads it
-    for value in repository.stage_values(db, app.id):
+    for value in repository.stage_values(db, app.pk):
         stage_data.setdefault(value.section, {})[value.field] = value.value
         recorded[value.field] = value.value
-    insider = actor.holds(policy.INSIDERS)  # spares an applicant-only history read
-    history = None if insider else audit.history(db, app.id)  # the decisions read it too
-    if history is not None and policy.withheld_advice(actor, history):
+    if history is not None and policy.withheld_advice(unit.actor, history):
         scoring = stage_data.pop("kracht_scoring", {})
         kept = {k: v for k, v in scoring.items() if k not in policy.ADVICE_FIELDS}
         stage_data.update({"kracht_scoring": kept} if kept else {})
-    ctx = engine.context(unit, app, programme, None, {}, recorded=recorded)
-    partners = repository.partners(db, app.id)  # the decision's co-financing reads them too
-    indicators = repository.indicators(db, app.id)  # and the monitoring part these
-    monitoring = monitor_views.part(db, app, unit.clock.today(), listed=indicators)
-    return {
-        "id": app.id,
+    partners = repository.partners(db, app.pk)
+    indicators = repository.indicators(db, app.pk)
+    ctx = engine.context(unit, app, programme, None, {}, loaded, recorded=recorded,
+                         partners=partners, indicators=indicators)  # fmt: skip
+    shown: ApplicationFacts = {
+        "id": app.pk,
         "title": app.title,
         "description": app.description,
         "state": app.state,
         "previous_state": app.previous_state,
-        "programme": programme.code if programme else None,
-        "line": line.code if line else None,
-        "applicant": org.name if org else None,
+        "programme": programme.code,
+        "line": loaded.line_code,
+        "applicant": loaded.applicant,
         "requested_cents": app.requested_cents,
         "round": app.round,
         "submitted_on": app.submitted_on.isoformat() if app.submitted_on else None,
@@ -273,18 +308,18 @@ def show(unit: Unit, application_id: int) -> ApplicationRecord:
         "version": app.version,
         "created_at": audit.canonical_time(app.created_at),
         "updated_at": audit.canonical_time(app.updated_at),
-        "not_applicable": programme.not_applicable if programme else {},
+        "not_applicable": programme.not_applicable or {},
         "stage_data": stage_data,
         "partners": [
             {
-                "organisation": o.name,
-                "type": o.o_type,
+                "organisation": p.organisation,
+                "type": p.type,
                 "co_financing": p.co_financing,
                 "commitment": p.commitment,
                 "amount_cents": p.amount_cents,
                 "hours": p.hours,
             }
-            for p, o in partners
+            for p in partners
         ],
         "indicators": [
             {
@@ -298,11 +333,8 @@ def show(unit: Unit, application_id: int) -> ApplicationRecord:
             for i in indicators
         ],
         "next": engine.options(ctx),
-        "committee": cast(Committee, score_sheets.describe(db, actor, app)),
-        "decision": decisions.decision_view(db, app, history=history, partners=partners),
-        "monitoring": cast(Monitoring, monitoring),
-        **notifications_part(db, actor, app.id),
     }
+    return shown, partners, indicators
 
 
 def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
@@ -311,7 +343,7 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
     from kracht.notifications.sender import describe
 
     mine = None if actor.sees_everything() else actor.email
-    deadlines = reminders.upcoming(db, mine, application_id=application_id)
+    deadlines = reminders.open_of_application(db, application_id, mine)
     messages = repository.messages(db, application_id)
     return {
         "deadlines": cast(list[Reminder], [reminders.as_dict(r) for r in deadlines]),
@@ -321,6 +353,7 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
     }
 
 
+@reads
 def history(unit: Unit, application_id: int) -> list[ShownEvent]:
     """The application's audit events; score contents stay hidden from who may not see scores,
     and a joint advice from an applicant until the decision on it, hashes included

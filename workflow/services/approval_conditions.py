@@ -15,7 +15,7 @@ from kracht.storage.tables import (
 from kracht.workflow import engine
 from kracht.workflow.move import Audited
 from kracht.workflow.services import filters
-from kracht.workflow.unit import Unit
+from kracht.workflow.unit import Unit, reads
 
 if TYPE_CHECKING:
     pass
@@ -39,6 +39,7 @@ class ConditionRow(TypedDict):
     met_by: str | None
 
 
+@reads
 def list_conditions(
     unit: Unit, application_id: int | None = None, overdue_only: bool = False
 ) -> list[ConditionRow]:

@@ -19,7 +19,7 @@ from kracht.storage.tables import (
 )
 from kracht.workflow import engine
 from kracht.workflow.effects.grants import in_period, period_text
-from kracht.workflow.unit import Unit
+from kracht.workflow.unit import Unit, reads
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -252,6 +252,7 @@ class BudgetOverview(TypedDict):
     multiplier_target_basis: str
 
 
+@reads
 def budget_overview(
     unit: Unit,
     programme: str | None = None,

@@ -17,12 +17,11 @@ from kracht.storage.tables import (
 from kracht.workflow import engine
 from kracht.workflow.move import Moved
 from kracht.workflow.services.budgets import ratio
-from kracht.workflow.unit import Unit
+from kracht.workflow.unit import Unit, reads
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from kracht.storage.tables import ApplicationPartner, Organisation
 
 OUTCOMES = ("approve", "approve_with_conditions", "reject", "defer")
 
@@ -158,7 +157,9 @@ def decisions_made(
     `history` is the application's `audit.history`, when the caller has read it already."""
     made: list[Decision] = []
     advice = None
-    for event in audit.history(db, app.id) if history is None else history:
+    if history is None:  # only the moves it reads
+        history = audit.history(db, app.id, fired=(*OUTCOMES, "submit_advice"))
+    for event in history:
         if event["action"] != "fire" or event["outcome"] != "ok":
             continue
         values = event["payload"].get("values") or {}
@@ -249,7 +250,7 @@ def decision_view(
     app: Application,
     *,
     history: list[audit.EventRow] | None = None,
-    partners: list[tuple[ApplicationPartner, Organisation]] | None = None,
+    partners: list[repository.PartnerRow] | None = None,
 ) -> DecisionView:
     """The decision part of `kracht app show --json`: the latest decision (earlier ones, such as
     a deferral, under `earlier`), the money charged, the conditions and the co-financing.
@@ -274,14 +275,10 @@ def decision_view(
     if partners is None:
         partners = repository.partners(db, app.pk)
     private = sum(
-        p.amount_cents or 0
-        for p, o in partners
-        if p.commitment == "money" and o.o_type != "government"
+        p.amount_cents or 0 for p in partners if p.commitment == "money" and p.type != "government"
     )
     public = sum(
-        p.amount_cents or 0
-        for p, o in partners
-        if p.commitment == "money" and o.o_type == "government"
+        p.amount_cents or 0 for p in partners if p.commitment == "money" and p.type == "government"
     )
     granted = sum(c["amount_cents"] for c in charged)
     return {
@@ -298,6 +295,7 @@ def decision_view(
     }
 
 
+@reads
 def letter(unit: Unit, application_id: int, language: str) -> str:
     """The decision letter as it was written, in Dutch or English."""
     db = unit.db

@@ -112,6 +112,7 @@ def add_person(
     return record
 
 
+@reads
 def list_people(unit: Unit) -> list[PersonRow]:
     db = unit.db
     _ = unit.actor  # any known person may read this
@@ -152,6 +153,7 @@ def add_org(unit: Unit, *, name: str, o_type: str) -> OrgRecord:
     return record
 
 
+@reads
 def list_orgs(unit: Unit) -> list[OrgRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
@@ -252,6 +254,7 @@ def programme_record(programme: Any, lines: list[tuple[str, str]]) -> ProgrammeR
     }
 
 
+@reads
 def list_programmes(unit: Unit) -> list[ProgrammeRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
@@ -330,6 +333,7 @@ class Criteria(TypedDict):
     disagreement_spread: int
 
 
+@reads
 def programme_criteria(unit: Unit, code: str) -> Criteria:
     """The criteria and committee rules in force for a programme."""
     from kracht.workflow.effects.scoring_round import scoring_for

@@ -17,7 +17,7 @@ from kracht.workflow.effects.monitoring_plan import describe
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.services import filters
 from kracht.workflow.services.policy import visible_application
-from kracht.workflow.unit import Unit
+from kracht.workflow.unit import Unit, reads
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -97,7 +97,7 @@ def part(
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values.
     `listed` is the application's `repository.indicators`, when the caller has read them."""
     plan_row = store.schedule(db, app.pk)
-    reports = [cast(ReportView, describe(r, today)) for r in store.reports(db, app.pk)]
+    reports = [cast(ReportView, describe(r, today)) for r in store.report_rows(db, app.pk)]
     submitted = [r for r in reports if r["status"] == "submitted"]
     return {
         "schedule": {
@@ -168,6 +168,7 @@ class ProjectMonitoring(Monitoring):
     state: str
 
 
+@reads
 def project(unit: Unit, application_id: int) -> ProjectMonitoring:
     """One project's monitoring: its schedule, every report and every indicator's values."""
 
@@ -210,6 +211,7 @@ class ReportRow(ReportExport):
     received_on: str | None
 
 
+@reads
 def reports(
     unit: Unit,
     *,
@@ -238,6 +240,7 @@ def reports(
     return [r for r in result if status is None or r["status"] == status]
 
 
+@reads
 def late(unit: Unit, as_of: dt.date | None = None, programme: str | None = None) -> list[ReportRow]:
     """Reports past their due date and not submitted, the longest overdue first."""
     rows = reports(unit, programme=programme, status="late", as_of=as_of)

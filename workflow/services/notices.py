@@ -54,6 +54,7 @@ class Outbox(TypedDict):
     messages: list[OutboxMessage]
 
 
+@reads
 def outbox_list(unit: Unit, status: str | None,
                 application_id: int | None) -> Outbox:  # fmt: skip
     from kracht.notifications import sender
@@ -155,6 +156,7 @@ class Reminder(TypedDict):
     facts: dict[str, Any]  # what its messages say (free-form)
 
 
+@reads
 def reminders_list(
     unit: Unit,
     person: str | None,
@@ -176,6 +178,7 @@ def reminders_list(
     ]
 
 
+@reads
 def calendar(unit: Unit, person: str) -> bytes:
     from kracht.notifications import reminders
     from kracht.notifications.calendar import export

@@ -38,7 +38,21 @@ def visible_application(
 ) -> Application:
     """The application, refused when there is none or `actor` may not see it; `listing` when
     the id was given to narrow a list (a filter)."""
-    app = repository.application(db, application_id)
+    return _seen(actor, repository.application(db, application_id), application_id, listing)
+
+
+def visible_loaded(db: Session, actor: Actor, application_id: int) -> repository.Loaded:
+    """As `visible_application`, with the programme, line code and applicant's name read in the
+    same statement (`repository.application_loaded`)."""
+    loaded = repository.application_loaded(db, application_id)
+    _seen(actor, loaded.app if loaded else None, application_id)
+    assert loaded is not None
+    return loaded
+
+
+def _seen(
+    actor: Actor, app: Application | None, application_id: int, listing: bool = False
+) -> Application:
     if app is None:
         raise NotFound("application", application_id, listing=listing)
     if not may_see(actor, app):

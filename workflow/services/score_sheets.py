@@ -36,7 +36,7 @@ from kracht.workflow.services.policy import (
     sees_round,
     sees_scores,
 )
-from kracht.workflow.unit import Unit
+from kracht.workflow.unit import Unit, reads
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -268,6 +268,7 @@ class Committee(TypedDict):
     rounds: list[RoundShown]
 
 
+@reads
 def view(unit: Unit, application_id: int) -> Committee:
     """The committee's picture of one application, as far as the actor may see it."""
     db = unit.db
@@ -326,6 +327,7 @@ class Ranked(TypedDict):
     criteria_version: str
 
 
+@reads
 def ranking(unit: Unit, round_label: str) -> list[Ranked]:
     """The applications of a round whose scores the actor may see, side by side: best weighted
     total first, knock-outs last."""
@@ -496,7 +498,9 @@ def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, st
     return value, inputs.text(motivation, f"{key}: the motivation", inputs.LONG)
 
 
-def counted(db: Session, app: Application, current: Any) -> list[tuple[ScoreSheet, Any]]:
+def counted(
+    db: Session, app: Application, current: Any
+) -> list[tuple[store.SheetRow, store.MemberRow]]:
     """The sheets that make the score matrix: submitted, by members who are not recused."""
     recused = store.recused_people(db, app.pk)
     return [
@@ -559,11 +563,11 @@ def round_view(
     visible = sees_round(
         actor, current.number, advised=advised, record=lambda: record, own=lambda: own
     )
-    history: dict[int, list[Score]] = {}
+    history: dict[int, list[Any]] = {}  # ScoreRow, by sheet
     if visible:
         history = store.round_scores(db, current.pk)
     elif own is not None:  # blind: not even read, the other members' scores
-        history = {own.pk: store.scores(db, own.pk)}
+        history = {own.pk: store.score_rows(db, own.pk)}
     if own is not None:
         view["own_sheet"] = shown_sheet(own, actor.email, history.get(own.pk, []))
     view["visible"] = visible
@@ -585,10 +589,10 @@ def round_view(
 
 def sheet_view(db: Session, sheet: ScoreSheet, member: str) -> SheetShown:
     """A member's sheet: current scores and the corrections made to them."""
-    return shown_sheet(sheet, member, store.scores(db, sheet.pk))
+    return shown_sheet(sheet, member, store.score_rows(db, sheet.pk))
 
 
-def shown_sheet(sheet: ScoreSheet, member: str, history: list[Score]) -> SheetShown:
+def shown_sheet(sheet: ScoreSheet | store.SheetRow, member: str, history: list[Any]) -> SheetShown:
     """A member's sheet from its scores' `history` (every revision, as `store.scores` gives)."""
     current = store.newest(history)
     return {
