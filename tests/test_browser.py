@@ -101,10 +101,10 @@ def test_a_leader_accepts_the_invitation_and_withdraws_an_application_with_the_b
     page.get_by_role("link", name="TalentIT Twente").click()
     page.wait_for_url(f"{site}/applications/{app_id}")
     page.get_by_label("Toelichting").nth(_step_index(page, "withdraw")).fill("partners left")
-    page.get_by_role("button", name=re.compile(r"^withdraw")).click()
+    page.get_by_role("button", name=re.compile(r"^Intrekken")).click()
     page.wait_for_url(f"{site}/applications/{app_id}")
 
-    assert page.locator(".facts dd").first.inner_text() == "withdrawn"
+    assert page.locator(".facts dd").first.inner_text() == "ingetrokken"
     assert _state(world.url, app_id) == "withdrawn"
     last = _last_event(world.url)
     assert (last.actor, last.trigger, last.reason) == (f.LEADER, "withdraw", "partners left")

@@ -305,7 +305,7 @@ def test_the_auditor_sees_the_trail_intact_and_each_applications_timeline(site, 
     assert "<script>x" not in timeline.text
     actions = re.findall(r"<td>(create|fire: \w+)</td>", timeline.text)
     assert actions[0] == "create"
-    assert actions[-1] == "fire: withdraw"
+    assert actions[-1] == "fire: Intrekken"  # the move in the auditor's words (Dutch)
     for page in (desk, timeline):
         assert _post_forms(page.text) == ["/sign-out"]
 

@@ -4,6 +4,7 @@ their language (euros and dates the Dutch way for Dutch readers)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from kracht.basics import moments
 from kracht.basics.euros import format_euros
-from kracht.web import guard
+from kracht.web import guard, labels
 from kracht.web.texts import preferred, words
 from kracht.workflow.services.accounts import Signer
 
@@ -30,7 +31,15 @@ def templates() -> Jinja2Templates:
     env.filters["euros"] = lambda cents, language="nl": format_euros(cents or 0, language)
     env.filters["day"] = _day
     env.filters["moment"] = _moment
+    for table in labels.TABLES:  # stage(lang), move(lang), role(lang), ...: the names people read
+        env.filters[table] = _named(table)
+    env.filters["value"] = labels.value
+    env.filters["spaced"] = labels.spaced
     return made
+
+
+def _named(table: str) -> Callable[[object, str], str]:
+    return lambda identifier, language="nl": labels.name(table, identifier, language)
 
 
 def page(

@@ -37,10 +37,6 @@ WORDS = {
         "applicant_submit": "Indienen",
         "applicant_light": "Laatste stoplicht",
         "applicant_nothing_now": "Nu niets: de volgende stap is aan het programma.",
-        "applicant_outcome_approve": "toegekend",
-        "applicant_outcome_approve_with_conditions": "toegekend onder voorwaarden",
-        "applicant_outcome_reject": "afgewezen",
-        "applicant_outcome_defer": "uitgesteld",
     },
     "en": {
         "applicant_menu": "My organisation",
@@ -59,10 +55,6 @@ WORDS = {
         "applicant_submit": "Submit",
         "applicant_light": "Latest traffic light",
         "applicant_nothing_now": "Nothing now: the next step is the programme's.",
-        "applicant_outcome_approve": "approved",
-        "applicant_outcome_approve_with_conditions": "approved with conditions",
-        "applicant_outcome_reject": "rejected",
-        "applicant_outcome_defer": "deferred",
     },
 }
 
