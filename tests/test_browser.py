@@ -263,6 +263,11 @@ def _to_score(world: World) -> str:
     return f"/committee/{app_id}"
 
 
+def _to_assign(world: World) -> str:
+    """An application with the committee, nobody assigned yet: the leader's assignment form."""
+    return f"/committee/{make_application(world, 'assessment_committee')}"
+
+
 def _deciding(world: World) -> str:
     return f"/steering/{make_application(world, 'steering_decision')}"
 
@@ -293,6 +298,7 @@ PAGES = [
     Shown("my account", f.MEMBER, _with_token, screenshot="account"),
     Shown("committee", f.MEMBER, lambda w: _scored(w) and "/committee"),
     Shown("a score sheet", f.MEMBER, _to_score, screenshot="committee"),
+    Shown("assigning the committee", f.LEADER, _to_assign),
     Shown("steering decision", f.STEERING, _deciding, screenshot="steering"),
     Shown("budgets", f.LEADER, lambda w: "/money/budgets"),
     Shown("monitoring", f.LEADER, _in_monitoring, screenshot="monitoring"),

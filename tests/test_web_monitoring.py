@@ -406,6 +406,9 @@ def test_every_write_route_of_the_whole_app_refuses_the_auditor_and_writes_nothi
         "/applications/{application_id}/fire/{trigger}",
         "/monitoring/{application_id}/report",
         "/monitoring/{application_id}/value",
+        "/monitoring/{application_id}/replan",
+        "/monitoring/{application_id}/close",
+        "/committee/{application_id}/assign",
         "/api/v1/applications/{application_id}/fire",
     }
     form = {**REPORT, "csrf": csrf, "reason": "x", "indicator": "1", "value": "1",

@@ -1,5 +1,7 @@
-"""Applications: the list a person may see, one application's record, and its next steps as
-buttons that fire the same triggers as the command line (a refusal shows what is missing)."""
+"""Applications: the list a person may see, one application's record with links to the pages
+where its work is done (committee, decision, monitoring, timeline) as far as they concern the
+person, and its next steps as buttons that fire the same triggers as the command line (a refusal
+shows what is missing)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,35 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kracht.basics.actors import Actor
 from kracht.basics.errors import GuardRefused
 from kracht.web import guard, views
+from kracht.web.pages import audit_pages, committee_pages
 from kracht.workflow import engine
-from kracht.workflow.services import applications
+from kracht.workflow.services import applications, decisions
 from kracht.workflow.services.accounts import Signer
 
 router = APIRouter(include_in_schema=False)
 MENU = [(20, "/applications", "applications", ())]
+MONITORED = ("monitoring", "closed")
+TIMELINE_ROLES = audit_pages.MENU[0][3]  # who has the audit desk
+
+WORDS = {
+    "nl": {
+        "application_pages": "Verder met deze aanvraag",
+        "application_to_committee": "Beoordelingscommissie",
+        "application_to_decision": "Besluit nemen",
+        "application_to_monitoring": "Monitoring",
+        "application_to_timeline": "Tijdlijn (audittrail)",
+    },
+    "en": {
+        "application_pages": "Work on this application",
+        "application_to_committee": "Assessment committee",
+        "application_to_decision": "Take the decision",
+        "application_to_monitoring": "Monitoring",
+        "application_to_timeline": "Timeline (audit trail)",
+    },
+}
 
 
 @router.get("/applications")
@@ -36,7 +59,26 @@ def _shown(
     record = pages.run(who["actor"], applications.facts, application_id)
     steps = [{**step, "mine": who["actor"].holds(step["roles"])} for step in record.get("next", [])]
     return views.page(request, "application.html.j2", who, status, app=record, steps=steps,
-                      **context)  # fmt: skip
+                      links=_links(who["actor"], record, steps), **context)  # fmt: skip
+
+
+def _links(
+    actor: Actor, record: dict[str, Any], steps: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
+    """The pages about this application that concern `actor` now: (its path, its word)."""
+    state, number = record["state"], record["id"]
+    committee = state in committee_pages.STATES or bool(record["committee"]["members"])
+    deciding = state == "steering_decision" and any(
+        s["mine"] for s in steps if s["trigger"] in decisions.OUTCOMES
+    )
+    monitored = state in MONITORED or record["monitoring"]["schedule"] is not None
+    shown = (
+        (f"/committee/{number}", "committee", committee and actor.holds(committee_pages.ROLES)),
+        (f"/steering/{number}", "decision", deciding),
+        (f"/monitoring/{number}", "monitoring", monitored),
+        (f"/audit/applications/{number}", "timeline", actor.holds(TIMELINE_ROLES)),
+    )
+    return [(path, f"application_to_{word}") for path, word, wanted in shown if wanted]
 
 
 @router.post("/applications/{application_id}/fire/{trigger}")

@@ -19,7 +19,7 @@ from kracht.states.kracht_scoring import ADVICE
 from kracht.web import guard, views
 from kracht.web.committee_words import WORDS as WORDS
 from kracht.workflow.definition import TERMINAL
-from kracht.workflow.services import applications, assignment, score_sheets
+from kracht.workflow.services import applications, assignment, directory, score_sheets
 from kracht.workflow.services.accounts import Signer
 from kracht.workflow.services.policy import SEES_RANKING
 
@@ -27,7 +27,8 @@ router = APIRouter(include_in_schema=False)
 ROLES = ("committee_member", "committee_chair", "programme_leader", "auditor")
 MENU = [(30, "/committee", "committee", ROLES)]
 STATES = ("assessment_committee", "kracht_scoring")
-DONE = ("declared", "draft", "submitted", "corrected", "advised")  # notices after a 303
+DONE = ("declared", "draft", "submitted", "corrected", "advised", "assigned")  # after a 303
+SEATS = {str(r) for r in assignment.MEMBERS}  # the roles a person sits on a committee with
 
 
 @router.get("/committee")
@@ -122,6 +123,20 @@ def committee_advice(
     return _acted(request, who, application_id, form, act, "advised")
 
 
+@router.post("/committee/{application_id}/assign")
+def committee_assign(
+    request: Request, application_id: int, who: guard.SignedIn, form: guard.CheckedForm
+) -> Response:
+    """Assign the members ticked (all or none); one linked to the applicant or a partner is
+    recused at once, as the service does."""
+    chosen = [str(v) for k, v in form.items() if k.startswith("member-")]
+
+    def act(run: Runner) -> None:
+        run(assignment.assign_all, application_id, chosen)
+
+    return _acted(request, who, application_id, form, act, "assigned")
+
+
 Runner = Callable[..., Any]
 
 
@@ -156,12 +171,28 @@ def _shown(
     names = {m["member"]: m["name"] for m in committee["members"]}
     current = committee["rounds"][-1] if committee["rounds"] else None
     may = _may(actor, record, current)
+    may["assign"] = actor.holds(assignment.ASSIGNERS) and record["state"] in STATES
+    seats = _seats(request, actor, record, names) if may["assign"] else []
     return views.page(
         request, "committee_application.html.j2", who, status, app=record,
         members=committee["members"], names=names, current=current, may=may,
         advice_blocked=_advice_blocked(request, who, application_id) if may["advise"] else None,
-        advice_values=ADVICE, entered=context.pop("entered", {}), **context,
+        advice_values=ADVICE, entered=context.pop("entered", {}), seats=seats, **context,
     )  # fmt: skip
+
+
+def _seats(
+    request: Request, actor: Actor, record: dict[str, Any], assigned: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The directory's committee members not yet on this committee, with their roles; `linked`
+    when they work at the applicant or a partner (the service recuses them at once)."""
+    parties = {record["applicant"], *(p["organisation"] for p in record["partners"])}
+    people = guard.site(request).pages.run(actor, directory.list_people)
+    return [
+        {**p, "seats": sorted(SEATS & set(p["roles"])), "linked": p["organisation"] in parties}
+        for p in people
+        if SEATS & set(p["roles"]) and p["email"] not in assigned
+    ]
 
 
 def _advice_blocked(request: Request, who: Signer, application_id: int) -> KrachtError | None:

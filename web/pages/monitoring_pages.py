@@ -12,7 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from kracht.basics.errors import KrachtError
 from kracht.states.monitoring import LIGHTS, PLANNERS, REPORTERS
-from kracht.web import guard, views
+from kracht.web import flash, guard, views
+from kracht.workflow.schedule import EVERY
 from kracht.workflow.services import monitor_views, progress_reports
 from kracht.workflow.services.accounts import Signer
 from kracht.workflow.unit import Unit, reads
@@ -23,6 +24,9 @@ INSIDERS = ("programme_leader", "innovation_table_chair", "committee_member", "c
 MENU = [(40, "/monitoring", "monitoring_menu", INSIDERS)]
 OPEN = ("due", "late")
 SHOWN_HANDLED = (400, 404, 409, 422)  # refusals of a form shown beside the form itself
+DONE = ("replanned", "closed")  # notices after the plan's forms (web/pages/monitoring_plan_pages)
+WARNINGS = 5  # spending warnings carried to the next page (the service gives at most two)
+SPENDING = ("above_grant", "below_before")  # the kinds of spending warning, each worded here
 
 WORDS = {
     "nl": {
@@ -84,6 +88,13 @@ WORDS = {
         "monitoring_report_late": "te laat",
         "monitoring_report_submitted": "ingediend",
         "monitoring_report_cancelled": "vervallen",
+        "monitoring_warnings": "Let op bij de bestedingen",
+        "monitoring_warning_above_grant": (
+            "De besteding tot nu toe, {spent}, is meer dan de toekenning van {compared}."
+        ),
+        "monitoring_warning_below_before": (
+            "De besteding tot nu toe, {spent}, is lager dan de {compared} die eerder is gemeld."
+        ),
     },
     "en": {
         "monitoring_menu": "Monitoring",
@@ -144,6 +155,13 @@ WORDS = {
         "monitoring_report_late": "late",
         "monitoring_report_submitted": "submitted",
         "monitoring_report_cancelled": "cancelled",
+        "monitoring_warnings": "Mind the spending",
+        "monitoring_warning_above_grant": (
+            "Spending so far, {spent}, exceeds the grant of {compared}."
+        ),
+        "monitoring_warning_below_before": (
+            "Spending so far, {spent}, is below the {compared} reported before."
+        ),
     },
 }
 
@@ -183,20 +201,31 @@ def project_page(
     who: guard.SignedIn,
     submitted: str | None = None,
     recorded: str | None = None,
+    done: str | None = None,
 ) -> Response:
-    return _shown(request, who, application_id, submitted=submitted, recorded=recorded)
+    here = f"/monitoring/{application_id}"
+    kept = flash.take(request, who, here) if submitted else None
+    warnings = _warnings((kept or {}).get("spending"))
+    response = shown(request, who, application_id, submitted=submitted, recorded=recorded,
+                      warnings=warnings, done=done if done in DONE else None)  # fmt: skip
+    if kept is not None:
+        flash.clear(request, response)
+    return response
 
 
-def _shown(
+def shown(
     request: Request, who: Signer, application_id: int, status: int = 200, **context: Any
 ) -> Response:
+    """The project's page, with the forms `who` may use (and any refusal in `context`)."""
     found = guard.site(request).pages.run(who["actor"], _project, application_id)
     actor = who["actor"]
     view = found["view"]
     may_report = actor.holds(REPORTERS) and view["state"] == "monitoring"  # the service decides
+    may_plan = actor.holds(PLANNERS) and view["state"] == "monitoring"
     return views.page(
         request, "monitoring_project.html.j2", who, status, **found, lights=tuple(LIGHTS),
-        may_report=may_report, backdates=actor.holds(PLANNERS), **context,
+        may_report=may_report, backdates=actor.holds(PLANNERS), may_plan=may_plan,
+        intervals=EVERY, **context,
     )  # fmt: skip
 
 
@@ -213,7 +242,7 @@ def submit_report(
         if key.startswith("value-") and value.strip()
     }
     try:
-        guard.site(request).pages.run(
+        result = guard.site(request).pages.run(
             who["actor"], progress_reports.submit, application_id, label,
             light=entered.get("light", ""), narrative=entered.get("narrative", ""),
             spent=entered.get("spent", ""), measures=entered.get("measures") or None,
@@ -222,9 +251,25 @@ def submit_report(
     except KrachtError as refused:
         if refused.http_status not in SHOWN_HANDLED:
             raise
-        return _shown(request, who, application_id, refused.http_status, refused=refused,
+        return shown(request, who, application_id, refused.http_status, refused=refused,
                       entered=entered, form="report")  # fmt: skip
-    return RedirectResponse(f"/monitoring/{application_id}?submitted={quote(label, safe='')}", 303)
+    here = f"/monitoring/{application_id}"
+    response = RedirectResponse(f"{here}?submitted={quote(label, safe='')}", 303)
+    if result["spending"]:  # shown once on the page the person lands on
+        flash.keep(request, response, who, here, spending=result["spending"][:WARNINGS])
+    return response
+
+
+def _warnings(kept: object) -> list[dict[str, Any]]:
+    """The spending warnings a notice carried, as far as they are well formed."""
+    found = kept if isinstance(kept, list) else []
+    return [
+        w
+        for w in found[:WARNINGS]
+        if isinstance(w, dict)
+        and w.get("kind") in SPENDING
+        and all(type(w.get(k)) is int for k in ("spent_cents", "compared_cents"))
+    ]
 
 
 @router.post("/monitoring/{application_id}/value")
@@ -242,6 +287,6 @@ def record_value(
     except KrachtError as refused:
         if refused.http_status not in SHOWN_HANDLED:
             raise
-        return _shown(request, who, application_id, refused.http_status, refused=refused,
+        return shown(request, who, application_id, refused.http_status, refused=refused,
                       entered=entered, form="value")  # fmt: skip
     return RedirectResponse(f"/monitoring/{application_id}?recorded=1", 303)

@@ -4,7 +4,7 @@ schedule, close a project out. Each is one audited transaction; a refusal keeps 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor
@@ -68,12 +68,22 @@ class Measured(TypedDict):
     measured_on: str
 
 
+class SpendingWarning(TypedDict):
+    """The facts of a spending warning, for an interface to word in its reader's language."""
+
+    kind: Literal["above_grant", "below_before"]
+    spent_cents: int
+    compared_cents: int  # the grant, or the spending reported before
+
+
 class ReportSubmitted(Audited):
-    """A progress report submitted, with the values measured in it and any spending warnings."""
+    """A progress report submitted, with the values measured in it and any spending warnings
+    (in words, and as facts in `spending`)."""
 
     report: Report
     values: list[Measured]
     warnings: list[str]
+    spending: list[SpendingWarning]
 
 
 class ValueRecorded(Audited):
@@ -169,7 +179,7 @@ def submit(
         came_in = _received(actor, report, received, today)
         measured_on = min(report.period_end, came_in)
         recorded = _measure(db, app, values or {}, measured_on, actor, report.id)
-        warnings = _spending_warnings(db, app, spent_cents)
+        checks = _spending_checks(db, app, spent_cents)
         report.status, report.traffic_light = "submitted", light
         report.narrative, report.measures, report.spent_cents = narrative, measures, spent_cents
         report.submitted_at, report.submitted_by = unit.clock.now(), actor.email
@@ -179,7 +189,8 @@ def submit(
         return {
             "report": describe(report, today),
             "values": recorded,
-            "warnings": warnings,
+            "warnings": [_worded(check) for check in checks],
+            "spending": checks,
         }
 
     submitted = engine.write_with_audit(unit, application_id, REPORTERS, "report.submit", change)
@@ -373,17 +384,27 @@ def _indicator(indicators: list[Any], key: str, application_id: int) -> Any:
 
 
 def _spending_warnings(db: Session, app: Application, spent_cents: int) -> list[str]:
+    return [_worded(check) for check in _spending_checks(db, app, spent_cents)]
+
+
+def _spending_checks(db: Session, app: Application, spent_cents: int) -> list[SpendingWarning]:
+    """Spending above the grant, or below what was reported before."""
     granted = sum(a.amount_cents for a, _ in funds.allocations(db, app.pk))
     previous = latest_spent(db, app.pk)
-    warnings = []
+    checks: list[SpendingWarning] = []
     if granted and spent_cents > granted:
-        warnings.append(
-            f"spending so far {format_euros(spent_cents)} exceeds the grant of "
-            f"{format_euros(granted)}"
+        checks.append(
+            {"kind": "above_grant", "spent_cents": spent_cents, "compared_cents": granted}
         )
     if previous is not None and spent_cents < previous:
-        warnings.append(
-            f"spending so far {format_euros(spent_cents)} is below the "
-            f"{format_euros(previous)} reported before"
+        checks.append(
+            {"kind": "below_before", "spent_cents": spent_cents, "compared_cents": previous}
         )
-    return warnings
+    return checks
+
+
+def _worded(check: SpendingWarning) -> str:
+    spent, compared = format_euros(check["spent_cents"]), format_euros(check["compared_cents"])
+    if check["kind"] == "above_grant":
+        return f"spending so far {spent} exceeds the grant of {compared}"
+    return f"spending so far {spent} is below the {compared} reported before"
