@@ -20,7 +20,8 @@ from kracht.workflow.services.accounts import Signer
 
 router = APIRouter(include_in_schema=False)
 MENU = [(20, "/applications", "applications", ())]
-MONITORED = ("monitoring", "closed")
+MONITORED = ("monitoring", "closed")  # states with a report schedule
+PAST_THE_COMMITTEE = ("steering_decision", "approved_with_conditions", "rejected", *MONITORED)
 TIMELINE_ROLES = audit_pages.MENU[0][3]  # who has the audit desk
 
 WORDS = {
@@ -65,13 +66,16 @@ def _shown(
 def _links(
     actor: Actor, record: dict[str, Any], steps: list[dict[str, Any]]
 ) -> list[tuple[str, str]]:
-    """The pages about this application that concern `actor` now: (its path, its word)."""
-    state, number = record["state"], record["id"]
-    committee = state in committee_pages.STATES or bool(record["committee"]["members"])
+    """The pages about this application that concern `actor` now: (its path, its word). The
+    state says which there are (a withdrawn one's state before it): only the road reaches a
+    decision through the committee, and monitoring plans the reports."""
+    number = record["id"]
+    state = record["previous_state"] if record["state"] == "withdrawn" else record["state"]
+    committee = state in committee_pages.STATES or state in PAST_THE_COMMITTEE
     deciding = state == "steering_decision" and any(
         s["mine"] for s in steps if s["trigger"] in decisions.OUTCOMES
     )
-    monitored = state in MONITORED or record["monitoring"]["schedule"] is not None
+    monitored = state in MONITORED
     shown = (
         (f"/committee/{number}", "committee", committee and actor.holds(committee_pages.ROLES)),
         (f"/steering/{number}", "decision", deciding),
