@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kracht.basics.errors import invalid
 
-MAX_ID = 2**63 - 1  # what a 64-bit id column holds, on SQLite and PostgreSQL alike
+MAX_ID = 2**31 - 1  # what an id column (INTEGER) holds on PostgreSQL; storage's MAX_KEY
 
 
 def parse_id(raw: object, what: str = "application") -> int:
