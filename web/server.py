@@ -116,10 +116,11 @@ def _invalid(request: Request, error: RequestValidationError) -> Response:
 
 
 def _http(request: Request, error: HTTPException) -> Response:
-    if _api(request):
+    if _api(request):  # with the error's headers: a 405 says what is Allowed
         return _problem(
             error.status_code,
             {"type": "about:blank", "title": str(error.detail), "status": error.status_code},
+            error.headers,
         )
     language = preferred(request.headers.get("accept-language"))
     message = words(language)["nothing_found"] if error.status_code == 404 else str(error.detail)
