@@ -126,6 +126,19 @@ def _check_char(char: str, position: int, what: str, kind: Text) -> None:
         )
 
 
+def pattern(kind: Text) -> str:
+    """The characters `text` lets through for this kind, as a regular expression (for an API's
+    document): none of those it refuses, but for lone surrogates, which JSON carries as escapes
+    and which no character class of every regular-expression dialect can name."""
+    controls = {chr(n) for n in (*range(0x20), *range(0x7F, 0xA0))}
+    refused = controls | _BIDI | {"\ufeff"}
+    if kind.one_line:
+        refused |= _LINE_BREAKS | _INVISIBLE | {"\t"}
+    else:
+        refused -= {"\n", "\t"}
+    return "^[^" + "".join(f"\\u{ord(c):04x}" for c in sorted(refused)) + "]*$"
+
+
 def optional_text(value: object, what: str, kind: Text = NAME) -> str | None:
     """Clean text, or None when nothing was given."""
     return text(value, what, kind, required=False) or None

@@ -46,6 +46,7 @@ def create_app(units: Units, *, secure: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=views.STATIC), name="static")
     for module in (*pages.modules(), api_routes):
         app.include_router(module.router)
+    app.openapi = api_routes.openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(guard.SignInNeeded, _sign_in_needed)  # type: ignore[arg-type]
     app.add_exception_handler(guard.CodeNeeded, _code_needed)
     app.add_exception_handler(KrachtError, _refused)  # type: ignore[arg-type]
