@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kracht.basics.errors import invalid
 
-MAX_ID = 2**63 - 1  # what a 64-bit id column holds, on SQLite and PostgreSQL alike
+MAX_ID = 2**31 - 1  # what an id column (INTEGER) holds on PostgreSQL; storage's MAX_KEY
 
 
 def parse_id(raw: object, what: str = "application") -> int:
@@ -124,6 +124,19 @@ def _check_char(char: str, position: int, what: str, kind: Text) -> None:
             f"{what} holds the control character U+{ord(char):04X} at character {position}; "
             "remove it",
         )
+
+
+def pattern(kind: Text) -> str:
+    """The characters `text` lets through for this kind, as a regular expression (for an API's
+    document): none of those it refuses, but for lone surrogates, which JSON carries as escapes
+    and which no character class of every regular-expression dialect can name."""
+    controls = {chr(n) for n in (*range(0x20), *range(0x7F, 0xA0))}
+    refused = controls | _BIDI | {"\ufeff"}
+    if kind.one_line:
+        refused |= _LINE_BREAKS | _INVISIBLE | {"\t"}
+    else:
+        refused -= {"\n", "\t"}
+    return "^[^" + "".join(f"\\u{ord(c):04x}" for c in sorted(refused)) + "]*$"
 
 
 def optional_text(value: object, what: str, kind: Text = NAME) -> str | None:

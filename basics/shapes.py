@@ -17,6 +17,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin
 
+import typing_extensions
+
 LIMIT = 20  # problems reported at most: one wrong field in a list of many says enough
 
 
@@ -64,7 +66,7 @@ def _plain(value: object, annotation: Any, where: str, found: list[str]) -> None
     if annotation is None or annotation is type(None):
         if value is not None:
             found.append(f"{where}: {_seen(value)}, not None")
-    elif typing.is_typeddict(annotation):
+    elif typing_extensions.is_typeddict(annotation):  # typing's own or typing_extensions'
         _typed_dict(value, annotation, where, found)
     elif not isinstance(annotation, type):
         raise TypeError(f"{where}: cannot check against the annotation {annotation!r}")

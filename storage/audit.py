@@ -27,10 +27,11 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
+from typing_extensions import TypedDict
 
 from kracht.storage import clock, hot
 from kracht.storage.database import GENESIS

@@ -6,10 +6,11 @@ lease ran out (its sender crashed) is taken again."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from kracht.storage.tables import OutboxMessage
 

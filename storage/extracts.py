@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
+from typing_extensions import TypedDict
 
 from kracht.storage.tables import (
     Application,

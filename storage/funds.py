@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypedDict, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from kracht.storage.tables import (
     Application,

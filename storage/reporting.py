@@ -7,10 +7,11 @@ queries, however many projects there are.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from kracht.storage import hot
 from kracht.storage.repository import core

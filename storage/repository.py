@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple, TypedDict, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
+from typing_extensions import TypedDict
 
 from kracht.storage import clock, hot
 from kracht.storage.tables import (
@@ -214,6 +215,15 @@ def list_programmes(db: Session) -> list[Programme]:
 # -- applications -------------------------------------------------------------------------------
 
 
+MAX_KEY = 2**31 - 1  # the largest id an INTEGER key holds on PostgreSQL (basics.inputs.MAX_ID)
+
+
+def a_key(number: int) -> bool:
+    """Whether `number` can be a record's id: a larger one is no record's, and the database
+    would refuse it (PostgreSQL past 32 bits, SQLite past 64) rather than find nothing."""
+    return 1 <= number <= MAX_KEY
+
+
 def application(db: Session, application_id: int, *, lock: bool = False) -> Application | None:
     """The application; with `lock`, read afresh and held until the transaction ends.
 
@@ -222,6 +232,8 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
     IMMEDIATE does, instead of failing its update. It still lets other transactions insert rows
     that refer to the application (stage values, audit events), so it cannot deadlock them.
     """
+    if not a_key(application_id):
+        return None
     if not lock:
         return db.get(Application, application_id)
     return db.get(
@@ -245,6 +257,8 @@ def application_and_programme(db: Session, application_id: int) -> Loaded | None
     """The application, locked as `application(lock=True)` locks it (FOR NO KEY UPDATE OF
     application on PostgreSQL) and read afresh, with its programme, its line's code and its
     applicant's name: one statement."""
+    if not a_key(application_id):
+        return None
     row = db.execute(_LOCKED_WITH_PROGRAMME, {"app": application_id}).first()
     return Loaded(*row) if row is not None else None
 

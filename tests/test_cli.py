@@ -64,12 +64,12 @@ def test_the_installed_script_reports_a_user_mistake_in_one_line(tmp_path):
         (
             ("app", "fire", "not-a-number", "approve"),
             "kracht: Invalid value for 'APPLICATION_ID': 'not-a-number' is not an id (ids are "
-            "whole numbers from 1 to 9223372036854775807) (see `kracht app fire --help`)\n",
+            "whole numbers from 1 to 2147483647) (see `kracht app fire --help`)\n",
         ),
         (
             ("app", "show", "abc"),
             "kracht: Invalid value for 'APPLICATION_ID': 'abc' is not an id (ids are whole "
-            "numbers from 1 to 9223372036854775807) (see `kracht app show --help`)\n",
+            "numbers from 1 to 2147483647) (see `kracht app show --help`)\n",
         ),
         (
             ("app", "partner", "add", "1", "--org", "Saxion", "--hours", "abc"),

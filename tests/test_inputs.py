@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_anything_else_is_refused_as_no_id(raw):
         inputs.parse_id(raw, "message")
 
     assert str(error.value).startswith("message id: ")
-    assert "ids are whole numbers from 1 to 9223372036854775807" in str(error.value)
+    assert f"ids are whole numbers from 1 to {inputs.MAX_ID}" in str(error.value)
     assert len(str(error.value)) < 150  # a 5,000-digit id is shown cut short
 
 
@@ -134,3 +135,21 @@ def test_a_count_is_a_bounded_whole_number(raw, says):
         inputs.parse_count(raw, "hours", 0, 10)
 
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize("kind", [inputs.REASON, inputs.NAME])
+def test_the_pattern_an_api_document_gives_admits_only_text_the_rules_accept(kind):
+    import re
+
+    admits = re.compile(inputs.pattern(kind))
+    admitted = 0
+    for code in [*range(0x3000), *range(0xFE00, 0xFF00)]:
+        char = chr(code)
+        if "\ud800" <= char <= "\udfff" or not admits.match(f"a{char}b"):
+            continue
+        admitted += 1
+        assert inputs.text(f"a{char}b", "reason", kind) == unicodedata.normalize("NFC", f"a{char}b")
+    assert admitted > 10_000
+    assert not admits.match("a\u0008b")
+    assert not admits.match("a\u202eb")
+    assert bool(admits.match("a\nb")) is (not kind.one_line)

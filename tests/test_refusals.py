@@ -2,9 +2,10 @@
 
 import pytest
 
+from kracht.basics import inputs
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed, NotFound
 from kracht.commands import hints
-from kracht.storage import audit
+from kracht.storage import audit, repository
 from kracht.storage.database import session
 from kracht.workflow import engine
 from kracht.workflow.definition import TRIGGERS, rows_for
@@ -404,3 +405,14 @@ def test_unknown_application_is_not_found(world):
     assert (
         hints.line(error.value) == "no application 999; `kracht app list` shows every application"
     )
+
+
+@pytest.mark.parametrize("number", [2**31, 10**30])  # past PostgreSQL's INTEGER; past SQLite's
+def test_an_application_number_no_key_can_hold_is_not_found_rather_than_a_database_error(
+    any_world, number
+):
+    with pytest.raises(NotFound):
+        any_world.fire(number, "withdraw", reason="x")
+    with pytest.raises(NotFound):
+        run(any_world.url, f.LEADER, applications.show, number)
+    assert inputs.MAX_ID == repository.MAX_KEY  # what the interfaces accept, the database holds

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
+from typing import Any, Literal, NamedTuple, NotRequired
 
 import pytest
+from typing_extensions import TypedDict
 
 from kracht.basics.shapes import problems
 from kracht.workflow.services import directory

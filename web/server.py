@@ -46,6 +46,7 @@ def create_app(units: Units, *, secure: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=views.STATIC), name="static")
     for module in (*pages.modules(), api_routes):
         app.include_router(module.router)
+    app.openapi = api_routes.openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(guard.SignInNeeded, _sign_in_needed)  # type: ignore[arg-type]
     app.add_exception_handler(guard.CodeNeeded, _code_needed)
     app.add_exception_handler(KrachtError, _refused)  # type: ignore[arg-type]
@@ -116,10 +117,11 @@ def _invalid(request: Request, error: RequestValidationError) -> Response:
 
 
 def _http(request: Request, error: HTTPException) -> Response:
-    if _api(request):
+    if _api(request):  # with the error's headers: a 405 says what is Allowed
         return _problem(
             error.status_code,
             {"type": "about:blank", "title": str(error.detail), "status": error.status_code},
+            error.headers,
         )
     language = preferred(request.headers.get("accept-language"))
     message = words(language)["nothing_found"] if error.status_code == 404 else str(error.detail)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session
+from typing_extensions import TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own

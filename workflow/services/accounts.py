@@ -12,7 +12,9 @@ tokens are audited; sign-ins leave their session, with its address and browser.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 from kracht.basics import moments, passwords, second_factor, tokens
 from kracht.basics.actors import Actor, require

@@ -9,7 +9,9 @@ toward the quorum nor appears in the score matrix.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor

@@ -5,7 +5,9 @@ available, and the multiplier of partner money.
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics.actors import Actor, require
 from kracht.basics.errors import InvalidInput, NotAllowed, NotFound

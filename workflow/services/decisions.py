@@ -5,7 +5,9 @@ again.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics.errors import Field, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros

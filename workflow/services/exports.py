@@ -13,7 +13,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput

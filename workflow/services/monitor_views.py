@@ -6,7 +6,9 @@ An applicant sees their own organisation's projects only; everyone else sees eve
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics.errors import InvalidInput
 from kracht.storage import clock, repository

@@ -6,7 +6,9 @@ may see their own reminders and calendar, the programme leader everyone's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NotRequired, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics.actors import Actor, require
 from kracht.basics.errors import NotAllowed

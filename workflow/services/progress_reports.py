@@ -4,7 +4,9 @@ schedule, close a project out. Each is one audited transaction; a refusal keeps 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from typing_extensions import TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor

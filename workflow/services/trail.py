@@ -11,7 +11,9 @@ whole chain, see every hash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from typing_extensions import TypedDict
 
 from kracht.storage import audit
 from kracht.workflow.services import policy
