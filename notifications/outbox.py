@@ -106,9 +106,9 @@ def enqueue(
     messages = []
     rules = rules_for(event)
     groups = _groups(db, {rule.recipients for rule in rules}, app)
-    link = page_link(base_url, app)
     for rule in rules:
         group = groups.get(rule.recipients)
+        link = page_link(base_url, app, event, rule.recipients)
         for person in group if group is not None else recipients(db, rule.recipients, app):
             if person.email not in seen:
                 seen.add(person.email)
@@ -135,10 +135,11 @@ def add_message(
     base_url: str = "",
 ) -> OutboxMessage:
     """Render one message for one person, in their language, and add it to the outbox (linking
-    to the application's page where `base_url`, the settings' web address, is set)."""
+    to the page where its work is done where `base_url`, the settings' web address, is set)."""
     programme, applicant = _about(db, app)
     code = programme.code if programme else None
-    context = _context(person, app, programme, applicant, role, facts, page_link(base_url, app))
+    link = page_link(base_url, app, event, role)
+    context = _context(person, app, programme, applicant, role, facts, link)
     override = override_folder(templates, code)
     row = _message(key, event, template, person, app, context, override, code)
     return repository.add(db, OutboxMessage(**row))  # type: ignore[no-any-return]
@@ -156,13 +157,27 @@ def _about(
     return repository.programme(db, app.programme_id), applicant or ""
 
 
-def page_link(base_url: str, app: Any) -> str:
-    """The address of the application's page on the web interface at `base_url`, where the
-    work a message asks for is done; "" without an address or an application (the templates
+WORK_PAGES = {  # (event, recipients) -> the page where the message's work is done
+    ("referred_to_committee", "chair"): "committee",
+    ("scoring_opened", "committee"): "committee",
+    ("scoring_reminder", "reminded"): "committee",
+    ("scoring_overdue", "reminded"): "committee",
+    ("advice_ready", "steering"): "steering",
+    ("advice_ready", "programme_leader"): "steering",  # who may defer it there
+    ("report_due", "reminded"): "monitoring",
+    ("report_overdue", "reminded"): "monitoring",
+}
+
+
+def page_link(base_url: str, app: Any, event: str = "", recipients: str = "") -> str:
+    """The address on the web interface at `base_url` of the page where the work a message of
+    `event` asks of its `recipients` is done (the scoring form, the decision, the reports; the
+    application's page for the rest); "" without an address or an application (the templates
     then name the command instead)."""
     if not base_url or app is None:
         return ""
-    return f"{base_url.rstrip('/')}/applications/{app.id}"
+    page = WORK_PAGES.get((event, recipients), "applications")
+    return f"{base_url.rstrip('/')}/{page}/{app.id}"
 
 
 def _context(
@@ -245,10 +260,10 @@ class Batch:
             seen: set[str] = set()
             programme, org = programmes.get(app.programme_id), orgs.get(app.applicant_org_id)
             code = programme.code if programme else None
-            link = page_link(self.base_url, app)
             if code not in self.overrides:
                 self.overrides[code] = override_folder(self.templates, code)
             for rule in rules:
+                link = page_link(self.base_url, app, event, rule.recipients)
                 for person in self._people(rule.recipients, app):
                     if person.email not in seen:
                         seen.add(person.email)

@@ -67,6 +67,20 @@ def _everything_happens(url: str, base_url: str) -> dict[str, int]:
 # -- every message, through the real engine and the scheduler's steps ------------------------------
 
 
+def _work_page(m: OutboxMessage) -> str:
+    """Where a message's recipient does what it asks: the committee's scoring form, the steering
+    decision, the project's reports; the application's page for everything else."""
+    if m.event in ("scoring_opened", "scoring_reminder", "scoring_overdue"):
+        return "committee"
+    if m.event == "referred_to_committee" and m.recipient == f.CHAIR:
+        return "committee"
+    if m.event == "advice_ready":
+        return "steering"
+    if m.event in ("report_due", "report_overdue"):
+        return "monitoring"
+    return "applications"
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_with_an_address_every_message_links_to_its_page_and_names_no_command(
     any_world, monkeypatch, language
@@ -79,7 +93,7 @@ def test_with_an_address_every_message_links_to_its_page_and_names_no_command(
     rows = _messages(any_world.url)
     assert {m.event for m in rows} == set(EVENTS)
     for m in rows:
-        link = f"{BASE}/applications/{m.application_id}"
+        link = f"{BASE}/{_work_page(m)}/{m.application_id}"
         assert m.language == language
         assert link in m.text, (m.event, m.recipient)
         assert f'<a href="{link}">' in m.html, (m.event, m.recipient)
@@ -194,6 +208,7 @@ def test_a_trailing_slash_in_the_address_gives_one_slash():
     )
     assert page_link("", app) == ""
     assert page_link(BASE, None) == ""
+    assert page_link(BASE, app, "scoring_opened", "committee") == f"{BASE}/committee/12"
 
 
 def test_the_units_own_address_reaches_the_outbox_not_the_environment(world, monkeypatch):
@@ -254,7 +269,7 @@ def test_a_member_assigned_late_is_told_with_the_link(world):
     )
 
     (told,) = [m for m in _messages(world.url, "scoring_opened") if m.recipient == late]
-    assert f"{BASE}/applications/{app_id}" in told.text
+    assert f"{BASE}/committee/{app_id}" in told.text  # the scoring form
     assert not COMMAND.search(told.text)
 
 
@@ -269,7 +284,7 @@ def test_the_scheduler_links_its_reminders_with_its_settings(world, tmp_path):
 
     chased = _messages(world.url, "scoring_reminder")
     assert {m.recipient for m in chased} == set(f.COMMITTEE)
-    assert all(f"{BASE}/applications/{app_id}" in m.text for m in chased)
+    assert all(f"{BASE}/committee/{app_id}" in m.text for m in chased)
     assert not any(COMMAND.search(m.text) for m in chased)
 
 
@@ -311,4 +326,25 @@ def test_a_step_at_a_later_moment_still_links(world):
 
     late = _messages(world.url, "scoring_overdue")
     assert late
-    assert all(f"{BASE}/applications/{app_id}" in m.text for m in late)
+    assert all(f"{BASE}/committee/{app_id}" in m.text for m in late)
+
+
+def test_the_scoring_message_opens_the_members_scoring_form(any_world):
+    """A committee member's link goes straight to where they score, not to a page one step away."""
+    app_id = make_application(any_world, "kracht_scoring")
+    late = "late.member@example.org"
+    run(any_world.url, f.LEADER, directory.add_person, name="Late Member", email=late,
+        roles=["committee_member"])  # fmt: skip
+    with running(any_world.url) as base:
+        units = Units(any_world.url, Settings(web=Web(base_url=base)))
+        units.run(f.LEADER, assignment.assign, app_id, late)
+        (told,) = [m for m in _messages(any_world.url, "scoring_opened") if m.recipient == late]
+        (link,) = re.findall(r"https?://\S+", told.text)
+        assert link == f"{base}/committee/{app_id}"
+
+        client = signed_in(base, any_world.url, late)
+        page = client.get(link.removeprefix(base))
+        client.close()
+
+    assert page.status_code == 200
+    assert f'action="/committee/{app_id}/declare"' in page.text  # the first step of scoring
