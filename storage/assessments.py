@@ -53,6 +53,24 @@ def assignments(db: Session, application_id: int) -> list[tuple[CommitteeAssignm
     )
 
 
+class AssignmentRow(NamedTuple):
+    """A member's assignment to an application, as read for showing it."""
+
+    id: int
+    person_id: int
+    declaration: str | None
+    recused: bool
+    recusal_reason: str | None
+
+
+def assignment_rows(db: Session, application_id: int) -> list[tuple[AssignmentRow, MemberRow]]:
+    """As `assignments`, read for showing them (no ORM objects built)."""
+    return [
+        (AssignmentRow(*row[:5]), MemberRow(*row[5:]))
+        for row in hot.rows(db, _ASSIGNMENTS, {"app": application_id})
+    ]
+
+
 def assignment(db: Session, application_id: int, person_id: int) -> CommitteeAssignment | None:
     return db.exec(
         select(CommitteeAssignment).where(
@@ -67,7 +85,7 @@ def recused_people(db: Session, application_id: int) -> set[int]:
     return recused_in(assignments(db, application_id))
 
 
-def recused_in(assigned: list[tuple[CommitteeAssignment, Person]]) -> set[int]:
+def recused_in(assigned: list[tuple[Any, Any]]) -> set[int]:
     """The people recused among `assigned` (as `assignments` returns them)."""
     return {a.person_id for a, _ in assigned if a.recused}
 
@@ -80,14 +98,16 @@ def current_round(db: Session, application_id: int) -> ScoringRound | None:
     ).first()
 
 
-def rounds(db: Session, application_id: int) -> list[ScoringRound]:
-    return list(
-        db.exec(
-            select(ScoringRound)
-            .where(ScoringRound.application_id == application_id)
-            .order_by(col(ScoringRound.number))
-        ).all()
-    )
+def rounds(db: Session, application_id: int) -> list[Any]:
+    """The application's scoring rounds by number, read for showing them: named tuples with
+    `ScoringRound`'s columns."""
+    return _ROUNDS.read(db, {"app": application_id})
+
+
+_ROUND = ScoringRound.__table__.c  # type: ignore[attr-defined]
+_ROUNDS = hot.Listing(
+    ScoringRound, _ROUND.application_id == sa.bindparam("app"), order_by=(_ROUND.number,)
+)
 
 
 def advised_rounds(db: Session, application_id: int) -> set[int]:
@@ -153,6 +173,16 @@ def sheets(db: Session, round_id: int) -> list[tuple[SheetRow, MemberRow]]:
 
 
 _PERSON = Person.__table__.c  # type: ignore[attr-defined]
+_ASSIGNED = CommitteeAssignment.__table__.c  # type: ignore[attr-defined]
+_ASSIGNMENTS = hot.Hot(
+    sa.select(
+        *(_ASSIGNED[name] for name in AssignmentRow._fields),
+        *(_PERSON[name] for name in MemberRow._fields),
+    )
+    .join_from(CommitteeAssignment.__table__, Person.__table__, _PERSON.id == _ASSIGNED.person_id)  # type: ignore[attr-defined]
+    .where(_ASSIGNED.application_id == sa.bindparam("app"))
+    .order_by(_ASSIGNED.id)
+)
 _SHEETS = hot.Hot(
     sa.select(
         *(ScoreSheet.__table__.c[name] for name in SheetRow._fields),  # type: ignore[attr-defined]

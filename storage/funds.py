@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
+import datetime as dt
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from typing_extensions import TypedDict
 
+from kracht.storage import hot
 from kracht.storage.tables import (
     Application,
     ApplicationPartner,
@@ -219,6 +221,53 @@ def conditions(
     if application_id is not None:
         query = query.where(GrantCondition.application_id == application_id)
     return list(db.exec(query).all())
+
+
+def granted_rows(db: Session, application_id: int) -> list[tuple[int, int, int, str]]:
+    """The grant's parts by year, read for showing them: (year, amount in cents, budget id,
+    budget kind)."""
+    return hot.rows(db, _GRANTED, {"app": application_id})  # type: ignore[return-value]
+
+
+def condition_rows(db: Session, application_id: int) -> list[ConditionRow]:
+    """The application's conditions by number, read for showing them."""
+    return [ConditionRow(*row) for row in hot.rows(db, _CONDITIONS, {"app": application_id})]
+
+
+class ConditionRow(NamedTuple):
+    """A condition of a grant with its owner's address."""
+
+    number: int
+    text: str
+    due_on: dt.date
+    owner: str
+    met_at: dt.datetime | None
+    evidence: str | None
+
+
+_ALLOCATION = GrantAllocation.__table__.c  # type: ignore[attr-defined]
+_BUDGET = Budget.__table__.c  # type: ignore[attr-defined]
+_GRANTED = hot.Hot(
+    sa.select(_ALLOCATION.year, _ALLOCATION.amount_cents, _BUDGET.id, _BUDGET.kind)
+    .join_from(GrantAllocation.__table__, Budget.__table__, _BUDGET.id == _ALLOCATION.budget_id)  # type: ignore[attr-defined]
+    .where(_ALLOCATION.application_id == sa.bindparam("app"))
+    .order_by(_ALLOCATION.year)
+)
+_CONDITION = GrantCondition.__table__.c  # type: ignore[attr-defined]
+_OWNER = Person.__table__.c  # type: ignore[attr-defined]
+_CONDITIONS = hot.Hot(
+    sa.select(
+        _CONDITION.number,
+        _CONDITION.text,
+        _CONDITION.due_on,
+        _OWNER.email,
+        _CONDITION.met_at,
+        _CONDITION.evidence,
+    )  # fmt: skip
+    .join_from(GrantCondition.__table__, Person.__table__, _OWNER.id == _CONDITION.owner_id)  # type: ignore[attr-defined]
+    .where(_CONDITION.application_id == sa.bindparam("app"))
+    .order_by(_CONDITION.number)
+)
 
 
 def open_conditions(db: Session, application_id: int) -> int:

@@ -32,7 +32,7 @@ class Compiled:
     """One statement compiled for one dialect: the SQL, how to build its parameters, and how to
     read its rows."""
 
-    __slots__ = ("binds", "positional", "result", "sql")
+    __slots__ = ("binds", "positional", "processed", "result", "sql")
 
     def __init__(self, statement: sa.Executable, keys: tuple[str, ...], dialect: sa.Dialect):
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
@@ -55,6 +55,9 @@ class Compiled:
         self.result: tuple[Processor, ...] = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
+        self.processed: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (index, process) for index, process in enumerate(self.result) if process is not None
+        )  # the columns whose values are converted, by position
 
     def parameters(self, given: Params) -> Any:
         """The parameters as the driver takes them: a tuple (qmark) or a dict (pyformat)."""
@@ -131,13 +134,16 @@ def rows(db: Session, hot: Hot, params: Params | None = None) -> list[tuple[Any,
         found = cursor.fetchall()
     finally:
         cursor.close()
-    processors = compiled.result
-    if not any(processors):
+    processed = compiled.processed
+    if not processed:
         return [tuple(row) for row in found]
-    return [
-        tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
-        for row in found
-    ]
+    result = []
+    for row in found:
+        values = list(row)
+        for index, process in processed:
+            values[index] = process(values[index])
+        result.append(tuple(values))
+    return result
 
 
 def write(db: Session, hot: Hot, params: Params | Sequence[Params]) -> int:

@@ -171,16 +171,16 @@ def listing(
     return [dict(row._mapping) for row in db.execute(query)]
 
 
-def values(db: Session, application_id: int) -> list[tuple[IndicatorValue, Indicator]]:
-    """Every measured value of an application's indicators, oldest first."""
-    return list(
-        db.exec(
-            select(IndicatorValue, Indicator)
-            .join(Indicator, col(IndicatorValue.indicator_id) == Indicator.id)
-            .where(IndicatorValue.application_id == application_id)
-            .order_by(col(IndicatorValue.measured_on), col(IndicatorValue.id))
-        ).all()
-    )
+def values(db: Session, application_id: int) -> list[Any]:
+    """Every measured value of an application's indicators, oldest first: named tuples with
+    `IndicatorValue`'s columns (its `indicator_id` names the indicator)."""
+    return _VALUES.read(db, {"app": application_id})
+
+
+def schedule_row(db: Session, application_id: int) -> Any | None:
+    """As `schedule`, read for showing it: a named tuple with `ReportSchedule`'s columns."""
+    found = _SCHEDULE.read(db, {"app": application_id})
+    return found[0] if found else None
 
 
 def unmeasured(db: Session, application_id: int) -> list[str]:
@@ -190,6 +190,15 @@ def unmeasured(db: Session, application_id: int) -> list[str]:
 
 _INDICATOR = Indicator.__table__.c  # type: ignore[attr-defined]
 _VALUE = IndicatorValue.__table__.c  # type: ignore[attr-defined]
+_VALUES = hot.Listing(
+    IndicatorValue,
+    _VALUE.application_id == sa.bindparam("app"),
+    order_by=(_VALUE.measured_on, _VALUE.id),
+)
+_SCHEDULE = hot.Listing(
+    ReportSchedule,
+    ReportSchedule.__table__.c.application_id == sa.bindparam("app"),  # type: ignore[attr-defined]
+)
 _UNMEASURED = hot.Hot(
     sa.select(_INDICATOR.name)
     .where(

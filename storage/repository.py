@@ -284,6 +284,8 @@ _LOCKED_WITH_PROGRAMME = (
 def application_loaded(db: Session, application_id: int) -> Loaded | None:
     """The application with its programme, its line's code and its applicant's name, as
     `application_and_programme` reads them but unlocked: for a read."""
+    if not a_key(application_id):
+        return None
     row = db.execute(_WITH_PROGRAMME, {"app": application_id}).first()
     return Loaded(*row) if row is not None else None
 

@@ -260,19 +260,19 @@ def decision_view(
     read them already."""
     made = decisions_made(db, app, history)
     charged: list[Allocation] = [
-        {"year": a.year, "amount_cents": a.amount_cents, "budget_id": b.id, "kind": b.kind}
-        for a, b in store.allocations(db, app.pk)
+        {"year": year, "amount_cents": cents, "budget_id": budget, "kind": kind}
+        for year, cents, budget, kind in store.granted_rows(db, app.pk)
     ]
     conditions: list[ConditionShown] = [
         {
             "number": c.number,
             "text": c.text,
             "due_on": c.due_on.isoformat(),
-            "owner": p.email,
+            "owner": c.owner,
             "met": c.met_at is not None,
             "evidence": c.evidence,
         }
-        for c, p, _ in store.conditions(db, app.id)
+        for c in store.condition_rows(db, app.pk)
     ]
     if partners is None:
         partners = repository.partners(db, app.pk)

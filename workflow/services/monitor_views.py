@@ -98,7 +98,7 @@ def part(
 ) -> Monitoring:
     """The monitoring part of `kracht app show --json`: schedule, reports, indicator values.
     `listed` is the application's `repository.indicators`, when the caller has read them."""
-    plan_row = store.schedule(db, app.pk)
+    plan_row = store.schedule_row(db, app.pk)
     reports = [cast(ReportView, describe(r, today)) for r in store.report_rows(db, app.pk)]
     submitted = [r for r in reports if r["status"] == "submitted"]
     return {
@@ -130,9 +130,9 @@ def indicators(
     """Each indicator with its values over time, the latest (up to `until`) against target;
     `listed` is the application's `repository.indicators`, when the caller has read them."""
     measured: dict[int, list[Measured]] = {}
-    for value, indicator in store.values(db, application_id):
+    for value in store.values(db, application_id):
         if until is None or value.measured_on <= until:
-            measured.setdefault(indicator.pk, []).append(
+            measured.setdefault(value.indicator_id, []).append(
                 {
                     "measured_on": value.measured_on.isoformat(),
                     "value": value.value,

@@ -20,8 +20,6 @@ from kracht.storage import assessments as store
 from kracht.storage import audit, repository
 from kracht.storage.tables import (
     Application,
-    CommitteeAssignment,
-    Person,
     Score,
     ScoreSheet,
 )
@@ -290,7 +288,7 @@ def describe(db: Session, actor: Actor, app: Application) -> Committee:
             roles_held=sorted(actor.roles),
             because="it is another organisation's application",
         )
-    assigned = store.assignments(db, app.pk)
+    assigned = store.assignment_rows(db, app.pk)
     members: list[Member] = [
         {
             "member": p.email,
@@ -525,7 +523,7 @@ def round_view(
     app: Application,
     current: Any,
     *,
-    assigned: list[tuple[CommitteeAssignment, Person]] | None = None,
+    assigned: list[tuple[Any, Any]] | None = None,  # assignment and member rows
     advised: Callable[[], set[int]] | None = None,
 ) -> RoundShown:
     """Scoring round `current` of `app`, its scores only when `actor` may see them.
