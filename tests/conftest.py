@@ -121,6 +121,32 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One fresh database for a whole test module (a world built once and only read), on
+    SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "kracht.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"kracht_m_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = _with_database(name)
+    yield url
+    from kracht.storage.database import engine_for
+
+    engine_for(url).dispose()
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def world(sqlite_url: str):  # type: ignore[no-untyped-def]
     """A seeded SQLite database: people in every role, organisations, both programmes."""
