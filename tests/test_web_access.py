@@ -120,13 +120,13 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/audit"): _a({PL, AUDITOR}, "/audit"),
     ("GET", "/audit/applications/{application_id}"): _a(OWN, "/audit/applications/{idea}"),
     ("GET", "/audit/export/{fmt}"): _a({PL, AUDITOR}, "/audit/export/csv"),
-    ("GET", "/committee"): _a(EVERYONE, "/committee"),  # an applicant: their own, scores hidden
+    ("GET", "/committee"): _a(INSIDERS, "/committee"),  # not for applicants
     ("GET", "/committee/ranking"): _a(
         {PL, AUDITOR, STEER, Role.COMMITTEE_MEMBER},
         "/committee/ranking?round={advised}",
         refused={Role.COMMITTEE_CHAIR: 409},  # a chair not on its committee: scoring is blind
     ),
-    ("GET", "/committee/{application_id}"): _a(OWN, "/committee/{scoring}"),
+    ("GET", "/committee/{application_id}"): _a(INSIDERS, "/committee/{scoring}"),
     ("GET", "/money/budgets"): _a(EVERYONE, "/money/budgets"),  # "any known person may read"
     ("GET", "/money/conditions"): _a(EVERYONE, "/money/conditions"),  # an applicant: their own
     ("GET", "/monitoring"): _a(EVERYONE, "/monitoring"),
@@ -162,6 +162,9 @@ ACCESS: dict[tuple[str, str], Access] = {
         },
         refused=UNASSIGNED,
     ),
+    ("POST", "/committee/{application_id}/assign"): _a(
+        {PL, Role.COMMITTEE_CHAIR}, "/committee/{scoring}/assign", form={"member-1": f.CHAIR}
+    ),
     ("POST", "/committee/{application_id}/advice"): _a(
         {Role.COMMITTEE_CHAIR},
         "/committee/{scoring}/advice",
@@ -177,6 +180,12 @@ ACCESS: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/monitoring/{application_id}/report"): _a(
         {PL, Role.APPLICANT}, "/monitoring/{monitoring}/report", form=REPORT
+    ),
+    ("POST", "/monitoring/{application_id}/replan"): _a(
+        {PL}, "/monitoring/{monitoring}/replan", form={"every": "6"}
+    ),
+    ("POST", "/monitoring/{application_id}/close"): _a(
+        {PL}, "/monitoring/{monitoring}/close", form={"final_report": "done", "final_spent": "1"}
     ),
     ("POST", "/monitoring/{application_id}/value"): _a(
         {PL, Role.APPLICANT},

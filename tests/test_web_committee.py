@@ -332,12 +332,17 @@ def test_a_member_who_declares_a_conflict_is_recused_and_refused_scoring(
     assert set(_only_refusals(url, events)) == {"refused"}
 
 
-def test_an_applicant_of_another_organisation_is_refused_the_committee_page(
+def test_an_applicant_is_refused_the_committees_pages_even_of_their_own_application(
     site, any_world, scoring_open
 ):
-    outsider = signed_in(site, any_world.url, f.OUTSIDER)
-    assert outsider.get(f"/committee/{scoring_open}").status_code == 403
-    assert outsider.get("/committee/999999").status_code == 404
+    for applicant in (f.APPLICANT, f.OUTSIDER):  # its applicant, another organisation's
+        client = signed_in(site, any_world.url, applicant)
+        for path in (f"/committee/{scoring_open}", "/committee", "/committee/999999"):
+            page = client.get(path)
+            assert page.status_code == 403, (applicant, path)
+            assert f.MEMBER not in page.text
+    member = signed_in(site, any_world.url, f.MEMBER)
+    assert member.get("/committee/999999").status_code == 404
 
 
 def test_a_form_without_this_sessions_token_is_refused(site, any_world, scoring_open):

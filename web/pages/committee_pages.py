@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kracht.basics.actors import Actor
-from kracht.basics.errors import InvalidInput, KrachtError
+from kracht.basics.errors import InvalidInput, KrachtError, NotPermitted
 from kracht.basics.roles import Role
 from kracht.states.kracht_scoring import ADVICE
 from kracht.web import guard, views
@@ -21,7 +21,7 @@ from kracht.web.committee_words import WORDS as WORDS
 from kracht.workflow.definition import TERMINAL
 from kracht.workflow.services import applications, assignment, directory, score_sheets
 from kracht.workflow.services.accounts import Signer
-from kracht.workflow.services.policy import SEES_RANKING
+from kracht.workflow.services.policy import INSIDERS, SEES_RANKING
 
 router = APIRouter(include_in_schema=False)
 ROLES = ("committee_member", "committee_chair", "programme_leader", "auditor")
@@ -35,6 +35,7 @@ SEATS = {str(r) for r in assignment.MEMBERS}  # the roles a person sits on a com
 def committee_list(request: Request, who: guard.SignedIn) -> Response:
     """The applications with the committee, with where the signed-in person stands on each."""
     pages, actor = guard.site(request).pages, who["actor"]
+    _not_assessed(actor)
     found = [app for state in STATES for app in pages.run(actor, applications.list_all, state)]
     rows = [
         {**app, **_standing(pages.run(actor, score_sheets.view, app["id"]), actor.email)}
@@ -58,7 +59,21 @@ def committee_ranking(
 def committee_page(
     request: Request, application_id: int, who: guard.SignedIn, done: str = ""
 ) -> Response:
+    _not_assessed(who["actor"])
     return _shown(request, who, application_id, done=done if done in DONE else "")
+
+
+def _not_assessed(actor: Actor) -> None:
+    """The committee's pages are the programme's own: an applicant is refused them (who
+    assesses their application, and how far, is not theirs to see; `score_sheets.describe`)."""
+    if not actor.holds(INSIDERS):
+        raise NotPermitted(
+            actor.email,
+            "see the assessment committee's pages",
+            roles_held=sorted(actor.roles),
+            because="they are for the programme's own people; applicants follow their "
+            "applications on My applications",
+        )
 
 
 @router.post("/committee/{application_id}/declare")

@@ -31,6 +31,7 @@ from kracht.workflow.move import Audited, Moved
 from kracht.workflow.services.assignment import MEMBERS, assignment_of, settle_interest
 from kracht.workflow.services.policy import (
     BLIND,
+    INSIDERS,
     OVERSEERS,
     SEES_RANKING,
     sees_round,
@@ -288,6 +289,8 @@ def describe(db: Session, actor: Actor, app: Application) -> Committee:
             roles_held=sorted(actor.roles),
             because="it is another organisation's application",
         )
+    if not actor.holds(INSIDERS):  # an applicant: not who assesses them, nor how far
+        return {"application_id": app.pk, "members": [], "rounds": []}
     assigned = store.assignment_rows(db, app.pk)
     members: list[Member] = [
         {
