@@ -221,10 +221,14 @@ def upcoming(
     return rows.listing(db, None if include_closed else OPEN, recipient, application_id)
 
 
-def open_of_application(db: Session, application_id: int, recipient: str | None) -> list[Any]:
-    """One application's open reminders by due time (one person's, with `recipient`), as rows
-    `as_dict` takes."""
-    return rows.of_application(db, application_id, OPEN, recipient)
+def shown(
+    db: Session,
+    recipient: str | None = None,
+    include_closed: bool = False,
+    application_id: int | None = None,
+) -> list[Any]:
+    """As `upcoming`, read for showing them: rows `as_dict` takes, no ORM objects."""
+    return rows.shown(db, None if include_closed else OPEN, recipient, application_id)
 
 
 def as_dict(reminder: Reminder) -> dict[str, Any]:

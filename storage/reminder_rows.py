@@ -113,23 +113,24 @@ def listing(
     return list(db.exec(query).all())
 
 
-def of_application(
-    db: Session, application_id: int, statuses: tuple[str, ...], recipient: str | None
+def shown(
+    db: Session,
+    statuses: tuple[str, ...] | None,
+    recipient: str | None,
+    application_id: int | None,
 ) -> list[Any]:
-    """One application's reminders in `statuses` by due time (one person's, with `recipient`),
-    read for showing them: named tuples with `Reminder`'s columns."""
-    key = (statuses, recipient is not None)
-    listing = _BY_APPLICATION.get(key)
-    if listing is None:
+    """As `listing`, read for showing them: named tuples with `Reminder`'s columns."""
+    key = (statuses, recipient is not None, application_id is not None)
+    found = _SHOWN.get(key)
+    if found is None:
         r = Reminder.__table__.c  # type: ignore[attr-defined]
-        where = [
-            r.application_id == sa.bindparam("app"),
-            sa.or_(*(r.status == s for s in statuses)),
-        ]
+        where = [] if statuses is None else [sa.or_(*(r.status == s for s in statuses))]
         if recipient is not None:
             where.append(r.recipient == sa.bindparam("recipient"))
-        listing = _BY_APPLICATION[key] = hot.Listing(Reminder, *where, order_by=(r.due_at, r.id))
-    return listing.read(db, {"app": application_id, "recipient": recipient})
+        if application_id is not None:
+            where.append(r.application_id == sa.bindparam("app"))
+        found = _SHOWN[key] = hot.Listing(Reminder, *where, order_by=(r.due_at, r.id))
+    return found.read(db, {"app": application_id, "recipient": recipient})
 
 
-_BY_APPLICATION: dict[tuple[tuple[str, ...], bool], hot.Listing] = {}
+_SHOWN: dict[tuple[tuple[str, ...] | None, bool, bool], hot.Listing] = {}

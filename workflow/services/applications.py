@@ -345,7 +345,7 @@ def notifications_part(db: Any, actor: Actor, application_id: int) -> Notices:
     from kracht.notifications.sender import describe
 
     mine = None if actor.sees_everything() else actor.email
-    deadlines = reminders.open_of_application(db, application_id, mine)
+    deadlines = reminders.shown(db, mine, application_id=application_id)
     messages = repository.messages(db, application_id)
     return {
         "deadlines": cast(list[Reminder], [reminders.as_dict(r) for r in deadlines]),

@@ -172,7 +172,7 @@ def reminders_list(
     person = _whose(actor, person, "see another person's reminders", everyone_ok=True)
     filters.person(db, person)
     filters.application(db, actor, application_id)
-    rows = reminders.upcoming(db, person, include_closed)
+    rows = reminders.shown(db, person, include_closed)
     return [
         cast(Reminder, reminders.as_dict(r))
         for r in rows
@@ -193,7 +193,7 @@ def calendar(unit: Unit, person: str) -> bytes:
         raise NotAllowed(f"no person with e-mail {person!r}")
     _whose(actor, target.email, "export another person's calendar", everyone_ok=False)
     rows = []
-    for reminder in reminders.upcoming(db, target.email):
+    for reminder in reminders.shown(db, target.email):
         app = repository.application(db, reminder.application_id)
         rows.append((reminder, app.title if app else ""))
     return export(rows, target.email, unit.clock.now())
