@@ -4,11 +4,20 @@ tokens. Tokens are looked up by their SHA-256 (the caller hashes); nothing here 
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kracht.storage.tables import ApiToken, Credential, Person, SignInLink, WebSession
+from kracht.storage import hot
+from kracht.storage.tables import (
+    ApiToken,
+    Credential,
+    Person,
+    PersonRole,
+    SignInLink,
+    WebSession,
+)
 
 
 def credential(db: Session, person_id: int, *, lock: bool = False) -> Credential | None:
@@ -48,15 +57,63 @@ def retire_links(db: Session, person_id: int, purpose: str, now: dt.datetime) ->
     return int(result.rowcount)
 
 
-def session_with_person(db: Session, token_hash: str) -> tuple[WebSession, Person] | None:
-    """The web session with this token's hash and its person (whatever its state: the caller
-    checks expiry and revocation)."""
-    row = db.exec(
-        select(WebSession, Person)
-        .join(Person, col(Person.id) == WebSession.person_id)
-        .where(WebSession.token_hash == token_hash)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+class SignerRow(NamedTuple):
+    """What every signed-in request reads of its session, in one statement (no ORM objects):
+    the session, its person, their roles and whether they have a second factor set up."""
+
+    session_id: int
+    csrf: str
+    second_factor: bool
+    seen_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    person_id: int
+    email: str
+    name: str
+    organisation_id: int | None
+    language: str
+    has_code: bool
+    roles: frozenset[str]
+
+
+def signer_row(db: Session, token_hash: str) -> SignerRow | None:
+    """The session with this token's hash with its person, roles and second factor (whatever
+    its state: the caller checks expiry and revocation)."""
+    found = hot.rows(db, _SIGNER, {"hash": token_hash})
+    if not found:
+        return None
+    roles = frozenset(row[-1] for row in found if row[-1] is not None)
+    first = found[0]
+    return SignerRow(*first[:11], bool(first[11]), roles)
+
+
+_SESSION = WebSession.__table__.c  # type: ignore[attr-defined]
+_PERSON = Person.__table__.c  # type: ignore[attr-defined]
+_CREDENTIAL = Credential.__table__.c  # type: ignore[attr-defined]
+_ROLE = PersonRole.__table__.c  # type: ignore[attr-defined]
+_SIGNER = hot.Hot(
+    sa.select(
+        _SESSION.id,
+        _SESSION.csrf,
+        _SESSION.second_factor,
+        _SESSION.seen_at,
+        _SESSION.expires_at,
+        _SESSION.revoked_at,
+        _PERSON.id,
+        _PERSON.email,
+        _PERSON.name,
+        _PERSON.organisation_id,
+        _PERSON.language,
+        _CREDENTIAL.totp_secret.is_not(None),
+        _ROLE.role,
+    )  # fmt: skip
+    .select_from(
+        WebSession.__table__.join(Person.__table__, _PERSON.id == _SESSION.person_id)  # type: ignore[attr-defined]
+        .outerjoin(Credential.__table__, _CREDENTIAL.person_id == _PERSON.id)  # type: ignore[attr-defined]
+        .outerjoin(PersonRole.__table__, _ROLE.person_id == _PERSON.id)  # type: ignore[attr-defined]
+    )
+    .where(_SESSION.token_hash == sa.bindparam("hash"))
+)
 
 
 def web_session(db: Session, session_id: int) -> WebSession | None:

@@ -263,24 +263,21 @@ def signer(unit: Unit, token: str | None) -> Signer | None:
     idle past `[web] idle_minutes`; `seen_due` once its last use is a minute old or more."""
     if not tokens.well_formed(token):
         return None
-    found = credentials.session_with_person(unit.db, tokens.digest(token or ""))
-    if found is None:
+    held = credentials.signer_row(unit.db, tokens.digest(token or ""))
+    if held is None:
         return None
-    held, person = found
     now, web = unit.clock.now(), unit.settings.web
     idle_until = _aware(held.seen_at) + dt.timedelta(minutes=web.idle_minutes)
     if held.revoked_at is not None or _aware(held.expires_at) <= now or idle_until <= now:
         return None
-    roles = frozenset(repository.roles_of(unit.db, _id(person)))
-    credential = credentials.credential(unit.db, _id(person))
-    wants = bool(roles & web.needs_second_factor) or bool(credential and credential.totp_secret)
+    wants = bool(held.roles & web.needs_second_factor) or held.has_code
     return {
-        "session_id": _id(held),
-        "actor": Actor(person.email, person.name, roles, person.id, person.organisation_id),
+        "session_id": held.session_id,
+        "actor": Actor(held.email, held.name, held.roles, held.person_id, held.organisation_id),
         "csrf": held.csrf,
-        "language": person.language,
+        "language": held.language,
         "needs_code": wants and not held.second_factor,
-        "needs_setup": wants and not (credential and credential.totp_secret),
+        "needs_setup": wants and not held.has_code,
         "seen_due": now - _aware(held.seen_at) >= TOUCH_EVERY,
     }
 
