@@ -120,7 +120,7 @@ def _seq(lines: list[bytes], **match: Any) -> int:
     return found[-1]["seq"]
 
 
-# -- the verifier accepts kracht's exports -------------------------------------------------------
+# -- the verifier accepts kracht's exports ---------------------------------------------------------
 
 
 def test_the_verifier_imports_only_the_standard_library():
@@ -177,7 +177,7 @@ def test_an_export_rewritten_with_escaped_text_still_verifies(small, tmp_path):
     assert _check(_write(tmp_path / "escaped.jsonl", lines)) == (0, _verified(lines), "")
 
 
-# -- and rejects each tampered one, naming it ----------------------------------------------------
+# -- and rejects each tampered one, naming it ------------------------------------------------------
 
 
 def _changed(lines: list[bytes], seq: int, change: Any) -> list[bytes]:
@@ -203,46 +203,31 @@ def _hash(event: dict[str, Any]) -> None:
     event["hash"] = "f" * 64
 
 
-def _tampered(case: str, lines: list[bytes]) -> tuple[list[bytes], str]:
-    """The export tampered as `case` says, and the verifier's line for it."""
+def _edited(case: str, lines: list[bytes]) -> tuple[list[bytes], str]:
+    """The export with one event changed as `case` says, and the verifier's line for it."""
     decision = _seq(lines, trigger="approve")
     middle = _seq(lines, action="score.draft")  # a blind score: the payload hidden from others
-    before = f"the {middle - 1} events before it verify"
+    changed = "its contents do not match its hash (a changed event)"
     if case == "changed reason":
-        return _changed(lines, decision, _reason), (
-            f"event #{decision} (line {decision}) does not hold: its contents do not match its "
-            f"hash (a changed event); the {decision - 1} events before it verify"
+        seq, tampered, problem = decision, _changed(lines, decision, _reason), changed
+    elif case == "changed payload value":
+        seq, tampered, problem = decision, _changed(lines, decision, _granted), changed
+    elif case == "changed hidden score":
+        seq, tampered, problem = middle, _changed(lines, middle, _score), changed
+    elif case == "changed hash":
+        seq, tampered = middle, _changed(lines, middle, _hash)
+        problem = (
+            "its hash is not that of its contents, which the next event links to (a changed hash)"
         )
-    if case == "changed payload value":
-        return _changed(lines, decision, _granted), (
-            f"event #{decision} (line {decision}) does not hold: its contents do not match its "
-            f"hash (a changed event); the {decision - 1} events before it verify"
-        )
-    if case == "changed hidden score":
-        return _changed(lines, middle, _score), (
-            f"event #{middle} (line {middle}) does not hold: its contents do not match its "
-            f"hash (a changed event); {before}"
-        )
-    if case == "deleted middle event":
-        return [*lines[: middle - 1], *lines[middle:]], (
-            f"event #{middle + 1} (line {middle}) does not hold: expected event #{middle} here, "
-            f"found #{middle + 1} (event #{middle} is missing); {before}"
-        )
-    if case == "two events swapped":
-        swapped = [*lines[: middle - 1], lines[middle], lines[middle - 1], *lines[middle + 1 :]]
-        return swapped, (
-            f"event #{middle + 1} (line {middle}) does not hold: expected event #{middle} here, "
-            f"found #{middle + 1}; #{middle} comes later, on line {middle + 1} (out of order); "
-            f"{before}"
-        )
-    if case == "changed hash":
-        return _changed(lines, middle, _hash), (
-            f"event #{middle} (line {middle}) does not hold: its hash is not that of its "
-            f"contents, which the next event links to (a changed hash); {before}"
-        )
-    if case == "changed reason, hash recomputed":
+    elif case == "another genesis":
+        seq, tampered = 1, _changed(lines, 1, lambda e: e.update(prev_hash="1" * 64))
+        problem = "its prev_hash is not the genesis value (a broken link)"
+    else:
+        assert case == "changed reason, hash recomputed"
         return _rehashed(lines, middle)
-    raise AssertionError(case)
+    return tampered, (
+        f"event #{seq} (line {seq}) does not hold: {problem}; the {seq - 1} events before it verify"
+    )
 
 
 def _rehashed(lines: list[bytes], seq: int) -> tuple[list[bytes], str]:
@@ -258,27 +243,70 @@ def _rehashed(lines: list[bytes], seq: int) -> tuple[list[bytes], str]:
     )
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        "changed reason",
-        "changed payload value",
-        "changed hidden score",
-        "deleted middle event",
-        "two events swapped",
-        "changed hash",
-        "changed reason, hash recomputed",
-    ],
+def _moved(case: str, lines: list[bytes]) -> tuple[list[bytes], str]:
+    """The export with lines removed, moved, repeated or cut as `case` says, and the
+    verifier's line for it."""
+    k = _seq(lines, action="score.draft")
+    before = f"the {k - 1} events before it verify"
+    if case == "deleted middle event":
+        return [*lines[: k - 1], *lines[k:]], (
+            f"event #{k + 1} (line {k}) does not hold: expected event #{k} here, "
+            f"found #{k + 1} (event #{k} is missing); {before}"
+        )
+    if case == "two events swapped":
+        return [*lines[: k - 1], lines[k], lines[k - 1], *lines[k + 1 :]], (
+            f"event #{k + 1} (line {k}) does not hold: expected event #{k} here, "
+            f"found #{k + 1}; #{k} comes later, on line {k + 1} (out of order); {before}"
+        )
+    if case == "repeated event":
+        return [*lines[:k], lines[k - 1], *lines[k:]], (
+            f"event #{k} (line {k + 1}) does not hold: expected event #{k + 1} here, found #{k} "
+            f"(out of order or repeated); the {k} events before it verify"
+        )
+    if case == "cut line":
+        return [*lines[: k - 1], lines[k - 1][:-40], *lines[k:]], (
+            f"line {k}, where event #{k} should be, does not hold: the line is no event: "
+            f"it is not JSON; {before}"
+        )
+    assert case == "head cut off"
+    return lines[k - 1 :], (
+        f"event #{k} (line 1) does not hold: expected event #1 here, found #{k} "
+        f"(events #1 to #{k - 1} are missing); the 0 events before it verify"
+    )
+
+
+EDITS = (
+    "changed reason",
+    "changed payload value",
+    "changed hidden score",
+    "changed hash",
+    "another genesis",
+    "changed reason, hash recomputed",
 )
+MOVES = ("deleted middle event", "two events swapped", "repeated event", "cut line", "head cut off")
+
+
+@pytest.mark.parametrize("case", EDITS + MOVES)
 def test_a_tampered_export_is_rejected_naming_the_event(small, tmp_path, case):
     _url, export = small
     lines = _lines(export)
-    tampered, expected = _tampered(case, lines)
+    tampered, expected = (_edited if case in EDITS else _moved)(case, lines)
     assert tampered != lines
 
     code, out, err = _check(_write(tmp_path / "tampered.jsonl", tampered))
 
     assert (code, out, err) == (1, expected + "\n", "")
+
+
+@pytest.mark.parametrize("kept", [1, 20])
+def test_a_cut_tail_verifies_as_the_document_warns(small, tmp_path, kept):
+    """What format 1 cannot detect without an outside anchor (issue 15 adds checkpoints): the
+    first events alone verify, and only the last hash printed differs from the whole trail's."""
+    _url, export = small
+    lines = _lines(export)[:kept]
+
+    assert _check(_write(tmp_path / "cut.jsonl", lines)) == (0, _verified(lines), "")
+    assert "**A cut tail is not detected.**" in DOC
 
 
 def test_a_file_that_cannot_be_read_exits_2(tmp_path):
@@ -288,7 +316,7 @@ def test_a_file_that_cannot_be_read_exits_2(tmp_path):
     assert err.startswith(f"verify_trail: cannot read {tmp_path / 'missing.jsonl'}: ")
 
 
-# -- the document is kracht's rule -----------------------------------------------------------
+# -- the document is kracht's rule -----------------------------------------------------------------
 
 
 def _block(marker: str) -> str:
