@@ -239,13 +239,15 @@ class WorkflowVersionMismatch(NotAllowed):
 
 class Missing(str):
     """One thing a guard found missing, in plain words, with the key of its need (`reason`,
-    `budget`, a field name) that an interface attaches its hint to."""
+    `budget`, a field name) that an interface attaches its hint to, and the need's own label
+    (the words without the application's figures, which an interface may name in its language)."""
 
     need: str | None
+    label: str
 
-    def __new__(cls, text: str, need: str | None = None) -> Missing:
+    def __new__(cls, text: str, need: str | None = None, label: str | None = None) -> Missing:
         made = super().__new__(cls, text)
-        made.need = need
+        made.need, made.label = need, text if label is None else label
         return made
 
 

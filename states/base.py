@@ -204,7 +204,7 @@ class Need:
     key: str | None = None
 
     def message(self, ctx: Context) -> str:
-        return Missing(self.explain(ctx) if self.explain else self.label, self.key)
+        return Missing(self.explain(ctx) if self.explain else self.label, self.key, self.label)
 
 
 @dataclass(frozen=True)

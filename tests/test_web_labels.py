@@ -101,6 +101,29 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
+NEEDS = sorted(
+    {need.label for row in definition.TRANSITIONS for guard in row.guards for need in guard.needs}
+)
+
+
+@pytest.mark.parametrize("label", NEEDS)
+def test_everything_a_guard_may_find_missing_has_a_dutch_and_an_english_name(label):
+    dutch, english = labels.NEEDS[label]
+    assert dutch
+    assert dutch != label  # translated, not copied
+    assert english == label
+
+
+def test_a_need_worded_with_figures_keeps_them_in_english_and_reads_as_its_name_in_dutch():
+    from kracht.basics.errors import Missing
+
+    label = "every condition met"
+    found = Missing("every condition met (2 still open)", None, label)
+    assert labels.need(found, "en") == "every condition met (2 still open)"
+    assert labels.need(found, "nl") == "alle voorwaarden vervuld"
+    assert labels.need("something new the road asks", "nl") == "something new the road asks"
+
+
 def test_a_dutch_reader_sees_the_state_and_the_steps_in_dutch_an_english_reader_in_english(world):
     app_id = make_application(world, "idea")
     _speaks(world.url, f.LEADER, "nl")
@@ -116,6 +139,8 @@ def test_a_dutch_reader_sees_the_state_and_the_steps_in_dutch_an_english_reader_
     assert "Intrekken → ingetrokken" in nl
     assert "withdraw" not in nl.lower()
     assert "present at table" not in nl
+    assert "een quickscan (kansenscan) van het idee" in nl  # what the step still needs
+    assert "a quickscan of the idea" not in nl
 
     en = _text(english.text)
     assert "Stage idea " in en
@@ -123,6 +148,7 @@ def test_a_dutch_reader_sees_the_state_and_the_steps_in_dutch_an_english_reader_
     assert "Present at the innovation table → innovation table (Not for your role)" in en
     assert "intrekken" not in en.lower()
     assert "present at table" not in en
+    assert "a quickscan of the idea" in en
     # the form still fires the identifier: only the words changed
     assert f'action="/applications/{app_id}/fire/withdraw"' in english.text
 

@@ -122,6 +122,118 @@ TABLES: dict[str, Names] = {
 }
 
 
+NEEDS: Names = {  # what a guard may find missing (states/*.py Need labels), without figures
+    "a quickscan of the idea": (
+        "een quickscan (kansenscan) van het idee",
+        "a quickscan of the idea",
+    ),
+    "an action line or programme line": (
+        "een actielijn of programmalijn",
+        "an action line or programme line",
+    ),
+    "the innovation-table date": ("de datum van de innovatietafel", "the innovation-table date"),
+    "the innovation table's outcome": (
+        "de uitkomst van de innovatietafel",
+        "the innovation table's outcome",
+    ),
+    "an aligned table outcome (not not_aligned)": (
+        "een uitkomst van de innovatietafel die afgestemd is (niet: niet afgestemd)",
+        "an aligned table outcome (not not_aligned)",
+    ),
+    "an ecosystem-analysis summary": (
+        "een samenvatting van de ecosysteemanalyse",
+        "an ecosystem-analysis summary",
+    ),
+    "a full proposal (proposal_summary)": (
+        "een volledig voorstel (samenvatting)",
+        "a full proposal (proposal_summary)",
+    ),
+    "a project budget (budget_total)": (
+        "een projectbegroting (totaal)",
+        "a project budget (budget_total)",
+    ),
+    "a requested amount above zero (requested)": (
+        "een gevraagd bedrag boven nul",
+        "a requested amount above zero (requested)",
+    ),
+    "a requested amount no higher than the project budget": (
+        "een gevraagd bedrag dat niet hoger is dan de projectbegroting",
+        "a requested amount no higher than the project budget",
+    ),
+    "at least one co-financing business committing money, knowledge or time": (
+        "ten minste één cofinancierend bedrijf dat geld, kennis of tijd inbrengt",
+        "at least one co-financing business committing money, knowledge or time",
+    ),
+    "SMART indicators (unit, baseline, target and target date)": (
+        "SMART-indicatoren (eenheid, nulmeting, doel en streefdatum)",
+        "SMART indicators (unit, baseline, target and target date)",
+    ),
+    "a scoring deadline": ("een deadline voor de scores", "a scoring deadline"),
+    "a scoring deadline that has not passed": (
+        "een deadline voor de scores die nog niet verstreken is",
+        "a scoring deadline that has not passed",
+    ),
+    "the minimum number of committee members without a conflict of interest": (
+        "het minimumaantal commissieleden zonder belangenconflict",
+        "the minimum number of committee members without a conflict of interest",
+    ),
+    "submitted score sheets from the quorum of members": (
+        "ingediende scoreformulieren van het quorum van de leden",
+        "submitted score sheets from the quorum of members",
+    ),
+    "the committee's joint advice": (
+        "het gezamenlijke advies van de commissie",
+        "the committee's joint advice",
+    ),
+    "the rationale of the joint advice": (
+        "de motivering van het gezamenlijke advies",
+        "the rationale of the joint advice",
+    ),
+    "a granted amount (granted)": ("een toegekend bedrag", "a granted amount (granted)"),
+    "a granted amount above zero": (
+        "een toegekend bedrag boven nul",
+        "a granted amount above zero",
+    ),
+    "a granted amount no higher than the requested amount": (
+        "een toegekend bedrag dat niet hoger is dan het gevraagde bedrag",
+        "a granted amount no higher than the requested amount",
+    ),
+    "a spread_until no earlier than the budget_year": (
+        "een laatste begrotingsjaar dat niet vóór het eerste begrotingsjaar ligt",
+        "a spread_until no earlier than the budget_year",
+    ),
+    "a reason": ("een toelichting", "a reason"),
+    "a rationale for departing from the committee's advice (departure_rationale)": (
+        "een motivering voor het afwijken van het advies van de commissie",
+        "a rationale for departing from the committee's advice (departure_rationale)",
+    ),
+    "the conditions": ("de voorwaarden", "the conditions"),
+    "a date or round to defer to, given with this deferral (deferred_until or deferred_to_round, not both)": (
+        "een datum of ronde waarnaar wordt uitgesteld, bij dit uitstel gegeven (een datum of een ronde, niet beide)",
+        "a date or round to defer to, given with this deferral (deferred_until or deferred_to_round, not both)",
+    ),
+    "every condition met": ("alle voorwaarden vervuld", "every condition met"),
+    "a final report": ("een eindrapportage", "a final report"),
+    "every progress report due so far": (
+        "alle voortgangsrapportages die tot nu toe verschuldigd zijn",
+        "every progress report due so far",
+    ),
+    "a final value for every indicator": (
+        "een eindwaarde voor elke indicator",
+        "a final value for every indicator",
+    ),
+}
+
+
+def need(missing: object, language: str = "nl") -> str:
+    """What a guard found missing, for a reader of `language`: as the guard words it (with the
+    application's figures) in English; in Dutch by the need's name, where it has one."""
+    if language == "en" or missing is None:
+        return "" if missing is None else str(missing)
+    names = NEEDS.get(str(getattr(missing, "label", missing)))
+    return str(missing) if names is None else names[0]
+
+
 def spaced(identifier: object) -> str:
     """An identifier as words: its underscores as spaces (for what has no name here)."""
     return "" if identifier is None else str(identifier).replace("_", " ")

@@ -34,6 +34,7 @@ def templates() -> Jinja2Templates:
     for table in labels.TABLES:  # stage(lang), move(lang), role(lang), ...: the names people read
         env.filters[table] = _named(table)
     env.filters["value"] = labels.value
+    env.filters["need"] = labels.need
     env.filters["spaced"] = labels.spaced
     return made
 
