@@ -120,7 +120,13 @@ def test_a_need_worded_with_figures_keeps_them_in_english_and_reads_as_its_name_
     label = "every condition met"
     found = Missing("every condition met (2 still open)", None, label)
     assert labels.need(found, "en") == "every condition met (2 still open)"
-    assert labels.need(found, "nl") == "alle voorwaarden vervuld"
+    assert labels.need(found, "nl") == (
+        'alle voorwaarden vervuld <span lang="en">(every condition met (2 still open))</span>'
+    )  # the figures kept, in the guard's words
+    plain = Missing(label, None, label)
+    assert labels.need(plain, "nl") == "alle voorwaarden vervuld"
+    marked = Missing("every condition met (<b>)", None, label)
+    assert "&lt;b&gt;" in labels.need(marked, "nl")  # the guard's words are escaped
     assert labels.need("something new the road asks", "nl") == "something new the road asks"
 
 

@@ -12,6 +12,8 @@ KRACHT-criteria, sturingscommissie, toekennen (onder voorwaarden), kansenscan.
 
 from __future__ import annotations
 
+from markupsafe import Markup, escape
+
 Names = dict[str, tuple[str, str]]
 
 STAGES: Names = {  # the road's states, and the stages whose data an application keeps
@@ -225,13 +227,53 @@ NEEDS: Names = {  # what a guard may find missing (states/*.py Need labels), wit
 }
 
 
+REFUSALS: Names = {  # each kind of refusal (basics/errors.py `kind`), as a page heads it
+    "invalid-input": ("Deze invoer klopt niet", "A value breaks an input rule"),
+    "not-found": ("Niet gevonden", "Not found"),
+    "not-allowed": ("Dit kan nu niet", "Not allowed now"),
+    "not-identified": ("Niet bekend wie dit doet", "Who is acting is not known"),
+    "not-permitted": ("Dit mag u niet", "You may not do this"),
+    "wrong-state": ("Dit kan niet in deze fase", "Not possible in this stage"),
+    "workflow-version-mismatch": (
+        "De aanvraag loopt onder een andere versie van het proces",
+        "The application runs under another version of the road",
+    ),
+    "guard-refused": (
+        "Deze stap kan nog niet: er ontbreekt nog iets",
+        "This step cannot be taken yet: something is missing",
+    ),
+    "stale-version": (
+        "Iemand anders heeft de aanvraag intussen gewijzigd: bekijk haar opnieuw",
+        "Someone else changed the application meanwhile: look at it again",
+    ),
+    "sign-in-refused": ("Aanmelden is niet gelukt", "Signing in failed"),
+    "locked-out": ("Te vaak mislukt aangemeld", "Too many failed sign-ins"),
+    "too-many-attempts": ("Te veel pogingen", "Too many attempts"),
+}
+
+
+def refusal(error: object, language: str = "nl") -> str:
+    """The heading of a refusal for a reader of `language`, by its kind; "" for an error of no
+    known kind (the page then shows only its message)."""
+    names = REFUSALS.get(str(getattr(error, "kind", "")))
+    return "" if names is None else names[1] if language == "en" else names[0]
+
+
 def need(missing: object, language: str = "nl") -> str:
     """What a guard found missing, for a reader of `language`: as the guard words it (with the
-    application's figures) in English; in Dutch by the need's name, where it has one."""
+    application's figures) in English; in Dutch by the need's name, where it has one, followed
+    by the guard's own words (marked English) where they carry the application's figures."""
     if language == "en" or missing is None:
         return "" if missing is None else str(missing)
-    names = NEEDS.get(str(getattr(missing, "label", missing)))
-    return str(missing) if names is None else names[0]
+    label = str(getattr(missing, "label", missing))
+    names = NEEDS.get(label)
+    if names is None:
+        return str(missing)
+    if str(missing) == label:
+        return names[0]
+    return (
+        escape(names[0]) + Markup(' <span lang="en">(') + escape(str(missing)) + Markup(")</span>")
+    )
 
 
 def spaced(identifier: object) -> str:

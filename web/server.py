@@ -102,7 +102,8 @@ def _refused(request: Request, error: KrachtError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None
         return _problem(error.http_status, error.as_problem(), headers)
     who = guard.visitor(request) if error.http_status not in (401, 429) else None
-    response = views.page(request, "error.html.j2", who, error.http_status, message=str(error))
+    response = views.page(request, "error.html.j2", who, error.http_status, message=str(error),
+                          refused=error)  # fmt: skip
     if "retry_after" in error.facts:
         response.headers["retry-after"] = str(error.facts["retry_after"])
     return response

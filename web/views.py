@@ -35,6 +35,7 @@ def templates() -> Jinja2Templates:
         env.filters[table] = _named(table)
     env.filters["value"] = labels.value
     env.filters["need"] = labels.need
+    env.filters["refusal"] = labels.refusal
     env.filters["spaced"] = labels.spaced
     return made
 
