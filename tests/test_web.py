@@ -173,7 +173,9 @@ def test_a_guard_refusal_shows_what_is_missing_and_writes_nothing(site, any_worl
     refused = leader.post(f"/applications/{app_id}/fire/present_at_table",
                           data={"csrf": csrf_of(page.text)})  # fmt: skip
     assert refused.status_code == 422
-    assert "quickscan" in refused.text
+    assert "<strong>Deze stap kan nog niet: er ontbreekt nog iets</strong>" in refused.text
+    assert "<li>een quickscan (kansenscan) van het idee</li>" in refused.text  # in Dutch
+    assert '<p lang="en">cannot present_at_table' in refused.text  # the service's own words
     assert _state(any_world.url, app_id) == "idea"
     assert [e.outcome for e in _events(any_world.url)[before:]] == ["refused"]  # only its trace
 
