@@ -1,6 +1,10 @@
 """Check an export of kracht's audit trail without kracht: the reference verifier.
 
-    python verify_trail.py EXPORT.jsonl
+    python verify_trail.py EXPORT.jsonl [--anchor SEQ:HASH ...]
+
+With `--anchor SEQ:HASH` (as often as wanted), an event's hash kept from an earlier check (the
+last line this prints) must still be that event's hash in this export: a cut tail (the event is
+gone) and a chain rewritten from that event or before it (its hash differs) are then detected.
 
 EXPORT.jsonl is what `kracht audit export --format jsonl` writes (the auditors' export, with every
 payload's salt). The rules are those of docs/audit-format.md, written out here from that document
@@ -11,7 +15,8 @@ It prints one line and exits with
   0  every event holds: the count, the range and the last event's hash (keep that hash somewhere
      the database's administrator cannot reach: see "What verifying proves" in the document);
   1  an event does not hold: the first one, its line in the file, and why (a changed event, a
-     changed hash, a broken link, a missing event, events out of order, a line that is no event);
+     changed hash, a broken link, a missing event, events out of order, a line that is no event),
+     or an anchor does not (its event is missing, or has another hash);
   2  the file cannot be read (missing, a folder, not permitted) or the command is used wrongly.
 
 The chain walk (numbering, links) is the same for every format; what one event's hash covers is
@@ -110,10 +115,13 @@ def _parse(number: int, raw: bytes) -> Line:
     return Line(number, event)
 
 
-def verify(lines: Iterator[Line]) -> Verdict:
-    """Walk the chain; stop at the first event that does not hold."""
+def verify(lines: Iterator[Line], anchors: dict[int, str] | None = None) -> Verdict:
+    """Walk the chain; stop at the first event that does not hold. Then each of `anchors`
+    ({seq: hash} kept from an earlier check) must be an event of the chain with that hash."""
     rule = FORMAT_ONE
     expected_seq, expected_prev, count = 1, GENESIS, 0
+    anchors = anchors or {}
+    seen: dict[int, str] = {}  # the anchored events' hashes in this export
     line = next(lines, None)
     while line is not None:
         following = next(lines, None)  # one line ahead: a changed hash shows in the next link
@@ -130,16 +138,37 @@ def verify(lines: Iterator[Line]) -> Verdict:
                 f"{where} does not hold: {problem}; the {count} events before it verify",
             )
         assert line.event is not None
+        if line.event["seq"] in anchors:
+            seen[line.event["seq"]] = line.event["hash"]
         rule = rule_for(line.event, rule)
         expected_seq, expected_prev, count = expected_seq + 1, line.event["hash"], count + 1
         line = following
+    for seq, kept in sorted(anchors.items()):
+        if seq not in seen:
+            return Verdict(
+                False,
+                count,
+                f"anchor #{seq} does not hold: the export ends at event #{count}, so the events "
+                f"from #{count + 1} on, which held #{seq}, are gone (a cut tail); the {count} "
+                "events verify",
+            )
+        if seen[seq] != kept:
+            return Verdict(
+                False,
+                count,
+                f"anchor #{seq} does not hold: event #{seq} has the hash {seen[seq]}, not the "
+                f"{kept} kept (the chain was rewritten from event #{seq} or before); the "
+                f"{count} events verify among themselves",
+            )
     if count == 0:
         return Verdict(True, 0, "0 events verified: the export is empty")
+    held = f", and {len(anchors)} anchor(s) hold" if anchors else ""
     return Verdict(
         True,
         count,
-        f"{count} events verified (#1 to #{count}, format {rule.number}); the last event's hash "
-        f"is {expected_prev}: keep it elsewhere, to detect a later cut or rewrite",
+        f"{count} events verified (#1 to #{count}, format {rule.number}){held}; the last event's "
+        f"hash is {expected_prev}: keep it elsewhere, to detect a later cut or rewrite "
+        f"(--anchor {count}:{expected_prev})",
     )
 
 
@@ -185,18 +214,46 @@ def _misnumbered(found: int, expected: int, following: Line | None, rest: Iterat
     return f"{here} (out of order or repeated)"
 
 
+USAGE = "usage: python verify_trail.py EXPORT.jsonl [--anchor SEQ:HASH ...]"
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python verify_trail.py EXPORT.jsonl", file=sys.stderr)
+    path, anchors = None, {}
+    words = iter(argv)
+    for word in words:
+        if word == "--anchor":
+            anchor = _anchor(next(words, ""))
+            if anchor is None:
+                print(f"{USAGE}\n  an anchor is SEQ:HASH (a whole number, 64 hex digits)",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            anchors[anchor[0]] = anchor[1]
+        elif path is None and not word.startswith("-"):
+            path = word
+        else:
+            print(USAGE, file=sys.stderr)
+            return 2
+    if path is None:
+        print(USAGE, file=sys.stderr)
         return 2
     try:
-        with open(argv[0], "rb") as stream:
-            verdict = verify(read(stream))
+        with open(path, "rb") as stream:
+            verdict = verify(read(stream), anchors)
     except OSError as error:
-        print(f"verify_trail: cannot read {argv[0]}: {error.strerror or error}", file=sys.stderr)
+        print(f"verify_trail: cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(verdict.message)
     return 0 if verdict.holds else 1
+
+
+def _anchor(given: str) -> tuple[int, str] | None:
+    seq, _, digest = given.partition(":")
+    digest = digest.strip().lower()
+    if not (seq.isascii() and seq.isdigit()) or int(seq) < 1 or len(digest) != 64:
+        return None
+    if any(c not in "0123456789abcdef" for c in digest):
+        return None
+    return int(seq), digest
 
 
 if __name__ == "__main__":

@@ -55,11 +55,11 @@ def _export(db_path: Path, auditor: str, out: Path) -> Path:
     return out
 
 
-def _check(path: Path) -> tuple[int, str, str]:
+def _check(path: Path, *options: str) -> tuple[int, str, str]:
     """The reference verifier on `path`, as an outsider runs it: its own process, isolated
     (no PYTHONPATH, no user site, not the script's folder on the path)."""
     result = subprocess.run(
-        [sys.executable, "-I", str(VERIFIER), str(path)],
+        [sys.executable, "-I", str(VERIFIER), str(path), *options],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -68,11 +68,12 @@ def _check(path: Path) -> tuple[int, str, str]:
     return result.returncode, result.stdout, result.stderr
 
 
-def _verified(lines: list[bytes]) -> str:
+def _verified(lines: list[bytes], anchors: int = 0) -> str:
     count, last = len(lines), json.loads(lines[-1])["hash"]
+    held = f", and {anchors} anchor(s) hold" if anchors else ""
     return (
-        f"{count} events verified (#1 to #{count}, format 1); the last event's hash is {last}: "
-        "keep it elsewhere, to detect a later cut or rewrite\n"
+        f"{count} events verified (#1 to #{count}, format 1){held}; the last event's hash is "
+        f"{last}: keep it elsewhere, to detect a later cut or rewrite (--anchor {count}:{last})\n"
     )
 
 
@@ -307,6 +308,75 @@ def test_a_cut_tail_verifies_as_the_document_warns(small, tmp_path, kept):
 
     assert _check(_write(tmp_path / "cut.jsonl", lines)) == (0, _verified(lines), "")
     assert "**A cut tail is not detected.**" in DOC
+
+
+# -- an anchor kept from an earlier check detects what the chain alone cannot ---------------------
+
+
+def _anchor(lines: list[bytes], seq: int) -> str:
+    return f"{seq}:{json.loads(lines[seq - 1])['hash']}"
+
+
+def _rewritten(lines: list[bytes], seq: int) -> list[bytes]:
+    """The chain rewritten from event `seq` on, as someone with the database could: the event's
+    reason changed and every hash from it recomputed, so the result verifies on its own."""
+    events = [json.loads(line) for line in lines]
+    events[seq - 1]["reason"] = "rewritten"
+    for number in range(seq - 1, len(events)):
+        if number:
+            events[number]["prev_hash"] = events[number - 1]["hash"]
+        events[number]["hash"] = hashlib.sha256(audit.canonical_bytes(events[number])).hexdigest()
+    return [_line(e) for e in events]
+
+
+def test_an_anchor_kept_from_an_earlier_check_holds_on_the_same_trail(small, tmp_path):
+    _url, export = small
+    lines = _lines(export)
+    anchors = ("--anchor", _anchor(lines, len(lines)), "--anchor", _anchor(lines, 3))
+
+    assert _check(export, *anchors) == (0, _verified(lines, anchors=2), "")
+
+
+def test_an_anchor_detects_a_cut_tail(small, tmp_path):
+    _url, export = small
+    lines = _lines(export)
+    kept = _anchor(lines, len(lines))
+    cut = _write(tmp_path / "cut.jsonl", lines[:20])
+
+    assert _check(cut) == (0, _verified(lines[:20]), "")  # on its own it verifies
+    assert _check(cut, "--anchor", kept) == (
+        1,
+        f"anchor #{len(lines)} does not hold: the export ends at event #20, so the events from #21 "
+        f"on, which held #{len(lines)}, are gone (a cut tail); the 20 events verify\n",
+        "",
+    )
+
+
+def test_an_anchor_detects_a_chain_rewritten_with_every_hash_recomputed(small, tmp_path):
+    _url, export = small
+    lines = _lines(export)
+    last = len(lines)
+    forged = _rewritten(lines, _seq(lines, trigger="approve"))
+    path = _write(tmp_path / "rewritten.jsonl", forged)
+
+    assert _check(path) == (0, _verified(forged), "")  # on its own it verifies
+    code, out, err = _check(path, "--anchor", _anchor(lines, last))
+    assert (code, err) == (1, "")
+    assert out == (
+        f"anchor #{last} does not hold: event #{last} has the hash "
+        f"{json.loads(forged[-1])['hash']}, not the {json.loads(lines[-1])['hash']} kept (the "
+        f"chain was rewritten from event #{last} or before); the {last} events verify among "
+        "themselves\n"
+    )
+
+
+@pytest.mark.parametrize("anchor", ["", "x:" + "a" * 64, "0:" + "a" * 64, "3:abc", "²:" + "a" * 64])
+def test_an_anchor_that_is_no_anchor_is_a_usage_error(small, anchor):
+    _url, export = small
+    code, out, err = _check(export, "--anchor", anchor)
+
+    assert (code, out) == (2, "")
+    assert "an anchor is SEQ:HASH" in err
 
 
 def test_a_file_that_cannot_be_read_exits_2(tmp_path):
