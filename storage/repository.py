@@ -257,36 +257,19 @@ def application_and_programme(db: Session, application_id: int) -> Loaded | None
     """The application, locked as `application(lock=True)` locks it (FOR NO KEY UPDATE OF
     application on PostgreSQL) and read afresh, with its programme, its line's code and its
     applicant's name: one statement."""
-    if not a_key(application_id):
-        return None
-    row = db.execute(_LOCKED_WITH_PROGRAMME, {"app": application_id}).first()
-    return Loaded(*row) if row is not None else None
-
-
-_LOCKED_WITH_PROGRAMME = (
-    select(  # type: ignore[call-overload]
-        Application,
-        Programme,
-        ProgrammeLine.id,
-        ProgrammeLine.code,
-        Organisation.id,
-        Organisation.name,
-    )  # fmt: skip
-    .join(Programme, col(Programme.id) == Application.programme_id)
-    .outerjoin(ProgrammeLine, col(ProgrammeLine.id) == Application.line_id)
-    .outerjoin(Organisation, col(Organisation.id) == Application.applicant_org_id)
-    .where(col(Application.id) == sa.bindparam("app"))
-    .with_for_update(key_share=True, of=Application)  # type: ignore[arg-type]
-    .execution_options(populate_existing=True)
-)
+    return _loaded(db, _LOCKED_WITH_PROGRAMME, application_id)
 
 
 def application_loaded(db: Session, application_id: int) -> Loaded | None:
     """The application with its programme, its line's code and its applicant's name, as
     `application_and_programme` reads them but unlocked: for a read."""
+    return _loaded(db, _WITH_PROGRAMME, application_id)
+
+
+def _loaded(db: Session, statement: Any, application_id: int) -> Loaded | None:
     if not a_key(application_id):
         return None
-    row = db.execute(_WITH_PROGRAMME, {"app": application_id}).first()
+    row = db.execute(statement, {"app": application_id}).first()
     return Loaded(*row) if row is not None else None
 
 
@@ -304,6 +287,10 @@ _WITH_PROGRAMME = (
     .outerjoin(Organisation, col(Organisation.id) == Application.applicant_org_id)
     .where(col(Application.id) == sa.bindparam("app"))
 )
+_LOCKED_WITH_PROGRAMME = _WITH_PROGRAMME.with_for_update(
+    key_share=True,
+    of=Application,  # type: ignore[arg-type]
+).execution_options(populate_existing=True)
 
 
 def flushed(db: Session) -> Session:
