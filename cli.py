@@ -17,6 +17,7 @@ from kracht.basics.errors import KrachtError
 from kracht.commands import (
     app,
     assessment,
+    audit_trail,
     follow_up,
     hints,
     messages,
@@ -98,7 +99,7 @@ cli.add_command(follow_up.report)
 cli.add_command(follow_up.export)
 # the road, the audit trail, the demo
 cli.add_command(records.workflow)
-cli.add_command(records.audit)
+cli.add_command(audit_trail.audit)
 cli.add_command(records.demo)
 
 cli.add_command(web_access.serve)
@@ -262,6 +263,8 @@ def _database_problem(error: Exception) -> str | None:
     text = str(getattr(error, "orig", error)).strip().splitlines()[0]
     if "no such table" in text or "does not exist" in text and "relation" in text:
         return f"the database has no kracht schema ({text}); run `kracht init`"
+    if "no such column" in text or "does not exist" in text and text.startswith("column"):
+        return f"the database's schema is older than this kracht ({text}); run `kracht init`"
     if type(error).__name__ == "OperationalError":
         return f"cannot use the database: {text}"
     if type(error).__name__ == "DataError":

@@ -196,3 +196,16 @@ def replace_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file, for files kracht names itself (mail);
     raises OSError. A link or file at `path` is replaced, never written through."""
     _replace(_stage(path, data, None), path)
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write `text` to a new file `path` that only its owner may read (a key); an existing
+    file is never replaced."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InvalidInput(f"{path} exists already; name a new file") from None
+    except OSError as error:
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)

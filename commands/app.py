@@ -64,16 +64,29 @@ def app_create(
     click.echo(f"created application {record['id']}: {record['title']} ({record['state']})")
 
 
+AT = click.option(
+    "--at",
+    metavar="DATE|DATETIME",
+    help="As the audit trail says it stood then (a date: at the end of that day); auditors and "
+    "the programme leader.",
+)
+
+
 @app.command("list")
 @click.option("--state", help="Only applications in this state.")
 @click.option("--programme", help="Only applications of this programme.")
+@AT
 @json_option
 @pass_settings
-def app_list(s: Settings, state: str | None, programme: str | None, as_json: bool) -> None:
-    """List applications and where each stands."""
+def app_list(
+    s: Settings, state: str | None, programme: str | None, at: str | None, as_json: bool
+) -> None:
+    """List applications and where each stands (or stood, with --at)."""
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import applications
 
+    if at is not None:
+        return _list_at(s, at, state, as_json)
     rows = s.run(applications.list_all, state=state, programme=programme)
     if as_json:
         return emit_json(rows)
@@ -82,20 +95,66 @@ def app_list(s: Settings, state: str | None, programme: str | None, as_json: boo
     emit_table(rows, ["id", "title", "state", "programme", "line", "applicant", "requested"])
 
 
+def _list_at(s: Settings, at: str, state: str | None, as_json: bool) -> None:
+    from kracht.basics.euros import format_euros
+    from kracht.workflow.services import time_travel
+
+    rows = s.run(time_travel.list_at, time_travel.moment(at))
+    rows = [r for r in rows if state is None or r["state"] == state]
+    if as_json:
+        return emit_json(rows)
+    table = [{**r, "requested": format_euros(r["requested_cents"])} for r in rows]
+    emit_table(table, ["id", "title", "state", "requested", "events", "last_event_at"])
+
+
 @app.command("show")
 @click.argument("application_id", type=APPLICATION_ID)
+@AT
 @json_option
 @pass_settings
-def app_show(s: Settings, application_id: int, as_json: bool) -> None:
-    """Show an application: its record, stage data, partners, indicators and next steps."""
+def app_show(s: Settings, application_id: int, at: str | None, as_json: bool) -> None:
+    """Show an application: its record, stage data, partners, indicators and next steps; with
+    --at, as the audit trail says it stood then."""
     from kracht.workflow.services import applications
 
+    if at is not None:
+        return _show_at(s, application_id, at, as_json)
     record = s.run(applications.show, application_id)
     if as_json:
         return emit_json(record)
     from kracht.commands.display import show_application
 
     click.echo(show_application(record))
+
+
+def _show_at(s: Settings, application_id: int, at: str, as_json: bool) -> None:
+    from kracht.basics.euros import format_euros
+    from kracht.workflow.services import time_travel
+
+    past = s.run(time_travel.show_at, application_id, time_travel.moment(at))
+    if as_json:
+        return emit_json(past)
+    lines = [
+        f"application {past['id']}: {past['title']}, as the trail says it stood at "
+        f"{past['as_of']} ({past['events']} events, the last at {past['last_event_at']})",
+        f"  state      {past['state']}",
+        f"  requested  {format_euros(past['requested_cents'])}",
+    ]
+    lines += [
+        f"  granted    {format_euros(g['amount_cents'])} in {g['year']}" for g in past["granted"]
+    ]
+    lines += [
+        f"  condition  {c['number']}: {c['text']} (due {c['due_on']}; "
+        f"{'met' if c['met'] else 'open'})"
+        for c in past["conditions"]
+    ]
+    lines += [
+        f"  report     {r['label']}: {r['traffic_light'] or '-'}, spent "
+        f"{format_euros(r['spent_cents']) if r['spent_cents'] is not None else '-'}"
+        for r in past["reports"]
+    ]
+    lines += [f"  {name:<24} {value}" for name, value in sorted(past["values"].items())]
+    click.echo("\n".join(lines))
 
 
 @app.command("history")

@@ -6,6 +6,7 @@ Below the CLI, errors name fields and carry facts; here a field becomes its opti
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kracht.basics.errors import (
@@ -122,11 +123,12 @@ def with_option(message: str, field: str, label: str | None, bare: bool = False)
     a field named by its bare name becomes the option itself ("--until 2030-01-01 lies ...")."""
     flag = option(field)
     words = label or field.replace("_", " ")
-    if bare and words in message:
-        return message.replace(words, flag.split()[0], 1)
-    if words in message:
-        return message.replace(words, f"{words} ({flag})", 1)
-    return f"{message} ({flag})"
+    found = re.search(rf"(?<!\w){re.escape(words)}(?!\w)", message)  # whole words only
+    if found is None:
+        return f"{message} ({flag})"
+    start, end = found.span()
+    named = flag.split()[0] if bare else f"{words} ({flag})"
+    return message[:start] + named + message[end:]
 
 
 def need_line(missing: str) -> str:

@@ -1,13 +1,10 @@
-"""`kracht workflow`, `audit` and `demo`: the road as declared, the audit trail, the demo."""
+"""`kracht workflow` and `demo`: the road as declared, and the demo."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
 from kracht.commands.options import (
-    FILE,
     Settings,
     emit_json,
     emit_table,
@@ -62,56 +59,6 @@ def workflow_fields(as_json: bool) -> None:
     if as_json:
         return emit_json(rows)
     emit_table(rows, ["stage", "field", "kind", "recorded by", "meaning"])
-
-
-# -- audit --------------------------------------------------------------------------------------
-
-
-@click.group()
-def audit() -> None:
-    """The append-only audit trail."""
-
-
-@audit.command("verify")
-@json_option
-@pass_settings
-def audit_verify(s: Settings, as_json: bool) -> None:
-    """Walk the hash chain; exit 0 when intact, 7 naming the first broken event otherwise."""
-    from kracht.workflow.services import auditing
-
-    verdict = s.run(
-        auditing.verify,
-    )
-    if as_json:
-        emit_json(verdict.__dict__)
-    elif verdict.intact:
-        click.echo(f"audit trail intact: {verdict.events} events verified")
-    if not verdict.intact:
-        click.echo(
-            f"kracht: audit trail broken at event #{verdict.broken_seq}: {verdict.problem}; "
-            f"the {verdict.events} events before it verify",
-            err=True,
-        )
-        raise SystemExit(7)
-
-
-@audit.command("export")
-@click.option("--format", "fmt", default="jsonl", show_default=True, help="csv or jsonl.")
-@click.option("--output", "-o", type=FILE, help="File to write.")
-@pass_settings
-def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
-    """Export every audit event, in chain order, as CSV or JSON Lines."""
-    from kracht.workflow.services import auditing
-
-    lines = list(s.run(auditing.export, fmt))
-    text = "".join(line + "\n" for line in lines)
-    if output:
-        from kracht.basics.files import write_text
-
-        write_text(output, text)
-        click.echo(f"wrote {max(len(lines) - (fmt == 'csv'), 0)} events to {output}", err=True)
-    else:
-        click.echo(text, nl=False)
 
 
 # -- demo ---------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ optional:
     lockout_minutes = 15          # ... for this long
     link_hours = 72               # an e-mailed invitation or sign-in link works this long
     second_factor_roles = "programme_leader,steering_member"   # who must use a second factor
+
+    [audit]
+    key = "/etc/kracht/audit.key" # the key that signs checkpoints, kept outside the database
+                                  # (`kracht audit keygen` makes it; KRACHT_AUDIT_KEY)
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ from kracht.basics.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")
 SECURITY = ("starttls", "ssl", "none")
-SECTIONS = ("mail", "reminders", "templates", "web")
+SECTIONS = ("mail", "reminders", "templates", "web", "audit")
 ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_TRANSPORT": "transport",
     "KRACHT_SMTP_HOST": "host",
@@ -69,6 +73,7 @@ ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_DIR": "directory",
 }
 WEB_ENVIRONMENT = {"KRACHT_BASE_URL": "base_url"}  # variable -> key in [web]
+AUDIT_ENVIRONMENT = {"KRACHT_AUDIT_KEY": "key"}  # variable -> key in [audit]
 MAX_FILE = 64 * 1024 * 1024  # 64 MiB, as for every file kracht reads (workflow.files.MAX_READ)
 MAX_TEXT = 4096  # characters in a text setting (a path may be long; a host or sender is not)
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -137,11 +142,17 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Audit:
+    key: str = ""  # the checkpoint signing key's file; "" until `kracht audit keygen` made one
+
+
+@dataclass(frozen=True)
 class Settings:
     mail: Mail = Mail()
     reminders: Reminders = Reminders()
     templates: Templates = Templates()
     web: Web = Web()
+    audit: Audit = Audit()
     source: str = "built-in defaults"
 
 
@@ -170,7 +181,8 @@ def load(explicit: str | None = None) -> Settings:
     mail = data.get("mail")
     password = mail.get("password_env") if isinstance(mail, dict) else None
     variables = (
-        *ENVIRONMENT, *WEB_ENVIRONMENT, "HOME", *([password] if isinstance(password, str) else [])
+        *ENVIRONMENT, *WEB_ENVIRONMENT, *AUDIT_ENVIRONMENT, "HOME",
+        *([password] if isinstance(password, str) else []),
     )  # fmt: skip
     environment = tuple(os.environ.get(name) for name in variables)
     where = os.getcwd() if path is not None else ""  # relative folders resolve from here
@@ -197,13 +209,15 @@ def _settings(
         reminders=_build(Reminders, sections["reminders"], "reminders"),
         templates=_build(Templates, sections["templates"], "templates"),
         web=_build(Web, *_web_values(sections["web"])),
+        audit=_build(Audit, *_audit_values(sections["audit"])),
         source=str(path) if path else "built-in defaults",
     )
     _check(settings)
     if path is not None:  # relative folders are relative to the settings file
         mail = replace(settings.mail, directory=_beside(path, settings.mail.directory))
         folder = _beside(path, settings.templates.folder) if settings.templates.folder else ""
-        settings = replace(settings, mail=mail, templates=Templates(folder))
+        key = _beside(path, settings.audit.key) if settings.audit.key else ""
+        settings = replace(settings, mail=mail, templates=Templates(folder), audit=Audit(key))
     return settings
 
 
@@ -279,6 +293,15 @@ def _web_values(web: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str
         if os.environ.get(variable):
             web[key], labels[key] = os.environ[variable], variable
     return web, "web", labels
+
+
+def _audit_values(audit: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """[audit] with the environment on top, and where each value came from."""
+    labels = {key: f"[audit] {key}" for key in audit}
+    for variable, key in AUDIT_ENVIRONMENT.items():
+        if os.environ.get(variable):
+            audit[key], labels[key] = os.environ[variable], variable
+    return audit, "audit", labels
 
 
 def _beside(path: Path, folder: str) -> str:

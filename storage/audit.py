@@ -22,56 +22,35 @@ verifies without kracht. Events written before salting keep their payloads and v
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 from typing_extensions import TypedDict
 
+from kracht.basics import merkle
 from kracht.storage import clock, hot
-from kracht.storage.database import GENESIS
-from kracht.storage.tables import AuditEvent, AuditHead
-
-HASHED = (
-    "seq",
-    "at",
-    "actor",
-    "roles",
-    "application_id",
-    "action",
-    "trigger",
-    "from_state",
-    "to_state",
-    "outcome",
-    "reason",
-    "payload",
-    "prev_hash",
+from kracht.storage.audit_chain import Chain
+from kracht.storage.audit_format import (
+    CHANGE,
+    FORMAT,
+    HASHED,
+    HASHED_TWO,
+    canonical_bytes,
+    canonical_time,
+    event_hash,
+    leaf,
+    parse_body,
 )
+from kracht.storage.database import GENESIS
+from kracht.storage.tables import AuditEvent, AuditHead, AuditNode
+
+__all__ = ["FORMAT", "HASHED", "canonical_bytes", "canonical_time", "event_hash"]
+
 SALT = "salt"  # the payload key of an event's secret salt
-
-
-def canonical_time(at: dt.datetime | str) -> str:
-    if isinstance(at, str):  # already canonical, as exported
-        return at
-    if at.tzinfo is None:  # SQLite hands back naive datetimes; kracht only ever stores UTC
-        at = at.replace(tzinfo=dt.UTC)
-    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    """The exact bytes an event's hash covers: sorted-key JSON of the HASHED fields."""
-    doc = {name: fields[name] for name in HASHED}
-    doc["at"] = canonical_time(doc["at"])
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def event_hash(fields: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(fields)).hexdigest()
 
 
 CHANNEL = "kracht_channel"  # the session's info key naming the interface it acts through
@@ -106,11 +85,11 @@ def append(
     if channel is not None and channel != "cli":  # the command line's events stay as they were
         payload.setdefault("channel", channel)
     payload[SALT] = secrets.token_hex(32)
-    ((seq, prev_hash),) = hot.rows(db, _HEAD_LOCKED)  # locked, as committed
+    chain = Chain.from_head(*hot.rows(db, _HEAD_LOCKED)[0])  # locked, as committed
     # (the first migration creates the head row)
+    at = clock.now()
     fields: dict[str, Any] = dict(
-        seq=seq + 1,
-        at=clock.now(),
+        at=at,
         actor=actor,
         roles=roles,
         application_id=application_id,
@@ -121,27 +100,45 @@ def append(
         outcome=outcome,
         reason=reason,
         payload=payload,
-        prev_hash=prev_hash,
     )
-    digest = event_hash(fields)
-    ((event_id,),) = hot.rows(db, _EVENT_INSERT, {**fields, "hash": digest})
-    hot.write(db, _HEAD_MOVE, {"new_seq": seq + 1, "new_hash": digest})
-    return Appended(id=event_id, **fields, hash=digest)
+    change = chain.change(actor, roles, at, secrets.token_hex(32))
+    rows, nodes = [], []
+    for each in ([change] if change else []) + [fields]:
+        row, made = chain.add(each)
+        rows.append(row)
+        nodes.extend(made)
+    for row in rows[:-1]:
+        hot.rows(db, _EVENT_INSERT, row)
+    ((event_id,),) = hot.rows(db, _EVENT_INSERT, rows[-1])
+    hot.write(db, _NODE_INSERT, nodes)
+    hot.write(db, _HEAD_MOVE, chain.head())
+    row = rows[-1]
+    return Appended(id=event_id, **{k: row[k] for k in _APPENDED})
 
 
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+_NODE = AuditNode.__table__  # type: ignore[attr-defined]
 _HEAD_LOCKED = hot.Hot(
-    sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+    sa.select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.format, _HEAD.c.frontier)
+    .where(_HEAD.c.id == 1)
+    .with_for_update()
 )
 _EVENT_INSERT = hot.Hot(
     _EVENT.insert().returning(_EVENT.c.id), [c.key for c in _EVENT.c if c.key != "id"]
 )
+_NODE_INSERT = hot.Hot(_NODE.insert(), ["level", "idx", "hash"])
 _HEAD_MOVE = hot.Hot(
     _HEAD.update()
     .where(_HEAD.c.id == 1)
-    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+    .values(
+        seq=sa.bindparam("new_seq"),
+        hash=sa.bindparam("new_hash"),
+        format=sa.bindparam("new_format"),
+        frontier=sa.bindparam("new_frontier"),
+    )
 )
+_APPENDED = (*HASHED, "hash", "format")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +160,7 @@ class Appended:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    format: int
 
 
 @dataclass(frozen=True)
@@ -172,31 +170,119 @@ class Verdict:
     broken_seq: int | None = None
     broken_id: int | None = None
     problem: str | None = None
+    root: str | None = None  # the tree's root over every event, hex, when intact
+    roots: dict[int, str] = field(default_factory=dict)  # {size asked for: root at that size}
+    first_after: dict[dt.datetime, int] = field(default_factory=dict)  # {moment: first seq}
 
 
-def verify(db: Session, batch: int = 5000) -> Verdict:
-    """Walk the whole chain in order; stop at the first event that does not hold."""
-    expected_prev, expected_seq, count = GENESIS, 1, 0
+def verify(
+    db: Session,
+    batch: int = 5000,
+    *,
+    sizes: Iterable[int] = (),
+    after: Iterable[dt.datetime] = (),
+) -> Verdict:
+    """Walk the whole chain in order; stop at the first event that does not hold. On the way,
+    rebuild the Merkle tree from the events themselves, and note its root at each of `sizes`
+    and, for each moment in `after`, the first event recorded at or after it."""
+    walk = _Walk(set(sizes), sorted(after))
+    if 0 in walk.sizes:
+        walk.roots[0] = merkle.EMPTY_ROOT.hex()
     for row in _events(db, batch):
-        fields = dict(row._mapping)
-        problem = None
-        if fields["seq"] != expected_seq:
-            problem = f"expected event #{expected_seq} here, found #{fields['seq']} (missing event)"
-        elif fields["prev_hash"] != expected_prev:
-            problem = "its previous-hash does not match the event before it"
-        elif event_hash(fields) != fields["hash"]:
-            problem = "its contents do not match its hash (altered)"
+        problem = walk.step(row)
         if problem:
-            return Verdict(False, count, fields["seq"], fields["id"], problem)
-        expected_prev, expected_seq, count = fields["hash"], expected_seq + 1, count + 1
+            return Verdict(False, walk.count, row.seq, row.id, problem)
     head = db.get(AuditHead, 1)
-    if head is not None and (head.seq, head.hash) != (expected_seq - 1, expected_prev):
-        return Verdict(False, count, head.seq, None, "the chain ends before its recorded head")
-    return Verdict(True, count)
+    if head is not None:
+        problem = None
+        if (head.seq, head.hash) != (walk.seq, walk.prev):
+            problem = "the chain ends before its recorded head"
+        elif head.frontier != "".join(h.hex() for h in walk.frontier.hashes):
+            problem = "the recorded Merkle tree is not the tree of the events"
+        if problem:
+            return Verdict(False, walk.count, head.seq, None, problem)
+    root = walk.frontier.root().hex()
+    return Verdict(True, walk.count, root=root, roots=walk.roots, first_after=walk.first_after)
+
+
+@dataclass
+class _Walk:
+    """What the chain must show next, and the tree rebuilt so far."""
+
+    sizes: set[int]
+    after: list[dt.datetime]  # moments not yet reached, earliest first
+    seq: int = 0
+    prev: str = GENESIS
+    format: int = 0  # none yet: a trail begins in any format, and changes at an audit.format
+    frontier: merkle.Frontier = field(default_factory=merkle.Frontier)
+    roots: dict[int, str] = field(default_factory=dict)
+    first_after: dict[dt.datetime, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return self.seq
+
+    def step(self, row: sa.Row[Any]) -> str | None:
+        """Check one event; its problem, or None when it holds (and is taken in)."""
+        if row.seq != self.seq + 1:
+            return f"expected event #{self.seq + 1} here, found #{row.seq} (missing event)"
+        if row.prev_hash != self.prev:
+            return "its previous-hash does not match the event before it"
+        problem, leaf_of = self._format(row)
+        if problem:
+            return problem
+        assert leaf_of is not None
+        self.frontier.append(leaf_of)
+        self.seq, self.prev, self.format = row.seq, row.hash, row.format
+        if self.seq in self.sizes:
+            self.roots[self.seq] = self.frontier.root().hex()
+        while self.after and _utc(row.at) >= self.after[0]:
+            self.first_after[self.after.pop(0)] = self.seq
+        return None
+
+    def _format(self, row: sa.Row[Any]) -> tuple[str | None, bytes | None]:
+        if row.format < self.format or not 1 <= row.format <= FORMAT:
+            return f"it is written in format {row.format} after format {self.format}", None
+        if row.format > self.format > 0 and row.action != CHANGE:
+            return f"format {row.format} begins without an {CHANGE} event", None
+        if row.format == 1:
+            fields = row._asdict()
+            if event_hash(fields) != row.hash:
+                return "its contents do not match its hash (altered)", None
+            return None, leaf(fields)
+        body = row.body or b""
+        digest = merkle.leaf_hash(body)
+        if digest.hex() != row.hash:
+            return "its stored bytes do not match its hash (altered)", None
+        differs = _columns_differ(row, body)
+        if differs:
+            return f"its {differs} column does not match its stored bytes (altered)", None
+        return None, digest
+
+
+def _columns_differ(row: sa.Row[Any], body: bytes) -> str | None:
+    try:
+        recorded = parse_body(body)
+    except ValueError:
+        return "body"
+    for name in HASHED_TWO:
+        value = getattr(row, name)
+        if name == "at":
+            value = canonical_time(value)
+        if recorded.get(name, _ABSENT) != value:
+            return name
+    return None
+
+
+_ABSENT = object()
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
 
 
 def _events(db: Session, batch: int) -> Iterator[sa.Row[Any]]:
-    columns = [getattr(AuditEvent, name) for name in ("id", *HASHED, "hash")]
+    columns = [getattr(AuditEvent, name) for name in ("id", *HASHED, "hash", "format", "body")]
     last = 0
     while True:
         rows = db.exec(
@@ -225,6 +311,7 @@ class EventRow(TypedDict):
     payload: dict[str, Any]  # what the event recorded (free-form)
     prev_hash: str
     hash: str
+    format: int  # the rule its hash follows (docs/audit-format.md)
 
 
 def history(
@@ -282,4 +369,5 @@ def as_dict(event: AuditEvent, *, salted: bool = False) -> EventRow:
         "payload": event.payload if salted else without_salt(event.payload),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "format": event.format,
     }

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kracht.storage import clock, repository
-from kracht.storage.tables import Application, AuditEvent, Organisation, OutboxMessage
+from kracht.storage.tables import Application, AuditEvent, AuditNode, Organisation, OutboxMessage
 
 APPLICATION = Application.__table__  # type: ignore[attr-defined]
 AUDIT_EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+AUDIT_NODE = AuditNode.__table__  # type: ignore[attr-defined]
 OUTBOX_MESSAGE = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
@@ -32,11 +33,13 @@ def add_applications(db: Session, rows: list[dict[str, Any]]) -> list[int]:
     return list(db.execute(query, values).scalars())
 
 
-def add_events(db: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert audit events already chained and hashed (storage.audit_batch)."""
+def add_events(db: Session, rows: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> None:
+    """Insert audit events already chained and hashed, and the tree nodes they complete
+    (storage.audit_batch)."""
     if rows:
         db.flush()
         db.execute(sa.insert(AUDIT_EVENT), rows)
+        db.execute(sa.insert(AUDIT_NODE), nodes)
 
 
 def add_messages(db: Session, rows: list[dict[str, Any]]) -> None:

@@ -155,15 +155,31 @@ class AuditEvent(Stored, SQLModel, table=True):
     payload: dict[str, Any] = _json()
     prev_hash: str
     hash: str = Field(unique=True)
+    format: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # storage.audit_format
+    body: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary))  # format 2 on
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the chain's last position. Appenders lock it, so the chain never forks."""
+    """One row: the chain's last position, the format it is written in and the Merkle tree's
+    frontier (storage.audit_chain). Appenders lock it, so the chain never forks."""
 
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str
+    format: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    frontier: str = Field(default="", sa_column_kwargs={"server_default": ""})
+
+
+class AuditNode(SQLModel, table=True):
+    """The Merkle tree over the trail (basics.merkle): the root of the perfect subtree over
+    leaves idx * 2**level to (idx + 1) * 2**level, level 0 being the events themselves.
+    Append-only, as the events are."""
+
+    __tablename__ = "audit_node"
+    level: int = Field(primary_key=True)
+    idx: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
 # -- the assessment committee (issue 4) ---------------------------------------------------------

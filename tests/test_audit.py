@@ -4,11 +4,14 @@ import hashlib
 import json
 
 import pytest
+import rfc8785
 import sqlalchemy as sa
 
 from kracht.basics.errors import NotAllowed
+from kracht.basics.merkle import root_of
 from kracht.storage import audit
 from kracht.storage.database import engine_for, session
+from kracht.storage.tables import AuditEvent
 from kracht.workflow.definition import WORKFLOW_VERSION
 from kracht.workflow.services import auditing
 from tests import factories as f
@@ -38,9 +41,11 @@ def test_chain_is_intact_after_a_whole_lifecycle(any_world):
     )
 
     with session(any_world.url) as db:
-        count = len(audit.history(db))
-    assert verdict == audit.Verdict(intact=True, events=count)
-    assert count > 20
+        events = audit.history(db)
+    leaves = [bytes.fromhex(e["hash"]) for e in events]  # format 2: the hash is the leaf
+    assert verdict == audit.Verdict(intact=True, events=len(events), root=root_of(leaves).hex())
+    assert len(events) > 20
+    assert {e["format"] for e in events} == {2}
 
 
 @pytest.mark.parametrize(
@@ -69,7 +74,23 @@ def test_a_row_altered_behind_the_engines_back_is_named(any_world):
         auditing.verify,
     )
     assert (verdict.intact, verdict.broken_seq, verdict.events) == (False, 12, 11)
-    assert verdict.problem == "its contents do not match its hash (altered)"
+    assert verdict.problem == "its actor column does not match its stored bytes (altered)"
+
+
+def test_an_events_stored_bytes_altered_are_named(any_world):
+    make_application(any_world, stage="steering_decision")
+    _drop_guard_triggers(any_world.url)
+    with session(any_world.url) as db:
+        body = db.get(AuditEvent, 5).body
+    forged = body.replace(b'"outcome":"ok"', b'"outcome":"no"')
+    assert forged != body
+    with engine_for(any_world.url).begin() as connection:
+        connection.execute(sa.update(AuditEvent).where(AuditEvent.seq == 5).values(body=forged))
+
+    verdict = run(any_world.url, f.AUDITOR, auditing.verify)
+
+    assert (verdict.broken_seq, verdict.events) == (5, 4)
+    assert verdict.problem == "its stored bytes do not match its hash (altered)"
 
 
 def test_a_deleted_event_is_named_by_the_one_after_it(any_world):
@@ -111,10 +132,11 @@ def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(world):
     with session(world.url) as db:
         event = next(e for e in audit.history(db, salted=True) if e["seq"] == 9)
     event["reason"] = "forged"
+    body = audit.canonical_bytes(event).hex()
     _raw(
         world.url,
-        f"UPDATE audit_event SET reason = 'forged', hash = '{audit.event_hash(event)}'"
-        " WHERE seq = 9",
+        f"UPDATE audit_event SET reason = 'forged', body = X'{body}', "
+        f"hash = '{audit.event_hash(event)}' WHERE seq = 9",
     )
 
     verdict = run(
@@ -137,10 +159,9 @@ def test_jsonl_export_can_be_verified_without_kracht(world):
     previous = "0" * 64
     for line in lines:
         event = json.loads(line)
-        hashed = {k: event[k] for k in audit.HASHED}
-        canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        hashed = {k: event[k] for k in (*audit.HASHED, "format")}
         assert event["prev_hash"] == previous
-        assert hashlib.sha256(canonical.encode()).hexdigest() == event["hash"]
+        assert hashlib.sha256(b"\x00" + rfc8785.dumps(hashed)).hexdigest() == event["hash"]
         previous = event["hash"]
     assert (
         len(lines)

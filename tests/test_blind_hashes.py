@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from kracht.cli import main
 from kracht.storage import audit
+from kracht.storage.audit_chain import Chain
 from kracht.storage.database import session
-from kracht.storage.tables import AuditEvent, AuditHead
+from kracht.storage.tables import AuditEvent, AuditHead, AuditNode
 from kracht.workflow.config import default_document, scoring
 from kracht.workflow.services import assignment, score_sheets
 from tests import factories as f
@@ -154,22 +155,31 @@ def test_an_auditor_verifies_the_salted_chain_and_tampering_is_still_found(any_w
     assert intact[1].startswith("audit trail intact: ")
     assert broken == (
         7,
-        f"kracht: audit trail broken at event #{event['seq']}: its contents do not match its "
-        f"hash (altered); the {event['seq'] - 1} events before it verify\n",
+        f"kracht: audit trail broken at event #{event['seq']}: its payload column does not "
+        f"match its stored bytes (altered); the {event['seq'] - 1} events before it verify\n",
     )
 
 
 def _legacy_event(url, app_id, action, payload):
-    """An event as kracht wrote it before payloads were salted (a chain from an older release);
-    returns its hash."""
+    """An event without a salt, as kracht wrote them before payloads were salted (a chain from
+    an older release; written here in today's format, with its tree nodes, so the chain still
+    verifies); returns its hash."""
     with session(url, write=True) as db:
         head = db.get(AuditHead, 1)
-        fields = dict(seq=head.seq + 1, at=dt.datetime.now(dt.UTC), actor=A,
-                      roles="committee_member", application_id=app_id, action=action,
-                      trigger=None, from_state=None, to_state=None, outcome="ok", reason=None,
-                      payload=payload, prev_hash=head.hash)  # fmt: skip
-        db.add(AuditEvent(**fields, hash=audit.event_hash(fields)))
-        head.seq, head.hash = fields["seq"], audit.event_hash(fields)
+        chain = Chain.from_head(head.seq, head.hash, head.format, head.frontier)
+        row, nodes = chain.add(
+            dict(at=dt.datetime.now(dt.UTC), actor=A, roles="committee_member",
+                 application_id=app_id, action=action, trigger=None, from_state=None,
+                 to_state=None, outcome="ok", reason=None, payload=payload)
+        )  # fmt: skip
+        db.add(AuditEvent(**row))
+        db.add_all(AuditNode(**node) for node in nodes)
+        moved = chain.head()
+        head.seq, head.hash, head.frontier = (
+            moved["new_seq"],
+            moved["new_hash"],
+            moved["new_frontier"],
+        )
         return head.hash
 
 

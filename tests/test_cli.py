@@ -519,8 +519,8 @@ def test_audit_verify_exits_0_when_intact_and_7_naming_the_broken_event(kracht, 
     assert intact[1].startswith("audit trail intact: ")
     assert broken[0] == 7
     assert broken[2] == (
-        "kracht: audit trail broken at event #4: its contents do not match its "
-        "hash (altered); the 3 events before it verify\n"
+        "kracht: audit trail broken at event #4: its reason column does not match its "
+        "stored bytes (altered); the 3 events before it verify\n"
     )
 
 

@@ -1,5 +1,7 @@
 """The migrations create exactly the schema the models declare, on both databases."""
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -7,6 +9,8 @@ from sqlmodel import SQLModel
 import kracht.storage.tables  # noqa: F401
 from kracht.storage.database import current_revision, engine_for, head_revision
 from tests.factories import run
+
+MIGRATIONS = Path(__file__).parents[1] / "storage" / "migrations" / "versions"
 
 
 def test_migrated_schema_matches_the_models(db_url):
@@ -17,7 +21,7 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0008"
+    assert current_revision(db_url) == head_revision() == "0009"
 
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
@@ -28,6 +32,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     from tests import factories as f
 
     command.downgrade(alembic_config(db_url), "0006")
+    _with_audit_format_two(db_url)  # today's code writes format-2 events (revision 0009)
     world = f.seed(db_url)
     app_id = f.make_application(world, stage="monitoring")
     before = (
@@ -39,7 +44,8 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         ),
     )
 
-    command.upgrade(alembic_config(db_url), "head")
+    command.upgrade(alembic_config(db_url), "0008")
+    command.stamp(alembic_config(db_url), "0009")  # its columns and table are already there
     run(
         db_url,
         f.LEADER,
@@ -54,7 +60,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         f.LEADER,
         budgets.budget_overview,
     )
-    assert current_revision(db_url) == "0008"
+    assert current_revision(db_url) == "0009"
     assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]
     new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
     assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
@@ -62,3 +68,17 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     assert {type(v) for r in after["budgets"] for k, v in r.items() if k.endswith("_cents")} == {
         int
     }
+
+
+def _with_audit_format_two(db_url):
+    """Revision 0009's schema on a database at an older revision, as its upgrade makes it."""
+    import importlib.util
+
+    from alembic.operations import Operations
+
+    spec = importlib.util.spec_from_file_location("r0009", MIGRATIONS / "0009_audit_format_two.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with engine_for(db_url).begin() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            module.upgrade()

@@ -80,9 +80,12 @@ def close(move: Move) -> dict[str, Any]:
         db, app, lambda r: r.due_on >= today, "not yet due at close-out: the final report covers it"
     )
     final = store.report(db, app.pk, FINAL)
-    if final is None:  # closed with `kracht app fire ID close`: the final report is its summary
-        final = add_final_report(move.unit, app, str(move.ctx.data["final_report"]), None)
-    return {"final_report": final.id, "reports_cancelled": cancelled}
+    if final is not None:  # submitted with the close-out, in its own report.submit event
+        return {"final_report": final.id, "reports_cancelled": cancelled}
+    # closed with `kracht app fire ID close`: the final report is its summary, recorded here
+    final = add_final_report(move.unit, app, str(move.ctx.data["final_report"]), None)
+    submitted = describe(final, today)
+    return {"final_report": final.id, "submitted": submitted, "reports_cancelled": cancelled}
 
 
 def _cancel(db: Session, app: Application, which: Any, reason: str) -> list[str]:

@@ -43,6 +43,7 @@ class ShownEvent(TypedDict):
     payload: dict[str, Any]  # what the event recorded (free-form), or {"hidden": why}
     prev_hash: str | None
     hash: str | None
+    format: int  # the rule its hash follows (docs/audit-format.md)
 
 
 def history(db: Session, actor: Actor, app: Application) -> list[ShownEvent]:
