@@ -574,6 +574,27 @@ def test_a_changed_byte_anywhere_fails(tmp_path, size):
             _read(tmp_path, cut)
 
 
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@pytest.mark.parametrize("line", [0, 1])
+def test_a_signature_in_another_spelling_of_its_base64_fails(tmp_path, line):
+    """The bits base64's last character holds beyond the data (68 and 76 bytes leave 2 and 4)
+    set: the same bytes decoded, but other bytes in the file, so refused."""
+    data = checkpoint(KEY, 7, mth(D[:7]), SIGNED_AT).decode()
+    lines = data.split("\n")
+    signature_line = lines[4 + line]
+    last = signature_line.rstrip("=")[-1]
+    respelled = signature_line.rstrip("=")[:-1] + B64[B64.index(last) + 1]
+    respelled += "=" * (len(signature_line) - len(signature_line.rstrip("=")))
+    encoded = respelled.rsplit(" ", 1)[1]
+    assert base64.b64decode(encoded) == base64.b64decode(signature_line.rsplit(" ", 1)[1])
+    lines[4 + line] = respelled
+
+    with pytest.raises(V.Failure, match="is not a signature line"):
+        _read(tmp_path, "\n".join(lines).encode())
+
+
 def test_a_wrong_key_fails(tmp_path):
     data = checkpoint(KEY, 7, mth(D[:7]), SIGNED_AT)
 
@@ -768,13 +789,16 @@ def test_a_deleted_event_is_named(kept, tmp_path):
     )
 
 
-def test_a_cut_tail_is_named(kept, tmp_path):
-    events = kept["events"][:6]
+@pytest.mark.parametrize("kept_events", [7, 6, 0])
+def test_a_cut_tail_is_named(kept, tmp_path, kept_events):
+    events = kept["events"][:kept_events]
+    code, out, err = checked(tmp_path, events)
+    assert (code, err) == (0, "")  # on its own it verifies
 
-    assert checked(tmp_path, events, "cp4", "cp8") == (
+    assert checked(tmp_path, events, "cp8") == (
         1,
-        f"checkpoint {ORIGIN} size 8 does not hold: cut tail: the export ends at event #6; "
-        "events #7..#8 are gone\n",
+        f"checkpoint {ORIGIN} size 8 does not hold: cut tail: the export ends at event "
+        f"#{kept_events}; events #{kept_events + 1}..#8 are gone\n",
         "",
     )
 
@@ -829,6 +853,22 @@ def test_a_rewrite_after_the_first_checkpoint_is_named_by_the_second(kept, tmp_p
         "ones checkpointed (their hashes were recomputed)\n",
         "",
     )
+
+
+@pytest.mark.parametrize(("seconds", "named"), [(0.999999, "rewritten"), (1, "cut and refilled")])
+def test_a_refill_is_named_from_a_second_after_the_checkpoint(kept, tmp_path, seconds, named):
+    """An event recorded within the second the checkpoint was signed may have been written
+    before it; from a second after, it was not."""
+    refill = [e for e in trail("another decision") if e["seq"] >= 7]
+    refill[0]["at"] = (
+        datetime.fromtimestamp(SIGNED_AT, UTC) + timedelta(seconds=seconds)
+    ).isoformat()
+    tail, _data = chain(refill, start=kept["events"][5]["hash"])
+
+    code, out, _err = checked(tmp_path, [*kept["events"][:6], *tail], "cp8")
+
+    assert code == 1
+    assert out.startswith(f"checkpoint {ORIGIN} size 8 does not hold: {named}: ")
 
 
 def test_a_checkpoint_without_a_time_names_a_refill_a_rewrite(kept, tmp_path):
@@ -1012,6 +1052,29 @@ def test_an_inclusion_proof_of_each_event_holds(kept, tmp_path, seq):
         f"inclusion proof holds: event #{seq} is in checkpoint {ORIGIN} size 8, and it is event "
         f"#{seq} of audit.jsonl\n"
     )
+
+
+def test_an_inclusion_proof_of_another_trail_fails(kept, tmp_path):
+    """A rewritten trail's own proof (its own root) against the kept checkpoint; the kept
+    trail's proof against an export whose event was rewritten with every hash recomputed."""
+    forged, forged_data = chain(rewritten())
+    (tmp_path / "forged.jsonl").write_bytes(export_lines(forged))
+    theirs = _proof(tmp_path, "theirs.json", inclusion(forged_data, 3, 8))
+    ours = _proof(tmp_path, "ours.json", inclusion(kept["data"], 3, 8))
+    base = ("--checkpoint", "cp8", "--key", "vkey")
+
+    assert run(tmp_path, "--proof", theirs, *base) == (
+        1,
+        f"proof theirs.json does not hold: its root is not the root of checkpoint {ORIGIN} size "
+        "8\n",
+        "",
+    )
+    assert run(tmp_path, "--proof", ours, *base, "--event", "forged.jsonl") == (
+        1,
+        "proof ours.json does not hold: event #3 of forged.jsonl is not the event it proves\n",
+        "",
+    )
+    assert run(tmp_path, "--proof", ours, *base, "--event", "missing.jsonl")[0] == 2
 
 
 def test_an_inclusion_proof_for_another_size_or_event_fails(kept, tmp_path):
