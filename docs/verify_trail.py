@@ -999,6 +999,8 @@ def check_proof(options: Options) -> list[str]:
     proof = _within("proof", options.proof, parse_proof)
     try:
         if proof["proof"] == "consistency":
+            if options.event is not None:
+                raise UsageError("--event goes with an inclusion proof")
             return [_consistency(proof, checkpoints)]
         return [_inclusion(proof, checkpoints[0], options)]
     except Failure as failure:

@@ -1220,3 +1220,9 @@ def test_a_consistency_proof_needs_two_checkpoints(kept, tmp_path):
 
     assert (code, out) == (2, "")
     assert "a consistency proof needs two checkpoints" in err
+    both = ("--checkpoint", "cp4", "--checkpoint", "cp8")
+    code, out, err = run(
+        tmp_path, "--proof", name, *both, "--key", "vkey", "--event", "audit.jsonl"
+    )
+    assert (code, out) == (2, "")
+    assert "--event goes with an inclusion proof" in err
