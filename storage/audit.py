@@ -31,8 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 from typing_extensions import TypedDict
 
-from kracht.basics import merkle
-from kracht.storage import clock, hot
+from kracht.storage import clock, hot, merkle
 from kracht.storage.audit_chain import Chain
 from kracht.storage.audit_format import (
     CHANGE,

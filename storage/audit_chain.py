@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from kracht.basics import merkle
+from kracht.storage import merkle
 from kracht.storage.audit_format import CHANGE, FORMAT, canonical_bytes
 
 

@@ -4,7 +4,7 @@ Format 1 (every event written before issue 15): SHA-256 over sorted-key compact 
 fields, text as UTF-8. Format 2 (every event since): the same fields and `format`, serialised
 by RFC 8785 (the JSON Canonicalization Scheme) and stored as those bytes (`audit_event.body`);
 the hash is SHA-256(0x00 || bytes), which is also the event's leaf in the Merkle tree
-(basics/merkle.py). A format-1 event's leaf is SHA-256(0x00 || its format-1 bytes), so one tree
+(storage/merkle.py). A format-1 event's leaf is SHA-256(0x00 || its format-1 bytes), so one tree
 covers the whole trail; its own hash stays what it was. The trail changes format once, at an
 `audit.format` event (the first of format 2).
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import rfc8785
 
-from kracht.basics import merkle
+from kracht.storage import merkle
 
 HASHED = (
     "seq",

@@ -1,4 +1,4 @@
-"""Reading the Merkle tree kracht keeps beside the trail (`audit_node`, basics/merkle.py)."""
+"""Reading the Merkle tree kracht keeps beside the trail (`audit_node`, storage/merkle.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kracht.basics import merkle
+from kracht.storage import merkle
 from kracht.storage.tables import AuditHead, AuditNode
 
 

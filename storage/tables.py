@@ -172,7 +172,7 @@ class AuditHead(SQLModel, table=True):
 
 
 class AuditNode(SQLModel, table=True):
-    """The Merkle tree over the trail (basics.merkle): the root of the perfect subtree over
+    """The Merkle tree over the trail (storage.merkle): the root of the perfect subtree over
     leaves idx * 2**level to (idx + 1) * 2**level, level 0 being the events themselves.
     Append-only, as the events are."""
 

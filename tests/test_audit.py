@@ -8,9 +8,9 @@ import rfc8785
 import sqlalchemy as sa
 
 from kracht.basics.errors import NotAllowed
-from kracht.basics.merkle import root_of
 from kracht.storage import audit
 from kracht.storage.database import engine_for, session
+from kracht.storage.merkle import root_of
 from kracht.storage.tables import AuditEvent
 from kracht.workflow.definition import WORKFLOW_VERSION
 from kracht.workflow.services import auditing

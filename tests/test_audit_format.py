@@ -71,8 +71,12 @@ def _check(path: Path, *options: str) -> tuple[int, str, str]:
 def _verified(lines: list[bytes], anchors: int = 0) -> str:
     count, last = len(lines), json.loads(lines[-1])["hash"]
     held = f", and {anchors} anchor(s) hold" if anchors else ""
+    formats = [json.loads(line).get("format", 1) for line in lines]
+    shown = f"format {formats[0]}"
+    if formats[-1] != formats[0]:
+        shown += f", format {formats[-1]} from #{formats.index(formats[-1]) + 1}"
     return (
-        f"{count} events verified (#1 to #{count}, format 1){held}; the last event's hash is "
+        f"{count} events verified (#1 to #{count}, {shown}){held}; the last event's hash is "
         f"{last}: keep it elsewhere, to detect a later cut or rewrite (--anchor {count}:{last})\n"
     )
 
@@ -148,7 +152,8 @@ def test_the_verifier_accepts_krachts_own_export(trail, request):
 
     assert (code, out, err) == (0, _verified(lines), "")
     auditor = f.AUDITOR if trail == "small" else demo_data.AUDITOR
-    assert f.run(url, auditor, auditing.verify) == audit.Verdict(intact=True, events=len(lines))
+    verdict = f.run(url, auditor, auditing.verify)
+    assert (verdict.intact, verdict.events) == (True, len(lines))
 
 
 def test_the_small_trail_holds_non_ascii_text_and_hidden_payloads(small):
@@ -236,7 +241,7 @@ def _rehashed(lines: list[bytes], seq: int) -> tuple[list[bytes], str]:
 
     def forge(event: dict[str, Any]) -> None:
         event["reason"] = "forged"
-        event["hash"] = hashlib.sha256(audit.canonical_bytes(event)).hexdigest()
+        event["hash"] = audit.event_hash(event)
 
     return _changed(lines, seq, forge), (
         f"event #{seq + 1} (line {seq + 1}) does not hold: its prev_hash is not the hash of event "
@@ -325,7 +330,7 @@ def _rewritten(lines: list[bytes], seq: int) -> list[bytes]:
     for number in range(seq - 1, len(events)):
         if number:
             events[number]["prev_hash"] = events[number - 1]["hash"]
-        events[number]["hash"] = hashlib.sha256(audit.canonical_bytes(events[number])).hexdigest()
+        events[number]["hash"] = audit.event_hash(events[number])
     return [_line(e) for e in events]
 
 
@@ -416,7 +421,7 @@ def test_the_worked_example_is_an_event_of_the_demo(demo):
 
     def stable(e: dict[str, Any]) -> dict[str, Any]:
         payload = {k: v for k, v in e["payload"].items() if k != audit.SALT}
-        kept = {k: v for k, v in e.items() if k not in ("at", "prev_hash", "hash")}
+        kept = {k: v for k, v in e.items() if k not in ("at", "prev_hash", "hash", "format")}
         return {**kept, "payload": payload}
 
     assert stable(event) == stable(example)

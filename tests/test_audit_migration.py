@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from kracht.basics import merkle
 from kracht.basics.checkpoints import SigningKey
+from kracht.storage import merkle
 from kracht.storage.audit_format import canonical_time
 from kracht.storage.database import alembic_config, current_revision, engine_for, migrate, session
 from kracht.storage.tables import AuditEvent

@@ -7,11 +7,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from kracht.basics import merkle
 from kracht.basics.checkpoints import BadCheckpoint, SigningKey, read_verifier
 from kracht.basics.errors import InvalidInput, NotAllowed
 from kracht.cli import main
-from kracht.storage import clock
+from kracht.storage import clock, merkle
 from kracht.storage.audit_chain import Chain
 from kracht.storage.database import engine_for, session
 from kracht.storage.tables import AuditEvent, AuditHead, AuditNode

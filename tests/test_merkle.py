@@ -1,10 +1,10 @@
-"""basics/merkle against RFC 9162's definitions, written out naively here (MTH, PATH, PROOF)."""
+"""storage/merkle against RFC 9162's definitions, written out naively here (MTH, PATH, PROOF)."""
 
 import hashlib
 
 import pytest
 
-from kracht.basics import merkle
+from kracht.storage import merkle
 
 
 def mth(leaves):

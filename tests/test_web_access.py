@@ -407,7 +407,7 @@ def _contents(url: str) -> dict[str, Any]:
     found: dict[str, Any] = {"tables": {}}
     with engine_for(url).connect() as db:
         for table in SQLModel.metadata.sorted_tables:
-            if table.name in ("audit_event", "audit_head"):
+            if table.name in ("audit_event", "audit_head", "audit_node"):
                 continue
             columns = [c for c in table.columns if c.name not in VOLATILE.get(table.name, ())]
             query = sa.select(*columns).order_by(*table.primary_key.columns)

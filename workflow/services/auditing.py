@@ -10,12 +10,11 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from kracht.basics import merkle
 from kracht.basics.actors import require
 from kracht.basics.checkpoints import Checkpoint, SigningKey
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput
-from kracht.storage import audit, audit_tree, clock, ledger
+from kracht.storage import audit, audit_tree, clock, ledger, merkle
 from kracht.workflow import agreement, replay
 from kracht.workflow.agreement import Disagreement
 from kracht.workflow.services.applications import READERS_OF_AUDIT
