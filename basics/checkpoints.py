@@ -127,7 +127,7 @@ def check_name(name: str) -> str:
 def read_signing_key(text: str, where: str) -> SigningKey:
     parts = text.strip().split("+", 4)  # base64 may hold a '+'
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-        raise InvalidInput(f"{where} is not a kracht audit key (such a file begins PRIVATE+KEY+)")
+        raise InvalidInput(f"{where} is not an audit signing key (such a file begins PRIVATE+KEY+)")
     name, ident, encoded = parts[2:]
     raw = _unb64(encoded, where)
     if len(raw) != 33 or raw[0] != ED25519:
