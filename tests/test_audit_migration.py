@@ -171,3 +171,23 @@ def test_an_old_database_used_before_its_upgrade_is_named_and_told_to_run_init(
         "kracht: the database's schema is older than this kracht (no such column: "
         "audit_event.format); run `kracht init`\n"
     )
+
+
+def test_the_reference_verifier_accepts_the_upgraded_trail_in_both_formats(old_url, tmp_path):
+    import subprocess
+    import sys
+
+    migrate(old_url)
+    run(old_url, LEADER, directory.add_person, name="Zoë Ünal-Çelik", email="nieuw@example.org",
+        roles=["auditor"])  # fmt: skip
+    export = tmp_path / "audit.jsonl"
+    lines = run(old_url, AUDITOR, auditing.export, "jsonl")
+    export.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    verifier = Path(__file__).parents[1] / "docs" / "verify_trail.py"
+
+    done = subprocess.run([sys.executable, "-I", str(verifier), str(export)], capture_output=True,
+                          text=True, encoding="utf-8")  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"(#1 to #{EVENTS + 2}, format 1, format 2 from #{EVENTS + 1})" in done.stdout
+    assert "Zoë Ünal-Çelik" in lines[EVENTS + 1]  # as UTF-8 text, in format 2
