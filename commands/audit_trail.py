@@ -11,6 +11,7 @@ import click
 from kracht.commands.options import FILE, Settings, emit_json, json_option, pass_settings
 
 BROKEN = 7  # the exit code of a trail that does not hold (README, "Exit codes")
+SHOWN = 20  # table rows that differ from the trail, named one per line; the rest counted
 
 
 @click.group()
@@ -61,8 +62,11 @@ def audit_verify(s: Settings, against: tuple[Path, ...], key: Path | None, as_js
         )
         raise SystemExit(BROKEN)
     failed = bool(checked.disagreements)
-    for disagreement in checked.disagreements:
+    for disagreement in checked.disagreements[:SHOWN]:
         click.echo(f"kracht: the tables differ from the trail: {disagreement.line()}", err=True)
+    if len(checked.disagreements) > SHOWN:
+        more = len(checked.disagreements) - SHOWN
+        click.echo(f"kracht: ... and {more} more rows differ (--json lists them all)", err=True)
     for path, result in zip(against, results, strict=True):
         point = result.checkpoint
         if result.case is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from kracht.storage import merkle
 from kracht.storage.tables import AuditHead, AuditNode
@@ -22,9 +22,15 @@ def size_and_root(db: Session) -> tuple[int, bytes]:
 
 def nodes(db: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     """The stored nodes among `wanted` ((level, index) pairs), in one statement."""
-    keys = sorted(set(wanted))
-    if not keys:
+    by_level: dict[int, list[int]] = {}
+    for level, index in sorted(set(wanted)):
+        by_level.setdefault(level, []).append(index)
+    if not by_level:
         return {}
-    pair = sa.tuple_(AuditNode.level, AuditNode.idx)  # type: ignore[arg-type]
-    query = sa.select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(pair.in_(keys))
+    # one term a level, each answered from the primary key (a pair IN would scan the table)
+    terms = [
+        sa.and_(AuditNode.level == level, col(AuditNode.idx).in_(indexes))
+        for level, indexes in by_level.items()
+    ]
+    query = sa.select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(sa.or_(*terms))
     return {(level, index): digest for level, index, digest in db.exec(query).all()}  # type: ignore[call-overload]

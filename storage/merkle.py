@@ -188,3 +188,27 @@ def _fold(fn: int, sn: int, seed: bytes, path: list[bytes]) -> tuple[bytes, byte
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return (fr, sr) if sn == 0 else None
+
+
+class Levels:
+    """A whole tree built level by level from its leaves (faster than appending them one by
+    one): level 0 the leaves, each level above the hashes of the pairs below it, so
+    `levels[k][i]` is node (k, i). Gives the root at any size and the frontier."""
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.levels = [leaves]
+        below = leaves
+        while len(below) > 1:
+            pairs = iter(below)
+            below = [node_hash(left, right) for left, right in zip(pairs, pairs, strict=False)]
+            self.levels.append(below)
+
+    def __getitem__(self, node: Node) -> bytes:
+        level, index = node
+        return self.levels[level][index]
+
+    def root(self, size: int) -> bytes:
+        return range_hash(0, size, self) if size else EMPTY_ROOT  # type: ignore[arg-type]
+
+    def frontier(self) -> list[bytes]:
+        return [self[node] for node in frontier_nodes(len(self.levels[0]))]

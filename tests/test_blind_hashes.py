@@ -9,13 +9,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from kracht.basics.checkpoints import SigningKey
 from kracht.cli import main
 from kracht.storage import audit
 from kracht.storage.audit_chain import Chain
 from kracht.storage.database import session
 from kracht.storage.tables import AuditEvent, AuditHead, AuditNode
 from kracht.workflow.config import default_document, scoring
-from kracht.workflow.services import assignment, score_sheets
+from kracht.workflow.services import assignment, auditing, score_sheets
 from tests import factories as f
 from tests.factories import make_application, run
 from tests.test_audit import _drop_guard_triggers
@@ -46,6 +47,8 @@ def _reads(capsys, url, actor, app_ids):
         ("scores", "ranking", "--round", "2018-1", "--json"),
         ("outbox", "list", "--json"),
         ("reminders", "list", "--json"),
+        ("audit", "prove", "1"),
+        ("audit", "checkpoint"),
     ]
     for app_id in app_ids:
         commands += [
@@ -55,6 +58,18 @@ def _reads(capsys, url, actor, app_ids):
             ("committee", "show", str(app_id), "--json"),
         ]
     return [(c, *_kracht(capsys, url, actor, *c)) for c in commands]
+
+
+def _proofs_handed_over(url, hidden):
+    """... but were they handed an auditor's inclusion proof of each hidden event and a
+    checkpoint, those hold only hashes: (what, 0, its text) like a read, the root as hex."""
+    key = SigningKey.generate("agendavoortwente.nl/kracht")
+    point = key.verifier().open(run(url, f.AUDITOR, auditing.checkpoint, key))
+    handed = [(("handed", "checkpoint"), 0, point.text + point.root.hex())]
+    for event in hidden:
+        proof = run(url, f.AUDITOR, auditing.prove, event["seq"], point.origin, point.size)
+        handed.append((("handed", "proof"), 0, json.dumps(proof)))
+    return handed
 
 
 def _histories(reads):
@@ -114,19 +129,26 @@ def _score(world, app_id, member, sheet, submit):
 
 @pytest.mark.parametrize("submitted", [False, True], ids=["draft", "submitted"])
 def test_a_member_cannot_recover_another_members_sheet_from_the_hashes(
-    any_world, capsys, submitted
+    any_world, capsys, submitted, tmp_path, monkeypatch
 ):
+    keyfile = tmp_path / "audit.key"
+    keyfile.write_text(SigningKey.generate("agendavoortwente.nl/kracht").private_text())
+    monkeypatch.setenv("KRACHT_AUDIT_KEY", str(keyfile))  # so the refusal is the role's
     app_id = make_application(any_world, stage="kracht_scoring")
     _score(any_world, app_id, A, SHEET, submit=submitted)
     _score(any_world, app_id, B, dict.fromkeys(CRITERIA[:2], 3), submit=False)
 
     reads = _reads(capsys, any_world.url, B, [app_id])
+    refused = [code for command, code, _ in reads if command[:2] in (("audit", "prove"),
+               ("audit", "checkpoint"))]  # fmt: skip
+    reads += _proofs_handed_over(any_world.url, _hidden_score_events(reads))
 
     hidden = _hidden_score_events(reads)
     exits = {command[:2]: code for command, code, _ in reads}
     assert (exits["audit", "export"], exits["app", "history"]) == (4, 0)  # auditors export
     assert [e["action"] for e in hidden] == ["score.draft"] + ["score.submit"] * submitted
     assert _recovered(reads, _criteria_version(any_world, app_id)) == []
+    assert refused == [4, 4]  # a member may not ask for proofs or checkpoints ...
     with session(any_world.url) as db:
         events = audit.history(db, app_id, salted=True)
     salts = {e["payload"][audit.SALT] for e in events}
@@ -200,3 +222,18 @@ def test_an_unsalted_hidden_event_of_an_older_chain_shows_no_hash_to_guess_from(
     assert _recovered(reads, version) == []
     assert not [c for c, _, out in reads if drafted in out or submitted in out]
     assert _kracht(capsys, any_world.url, f.AUDITOR, "audit", "verify")[0] == 0
+
+
+def test_the_brute_force_finds_an_unsalted_sheet_whose_hash_is_shown():
+    """The search above is not vacuous: without a salt, the whole score space is tried in
+    format 2's own hashing and a sheet shown only by its hash comes out."""
+    version = "cfg-0123456789ab"
+    fields = dict(seq=40, at="2026-12-03T10:00:00.000000+00:00", actor=A,
+                  roles="committee_member", application_id=1, action="score.submit",
+                  trigger=None, from_state="kracht_scoring", to_state="kracht_scoring",
+                  outcome="ok", reason=None, prev_hash="ab" * 32, format=2,
+                  payload={"submitted": SHEET, "criteria_version": version})  # fmt: skip
+    shown = {**fields, "payload": {"hidden": "until you submit"}, "hash": audit.event_hash(fields)}
+    reads = [(("app", "history", "1"), 0, json.dumps([shown]))]
+
+    assert _recovered(reads, version) == [(40, fields["payload"])]

@@ -102,3 +102,12 @@ def test_a_range_is_made_of_aligned_perfect_pieces_covering_it_exactly(start, en
     for level, index in merkle.pieces(start, end):
         covered.extend(range(index << level, (index + 1) << level))
     assert covered == list(range(start, end))
+
+
+def test_a_tree_built_level_by_level_has_rfc_9162s_root_at_every_size_and_the_frontier():
+    for count in range(41):
+        tree = merkle.Levels(LEAVES[:count])
+        frontier, _ = stored(count)
+        assert tree.frontier() == frontier.hashes
+        for size in range(count + 1):
+            assert tree.root(size) == mth(LEAVES[:size])
