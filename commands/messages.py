@@ -164,6 +164,7 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
     units = s.units()
     actor = s.run(notices.scheduler_actor)
     database, settings = units.database, units.settings
+    _check_checkpoint_key(settings)
     if once:
         click.echo(runner.summary(runner.tick(database, settings, actor)))
         return
@@ -171,6 +172,22 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
     ticks = runner.run(database, settings, actor, interval=interval, stop_after=stop_after,
                        report=lambda line: click.echo(line, err=True))  # fmt: skip
     click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
+
+
+def _check_checkpoint_key(settings: Any) -> None:
+    """Scheduled checkpoints need their key, readable: refused at the start, not every round."""
+    if not settings.audit.checkpoint_days:
+        return
+    from kracht.basics.checkpoints import read_signing_key
+    from kracht.basics.errors import InvalidInput
+    from kracht.basics.files import read_text
+
+    if not settings.audit.key:
+        raise InvalidInput(
+            "settings: [audit] checkpoint_days needs [audit] key, the file `kracht audit keygen` "
+            "wrote (or KRACHT_AUDIT_KEY)"
+        )
+    read_signing_key(read_text(Path(settings.audit.key)), settings.audit.key)
 
 
 @click.command("calendar")

@@ -36,8 +36,9 @@ def tick(
     fired = reminders.fire_due(
         database, now, templates=settings.templates.folder, base_url=settings.web.base_url
     )
+    checkpoint = send_checkpoint(database, settings, actor)
     sent = sender.send_due(database, settings.mail, now=now)
-    result: dict[str, Any] = {"reminders": fired, **sent.as_dict()}
+    result: dict[str, Any] = {"reminders": fired, "checkpoint": checkpoint, **sent.as_dict()}
     if fired or sent.changed():
         steps = [
             {"reminder": f["reminder"], "step": f["step"], "messages": len(f["messages"])}
@@ -48,10 +49,35 @@ def tick(
     return result
 
 
+def send_checkpoint(database: Database, settings: Settings, actor: Actor) -> dict[str, Any] | None:
+    """With `[audit] checkpoint_days` and a key, mail the auditors a signed checkpoint when the
+    last is that old (its messages go out in this round); what was sent, or None."""
+    if not settings.audit.checkpoint_days or not settings.audit.key:
+        return None
+    from pathlib import Path
+
+    from kracht.basics.checkpoints import read_signing_key
+    from kracht.basics.files import read_text
+    from kracht.workflow.services import auditing
+    from kracht.workflow.unit import Units
+
+    key = read_signing_key(read_text(Path(settings.audit.key)), settings.audit.key)
+    units = Units(database, settings, channel="scheduler")
+    days = settings.audit.checkpoint_days
+    return units.run(actor, auditing.send_checkpoint, key, days)  # type: ignore[return-value]
+
+
 def summary(result: dict[str, Any]) -> str:
+    checkpoint = result.get("checkpoint")
+    signed = (
+        f"; a checkpoint of {checkpoint['size']} events to {checkpoint['auditors']} auditor(s)"
+        if checkpoint
+        else ""
+    )
     return (
         f"{len(result['reminders'])} reminder step(s) fired; {len(result['sent'])} sent, "
         f"{len(result['retrying'])} to retry, {len(result['dead'])} dead"
+        + signed
     )
 
 

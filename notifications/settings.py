@@ -39,6 +39,8 @@ optional:
     [audit]
     key = "/etc/kracht/audit.key" # the key that signs checkpoints, kept outside the database
                                   # (`kracht audit keygen` makes it; KRACHT_AUDIT_KEY)
+    checkpoint_days = 7           # the scheduler mails every auditor a signed checkpoint this
+                                  # often (0, the default: never)
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ RANGES: dict[str, tuple[float, float, str]] = {  # key -> (lowest, highest, unit
     "lockout_attempts": (1, 100, ""),
     "lockout_minutes": (1, 24 * 60, " minutes"),
     "link_hours": (1, 24 * 14, " hours"),
+    "checkpoint_days": (0, 366, " days"),
 }
 RAW_TEXT = {"password"}  # taken as given: a password may hold any character
 
@@ -144,6 +147,7 @@ class Web:
 @dataclass(frozen=True)
 class Audit:
     key: str = ""  # the checkpoint signing key's file; "" until `kracht audit keygen` made one
+    checkpoint_days: int = 0  # the scheduler mails the auditors a checkpoint this often; 0: never
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,8 @@ def _settings(
         mail = replace(settings.mail, directory=_beside(path, settings.mail.directory))
         folder = _beside(path, settings.templates.folder) if settings.templates.folder else ""
         key = _beside(path, settings.audit.key) if settings.audit.key else ""
-        settings = replace(settings, mail=mail, templates=Templates(folder), audit=Audit(key))
+        audit = replace(settings.audit, key=key)
+        settings = replace(settings, mail=mail, templates=Templates(folder), audit=audit)
     return settings
 
 

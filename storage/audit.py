@@ -408,6 +408,30 @@ def history(
     return [as_dict(e, salted=salted) for e in db.exec(query).scalars()]
 
 
+def last_of(db: Session, action: str) -> tuple[int, dt.datetime] | None:
+    """The number of the last successful event of `action`, and when it was recorded."""
+    query = (
+        sa.select(AuditEvent.seq, AuditEvent.at)
+        .where(AuditEvent.action == action, AuditEvent.outcome == "ok")  # type: ignore[arg-type]
+        .order_by(AuditEvent.seq.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    found = db.exec(query).first()  # type: ignore[call-overload]
+    if found is None:
+        return None
+    seq, at = found
+    return seq, (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at)
+
+
+def any_since(db: Session, seq: int, ignoring: Iterable[str]) -> bool:
+    """Whether any event after #seq is of another action than those `ignoring`."""
+    query = sa.select(AuditEvent.seq).where(
+        AuditEvent.seq > seq,  # type: ignore[arg-type]
+        col(AuditEvent.action).not_in(sorted(ignoring)),
+    )
+    return db.exec(query.limit(1)).first() is not None  # type: ignore[call-overload]
+
+
 def unsalted(db: Session, seqs: Iterable[int]) -> set[int]:
     """Which of the events numbered `seqs` were written before salting (their hash guessable)."""
     wanted = sorted(set(seqs))

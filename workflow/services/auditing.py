@@ -10,15 +10,16 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
+from kracht.basics import moments
 from kracht.basics.actors import require
 from kracht.basics.checkpoints import Checkpoint, SigningKey
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput
-from kracht.storage import audit, audit_tree, clock, ledger, merkle
+from kracht.storage import audit, audit_tree, clock, ledger, merkle, repository
 from kracht.workflow import agreement, replay
 from kracht.workflow.agreement import Disagreement
 from kracht.workflow.services.applications import READERS_OF_AUDIT
-from kracht.workflow.unit import Unit, reads
+from kracht.workflow.unit import Unit, reads, writes
 
 FORMATS = ("csv", "jsonl")
 
@@ -220,3 +221,55 @@ def _against(
             point, "tree", "the Merkle tree kracht keeps does not prove the extension (altered)"
         )
     return Against(point)
+
+
+# -- checkpoints sent to the auditors ------------------------------------------------------------
+
+
+class CheckpointSent(TypedDict):
+    """A checkpoint signed and mailed (through the outbox) to every auditor."""
+
+    size: int
+    root: str
+    auditors: int
+    event: int  # the audit event that records it
+
+
+@writes("audit.checkpoint")
+def send_checkpoint(unit: Unit, key: SigningKey, every_days: int) -> CheckpointSent | None:
+    """Sign a checkpoint and mail it to every auditor, so that copies live where the database's
+    administrator cannot reach them; None when the last one went out less than `every_days`
+    days ago, or the trail has not grown since."""
+    from kracht.notifications.outbox import add_message
+
+    require(unit.actor, READERS_OF_AUDIT, "send a checkpoint of the audit trail")
+    db, now = unit.db, unit.clock.now()
+    size, root = audit_tree.size_and_root(db)
+    last = audit.last_of(db, CHECKPOINT_SENT)
+    if last is not None:
+        seq, at = last
+        if at > now - dt.timedelta(days=every_days):
+            return None
+        if not audit.any_since(db, seq, (CHECKPOINT_SENT, "scheduler.tick")):
+            return None  # nothing happened since but the scheduler's own bookkeeping
+    text = key.sign(size, root, int(now.timestamp()))
+    auditors = repository.people_with_role(db, "auditor")
+    for person in auditors:
+        add_message(
+            db, f"{CHECKPOINT_SENT}:{size}:{person.email}", "audit_checkpoint",
+            "audit_checkpoint", person, None, "auditor",
+            {"checkpoint": text, "size": size, "origin": key.name,
+             "signed": moments.moment(now, person.language)},
+            templates=unit.settings.templates.folder,
+        )  # fmt: skip
+    event = audit.append(
+        db,
+        actor=unit.actor.email,
+        roles=unit.actor.roles_text,
+        action=CHECKPOINT_SENT,
+        payload={"size": size, "root": root.hex(), "origin": key.name, "auditors": len(auditors)},
+    )
+    return {"size": size, "root": root.hex(), "auditors": len(auditors), "event": event.seq}
+
+
+CHECKPOINT_SENT = "audit.checkpoint"
