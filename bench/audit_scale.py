@@ -153,6 +153,11 @@ def main(sizes: list[int]) -> None:
     print(f"  {'proof pass / floor':<26}" + "".join(f"{r:>11.1f}x" for r in ratios))
     checkpoint = [results[n]["checkpoint ms"] / results[n]["signature ms"] for n in sizes]
     print(f"  {'checkpoint / signature':<26}" + "".join(f"{r:>11.1f}x" for r in checkpoint))
+    logarithmic = all(
+        results[n]["inclusion hashes"] <= math.ceil(results[n]["log2 N"]) for n in sizes
+    )
+    verdict = "PASS" if logarithmic else "MISS"
+    print(f"  target: an inclusion proof holds at most ceil(log2 N) hashes: {verdict}")
 
 
 if __name__ == "__main__":

@@ -473,3 +473,29 @@ def test_the_documented_csv_header_is_krachts(small):
     lines = f.run(url, f.AUDITOR, auditing.export, "csv")
 
     assert lines[0] == header.group(1).replace("\n", "")
+
+
+def test_the_format_two_worked_example_is_what_kracht_and_the_verifier_compute():
+    event = json.loads(_block("example-two-export"))
+    canonical = _block("example-two-bytes").replace("\n", "").encode("utf-8")
+    digest = _block("example-two-hash")
+
+    assert event["format"] == 2
+    assert audit.canonical_bytes(event) == canonical
+    assert audit.event_hash(event) == digest == event["hash"]
+    assert hashlib.sha256(b"\x00" + canonical).hexdigest() == digest
+    assert _verifier().FORMAT_TWO.canonical_bytes(event) == canonical
+    assert f"by RFC 8785, {len(canonical)} bytes" in DOC
+
+
+def test_the_format_two_worked_example_is_an_event_of_todays_demo(demo):
+    example = json.loads(_block("example-two-export"))
+    _url, export = demo
+    event = json.loads(_lines(export)[example["seq"] - 1])
+
+    def stable(e: dict[str, Any]) -> dict[str, Any]:
+        payload = {k: v for k, v in e["payload"].items() if k != audit.SALT}
+        kept = {k: v for k, v in e.items() if k not in ("at", "prev_hash", "hash")}
+        return {**kept, "payload": payload}
+
+    assert stable(event) == stable(example)

@@ -33,7 +33,9 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from sqlmodel import SQLModel
 
+from kracht.basics.checkpoints import SigningKey
 from kracht.basics.roles import Role
+from kracht.notifications.settings import Audit
 from kracht.storage import tables
 from kracht.storage.database import engine_for
 from kracht.web.server import create_app
@@ -120,6 +122,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/audit"): _a({PL, AUDITOR}, "/audit"),
     ("GET", "/audit/applications/{application_id}"): _a(OWN, "/audit/applications/{idea}"),
     ("GET", "/audit/export/{fmt}"): _a({PL, AUDITOR}, "/audit/export/csv"),
+    ("GET", "/audit/checkpoint"): _a({PL, AUDITOR}, "/audit/checkpoint"),
     ("GET", "/committee"): _a(INSIDERS, "/committee"),  # not for applicants
     ("GET", "/committee/ranking"): _a(
         {PL, AUDITOR, STEER, Role.COMMITTEE_MEMBER},
@@ -266,7 +269,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(module_db_url: str) -> Iterator[World]:
+def world(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """Applications where each page applies: an idea, one in KRACHT scoring (round 2018-1, the
     committee member assigned, nothing scored yet), one awaiting the steering decision (round
     2018-2, scored and advised), a project in monitoring and one approved with conditions, all
@@ -287,7 +290,9 @@ def world(module_db_url: str) -> Iterator[World]:
     ids["indicator"] = str(project["indicators"][0]["id"])
     ids["report"] = project["reports"][0]["label"]  # its first report
     ids["version"] = "1"  # each form's own: the version of the application now (`_version`)
-    with running(url) as base:
+    key = tmp_path_factory.mktemp("audit") / "audit.key"
+    key.write_text(SigningKey.generate("agendavoortwente.nl/kracht").private_text())
+    with running(url, audit=Audit(key=str(key))) as base:
         clients, csrf, tokens = {}, {}, {}
         for who, email in PEOPLE.items():
             if email is None:  # a visitor's form token: the form cookie's (double submit)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from kracht.notifications.settings import Settings, Web
+from kracht.notifications.settings import Audit, Settings, Web
 from kracht.storage.clock import Clock
 from kracht.web.server import create_app
 from kracht.workflow.unit import Units
@@ -24,11 +24,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(url: str, web: Web | None = None, clock: Clock | None = None) -> Iterator[str]:
+def running(
+    url: str, web: Web | None = None, clock: Clock | None = None, audit: Audit | None = None
+) -> Iterator[str]:
     """A server for the database at `url`; yields its base address (http, loopback)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = Settings(web=web or Web(base_url=base))
+    settings = Settings(web=web or Web(base_url=base), audit=audit or Audit())
     units = Units(url, settings, clock=clock) if clock else Units(url, settings)
     config = uvicorn.Config(
         create_app(units, secure=False), host="127.0.0.1", port=port, log_level="warning",

@@ -43,6 +43,14 @@ WORDS = {
         "audit_payload": "Vastgelegd",
         "audit_hash": "Hash",
         "audit_no_events": "Nog geen gebeurtenissen.",
+        "audit_tree": "Merkle-boom over {n} gebeurtenissen, wortel",
+        "audit_tables_ok": "De tabellen zeggen wat de audittrail zegt: elke aanvraag, opnieuw opgebouwd uit haar gebeurtenissen, klopt met haar rijen.",
+        "audit_tables_differ": "De tabellen wijken af van de audittrail; rijen die afwijken: {n}",
+        "audit_more": "en nog {n} rijen (kracht audit verify --json toont ze allemaal)",
+        "audit_checkpoints": "Controlepunten",
+        "audit_checkpoint": "Ondertekend controlepunt downloaden",
+        "audit_checkpoint_help": "Bewaar het waar de beheerder van de database niet bij kan; later bewijst het dat niemand de audittrail afsneed, aanvulde of herschreef.",
+        "audit_no_key": "Nog geen sleutel voor controlepunten: de beheerder maakt die met kracht audit keygen en zet [audit] key in de instellingen.",
     },
     "en": {
         "audit_menu": "Audit",
@@ -67,15 +75,31 @@ WORDS = {
         "audit_payload": "Recorded",
         "audit_hash": "Hash",
         "audit_no_events": "No events yet.",
+        "audit_tree": "Merkle tree over {n} events, root",
+        "audit_tables_ok": "The tables say what the audit trail says: every application, rebuilt from its events, matches its rows.",
+        "audit_tables_differ": "The tables differ from the audit trail; rows that differ: {n}",
+        "audit_more": "and {n} more rows (kracht audit verify --json lists them all)",
+        "audit_checkpoints": "Checkpoints",
+        "audit_checkpoint": "Download a signed checkpoint",
+        "audit_checkpoint_help": "Keep it where the database's administrator cannot reach it; later it proves that nobody cut, refilled or rewrote the audit trail.",
+        "audit_no_key": "No key signs checkpoints yet: the administrator makes one with kracht audit keygen and sets [audit] key in the settings.",
     },
 }
 
 
+SHOWN = 20  # table rows that differ from the trail, named on the page; the rest counted
+
+
 @reads
 def _desk(unit: Unit) -> dict[str, Any]:
-    """The chain's verdict (auditors and programme leaders only) and the applications."""
+    """The chain's verdict and the tables held against the trail (auditors and programme
+    leaders only), whether checkpoints can be signed, and the applications."""
+    checked = auditing.verify_against(unit, [])
     return {
-        "verdict": asdict(auditing.verify(unit)),
+        "verdict": asdict(checked.verdict),
+        "differ": [d.line() for d in checked.disagreements[:SHOWN]],
+        "differ_count": len(checked.disagreements),
+        "signing": bool(unit.settings.audit.key),
         "applications": applications.list_all(unit),
     }
 
@@ -106,6 +130,30 @@ def desk(request: Request, who: guard.SignedIn) -> Response:
 def timeline(request: Request, application_id: int, who: guard.SignedIn) -> Response:
     found = guard.site(request).pages.run(who["actor"], _timeline, application_id)
     return views.page(request, "audit_timeline.html.j2", who, **found)
+
+
+@router.get("/audit/checkpoint")
+def checkpoint(request: Request, who: guard.SignedIn) -> Response:
+    """A signed checkpoint of the tree as it stands, as a download (C2SP signed note)."""
+    from pathlib import Path
+
+    from kracht.basics.checkpoints import read_signing_key
+    from kracht.basics.errors import NotFound
+    from kracht.basics.files import read_text
+
+    pages = guard.site(request).pages
+    where = pages.settings.audit.key
+    if not where:
+        raise NotFound("checkpoint signing key", "[audit] key", within="the server's settings")
+    key = read_signing_key(read_text(Path(where)), "the server's audit key")
+    text = pages.run(who["actor"], auditing.checkpoint, key)
+    size = text.split("\n")[1]
+    name = f"kracht-checkpoint-{pages.clock.today().isoformat()}-{size}.txt"
+    return Response(
+        text,
+        media_type="text/plain; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/audit/export/{fmt}")
