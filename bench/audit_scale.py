@@ -9,7 +9,7 @@ written as kracht writes them; the shapes of bench/audit_verify.py). Then, on th
   - inclusion proof: `workflow.auditing.prove` for 25 events spread over the chain, median
     time; its size in hashes beside log2(N), and in bytes as JSON;
   - consistency proof: `workflow.auditing.consistency` from N/2 (and from N-1) to N;
-  - the proof pass: `storage.audit.proof_pass` and the Merkle tree over its leaves, once;
+  - the proof pass: `storage.audit_check.proof_pass` and the Merkle tree over its leaves, once;
     its floor: bare `hashlib.sha256(b"\\x00" + body)` over the same stored bytes;
   - verify: `workflow.auditing.verify` (proof pass and columns pass), once.
 Proofs should grow as log2(N): the printed sizes sit beside log2(N).
@@ -34,7 +34,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kracht.basics.checkpoints import SigningKey
-from kracht.storage import audit, audit_batch, merkle
+from kracht.storage import audit_batch, audit_check, merkle
 from kracht.storage.database import engine_for, migrate, session
 from kracht.workflow.services import auditing, directory
 from kracht.workflow.unit import Units
@@ -106,7 +106,7 @@ def measure(count: int, key: SigningKey, tmp: Path) -> dict[str, float]:
 
     def proof_pass() -> None:
         with session(url) as db:
-            walk, problem = audit.proof_pass(db)
+            walk, problem = audit_check.proof_pass(db)
             assert problem is None, problem
             merkle.Levels(walk.leaves).root(count)
 

@@ -4,7 +4,7 @@ What it measures: a chain of N audit events (default 20,000) is appended with th
 `storage.audit.append`, in the shapes the engine writes (create, record with stage data, fire
 with a reason); each is stored as its canonical bytes (audit format 2). Then, round after
 round (7 by default), on that chain:
-  - the proof pass: `storage.audit.proof_pass` and the Merkle tree built from its leaves, what
+  - the proof pass: `storage.audit_check.proof_pass` and the Merkle tree built from its leaves, what
     proving the trail needs: every event read as stored (seq, links, format, bytes), its bytes
     hashed as stored and checked against its hash, then the tree over the leaves;
   - the floor: bare `hashlib.sha256(b"\\x00" + body).digest()` over the very bytes stored (read
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kracht.storage import audit, merkle
+from kracht.storage import audit, audit_check, merkle
 from kracht.storage.database import engine_for, migrate, session
 from kracht.workflow.services import auditing, directory
 from kracht.workflow.unit import Units
@@ -93,7 +93,7 @@ def verify(url: str, count: int) -> None:
 
 def proof_pass(url: str, count: int) -> None:
     with session(url) as db:
-        walk, problem = audit.proof_pass(db)
+        walk, problem = audit_check.proof_pass(db)
         assert problem is None, problem
         assert len(walk.leaves) == count
         merkle.Levels(walk.leaves).root(count)

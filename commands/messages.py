@@ -164,30 +164,17 @@ def scheduler_run(s: Settings, interval: float, once: bool, stop_after: float | 
     units = s.units()
     actor = s.run(notices.scheduler_actor)
     database, settings = units.database, units.settings
-    _check_checkpoint_key(settings)
+    from kracht.workflow.services.auditing import checkpointing
+
+    checkpoint = checkpointing(units, actor)
     if once:
-        click.echo(runner.summary(runner.tick(database, settings, actor)))
+        click.echo(runner.summary(runner.tick(database, settings, actor, checkpoint=checkpoint)))
         return
     click.echo(f"kracht scheduler: every {interval:g} s on {database.url}; Ctrl-C stops", err=True)
     ticks = runner.run(database, settings, actor, interval=interval, stop_after=stop_after,
-                       report=lambda line: click.echo(line, err=True))  # fmt: skip
+                       report=lambda line: click.echo(line, err=True),
+                       checkpoint=checkpoint)  # fmt: skip
     click.echo(f"kracht scheduler: stopped after {ticks} round(s)", err=True)
-
-
-def _check_checkpoint_key(settings: Any) -> None:
-    """Scheduled checkpoints need their key, readable: refused at the start, not every round."""
-    if not settings.audit.checkpoint_days:
-        return
-    from kracht.basics.checkpoints import read_signing_key
-    from kracht.basics.errors import InvalidInput
-    from kracht.basics.files import read_text
-
-    if not settings.audit.key:
-        raise InvalidInput(
-            "settings: [audit] checkpoint_days needs [audit] key, the file `kracht audit keygen` "
-            "wrote (or KRACHT_AUDIT_KEY)"
-        )
-    read_signing_key(read_text(Path(settings.audit.key)), settings.audit.key)
 
 
 @click.command("calendar")

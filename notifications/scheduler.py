@@ -25,10 +25,19 @@ if TYPE_CHECKING:
     from kracht.storage.database import Database
 
 
+Checkpointing = Callable[[], "dict[str, Any] | None"]  # signs and mails one when it is due
+
+
 def tick(
-    database: Database, settings: Settings, actor: Actor, now: dt.datetime | None = None
+    database: Database,
+    settings: Settings,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> dict[str, Any]:
-    """One round: reminders first (their messages go out in the same round), then the outbox.
+    """One round: reminders first (their messages go out in the same round), then, with
+    `checkpoint` (the layer above builds it: workflow.services.auditing.checkpointing), a signed
+    checkpoint to the auditors when one is due, then the outbox.
 
     A round that did anything leaves one audit event, `scheduler.tick` by the person who runs
     the scheduler, with what it did: the reminder steps taken and the messages sent, backed off
@@ -36,9 +45,9 @@ def tick(
     fired = reminders.fire_due(
         database, now, templates=settings.templates.folder, base_url=settings.web.base_url
     )
-    checkpoint = send_checkpoint(database, settings, actor)
+    signed = checkpoint() if checkpoint is not None else None  # its messages go out below
     sent = sender.send_due(database, settings.mail, now=now)
-    result: dict[str, Any] = {"reminders": fired, "checkpoint": checkpoint, **sent.as_dict()}
+    result: dict[str, Any] = {"reminders": fired, "checkpoint": signed, **sent.as_dict()}
     if fired or sent.changed():
         steps = [
             {"reminder": f["reminder"], "step": f["step"], "messages": len(f["messages"])}
@@ -47,24 +56,6 @@ def tick(
         payload = {"reminder_steps": len(fired), "steps": steps, **sent.audit_payload()}
         result["event"] = sender.audit_run(database, actor, "scheduler.tick", payload)
     return result
-
-
-def send_checkpoint(database: Database, settings: Settings, actor: Actor) -> dict[str, Any] | None:
-    """With `[audit] checkpoint_days` and a key, mail the auditors a signed checkpoint when the
-    last is that old (its messages go out in this round); what was sent, or None."""
-    if not settings.audit.checkpoint_days or not settings.audit.key:
-        return None
-    from pathlib import Path
-
-    from kracht.basics.checkpoints import read_signing_key
-    from kracht.basics.files import read_text
-    from kracht.workflow.services import auditing
-    from kracht.workflow.unit import Units
-
-    key = read_signing_key(read_text(Path(settings.audit.key)), settings.audit.key)
-    units = Units(database, settings, channel="scheduler")
-    days = settings.audit.checkpoint_days
-    return units.run(actor, auditing.send_checkpoint, key, days)  # type: ignore[return-value]
 
 
 def summary(result: dict[str, Any]) -> str:
@@ -76,8 +67,7 @@ def summary(result: dict[str, Any]) -> str:
     )
     return (
         f"{len(result['reminders'])} reminder step(s) fired; {len(result['sent'])} sent, "
-        f"{len(result['retrying'])} to retry, {len(result['dead'])} dead"
-        + signed
+        f"{len(result['retrying'])} to retry, {len(result['dead'])} dead" + signed
     )
 
 
@@ -89,6 +79,7 @@ def run(
     interval: float,
     stop_after: float | None,
     report: Callable[[str], None],
+    checkpoint: Checkpointing | None = None,
 ) -> int:
     """Tick every `interval` seconds until interrupted (or `stop_after` seconds); ticks run."""
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -101,7 +92,7 @@ def run(
         nonlocal ticks
         ticks += 1
         try:
-            result = tick(database, settings, actor)
+            result = tick(database, settings, actor, checkpoint=checkpoint)
         except Exception as error:  # noqa: BLE001 - a bad tick must not stop the scheduler
             report(f"tick failed, will try again: {type(error).__name__}: {error}")
             return

@@ -15,8 +15,10 @@ from kracht.cli import main
 from kracht.notifications import scheduler
 from kracht.notifications.settings import Audit, Mail, Settings
 from kracht.storage import audit, clock
-from kracht.storage.database import Database, session
+from kracht.storage.database import session
 from kracht.storage.tables import OutboxMessage
+from kracht.workflow.services import auditing
+from kracht.workflow.unit import Units
 from tests import factories as f
 from tests.factories import make_application
 
@@ -37,6 +39,13 @@ def _settings(tmp_path, path, days=7):
     return Settings(mail=mail, audit=Audit(key=str(path), checkpoint_days=days))
 
 
+def _tick(url, settings):
+    """One scheduler round, with the checkpointing `kracht scheduler run` builds."""
+    units = Units(url, settings, channel="scheduler")
+    checkpoint = auditing.checkpointing(units, LEADER)
+    return scheduler.tick(units.database, settings, LEADER, checkpoint=checkpoint)
+
+
 def _checkpoint_messages(url):
     with session(url) as db:
         query = select(OutboxMessage).where(OutboxMessage.event == "audit_checkpoint")
@@ -48,7 +57,7 @@ def test_each_auditor_gets_a_checkpoint_that_opens_with_the_key(world, tmp_path,
     make_application(world, stage="steering_decision")
     settings = _settings(tmp_path, path)
 
-    result = scheduler.tick(Database(world.url), settings, LEADER)
+    result = _tick(world.url, settings)
     (message,) = _checkpoint_messages(world.url)
     mails = [
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
@@ -74,14 +83,14 @@ def test_each_auditor_gets_a_checkpoint_that_opens_with_the_key(world, tmp_path,
 def test_no_second_checkpoint_before_its_days_are_over_nor_without_new_events(world, tmp_path, key):
     _, path = key
     make_application(world, stage="idea")
-    settings, database = _settings(tmp_path, path), Database(world.url)
-    scheduler.tick(database, settings, LEADER)
+    settings = _settings(tmp_path, path)
+    _tick(world.url, settings)
 
-    same_day = scheduler.tick(database, settings, LEADER)
+    same_day = _tick(world.url, settings)
     with clock.frozen(clock.now() + dt.timedelta(days=8)):
-        unchanged = scheduler.tick(database, settings, LEADER)
+        unchanged = _tick(world.url, settings)
         make_application(world, stage="idea", title="Twents Huis van de Logistiek")
-        grown = scheduler.tick(database, settings, LEADER)
+        grown = _tick(world.url, settings)
 
     assert (same_day["checkpoint"], unchanged["checkpoint"]) == (None, None)
     assert grown["checkpoint"] is not None
@@ -91,7 +100,7 @@ def test_no_second_checkpoint_before_its_days_are_over_nor_without_new_events(wo
 def test_without_days_no_checkpoint_is_sent(world, tmp_path, key):
     _, path = key
 
-    result = scheduler.tick(Database(world.url), _settings(tmp_path, path, days=0), LEADER)
+    result = _tick(world.url, _settings(tmp_path, path, days=0))
 
     assert result["checkpoint"] is None
     assert _checkpoint_messages(world.url) == []
@@ -107,6 +116,6 @@ def test_the_scheduler_refuses_to_start_with_days_but_no_key(world, tmp_path, mo
 
     assert code == 1
     assert capsys.readouterr().err == (
-        "kracht: settings: [audit] checkpoint_days needs [audit] key, the file `kracht audit "
-        "keygen` wrote (or KRACHT_AUDIT_KEY)\n"
+        "kracht: settings: [audit] checkpoint_days needs [audit] key, the file the key "
+        "generator wrote (or KRACHT_AUDIT_KEY)\n"
     )

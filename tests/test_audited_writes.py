@@ -16,7 +16,7 @@ from sqlmodel import select
 from kracht.cli import main
 from kracht.notifications import reminders
 from kracht.notifications.settings import Reminders
-from kracht.storage import audit
+from kracht.storage import audit, audit_check
 from kracht.storage.database import session
 from kracht.storage.tables import Budget, OutboxMessage
 from tests import factories as f
@@ -51,7 +51,7 @@ def _new(url: str, before: int) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 def _intact(url: str) -> None:
     with session(url) as db:
-        verdict = audit.verify(db)
+        verdict = audit_check.verify(db)
     assert (verdict.intact, verdict.events) == (True, len(_events(url)))
 
 

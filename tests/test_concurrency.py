@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from kracht.storage import audit
+from kracht.storage import audit, audit_check
 from kracht.storage.database import session
 from tests.factories import LEADER, make_application, prepare
 
@@ -231,7 +231,7 @@ def test_writers_on_different_applications_keep_one_unbroken_audit_chain(
     written = sum(_written(kind, result) for plan in outcomes for kind, result in plan)
     assert written == WRITERS * (7 + 12 + 6 + 6)  # records, 2-step fires, reworks, refusals
     with session(url) as db:
-        verdict = audit.verify(db)
+        verdict = audit_check.verify(db)
     chain = _events(url)
     assert (verdict.intact, verdict.events) == (True, setup_events + written)
     assert [e["seq"] for e in chain] == list(range(1, len(chain) + 1))
@@ -347,5 +347,5 @@ def test_cli_writes_without_expect_version_from_8_processes_all_succeed_in_turn(
     (tmp_path / "verify").mkdir()
     verdict = _cli_together(cli_writers, tmp_path / "verify", url, [["audit", "verify"]])
     with session(url) as db:
-        events = audit.verify(db).events
+        events = audit_check.verify(db).events
     assert verdict == [(0, f"audit trail intact: {events} events verified\n", "")]

@@ -15,7 +15,7 @@ from kracht.basics.actors import require
 from kracht.basics.checkpoints import Checkpoint, SigningKey
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import InvalidInput
-from kracht.storage import audit, audit_tree, clock, ledger, merkle, repository
+from kracht.storage import audit, audit_check, audit_tree, clock, ledger, merkle, repository
 from kracht.workflow import agreement, replay
 from kracht.workflow.agreement import Disagreement
 from kracht.workflow.services.applications import READERS_OF_AUDIT
@@ -25,9 +25,9 @@ FORMATS = ("csv", "jsonl")
 
 
 @reads
-def verify(unit: Unit) -> audit.Verdict:
+def verify(unit: Unit) -> audit_check.Verdict:
     require(unit.actor, READERS_OF_AUDIT, "verify the audit trail")
-    return audit.verify(unit.db)
+    return audit_check.verify(unit.db)
 
 
 @reads
@@ -154,7 +154,7 @@ class Against:
 class Checked:
     """The whole check: the chain, each checkpoint, and the tables against the trail."""
 
-    verdict: audit.Verdict
+    verdict: audit_check.Verdict
     against: list[Against]
     disagreements: list[Disagreement]
 
@@ -175,7 +175,7 @@ def verify_against(unit: Unit, checkpoints: list[Checkpoint]) -> Checked:
     Then rebuild every application from the trail and hold the tables against it."""
     require(unit.actor, READERS_OF_AUDIT, "verify the audit trail")
     moments = {c.time: _moment(c.time) for c in checkpoints if c.time is not None}
-    verdict = audit.verify(
+    verdict = audit_check.verify(
         unit.db, sizes={c.size for c in checkpoints}, after=set(moments.values())
     )
     if not verdict.intact:
@@ -192,7 +192,7 @@ def _moment(stamp: int) -> dt.datetime:
 
 
 def _against(
-    db: Any, verdict: audit.Verdict, point: Checkpoint, moments: dict[int, dt.datetime]
+    db: Any, verdict: audit_check.Verdict, point: Checkpoint, moments: dict[int, dt.datetime]
 ) -> Against:
     if point.size > verdict.events:
         return Against(point, "cut", f"events #{verdict.events + 1} to #{point.size} are gone")
@@ -273,3 +273,25 @@ def send_checkpoint(unit: Unit, key: SigningKey, every_days: int) -> CheckpointS
 
 
 CHECKPOINT_SENT = "audit.checkpoint"
+
+
+def checkpointing(units: Any, actor: Any) -> Any:
+    """For the scheduler (notifications.scheduler.tick): a call that sends a checkpoint when
+    one is due, with the key `[audit] key` names (read now, so that a bad key stops the start,
+    not a round); None without `[audit] checkpoint_days`."""
+    from pathlib import Path
+
+    from kracht.basics.checkpoints import read_signing_key
+    from kracht.basics.files import read_text
+
+    audit_settings = units.settings.audit
+    if not audit_settings.checkpoint_days:
+        return None
+    if not audit_settings.key:
+        raise InvalidInput(
+            "settings: [audit] checkpoint_days needs [audit] key, the file the key generator "
+            "wrote (or KRACHT_AUDIT_KEY)"
+        )
+    key = read_signing_key(read_text(Path(audit_settings.key)), audit_settings.key)
+    days = audit_settings.checkpoint_days
+    return lambda: units.run(actor, send_checkpoint, key, days)
