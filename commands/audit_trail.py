@@ -39,51 +39,65 @@ def audit_verify(s: Settings, against: tuple[Path, ...], key: Path | None, as_js
 
     checkpoints = [_checkpoint(s, path, key) for path in against]
     checked = s.run(auditing.verify_against, checkpoints)
-    verdict, results = checked.verdict, checked.against
     if as_json:
-        emit_json(
-            {
-                **verdict.__dict__,
-                "first_after": {str(k): v for k, v in verdict.first_after.items()},
-                "checkpoints": [
-                    {"file": str(p), "size": r.checkpoint.size, "case": r.case, "detail": r.detail}
-                    for p, r in zip(against, results, strict=True)
-                ],
-                "disagreements": [d.line() for d in checked.disagreements],
-            }
-        )
-    elif verdict.intact:
-        click.echo(f"audit trail intact: {verdict.events} events verified")
-    if not verdict.intact:
+        _emit_checked(checked, against)
+    if not checked.verdict.intact:
+        verdict = checked.verdict
         click.echo(
             f"kracht: audit trail broken at event #{verdict.broken_seq}: {verdict.problem}; "
             f"the {verdict.events} events before it verify",
             err=True,
         )
         raise SystemExit(BROKEN)
-    failed = bool(checked.disagreements)
+    if not as_json:
+        _say_intact(checked, against)
+    _say_failures(checked, against)
+    if not checked.holds:
+        raise SystemExit(BROKEN)
+
+
+def _emit_checked(checked, against: tuple[Path, ...]) -> None:  # type: ignore[no-untyped-def]
+    verdict = checked.verdict
+    emit_json(
+        {
+            **verdict.__dict__,
+            "first_after": {str(k): v for k, v in verdict.first_after.items()},
+            "checkpoints": [
+                {"file": str(p), "size": r.checkpoint.size, "case": r.case, "detail": r.detail}
+                for p, r in zip(against, checked.against, strict=True)
+            ],
+            "disagreements": [d.line() for d in checked.disagreements],
+        }
+    )
+
+
+def _say_intact(checked, against: tuple[Path, ...]) -> None:  # type: ignore[no-untyped-def]
+    verdict = checked.verdict
+    click.echo(f"audit trail intact: {verdict.events} events verified")
+    if not checked.disagreements:
+        click.echo(f"the tables agree with the trail; Merkle tree root {verdict.root}")
+    for path, result in zip(against, checked.against, strict=True):
+        if result.case is None:
+            point = result.checkpoint
+            click.echo(
+                f"extends checkpoint {path} ({point.origin}, {point.size} events): "
+                "consistency proven"
+            )
+
+
+def _say_failures(checked, against: tuple[Path, ...]) -> None:  # type: ignore[no-untyped-def]
     for disagreement in checked.disagreements[:SHOWN]:
         click.echo(f"kracht: the tables differ from the trail: {disagreement.line()}", err=True)
     if len(checked.disagreements) > SHOWN:
         more = len(checked.disagreements) - SHOWN
         click.echo(f"kracht: ... and {more} more rows differ (--json lists them all)", err=True)
-    for path, result in zip(against, results, strict=True):
-        point = result.checkpoint
-        if result.case is None:
-            if not as_json:
-                click.echo(
-                    f"extends checkpoint {path} ({point.origin}, {point.size} events): "
-                    "consistency proven"
-                )
-            continue
-        failed = True
-        click.echo(
-            f"kracht: the trail does not extend checkpoint {path} ({point.size} events): "
-            f"{result.case}: {result.detail}",
-            err=True,
-        )
-    if failed:
-        raise SystemExit(BROKEN)
+    for path, result in zip(against, checked.against, strict=True):
+        if result.case is not None:
+            click.echo(
+                f"kracht: the trail does not extend checkpoint {path} "
+                f"({result.checkpoint.size} events): {result.case}: {result.detail}",
+                err=True,
+            )
 
 
 @audit.command("export")

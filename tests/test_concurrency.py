@@ -348,4 +348,6 @@ def test_cli_writes_without_expect_version_from_8_processes_all_succeed_in_turn(
     verdict = _cli_together(cli_writers, tmp_path / "verify", url, [["audit", "verify"]])
     with session(url) as db:
         events = audit_check.verify(db).events
-    assert verdict == [(0, f"audit trail intact: {events} events verified\n", "")]
+    assert [(code, out.splitlines()[0], err) for code, out, err in verdict] == [
+        (0, f"audit trail intact: {events} events verified", "")
+    ]

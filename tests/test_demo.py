@@ -289,7 +289,10 @@ def test_the_demo_builds_on_postgresql_too_into_an_empty_database(pg_url, tmp_pa
         auditing.verify,
     )
     assert verdict.intact
-    assert capsys.readouterr().out == f"audit trail intact: {verdict.events} events verified\n"
+    assert capsys.readouterr().out == (
+        f"audit trail intact: {verdict.events} events verified\n"
+        f"the tables agree with the trail; Merkle tree root {verdict.root}\n"
+    )
 
 
 @pytest.mark.postgres
