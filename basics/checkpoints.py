@@ -13,7 +13,6 @@ specifies every byte.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -103,12 +102,15 @@ class Verifier:
         for name, raw in signatures:
             if name != self.name:
                 continue  # another signer's line (a witness): not ours to check
-            if raw[:4] == log_id and len(raw) == 68:
-                signed = signed or _valid(key, raw[4:], body.encode())
+            if raw[:4] == log_id and len(raw) == 68 and _valid(key, raw[4:], body.encode()):
+                signed = True
             elif raw[:4] == co_id and len(raw) == 76:
                 stamp = int.from_bytes(raw[4:12], "big")
-                if _valid(key, raw[12:], _cosigned(stamp, body)):
-                    time = stamp
+                if not _valid(key, raw[12:], _cosigned(stamp, body)):
+                    raise BadCheckpoint("its timestamped signature does not verify (altered)")
+                time = stamp
+            else:  # under the log's own name, every line must be the log's and hold
+                raise BadCheckpoint(f"its signature does not verify with the key of {self.name}")
         if not signed:
             raise BadCheckpoint(f"its signature does not verify with the key of {self.name}")
         return Checkpoint(origin, size, root, time, text)
@@ -157,14 +159,14 @@ def note_body(origin: str, size: int, root: bytes) -> str:
 
 def parse_body(body: str) -> tuple[str, int, bytes]:
     lines = body.split("\n")
-    if len(lines) < 4 or lines[-1] != "" or not all(lines[:-1]):
+    if len(lines) != 4 or lines[-1] != "" or not all(lines[:-1]):
         raise BadCheckpoint("the checkpoint's text is not origin, size and root on their own lines")
     origin, size, root = lines[:3]
     if not re.fullmatch(r"0|[1-9][0-9]{0,18}", size):
         raise BadCheckpoint(f"the checkpoint's size {size!r} is not a whole number")
     try:
         digest = base64.b64decode(root, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         digest = b""
     if len(digest) != 32 or _b64(digest) != root:
         raise BadCheckpoint("the checkpoint's root is not 32 bytes in base64")
@@ -172,8 +174,16 @@ def parse_body(body: str) -> tuple[str, int, bytes]:
 
 
 def _split(text: str) -> tuple[str, list[tuple[str, bytes]]]:
-    if len(text) > MAX_NOTE or "\n\n" not in text or not text.endswith("\n"):
-        raise BadCheckpoint("this is not a signed checkpoint (text, a blank line, signatures)")
+    if len(text) > MAX_NOTE:
+        raise BadCheckpoint("this is larger than any checkpoint (16 KiB)")
+    text = text.replace("\r\n", "\n")  # a copy saved with Windows line ends is the same note
+    if not text.endswith("\n"):
+        text += "\n"  # nor does a copy lose its signature by losing the final line end
+    if "\n\n" not in text:
+        raise BadCheckpoint(
+            "this is not a signed checkpoint: its three lines (origin, size, root), a blank "
+            "line, then its signature lines beginning with \u2014"
+        )
     body, _, rest = text.partition("\n\n")
     signatures = []
     for line in rest[:-1].split("\n"):
@@ -182,7 +192,7 @@ def _split(text: str) -> tuple[str, list[tuple[str, bytes]]]:
             raise BadCheckpoint(f"the checkpoint's signature line {line[:60]!r} is malformed")
         try:
             signatures.append((name, base64.b64decode(encoded, validate=True)))
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not ASCII
             raise BadCheckpoint("a signature of the checkpoint is not base64") from None
     return body + "\n", signatures
 
@@ -206,5 +216,5 @@ def _b64(data: bytes) -> str:
 def _unb64(text: str, where: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         raise InvalidInput(f"{where}: its key is not base64 (the file was altered)") from None

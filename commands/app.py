@@ -86,7 +86,7 @@ def app_list(
     from kracht.workflow.services import applications
 
     if at is not None:
-        return _list_at(s, at, state, as_json)
+        return _list_at(s, at, state, programme, as_json)
     rows = s.run(applications.list_all, state=state, programme=programme)
     if as_json:
         return emit_json(rows)
@@ -95,11 +95,11 @@ def app_list(
     emit_table(rows, ["id", "title", "state", "programme", "line", "applicant", "requested"])
 
 
-def _list_at(s: Settings, at: str, state: str | None, as_json: bool) -> None:
+def _list_at(s: Settings, at: str, state: str | None, programme: str | None, as_json: bool) -> None:
     from kracht.basics.euros import format_euros
     from kracht.workflow.services import time_travel
 
-    rows = s.run(time_travel.list_at, time_travel.moment(at))
+    rows = s.run(time_travel.list_at, time_travel.moment(at), programme)
     rows = [r for r in rows if state is None or r["state"] == state]
     if as_json:
         return emit_json(rows)

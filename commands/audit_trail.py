@@ -192,7 +192,13 @@ def audit_prove(
     else:
         assert seq is not None
         opened = _checkpoint(s, point, key) if point else None
-        origin = opened.origin if opened else _signing_key(s).name
+        origin = (
+            opened.origin
+            if opened
+            else _signing_key(
+                s, "or prove against a checkpoint (--checkpoint FILE --key FILE.pub)"
+            ).name
+        )
         proof = s.run(auditing.prove, seq, origin, opened.size if opened else None)
         if opened and proof["root"] != opened.root.hex():  # type: ignore[index]
             click.echo(
@@ -203,7 +209,7 @@ def audit_prove(
     click.echo(json.dumps(proof, indent=2))
 
 
-def _signing_key(s: Settings):  # type: ignore[no-untyped-def]
+def _signing_key(s: Settings, instead: str = ""):  # type: ignore[no-untyped-def]
     from kracht.basics.checkpoints import read_signing_key
     from kracht.basics.errors import InvalidInput
     from kracht.basics.files import read_text
@@ -212,7 +218,8 @@ def _signing_key(s: Settings):  # type: ignore[no-untyped-def]
     if not where:
         raise InvalidInput(
             "no key signs checkpoints yet: make one with `kracht audit keygen --name NAME` and "
-            "set [audit] key in the settings (or KRACHT_AUDIT_KEY)",
+            "set [audit] key in the settings (or KRACHT_AUDIT_KEY)"
+            + (f"; {instead}" if instead else ""),
             field="key",
         )
     return read_signing_key(read_text(Path(where)), where)

@@ -45,7 +45,7 @@ def tick(
     fired = reminders.fire_due(
         database, now, templates=settings.templates.folder, base_url=settings.web.base_url
     )
-    signed = checkpoint() if checkpoint is not None else None  # its messages go out below
+    signed = _checkpointed(checkpoint)  # its messages go out below
     sent = sender.send_due(database, settings.mail, now=now)
     result: dict[str, Any] = {"reminders": fired, "checkpoint": signed, **sent.as_dict()}
     if fired or sent.changed():
@@ -58,13 +58,28 @@ def tick(
     return result
 
 
+def _checkpointed(checkpoint: Checkpointing | None) -> dict[str, Any] | None:
+    """The checkpoint sent this round, if one was due; a refusal or a broken key is reported
+    in the round's result and does not stop the reminders and the mail."""
+    if checkpoint is None:
+        return None
+    from kracht.basics.errors import KrachtError
+
+    try:
+        return checkpoint()
+    except KrachtError as error:
+        return {"refused": str(error)}
+
+
 def summary(result: dict[str, Any]) -> str:
     checkpoint = result.get("checkpoint")
-    signed = (
-        f"; a checkpoint of {checkpoint['size']} events to {checkpoint['auditors']} auditor(s)"
-        if checkpoint
-        else ""
-    )
+    signed = ""
+    if checkpoint and "refused" in checkpoint:
+        signed = f"; no checkpoint: {checkpoint['refused']}"
+    elif checkpoint:
+        signed = (
+            f"; a checkpoint of {checkpoint['size']} events to {checkpoint['auditors']} auditor(s)"
+        )
     return (
         f"{len(result['reminders'])} reminder step(s) fired; {len(result['sent'])} sent, "
         f"{len(result['retrying'])} to retry, {len(result['dead'])} dead" + signed

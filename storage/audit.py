@@ -199,6 +199,12 @@ def history(
     return [as_dict(e, salted=salted) for e in db.exec(query).scalars()]
 
 
+def lock_head(db: Session) -> None:
+    """Take the chain's head lock now (as an append would), for a decision made on the trail
+    as it stands (PostgreSQL: FOR UPDATE; SQLite: the write transaction holds the lock)."""
+    hot.rows(db, _HEAD_LOCKED)
+
+
 def last_of(db: Session, action: str) -> tuple[int, dt.datetime] | None:
     """The number of the last successful event of `action`, and when it was recorded."""
     query = (

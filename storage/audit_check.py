@@ -31,9 +31,21 @@ from kracht.storage.audit_format import (
     parse_body,
 )
 from kracht.storage.database import GENESIS
-from kracht.storage.tables import AuditEvent, AuditHead
+from kracht.storage.tables import AuditEvent, AuditHead, AuditNode
 
 _EVENT = AuditEvent.__table__  # type: ignore[attr-defined]
+_NODE = AuditNode.__table__  # type: ignore[attr-defined]
+_NODE_ROWS = hot.Hot(
+    sa.select(_NODE.c.level, _NODE.c.idx, _NODE.c.hash)
+    .where(
+        sa.or_(
+            _NODE.c.level > sa.bindparam("level"),
+            sa.and_(_NODE.c.level == sa.bindparam("level"), _NODE.c.idx > sa.bindparam("idx")),
+        )
+    )
+    .order_by(_NODE.c.level, _NODE.c.idx)
+    .limit(sa.bindparam("batch"))
+)
 _PROOF_ROWS = hot.Hot(
     sa.select(_EVENT.c.seq, _EVENT.c.prev_hash, _EVENT.c.hash, _EVENT.c.format, _EVENT.c.body)
     .where(_EVENT.c.seq > sa.bindparam("after_seq"))
@@ -67,9 +79,11 @@ def verify(
     against its stored bytes, which is what readers and exports are shown). Note the tree's root
     at each of `sizes` and, for each moment in `after`, the first event recorded at or after it."""
     walk, problem = proof_pass(db, batch)
+    if problem is None:
+        problem = _second_change(db)
     if problem:
         seq, event_id, text = problem
-        return Verdict(False, walk.seq, seq, event_id, text)
+        return Verdict(False, min(walk.seq, seq - 1), seq, event_id, text)
     tree = merkle.Levels(walk.leaves)
     head = db.get(AuditHead, 1)
     if head is not None:
@@ -80,13 +94,58 @@ def verify(
             problem = "the recorded Merkle tree is not the tree of the events"
         if problem:
             return Verdict(False, walk.seq, head.seq, None, problem)
-    altered = _columns_pass(db, batch)
+    altered = _nodes_pass(db, tree, batch) or _columns_pass(db, batch)
     if altered:
         seq, event_id, text = altered
         return Verdict(False, seq - 1, seq, event_id, text)
     roots = {size: tree.root(size).hex() for size in sizes if size <= walk.seq}
     firsts = {moment: seq for moment in after if (seq := _first_at(db, moment)) is not None}
     return Verdict(True, walk.seq, root=tree.root(walk.seq).hex(), roots=roots, first_after=firsts)
+
+
+def _second_change(db: Session) -> tuple[int, int, str] | None:
+    """The format changes once: a second audit.format event is named (in one query)."""
+    query = (
+        sa.select(AuditEvent.seq, AuditEvent.id)
+        .where(AuditEvent.action == CHANGE)  # type: ignore[arg-type]
+        .order_by(AuditEvent.seq)  # type: ignore[arg-type]
+        .limit(2)
+    )
+    found = db.exec(query).all()  # type: ignore[call-overload]
+    if len(found) < 2:
+        return None
+    seq, event_id = found[1]
+    return seq, event_id, f"a second {CHANGE} event (the format changes once)"
+
+
+def _nodes_pass(db: Session, tree: merkle.Levels, batch: int) -> tuple[int, int, str] | None:
+    """Every node of the tree kracht keeps (`audit_node`, which proofs are made from) against
+    the tree rebuilt from the events; the first that differs or is missing, named by the event
+    it starts at."""
+    expected = sum(len(level) for level in tree.levels)
+    seen = 0
+    for rows in _node_batches(db, batch):
+        for level, index, digest in rows:
+            if level >= len(tree.levels) or index >= len(tree.levels[level]):
+                continue  # beyond the events: the head check has named that already
+            seen += 1
+            if bytes(digest) != tree.levels[level][index]:
+                first = (index << level) + 1
+                text = f"its tree node (level {level}, {index}) is not the events' (altered)"
+                return first, 0, text
+    if seen != expected:
+        return 1, 0, f"{expected - seen} nodes of the Merkle tree are missing (deleted)"
+    return None
+
+
+def _node_batches(db: Session, batch: int) -> Iterator[list[Any]]:
+    last = (-1, -1)
+    while True:
+        rows = hot.raw_rows(db, _NODE_ROWS, {"level": last[0], "idx": last[1], "batch": batch})
+        if not rows:
+            return
+        yield rows
+        last = (rows[-1][0], rows[-1][1])
 
 
 def proof_pass(db: Session, batch: int = 5000) -> tuple[_Walk, tuple[int, int, str] | None]:
@@ -115,11 +174,11 @@ class _Walk:
         if self.format != FORMAT or rows[0][3] != FORMAT or rows[-1][3] != FORMAT:
             return self._slowly(rows, db)  # a change of format, or format-1 events, among them
         sha256, leaves, seq, prev = hashlib.sha256, self.leaves, self.seq, self.prev
-        for number, prev_hash, digest, fmt, body in rows:
-            leaf = sha256(b"\x00" + body).digest()
+        for position, (number, prev_hash, digest, fmt, body) in enumerate(rows):
+            leaf = sha256(b"\x00" + (body or b"")).digest()
             if number != seq + 1 or prev_hash != prev or fmt != FORMAT or leaf.hex() != digest:
                 self.seq, self.prev = seq, prev
-                return self._slowly(rows[number - rows[0][0] :], db)  # says exactly what
+                return self._slowly(rows[position:], db)  # from this row on: says exactly what
             leaves.append(leaf)
             seq, prev = number, digest
         self.seq, self.prev = seq, prev

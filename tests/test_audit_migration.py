@@ -156,6 +156,15 @@ def test_a_downgrade_is_refused_once_format_two_events_exist(old_url):
         "2 audit events are in format 2; a schema before 0009 cannot hold them"
     )
     assert run(old_url, AUDITOR, auditing.verify).intact
+    run(
+        old_url,
+        LEADER,
+        directory.add_person,
+        name="Derde",
+        email="derde@example.org",
+        roles=["auditor"],
+    )  # fmt: skip  (still writable: nothing was dropped)
+    assert current_revision(old_url) == "0009"
 
 
 def test_an_old_database_used_before_its_upgrade_is_named_and_told_to_run_init(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from kracht.basics.checkpoints import BadCheckpoint, SigningKey, read_verifier
 from kracht.basics.errors import InvalidInput, NotAllowed
 from kracht.cli import main
-from kracht.storage import clock, merkle
+from kracht.storage import audit_check, clock, merkle
 from kracht.storage.audit_chain import Chain
 from kracht.storage.database import engine_for, session
 from kracht.storage.tables import AuditEvent, AuditHead, AuditNode
@@ -208,10 +208,22 @@ def test_a_tree_altered_beside_intact_events_is_named(kept):
     with engine_for(world.url).begin() as connection:
         connection.execute(sa.update(AuditNode).where(AuditNode.level > 0).values(hash=b"\0" * 32))
 
-    verdict, (result,) = _against(world.url, point)
+    verdict, _ = _against(world.url, point)
 
-    assert verdict.intact
-    assert result.case == "tree"
+    assert (verdict.intact, verdict.broken_seq) == (False, 1)
+    assert verdict.problem == "its tree node (level 1, 0) is not the events' (altered)"
+
+
+def test_a_tree_node_deleted_is_named(kept):
+    world, point = kept
+    _unguarded(world.url)
+    with engine_for(world.url).begin() as connection:
+        connection.execute(sa.delete(AuditNode).where(AuditNode.level == 0, AuditNode.idx == 3))
+
+    verdict, _ = _against(world.url, point)
+
+    assert not verdict.intact
+    assert verdict.problem == "1 nodes of the Merkle tree are missing (deleted)"
 
 
 def test_an_inclusion_proof_leads_from_the_event_to_the_checkpoints_root(kept):
@@ -305,3 +317,52 @@ def test_the_command_line_signs_proves_and_names_a_cut_tail(world, tmp_path, mon
         f"cut: events #{size} to #{size} are gone"
     )
     assert err.startswith("kracht: the tables differ from the trail: application row 1: state ")
+
+
+def test_a_gap_before_the_last_event_of_a_batch_is_named(kept):
+    world, _ = kept
+    _unguarded(world.url)
+    with session(world.url) as db:
+        size = db.get(AuditHead, 1).seq
+    with engine_for(world.url).begin() as connection:
+        connection.execute(sa.delete(AuditEvent).where(AuditEvent.seq == size - 1))
+    verdicts = []
+    for batch in (3, 7, 10, size - 1):
+        with session(world.url) as db:
+            verdicts.append(audit_check.verify(db, batch=batch))
+
+    assert {(v.intact, v.broken_seq, v.problem) for v in verdicts} == {
+        (False, size, f"expected event #{size - 1} here, found #{size} (missing event)")
+    }
+
+
+def test_hostile_or_mangled_checkpoints_are_refused_in_one_line_and_copies_still_open(world, key):
+    import random
+
+    make_application(world, stage="idea")
+    text = run(world.url, f.AUDITOR, auditing.checkpoint, key)
+    body, _, signatures = text.partition("\n\n")
+    log, cosigned = signatures.splitlines()
+    verifier = key.verifier()
+
+    assert verifier.open(text.replace("\n", "\r\n")).size == verifier.open(text).size
+    assert verifier.open(text.rstrip("\n")).time is not None
+    refused = {
+        "a non-ASCII signature": text.replace(log, log + "é"),
+        "a bogus line of the log's": text + f"\u2014 {NAME} AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+        "a timestamp changed": text.replace(cosigned, cosigned[:-8] + "AAAAAAA="),
+        "an extension line": text.replace(body, body + "\nextra"),
+        "no signatures": body + "\n",
+    }
+    for mangled in refused.values():
+        with pytest.raises(BadCheckpoint):
+            verifier.open(mangled)
+    chance = random.Random(15)
+    for _ in range(2000):  # random damage: refused as a checkpoint, never a crash
+        damaged = list(text)
+        for _ in range(chance.randint(1, 4)):
+            damaged[chance.randrange(len(damaged))] = chance.choice("a0+/=\n é\u2014\r")
+        try:
+            verifier.open("".join(damaged))
+        except BadCheckpoint:
+            pass

@@ -31,7 +31,8 @@ DECIDE = {  # the steering committee's outcomes, as the factories drive them
     "reject": f.DECISIONS["rejected"][0][2],
     "defer": f.DECISIONS["deferred"][0][2],
 }
-ACTIONS = ("create", *["forward"] * 8, "decide", "report", "report", "condition", "close",
+ACTIONS = ("create", *["forward"] * 8, "decide", "report", "report", "condition",
+           "conditions_met", "close",
            "withdraw", "rework")  # fmt: skip
 
 
@@ -90,7 +91,7 @@ def _on(world: World, app_id: int, state: str, action: str, choice: int) -> None
                 spent=str(1000 * (choice + 1)))  # fmt: skip
     elif action == "condition" and state == "approved_with_conditions":
         f.run(url, f.LEADER, approval_conditions.meet_condition, app_id, 1, evidence="done")
-    elif action == "condition" and state == "approved_with_conditions":
+    elif action == "conditions_met" and state == "approved_with_conditions":
         f.run(url, f.LEADER, engine.fire, app_id, "conditions_met")
     elif action == "close" and state == "monitoring":
         f.measure_indicators(world, app_id)
@@ -173,7 +174,7 @@ def _holds_at_every_moment(seeded, tmp_path, steps) -> set[str]:
 
 ROAD = [("forward", 0, 0)] * 6 + [("decide", 0, 0), ("report", 0, 1), ("report", 0, 2),
         ("create", 0, 0)] + [("forward", 1, 0)] * 6 + [("decide", 1, 1), ("condition", 1, 0),
-        ("condition", 1, 0), ("close", 0, 0), ("withdraw", 1, 0)]  # fmt: skip
+        ("conditions_met", 1, 0), ("close", 0, 0), ("withdraw", 1, 0)]  # fmt: skip
 
 
 def test_a_whole_road_holds_at_every_moment_too(seeded, tmp_path):
@@ -244,3 +245,27 @@ def test_the_command_line_shows_and_lists_at_a_moment(world, history, monkeypatc
     assert "  granted    EUR 64,389.00 in 2026" in out
     assert '"state": "closed"' in rows
     assert err.startswith("kracht: moment (--at) 'yesterday' is not a date (YYYY-MM-DD)")
+
+
+def test_the_edges_of_the_calendar_today_and_a_programme_are_answered(
+    world, history, monkeypatch, capsys
+):
+    from kracht.cli import main
+
+    monkeypatch.setenv("KRACHT_DB", world.url.removeprefix("sqlite:///"))
+    today = clock.today().isoformat()
+    codes = {
+        at: main(["--as", f.AUDITOR, "app", "show", str(history), "--at", at])
+        for at in ("9999-12-31", "0001-01-01T00:00", today)
+    }
+    err = capsys.readouterr().err
+    mine = main(["--as", f.LEADER, "app", "list", "--at", today, "--programme", f.AVT_2018])
+    listed = capsys.readouterr().out
+    unknown = main(["--as", f.LEADER, "app", "list", "--at", today, "--programme", "nope"])
+
+    assert codes == {"9999-12-31": 1, "0001-01-01T00:00": 1, today: 0}
+    assert "Traceback" not in err
+    assert "is in the future" in err
+    assert "is before 2000" in err
+    assert (mine, unknown) == (0, 1)
+    assert "closed" in listed

@@ -80,11 +80,27 @@ class ConsistencyProof(TypedDict):
 
 
 @reads
-def checkpoint(unit: Unit, key: SigningKey) -> str:
-    """The tree as it stands, signed with `key`: a C2SP checkpoint (basics/checkpoints.py)."""
+def checkpoint(unit: Unit, key: SigningKey | None = None) -> str:
+    """The tree as it stands, signed with `key` (else the key the settings name, read only
+    once the reader may sign): a C2SP checkpoint (basics/checkpoints.py)."""
     require(unit.actor, READERS_OF_AUDIT, "sign a checkpoint of the audit trail")
+    key = key if key is not None else configured_key(unit.settings)
     size, root = audit_tree.size_and_root(unit.db)
     return key.sign(size, root, int(clock.now().timestamp()))
+
+
+def configured_key(settings: Any) -> SigningKey:
+    """The signing key `[audit] key` names; refused in one line when there is none."""
+    from pathlib import Path
+
+    from kracht.basics.checkpoints import read_signing_key
+    from kracht.basics.errors import NotFound
+    from kracht.basics.files import read_text
+
+    where = settings.audit.key
+    if not where:
+        raise NotFound("checkpoint signing key", "[audit] key", within="the settings")
+    return read_signing_key(read_text(Path(where)), "the audit signing key")
 
 
 @reads
@@ -244,6 +260,7 @@ def send_checkpoint(unit: Unit, key: SigningKey, every_days: int) -> CheckpointS
 
     require(unit.actor, READERS_OF_AUDIT, "send a checkpoint of the audit trail")
     db, now = unit.db, unit.clock.now()
+    audit.lock_head(db)  # two schedulers at once: the second waits, then finds it sent
     size, root = audit_tree.size_and_root(db)
     last = audit.last_of(db, CHECKPOINT_SENT)
     if last is not None:

@@ -49,18 +49,32 @@ def moment(text: str) -> dt.datetime:
     given = text.strip()
     try:
         if DAY.fullmatch(given):
-            day = dt.date.fromisoformat(given)
-            start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), clock.PROGRAMME_TZ)
-            return start - dt.timedelta(microseconds=1)
-        parsed = dt.datetime.fromisoformat(given)
-    except ValueError:
+            day = _after_2000(dt.date.fromisoformat(given))
+            end = dt.datetime.combine(day, dt.time.max, clock.PROGRAMME_TZ)
+            return clock.now() if day == clock.today() else end  # today: as it stands now
+        parsed = _after_2000(dt.datetime.fromisoformat(given))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=clock.PROGRAMME_TZ)
+        parsed.astimezone(dt.UTC)  # a moment at the calendar's very ends has no UTC time
+    except (ValueError, OverflowError):
         raise InvalidInput(
             f"moment {text!r} is not a date (YYYY-MM-DD) or a date and time "
             "(YYYY-MM-DDTHH:MM, optionally with a zone such as +01:00)",
             field="at",
             label="moment",
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=clock.PROGRAMME_TZ)
+    return parsed
+
+
+def _after_2000(value: Any) -> Any:
+    """Before any programme kracht runs, and far from the calendar's edge, is refused."""
+    if value.year < 2000:
+        raise InvalidInput(
+            f"moment {value.isoformat()} is before 2000; give a later one",
+            field="at",
+            label="moment",
+        )
+    return value
 
 
 @reads
@@ -74,13 +88,21 @@ def show_at(unit: Unit, application_id: int, at: dt.datetime) -> PastApplication
 
 
 @reads
-def list_at(unit: Unit, at: dt.datetime) -> list[PastApplication]:
-    """Every application that existed at `at`, as the trail says it stood then."""
+def list_at(unit: Unit, at: dt.datetime, programme: str | None = None) -> list[PastApplication]:
+    """Every application that existed at `at` (of `programme`), as the trail says it stood
+    then. (An application's programme never changes: today's tables say which it is.)"""
     require(unit.actor, READERS_OF_AUDIT, "see the applications as they stood in the past")
-    return [_past(record, at) for _, record in sorted(_records(unit, at).items())]
+    records = _records(unit, at)
+    if programme is not None:
+        from kracht.workflow.services.applications import list_all
+
+        of = {row["id"] for row in list_all(unit, programme=programme)}
+        records = {i: r for i, r in records.items() if i in of}
+    return [_past(record, at) for _, record in sorted(records.items())]
 
 
 def _records(unit: Unit, at: dt.datetime) -> dict[int, replay.Record]:
+    _after_2000(at)
     if at > clock.now():
         raise InvalidInput(
             f"moment {_shown(at)} is in the future; give one up to now", field="at", label="moment"

@@ -113,6 +113,7 @@ def _format_one(fields: dict) -> bytes:
 
 
 def downgrade() -> None:
+    _refuse_with_format_two()  # before anything is dropped: a refusal leaves 0009 whole
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_node_append_only ON audit_node")
         op.execute("DROP TRIGGER IF EXISTS audit_node_no_truncate ON audit_node")
@@ -123,15 +124,19 @@ def downgrade() -> None:
     _drop_event_columns()
 
 
-def _drop_event_columns() -> None:
+def _refuse_with_format_two() -> None:
     """Format-2 events cannot be kept by a schema without their bytes: a downgrade is refused
-    once any was written. Format-1 columns are dropped in place (SQLite's DROP COLUMN keeps the
-    table, and so its append-only triggers)."""
+    once any was written."""
     bind = op.get_bind()
     written = bind.execute(sa.text("SELECT count(*) FROM audit_event WHERE format > 1")).scalar()
     if written:
         raise RuntimeError(
             f"{written} audit events are in format 2; a schema before 0009 cannot hold them"
         )
+
+
+def _drop_event_columns() -> None:
+    """The columns dropped in place (SQLite's DROP COLUMN keeps the table, and so its
+    append-only triggers)."""
     op.drop_column("audit_event", "body")
     op.drop_column("audit_event", "format")
