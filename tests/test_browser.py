@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
-from kracht.notifications.settings import Settings
+from kracht.basics.checkpoints import SigningKey
+from kracht.notifications.settings import Audit, Settings
 from kracht.storage.database import session
 from kracht.storage.tables import Application, AuditEvent
 from kracht.workflow.services import accounts, applications, assignment
@@ -35,8 +36,11 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
-def site(world: World) -> Iterator[str]:
-    with running(world.url) as base:
+def site(world: World, tmp_path: Path) -> Iterator[str]:
+    """The server, with a key that signs checkpoints (the auditor's desk offers one)."""
+    key = tmp_path / "audit.key"
+    key.write_text(SigningKey.generate("agendavoortwente.nl/kracht").private_text())
+    with running(world.url, audit=Audit(key=str(key))) as base:
         yield base
 
 
