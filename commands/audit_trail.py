@@ -219,8 +219,7 @@ def _signing_key(s: Settings, instead: str = ""):  # type: ignore[no-untyped-def
         raise InvalidInput(
             "no key signs checkpoints yet: make one with `kracht audit keygen --name NAME` and "
             "set [audit] key in the settings (or KRACHT_AUDIT_KEY)"
-            + (f"; {instead}" if instead else ""),
-            field="key",
+            + (f"; {instead}" if instead else "")
         )
     return read_signing_key(read_text(Path(where)), where)
 

@@ -83,7 +83,12 @@ def show_at(unit: Unit, application_id: int, at: dt.datetime) -> PastApplication
     require(unit.actor, READERS_OF_AUDIT, "see an application as it stood in the past")
     records = _records(unit, at)
     if application_id not in records:
-        raise NotFound("application", application_id, within=f"the audit trail up to {_shown(at)}")
+        raise NotFound(
+            "application",
+            application_id,
+            within=f"the audit trail up to {_shown(at)} (its times are when kracht recorded "
+            "each step)",
+        )
     return _past(records[application_id], at)
 
 
