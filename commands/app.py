@@ -159,19 +159,42 @@ def _show_at(s: Settings, application_id: int, at: str, as_json: bool) -> None:
 
 @app.command("history")
 @click.argument("application_id", type=APPLICATION_ID)
+@click.option(
+    "--with-refusals", is_flag=True, help="Also the attempts kracht refused, marked as such."
+)
 @json_option
 @pass_settings
-def app_history(s: Settings, application_id: int, as_json: bool) -> None:
-    """The application's timeline from the audit trail."""
+def app_history(s: Settings, application_id: int, with_refusals: bool, as_json: bool) -> None:
+    """The application's timeline from the audit trail: what was done (refused attempts left
+    out unless asked for; --json gives every event, its `outcome` saying which)."""
     from kracht.workflow.services import applications
 
     events = s.run(applications.history, application_id)
     if as_json:
         return emit_json(events)
-    for event in events:
-        event["move"] = f"{event['from_state'] or ''} -> {event['to_state'] or ''}".strip()
-        event["what"] = event["trigger"] or event["action"]
-    emit_table(events, ["seq", "at", "actor", "what", "move", "outcome", "reason"])
+    refused = [e for e in events if e["outcome"] == "refused"]
+    shown = events if with_refusals else [e for e in events if e["outcome"] != "refused"]
+    rows = [_timeline_row(e) for e in shown]
+    emit_table(rows, ["seq", "at", "actor", "what", "move", "outcome", "reason"])
+    if refused and not with_refusals:
+        click.echo(
+            f"{len(refused)} refused attempt(s) left out; --with-refusals shows them", err=True
+        )
+
+
+def _timeline_row(event: dict[str, object]) -> dict[str, object]:
+    """One event as a line of the timeline: a move reads as a move, a refusal as a refusal."""
+    what = str(event["trigger"] or event["action"])
+    source, target = event["from_state"], event["to_state"]
+    if event["outcome"] == "refused":
+        what, move = f"{what} (refused)", f"stayed in {source}" if source else ""
+    elif source and target and source != target:
+        move = f"{source} -> {target}"
+    elif source or target:
+        move = f"in {source or target}" if source == target or not source else f"from {source}"
+    else:
+        move = ""
+    return {**event, "what": what, "move": move}
 
 
 def _values(sets: tuple[str, ...], file: Path | None) -> dict[str, object]:

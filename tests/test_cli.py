@@ -770,3 +770,21 @@ def test_output_that_cannot_be_written_is_one_line_not_a_trace(world):
         1,
         "kracht: cannot write the output: No space left on device\n",
     )
+
+
+def test_history_reads_a_refusal_as_a_refusal_and_leaves_it_out_unless_asked(kracht, world):
+    app_id = make_application(world, stage="idea")
+    refused = kracht("app", "fire", str(app_id), "present_at_table")
+
+    plain = kracht("app", "history", str(app_id))
+    full = kracht("app", "history", str(app_id), "--with-refusals")
+    every = json.loads(kracht("app", "history", str(app_id), "--json")[1])
+
+    assert refused[0] == 5
+    assert "present_at_table" not in plain[1]
+    assert plain[2] == "1 refused attempt(s) left out; --with-refusals shows them\n"
+    (line,) = [row for row in full[1].splitlines() if "present_at_table" in row]
+    assert "present_at_table (refused)" in line
+    assert "stayed in idea" in line
+    assert "idea -> innovation_table" not in full[1]
+    assert [e["outcome"] for e in every].count("refused") == 1

@@ -48,3 +48,25 @@ def test_the_desk_names_a_grant_changed_behind_krachts_back(world):
     assert f"(application {app_id}): amount_cents is 1, the trail says 6438900" in desk.text
     assert "Nog geen sleutel voor controlepunten" in desk.text
     assert missing.status_code == 404
+
+
+def test_the_timeline_marks_a_refused_attempt_as_changing_nothing(world):
+    import pytest
+
+    from kracht.basics.errors import GuardRefused
+    from kracht.workflow import engine
+    from tests.factories import run
+
+    app_id = make_application(world, stage="idea")
+    with pytest.raises(GuardRefused):
+        run(world.url, f.LEADER, engine.fire, app_id, "present_at_table")
+    with running(world.url) as base:
+        page = signed_in(base, world.url, f.AUDITOR).get(f"/audit/applications/{app_id}").text
+
+    row = page[page.index('<tr class="aud-refused">') :]
+    row = row[: row.index("</tr>")]
+    assert "Geweigerde pogingen staan gemarkeerd: ze veranderden niets." in page
+    assert "<strong>geweigerd</strong>" in row
+    assert "bleef in" in row
+    assert "&rarr;" not in row
+    assert page.count('class="aud-refused"') == 1
