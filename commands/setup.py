@@ -94,13 +94,29 @@ def org() -> None:
     metavar="TYPE",
     help="business, education, research or government.",
 )
+@click.option("--email", help="Its contact address, for messages while it has no applicant.")
 @pass_settings
-def org_add(s: Settings, name: str, o_type: str) -> None:
+def org_add(s: Settings, name: str, o_type: str, email: str | None) -> None:
     """Add an organisation."""
     from kracht.workflow.services import directory
 
-    record = s.run(directory.add_org, name=name, o_type=o_type)
+    record = s.run(directory.add_org, name=name, o_type=o_type, email=email)
     click.echo(f"added organisation {record['id']}: {record['name']} ({record['type']})")
+
+
+@org.command("contact")
+@click.argument("name")
+@click.argument("email", required=False)
+@pass_settings
+def org_contact(s: Settings, name: str, email: str | None) -> None:
+    """Set organisation NAME's contact address to EMAIL (without EMAIL: take it away).
+    Messages for its applicants (a decision and its letter) go there while it has nobody with
+    the applicant role."""
+    from kracht.workflow.services import directory
+
+    record = s.run(directory.set_org_contact, name, email)
+    said = record["email"] or "no contact address"
+    click.echo(f"organisation {record['id']}: {record['name']}: {said}")
 
 
 @org.command("list")
@@ -115,7 +131,7 @@ def org_list(s: Settings, as_json: bool) -> None:
     )
     if as_json:
         return emit_json(rows)
-    emit_table(rows, ["id", "name", "type"])
+    emit_table(rows, ["id", "name", "type", "email"])
 
 
 @click.group()

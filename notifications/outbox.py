@@ -42,7 +42,8 @@ def recipients(db: Session, who: str, app: Application) -> Sequence[Recipient]:
     """The people a rule's recipient group names, for one application (Person objects or rows
     with Person's columns)."""
     if who == "applicant":
-        return repository.people_with_role(db, "applicant", app.applicant_org_id)
+        people = repository.people_with_role(db, "applicant", app.applicant_org_id)
+        return people or _contact(db, app.applicant_org_id)
     if who == "committee":
         return [p for a, p in committee_store.assignments(db, app.pk) if not a.recused]
     return repository.people_with_role(db, GROUP_ROLES[who])
@@ -56,8 +57,20 @@ def _groups(db: Session, groups: set[str], app: Application) -> dict[str, Sequen
         return {}
     roles = [GROUP_ROLES[g] for g in named if g != "applicant"]
     applicants_of = app.applicant_org_id if "applicant" in named else None
-    found = repository.people_in_groups(db, roles, applicants_of)
+    found: dict[str, Sequence[Recipient]] = dict(
+        repository.people_in_groups(db, roles, applicants_of)
+    )
+    if applicants_of is not None and not found.get("applicant"):
+        found["applicant"] = _contact(db, applicants_of)
     return {g: found.get("applicant" if g == "applicant" else GROUP_ROLES[g], []) for g in named}
+
+
+def _contact(db: Session, organisation_id: int | None) -> list[Recipient]:
+    """Where an organisation without anybody in the applicant role is written to: its contact
+    address, if it has one."""
+    if organisation_id is None:
+        return []
+    return list(repository.org_contacts(db, organisation_id).values())
 
 
 def message_id(key: str) -> str:
@@ -288,6 +301,8 @@ class Batch:
                 for person in repository.people_with_role(self.db, "applicant"):
                     group = ("applicant", person.organisation_id)
                     self.groups.setdefault(group, []).append(person)
+                for org_id, contact in repository.org_contacts(self.db).items():
+                    self.groups.setdefault(("applicant", org_id), [contact])  # none in the role
             return self.groups.get(("applicant", app.applicant_org_id), [])
         group = (who, None)
         if group not in self.groups:

@@ -625,6 +625,25 @@ _WITH_ROLE = (  # built once: the people with a role, and those of one organisat
 _WITH_ROLE_IN = _WITH_ROLE.where(_PERSON.organisation_id == sa.bindparam("organisation"))
 
 
+class Contact(NamedTuple):
+    """An organisation's contact address, as a recipient of messages (Dutch, as the
+    organisations kracht serves write)."""
+
+    name: str
+    email: str
+    language: str = "nl"
+
+
+def org_contacts(db: Session, organisation_id: int | None = None) -> dict[int, Contact]:
+    """{organisation id: its contact} for the organisations with an address (of one)."""
+    query = sa.select(Organisation.id, Organisation.name, Organisation.email).where(
+        col(Organisation.email).is_not(None)
+    )
+    if organisation_id is not None:
+        query = query.where(Organisation.id == organisation_id)  # type: ignore[arg-type]
+    return {i: Contact(name, email) for i, name, email in core(db).execute(query).all()}
+
+
 def people_in_groups(
     db: Session, roles: Iterable[str], applicants_of: int | None
 ) -> dict[str, list[PersonInRole]]:

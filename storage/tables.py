@@ -48,6 +48,8 @@ class Organisation(Stored, SQLModel, table=True):
     name: str = Field(unique=True)
     o_type: str  # one of the four O's: business, education, research, government
     created_at: dt.datetime = _time()
+    email: str | None = None  # its contact address: messages for its applicants reach it
+    # when the organisation has nobody with the applicant role (the documents name organisations)
 
 
 class Person(Stored, SQLModel, table=True):

@@ -21,7 +21,7 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0009"
+    assert current_revision(db_url) == head_revision() == "0010"
 
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
@@ -32,7 +32,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     from tests import factories as f
 
     command.downgrade(alembic_config(db_url), "0006")
-    _with_audit_format_two(db_url)  # today's code writes format-2 events (revision 0009)
+    _with_todays_additions(db_url)  # today's code writes format-2 events, org contacts
     world = f.seed(db_url)
     app_id = f.make_application(world, stage="monitoring")
     before = (
@@ -45,7 +45,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     )
 
     command.upgrade(alembic_config(db_url), "0008")
-    command.stamp(alembic_config(db_url), "0009")  # its columns and table are already there
+    command.stamp(alembic_config(db_url), "0010")  # their columns and table are already there
     run(
         db_url,
         f.LEADER,
@@ -60,7 +60,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         f.LEADER,
         budgets.budget_overview,
     )
-    assert current_revision(db_url) == "0009"
+    assert current_revision(db_url) == "0010"
     assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]
     new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
     assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
@@ -70,15 +70,17 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     }
 
 
-def _with_audit_format_two(db_url):
-    """Revision 0009's schema on a database at an older revision, as its upgrade makes it."""
+def _with_todays_additions(db_url):
+    """Revisions 0009's and 0010's schema on a database at an older revision, as their upgrades
+    make it."""
     import importlib.util
 
     from alembic.operations import Operations
 
-    spec = importlib.util.spec_from_file_location("r0009", MIGRATIONS / "0009_audit_format_two.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    with engine_for(db_url).begin() as connection:
-        with Operations.context(MigrationContext.configure(connection)):
-            module.upgrade()
+    for name in ("0009_audit_format_two.py", "0010_organisation_contact.py"):
+        spec = importlib.util.spec_from_file_location(name[:5], MIGRATIONS / name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with engine_for(db_url).begin() as connection:
+            with Operations.context(MigrationContext.configure(connection)):
+                module.upgrade()

@@ -122,18 +122,21 @@ def list_people(unit: Unit) -> list[PersonRow]:
 
 
 class OrgRecord(TypedDict):
-    """An organisation in the directory: its name and which of the four O's it is."""
+    """An organisation in the directory: its name, which of the four O's it is, and its
+    contact address (where messages for its applicants go while it has nobody in that role)."""
 
     id: int
     name: str
     type: str
+    email: str | None
 
 
 @writes("org.add")
-def add_org(unit: Unit, *, name: str, o_type: str) -> OrgRecord:
+def add_org(unit: Unit, *, name: str, o_type: str, email: str | None = None) -> OrgRecord:
     from kracht.storage.tables import Organisation
 
     name = _text(name, "organisation name")
+    contact = normalise_email(email) if email is not None else None
     if o_type not in O_TYPES:
         raise InvalidInput(
             f"organisation type {o_type!r} is not one of the four O's: " + ", ".join(O_TYPES)
@@ -143,8 +146,8 @@ def add_org(unit: Unit, *, name: str, o_type: str) -> OrgRecord:
     require(actor, [Role.PROGRAMME_LEADER], "add organisations")
     if repository.org_by_name(db, name):
         raise InvalidInput(f"organisation {name!r} already exists")
-    org = repository.add(db, Organisation(name=name, o_type=o_type))
-    record: OrgRecord = {"id": org.id, "name": name, "type": o_type}
+    org = repository.add(db, Organisation(name=name, o_type=o_type, email=contact))
+    record: OrgRecord = {"id": org.id, "name": name, "type": o_type, "email": contact}
     audit.append(
         db,
         actor=actor.email,
@@ -155,11 +158,34 @@ def add_org(unit: Unit, *, name: str, o_type: str) -> OrgRecord:
     return record
 
 
+@writes("org.contact")
+def set_org_contact(unit: Unit, organisation: str, email: str | None) -> OrgRecord:
+    """Give organisation `organisation` (by name) a contact address, or take it away (None)."""
+    db, actor = unit.db, unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "set an organisation's contact address")
+    org = repository.org_by_name(db, _text(organisation, "organisation name"))
+    if org is None:
+        raise NotFound("organisation", organisation)
+    previous, org.email = org.email, normalise_email(email) if email is not None else None
+    record: OrgRecord = {"id": org.pk, "name": org.name, "type": org.o_type, "email": org.email}
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="org.contact",
+        payload={"organisation": record, "previous_email": previous},
+    )
+    return record
+
+
 @reads
 def list_orgs(unit: Unit) -> list[OrgRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
-    return [{"id": o.id, "name": o.name, "type": o.o_type} for o in repository.list_orgs(db)]
+    return [
+        {"id": o.id, "name": o.name, "type": o.o_type, "email": o.email}
+        for o in repository.list_orgs(db)
+    ]
 
 
 class LineRecord(TypedDict):
