@@ -260,15 +260,29 @@ class GuardRefused(KrachtError):
     kind = "guard-refused"
     title = "something the step needs is missing"
 
-    def __init__(self, trigger: str, application_id: int, missing: list[str]) -> None:
+    def __init__(
+        self,
+        trigger: str,
+        application_id: int,
+        missing: list[str],
+        *,
+        to: str | None = None,
+        passing: Sequence[str] = (),
+    ) -> None:
         self.trigger, self.application_id, self.missing = trigger, application_id, missing
         self.needs = [getattr(m, "need", None) for m in missing]
+        self.to, self.passing = to, list(passing)
+        where = ""
+        if to is not None and passing:  # a move that passes stages that do not apply
+            where = f" (to {to}: {' and '.join(passing)} do{'es' * (len(passing) == 1)} not apply)"
         super().__init__(
-            f"cannot {trigger} application {application_id}: needs " + "; ".join(missing),
+            f"cannot {trigger} application {application_id}{where}: needs " + "; ".join(missing),
             application=application_id,
             trigger=trigger,
             missing=[str(m) for m in missing],
             needs=self.needs if any(self.needs) else None,
+            to=to if passing else None,
+            passing=self.passing or None,
         )
 
     @property

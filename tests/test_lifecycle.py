@@ -232,3 +232,53 @@ def test_application_under_another_workflow_version_is_refused_until_upgraded(wo
     )
     assert world.show(app_id)["workflow_version"] == WORKFLOW_VERSION + 1
     assert world.state(app_id) == "kracht_scoring"
+
+
+def test_a_refused_move_through_a_stage_that_does_not_apply_names_where_it_goes(world):
+    """Issue 16, point 7: in the 2018 programme start_ecosystem_analysis leads to the committee;
+    its refusal says so, in the message and in the problem's facts."""
+    from kracht.basics.errors import GuardRefused
+
+    app_id = make_application(world, stage="innovation_table")
+
+    with pytest.raises(GuardRefused) as refused:
+        world.fire(app_id, "start_ecosystem_analysis", TABLE_CHAIR)
+
+    assert str(refused.value).startswith(
+        f"cannot start_ecosystem_analysis application {app_id} (to assessment_committee: "
+        "ecosystem_analysis does not apply): needs "
+    )
+    problem = refused.value.as_problem()
+    assert (problem["to"], problem["passing"]) == ("assessment_committee", ["ecosystem_analysis"])
+
+
+def test_a_refused_move_that_passes_nothing_says_nothing_more(world):
+    from kracht.basics.errors import GuardRefused
+
+    plain = make_application(world, stage="idea")  # 2018: the innovation table applies
+    passing = make_application(world, stage="idea", programme=AVT_2023)  # 2023: it does not
+    with pytest.raises(GuardRefused) as refused:
+        world.fire(plain, "present_at_table")
+    with pytest.raises(GuardRefused) as passed:
+        world.fire(passing, "present_at_table")
+
+    assert str(refused.value).startswith(f"cannot present_at_table application {plain}: needs ")
+    assert "passing" not in refused.value.as_problem()
+    assert str(passed.value).startswith(
+        f"cannot present_at_table application {passing} (to ecosystem_analysis: "
+        "innovation_table does not apply): needs "
+    )
+
+
+def test_the_next_steps_show_where_each_really_leads_and_all_it_needs_there(world):
+    from kracht.basics.errors import GuardRefused
+
+    app_id = make_application(world, stage="innovation_table")
+    (option,) = [
+        o for o in world.show(app_id)["next"] if o["trigger"] == "start_ecosystem_analysis"
+    ]
+    with pytest.raises(GuardRefused) as refused:
+        world.fire(app_id, "start_ecosystem_analysis", TABLE_CHAIR)
+
+    assert (option["to"], option["passing"]) == ("assessment_committee", ["ecosystem_analysis"])
+    assert option["missing"] == [str(m) for m in refused.value.missing]

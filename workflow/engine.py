@@ -91,9 +91,10 @@ def fire(
         if prepare is not None:
             prepare(unit, app)
             ctx = context(unit, app, programme, reason, pending, loaded)
-        steps, missing = _plan(row, ctx, programme)
+        steps, missing = _plan(row, ctx)
         if missing:
-            raise GuardFailed(trigger, application_id, missing)
+            passing = [source for _, source, _, _ in steps[1:]]
+            raise GuardFailed(trigger, application_id, missing, to=steps[-1][2], passing=passing)
         return _commit(unit, app, programme, ctx, steps, pending, loaded)
 
 
@@ -301,31 +302,28 @@ class Option(TypedDict):
     """A trigger possible from the state: where it goes, who may fire it, what it still needs."""
 
     trigger: str
-    to: str
+    to: str  # where the application ends up: past the stages that do not apply
+    passing: list[str]  # the stages it passes on the way, as they do not apply
     forward: bool  # on the main road
     roles: list[str]
     missing: list[str]
 
 
 def options(ctx: Context) -> list[Option]:
-    """Every trigger possible from the application's state, with what each still needs."""
+    """Every trigger possible from the application's state: where it really leads, who may
+    fire it and what it still needs (on the way too), as firing it would find."""
     result: list[Option] = []
     for row in TRANSITIONS:
         if ctx.state in row.sources and (row.when is None or row.when.test(ctx)):
-            missing = [
-                m
-                for g in row.guards
-                if g.stage not in ctx.not_applicable
-                for m in g.missing(ctx)
-                if getattr(m, "need", None) != "reason"
-            ]
+            steps, missing = _plan(row, ctx)
             result.append(
                 {
                     "trigger": row.trigger,
-                    "to": row.dest,
+                    "to": steps[-1][2],
+                    "passing": [source for _, source, _, _ in steps[1:]],
                     "forward": row.forward,
                     "roles": [str(r) for r in row.roles],
-                    "missing": missing,
+                    "missing": [m for m in missing if getattr(m, "need", None) != "reason"],
                 }
             )
     return result
@@ -384,7 +382,7 @@ def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str]]:
 Step = tuple[Transition, str, str, dict[str, str]]  # row, from, to, waived
 
 
-def _plan(row: Transition, ctx: Context, programme: Programme) -> tuple[list[Step], list[str]]:
+def _plan(row: Transition, ctx: Context) -> tuple[list[Step], list[str]]:
     """The moves this action makes: the fired row, then passes through not-applicable stages."""
     missing, waived = _check(row, ctx)
     dest = machine.move(ctx, row.trigger)
