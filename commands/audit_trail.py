@@ -110,13 +110,7 @@ def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
 
     lines = list(s.run(auditing.export, fmt))
     text = "".join(line + "\n" for line in lines)
-    if output:
-        from kracht.basics.files import write_text
-
-        write_text(output, text)
-        click.echo(f"wrote {max(len(lines) - (fmt == 'csv'), 0)} events to {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _out(text, output, f"{max(len(lines) - (fmt == 'csv'), 0)} events")
 
 
 @audit.command("keygen")
@@ -161,13 +155,7 @@ def audit_checkpoint(s: Settings, out: Path | None) -> None:
     from kracht.workflow.services import auditing
 
     text = s.run(auditing.checkpoint, _signing_key(s))
-    if out:
-        from kracht.basics.files import write_text
-
-        write_text(out, text)
-        click.echo(f"wrote the checkpoint of {text.splitlines()[1]} events to {out}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _out(text, out, f"the checkpoint of {text.splitlines()[1]} events")
 
 
 @audit.command("prove")
@@ -207,6 +195,17 @@ def audit_prove(
             )
             raise SystemExit(BROKEN)
     click.echo(json.dumps(proof, indent=2))
+
+
+def _out(text: str, path: Path | None, what: str) -> None:
+    """`text` into the file `path` (saying so on standard error), or onto standard output."""
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    from kracht.basics.files import write_text
+
+    write_text(path, text)
+    click.echo(f"wrote {what} to {path}", err=True)
 
 
 def _signing_key(s: Settings, instead: str = ""):  # type: ignore[no-untyped-def]

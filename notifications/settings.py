@@ -293,20 +293,23 @@ def _mail_values(mail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _web_values(web: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
     """[web] with the environment on top, and where each value came from."""
-    labels = {key: f"[web] {key}" for key in web}
-    for variable, key in WEB_ENVIRONMENT.items():
-        if os.environ.get(variable):
-            web[key], labels[key] = os.environ[variable], variable
-    return web, "web", labels
+    return _with_environment(web, "web", WEB_ENVIRONMENT)
 
 
 def _audit_values(audit: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
     """[audit] with the environment on top, and where each value came from."""
-    labels = {key: f"[audit] {key}" for key in audit}
-    for variable, key in AUDIT_ENVIRONMENT.items():
+    return _with_environment(audit, "audit", AUDIT_ENVIRONMENT)
+
+
+def _with_environment(
+    values: dict[str, Any], section: str, variables: dict[str, str]
+) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """A section's values with `variables` (variable -> key) on top, and each value's source."""
+    labels = {key: f"[{section}] {key}" for key in values}
+    for variable, key in variables.items():
         if os.environ.get(variable):
-            audit[key], labels[key] = os.environ[variable], variable
-    return audit, "audit", labels
+            values[key], labels[key] = os.environ[variable], variable
+    return values, section, labels
 
 
 def _beside(path: Path, folder: str) -> str:
