@@ -44,6 +44,56 @@ def committee_assign(s: Settings, application_id: int, members: tuple[str, ...])
         click.echo(f"assigned {result['member']} to application {application_id}{recused}")
 
 
+@committee.command("assign-round")
+@click.argument("round_label", metavar="ROUND")
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    required=True,
+    metavar="EMAIL",
+    help="A committee member to assign to every application of the round; repeat for several.",
+)
+@pass_settings
+def committee_assign_round(s: Settings, round_label: str, members: tuple[str, ...]) -> None:
+    """Assign committee members to every application of ROUND that is with the committee, one
+    transaction per application (recusals computed for each); a refusal for one application is
+    named and the others go on."""
+    from kracht.workflow.services import assignment
+
+    def assign(application_id: int) -> str:
+        done = s.run(assignment.assign_all, application_id, members)
+        recused = [f"{r['member']} recused: {r['recused']}" for r in done if "recused" in r]
+        return f"assigned {len(done)} member(s)" + (f"; {'; '.join(recused)}" if recused else "")
+
+    _each_of_round(s, round_label, ("assessment_committee", "kracht_scoring"), assign)
+
+
+def _each_of_round(s: Settings, round_label: str, states: tuple[str, ...], step) -> None:  # type: ignore[no-untyped-def]
+    """`step` for each application of the round in `states`, each its own unit of work; the
+    first refusal's exit code at the end, after every application had its turn."""
+    from kracht.basics.errors import KrachtError
+    from kracht.commands import hints
+    from kracht.workflow.services import rounds
+
+    ids = s.run(rounds.in_round, round_label, states)
+    if not ids:
+        raise InvalidInput(f"no application of round {round_label!r} is {' or '.join(states)}")
+    refused: list[KrachtError] = []
+    for application_id in ids:
+        try:
+            click.echo(f"application {application_id}: {step(application_id)}")
+        except KrachtError as error:
+            refused.append(error)
+            click.echo(f"kracht: application {application_id}: {hints.line(error)}", err=True)
+    click.echo(
+        f"round {round_label}: {len(ids) - len(refused)} of {len(ids)} application(s) done",
+        err=True,
+    )
+    if refused:
+        raise SystemExit(refused[0].exit_code)
+
+
 @committee.command("declare")
 @click.argument("application_id", type=APPLICATION_ID)
 @click.option("--none", "no_conflict", is_flag=True, help="Declare no conflict of interest.")
@@ -150,6 +200,24 @@ def score_correct(
 @click.group()
 def scores() -> None:
     """The committee's scores, as far as you may see them."""
+
+
+@scores.command("open-round")
+@click.argument("round_label", metavar="ROUND")
+@click.option("--deadline", metavar="DATE", help="The scoring deadline (YYYY-MM-DD), for all.")
+@pass_settings
+def scores_open_round(s: Settings, round_label: str, deadline: str | None) -> None:
+    """Open KRACHT scoring for every application of ROUND with the committee, one transaction
+    per application; one that is not ready is named (what it needs) and the others open."""
+    from kracht.workflow import engine
+
+    values = {"scoring_deadline": deadline} if deadline else None
+
+    def open_one(application_id: int) -> str:
+        moved = s.run(engine.fire, application_id, "open_scoring", values=values)
+        return f"{moved['from']} -> {moved['to']}"
+
+    _each_of_round(s, round_label, ("assessment_committee",), open_one)
 
 
 @scores.command("show")
