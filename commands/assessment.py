@@ -23,9 +23,7 @@ def committee() -> None:
     """The assessment committee (beoordelingscommissie): members and their interests."""
 
 
-@committee.command("assign")
-@click.argument("application_id", type=APPLICATION_ID)
-@click.option(
+MEMBERS = click.option(
     "--member",
     "members",
     multiple=True,
@@ -33,6 +31,11 @@ def committee() -> None:
     metavar="EMAIL",
     help="A committee member to assign; repeat for several.",
 )
+
+
+@committee.command("assign")
+@click.argument("application_id", type=APPLICATION_ID)
+@MEMBERS
 @pass_settings
 def committee_assign(s: Settings, application_id: int, members: tuple[str, ...]) -> None:
     """Assign committee members, all or none; one linked to the applicant or a partner is
@@ -46,14 +49,7 @@ def committee_assign(s: Settings, application_id: int, members: tuple[str, ...])
 
 @committee.command("assign-round")
 @click.argument("round_label", metavar="ROUND")
-@click.option(
-    "--member",
-    "members",
-    multiple=True,
-    required=True,
-    metavar="EMAIL",
-    help="A committee member to assign to every application of the round; repeat for several.",
-)
+@MEMBERS
 @pass_settings
 def committee_assign_round(s: Settings, round_label: str, members: tuple[str, ...]) -> None:
     """Assign committee members to every application of ROUND that is with the committee, one
