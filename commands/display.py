@@ -32,6 +32,28 @@ def load_values(path: Path) -> dict[str, object]:
     return data
 
 
+def show_roads(roads: dict[str, Any]) -> str:
+    """A programme's routes (its own, then each track's) and its rules by period."""
+    version = roads["version"] or "kracht's default"
+    lines = [f"Routes of programme {roads['programme']} (configuration {version}):"]
+    for route in roads["routes"]:
+        who = [*(f"line {x}" for x in route["lines"]), *(f"round {x}" for x in route["rounds"])]
+        if route["key"]:
+            lines.append(f"  track {route['key']} ({route['name']}): {', '.join(who)}")
+        else:
+            lines.append("  every line and round without a track of its own")
+        lines.append("    " + " -> ".join(route["stages"]))
+        lines += [f"    passes {stage}: {why}" for stage, why in route["passes"].items()]
+    if not roads["periods"]:
+        lines.append("Rules: every rule of the road applies (no periods declared).")
+    for period in roads["periods"]:
+        waived = ", ".join(f"{rule} ({needs})" for rule, needs in period["waive"].items())
+        lines.append(f"From {period['starts_on']} ({period['name']}): "
+                     + (f"not yet {waived}" if waived else "every rule applies"))  # fmt: skip
+        lines.append(f"    {period['reason']}")
+    return "\n".join(lines)
+
+
 def show_application(record: dict[str, Any]) -> str:
     lines = [
         f"Application {record['id']}: {record['title']}",
@@ -42,8 +64,10 @@ def show_application(record: dict[str, Any]) -> str:
         f"  requested    {format_euros(record['requested_cents'])}",
         f"  version      {record['version']} (workflow version {record['workflow_version']})",
     ]
-    for stage, reason in record["not_applicable"].items():
-        lines.append(f"  n/a          {stage}: {reason}")
+    lines += [f"  n/a          {stage}: {why}" for stage, why in record["not_applicable"].items()]
+    lines += [
+        f"  rule n/a     {rule}: {why}" for rule, why in record["rules_not_applicable"].items()
+    ]
     for stage, values in record["stage_data"].items():
         lines.append(f"  [{stage}]")
         for name, value in values.items():

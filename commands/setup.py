@@ -194,11 +194,12 @@ def programme_add(
     "--file",
     type=FILE,
     required=True,
-    help="TOML file with the criteria and committee rules.",
+    help="TOML file with the criteria, committee rules, tracks and rule periods.",
 )
 @pass_settings
 def programme_configure(s: Settings, code: str, file: Path) -> None:
-    """Set a programme's criteria and committee rules; open scoring rounds keep theirs."""
+    """Set a programme's criteria and committee rules, its tracks (lines or rounds with a
+    route of their own) and its rule periods; open scoring rounds keep their criteria."""
     from kracht.workflow.services import directory
 
     result = s.run(directory.configure_programme, code, file)

@@ -170,7 +170,8 @@ class Context:
     data: Mapping[str, Any]
     partners: tuple[Partner, ...] = ()
     indicators: tuple[Indicator, ...] = ()
-    not_applicable: Mapping[str, str] = field(default_factory=dict)
+    not_applicable: Mapping[str, str] = field(default_factory=dict)  # stage -> why (track too)
+    waived_rules: Mapping[str, str] = field(default_factory=dict)  # rule -> why (its period)
     reason: str | None = None
     committee_available: int = 0  # assigned members without a conflict of interest
     minimum_members: int = 0
@@ -195,13 +196,15 @@ class Need:
     """One requirement: a label the user reads, and the test that it is met.
 
     `explain`, when given, words the refusal with the application's own figures; `key` names
-    the need for an interface's hint on how to meet it (the CLI's option or command).
+    the need for an interface's hint on how to meet it (the CLI's option or command). `rule`
+    names a need that a programme period may declare not to apply yet (workflow/tracks.py).
     """
 
     label: str
     met: Callable[[Context], bool]
     explain: Callable[[Context], str] | None = None
     key: str | None = None
+    rule: str | None = None
 
     def message(self, ctx: Context) -> str:
         return Missing(self.explain(ctx) if self.explain else self.label, self.key, self.label)
@@ -219,7 +222,12 @@ class Guard:
     needs: tuple[Need, ...]
 
     def missing(self, ctx: Context) -> list[str]:
-        return [need.message(ctx) for need in self.needs if not need.met(ctx)]
+        """What is not met yet, leaving out the rules that do not apply to the application."""
+        return [
+            need.message(ctx)
+            for need in self.needs
+            if need.rule not in ctx.waived_rules and not need.met(ctx)
+        ]
 
     @property
     def requires(self) -> list[str]:

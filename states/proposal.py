@@ -60,7 +60,16 @@ LEAVE = Guard(
         recorded("budget_total", "a project budget (budget_total)"),
         Need("a requested amount above zero (requested)", lambda ctx: ctx.requested_cents > 0),
         Need("a requested amount no higher than the project budget", _within_budget),
-        Need(CO_FINANCING, _co_financing_business, _co_financing_refusal),
-        Need("SMART indicators (unit, baseline, target and target date)", _smart_indicators),
+        Need(
+            CO_FINANCING,
+            _co_financing_business,
+            _co_financing_refusal,
+            rule="co_financing_business",
+        ),  # from the 2020 strategy (seed 001 L261)
+        Need(
+            "SMART indicators (unit, baseline, target and target date)",
+            _smart_indicators,
+            rule="smart_indicators",
+        ),  # AvT 2023-2027 (seed 000 L3373-3377)
     ),
 )

@@ -23,6 +23,7 @@ from kracht.storage.tables import (
     Person,
     PersonRole,
     Programme,
+    ProgrammeConfig,
     ProgrammeLine,
     StageValue,
 )
@@ -243,7 +244,8 @@ def application(db: Session, application_id: int, *, lock: bool = False) -> Appl
 
 class Loaded(NamedTuple):
     """The locked application, its programme, and what a fire shows of it besides: its line's
-    code and its applicant's name, each with the id it was read for (None where there is none)."""
+    code and its applicant's name, each with the id it was read for (None where there is none),
+    and the version of the programme's configuration in force (None: kracht's default)."""
 
     app: Application
     programme: Programme
@@ -251,6 +253,7 @@ class Loaded(NamedTuple):
     line_code: str | None
     applicant_id: int | None
     applicant: str | None
+    config_version: str | None = None
 
 
 def application_and_programme(db: Session, application_id: int) -> Loaded | None:
@@ -273,6 +276,14 @@ def _loaded(db: Session, statement: Any, application_id: int) -> Loaded | None:
     return Loaded(*row) if row is not None else None
 
 
+_CONFIG_IN_FORCE = (
+    select(ProgrammeConfig.version)
+    .where(col(ProgrammeConfig.programme_id) == Programme.id)
+    .order_by(col(ProgrammeConfig.id).desc())
+    .limit(1)
+    .correlate(Programme)
+    .scalar_subquery()
+)
 _WITH_PROGRAMME = (
     select(  # type: ignore[call-overload]
         Application,
@@ -281,6 +292,7 @@ _WITH_PROGRAMME = (
         ProgrammeLine.code,
         Organisation.id,
         Organisation.name,
+        _CONFIG_IN_FORCE,
     )  # fmt: skip
     .join(Programme, col(Programme.id) == Application.programme_id)
     .outerjoin(ProgrammeLine, col(ProgrammeLine.id) == Application.line_id)

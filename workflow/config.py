@@ -262,7 +262,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "monitoring": ("report_every_months", "due_months_after", "units"),
     "money": ("development_cap_percent",),
 }
-TOP_LEVEL = ("label", *SECTIONS, "criteria")
+TOP_LEVEL = ("label", *SECTIONS, "criteria", "tracks", "periods")  # the last two: tracks.py
 CRITERION_KEYS = ("key", "name", "question", "weight", "minimum")
 CRITERION_TEXTS = (("key", inputs.LABEL), ("name", inputs.NAME), ("question", inputs.LONG))
 

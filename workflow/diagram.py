@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from kracht.notifications.rules import rules_for
+from kracht.states.base import Context
 from kracht.states.sections import MODULES
 from kracht.workflow.definition import (
     INITIAL,
@@ -99,11 +103,54 @@ def fields_rows() -> list[dict[str, str]]:
     ]
 
 
-def mermaid() -> str:
-    """A Mermaid stateDiagram-v2: one edge per (source, transition row)."""
-    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL}"]
+class Edge(TypedDict):
+    """A move on a route: from, trigger, where it really leads and the stages it passes."""
+
+    source: str
+    trigger: str
+    dest: str
+    passing: list[str]
+    when: str | None
+
+
+def edges(not_applicable: Mapping[str, str] | None = None) -> list[Edge]:
+    """Every move of the road (None: every row as declared), or of a route where the given
+    stages do not apply: there each move leads past them along the main road, as the engine
+    moves; a stage passed has no moves of its own, and a routed row (rework, resume) is kept
+    only where it is taken on this route."""
+    passed = dict(not_applicable or {})
+    found: list[Edge] = []
     for row in TRANSITIONS:
-        label = row.trigger + (f" [{row.when.label}]" if row.when else "")
-        lines += [f"    {source} --> {row.dest}: {label}" for source in row.sources]
+        if not_applicable is not None and row.when is not None:
+            if row.dest in passed or not row.when.test(_probe(passed, row.dest)):
+                continue
+        for source in row.sources:
+            if source in passed:
+                continue
+            dest, passing = row.dest, []
+            while dest in passed:
+                passing.append(dest)
+                dest = next(r.dest for r in TRANSITIONS if r.forward and dest in r.sources)
+            label = row.when.label if row.when else None
+            found.append(Edge(source=source, trigger=row.trigger, dest=dest, passing=passing,
+                              when=label))  # fmt: skip
+    return found
+
+
+def _probe(passed: Mapping[str, str], came_from: str) -> Context:
+    """A context for a route's `when` test: the route's stages that do not apply, and an
+    application that came from `came_from` (what a resume returns to)."""
+    return Context(0, "", came_from, 0, None, {}, not_applicable=passed)
+
+
+def mermaid(not_applicable: Mapping[str, str] | None = None) -> str:
+    """A Mermaid stateDiagram-v2: one edge per (source, transition row), on the route where the
+    given stages do not apply (none: the whole road); an edge that passes stages says so."""
+    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL}"]
+    for edge in edges(not_applicable):
+        label = edge["trigger"] + (f" [{edge['when']}]" if edge["when"] else "")
+        if edge["passing"]:
+            label += " (passing " + ", ".join(edge["passing"]) + ")"
+        lines.append(f"    {edge['source']} --> {edge['dest']}: {label}")
     lines += [f"    {state} --> [*]" for state in TERMINAL]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
 from typing_extensions import TypedDict
@@ -24,9 +24,9 @@ from kracht.basics.errors import (
 )
 from kracht.states import sections
 from kracht.states.base import Context, Indicator, Partner
-from kracht.storage import audit, funds, repository
+from kracht.storage import audit, clock, funds, repository
 from kracht.storage.tables import Application, Programme
-from kracht.workflow import machine
+from kracht.workflow import machine, tracks
 from kracht.workflow.definition import (
     DECIDED,
     ON_LEAVE,
@@ -64,7 +64,8 @@ def fire(
     3. check the actor holds one of the row's roles (applicants: their own applications only);
     4. validate the stage data given with the action (and let `prepare` write what the action
        brings along, such as a final report), then check every guard on it, waiving the
-       guards of stages the programme marks not applicable;
+       guards of stages that do not apply (the programme's, and its track's) and the rules
+       that do not apply in the application's period (workflow/tracks.py);
     5. let the shared machine move the state, passing through not-applicable stages;
     6. write state, data and version (refusing a concurrent change), apply the row's effects
        and append the audit events, the outbox messages and the reminders.
@@ -93,8 +94,8 @@ def fire(
             ctx = context(unit, app, programme, reason, pending, loaded)
         steps, missing = _plan(row, ctx)
         if missing:
-            passing = [source for _, source, _, _ in steps[1:]]
-            raise GuardFailed(trigger, application_id, missing, to=steps[-1][2], passing=passing)
+            passing = [step.source for step in steps[1:]]
+            raise GuardFailed(trigger, application_id, missing, to=steps[-1].dest, passing=passing)
         return _commit(unit, app, programme, ctx, steps, pending, loaded)
 
 
@@ -203,6 +204,9 @@ def context(
             return {"line": loaded.line_code}
         return {"line": repository.line_code(db, app.line_id) if app.line_id else None}
 
+    roads = _roads(db, programme, loaded)
+    line_code = line()["line"] if roads.tracks else None
+
     def partners_of() -> dict[str, Any]:
         rows = repository.partners(db, app_id) if partners is None else partners
         return {
@@ -251,11 +255,24 @@ def context(
         previous_state=app.previous_state,
         requested_cents=columns.get("requested_cents", app.requested_cents),
         data=data,
-        not_applicable=dict(programme.not_applicable or {}),
+        not_applicable=roads.not_applicable(programme.not_applicable or {}, line_code, app.round),
+        waived_rules=roads.waived_on(app.submitted_on or clock.local(app.created_at).date())
+        if roads.periods
+        else {},
         reason=reason,
         today=today.isoformat(),
         given=frozenset(pending),
     )
+
+
+def _roads(db: Session, programme: Programme, loaded: repository.Loaded | None) -> tracks.Roads:
+    """The programme's tracks and periods; none read when the application was read with its
+    programme and that has no configuration of its own."""
+    if loaded is not None and loaded.programme.id == programme.id:
+        if loaded.config_version is None:
+            return tracks.NONE
+        return tracks.in_force(db, programme, loaded.config_version)
+    return tracks.in_force(db, programme)
 
 
 _COMMITTEE = ("committee_available", "minimum_members", "sheets_submitted", "quorum")
@@ -319,8 +336,8 @@ def options(ctx: Context) -> list[Option]:
             result.append(
                 {
                     "trigger": row.trigger,
-                    "to": steps[-1][2],
-                    "passing": [source for _, source, _, _ in steps[1:]],
+                    "to": steps[-1].dest,
+                    "passing": [step.source for step in steps[1:]],
                     "forward": row.forward,
                     "roles": [str(r) for r in row.roles],
                     "missing": [m for m in missing if getattr(m, "need", None) != "reason"],
@@ -368,38 +385,51 @@ def _pick_row(app: Application, trigger: str, ctx: Context) -> Transition:
     raise WrongState(app.pk, app.state, trigger, possible)
 
 
-def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str]]:
+def _check(row: Transition, ctx: Context) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """What the row's guards still miss; the stages whose guard is waived, and the rules of
+    the guards checked that do not apply to the application (its period), each with why."""
     missing: list[str] = []
     waived: dict[str, str] = {}
+    rules: dict[str, str] = {}
     for guard in row.guards:
         if guard.stage in ctx.not_applicable:
             waived[guard.stage] = ctx.not_applicable[guard.stage]
-        else:
-            missing += [m for m in guard.missing(ctx) if m not in missing]
-    return missing, waived
+            continue
+        missing += [m for m in guard.missing(ctx) if m not in missing]
+        for need in guard.needs:
+            if need.rule in ctx.waived_rules:
+                rules[need.rule] = ctx.waived_rules[need.rule]
+    return missing, waived, rules
 
 
-Step = tuple[Transition, str, str, dict[str, str]]  # row, from, to, waived
+class Step(NamedTuple):
+    """One move of an action: the row, from and to, and what did not apply to it."""
+
+    row: Transition
+    source: str
+    dest: str
+    waived: dict[str, str]  # stage -> why its guard does not apply
+    rules: dict[str, str]  # rule -> why it does not apply (the application's period)
 
 
 def _plan(row: Transition, ctx: Context) -> tuple[list[Step], list[str]]:
     """The moves this action makes: the fired row, then passes through not-applicable stages."""
-    missing, waived = _check(row, ctx)
+    missing, waived, rules = _check(row, ctx)
     dest = machine.move(ctx, row.trigger)
     assert dest == row.dest, f"machine and declaration disagree on {row.trigger} from {ctx.state}"
-    steps: list[Step] = [(row, ctx.state, dest, waived)]
+    steps: list[Step] = [Step(row, ctx.state, dest, waived, rules)]
     while dest in ctx.not_applicable:
         here = (
-            ctx.moved(dest, steps[-1][1])
+            ctx.moved(dest, steps[-1].source)
             if isinstance(ctx, Facts)
-            else replace(ctx, state=dest, previous_state=steps[-1][1])
+            else replace(ctx, state=dest, previous_state=steps[-1].source)
         )
         onward = next(r for r in TRANSITIONS if r.forward and dest in r.sources)
-        more, waived = _check(onward, here)
+        more, waived, rules = _check(onward, here)
         missing += [m for m in more if m not in missing]
         nxt = machine.move(here, onward.trigger)
         assert nxt == onward.dest
-        steps.append((onward, dest, nxt, waived))
+        steps.append(Step(onward, dest, nxt, waived, rules))
         dest = nxt
     return steps, missing
 
@@ -422,7 +452,7 @@ def _notify(
     found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     same = loaded is not None and loaded.applicant_id == app.applicant_org_id
     applicant = loaded.applicant if loaded is not None and same else None
-    for (row, _, dest, _), seq in zip(steps, events, strict=True):
+    for (row, _, dest, _, _), seq in zip(steps, events, strict=True):
         if not row.events or dest in ctx.not_applicable:
             continue
         if found is None:
@@ -436,6 +466,7 @@ def _notify(
             "deadline": ctx.data.get("scoring_deadline") or "",
             "advice": ctx.data.get("advice") or "",
             "advice_rationale": ctx.data.get("advice_rationale") or "",
+            "without_committee": ctx.not_applicable.get("kracht_scoring", ""),
             "letter_nl": letters["nl"].text if letters["nl"] else "",
             "letter_en": letters["en"].text if letters["en"] else "",
         }
@@ -467,7 +498,7 @@ def _commit(
 ) -> Moved:
     db, actor = unit.db, unit.actor
     version, start, reason = app.version, ctx.state, ctx.reason
-    final, last_source = steps[-1][2], steps[-1][1]
+    final, last_source = steps[-1].dest, steps[-1].source
     stage, columns, previous = _on_record(app, pending)
     if not repository.save_application(
         db, app, version, state=final, previous_state=last_source, **columns
@@ -475,12 +506,12 @@ def _commit(
         raise ConcurrentChange(app.pk)
     if stage:
         previous.update(repository.put_stage_values(db, app.pk, stage, actor.email))
-    fired = steps[0][0]
+    fired = steps[0].row
     move = Move(unit, app, programme, ctx, fired.trigger, start, final)
     extra = _apply(move, fired.effects)
     warnings = extra.pop("warnings", [])
     events = []
-    for index, (row, source, dest, waived) in enumerate(steps):
+    for index, (row, source, dest, waived, rules) in enumerate(steps):
         payload: dict[str, Any] = {"workflow_version": WORKFLOW_VERSION}
         if index == 0 and pending:
             payload["values"] = {name: value for name, (_, value) in pending.items()}
@@ -489,6 +520,8 @@ def _commit(
             payload["effects"] = extra
         if waived:
             payload["not_applicable"] = waived
+        if rules:
+            payload["rules_not_applicable"] = rules
         step_reason = reason if index == 0 else f"{source} does not apply: {waived.get(source)}"
         event = audit.append(
             db,
@@ -508,7 +541,7 @@ def _commit(
         _apply(move, ON_LEAVE.get(start, ()))
     return {
         "application_id": app.pk,
-        "trigger": steps[0][0].trigger,
+        "trigger": steps[0].row.trigger,
         "from": start,
         "to": final,
         "version": app.version,

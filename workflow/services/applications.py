@@ -226,7 +226,8 @@ class ApplicationFacts(TypedDict):
     version: int
     created_at: str
     updated_at: str
-    not_applicable: dict[str, str]  # stage -> why it does not apply
+    not_applicable: dict[str, str]  # stage -> why it does not apply (programme or track)
+    rules_not_applicable: dict[str, str]  # rule -> why it does not apply (the period)
     stage_data: dict[str, dict[str, Any]]  # section -> field -> value (free-form)
     partners: list[PartnerShown]
     indicators: list[IndicatorShown]
@@ -310,7 +311,8 @@ def _facts(
         "version": app.version,
         "created_at": audit.canonical_time(app.created_at),
         "updated_at": audit.canonical_time(app.updated_at),
-        "not_applicable": programme.not_applicable or {},
+        "not_applicable": dict(ctx.not_applicable),
+        "rules_not_applicable": dict(ctx.waived_rules),
         "stage_data": stage_data,
         "partners": [
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any, cast
 
 from typing_extensions import TypedDict
@@ -14,6 +15,7 @@ from kracht.basics.inputs import LABEL, NAME, REASON, Text, text
 from kracht.basics.roles import ALL_ROLES, Role
 from kracht.storage import audit, repository
 from kracht.storage.repository import PersonRow
+from kracht.workflow import diagram
 from kracht.workflow.definition import OPTIONAL
 from kracht.workflow.unit import Unit, reads, writes
 
@@ -300,20 +302,37 @@ class Configured(TypedDict):
 
 
 @writes("programme.configure")
-def configure_programme(unit: Unit, code: str, path: Any) -> Configured:
-    """Store a new configuration for a programme; scoring rounds already open keep theirs."""
+def configure_programme(
+    unit: Unit, code: str, path: Any = None, *, document: dict[str, Any] | None = None
+) -> Configured:
+    """Store a new configuration for a programme, from a TOML file at `path` or as a
+    `document`; scoring rounds already open keep theirs. Its tracks must fit the programme's
+    lines and the stages it uses; applications already under way follow a new track from their
+    next step."""
     from kracht.storage import assessments as committee_store
     from kracht.storage.tables import ProgrammeConfig
-    from kracht.workflow.config import load_file, version_of
+    from kracht.workflow import config, tracks
 
-    document = load_file(path)
-    version = version_of(document)
+    where = Path(path).name if path is not None else "configuration"
+    if path is not None:
+        document = config.load_file(path)
+    elif document is not None:
+        config.check_shape(document)
+        config.scoring(document)
+        config.monitoring(document)
+        config.development_cap(document)
+    assert document is not None, "a configuration file or document"
+    document = tracks.stored(document)
+    roads = tracks.roads(document, where)
+    version = config.version_of(document)
     db = unit.db
     actor = unit.actor
     require(actor, [Role.PROGRAMME_LEADER], "configure programmes")
     programme = repository.programme_by_code(db, code)
     if programme is None:
         raise NotFound("programme", code)
+    lines = {line.code for line in repository.lines_of(db, programme.pk)}
+    tracks.check_for(roads, lines, programme.not_applicable or {}, where)
     current = committee_store.newest_config(db, programme.pk)
     if current is not None and current.version == version:
         raise InvalidInput(f"programme {code} already uses configuration {version}")
@@ -331,7 +350,7 @@ def configure_programme(unit: Unit, code: str, path: Any) -> Configured:
         actor=actor.email,
         roles=actor.roles_text,
         action="programme.configure",
-        payload={"programme": code, "version": version, "file": str(path)},
+        payload={"programme": code, "version": version, "file": str(path) if path else None},
     )
     return {"programme": code, "version": version}
 
@@ -372,6 +391,85 @@ def programme_criteria(unit: Unit, code: str) -> Criteria:
     if programme is None:
         raise NotFound("programme", code)
     return cast(Criteria, {"programme": code, **scoring_for(db, programme).as_dict()})
+
+
+class TrackShown(TypedDict):
+    """A route of a programme: the stages it goes through, those it passes, and for whom."""
+
+    key: str  # "" for the programme's own route, taken by every line and round without a track
+    name: str
+    lines: list[str]
+    rounds: list[str]
+    stages: list[str]
+    passes: dict[str, str]  # stage -> why it does not apply
+    edges: list[diagram.Edge]
+
+
+class PeriodShown(TypedDict):
+    starts_on: str
+    name: str
+    waive: dict[str, str]  # rule -> what it requires
+    reason: str
+
+
+class Roads(TypedDict):
+    """A programme's routes and its rule periods, as its configuration in force declares them."""
+
+    programme: str
+    version: str | None
+    routes: list[TrackShown]
+    periods: list[PeriodShown]
+
+
+@reads
+def programme_roads(unit: Unit, code: str) -> Roads:
+    """The programme's own route, each track's and the periods of its rules."""
+    from kracht.storage import assessments as committee_store
+    from kracht.workflow import tracks
+
+    db = unit.db
+    _ = unit.actor  # any known person may read this
+    programme = repository.programme_by_code(db, code)
+    if programme is None:
+        raise NotFound("programme", code)
+    config = committee_store.newest_config(db, programme.pk)
+    found = tracks.in_force(db, programme)
+    wide = dict(programme.not_applicable or {})
+    routes = [_route("", programme.name, [], [], wide)]
+    for track in found.tracks:
+        passes = track.not_applicable(wide)
+        routes.append(_route(track.key, track.name, list(track.lines), list(track.rounds), passes))
+    periods: list[PeriodShown] = [
+        {
+            "starts_on": p.starts_on.isoformat(),
+            "name": p.name,
+            "waive": {rule: tracks.RULES[rule] for rule in p.waive},
+            "reason": p.reason,
+        }
+        for p in found.periods
+    ]
+    return {
+        "programme": code,
+        "version": config.version if config else None,
+        "routes": routes,
+        "periods": periods,
+    }
+
+
+def _route(
+    key: str, name: str, lines: list[str], rounds: list[str], passes: dict[str, str]
+) -> TrackShown:
+    from kracht.workflow import tracks
+
+    return {
+        "key": key,
+        "name": name,
+        "lines": lines,
+        "rounds": rounds,
+        "stages": [s for s in tracks.ROUTE if s not in passes],
+        "passes": {s: passes[s] for s in tracks.ROUTE if s in passes},
+        "edges": diagram.edges(passes),
+    }
 
 
 @reads
