@@ -9,7 +9,16 @@ import pytest
 from kracht.basics.euros import parse_euros
 from kracht.storage import clock
 from kracht.workflow.demo.build import run as build_demo
-from kracht.workflow.demo.data import ADVICE, AUDITOR, CHAIR, COMMITTEE, LEADER, PEOPLE, ROUND
+from kracht.workflow.demo.data import (
+    ADVICE,
+    AUDITOR,
+    CHAIR,
+    COMMITTEE,
+    LEADER,
+    PEOPLE,
+    ROUND,
+    SCORES,
+)
 from kracht.workflow.demo.monitoring_year import MONITOR_YEAR, REPORTS
 from kracht.workflow.services import applications, auditing, monitor_views, notices
 from tests.factories import run
@@ -24,9 +33,10 @@ def demo(tmp_path_factory):
     return f"sqlite:///{path}", path, lines
 
 
-def _round(url):
-    """The first round's applications (those the committee assessed): title -> id."""
-    titles = {item["title"] for item in ROUND}
+def _round(url, titles=None):
+    """The first round's applications (with those the steering committee decided directly on
+    their track): title -> id."""
+    titles = titles or {item["title"] for item in ROUND}
     return {
         r["title"]: r["id"]
         for r in run(
@@ -89,6 +99,29 @@ def test_demo_reaches_the_documented_outcomes_with_an_intact_trail(demo):
     assert "  kracht scores ranking --round 2018-1" in lines[start:]
 
 
+def test_the_basic_infrastructure_follows_its_own_track_straight_to_the_steering_decision(demo):
+    url, _, lines = demo
+    for title in ("Novel-T basisinfrastructuur 2019", "RIF / ROC van Twente 2018"):
+        app_id = _round(url, {title})[title]
+        fired = [e for e in run(url, LEADER, applications.history, app_id)
+                 if e["action"] == "fire" and e["outcome"] == "ok"]  # fmt: skip
+        assert [e["to_state"] for e in fired[:5]] == [
+            "innovation_table", "ecosystem_analysis", "assessment_committee", "kracht_scoring",
+            "steering_decision"]  # fmt: skip
+        why = {e["from_state"]: e["reason"] for e in fired[1:5]}
+        assert all(
+            why[s].startswith(f"{s} does not apply: track basis: the partners ")
+            for s in ("innovation_table", "assessment_committee", "kracht_scoring")
+        )
+        assert why["ecosystem_analysis"].startswith("ecosystem_analysis does not apply: the "
+                                                    "2018-2022 process")  # fmt: skip
+        shown = run(url, LEADER, applications.show, app_id)
+        assert shown["committee"]["rounds"] == []
+        assert "kracht_scoring" not in shown["stage_data"]
+        assert any(line.startswith(f"  {app_id}. {title}") and "decided directly (track basis)"
+                   in line for line in lines)  # fmt: skip
+
+
 def test_demo_history_shows_the_rework_loop(demo):
     url, _, _ = demo
     mineral = next(
@@ -115,9 +148,9 @@ def test_demo_history_shows_the_rework_loop(demo):
 
 def test_each_assessed_application_has_its_members_sheets_and_the_chairs_joint_advice(demo):
     url, _, lines = demo
-    assessed = _round(url)
+    assessed = _round(url, set(SCORES))
 
-    assert len(assessed) == len(ROUND) == 6
+    assert len(assessed) == len(SCORES) == 4
     for title, app_id in assessed.items():
         shown = run(url, LEADER, applications.show, app_id)
         members = shown["committee"]["members"]
@@ -153,8 +186,11 @@ def test_the_demos_notifications_wait_in_the_outbox_and_the_output_says_how_to_s
     for title, app_id in _round(url).items():
         messages = run(url, LEADER, notices.outbox_list, None, app_id)["messages"]
         events = {m["event"] for m in messages}
-        assert {"application_submitted", "moved_to_innovation_table", "referred_to_committee",
-                "scoring_opened", "advice_ready", "decision_made"} <= events, title  # fmt: skip
+        expected = {"application_submitted", "advice_ready", "decision_made"}
+        if title in SCORES:  # not on the basis track, which passes the table and the committee
+            expected |= {"moved_to_innovation_table", "referred_to_committee", "scoring_opened"}
+        assert events >= expected, title
+        assert (title in SCORES) == ("scoring_opened" in events), title
         assert LEADER in {m["recipient"] for m in messages if m["event"] == "decision_made"}
         assert {m["status"] for m in messages} == {"pending"}
         assert run(url, LEADER, applications.show, app_id)["state"] in decided

@@ -257,3 +257,19 @@ def test_workflow_show_and_diagram_give_the_programme_s_routes_and_periods(world
 def test_roads_of_an_unknown_programme_are_not_found(world):
     with pytest.raises(NotFound):
         run(world.url, f.LEADER, directory.programme_roads, "no-such")
+
+
+def test_the_application_page_shows_its_route_and_the_rules_that_do_not_apply_yet(world):
+    from tests.web_server import running, signed_in
+
+    configure(world, tracks=[BASIS], periods=PERIODS)
+    app_id = create(world, line="circular", submitted_on="2018-10-01")
+    with running(world.url) as base:
+        page = signed_in(base, world.url, f.LEADER).get(f"/applications/{app_id}").text
+
+    assert '<h2 id="route-title">Route van deze aanvraag</h2>' in page
+    assert "<p>idee → besluit sturingscommissie</p>" in page
+    assert "beoordelingscommissie is hier niet van toepassing: track basis: " in page
+    assert "minstens één cofinancierend bedrijf: geldt nog niet voor deze aanvraag (period " \
+           "AvT 2018-2022 (from 2018-01-10)" in page  # fmt: skip
+    assert "<script" not in page.split("route-title")[1].split("</section>")[0]

@@ -17,7 +17,7 @@ from kracht.states.sections import FIELDS, SECTIONS
 from kracht.storage.database import session
 from kracht.storage.tables import Person
 from kracht.web import labels, views
-from kracht.workflow import definition
+from kracht.workflow import definition, tracks
 from kracht.workflow.services.decisions import OUTCOMES
 from tests import factories as f
 from tests.factories import make_application
@@ -33,6 +33,7 @@ ROAD = {  # table -> every identifier of the road it must name
     "outcome": sorted(OUTCOMES),
     "field": sorted(FIELDS),
     "choice": CHOICES,
+    "rule": sorted(tracks.RULES),
 }
 NAMED = [(table, identifier) for table, identifiers in ROAD.items() for identifier in identifiers]
 

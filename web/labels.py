@@ -112,8 +112,17 @@ CHOICES: Names = {  # the values of the stage data's choice fields, besides the 
     **ADVICE,
 }
 
+RULES: Names = {  # the rules a programme period may declare not to apply yet (workflow/tracks.py)
+    "co_financing_business": (
+        "minstens één cofinancierend bedrijf",
+        "at least one co-financing business",
+    ),
+    "smart_indicators": ("SMART-indicatoren", "SMART indicators"),
+}
+
 TABLES: dict[str, Names] = {
     "stage": STAGES,
+    "rule": RULES,
     "move": MOVES,
     "role": ROLES,
     "task": TASKS,

@@ -189,6 +189,12 @@ def _directory(url: str) -> None:
             ends_on=dt.date.fromisoformat(p["ends_on"]),
             not_applicable=p["not_applicable"],
         )
+        if "tracks" in p or "periods" in p:
+            from kracht.workflow.config import default_document
+
+            document = {**default_document(), "tracks": p.get("tracks", []),
+                        "periods": p.get("periods", [])}  # fmt: skip
+            act(url, LEADER, directory.configure_programme, p["code"], document=document)
 
 
 def _create(url: str, item: dict[str, Any]) -> int:
@@ -203,15 +209,19 @@ def _create(url: str, item: dict[str, Any]) -> int:
             requested=item.get("requested", "0"),
             line=item["line"],
             description=item.get("description", ""),
-            round="2018-1",
+            round=item.get("round", "2018-1"),
+            submitted_on=item.get("submitted_on", TABLE_DATES.get(item["line"])),
         )["id"]
     )
 
 
 def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
-    """Idea -> innovation table -> (no ecosystem analysis in 2018) -> committee -> decision."""
+    """Idea -> innovation table -> (no ecosystem analysis in 2018) -> committee -> decision;
+    on the basic-infrastructure track, idea -> steering decision."""
     app_id = _create(url, item)
     act(url, LEADER, engine.record, app_id, "idea", {"quickscan": item["description"]})
+    if item["title"] not in SCORES:
+        return _run_on_track(url, app_id, item, echo)
     act(url, LEADER, engine.fire, app_id, "present_at_table")
     table = {"table_date": TABLE_DATES[item["line"]], "table_outcome": "aligned"}
     act(url, TABLE_CHAIR, engine.record, app_id, "innovation_table", table)
@@ -243,6 +253,18 @@ def _run_application(url: str, item: dict[str, Any], echo: Echo) -> None:
         f"  {app_id}. {item['title']:<34} score {result['weighted_total']:.2f} "
         f"({result['sheets']} sheets{flags}) -> {state}{note}"
     )
+    for warning in warnings:
+        echo(f"     warning: {warning}")
+
+
+def _run_on_track(url: str, app_id: int, item: dict[str, Any], echo: Echo) -> None:
+    """A track straight to the steering committee: the proposal, then the decision."""
+    _proposal(url, app_id, item)
+    moved = act(url, LEADER, engine.fire, app_id, "present_at_table")
+    assert moved["to"] == "steering_decision", moved
+    warnings = _decide(url, app_id, item)
+    state = act(url, LEADER, applications.show, app_id)["state"]
+    echo(f"  {app_id}. {item['title']:<34} decided directly (track {item['line']}) -> {state}")
     for warning in warnings:
         echo(f"     warning: {warning}")
 
@@ -431,8 +453,8 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
         f"kracht monitor late --as-of {monitoring_year.LATE_ON}",
         f"kracht report annual --year {monitoring_year.MONITOR_YEAR}",
         "kracht export reports --format csv -o reports.csv",
-        "kracht workflow show",
-        "kracht workflow diagram",
+        "kracht workflow show --programme avt-2018",
+        "kracht workflow diagram --programme avt-2018 --track basis",
         f"KRACHT_USER={AUDITOR} kracht audit verify",
         f"KRACHT_USER={AUDITOR} kracht audit export --format csv -o audit.csv",
     ]

@@ -71,6 +71,35 @@ PROGRAMMES: list[dict[str, Any]] = [
             "ecosystem_analysis": "the 2018-2022 process runs innovation table, assessment "
             "committee, steering committee; it has no ecosystem analysis (seed 002 L121-136)",
         },
+        # Beside the criteria of kracht's default configuration (`kracht programme configure`):
+        "tracks": [
+            {
+                "key": "basis",
+                "name": "Basisinfrastructuur",
+                "lines": ["basis"],
+                "stages": ["idea", "steering_decision"],
+                "reason": "the partners of the basic infrastructure made a joint offer with "
+                "individual requests, which the steering committee decided on directly "
+                "(seed 002 L300-325)",
+            }
+        ],
+        "periods": [
+            {
+                "from": "2018-01-10",  # kick-off, seed 002 L353
+                "name": "Agenda voor Twente 2018-2022",
+                "waive": ["co_financing_business", "smart_indicators"],
+                "reason": "a co-financing company became a condition with the strategic plan "
+                "2020-2025 (seed 001 L261), SMART project indicators with the 2023-2027 "
+                "programme (seed 000 L3373-3377)",
+            },
+            {
+                "from": "2020-01-01",  # demo assumption: the plan's first year
+                "name": "Strategisch plan 2020-2025",
+                "waive": ["smart_indicators"],
+                "reason": "from 2020 a project needs at least one co-financing company "
+                "(seed 001 L261); SMART indicators came with the 2023-2027 programme",
+            },
+        ],
     },
     {
         "code": "avt-2023",
@@ -85,17 +114,20 @@ PROGRAMMES: list[dict[str, Any]] = [
     },
 ]
 
+# An application of the first round counts as submitted on the day its table met (a demo
+# assumption: the documents date the tables, not the applications).
 TABLE_DATES = {  # innovation tables met per action line in 2018, seed 002 L631-710
     "talent": "2018-09-17",
     "techniek": "2018-10-03",
     "circulair": "2018-10-10",
     "bereikbaarheid": "2018-06-21",
-    "basis": "2018-10-03",  # demo assumption: the basic infrastructure has no table of its own
 }
 
 # The first round: five applications were assessed in October 2018, four granted in December
-# (seed 002 L112-131). The fifth is unnamed in the documents, so the demo's conditional approval
-# and deferral come from the documented basic-infrastructure decisions (seed 002 L300-325).
+# (seed 002 L112-131). The fifth is unnamed in the documents. Beside them, the demo's conditional
+# approval and deferral come from the documented basic-infrastructure decisions: the partners'
+# joint offer for 2019, which the steering committee decided on directly on 31 October 2018
+# (seed 002 L300-325), on the programme's basis track (no table, no committee).
 # A partner is (organisation, co-financing, commitment[, euros for money | hours for time]). The
 # documents say the co-financing businesses commit time, not how much: the hours are assumptions.
 ROUND = [
@@ -160,6 +192,8 @@ ROUND = [
         "title": "Novel-T basisinfrastructuur 2019",
         "applicant": "Novel-T",
         "line": "basis",
+        "round": "basis-2019",  # the joint offer for 2019, seed 002 L300-305
+        "submitted_on": "2018-10-01",  # "begin oktober" (seed 002 L302): the day is assumed
         # The documents give no 2019 request; this is AvT's Novel-T contribution 2018-2020 from
         # Annex 1 (seed 000 L3640), used here as the request: a demo assumption.
         "requested": "1335000",
@@ -180,6 +214,8 @@ ROUND = [
         "title": "RIF / ROC van Twente 2018",
         "applicant": "ROC van Twente",
         "line": "basis",
+        "round": "basis-2019",
+        "submitted_on": "2018-10-01",
         "requested": "100000",  # demo assumption: the documents give no amount for this item
         "description": "Cooperation of business, vocational education and government (RIF).",
         "partners": [("Twentse zorgwerkgevers (demo)", True, "time", 500)],
@@ -219,10 +255,6 @@ SCORES: dict[str, list[list[list[int]]]] = {  # title -> rounds -> members -> cr
     ],
     "Twents Fonds voor Vakmanschap": [[[4, 5, 4, 4, 5, 4], [4, 4, 4, 4, 2, 4], [5, 5, 4, 4, 5, 4],
                                        [4, 4, 4, 4, 4, 4]]],
-    "Novel-T basisinfrastructuur 2019": [[[3, 4, 4, 4, 2, 3], [3, 3, 4, 4, 2, 3],
-                                          [3, 4, 4, 4, 3, 3], [3, 3, 4, 4, 2, 3]]],
-    "RIF / ROC van Twente 2018": [[[3, 2, 3, 3, 3, 3], [3, 2, 2, 3, 3, 3], [3, 3, 3, 3, 3, 3],
-                                   [3, 2, 3, 3, 3, 3]]],
 }  # fmt: skip
 
 ADVICE = {
@@ -230,8 +262,6 @@ ADVICE = {
     "Twents Huis van de Logistiek": "positive",
     "Mineral Valley Twente": "positive",
     "Twents Fonds voor Vakmanschap": "positive",
-    "Novel-T basisinfrastructuur 2019": "positive_with_conditions",
-    "RIF / ROC van Twente 2018": "positive_with_conditions",
 }
 
 # Budgets (domain.md 6.1): EUR 7.50 per inhabitant in 2018, a volume of EUR 3.8 mln: EUR 1.8 mln

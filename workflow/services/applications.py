@@ -15,7 +15,7 @@ from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
 from kracht.storage.tables import Application
-from kracht.workflow import engine
+from kracht.workflow import engine, tracks
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from kracht.workflow.move import Audited
 from kracht.workflow.services import (
@@ -226,6 +226,7 @@ class ApplicationFacts(TypedDict):
     version: int
     created_at: str
     updated_at: str
+    route: list[str]  # the stages of the main road it goes through, to the steering decision
     not_applicable: dict[str, str]  # stage -> why it does not apply (programme or track)
     rules_not_applicable: dict[str, str]  # rule -> why it does not apply (the period)
     stage_data: dict[str, dict[str, Any]]  # section -> field -> value (free-form)
@@ -311,6 +312,7 @@ def _facts(
         "version": app.version,
         "created_at": audit.canonical_time(app.created_at),
         "updated_at": audit.canonical_time(app.updated_at),
+        "route": [stage for stage in tracks.ROUTE if stage not in ctx.not_applicable],
         "not_applicable": dict(ctx.not_applicable),
         "rules_not_applicable": dict(ctx.waived_rules),
         "stage_data": stage_data,
