@@ -4,13 +4,15 @@ transaction per application, audited as single scoring is; a refused row is name
 others go in, as `committee assign-round` and `scores open-round` go through a round."""
 
 import csv
+import datetime as dt
 import io
 import os
 
 import pytest
+import time_machine
 
 from kracht.cli import main
-from kracht.storage import audit
+from kracht.storage import audit, clock
 from kracht.storage.database import session
 from kracht.workflow.services import assignment, directory, score_sheets
 from tests import factories as f
@@ -382,3 +384,27 @@ def test_an_oversized_file_and_an_unknown_round_are_refused_in_one_line(
     assert unknown[0] == 1
     assert unknown[2] == "kracht: no application is in round '1999-9'\n"
     assert os.path.getsize(huge) > 64 * 2**20
+
+
+def test_after_the_deadline_the_template_leaves_a_sheet_out_and_its_row_is_refused(
+    any_world, round_open, kracht, tmp_path
+):
+    (first, second), _, _ = round_open
+    _declare(any_world, first)
+    _declare(any_world, second)
+    path = _write(tmp_path, [_row(first, "Round project 1")])
+    late = clock.today() + dt.timedelta(days=31)
+    trail = _trail(any_world)
+
+    with time_machine.travel(dt.datetime.combine(late, dt.time(9)), tick=False):
+        template = kracht("scores", "template", ROUND)
+        imported = kracht("scores", "import", ROUND, str(path))
+
+    assert template[0] == 1
+    assert f"application {first}: the scoring deadline passed on {f.DEADLINE}" in template[2]
+    assert imported[0] == 4
+    assert imported[2].splitlines()[0] == (
+        f"kracht: line 2, application {first}: the scoring deadline for application {first} "
+        f"passed on {f.DEADLINE}"
+    )
+    assert _since(any_world, trail) == [(f.MEMBER, "score.draft", first, "refused")]
