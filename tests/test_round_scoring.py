@@ -170,6 +170,7 @@ def test_a_filled_template_goes_in_and_is_audited_as_single_scoring(
     # the motivations go out as text again
     exported = kracht("scores", "export", "--round", ROUND, user=f.LEADER)[1]
     assert {r["motivation"] for r in _read(exported)} >= {"'=SUM(innovation)"}
+    assert kracht("audit", "verify", user=f.LEADER)[0] == 0  # the chain holds the new events
 
 
 def test_a_bad_row_is_named_by_line_and_column_and_the_others_go_in(
