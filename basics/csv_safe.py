@@ -34,3 +34,12 @@ def csv_line(values: Iterable[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([cell(v) for v in values])
     return buffer.getvalue().removesuffix("\r\n")
+
+
+def uncell(text: str) -> str:
+    """A cell that `cell` wrote, read back: the quote it put before a formula-like text is taken
+    off again, so a text written out and read back in is the text that was written out."""
+    rest = text[1:]
+    if text.startswith("'") and rest.startswith(FORMULA_START) and not NUMBER.fullmatch(rest):
+        return rest
+    return text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -15,7 +17,13 @@ from kracht.commands.options import (
     emit_table,
     json_option,
     pass_settings,
+    write_out,
 )
+
+if TYPE_CHECKING:
+    from kracht.workflow.services.round_scores import RowDone
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -68,24 +76,29 @@ def committee_assign_round(s: Settings, round_label: str, members: tuple[str, ..
 def _each_of_round(s: Settings, round_label: str, states: tuple[str, ...], step) -> None:  # type: ignore[no-untyped-def]
     """`step` for each application of the round in `states`, each its own unit of work; the
     first refusal's exit code at the end, after every application had its turn."""
-    from kracht.basics.errors import KrachtError
-    from kracht.commands import hints
     from kracht.workflow.services import rounds
 
     ids = s.run(rounds.in_round, round_label, states)
     if not ids:
         raise InvalidInput(f"no application of round {round_label!r} is {' or '.join(states)}")
+    items = [(f"application {application_id}", application_id) for application_id in ids]
+    _each(items, step, f"round {round_label}", "application(s) done")
+
+
+def _each(items: list[tuple[str, T]], step: Callable[[T], str], whole: str, done: str) -> None:
+    """`step` for each item (named by its label), each on its own: a refusal is named and the
+    others go on; the count done at the end, then the first refusal's exit code."""
+    from kracht.basics.errors import KrachtError
+    from kracht.commands import hints
+
     refused: list[KrachtError] = []
-    for application_id in ids:
+    for label, item in items:
         try:
-            click.echo(f"application {application_id}: {step(application_id)}")
+            click.echo(f"{label}: {step(item)}")
         except KrachtError as error:
             refused.append(error)
-            click.echo(f"kracht: application {application_id}: {hints.line(error)}", err=True)
-    click.echo(
-        f"round {round_label}: {len(ids) - len(refused)} of {len(ids)} application(s) done",
-        err=True,
-    )
+            click.echo(f"kracht: {label}: {hints.line(error)}", err=True)
+    click.echo(f"{whole}: {len(items) - len(refused)} of {len(items)} {done}", err=True)
     if refused:
         raise SystemExit(refused[0].exit_code)
 
@@ -216,6 +229,82 @@ def scores_open_round(s: Settings, round_label: str, deadline: str | None) -> No
     _each_of_round(s, round_label, ("assessment_committee",), open_one)
 
 
+@scores.command("template")
+@click.argument("round_label", metavar="ROUND")
+@click.option("--output", "-o", type=FILE, help="CSV file to write (default: standard output).")
+@pass_settings
+def scores_template(s: Settings, round_label: str, output: Path | None) -> None:
+    """Your own score sheet for ROUND, to fill in and bring in with `kracht scores import`.
+
+    One row per application of the round assigned to you, not recused, with scoring open and
+    your sheet not yet submitted, filled in with your draft scores. Columns: application, title
+    and, per criterion of the round's frozen scoring, its key (the score) and KEY_motivation.
+    A cell that a spreadsheet would run as a formula starts with a quote."""
+    from kracht.workflow.services import round_scores
+
+    sheet = s.run(round_scores.template, round_label)
+    for left in sheet["left_out"]:
+        click.echo(f"left out application {left['application_id']}: {left['reason']}", err=True)
+    for application_id in sheet["undeclared"]:
+        click.echo(
+            f"application {application_id}: declare your interests before you bring the file "
+            f"in: `kracht committee declare {application_id} --none` or `--conflict TEXT`",
+            err=True,
+        )
+    text = "".join(line + "\n" for line in sheet["lines"])
+    write_out(text, output, f"your sheet of {len(sheet['applications'])} application(s)")
+
+
+@scores.command("import")
+@click.argument("round_label", metavar="ROUND")
+@click.argument("file", type=FILE)
+@click.option("--submit", is_flag=True, help="Submit each row's sheet after its scores: final.")
+@click.option("--dry-run", is_flag=True, help="Check every row as it would go; write nothing.")
+@pass_settings
+def scores_import(s: Settings, round_label: str, file: Path, submit: bool, dry_run: bool) -> None:
+    """Bring in your score sheet for ROUND (as `kracht scores template` writes it), one
+    transaction per application, audited as `kracht score set` and `kracht score submit` are.
+
+    The file as a whole is checked first: a problem with its text, columns or sizes, an
+    application cell that is not an id, or an application on two rows refuses it, and nothing
+    is written. Then each row goes on its own, as `kracht scores open-round` goes through a
+    round: a refused row (its line, application and column named) writes nothing and the others
+    go on; the exit code is the first refusal's. Scores are whole numbers on the round's scale,
+    each with a motivation. A blank score cell leaves that score as it stands, and a score given
+    as it stands is not written again, so the same file may be brought in again once a refused
+    row is put right. With --submit each row's sheet is submitted after its scores, in the same
+    transaction (a sheet already submitted, given as it stands, is left alone). The separators
+    and encodings are those of `kracht app import`."""
+    from kracht.workflow.services import round_scores
+
+    read = s.run(round_scores.read, round_label, file)
+    if read.note:
+        click.echo(f"{file.name}: {read.note}", err=True)
+    run = s.try_out if dry_run else s.run
+
+    def bring_in(row: round_scores.Row) -> str:
+        return _row_done(run(round_scores.score_row, round_label, row, submit), dry_run)
+
+    items = [(f"line {row.line}, application {row.application_id}", row) for row in read.rows]
+    done = "row(s) would go in (a dry run: nothing written)" if dry_run else "row(s) brought in"
+    _each(items, bring_in, file.name, done)
+
+
+def _row_done(done: RowDone, dry_run: bool) -> str:
+    """What a row did (or would do, in a dry run), in a few words."""
+    parts = []
+    if done["drafted"]:
+        scored = ", ".join(f"{k} {v}" for k, v in done["drafted"].items())
+        parts.append(f"{'would set' if dry_run else 'set'} draft scores {scored}")
+    if done["unchanged"]:
+        parts.append(f"{', '.join(done['unchanged'])} as they stood")
+    if done["submitted"]:
+        parts.append("would submit the sheet" if dry_run else "submitted the sheet")
+    elif done["already_submitted"]:
+        parts.append("the sheet was submitted already")
+    return "; ".join(parts) or "nothing filled in: left as it stood"
+
+
 @scores.command("show")
 @click.argument("application_id", type=APPLICATION_ID)
 @json_option
@@ -256,13 +345,7 @@ def scores_export(s: Settings, round_label: str, output: Path | None) -> None:
     from kracht.workflow.services import score_sheets
 
     text = "".join(line + "\n" for line in s.run(score_sheets.export_matrix, round_label))
-    if output:
-        from kracht.basics.files import write_text
-
-        write_text(output, text)
-        click.echo(f"wrote {text.count(chr(10)) - 1} scores to {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_out(text, output, f"{text.count(chr(10)) - 1} scores")
 
 
 @click.command()

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from kracht.commands.options import FILE, Settings, emit_json, json_option, pass_settings
+from kracht.commands.options import (
+    FILE,
+    Settings,
+    emit_json,
+    json_option,
+    pass_settings,
+    write_out,
+)
 
 BROKEN = 7  # the exit code of a trail that does not hold (README, "Exit codes")
 SHOWN = 20  # table rows that differ from the trail, named one per line; the rest counted
@@ -110,7 +117,7 @@ def audit_export(s: Settings, fmt: str, output: Path | None) -> None:
 
     lines = list(s.run(auditing.export, fmt))
     text = "".join(line + "\n" for line in lines)
-    _out(text, output, f"{max(len(lines) - (fmt == 'csv'), 0)} events")
+    write_out(text, output, f"{max(len(lines) - (fmt == 'csv'), 0)} events")
 
 
 @audit.command("keygen")
@@ -155,7 +162,7 @@ def audit_checkpoint(s: Settings, out: Path | None) -> None:
     from kracht.workflow.services import auditing
 
     text = s.run(auditing.checkpoint, _signing_key(s))
-    _out(text, out, f"the checkpoint of {text.splitlines()[1]} events")
+    write_out(text, out, f"the checkpoint of {text.splitlines()[1]} events")
 
 
 @audit.command("prove")
@@ -195,17 +202,6 @@ def audit_prove(
             )
             raise SystemExit(BROKEN)
     click.echo(json.dumps(proof, indent=2))
-
-
-def _out(text: str, path: Path | None, what: str) -> None:
-    """`text` into the file `path` (saying so on standard error), or onto standard output."""
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    from kracht.basics.files import write_text
-
-    write_text(path, text)
-    click.echo(f"wrote {what} to {path}", err=True)
 
 
 def _signing_key(s: Settings, instead: str = ""):  # type: ignore[no-untyped-def]

@@ -199,6 +199,17 @@ def _cell(value: Any) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
+def write_out(text: str, path: Path | None, what: str) -> None:
+    """`text` into the file `path` (saying so on standard error), or onto standard output."""
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    from kracht.basics.files import write_text
+
+    write_text(path, text)
+    click.echo(f"wrote {what} to {path}", err=True)
+
+
 def pairs(values: Sequence[str], what: str) -> dict[str, str]:
     """Parse repeated NAME=VALUE options."""
     result = {}

@@ -45,6 +45,24 @@ STYLES = {"nl": "the Dutch way, 1.500,50", "en": "the English way, 1,500.50"}
 
 
 @dataclass(frozen=True)
+class Layout:
+    """What a kind of spreadsheet holds: the columns it must have and those it may have, and
+    how long a cell and how many rows it may be (`read_sheet` reads any kind)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    cell_limit: int = CELL_LIMIT
+    row_limit: int | None = None  # rows that are not empty; None: no limit but the file's size
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+PIPELINE = Layout(REQUIRED, OPTIONAL)  # the applications `import_csv` brings in
+
+
+@dataclass(frozen=True)
 class Sheet:
     """A spreadsheet as read: its rows (by line number) and how its text was read."""
 
@@ -53,13 +71,15 @@ class Sheet:
     encoding: str  # UTF-8 (with or without a byte-order mark), UTF-16 or Windows-1252
     locale: str  # how its amounts are written: nl or en
 
-    def note(self) -> str | None:
-        """How the file was read, when it was not plain comma-separated UTF-8."""
+    def note(self, amounts: bool = True) -> str | None:
+        """How the file was read, when it was not plain comma-separated UTF-8 (and how its
+        amounts are written, when it has `amounts`)."""
         parts = [f"{SEPARATORS[self.separator]}-separated"] if self.separator != "," else []
         parts += [self.encoding] if self.encoding != "UTF-8" else []
         if not parts:
             return None
-        return f"read as {' '.join(parts)} text with amounts written {STYLES[self.locale]}"
+        written = f" with amounts written {STYLES[self.locale]}" if amounts else ""
+        return f"read as {' '.join(parts)} text{written}"
 
 
 class Created(TypedDict):
@@ -229,8 +249,9 @@ class _Lookups:
         return self.lines[key]
 
 
-def read_sheet(path: Path, locale: str | None = None) -> Sheet:
-    """The file's rows, checked for shape (columns, cells, sizes) but not yet for content."""
+def read_sheet(path: Path, locale: str | None = None, layout: Layout = PIPELINE) -> Sheet:
+    """The file's rows, checked for shape (the `layout`'s columns, cells, sizes) but not yet
+    for content."""
     if locale is not None and locale not in LOCALES:
         raise InvalidInput(
             f"the input locale: {locale!r} is not nl or en",
@@ -241,13 +262,13 @@ def read_sheet(path: Path, locale: str | None = None) -> Sheet:
     text, encoding = _decode(path)
     if "\r" in text and "\n" not in text:  # lines ended by CR alone, as old Mac programs save
         text = text.replace("\r", "\n")
-    separator = _separator(text.split("\n", 1)[0].rstrip("\r"))
+    separator = _separator(text.split("\n", 1)[0].rstrip("\r"), layout.columns)
     with _field_limit(len(text)):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         try:
             header = [cell.strip() for cell in next(reader, [])]
-            _check_header(path.name, header, separator, encoding)
-            rows = list(_rows(path.name, reader, header, separator))
+            _check_header(path.name, header, separator, encoding, layout)
+            rows = list(_rows(path.name, reader, header, separator, layout))
         except csv.Error as error:
             raise InvalidInput(f"{path.name}: line {reader.line_num}: {error}") from None
     if not rows:
@@ -291,7 +312,7 @@ def _decoded(raw: bytes, codec: str, path: Path) -> str:
         raise InvalidInput(f"{path.name} is {names[codec]} text; {SAVE_AS}") from None
 
 
-def _separator(header: str) -> str:
+def _separator(header: str, columns: tuple[str, ...]) -> str:
     """The separator that splits the header line into the most known column names (then the
     most cells): comma, semicolon or tab."""
 
@@ -300,7 +321,7 @@ def _separator(header: str) -> str:
             cells = next(csv.reader([header], delimiter=separator), [])
         except csv.Error:  # a header no reader can split: the rows' reading names the line
             return (0, 0)
-        return sum(cell.strip() in COLUMNS for cell in cells), len(cells)
+        return sum(cell.strip() in columns for cell in cells), len(cells)
 
     return max(SEPARATORS, key=score)
 
@@ -317,19 +338,21 @@ def _field_limit(size: int) -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _check_header(name: str, header: list[str], separator: str, encoding: str) -> None:
-    missing = [c for c in REQUIRED if c not in header]
+def _check_header(
+    name: str, header: list[str], separator: str, encoding: str, layout: Layout
+) -> None:
+    missing = [c for c in layout.required if c not in header]
     if missing:
         raise InvalidInput(
             f"{name}: line 1 lacks the column(s) {', '.join(missing)} (read as "
             f"{SEPARATORS[separator]}-separated {encoding} text, it has the column(s) "
             f"{_listed(header)}; kracht reads commas, semicolons and tabs)"
         )
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in layout.columns]
     if unknown:
         raise InvalidInput(
             f"{name}: line 1 has unknown column(s) {_listed(unknown)}; known columns: "
-            + ", ".join(COLUMNS)
+            + ", ".join(layout.columns)
         )
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
@@ -344,10 +367,10 @@ def _listed(cells: list[str]) -> str:
 
 
 def _rows(
-    name: str, reader: Any, header: list[str], separator: str
+    name: str, reader: Any, header: list[str], separator: str, layout: Layout
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Each non-empty row by the line it starts on, its cells by column name."""
-    line = 1
+    line, count = 1, 0
     for cells in reader:
         start, line = line + 1, reader.line_num
         if len(cells) > len(header):
@@ -358,13 +381,19 @@ def _rows(
             )
         cells += [""] * (len(header) - len(cells))  # a short row: its last cells are empty
         for column, cell in zip(header, cells, strict=True):
-            if len(cell) > CELL_LIMIT:
+            if len(cell) > layout.cell_limit:
                 raise InvalidInput(
                     f"{name}: line {start}, column {column}: the cell holds {len(cell):,} "
-                    f"characters; a cell holds at most {CELL_LIMIT:,}"
+                    f"characters; a cell holds at most {layout.cell_limit:,}"
                 )
         row = {column: cell.strip() for column, cell in zip(header, cells, strict=True)}
         if any(row.values()):
+            count += 1
+            if layout.row_limit is not None and count > layout.row_limit:
+                raise InvalidInput(
+                    f"{name}: line {start}: the file holds more than {layout.row_limit:,} rows; "
+                    "split it, or leave out the rows that are not needed"
+                )
             yield start, row
 
 

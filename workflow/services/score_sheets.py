@@ -22,6 +22,7 @@ from kracht.storage.tables import (
     Application,
     Score,
     ScoreSheet,
+    ScoringRound,
 )
 from kracht.workflow import engine
 from kracht.workflow.aggregate import aggregate
@@ -458,6 +459,16 @@ def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> Move
 
 def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
     """Check the actor may score now, and return the round's criteria and their sheet."""
+    rules, current = may_score(unit, app)
+    sheet = store.sheet(unit.db, current.pk, unit.actor.person_id or 0)
+    if sheet is None:
+        sheet = store.add(unit.db, ScoreSheet(round_id=current.id, person_id=unit.actor.person_id))
+    return rules, sheet
+
+
+def may_score(unit: Unit, app: Application) -> tuple[Scoring, ScoringRound]:
+    """Check the actor may score `app` now (assigned, not recused, interests declared, scoring
+    open, before the deadline), writing nothing; the round's criteria and the round itself."""
     db, actor = unit.db, unit.actor
     record = assignment_of(db, app, actor)
     # `settle_interest` has recorded a recusal found now, which stands though this refuses
@@ -479,13 +490,15 @@ def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
             f"the scoring deadline for application {app.id} passed on "
             f"{current.deadline.isoformat()}"
         )
-    sheet = store.sheet(db, current.pk, actor.person_id or 0)
-    if sheet is None:
-        sheet = store.add(db, ScoreSheet(round_id=current.id, person_id=actor.person_id))
-    return Scoring.from_dict(current.scoring), sheet
+    return Scoring.from_dict(current.scoring), current
 
 
 def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, str]:
+    return score_value(rules, key, raw), motivation_text(key, motivation)
+
+
+def score_value(rules: Scoring, key: str, raw: object) -> int:
+    """A score given for criterion `key`: a whole number on the round's scale."""
     rules.criterion(key)
     text = str(raw).strip()
     digits = text.isascii() and text.lstrip("-").isdigit() and len(text) <= 19
@@ -496,9 +509,14 @@ def _valid(rules: Scoring, key: str, raw: str, motivation: str) -> tuple[int, st
         raise InvalidInput(
             f"{key}: {value} is outside the scale {rules.scale_min}-{rules.scale_max}"
         )
+    return value
+
+
+def motivation_text(key: str, motivation: str) -> str:
+    """The written motivation of a score for criterion `key`, as it is kept."""
     if not (motivation or "").strip():
         raise InvalidInput(f"{key}: a score needs a written motivation")
-    return value, inputs.text(motivation, f"{key}: the motivation", inputs.LONG)
+    return inputs.text(motivation, f"{key}: the motivation", inputs.LONG)
 
 
 def counted(
