@@ -11,8 +11,8 @@ import pytest
 
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
-from kracht.storage import clock
 from kracht.commands import hints
+from kracht.storage import clock
 from kracht.workflow import engine
 from kracht.workflow.effects import grants
 from kracht.workflow.services import (
