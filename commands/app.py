@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from kracht.commands.options import (
     pairs,
     pass_settings,
 )
+
+if TYPE_CHECKING:
+    from kracht.workflow.services.trail import ShownEvent
 
 
 @click.group()
@@ -175,15 +179,25 @@ def app_history(s: Settings, application_id: int, with_refusals: bool, as_json: 
     refused = [e for e in events if e["outcome"] == "refused"]
     shown = events if with_refusals else [e for e in events if e["outcome"] != "refused"]
     rows = [_timeline_row(e) for e in shown]
-    emit_table(rows, ["seq", "at", "actor", "what", "move", "outcome", "reason"])
+    real = ["happened"] if any(row["happened"] for row in rows) else []  # beside `at`, entered
+    emit_table(rows, ["seq", "at", *real, "actor", "what", "move", "outcome", "reason"])
     if refused and not with_refusals:
         click.echo(
             f"{len(refused)} refused attempt(s) left out; --with-refusals shows them", err=True
         )
 
 
-def _timeline_row(event: dict[str, object]) -> dict[str, object]:
-    """One event as a line of the timeline: a move reads as a move, a refusal as a refusal."""
+def _timeline_row(event: ShownEvent) -> dict[str, object]:
+    """One event as a line of the timeline: a move reads as a move, a refusal as a refusal; a
+    day in the world it records that is not the day it was entered (a decision taken at a
+    meeting in 2018) is the event's `happened`, beside `at`, when it was entered."""
+    import datetime as dt
+
+    from kracht.basics.moments import day
+    from kracht.workflow.services.trail import real_day
+
+    real = real_day(event)
+    happened = f"{real['what']} {day(dt.date.fromisoformat(real['on']), 'en')}" if real else ""
     what = str(event["trigger"] or event["action"])
     source, target = event["from_state"], event["to_state"]
     if event["outcome"] == "refused":
@@ -194,7 +208,7 @@ def _timeline_row(event: dict[str, object]) -> dict[str, object]:
         move = f"in {source or target}" if source == target or not source else f"from {source}"
     else:
         move = ""
-    return {**event, "what": what, "move": move}
+    return {**event, "what": what, "move": move, "happened": happened}
 
 
 def _values(sets: tuple[str, ...], file: Path | None) -> dict[str, object]:

@@ -214,13 +214,22 @@ def scores() -> None:
 @scores.command("open-round")
 @click.argument("round_label", metavar="ROUND")
 @click.option("--deadline", metavar="DATE", help="The scoring deadline (YYYY-MM-DD), for all.")
+@click.option(
+    "--opened-on",
+    metavar="DATE",
+    help="Recording a past round: the day scoring opened (YYYY-MM-DD, not in the future); the "
+    "deadline may then have passed, but not before this day [default: today].",
+)
 @pass_settings
-def scores_open_round(s: Settings, round_label: str, deadline: str | None) -> None:
+def scores_open_round(
+    s: Settings, round_label: str, deadline: str | None, opened_on: str | None
+) -> None:
     """Open KRACHT scoring for every application of ROUND with the committee, one transaction
     per application; one that is not ready is named (what it needs) and the others open."""
     from kracht.workflow import engine
 
-    values = {"scoring_deadline": deadline} if deadline else None
+    given = {"scoring_deadline": deadline, "scoring_opened_on": opened_on}
+    values = {name: value for name, value in given.items() if value} or None
 
     def open_one(application_id: int) -> str:
         moved = s.run(engine.fire, application_id, "open_scoring", values=values)

@@ -51,7 +51,12 @@ NEEDS = {
     "members_assigned": "`kracht committee assign`",
 }
 # Needs that name a field in their parentheses: the option goes beside the field's name.
-NEED_FIELDS = {"budget_year": "`--year`", "spread_until": "`--spread-until`"}
+NEED_FIELDS = {
+    "budget_year": "`--year`",
+    "spread_until": "`--spread-until`",
+    "decided_on": "`--decided-on`",
+    "deferred_on": "`--decided-on`",
+}
 
 # Whole lines for refusals whose next step is a command, by the error's `step` fact.
 STEPS = {

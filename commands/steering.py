@@ -21,11 +21,17 @@ from kracht.commands.options import (
 @click.argument("application_id", type=APPLICATION_ID)
 @click.argument("outcome", metavar="OUTCOME")
 @click.option("--reason", required=True, help="The reasons, quoted in the decision letter.")
+@click.option(
+    "--decided-on",
+    metavar="DATE",
+    help="The day the committee met (YYYY-MM-DD, not in the future) [default: today]: it dates "
+    "the letter, gives the budget year and starts the report schedule.",
+)
 @click.option("--amount", help="Euros granted (approve, approve-with-conditions).")
 @click.option(
     "--year",
     type=YEAR,
-    help="Budget year charged, within the programme's period [default: this year].",
+    help="Budget year charged, within the programme's period [default: the decision's year].",
 )
 @click.option(
     "--spread-until", type=YEAR, metavar="YEAR", help="Spread the grant evenly up to YEAR."
@@ -53,6 +59,7 @@ def decide(
     application_id: int,
     outcome: str,
     reason: str,
+    decided_on: str | None,
     amount: str | None,
     year: int | None,
     spread_until: int | None,
@@ -82,6 +89,7 @@ def decide(
         departure_rationale=departure_rationale,
         deferred_until=deferred_until,
         deferred_to_round=deferred_to_round,
+        decided_on=decided_on,
     )
     if dry_run:
         click.echo(
@@ -215,19 +223,29 @@ def conditions_list(s: Settings, application_id: int | None, overdue: bool, as_j
     rows = s.run(approval_conditions.list_conditions, application_id, overdue)
     if as_json:
         return emit_json(rows)
-    emit_table(rows, ["application_id", "number", "status", "due_on", "owner", "text"])
+    emit_table(rows, ["application_id", "number", "status", "due_on", "met_on", "owner", "text"])
 
 
 @conditions.command("meet")
 @click.argument("application_id", type=APPLICATION_ID)
 @click.argument("number", type=CountType("condition number", 1, 10_000))
 @click.option("--evidence", required=True, help="How the condition was met.")
+@click.option(
+    "--met-on",
+    metavar="DATE",
+    help="The day it was met (YYYY-MM-DD, not in the future, nor before the decision) "
+    "[default: today].",
+)
 @pass_settings
-def conditions_meet(s: Settings, application_id: int, number: int, evidence: str) -> None:
-    """Record that a condition is met; when none is open, `kracht app advance` moves on."""
+def conditions_meet(
+    s: Settings, application_id: int, number: int, evidence: str, met_on: str | None
+) -> None:
+    """Record that a condition is met; when none is open, `kracht app advance` moves on (the
+    reports are then planned from the day the last condition was met)."""
     from kracht.workflow.services import approval_conditions
 
-    result = s.run(approval_conditions.meet_condition, application_id, number, evidence)
+    result = s.run(approval_conditions.meet_condition, application_id, number, evidence, met_on)
     click.echo(
-        f"condition {number} of application {application_id} met; {result['still_open']} still open"
+        f"condition {number} of application {application_id} met on {result['met_on']}; "
+        f"{result['still_open']} still open"
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kracht.notifications import reminders
 from kracht.storage import assessments as committee_store
-from kracht.storage import funds
+from kracht.storage import clock, funds
 from kracht.storage.tables import Application, Person, ScoringRound
 
 if TYPE_CHECKING:
@@ -79,6 +79,10 @@ def member_recused(db: Session, app: Application, email: str) -> None:
 def _scoring_reminder(
     db: Session, app: Application, current: ScoringRound, email: str, rules: Reminders
 ) -> None:
+    """A member is reminded of the round's deadline; not of a past round's, entered after its
+    deadline had passed (its sheets are entered as they come: nobody is late)."""
+    if clock.local_day(current.opened_at) > current.deadline:
+        return
     reminders.schedule(
         db,
         kind="scoring_deadline",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,15 +17,17 @@ class Field:
     """One piece of stage data, recorded with `kracht app record ID STAGE --set NAME=VALUE`."""
 
     name: str
-    kind: str  # text | label | date | money | choice | year | conditions
+    kind: str  # text | label | date | day | money | choice | year | conditions
     help: str
     choices: tuple[str, ...] = ()
     column: str | None = None  # kept in this column of the application, not as stage data
 
-    def parse(self, raw: object) -> Any:
+    def parse(self, raw: object, today: dt.date | None = None) -> Any:
         """Turn user input (text from the CLI, or a value from a JSON/TOML file) into a value.
 
         A file's `null` or `true`/`false` is refused, not recorded as the text "None" or "True".
+        A `day` is a date something happened (a meeting, a session): given `today`, a day
+        after it is refused.
         """
         if raw is None:
             raise InvalidInput(f"{self.name}: no value given (null)")
@@ -33,7 +36,10 @@ class Field:
                 f"{self.name}: {str(raw).lower()} is a yes/no value, but {self.name} takes "
                 + ("one of " + ", ".join(self.choices) if self.choices else TAKES[self.kind])
             )
-        return PARSERS[self.kind](self, raw)
+        value = PARSERS[self.kind](self, raw)
+        if self.kind == "day" and today is not None:
+            not_after_today(value, self.name, today)
+        return value
 
 
 def _text(spec: Field, raw: object) -> str:
@@ -65,6 +71,15 @@ def _date(spec: Field, raw: object) -> str:
     return inputs.require_date(raw, spec.name).isoformat()
 
 
+def not_after_today(value: str, what: str, today: dt.date) -> None:
+    """Refuse a day something happened that lies after `today` (ISO dates compare as text)."""
+    if value > today.isoformat():
+        raise InvalidInput(
+            f"{what}: {value} lies in the future (today is {today.isoformat()}); "
+            "give the day it happened"
+        )
+
+
 def _year(spec: Field, raw: object) -> int:
     return inputs.parse_count(raw, spec.name, 2000, 2100)
 
@@ -82,6 +97,7 @@ TAKES = {  # what a field of each kind takes, for refusals
     "text": "a text",
     "label": "a one-line label",
     "date": "a date (YYYY-MM-DD)",
+    "day": "a date no later than today (YYYY-MM-DD)",
     "money": "an amount in euros",
     "year": "a year",
     "conditions": "conditions (DUE|OWNER|TEXT)",
@@ -91,6 +107,7 @@ PARSERS: dict[str, Callable[[Field, object], Any]] = {
     "text": _text,
     "label": lambda spec, raw: inputs.text(_written(spec, raw), spec.name, inputs.LABEL),
     "date": _date,
+    "day": _date,
     "money": lambda spec, raw: parse_euros(raw, what=spec.name),
     "year": _year,
     "choice": _choice,

@@ -7,6 +7,7 @@ from kracht.states.common import REASON
 STAGE = "deferred"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.STEERING_MEMBER)
 FIELDS = (
+    Field("deferred_on", "day", "date of the meeting that deferred it (default: today)"),
     Field("deferred_until", "date", "date the application is deferred to"),
     Field("deferred_to_round", "label", "round the application is deferred to, e.g. 2019-1"),
 )

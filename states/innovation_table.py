@@ -7,7 +7,7 @@ STAGE = "innovation_table"
 RECORDERS = (Role.PROGRAMME_LEADER, Role.INNOVATION_TABLE_CHAIR)
 OUTCOMES = ("aligned", "aligned_with_remarks", "not_aligned")
 FIELDS = (
-    Field("table_date", "date", "date the initiative was presented at the table"),
+    Field("table_date", "day", "date the initiative was presented at the table"),
     Field("table_outcome", "choice", "the table's outcome of alignment", OUTCOMES),
     Field("table_remarks", "text", "remarks of the table"),
 )

@@ -1,8 +1,9 @@
 """Steering decision (sturingscommissie, later Twente Board): approve, conditions or reject.
 
-Decision data is recorded only with the decision itself. The grant is charged to the line's
-budget (or the programme's pool) for `budget_year`, spread evenly up to `spread_until`; a
-decision that departs from the committee's advice needs a `departure_rationale`.
+Decision data is recorded only with the decision itself, `decided_on` the day the committee met
+(default: the day it is entered; the audit trail keeps when it was entered). The grant is
+charged to the line's budget (or the programme's pool) for `budget_year`, spread evenly up to
+`spread_until`; a decision that departs from the committee's advice needs a `departure_rationale`.
 """
 
 from kracht.basics.euros import format_euros
@@ -13,8 +14,9 @@ from kracht.states.common import REASON
 STAGE = "steering_decision"
 RECORDERS = (Role.STEERING_MEMBER,)
 FIELDS = (
+    Field("decided_on", "day", "date of the meeting that took the decision (default: today)"),
     Field("granted", "money", "amount granted in euros"),
-    Field("budget_year", "year", "budget year charged (default: this year, if in the period)"),
+    Field("budget_year", "year", "budget year charged (default: the year of the decision)"),
     Field("spread_until", "year", "last year of a multi-year grant, spread evenly over the years"),
     Field("budget_kind", "choice", "budget charged", ("projects", "development")),
     Field("conditions", "conditions", "conditions of the grant, one DUE|OWNER|TEXT per line"),

@@ -356,7 +356,8 @@ def test_scoring_cannot_open_without_enough_members_or_with_a_past_deadline(worl
         world.fire(app_id, "open_scoring")
 
     assert hints.need_lines(error.value) == [
-        "a scoring deadline that has not passed",
+        "a scoring deadline that has not passed (2018-10-31 has; a past round is recorded with "
+        "the day scoring opened, scoring_opened_on)",
         "3 committee members without a conflict of interest (1 assigned; "
         "`kracht committee assign`)",
     ]

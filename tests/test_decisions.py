@@ -12,6 +12,7 @@ import pytest
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
 from kracht.commands import hints
+from kracht.storage import clock
 from kracht.workflow import engine
 from kracht.workflow.effects import grants
 from kracht.workflow.services import (
@@ -509,6 +510,7 @@ def test_app_show_carries_the_decision_itself(any_world):
     assert decision == {
         "outcome": "reject",
         "decided_by": f.STEERING,
+        "decided_on": clock.today().isoformat(),  # no meeting date given: the day entered
         "reasons": "too little business involvement",
         "advice": "positive",
         "follows_advice": False,

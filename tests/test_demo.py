@@ -392,3 +392,32 @@ def test_the_application_pages_read_gives_the_whole_records_facts_to_every_reade
             }
             compared += 1
     assert compared > len(readers)
+
+
+def test_the_first_rounds_decisions_carry_their_meeting_days_in_letters_budgets_and_reports(demo):
+    from kracht.workflow.demo.data import BASIS_DECIDED_ON, GRANTED_ON
+    from kracht.workflow.services import decisions
+
+    url, _, _ = demo
+    assessed = _round(url)
+    days = {item["title"]: item["decided_on"] for item in ROUND}
+    assert GRANTED_ON.startswith("2018-12-")  # the documents give the month (seed 002 L25-26)
+    assert BASIS_DECIDED_ON == "2018-10-31"  # seed 002 L305-306
+
+    for title, app_id in assessed.items():
+        shown = run(url, LEADER, applications.show, app_id)
+        assert shown["decision"]["decided_on"] == days[title], title
+        entered = clock.local_day(dt.datetime.fromisoformat(shown["decision"]["decided_at"]))
+        assert entered == clock.today(), title  # entered today, as the trail keeps
+        for language, word in (("nl", "Datum"), ("en", "Date")):
+            letter = run(url, LEADER, decisions.letter, app_id, language)
+            assert f"{word}: {days[title]}\n" in letter, (title, language)
+        if shown["state"] in ("monitoring", "approved_with_conditions"):
+            assert shown["decision"]["charged"][0]["year"] == 2018, title
+        if shown["state"] == "monitoring":
+            schedule = run(url, LEADER, monitor_views.project, app_id)
+            assert schedule["schedule"]["starts_on"] == GRANTED_ON, title
+            first = schedule["reports"][0]
+            assert (first["label"], first["period_start"]) == ("2019-Q1", GRANTED_ON), title
+    granted = [t for t, d in days.items() if d == GRANTED_ON]
+    assert sorted(granted) == sorted(REPORTS)  # the four first-round grants

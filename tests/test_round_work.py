@@ -113,3 +113,21 @@ def test_an_unknown_round_and_an_outsider_are_refused_in_one_line(world, kracht)
     assert outsider[0] == 4
     assert nothing[0] == 1
     assert "is assessment_committee" in nothing[2]
+
+
+def test_a_past_round_is_opened_with_the_day_it_opened_and_its_passed_deadline(world, kracht):
+    ids, _ = _round_of_two(world)
+    kracht("committee", "assign-round", ROUND, *[a for m in f.COMMITTEE for a in ("--member", m)])
+
+    today = kracht("scores", "open-round", ROUND, "--deadline", "2018-10-26")
+    code, out, err = kracht("scores", "open-round", ROUND, "--deadline", "2018-10-26",
+                            "--opened-on", "2018-10-15")  # fmt: skip
+
+    assert today[0] == 5  # opened today, a deadline in 2018 has passed
+    assert "a scoring deadline that has not passed (2018-10-26 has;" in today[2]
+    assert code == 0, err
+    assert [world.state(i) for i in ids] == ["kracht_scoring"] * 2
+    opened = [e for e in run(world.url, f.LEADER, applications.history, ids[0])
+              if e["trigger"] == "open_scoring" and e["outcome"] == "ok"]  # fmt: skip
+    assert opened[0]["payload"]["values"]["scoring_opened_on"] == "2018-10-15"
+    assert opened[0]["payload"]["effects"]["opened_on"] == "2018-10-15"

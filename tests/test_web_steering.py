@@ -370,3 +370,78 @@ def test_money_pages_need_a_signed_in_person(site):
         response = web_server.get(f"{site}{path}")
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/sign-in")
+
+
+def test_a_decision_taken_at_a_past_meeting_is_dated_by_it_and_the_timeline_shows_both(
+    site, any_world
+):
+    import datetime as dt
+
+    from kracht.storage import clock
+
+    url = any_world.url
+    run(url, f.LEADER, budgets.set_budget, programme=f.AVT_2018, year=2018, amount="2000000")
+    app_id = make_application(any_world, "steering_decision")
+    steering = signed_in(site, url, f.STEERING)
+    form = steering.get(f"/steering/{app_id}")
+    assert '<input id="decided_on" name="decided_on" type="date"' in form.text
+    csrf = csrf_of(form.text)
+    tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
+    before = _written(url, app_id)
+
+    future = steering.post(f"/steering/{app_id}/preview",
+                           data={"csrf": csrf, **APPROVE, "decided_on": tomorrow})  # fmt: skip
+    assert future.status_code == 400
+    assert 'role="alert"' in future.text
+    assert "lies in the future" in future.text
+    assert f'value="{tomorrow}"' in future.text  # what was typed stays in the form
+    assert _written(url, app_id) == before
+
+    preview = steering.post(f"/steering/{app_id}/preview",
+                            data={"csrf": csrf, **APPROVE, "decided_on": "2018-12-13"})  # fmt: skip
+    assert preview.status_code == 200, preview.text
+    assert "<td>2018</td>" in preview.text  # charged to the meeting's year
+    confirm = _hidden(preview.text, f"/steering/{app_id}/decide")
+    assert confirm["decided_on"] == "2018-12-13"
+    done = steering.post(f"/steering/{app_id}/decide", data=confirm)
+    assert done.status_code == 303, done.text
+    letter = steering.get(f"/steering/{app_id}/letter")
+    assert "Datum: 2018-12-13" in letter.text
+
+    auditor = signed_in(site, url, f.AUDITOR)
+    timeline = auditor.get(f"/audit/applications/{app_id}")
+    assert timeline.status_code == 200
+    assert "besloten op 13 december 2018<br><small>ingevoerd " in timeline.text
+
+
+def test_a_condition_is_met_on_the_day_given_and_a_day_to_come_is_refused(site, any_world):
+    import datetime as dt
+
+    from kracht.storage import clock
+    from kracht.workflow.services import decisions
+
+    url = any_world.url
+    run(url, f.LEADER, budgets.set_budget, programme=f.AVT_2018, year=2018, amount="2000000")
+    app_id = make_application(any_world, "steering_decision")
+    run(url, f.STEERING, decisions.decide, app_id, "approve_with_conditions", reason="goed",
+        amount="60000", departure_rationale="voor de regio", decided_on="2018-10-31",
+        conditions=[("2019-01-31", f.LEADER, "de hele regio bedienen")])  # fmt: skip
+    steering = signed_in(site, url, f.STEERING)
+    listed = steering.get("/money/conditions")
+    field = f"met_on_{app_id}_1"
+    assert f'<input id="{field}" name="met_on" type="date"' in listed.text
+    csrf, action = csrf_of(listed.text), f"/money/conditions/{app_id}/1/meet"
+    tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
+    before = _written(url, app_id)
+
+    future = steering.post(action, data={"csrf": csrf, "evidence": "plan", "met_on": tomorrow})
+    assert future.status_code == 400
+    assert "lies in the future" in future.text
+    assert f'value="{tomorrow}"' in future.text
+    assert _written(url, app_id)[1:] == before[1:]
+
+    met = steering.post(action, data={"csrf": csrf, "evidence": "plan", "met_on": "2019-01-24"})
+    assert met.status_code == 303, met.text
+    assert "plan (steering.member@example.org), voldaan op 24 januari 2019" in (
+        steering.get("/money/conditions").text
+    )

@@ -3,6 +3,7 @@ road say what each move does; the engine applies them and knows no stage by name
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
@@ -77,7 +78,7 @@ def fire(
         db, actor = unit.db, unit.actor
         loaded = _load(db, application_id, expected_version)
         app, programme = loaded.app, loaded.programme
-        pending = _parse_values(values or {})
+        pending = _parse_values(values or {}, unit.clock.today())
         ctx = context(unit, app, programme, reason, pending, loaded)
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
@@ -132,7 +133,7 @@ def record(
         pending = {}
         for name, raw in values.items():
             owner, spec = sections.field_named(name, section)
-            pending[name] = (owner, spec.parse(raw))
+            pending[name] = (owner, spec.parse(raw, unit.clock.today()))
         return _write(unit, app, pending, action="record", payload={"section": section})
 
 
@@ -361,11 +362,12 @@ def _load(db: Session, application_id: int, expected_version: int | None) -> rep
     return found
 
 
-def _parse_values(values: Mapping[str, object]) -> Values:
+def _parse_values(values: Mapping[str, object], today: dt.date) -> Values:
+    """The stage data given, parsed; a day something happened may not lie after `today`."""
     pending: Values = {}
     for name, raw in values.items():
         section, spec = sections.field_named(name)
-        pending[name] = (section, spec.parse(raw))
+        pending[name] = (section, spec.parse(raw, today))
     return pending
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kracht.web import guard, views
-from kracht.workflow.services import applications, auditing
+from kracht.workflow.services import applications, auditing, trail
 from kracht.workflow.unit import Unit, reads
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +47,11 @@ WORDS = {
         "audit_ok": "uitgevoerd",
         "audit_refused": "geweigerd",
         "audit_stayed": "bleef in",
+        "audit_entered": "ingevoerd",
+        "audit_real_decided": "besloten op",
+        "audit_real_presented": "aan tafel gepresenteerd op",
+        "audit_real_opened": "scoren geopend op",
+        "audit_real_met": "voldaan op",
         "audit_refusals": "Geweigerde pogingen staan gemarkeerd: ze veranderden niets.",
         "audit_tables_ok": "De tabellen zeggen wat de audittrail zegt: elke aanvraag, opnieuw opgebouwd uit haar gebeurtenissen, klopt met haar rijen.",
         "audit_tables_differ": "De tabellen wijken af van de audittrail; rijen die afwijken: {n}",
@@ -83,6 +88,11 @@ WORDS = {
         "audit_ok": "done",
         "audit_refused": "refused",
         "audit_stayed": "stayed in",
+        "audit_entered": "entered",
+        "audit_real_decided": "decided on",
+        "audit_real_presented": "presented at the table on",
+        "audit_real_opened": "scoring opened on",
+        "audit_real_met": "met on",
         "audit_refusals": "Refused attempts are marked: they changed nothing.",
         "audit_tables_ok": "The tables say what the audit trail says: every application, rebuilt from its events, matches its rows.",
         "audit_tables_differ": "The tables differ from the audit trail; rows that differ: {n}",
@@ -118,7 +128,7 @@ def _timeline(unit: Unit, application_id: int) -> dict[str, Any]:
     return {
         "app": {k: record[k] for k in ("id", "title", "state", "applicant")},
         "events": [
-            {**e, "payload_text": _shown(e["payload"])}
+            {**e, "payload_text": _shown(e["payload"]), "real": trail.real_day(e)}
             for e in applications.history(unit, application_id)
         ],
     }

@@ -76,6 +76,8 @@ WORDS = {
         "money_evidence": "Bewijs",
         "money_how_met": "Hoe is aan de voorwaarde voldaan?",
         "money_meet": "Markeer als voldaan",
+        "money_met_on": "Voldaan op (leeg: vandaag)",
+        "money_met_day": "voldaan op",
         "money_no_conditions": "Er zijn geen voorwaarden.",
         "money_met_saved": "De voorwaarde is als voldaan vastgelegd.",
     },
@@ -127,6 +129,8 @@ WORDS = {
         "money_evidence": "Evidence",
         "money_how_met": "How was the condition met?",
         "money_meet": "Mark as met",
+        "money_met_on": "Met on (empty: today)",
+        "money_met_day": "met on",
         "money_no_conditions": "There are no conditions.",
         "money_met_saved": "The condition is recorded as met.",
     },
@@ -176,15 +180,19 @@ def meet(
     who: guard.SignedIn,
     form: guard.CheckedForm,
 ) -> Response:
-    """Record that a condition is met, with its evidence (programme leader, steering)."""
+    """Record that a condition is met, with its evidence and the day it was met (empty:
+    today) (programme leader, steering)."""
     evidence = str(form.get("evidence", ""))
+    met_on = str(form.get("met_on", "")).strip()
     try:
         guard.site(request).pages.run(
-            who["actor"], approval_conditions.meet_condition, application_id, number, evidence
-        )
+            who["actor"], approval_conditions.meet_condition, application_id, number, evidence,
+            met_on or None,
+        )  # fmt: skip
     except Refusal as refused:
-        return _conditions(request, who, None, False, refused=refused,
-                           typed={f"evidence_{application_id}_{number}": evidence})  # fmt: skip
+        typed = {f"evidence_{application_id}_{number}": evidence,
+                 f"met_on_{application_id}_{number}": met_on}  # fmt: skip
+        return _conditions(request, who, None, False, refused=refused, typed=typed)
     return RedirectResponse("/money/conditions?saved=1", 303)
 
 

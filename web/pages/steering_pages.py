@@ -22,7 +22,7 @@ DECIDERS = ("steering_member", "programme_leader")
 MENU = [(40, "/steering", "steering_menu", DECIDERS)]
 CONDITION_ROWS = 3  # empty condition rows the form offers (one more once they are filled)
 MAX_CONDITIONS = 50
-TEXTS = ("reason", "departure_rationale", "deferred_until", "deferred_to_round")
+TEXTS = ("reason", "departure_rationale", "deferred_until", "deferred_to_round", "decided_on")
 
 WORDS = {
     "nl": {
@@ -36,8 +36,9 @@ WORDS = {
         "steering_reject": "Afwijzen",
         "steering_defer": "Uitstellen",
         "steering_reason": "Motivering (komt in de besluitbrief)",
+        "steering_decided_on": "Datum van de vergadering (leeg: vandaag)",
         "steering_amount": "Toegekend bedrag in euro",
-        "steering_year": "Begrotingsjaar (leeg: dit jaar)",
+        "steering_year": "Begrotingsjaar (leeg: het jaar van het besluit)",
         "steering_spread": "Verdelen tot en met jaar",
         "steering_development": "Ten laste van het ontwikkelbudget",
         "steering_conditions": "Voorwaarden",
@@ -85,8 +86,9 @@ WORDS = {
         "steering_reject": "Reject",
         "steering_defer": "Defer",
         "steering_reason": "Reasons (quoted in the decision letter)",
+        "steering_decided_on": "Date of the meeting (empty: today)",
         "steering_amount": "Amount granted in euros",
-        "steering_year": "Budget year (empty: this year)",
+        "steering_year": "Budget year (empty: the year of the decision)",
         "steering_spread": "Spread up to and including year",
         "steering_development": "Charge the development budget",
         "steering_conditions": "Conditions",

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from kracht.basics.errors import GuardFailed, InvalidInput
-from kracht.storage import clock
 from kracht.workflow import engine
 from kracht.workflow.demo import monitoring_year
 from kracht.workflow.demo.acting import act
@@ -28,6 +27,7 @@ from kracht.workflow.demo.data import (
     PROGRAMMES,
     ROUND,
     SCORES,
+    SCORING_ROUNDS,
     STEERING,
     TABLE_CHAIR,
     TABLE_DATES,
@@ -312,13 +312,13 @@ def _committee(url: str, app_id: int, item: dict[str, Any], number: int) -> dict
     from kracht.workflow.config import default_document, scoring
     from kracht.workflow.services import assignment, score_sheets
 
-    deadline = (clock.today() + dt.timedelta(days=14)).isoformat()
+    opened, deadline = SCORING_ROUNDS[number]  # a past round, recorded as such
     act(url, LEADER, engine.record, app_id, "assessment_committee", {"scoring_deadline": deadline})
     assigned = {m["member"] for m in act(url, LEADER, score_sheets.view, app_id)["members"]}
     for member in COMMITTEE:
         if member not in assigned:
             act(url, LEADER, assignment.assign, app_id, member)
-    act(url, LEADER, engine.fire, app_id, "open_scoring")
+    act(url, LEADER, engine.fire, app_id, "open_scoring", values={"scoring_opened_on": opened})
     criteria = scoring(default_document()).criteria
     members = {m["member"]: m for m in act(url, LEADER, score_sheets.view, app_id)["members"]}
     for member, row in zip(COMMITTEE, SCORES[item["title"]][number - 1], strict=True):
@@ -355,21 +355,21 @@ def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
     from kracht.workflow.services import approval_conditions, decisions
 
     approving = item["outcome"].startswith("approve")  # only an approval takes money options
-    result = act(
+    result = act(  # the budget year is the meeting's, 2018
         url,
         STEERING,
         decisions.decide,
         app_id,
         item["outcome"],
         reason=item["reason"],
+        decided_on=item["decided_on"],
         amount=item["requested"] if approving else None,
-        year=2018 if approving else None,
         spread_until=item.get("spread_until"),
         conditions=item.get("conditions"),
         deferred_until=item.get("deferred_until"),
     )
-    for number, evidence in item.get("met", {}).items():
-        act(url, LEADER, approval_conditions.meet_condition, app_id, number, evidence)
+    for number, (met_on, evidence) in item.get("met", {}).items():
+        act(url, LEADER, approval_conditions.meet_condition, app_id, number, evidence, met_on)
     return list(result["warnings"])
 
 

@@ -124,10 +124,20 @@ TABLE_DATES = {  # innovation tables met per action line in 2018, seed 002 L631-
 }
 
 # The first round: five applications were assessed in October 2018, four granted in December
-# (seed 002 L112-131). The fifth is unnamed in the documents. Beside them, the demo's conditional
+# (seed 002 L25-26, L112-131). The documents give the month of that steering meeting, not its
+# day: the demo assumes Thursday 13 December 2018. The basic-infrastructure requests were decided
+# at the meeting of 31 October 2018 (seed 002 L303-306). Each decision is entered today with
+# its meeting day: its letter is dated by it, the budget year and the report schedule follow.
+GRANTED_ON = "2018-12-13"  # demo assumption: the day of the December 2018 meeting
+BASIS_DECIDED_ON = "2018-10-31"  # seed 002 L305-306
+# The committee's scoring rounds are recorded as past rounds: it assessed in October 2018
+# (seed 002 L421-424), after the last table (10 October); the days scoring opened and closed are
+# demo assumptions, the second round being Mineral Valley's, after its rework in November.
+SCORING_ROUNDS = {1: ("2018-10-15", "2018-10-26"), 2: ("2018-11-12", "2018-11-23")}
+# The fifth application is unnamed in the documents. Beside them, the demo's conditional
 # approval and deferral come from the documented basic-infrastructure decisions: the partners'
-# joint offer for 2019, which the steering committee decided on directly on 31 October 2018
-# (seed 002 L300-325), on the programme's basis track (no table, no committee).
+# joint offer for 2019, which the steering committee decided on directly (seed 002 L300-325),
+# on the programme's basis track (no table, no committee).
 # A partner is (organisation, co-financing, commitment[, euros for money | hours for time]). The
 # documents say the co-financing businesses commit time, not how much: the hours are assumptions.
 ROUND = [
@@ -142,6 +152,7 @@ ROUND = [
                      ("ROC van Twente", False, "knowledge")],
         "indicator": ("students placed with Twente IT firms", "students", "0", "150"),
         "outcome": "approve",
+        "decided_on": GRANTED_ON,
         "reason": "new approach in which several O's cooperate; strengthens the region by "
                   "keeping talent (seed 002 L168-173)",
     },
@@ -156,6 +167,7 @@ ROUND = [
                      ("ROC van Twente", False, "knowledge"), ("Saxion", False, "knowledge")],
         "indicator": ("people placed in logistics jobs", "people", "0", "1000"),
         "outcome": "approve",
+        "decided_on": GRANTED_ON,
         "reason": "distinctive public-private cooperation; forerunner of Skills Twente "
                   "(seed 002 L198-204)",
     },
@@ -171,6 +183,7 @@ ROUND = [
         "rework": "business commitment below the minimum: elaborate the role of the farmers "
                   "and businesses before the decision (seed 002 L129-131)",
         "outcome": "approve",
+        "decided_on": GRANTED_ON,
         "spread_until": 2022,  # "EUR 500,000 in the period 2018-2022", seed 002 L214
         "reason": "turns a societal challenge in agriculture into an economic opportunity; "
                   "future-proof (seed 002 L217-239)",
@@ -185,6 +198,7 @@ ROUND = [
                      ("ROC van Twente", False, "knowledge")],
         "indicator": ("vouchers used for retraining", "vouchers", "0", "1000"),
         "outcome": "approve",
+        "decided_on": GRANTED_ON,
         "reason": "innovative approach noted by the national government; region-wide support "
                   "(seed 002 L263-266)",
     },
@@ -202,12 +216,15 @@ ROUND = [
                      ("Universiteit Twente", False, "knowledge")],
         "indicator": ("companies accelerated", "companies", "0", "100"),
         "outcome": "approve_with_conditions",
+        "decided_on": BASIS_DECIDED_ON,
         "conditions": [  # seed 002 L319-322; due dates and owner are demo assumptions
             ("2019-01-31", LEADER, "show in the 2019 implementation plan how Novel-T "
                                    "contributes to the innovation tables"),
             ("2019-03-31", LEADER, "broaden its work to the whole region"),
         ],
-        "met": {1: "2019 implementation plan received, with a paragraph per innovation table"},
+        # met on a day the demo assumes, before its due date
+        "met": {1: ("2019-01-24", "2019 implementation plan received, with a paragraph per "
+                                  "innovation table")},
         "reason": "granted on the basis of the 2019 implementation plan, under conditions",
     },
     {
@@ -221,6 +238,7 @@ ROUND = [
         "partners": [("Twentse zorgwerkgevers (demo)", True, "time", 500)],
         "indicator": ("joint vocational programmes", "programmes", "0", "3"),
         "outcome": "defer",
+        "decided_on": BASIS_DECIDED_ON,
         "deferred_until": "2019-01-01",
         "reason": "more parties are needed; moved to 2019 (seed 002 L291, L463)",
     },

@@ -1,8 +1,10 @@
 """The demo's monitoring year: the four 2018 grants report on 2019, and a project monitor.
 
 The documents give no progress reports of these projects, so every figure here is a demo
-assumption: the projects start on 1 January 2019 (the grants were decided in December 2018,
-seed 002 L25-26) and report quarterly until their indicators' target date, the end of 2022. The
+assumption. The projects report quarterly from the day their grants were decided (13 December
+2018, data.py; seed 002 L25-26) until their indicators' target date, the end of 2022: the
+first report covers 13 December 2018 to 31 March 2019, as the schedule joins a short first
+period to the next (workflow/schedule.py). The
 programme office enters the 2019 reports as they came in; the demo's data stops at the end of
 2019, so every report due since is late today. Twents Fonds voor Vakmanschap has not sent its
 2019-Q4 report: on 1 March 2020 it was the one late report.
@@ -19,7 +21,7 @@ from kracht.workflow.demo.acting import act
 from kracht.workflow.demo.data import LEADER
 
 Echo = Callable[[str], Any]
-START, UNTIL, MONITOR_YEAR, LATE_ON = "2019-01-01", "2022-12-31", 2019, "2020-03-01"
+MONITOR_YEAR, LATE_ON = 2019, "2020-03-01"
 
 # title -> reports: (label, light, measured value, spent so far in euros, narrative, measures,
 # received). Received: the due date unless given.
@@ -63,16 +65,16 @@ REPORTS: dict[str, list[tuple[str, str, str, str, str, str | None, str | None]]]
 
 
 def run(url: str, path: Path, echo: Echo) -> Path:
-    """Replan the four projects from 2019, enter their 2019 reports, write the project monitor."""
+    """Enter the four projects' 2019 reports, planned from their decision, and write the
+    project monitor."""
     from kracht.workflow.services import applications, monitor_views, progress_reports
 
-    echo("Monitoring (demo assumption: the projects start on 1 January 2019 and report quarterly)")
+    echo("Monitoring (the projects report quarterly from their decision of 13 December 2018)")
     projects = {
         r["title"]: r["id"] for r in act(url, LEADER, applications.list_all, state="monitoring")
     }
     for title, reports in REPORTS.items():
         app_id = projects[title]
-        act(url, LEADER, progress_reports.replan, app_id, start_on=START, end_on=UNTIL)
         indicator = act(url, LEADER, applications.show, app_id)["indicators"][0]
         for label, light, value, spent, narrative, measures, received in reports:
             due = _due(url, app_id, label)

@@ -36,7 +36,7 @@ def grant(move: Move) -> dict[str, Any]:
     db, app, ctx, trigger = move.unit.db, move.app, move.ctx, move.trigger
     programme = move.programme
     amount = int(ctx.data["granted"])
-    years = _budget_years(app, programme, ctx, trigger)
+    years = _budget_years(move)
     kind = str(ctx.data.get("budget_kind") or "projects")
     warnings, charged = [], []
     if amount < len(years):  # a share of 0 cents would be an empty charge on a year
@@ -108,16 +108,44 @@ def decided(move: Move) -> dict[str, Any]:
     }
 
 
-def _budget_years(app: Application, programme: Programme, ctx: Context, trigger: str) -> list[int]:
-    """The years a grant is charged to: from `budget_year` (default: this year) up to
-    `spread_until`, each inside the programme's period."""
+DAY_FIELDS = {"defer": "deferred_on"}  # the field of a decision's day; else `decided_on`
+
+
+def decision_day(move: Move) -> dt.date:
+    """The day the steering committee took the decision: the one given with it (`decided_on`,
+    `deferred_on` for a deferral), else today. Not before the programme starts."""
+    ctx, programme = move.ctx, move.programme
+    field = DAY_FIELDS.get(move.trigger, "decided_on")
+    if not ctx.gives(field):
+        return move.unit.clock.today()
+    day = dt.date.fromisoformat(str(ctx.data[field]))
+    starts = programme.starts_on
+    if starts is not None and day < starts:
+        raise GuardFailed(
+            move.trigger,
+            move.app.pk,
+            [
+                Missing(
+                    f"a decision date no earlier than the start of {programme.code}, "
+                    f"{starts.isoformat()} ({field}; {day.isoformat()} was given)",
+                    field,
+                )
+            ],
+        )
+    return day
+
+
+def _budget_years(move: Move) -> list[int]:
+    """The years a grant is charged to: from `budget_year` (default: the year of the decision)
+    up to `spread_until`, each inside the programme's period."""
+    app, programme, ctx, trigger = move.app, move.programme, move.ctx, move.trigger
 
     def refuse(need: str, field: str) -> GuardFailed:
         return GuardFailed(trigger, app.pk, [Missing(need, field)])
 
-    today = dt.date.fromisoformat(ctx.today)
+    decided = decision_day(move)
     given = ctx.data.get("budget_year")
-    year = int(given) if given else today.year
+    year = int(given) if given else decided.year
     until = int(ctx.data.get("spread_until") or year)
     span = period_text(programme)
     if not in_period(programme, year):
@@ -127,9 +155,10 @@ def _budget_years(app: Application, programme: Programme, ctx: Context, trigger:
                 f"(budget_year; {year} is outside it)",
                 "budget_year",
             )
+        when = "this year" if decided == move.unit.clock.today() else "the decision's year"
         raise refuse(
             f"a budget year within the period of {programme.code}, {span} "
-            f"(budget_year; without one this year, {year}, is charged, and it is "
+            f"(budget_year; without one {when}, {year}, is charged, and it is "
             "outside the period)",
             "budget_year",
         )
@@ -210,7 +239,7 @@ def letters(move: Move, years: list[int], conditions: list[dict[str, Any]]) -> d
         "applicant": org.name if org else "",
         "title": app.title,
         "programme": programme.name,
-        "date": move.unit.clock.today().isoformat(),
+        "date": decision_day(move).isoformat(),
         "outcome": trigger,
         "granted_cents": ctx.data.get("granted") or 0,
         "years": years,

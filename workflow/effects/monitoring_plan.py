@@ -20,6 +20,7 @@ from kracht.storage.tables import Application, Person, ProgressReport, ReportSch
 from kracht.workflow import schedule
 from kracht.workflow.config import Monitoring, default_document, monitoring
 from kracht.workflow.effects import says
+from kracht.workflow.effects.grants import decision_day
 from kracht.workflow.move import Move
 
 if TYPE_CHECKING:
@@ -55,14 +56,24 @@ def facts(db: Session, app: Application, today: dt.date) -> dict[str, Any]:
 
 @says("plan the progress reports to the project's end")
 def start(move: Move) -> dict[str, Any]:
-    """Entering monitoring: plan the reports from today to the project's end."""
+    """Entering monitoring: plan the reports from the day the project started to its end."""
     db, app = move.unit.db, move.app
     rules = rules_for(db, move.programme.pk)
-    today = move.unit.clock.today()
-    end = project_end(db, app, today)
+    begin = started_on(move)
+    end = project_end(db, app, begin)
     by, chase = move.unit.actor.email, move.unit.settings.reminders
     every, after = rules.every_months, rules.due_months_after
-    return {"schedule": plan(db, app, every, after, today, end, by, chase)}
+    return {"schedule": plan(db, app, every, after, begin, end, by, chase)}
+
+
+def started_on(move: Move) -> dt.date:
+    """The day a project enters monitoring: the day of its approval, or, once its conditions are
+    met, the day the last of them was met (today where none says otherwise)."""
+    if move.trigger != "conditions_met":
+        return decision_day(move)
+    met = [clock.local_day(c.met_at) for c in funds.condition_rows(move.unit.db, move.app.pk)
+           if c.met_at is not None]  # fmt: skip
+    return max(met, default=move.unit.clock.today())
 
 
 @says("drop the progress reports not yet submitted")

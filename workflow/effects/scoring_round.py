@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from kracht.states import assessment_committee
 from kracht.storage import assessments as store
 from kracht.storage.tables import Application, Programme, ScoringRound
 from kracht.workflow.config import Scoring, default_document, scoring
@@ -55,7 +56,8 @@ def _submitted_without_conflict(db: Session, app: Application, current: ScoringR
 
 @says("freeze the criteria in force into a new scoring round")
 def open_round(move: Move) -> dict[str, Any]:
-    """Freeze the criteria in force into a new scoring round with its deadline."""
+    """Freeze the criteria in force into a new scoring round with its deadline; a round
+    recorded afterwards says the day it really opened (`opened_on`)."""
     db, app, programme = move.unit.db, move.app, move.programme
     by, deadline = move.unit.actor.email, str(move.ctx.data["scoring_deadline"])
     rules = scoring_for(db, programme)
@@ -71,8 +73,10 @@ def open_round(move: Move) -> dict[str, Any]:
             scoring=rules.as_dict(),
         ),
     )
+    opened = assessment_committee.opened_on(move.ctx)
     return {
         "scoring_round": scoring_round.number,
         "deadline": deadline,
         "criteria_version": rules.version,
+        **({"opened_on": opened} if opened != move.ctx.today else {}),
     }

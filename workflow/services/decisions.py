@@ -4,19 +4,23 @@ again.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 from typing_extensions import TypedDict
 
+from kracht.basics import inputs
 from kracht.basics.errors import Field, InvalidInput, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.storage import audit, repository
 from kracht.storage import funds as store
+from kracht.storage.clock import local_day
 from kracht.storage.tables import (
     Application,
 )
 from kracht.workflow import engine
+from kracht.workflow.effects.grants import DAY_FIELDS
 from kracht.workflow.move import Moved
 from kracht.workflow.services.budgets import ratio
 from kracht.workflow.unit import Unit, reads
@@ -60,6 +64,7 @@ def decide(
     departure_rationale: str | None = None,
     deferred_until: str | None = None,
     deferred_to_round: str | None = None,
+    decided_on: str | None = None,
     expected_version: int | None = None,
 ) -> Decided:
     """Record a steering decision: one transaction with its money, conditions and letter.
@@ -67,7 +72,9 @@ def decide(
     Run with `Units.try_out`, every check of the real decision runs (roles, guards, the amount,
     the programme's period and what is available per year) and its effects are computed, then
     rolled back: nothing is written, not even the audit of a refusal. The result says what
-    would be charged per year, what would be left, and the warnings. With `expected_version`,
+    would be charged per year, what would be left, and the warnings. `decided_on` is the day
+    the committee met (default: today, never later): the letter is dated by it, the budget year
+    follows from it and the report schedule starts on it. With `expected_version`,
     the decision is refused (ConcurrentChange) if the application changed since that version
     (a web page confirms the decision it previewed)."""
     outcome = outcome.replace("-", "_")
@@ -114,6 +121,16 @@ def decide(
                 if v
             }
         )
+    if decided_on:  # refused here naming the field given; recorded as the outcome's own field
+        day = inputs.require_date(decided_on, Field("decided on", "decided_on"))
+        if day > unit.clock.today():
+            raise InvalidInput(
+                f"decided on: {day.isoformat()} lies in the future (today is "
+                f"{unit.clock.today().isoformat()}); give the day the committee met",
+                field="decided_on",
+                label="decided on",
+            )
+        values[DAY_FIELDS.get(outcome, "decided_on")] = day.isoformat()
     result = engine.fire(
         unit, application_id, outcome, reason=reason, values=values,
         expected_version=expected_version,
@@ -142,7 +159,8 @@ class Decision(TypedDict):
 
     outcome: str
     decided_by: str
-    decided_at: str
+    decided_at: str  # when it was entered
+    decided_on: str  # the day the committee met (the day it was entered, unless given)
     reasons: str | None
     advice: str | None  # the committee's joint advice at the time; None before one
     follows_advice: bool | None  # None where the decision's effects did not say
@@ -178,6 +196,10 @@ def decisions_made(
                 "outcome": event["trigger"],
                 "decided_by": event["actor"],
                 "decided_at": event["at"],
+                "decided_on": str(
+                    values.get(DAY_FIELDS.get(event["trigger"], "decided_on"))
+                    or _day_of(event["at"])
+                ),
                 "reasons": event["reason"],
                 "advice": advice,
                 "follows_advice": follows,
@@ -189,8 +211,13 @@ def decisions_made(
     return made
 
 
+def _day_of(at: str) -> str:
+    """The programme day of an event's time (as the trail writes it)."""
+    return local_day(dt.datetime.fromisoformat(at.replace("Z", "+00:00"))).isoformat()
+
+
 NOT_DECIDED = dict.fromkeys(
-    ("outcome", "decided_by", "decided_at", "reasons", "advice", "follows_advice",
+    ("outcome", "decided_by", "decided_at", "decided_on", "reasons", "advice", "follows_advice",
      "departure_rationale", "deferred_until", "deferred_to_round")
 )  # fmt: skip
 
@@ -201,6 +228,7 @@ class LatestDecision(TypedDict):
     outcome: str | None
     decided_by: str | None
     decided_at: str | None
+    decided_on: str | None
     reasons: str | None
     advice: str | None
     follows_advice: bool | None
@@ -226,6 +254,7 @@ class ConditionShown(TypedDict):
     due_on: str
     owner: str
     met: bool
+    met_on: str | None  # the day it was met (None while open)
     evidence: str | None
 
 
@@ -270,6 +299,7 @@ def decision_view(
             "due_on": c.due_on.isoformat(),
             "owner": c.owner,
             "met": c.met_at is not None,
+            "met_on": local_day(c.met_at).isoformat() if c.met_at else None,
             "evidence": c.evidence,
         }
         for c in store.condition_rows(db, app.pk)

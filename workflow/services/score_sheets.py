@@ -17,7 +17,7 @@ from kracht.basics.actors import Actor, require
 from kracht.basics.csv_safe import csv_line
 from kracht.basics.errors import Field, InvalidInput, NotAllowed, NotFound, NotPermitted
 from kracht.storage import assessments as store
-from kracht.storage import audit, repository
+from kracht.storage import audit, clock, repository
 from kracht.storage.tables import (
     Application,
     Score,
@@ -457,6 +457,12 @@ def advise(unit: Unit, application_id: int, advice: str, rationale: str) -> Move
     )
 
 
+def recorded_afterwards(current: ScoringRound) -> bool:
+    """A past round, entered after its deadline had passed (`scoring_opened_on`): its members'
+    sheets are entered as they come, after the deadline."""
+    return clock.local_day(current.opened_at) > current.deadline
+
+
 def _open_sheet(unit: Unit, app: Application) -> tuple[Scoring, ScoreSheet]:
     """Check the actor may score now, and return the round's criteria and their sheet."""
     rules, current = may_score(unit, app)
@@ -485,7 +491,7 @@ def may_score(unit: Unit, app: Application) -> tuple[Scoring, ScoringRound]:
     current = store.current_round(db, app.pk)
     if app.state != "kracht_scoring" or current is None:
         raise NotAllowed(f"scoring is not open for application {app.id}: it is {app.state}")
-    if unit.clock.today() > current.deadline:
+    if unit.clock.today() > current.deadline and not recorded_afterwards(current):
         raise NotAllowed(
             f"the scoring deadline for application {app.id} passed on "
             f"{current.deadline.isoformat()}"

@@ -11,11 +11,12 @@ whole chain, see every hash.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import TypedDict
 
-from kracht.storage import audit
+from kracht.storage import audit, clock
 from kracht.workflow.services import policy
 
 if TYPE_CHECKING:
@@ -75,3 +76,36 @@ def _guessable(
         return guessable
     outside = {s - 1 for s in inside if s > 1} - inside.keys()
     return guessable | audit.unsalted(db, outside)
+
+
+class RealDay(TypedDict):
+    """The day in the world an event records (a meeting, a session), beside its time of entry."""
+
+    what: str  # decided | presented | opened | met
+    on: str  # ISO date
+
+
+# Stage data naming the day something happened, and what happened on it.
+DAY_FIELDS = {
+    "decided_on": "decided",
+    "deferred_on": "decided",
+    "table_date": "presented",
+    "scoring_opened_on": "opened",
+}
+
+
+def real_day(event: ShownEvent) -> RealDay | None:
+    """The day the event's action really took place, where it records one that is not the day
+    it was entered (a decision taken at a meeting in 2018 and entered today); else None."""
+    if event["outcome"] != "ok":
+        return None
+    payload = event["payload"]
+    values = payload.get("values") if event["action"] in ("fire", "record") else None
+    values = values if isinstance(values, dict) else {}  # stage data, by field
+    found = [(what, values.get(name)) for name, what in DAY_FIELDS.items()]
+    found.append(("met", payload.get("met_on") if event["action"] == "condition.met" else None))
+    entered = clock.local_day(dt.datetime.fromisoformat(event["at"])).isoformat()
+    for what, day in found:
+        if isinstance(day, str) and day != entered:
+            return {"what": what, "on": day}
+    return None
