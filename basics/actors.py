@@ -20,13 +20,20 @@ class Actor:
     roles: frozenset[str]
     person_id: int | None = None
     organisation_id: int | None = None
+    # Roles of the people whose past steps this person enters on their behalf (the
+    # running-programme import brings in what the steering committee decided before kracht):
+    # held for that only, and named as such in the trail.
+    recording: frozenset[str] = frozenset()
 
     @property
     def roles_text(self) -> str:
-        return ",".join(sorted(self.roles))
+        held = ",".join(sorted(self.roles))
+        return held + (
+            f"; recording for {','.join(sorted(self.recording))}" if self.recording else ""
+        )
 
     def holds(self, roles: Iterable[str]) -> bool:
-        return bool(self.roles & {str(r) for r in roles})
+        return bool((self.roles | self.recording) & {str(r) for r in roles})
 
     def sees_everything(self) -> bool:
         """Everyone but a pure applicant sees every application."""

@@ -453,6 +453,56 @@ def app_import(s: Settings, file: Path, locale: str | None) -> None:
     click.echo(f"imported {len(imported.created)} applications from {file.name}{how}")
 
 
+@app.command("import-running")
+@click.argument("file", type=FILE)
+@click.option(
+    "--locale",
+    type=click.Choice(["nl", "en"]),
+    help="How the amounts are written: nl (1.500,50) or en (1,500.50). Default: nl for a "
+    "semicolon-separated file, else KRACHT_LOCALE (nl when unset).",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and show what would be brought "
+              "in; write nothing.")  # fmt: skip
+@json_option
+@pass_settings
+def app_import_running(
+    s: Settings, file: Path, locale: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Bring in a running programme: applications decided, granted and in monitoring before
+    kracht, from one CSV spreadsheet, all rows or none (programme leader).
+
+    Columns: title, programme, applicant, requested, description, budget_total, state
+    (steering_decision, monitoring, approved_with_conditions, rejected or deferred); optional
+    line, round, submitted_on, and for a decision decided_on (the meeting day),
+    decision_reason, granted, budget_year, spread_until, budget_kind, departure_rationale,
+    deferred_until, deferred_to_round, conditions (DUE|OWNER|TEXT per line), conditions_met
+    (NUMBER|DAY|EVIDENCE per line), partners (ORGANISATION|co-financing or
+    partner|COMMITMENT|EXTENT per line) and indicators (NAME|UNIT|BASELINE|TARGET|TARGET DATE
+    per line). Every row is checked first; then each application is entered as by hand, in
+    one transaction, and the trail records the import with the file's SHA-256. No message is
+    sent."""
+    from kracht.basics.euros import format_euros
+    from kracht.workflow.services.running_import import import_running
+
+    result = (s.try_out if dry_run else s.run)(import_running, file, locale)
+    if as_json:
+        return emit_json({**result, "dry_run": dry_run})
+    would = "would be " if dry_run else ""
+    for brought in result["applications"]:
+        money = (
+            f", granted {format_euros(brought['granted_cents'])}"
+            if brought["granted_cents"]
+            else ""
+        )
+        click.echo(f"  {brought['id']}. {brought['title']}: {would}{brought['state']}{money}")
+    how = f" ({result['note']})" if result["note"] else ""
+    head = "dry run, nothing written: " if dry_run else ""
+    click.echo(
+        f"{head}{len(result['applications'])} applications {would}brought in from {file.name}"
+        f"{how}, SHA-256 {result['sha256']}" + ("" if dry_run else f" (import #{result['event']})")
+    )
+
+
 @app.command("letter")
 @click.argument("application_id", type=APPLICATION_ID)
 @click.option("--language", default="nl", show_default=True, help="nl or en.")

@@ -57,6 +57,7 @@ def fire(
     values: Mapping[str, object] | None = None,
     expected_version: int | None = None,
     prepare: Callable[[Unit, Application], None] | None = None,
+    passing: Mapping[str, str] | None = None,
 ) -> Moved:
     """Fire `trigger` on an application, within the unit's transaction:
 
@@ -71,7 +72,9 @@ def fire(
     6. write state, data and version (refusing a concurrent change), apply the row's effects
        and append the audit events, the outbox messages and the reminders.
     The edge commits the unit; any failure rolls all of it back, and a refusal is then audited
-    on its own. `Units.try_out` runs it all and rolls back: a dry run.
+    on its own. `Units.try_out` runs it all and rolls back: a dry run. `passing` names stages
+    (with why) that do not apply to this one action besides the programme's and the track's:
+    the stages an application went through before kracht, when it is brought in.
     """
     reason = inputs.optional_text(reason, Field("reason"), inputs.REASON)
     with attempting("fire", application_id, trigger, reason):
@@ -79,7 +82,7 @@ def fire(
         loaded = _load(db, application_id, expected_version)
         app, programme = loaded.app, loaded.programme
         pending = _parse_values(values or {}, unit.clock.today())
-        ctx = context(unit, app, programme, reason, pending, loaded)
+        ctx = context(unit, app, programme, reason, pending, loaded, passing=passing)
         row = _pick_row(app, trigger, ctx)
         require_own(actor, row.roles, app.applicant_org_id, f"{trigger} application {app.id}")
         for section in sorted({section for section, _ in pending.values()}):
@@ -92,11 +95,11 @@ def fire(
             check(unit, app)
         if prepare is not None:
             prepare(unit, app)
-            ctx = context(unit, app, programme, reason, pending, loaded)
+            ctx = context(unit, app, programme, reason, pending, loaded, passing=passing)
         steps, missing = _plan(row, ctx)
         if missing:
-            passing = [step.source for step in steps[1:]]
-            raise GuardFailed(trigger, application_id, missing, to=steps[-1].dest, passing=passing)
+            passed = [step.source for step in steps[1:]]
+            raise GuardFailed(trigger, application_id, missing, to=steps[-1].dest, passing=passed)
         return _commit(unit, app, programme, ctx, steps, pending, loaded)
 
 
@@ -182,6 +185,7 @@ def context(
     recorded: dict[str, Any] | None = None,
     partners: list[repository.PartnerRow] | None = None,
     indicators: list[repository.IndicatorRow] | None = None,
+    passing: Mapping[str, str] | None = None,
 ) -> Context:
     """What the guards see: the recorded data plus the data given with this action.
 
@@ -256,7 +260,10 @@ def context(
         previous_state=app.previous_state,
         requested_cents=columns.get("requested_cents", app.requested_cents),
         data=data,
-        not_applicable=roads.not_applicable(programme.not_applicable or {}, line_code, app.round),
+        not_applicable={  # the programme's and the track's reasons win over an action's
+            **(passing or {}),
+            **roads.not_applicable(programme.not_applicable or {}, line_code, app.round),
+        },
         waived_rules=roads.waived_on(app.submitted_on or clock.local(app.created_at).date())
         if roads.periods
         else {},
@@ -450,6 +457,8 @@ def _notify(
     from kracht.notifications.outbox import enqueue, needs
     from kracht.notifications.render import Override, override_folder
 
+    if unit.quiet:
+        return
     db, templates, base_url = unit.db, unit.settings.templates.folder, unit.settings.web.base_url
     found: tuple[Override | None] | None = None  # the programme's templates, looked up once
     same = loaded is not None and loaded.applicant_id == app.applicant_org_id

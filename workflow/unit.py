@@ -55,6 +55,9 @@ class Unit:
     ) -> None:
         self.db, self.who, self.clock, self.channel = db, who, clock, channel
         self.dry_run = dry_run  # run by `Units.try_out`: everything is rolled back at the end
+        # Set by a service that enters what happened before kracht (the running-programme
+        # import): the moves write no messages, since what they record was told back then.
+        self.quiet = False
         self.settings = settings if settings is not None else Settings()
         self._actor = who if isinstance(who, Actor) else None
         self.standing: list[Callable[[Session, Actor], None]] = []

@@ -120,13 +120,13 @@ def import_csv(
     sheet = read_sheet(path, locale)
     total = 2 * len(sheet.rows)
     tick = progress or (lambda done, total: None)
-    find = _Lookups(unit.db)
+    find = Lookups(unit.db)
     find.prefetch_orgs({row.get("applicant", "") for _, row in sheet.rows})
     actor = unit.actor
     problems = []
     for start in range(0, len(sheet.rows), BATCH):
         batch = sheet.rows[start : start + BATCH]
-        problems += [p for n, row in batch for p in _problems(find, actor, n, row, sheet.locale)]
+        problems += [p for n, row in batch for p in problems_of(find, actor, n, row, sheet.locale)]
         tick(len(batch), total)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -155,7 +155,7 @@ class _New:
 
 def _create(
     unit: Unit,
-    find: _Lookups,
+    find: Lookups,
     messages: Batch,
     path: Path,
     batch: list[tuple[int, dict[str, str]]],
@@ -183,7 +183,7 @@ def _create(
 
 
 def _columns(
-    unit: Unit, find: _Lookups, path: Path, number: int, row: dict[str, str], locale: str
+    unit: Unit, find: Lookups, path: Path, number: int, row: dict[str, str], locale: str
 ) -> dict[str, Any]:
     """One checked row's columns, with the checks `applications.new_application` makes of its
     fields; the amount goes in as a number, read once in the file's locale."""
@@ -208,7 +208,7 @@ def _columns(
         raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
 
 
-class _Lookups:
+class Lookups:
     """Programmes, organisations and lines looked up once each, by what a row names."""
 
     def __init__(self, db: Any) -> None:
@@ -397,8 +397,8 @@ def _rows(
             yield start, row
 
 
-def _problems(
-    find: _Lookups, actor: Actor, number: int, row: dict[str, str], locale: str
+def problems_of(
+    find: Lookups, actor: Actor, number: int, row: dict[str, str], locale: str
 ) -> list[str]:
     """Check each column on its own, so a problem names its column."""
     problems = []
@@ -427,14 +427,14 @@ def _problems(
     return problems
 
 
-def _programme(find: _Lookups, code: str) -> Any:
+def _programme(find: Lookups, code: str) -> Any:
     programme = find.programme(code)
     if programme is None:
         raise InvalidInput(f"no programme {code!r}")
     return programme
 
 
-def _org(find: _Lookups, name: str) -> Any:
+def _org(find: Lookups, name: str) -> Any:
     org = find.org(name)
     if org is None:
         raise InvalidInput(
@@ -445,7 +445,7 @@ def _org(find: _Lookups, name: str) -> Any:
     return org
 
 
-def _line(find: _Lookups, programme: Any, code: str) -> Any:
+def _line(find: Lookups, programme: Any, code: str) -> Any:
     line = find.line(programme, code)
     if line is None:
         raise InvalidInput(f"programme {programme.code} has no line {code!r}")
