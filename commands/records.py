@@ -89,7 +89,7 @@ def workflow_diagram(s: Settings, code: str | None, track: str | None) -> None:
     chosen = routes.get(track or "")
     if chosen is None:
         known = ", ".join(k for k in routes if k) or "none"
-        raise NotFound("track", f"{track} of programme {code} (its tracks: {known})")
+        raise NotFound("track", track, f"programme {code} has the tracks: {known}")
     click.echo(diagram.mermaid(chosen["passes"]), nl=False)
 
 

@@ -126,6 +126,13 @@ def close(
                 recipient=recipient or None, subject_ref=subject_ref or None)  # fmt: skip
 
 
+def cancel_passed(db: Session, application_id: int, before: dt.datetime) -> int:
+    """Cancel the application's open reminders of deadlines that passed before `before`: what
+    fell due before kracht was used is not chased in it."""
+    return rows.end_due_before(db, OPEN, "cancelled", clock.now(), application_id=application_id,
+                               before=before)  # fmt: skip
+
+
 def _end(db: Session, status: str, **match: Any) -> int:
     if status not in ("done", "cancelled"):
         raise ValueError(f"a reminder ends done or cancelled, not {status!r}")

@@ -67,6 +67,27 @@ def end(
 _REMINDER: sa.Table = Reminder.__table__  # type: ignore[attr-defined]
 
 
+def end_due_before(
+    db: Session,
+    statuses: tuple[str, ...],
+    status: str,
+    now: dt.datetime,
+    *,
+    application_id: int,
+    before: dt.datetime,
+) -> int:
+    """End the application's reminders in one of `statuses` that fall due before `before`."""
+    ended = core(db).execute(
+        _REMINDER.update()
+        .where(_REMINDER.c.status.in_(statuses), _REMINDER.c.application_id == application_id,
+               _REMINDER.c.due_at < before)
+        .values(status=status, next_at=None, closed_at=now)
+    )  # fmt: skip
+    if ended.rowcount:
+        expire(db, Reminder)
+    return ended.rowcount
+
+
 @cache
 def _ending(filters: tuple[str, ...]) -> sa.Update:
     """The UPDATE that ends the open reminders matching `filters`, built once for each set."""

@@ -139,7 +139,7 @@ NESTED = "a = " + "[" * 10 + "]" * 10  # nested, but within what the parser hand
         ("[committee]\nquorom = 2\n" + CRITERION, "unknown key committee.quorom; the known "
          "keys are: minimum_members, quorum, disagreement_spread"),
         ("lable = 'x'\n" + CRITERION, "unknown key lable; the known keys are: label, "
-         "committee, scale, monitoring, money, criteria"),
+         "committee, scale, monitoring, money, criteria, tracks, periods"),
         (CRITERION + "wieght = 3\n", "unknown key criteria[0].wieght; the known keys are: "
          "key, name, question, weight, minimum"),
         ("[money]\ncap = 10\n" + CRITERION, "unknown key money.cap; the known keys are: "
@@ -161,7 +161,7 @@ NESTED = "a = " + "[" * 10 + "]" * 10  # nested, but within what the parser hand
         ("[scale]\nmax = 1000000\n" + CRITERION, "scale.max must be from -100 to 100, "
          "not 1000000"),
         (NESTED + "\n" + CRITERION, "unknown key a; the known keys are: label, committee, scale, "
-         "monitoring, money, criteria"),
+         "monitoring, money, criteria, tracks, periods"),
     ],
 )  # fmt: skip
 def test_a_configuration_of_the_wrong_shape_is_refused_naming_the_key(

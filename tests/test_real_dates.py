@@ -298,3 +298,24 @@ def test_history_leaves_the_column_out_where_nothing_happened_on_another_day(wor
 
     assert code == 0
     assert "HAPPENED" not in out.splitlines()[0]
+
+
+def test_a_decision_is_not_dated_before_the_application_was_submitted(world):
+    app_id = run(world.url, f.LEADER, applications.create, title="Late idea", programme=f.AVT_2018,
+                 applicant=f.TALENTIT, requested="64389", line="talent",
+                 submitted_on="2018-11-01")["id"]  # fmt: skip
+    f.complete_proposal(world, app_id)
+    while world.state(app_id) != "steering_decision":
+        state = world.state(app_id)
+        f.prepare(world, app_id, state)
+        forward = [o["trigger"] for o in world.show(app_id)["next"] if o["forward"]]
+        world.fire(app_id, forward[0], actor=f.FIRED_BY.get(state, f.LEADER),
+                   values=f.FIRED_WITH.get(state))  # fmt: skip
+
+    with pytest.raises(
+        GuardFailed,
+        match="no earlier than the application's submission, "
+        "2018-11-01 \\(decided_on; 2018-10-31 was given\\)",
+    ):
+        run(world.url, f.STEERING, decisions.decide, app_id, "approve", reason="yes",
+            amount="64389", decided_on="2018-10-31")  # fmt: skip

@@ -14,6 +14,7 @@ import time_machine
 from kracht.cli import main
 from kracht.storage import audit, clock
 from kracht.storage.database import session
+from kracht.workflow import engine
 from kracht.workflow.services import assignment, directory, score_sheets
 from tests import factories as f
 from tests.factories import make_application, run
@@ -409,3 +410,22 @@ def test_after_the_deadline_the_template_leaves_a_sheet_out_and_its_row_is_refus
         f"passed on {f.DEADLINE}"
     )
     assert _since(any_world, trail) == [(f.MEMBER, "score.draft", first, "refused")]
+
+
+def test_a_past_round_recorded_afterwards_gives_its_template_as_score_set_takes_it(
+    any_world, kracht
+):
+    app_id = make_application(any_world, stage="innovation_table", round_label="2018-9")
+    f.prepare(any_world, app_id, "innovation_table")
+    any_world.fire(app_id, "start_ecosystem_analysis")
+    run(any_world.url, f.LEADER, engine.record, app_id, "assessment_committee",
+        {"scoring_deadline": "2018-11-01"})  # fmt: skip
+    for member in f.COMMITTEE:
+        run(any_world.url, f.LEADER, assignment.assign, app_id, member)
+    any_world.fire(app_id, "open_scoring", values={"scoring_opened_on": "2018-10-15"})
+    _declare(any_world, app_id)
+
+    code, out, err = kracht("scores", "template", "2018-9")
+
+    assert code == 0, err
+    assert [row["application"] for row in _read(out)] == [str(app_id)]

@@ -251,7 +251,7 @@ def test_workflow_show_and_diagram_give_the_programme_s_routes_and_periods(world
 
     code, out, err = kracht("workflow", "diagram", "--programme", f.AVT_2018, "--track", "nope")
     assert code != 0
-    assert "its tracks: basis" in err
+    assert "no track 'nope'; programme avt-2018 has the tracks: basis" in err
 
 
 def test_roads_of_an_unknown_programme_are_not_found(world):
@@ -273,3 +273,21 @@ def test_the_application_page_shows_its_route_and_the_rules_that_do_not_apply_ye
     assert "minstens één cofinancierend bedrijf: geldt nog niet voor deze aanvraag (period " \
            "AvT 2018-2022 (from 2018-01-10)" in page  # fmt: skip
     assert "<script" not in page.split("route-title")[1].split("</section>")[0]
+
+
+def test_an_applicant_cannot_choose_a_round_or_a_past_submission_day(world):
+    from kracht.basics.errors import NotAllowed
+
+    configure(world, tracks=[{**BASIS, "lines": [], "rounds": ["fast"]}], periods=PERIODS)
+    fields = {"title": "Mine", "programme": f.AVT_2018, "applicant": f.TALENTIT,
+              "requested": "1000", "line": "talent"}  # fmt: skip
+
+    with pytest.raises(NotAllowed, match="only a programme leader puts an application in a round"):
+        run(world.url, f.APPLICANT, applications.create, **fields, round="fast")
+    with pytest.raises(NotAllowed, match="only a programme leader gives a submission day other"):
+        run(world.url, f.APPLICANT, applications.create, **fields, submitted_on="2018-02-01")
+
+    own = run(world.url, f.APPLICANT, applications.create, **fields)["id"]
+    assert world.show(own)["rules_not_applicable"] == {}  # today's rules: every rule applies
+    led = run(world.url, f.LEADER, applications.create, **fields, round="fast")["id"]
+    assert world.show(led)["route"] == ["idea", "steering_decision"]

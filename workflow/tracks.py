@@ -175,14 +175,14 @@ def check_for(found: Roads, lines: set[str], programme_wide: Mapping[str, str], 
             raise InvalidInput(
                 f"{where}: tracks[{i}].lines: the programme has no line {unknown[0]!r}; its lines "
                 f"are: {', '.join(sorted(lines)) or 'none'}",
-                field="configuration",
+                field="file",
             )
         unused = [s for s in track.stages if s in programme_wide]
         if unused:
             raise InvalidInput(
                 f"{where}: tracks[{i}].stages: {unused[0]} does not apply in this programme at "
                 f"all ({programme_wide[unused[0]]}); leave it out of the track",
-                field="configuration",
+                field="file",
             )
 
 
@@ -197,7 +197,7 @@ class _Reader:
     where: str
 
     def fail(self, problem: str) -> InvalidInput:
-        return InvalidInput(f"{self.where}: {problem}", field="configuration")
+        return InvalidInput(f"{self.where}: {problem}", field="file")
 
     def tables(self, document: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
         value = document.get(name, [])

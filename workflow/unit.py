@@ -13,6 +13,7 @@ read transaction; nothing to audit).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterator
@@ -74,6 +75,17 @@ class Unit:
     def resolved(self) -> Actor | None:
         """The actor, if one was resolved (for auditing a refusal)."""
         return self._actor
+
+    @contextmanager
+    def recording_for(self, *roles: str) -> Iterator[None]:
+        """Within the block, the actor enters what people in `roles` did before kracht (the
+        running-programme import): held for that only, and named so in the trail."""
+        actor = self.actor
+        self._actor = dataclasses.replace(actor, recording=frozenset(roles))
+        try:
+            yield
+        finally:
+            self._actor = actor
 
     def stand(self, write: Callable[[Session, Actor], None]) -> None:
         """Keep `write` even if this unit is refused: it runs again, on its own, in the

@@ -119,6 +119,11 @@ def decision_day(move: Move) -> dt.date:
     if not ctx.gives(field):
         return move.unit.clock.today()
     day = dt.date.fromisoformat(str(ctx.data[field]))
+    submitted = move.app.submitted_on
+    if submitted is not None and day < submitted:
+        raise GuardFailed(move.trigger, move.app.pk, [Missing(
+            f"a decision date no earlier than the application's submission, "
+            f"{submitted.isoformat()} ({field}; {day.isoformat()} was given)", field)])  # fmt: skip
     starts = programme.starts_on
     if starts is not None and day < starts:
         raise GuardFailed(

@@ -10,7 +10,7 @@ from typing_extensions import TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require, require_own
-from kracht.basics.errors import ConcurrentChange, InvalidInput, NotFound
+from kracht.basics.errors import ConcurrentChange, InvalidInput, NotAllowed, NotFound
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
@@ -91,8 +91,25 @@ def new_application(unit: Unit, row: dict[str, Any]) -> Application:
     require_own(unit.actor, CREATORS, org.pk, "create applications")
     cents = parse_euros(row.get("requested") or 0, "requested amount")
     fields = application_fields(row, title, programme, line_id, org, cents, unit.clock.today())
+    leaders_only(unit, fields)
     app = Application(**fields)
     return repository.add(db, app)
+
+
+def leaders_only(unit: Unit, fields: dict[str, Any]) -> None:
+    """An application's round (its call, which may give it a track of its own) and a
+    submission day other than today (which picks the rules of its period) are the programme
+    leader's to give."""
+    if unit.actor.holds([Role.PROGRAMME_LEADER]):
+        return
+    if fields["round"]:
+        raise NotAllowed("only a programme leader puts an application in a round: the round "
+                         "decides its route", step="round_by_leader")  # fmt: skip
+    day = fields["submitted_on"]
+    if day is not None and day != unit.clock.today():
+        raise NotAllowed(f"only a programme leader gives a submission day other than today "
+                         f"({day.isoformat()} was given): it decides which rules apply",
+                         step="submitted_by_leader")  # fmt: skip
 
 
 def created_event(actor: Actor, app: Any, source: str) -> dict[str, Any]:

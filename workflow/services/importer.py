@@ -21,7 +21,7 @@ from typing_extensions import TypedDict
 
 from kracht.basics import inputs
 from kracht.basics.actors import Actor, require_own
-from kracht.basics.errors import InvalidInput, KrachtError, NotFound
+from kracht.basics.errors import InvalidInput, KrachtError, NotAllowed, NotFound
 from kracht.basics.euros import LOCALES, input_locale, parse_euros
 from kracht.notifications.outbox import Batch
 from kracht.storage import audit_batch, bulk, repository
@@ -29,6 +29,7 @@ from kracht.workflow.services.applications import (
     CREATORS,
     application_fields,
     created_event,
+    leaders_only,
     parse_date,
     text,
 )
@@ -201,10 +202,12 @@ def _columns(
             raise NotFound("line", row["line"], f"no line of {programme.code}")
         requested = parse_euros(Decimal(cents).scaleb(-2), "requested amount")
         line_id = line.id if line else None
-        return application_fields(
+        fields = application_fields(
             row, title, programme, line_id, org, requested, unit.clock.today()
         )
-    except InvalidInput as error:
+        leaders_only(unit, fields)
+        return fields
+    except (InvalidInput, NotAllowed) as error:
         raise InvalidInput(f"{path.name}: line {number}: {error}; nothing was imported") from None
 
 

@@ -144,7 +144,7 @@ def _open(
     current = store.current_round(db, app.pk)
     if app.state != "kracht_scoring" or current is None:
         return f"scoring is not open: it is {app.state}", None, {}
-    if unit.clock.today() > current.deadline:
+    if unit.clock.today() > current.deadline and not score_sheets.recorded_afterwards(current):
         return f"the scoring deadline passed on {current.deadline.isoformat()}", None, {}
     sheet = store.sheet(db, current.pk, actor.person_id or 0)
     if sheet is not None and sheet.submitted_at is not None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from kracht.basics.actors import require
 from kracht.basics.errors import GuardRefused, InvalidInput, KrachtError
 from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
+from kracht.notifications import reminders
 from kracht.states.base import parse_conditions
 from kracht.storage import audit
 from kracht.workflow import engine, tracks
@@ -135,10 +136,31 @@ def import_running(unit: Unit, path: Path, locale: str | None = None) -> Running
     before = f"brought in with import #{event.seq} ({path.name}, SHA-256 {digest}): it went " \
              "through this stage before kracht"  # fmt: skip
     unit.quiet = True
-    unit._actor = replace(unit.actor, recording=frozenset({Role.STEERING_MEMBER}))
     brought = [_enter(unit, entry, path.name, before) for entry in entries]
+    _tell(unit, path.name, digest, event.seq, brought)
     return {"file": path.name, "sha256": digest, "event": event.seq, "applications": brought,
             "note": sheet.note()}  # fmt: skip
+
+
+def _tell(unit: Unit, file: str, digest: str, seq: int, brought: list[Brought]) -> None:
+    """Tell the steering committee and the auditors what was brought in in their name: the
+    import sends nothing else."""
+    from kracht.basics.euros import format_euros
+    from kracht.notifications.outbox import add_message
+    from kracht.storage import repository
+
+    granted = sum(b["granted_cents"] or 0 for b in brought)
+    decided = sum(1 for b in brought if b["state"] != "steering_decision")
+    for role in ("steering_member", "auditor"):
+        for person in repository.people_with_role(unit.db, role):
+            add_message(
+                unit.db, f"import.running:{seq}:{person.email}", "running_import",
+                "running_import", person, None, "steering" if role != "auditor" else role,
+                {"file": file, "sha256": digest, "event": seq, "count": len(brought),
+                 "decisions": decided, "granted": format_euros(granted, person.language),
+                 "by": unit.actor.name},
+                templates=unit.settings.templates.folder,
+            )  # fmt: skip
 
 
 # -- reading a row ------------------------------------------------------------------------------
@@ -194,31 +216,10 @@ def _decision(entry: Entry, cell: Callable[..., Any], locale: str, today: Any) -
             raise _Problem(f"line {entry.number}, column {given[0]}: an application still to be "
                            "decided (state steering_decision) has no decision yet")  # fmt: skip
         return
-    for needed in ("decided_on", "decision_reason"):
-        if cell(needed) is None:
-            raise _Problem(f"line {entry.number}, column {needed}: give the decision's "
-                           f"{'meeting day' if needed == 'decided_on' else 'reason'}")  # fmt: skip
+    _days(entry, cell, today)
     conditions = cell("conditions", lambda r: parse_conditions(r, "conditions"))
     met = cell("conditions_met", lambda r: [_met(x, today) for x in _items(r)]) or []
-    numbers = {n for n, _, _ in met}
-    if outcome == "approve" and conditions:
-        outcome = "approve_with_conditions"
-        if numbers != set(range(1, len(conditions) + 1)):
-            raise _Problem(f"line {entry.number}, column conditions_met: an application in "
-                           "monitoring has met every condition of its grant")  # fmt: skip
-    if (
-        entry.state == "approved_with_conditions"
-        and conditions
-        and numbers == set(range(1, len(conditions) + 1))
-    ):
-        raise _Problem(f"line {entry.number}, column state: every condition is met, so the "
-                       "application is in monitoring")  # fmt: skip
-    if outcome == "approve_with_conditions" and not conditions:
-        raise _Problem(f"line {entry.number}, column conditions: an approval with conditions "
-                       "names them")  # fmt: skip
-    if conditions and numbers - set(range(1, len(conditions) + 1)):
-        raise _Problem(f"line {entry.number}, column conditions_met: condition "
-                       f"{max(numbers)} is not among the {len(conditions)} given")  # fmt: skip
+    outcome = _with_conditions(entry, outcome, len(conditions or []), {n for n, _, _ in met})
     entry.decision = {
         "outcome": outcome,
         "decided_on": cell("decided_on"),
@@ -233,6 +234,45 @@ def _decision(entry: Entry, cell: Callable[..., Any], locale: str, today: Any) -
         "deferred_to_round": cell("deferred_to_round"),
     }
     entry.met = sorted(met)
+
+
+def _days(entry: Entry, cell: Callable[..., Any], today: Any) -> None:
+    """A decision brought in names its meeting day (before today: a decision since is the
+    steering committee's to enter) and its reason; it was taken after the submission."""
+    for needed in ("decided_on", "decision_reason"):
+        if cell(needed) is None:
+            raise _Problem(f"line {entry.number}, column {needed}: give the decision's "
+                           f"{'meeting day' if needed == 'decided_on' else 'reason'}")  # fmt: skip
+    day = cell("decided_on", lambda r: inputs.require_date(r, "decided on"))
+    if day >= today:
+        raise _Problem(f"line {entry.number}, column decided_on: {day.isoformat()} is not before "
+                       "today; a decision taken since kracht is in use is entered by the "
+                       "steering committee itself")  # fmt: skip
+    submitted = cell("submitted_on", lambda r: inputs.require_date(r, "submitted on"))
+    if submitted is not None and submitted > day:
+        raise _Problem(f"line {entry.number}, column decided_on: {day.isoformat()} lies before "
+                       f"the submission ({submitted.isoformat()})")  # fmt: skip
+
+
+def _with_conditions(entry: Entry, outcome: str, given: int, met: set[int]) -> str:
+    """The decision the state and the conditions say was taken: an approval in monitoring with
+    conditions had them all met; one with conditions still open names them."""
+    every = set(range(1, given + 1))
+    if outcome == "approve" and given:
+        outcome = "approve_with_conditions"
+        if met != every:
+            raise _Problem(f"line {entry.number}, column conditions_met: an application in "
+                           "monitoring has met every condition of its grant")  # fmt: skip
+    if entry.state == "approved_with_conditions" and given and met == every:
+        raise _Problem(f"line {entry.number}, column state: every condition is met, so the "
+                       "application is in monitoring")  # fmt: skip
+    if outcome == "approve_with_conditions" and not given:
+        raise _Problem(f"line {entry.number}, column conditions: an approval with conditions "
+                       "names them")  # fmt: skip
+    if met - every:
+        raise _Problem(f"line {entry.number}, column conditions_met: condition {max(met)} is "
+                       f"not among the {given} given")  # fmt: skip
+    return outcome
 
 
 def _state(raw: str) -> str:
@@ -259,9 +299,7 @@ def _euros(raw: str, locale: str, what: str = "amount") -> Decimal:
 
 
 def _whole(raw: str, what: str) -> int:
-    if not raw.isdigit():
-        raise InvalidInput(f"{what}: {inputs.shown(raw)} is not a year")
-    return int(raw)
+    return inputs.parse_count(raw, what, 2000, 2100)
 
 
 def _partner(item: str, locale: str) -> dict[str, Any]:
@@ -272,13 +310,15 @@ def _partner(item: str, locale: str) -> dict[str, Any]:
     if commitment not in COMMITMENTS:
         raise InvalidInput(f"partner {name}: commitment {inputs.shown(commitment)} is not one of "
                            + ", ".join(COMMITMENTS))  # fmt: skip
+    if extent and commitment in ("knowledge", "none"):
+        raise InvalidInput(f"partner {name}: a {commitment} commitment takes no amount or hours "
+                           f"({inputs.shown(extent)} was given)")  # fmt: skip
     money = commitment == "money" and extent
     hours = commitment == "time" and extent
-    if hours and not extent.isdigit():
-        raise InvalidInput(f"partner {name}: {inputs.shown(extent)} is not a number of hours")
     return {"organisation": name, "co_financing": ROLES[role], "commitment": commitment,
             "amount": _euros(extent, locale) if money else None,
-            "hours": int(extent) if hours else None}  # fmt: skip
+            "hours": inputs.parse_count(extent, f"partner {name}'s hours", 1, 10_000_000)
+            if hours else None}  # fmt: skip
 
 
 def _indicator(item: str) -> dict[str, Any]:
@@ -289,10 +329,9 @@ def _indicator(item: str) -> dict[str, Any]:
 
 def _met(item: str, today: Any) -> tuple[int, str, str]:
     number, day, evidence = _fields(item, 3, "NUMBER|DAY MET|EVIDENCE")
-    if not number.isdigit() or int(number) < 1:
-        raise InvalidInput(f"{inputs.shown(number)} is not a condition's number (1, 2, ...)")
-    met_on = inputs.require_date(day, f"condition {number}'s day met", latest=today)
-    return int(number), met_on.isoformat(), evidence
+    which = inputs.parse_count(number, "a condition's number", 1, 1000)
+    met_on = inputs.require_date(day, f"condition {which}'s day met", latest=today)
+    return which, met_on.isoformat(), evidence
 
 
 # -- entering a row -----------------------------------------------------------------------------
@@ -307,6 +346,13 @@ NEED_COLUMNS = (  # words of a guard's need -> the column that gives what it nee
 )  # fmt: skip
 
 
+FIELD_COLUMNS = {  # a service's field -> the file's column that gives it
+    "amount": "granted", "year": "budget_year", "owner": "conditions", "until": "deferred_until",
+    "to_round": "deferred_to_round", "evidence": "conditions_met", "met_on": "conditions_met",
+    "deferred_on": "decided_on", "organisation": "partners", "hours": "partners",
+}  # fmt: skip
+
+
 @contextmanager
 def _line(number: int, column: str) -> Iterator[None]:
     """A service's refusal of a row's step refuses the file, named by line and column: the
@@ -318,13 +364,14 @@ def _line(number: int, column: str) -> Iterator[None]:
         labels = [getattr(m, "label", str(m)) for m in refusal.missing]
         named = [c for label in labels for words, c in NEED_COLUMNS if words in label]
         raise InvalidInput(f"line {number}, column {(named or [column])[0]}: needs "
-                           + "; ".join(refusal.missing) + "; nothing was imported",
-                           field="file") from None  # fmt: skip
+                           + "; ".join(refusal.missing) + "; nothing was imported"
+                           ) from None  # fmt: skip
     except KrachtError as error:
         named = getattr(error, "field", None)
+        named = FIELD_COLUMNS.get(named, named)
         where = named if named in LAYOUT.columns else column
-        raise InvalidInput(f"line {number}, column {where}: {error}; nothing was imported",
-                           field="file") from None  # fmt: skip
+        raise InvalidInput(f"line {number}, column {where}: {error}; nothing was imported"
+                           ) from None  # fmt: skip
 
 
 def _enter(unit: Unit, entry: Entry, file: str, before: str) -> Brought:
@@ -347,7 +394,7 @@ def _enter(unit: Unit, entry: Entry, file: str, before: str) -> Brought:
     granted = None
     if entry.decision:
         decision = dict(entry.decision)
-        with _line(n, "decided_on"):
+        with _line(n, "decided_on"), unit.recording_for(Role.STEERING_MEMBER):
             decided = decisions.decide(unit, app.pk, decision.pop("outcome"), **decision)
         granted = sum(c["amount_cents"] for c in decided["charged"]) or None
     for number, met_on, evidence in entry.met:
@@ -356,4 +403,5 @@ def _enter(unit: Unit, entry: Entry, file: str, before: str) -> Brought:
     if entry.state == "monitoring" and entry.met:
         with _line(n, "conditions_met"):
             engine.fire(unit, app.pk, "conditions_met", reason="every condition met")
+    reminders.cancel_passed(unit.db, app.pk, unit.clock.now())  # due before kracht: not chased
     return {"id": app.pk, "title": app.title, "state": entry.state, "granted_cents": granted}
