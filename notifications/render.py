@@ -64,7 +64,24 @@ def environment(override: Override | None = None) -> jinja2.Environment:
         env = ImmutableSandboxedEnvironment(loader=loader, **options)
     env.filters["euros_nl"] = lambda cents: format_euros(cents, "nl")
     env.filters["euros_en"] = lambda cents: format_euros(cents, "en")
+    env.filters["day_nl"] = lambda value: _day(value, "nl")
+    env.filters["day_en"] = lambda value: _day(value, "en")
     return env
+
+
+def _day(value: object, language: str) -> str:
+    """A day (a date or YYYY-MM-DD) as its readers write it: `13 december 2018`; anything
+    else as it is."""
+    import datetime as dt
+
+    from kracht.basics.moments import day
+
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return day(value, language) if isinstance(value, dt.date) else str(value)
 
 
 def render(

@@ -411,12 +411,20 @@ def test_the_worked_example_is_what_kracht_computes():
     assert f"Its canonical bytes, {len(canonical)} bytes" in DOC
 
 
-def test_the_worked_example_is_an_event_of_the_demo(demo):
-    """The same event in a fresh demo: equal but for its time, salt and hashes (which differ
-    from one demo database to another). When the demo changes, replace the example in the
-    document with event #238 of a new demo's export."""
+def test_the_worked_example_is_an_event_of_the_demo(tmp_path):
+    """The same event in the format-1 demo kept beside the tests (a demo of the same day, the
+    migration's fixture): equal but for its time, salt and hashes, which differ from one demo
+    database to another. Upgraded and exported as an auditor does today."""
+    import gzip
+
+    from kracht.storage.database import migrate
+
     example = json.loads(_block("example-export"))
-    _url, export = demo
+    db_path = tmp_path / "format-one.db"
+    with gzip.open(Path(__file__).parent / "assets" / "format1-demo.db.gz") as packed:
+        db_path.write_bytes(packed.read())
+    migrate(f"sqlite:///{db_path}")
+    export = _export(db_path, demo_data.AUDITOR, tmp_path / "audit.jsonl")
     event = json.loads(_lines(export)[example["seq"] - 1])
 
     def stable(e: dict[str, Any]) -> dict[str, Any]:
@@ -489,6 +497,8 @@ def test_the_format_two_worked_example_is_what_kracht_and_the_verifier_compute()
 
 
 def test_the_format_two_worked_example_is_an_event_of_todays_demo(demo):
+    """When the demo changes, replace the format-2 example with the same event of a new demo's
+    export (the basic-infrastructure deferral)."""
     example = json.loads(_block("example-two-export"))
     _url, export = demo
     event = json.loads(_lines(export)[example["seq"] - 1])

@@ -336,7 +336,7 @@ def test_the_decision_letter_states_amount_conditions_and_reasons_in_both_langua
 
     assert "onder voorwaarden toe te kennen" in dutch
     assert "€ 1.335.000,00" in dutch
-    assert "  1. serve the whole region (uiterlijk 2019-01-31)" in dutch
+    assert "  1. serve the whole region (uiterlijk 31 januari 2019)" in dutch
     assert "Motivering: contributes to the tables" in dutch
     assert "wijkt af van het advies van de beoordelingscommissie (positive)" in dutch
     assert "EUR 1,335,000.00 is reserved for you" in english

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from kracht.basics import moments
 from kracht.basics.euros import parse_euros
 from kracht.storage import clock
 from kracht.workflow.demo.build import run as build_demo
@@ -411,7 +412,8 @@ def test_the_first_rounds_decisions_carry_their_meeting_days_in_letters_budgets_
         assert entered == clock.today(), title  # entered today, as the trail keeps
         for language, word in (("nl", "Datum"), ("en", "Date")):
             letter = run(url, LEADER, decisions.letter, app_id, language)
-            assert f"{word}: {days[title]}\n" in letter, (title, language)
+            said = moments.day(dt.date.fromisoformat(days[title]), language)
+            assert f"{word}: {said}\n" in letter, (title, language)  # 13 december 2018
         if shown["state"] in ("monitoring", "approved_with_conditions"):
             assert shown["decision"]["charged"][0]["year"] == 2018, title
         if shown["state"] == "monitoring":

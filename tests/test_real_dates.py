@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from kracht.basics import moments
 from kracht.basics.errors import GuardFailed, InvalidInput, NotAllowed
 from kracht.cli import main
 from kracht.commands import hints
@@ -72,8 +73,8 @@ def test_a_decision_entered_today_carries_its_meeting_day(any_world):
     assert [c["year"] for c in decided["charged"]] == [2018]  # the year of the meeting
     letters = {lang: run(world.url, f.LEADER, decisions.letter, app_id, lang) for lang in "nl en"
                .split()}  # fmt: skip
-    assert "Datum: 2018-12-13\n" in letters["nl"]
-    assert "Date: 2018-12-13\n" in letters["en"]
+    assert "Datum: 13 december 2018\n" in letters["nl"]
+    assert "Date: 13 December 2018\n" in letters["en"]
     monitoring = run(world.url, f.LEADER, monitor_views.project, app_id)
     assert monitoring["schedule"]["starts_on"] == MEETING
     first = monitoring["reports"][0]
@@ -99,8 +100,8 @@ def test_without_a_meeting_day_the_decision_is_of_the_day_it_is_entered(world):
     decided = _approve(world, app_id)
 
     assert [c["year"] for c in decided["charged"]] == [TODAY.year]
-    assert f"Date: {TODAY.isoformat()}\n" in run(world.url, f.LEADER, decisions.letter, app_id,
-                                                   "en")  # fmt: skip
+    assert f"Date: {moments.day(TODAY, 'en')}\n" in run(world.url, f.LEADER, decisions.letter,
+                                                          app_id, "en")  # fmt: skip
     assert world.show(app_id)["monitoring"]["schedule"]["starts_on"] == TODAY.isoformat()
     assert "decided_on" not in _fired(world, app_id, "approve")["payload"]["values"]
 
@@ -112,7 +113,7 @@ def test_a_deferral_is_dated_by_its_meeting_too(any_world):
     run(world.url, f.STEERING, decisions.decide, app_id, "defer", reason="more parties needed",
         deferred_until="2019-01-01", decided_on="2018-10-31")  # fmt: skip
 
-    assert "Date: 2018-10-31\n" in run(world.url, f.LEADER, decisions.letter, app_id, "en")
+    assert "Date: 31 October 2018\n" in run(world.url, f.LEADER, decisions.letter, app_id, "en")
     event = _fired(world, app_id, "defer")
     assert event["payload"]["values"]["deferred_on"] == "2018-10-31"
     assert world.show(app_id)["decision"]["decided_on"] == "2018-10-31"

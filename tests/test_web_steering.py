@@ -406,7 +406,7 @@ def test_a_decision_taken_at_a_past_meeting_is_dated_by_it_and_the_timeline_show
     done = steering.post(f"/steering/{app_id}/decide", data=confirm)
     assert done.status_code == 303, done.text
     letter = steering.get(f"/steering/{app_id}/letter")
-    assert "Datum: 2018-12-13" in letter.text
+    assert "Datum: 13 december 2018" in letter.text
 
     auditor = signed_in(site, url, f.AUDITOR)
     timeline = auditor.get(f"/audit/applications/{app_id}")
