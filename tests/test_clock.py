@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from sqlmodel import select
 
+from kracht.basics import moments
 from kracht.basics.errors import GuardFailed, NotAllowed
 from kracht.cli import main
 from kracht.storage import audit, clock
@@ -184,7 +185,7 @@ def test_a_grant_decided_then_is_charged_to_the_year_in_twente_and_dated_that_da
     charged = any_world.show(app_id)["decision"]["charged"]
     letter = run(any_world.url, f.LEADER, decisions.letter, app_id, "en")
     assert [c["year"] for c in charged] == [twente.year]
-    assert f"Date: {twente.isoformat()}" in letter
+    assert f"Date: {moments.day(twente, 'en')}" in letter  # the day in Twente, as it reads
 
 
 FIRST_REPORT = {  # the first quarterly report of a project approved on the day, and its due day
