@@ -429,14 +429,17 @@ def app_indicator_add(
     click.echo(f"added indicator {name!r} to application {application_id}")
 
 
-@app.command("import")
-@click.argument("file", type=FILE)
-@click.option(
+LOCALE = click.option(
     "--locale",
     type=click.Choice(["nl", "en"]),
     help="How the amounts are written: nl (1.500,50) or en (1,500.50). Default: nl for a "
     "semicolon-separated file, else KRACHT_LOCALE (nl when unset).",
 )
+
+
+@app.command("import")
+@click.argument("file", type=FILE)
+@LOCALE
 @pass_settings
 def app_import(s: Settings, file: Path, locale: str | None) -> None:
     """Import applications from a CSV pipeline spreadsheet: all rows or none.
@@ -455,12 +458,7 @@ def app_import(s: Settings, file: Path, locale: str | None) -> None:
 
 @app.command("import-running")
 @click.argument("file", type=FILE)
-@click.option(
-    "--locale",
-    type=click.Choice(["nl", "en"]),
-    help="How the amounts are written: nl (1.500,50) or en (1,500.50). Default: nl for a "
-    "semicolon-separated file, else KRACHT_LOCALE (nl when unset).",
-)
+@LOCALE
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would be brought "
               "in; write nothing.")  # fmt: skip
 @json_option

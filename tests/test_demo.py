@@ -423,3 +423,22 @@ def test_the_first_rounds_decisions_carry_their_meeting_days_in_letters_budgets_
             assert (first["label"], first["period_start"]) == ("2019-Q1", GRANTED_ON), title
     granted = [t for t, d in days.items() if d == GRANTED_ON]
     assert sorted(granted) == sorted(REPORTS)  # the four first-round grants
+
+
+def test_the_running_programme_example_comes_in_on_the_demo(demo):
+    """docs/examples/running-programme.csv, the README's example of bringing in a running
+    programme, fits the demo (tried out: nothing is written to the shared demo database)."""
+    from pathlib import Path
+
+    from kracht.workflow.services.running_import import import_running
+
+    url, _, _ = demo
+    path = Path(__file__).resolve().parent.parent / "docs" / "examples" / "running-programme.csv"
+
+    result = run(url, LEADER, import_running, path, dry_run=True)
+
+    assert [(a["title"], a["state"], a["granted_cents"]) for a in result["applications"]] == [
+        ("Twentebranding 2019", "approved_with_conditions", 25000000),
+        ("Techniekpact Twente 2019", "monitoring", 15000000),
+    ]
+    assert result["note"].startswith("read as semicolon-separated text")

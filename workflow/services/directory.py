@@ -385,12 +385,17 @@ def programme_criteria(unit: Unit, code: str) -> Criteria:
     """The criteria and committee rules in force for a programme."""
     from kracht.workflow.effects.scoring_round import scoring_for
 
-    db = unit.db
-    _ = unit.actor  # any known person may read this
-    programme = repository.programme_by_code(db, code)
+    programme = _readable_programme(unit, code)
+    return cast(Criteria, {"programme": code, **scoring_for(unit.db, programme).as_dict()})
+
+
+def _readable_programme(unit: Unit, code: str) -> Any:
+    """The programme by its code, for any known person to read."""
+    _ = unit.actor
+    programme = repository.programme_by_code(unit.db, code)
     if programme is None:
         raise NotFound("programme", code)
-    return cast(Criteria, {"programme": code, **scoring_for(db, programme).as_dict()})
+    return programme
 
 
 class TrackShown(TypedDict):
@@ -428,10 +433,7 @@ def programme_roads(unit: Unit, code: str) -> Roads:
     from kracht.workflow import tracks
 
     db = unit.db
-    _ = unit.actor  # any known person may read this
-    programme = repository.programme_by_code(db, code)
-    if programme is None:
-        raise NotFound("programme", code)
+    programme = _readable_programme(unit, code)
     config = committee_store.newest_config(db, programme.pk)
     found = tracks.in_force(db, programme)
     wide = dict(programme.not_applicable or {})
