@@ -349,7 +349,8 @@ def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_j
 
 @click.group()
 def export() -> None:
-    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets."""
+    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets; the
+    awarded grants as open data (360Giving)."""
 
 
 def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
