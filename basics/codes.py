@@ -33,3 +33,20 @@ def check_programme_code(code: str) -> str:
     if not is_programme_code(code):
         raise InvalidInput(f"programme code {shown(code)} is not allowed: use {RULE}")
     return code
+
+
+KVK_NUMBER = re.compile(r"[0-9]{8}")  # ASCII digits only: "１２３４５６７８" is not a KvK number
+
+
+def check_kvk(number: str) -> str:
+    """A Chamber of Commerce (KvK) number: exactly 8 ASCII digits, spaces around it taken off
+    (KvK writes none inside); otherwise one line naming the field."""
+    text = number.strip() if isinstance(number, str) else str(number)
+    if not KVK_NUMBER.fullmatch(text):
+        raise InvalidInput(
+            f"KvK number {shown(text)} is not a Chamber of Commerce number: give exactly 8 digits "
+            "(0-9), such as 12345678",
+            field="kvk",
+            label="KvK number",
+        )
+    return text

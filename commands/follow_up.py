@@ -349,7 +349,8 @@ def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_j
 
 @click.group()
 def export() -> None:
-    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets."""
+    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets; the
+    awarded grants as open data (360Giving)."""
 
 
 def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
@@ -376,3 +377,35 @@ _export_command("applications", "Every application with its state, request and g
 _export_command("decisions", "Every steering decision with its outcome, amount and reasons")
 _export_command("indicators", "Every indicator with each measured value")
 _export_command("reports", "Every progress report with its status, traffic light and spending")
+
+
+@export.command("360giving")
+@click.option("--programme", help="Only this programme's grants [default: all].")
+@click.option("--year", type=YEAR, help="Only the grants awarded in this year [default: all].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "xlsx"]),
+    default="json",
+    show_default=True,
+    help="json: the 360Giving package; csv or xlsx: its flattened spreadsheet.",
+)
+@click.option("--output", "-o", type=FILE, help="File to write [default: the terminal; not xlsx].")
+@pass_settings
+def export_360giving(
+    s: Settings, programme: str | None, year: int | None, fmt: str, output: Path | None
+) -> None:
+    """The awarded grants as open data in the 360Giving Data Standard: no personal data, the
+    recipients identified by their KvK numbers where known (settings [open_data] name the
+    publisher and its grant-id prefix)."""
+    from kracht.basics.files import write_bytes
+    from kracht.workflow.services import open_data
+
+    if fmt == "xlsx" and output is None:
+        raise InvalidInput("an xlsx workbook goes to a file: give --output FILE")
+    data, count = s.run(open_data.export_360, programme, year, fmt)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_bytes(output, data)
+    click.echo(f"wrote {count} grants to {output}", err=True)

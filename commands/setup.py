@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from kracht.basics.errors import InvalidInput
 from kracht.commands.options import (
     FILE,
     Settings,
@@ -95,12 +96,13 @@ def org() -> None:
     help="business, education, research or government.",
 )
 @click.option("--email", help="Its contact address, for messages while it has no applicant.")
+@click.option("--kvk", metavar="NUMBER", help="Its Chamber of Commerce (KvK) number: 8 digits.")
 @pass_settings
-def org_add(s: Settings, name: str, o_type: str, email: str | None) -> None:
+def org_add(s: Settings, name: str, o_type: str, email: str | None, kvk: str | None) -> None:
     """Add an organisation."""
     from kracht.workflow.services import directory
 
-    record = s.run(directory.add_org, name=name, o_type=o_type, email=email)
+    record = s.run(directory.add_org, name=name, o_type=o_type, email=email, kvk=kvk)
     click.echo(f"added organisation {record['id']}: {record['name']} ({record['type']})")
 
 
@@ -119,6 +121,24 @@ def org_contact(s: Settings, name: str, email: str | None) -> None:
     click.echo(f"organisation {record['id']}: {record['name']}: {said}")
 
 
+@org.command("identify")
+@click.argument("name")
+@click.option("--kvk", metavar="NUMBER", help="Its Chamber of Commerce (KvK) number: 8 digits.")
+@click.option("--clear", is_flag=True, help="Take its KvK number away (it was wrong).")
+@pass_settings
+def org_identify(s: Settings, name: str, kvk: str | None, clear: bool) -> None:
+    """Set organisation NAME's Chamber of Commerce (KvK) number, which the open-data export
+    (`kracht export 360giving`) identifies it by as NL-KVK-NUMBER; or take it away with
+    --clear."""
+    from kracht.workflow.services import directory
+
+    if (kvk is None) == (not clear):
+        raise InvalidInput("give either --kvk NUMBER or --clear")
+    record = s.run(directory.identify_org, name, None if clear else kvk)
+    said = f"KvK {record['kvk']}" if record["kvk"] else "no KvK number"
+    click.echo(f"organisation {record['id']}: {record['name']}: {said}")
+
+
 @org.command("list")
 @json_option
 @pass_settings
@@ -131,7 +151,7 @@ def org_list(s: Settings, as_json: bool) -> None:
     )
     if as_json:
         return emit_json(rows)
-    emit_table(rows, ["id", "name", "type", "email"])
+    emit_table(rows, ["id", "name", "type", "email", "kvk"])
 
 
 @click.group()

@@ -41,6 +41,14 @@ optional:
                                   # (`kracht audit keygen` makes it; KRACHT_AUDIT_KEY)
     checkpoint_days = 7           # the scheduler mails every auditor a signed checkpoint this
                                   # often (0, the default: never)
+
+    [open_data]                   # the 360Giving export (`kracht export 360giving`)
+    prefix = "360G-kracht"        # the grant-id prefix 360Giving gave the publisher; every grant
+                                  # id is <prefix>-<application id> (KRACHT_360G_PREFIX)
+    publisher_id = "NL-KVK-12345678"   # the publisher's organisation identifier (org-id.guide);
+                                  # "" (the default): the prefix (KRACHT_360G_PUBLISHER_ID)
+    publisher_name = "Twente Board"    # the funder named in every grant (KRACHT_360G_PUBLISHER;
+                                  # default: "Agenda voor Twente", the fund's name)
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ from kracht.basics.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")
 SECURITY = ("starttls", "ssl", "none")
-SECTIONS = ("mail", "reminders", "templates", "web", "audit")
+SECTIONS = ("mail", "reminders", "templates", "web", "audit", "open_data")
 ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_TRANSPORT": "transport",
     "KRACHT_SMTP_HOST": "host",
@@ -76,6 +84,13 @@ ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
 }
 WEB_ENVIRONMENT = {"KRACHT_BASE_URL": "base_url"}  # variable -> key in [web]
 AUDIT_ENVIRONMENT = {"KRACHT_AUDIT_KEY": "key"}  # variable -> key in [audit]
+OPEN_DATA_ENVIRONMENT = {  # variable -> key in [open_data]
+    "KRACHT_360G_PREFIX": "prefix",
+    "KRACHT_360G_PUBLISHER_ID": "publisher_id",
+    "KRACHT_360G_PUBLISHER": "publisher_name",
+}
+GRANT_PREFIX = re.compile(r"360G-[A-Za-z0-9][A-Za-z0-9_-]{0,58}")  # 360Giving's "360G-" + a name
+ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # an org-id.guide identifier: no spaces
 MAX_FILE = 64 * 1024 * 1024  # 64 MiB, as for every file kracht reads (workflow.files.MAX_READ)
 MAX_TEXT = 4096  # characters in a text setting (a path may be long; a host or sender is not)
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -151,12 +166,27 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class OpenData:
+    """Who publishes the 360Giving export, and the prefix 360Giving gave them for grant ids.
+    The defaults are placeholders a programme replaces once it registers as a publisher."""
+
+    prefix: str = "360G-kracht"
+    publisher_id: str = ""  # "" : the prefix stands for the publisher (360Giving's guidance)
+    publisher_name: str = "Agenda voor Twente"
+
+    @property
+    def funder_id(self) -> str:
+        return self.publisher_id or self.prefix
+
+
+@dataclass(frozen=True)
 class Settings:
     mail: Mail = Mail()
     reminders: Reminders = Reminders()
     templates: Templates = Templates()
     web: Web = Web()
     audit: Audit = Audit()
+    open_data: OpenData = OpenData()
     source: str = "built-in defaults"
 
 
@@ -185,7 +215,7 @@ def load(explicit: str | None = None) -> Settings:
     mail = data.get("mail")
     password = mail.get("password_env") if isinstance(mail, dict) else None
     variables = (
-        *ENVIRONMENT, *WEB_ENVIRONMENT, *AUDIT_ENVIRONMENT, "HOME",
+        *ENVIRONMENT, *WEB_ENVIRONMENT, *AUDIT_ENVIRONMENT, *OPEN_DATA_ENVIRONMENT, "HOME",
         *([password] if isinstance(password, str) else []),
     )  # fmt: skip
     environment = tuple(os.environ.get(name) for name in variables)
@@ -214,6 +244,9 @@ def _settings(
         templates=_build(Templates, sections["templates"], "templates"),
         web=_build(Web, *_web_values(sections["web"])),
         audit=_build(Audit, *_audit_values(sections["audit"])),
+        open_data=_build(
+            OpenData, *_with_environment(sections["open_data"], "open_data", OPEN_DATA_ENVIRONMENT)
+        ),
         source=str(path) if path else "built-in defaults",
     )
     _check(settings)
@@ -400,6 +433,24 @@ def _shown(value: Any) -> str:
 def _check(settings: Settings) -> None:
     _check_mail(settings.mail)
     _check_web(settings.web)
+    _check_open_data(settings.open_data)
+
+
+def _check_open_data(open_data: OpenData) -> None:
+    """A grant-id prefix as 360Giving gives them (360G-name) and an organisation identifier
+    without spaces (NL-KVK-12345678); the publisher has a name."""
+    if not GRANT_PREFIX.fullmatch(open_data.prefix):
+        raise InvalidInput(
+            f"settings: [open_data] prefix {_shown(open_data.prefix)} must be a 360Giving prefix: "
+            "360G- and up to 59 letters, digits, - or _, such as 360G-twenteboard"
+        )
+    if open_data.publisher_id and not ORG_ID.fullmatch(open_data.publisher_id):
+        raise InvalidInput(
+            f"settings: [open_data] publisher_id {_shown(open_data.publisher_id)} must be an "
+            "organisation identifier (letters, digits, . - _), such as NL-KVK-12345678"
+        )
+    if not open_data.publisher_name.strip():
+        raise InvalidInput("settings: [open_data] publisher_name must name the publisher")
 
 
 def _check_web(web: Web) -> None:

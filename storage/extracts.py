@@ -16,6 +16,7 @@ from kracht.storage.tables import (
     Organisation,
     Programme,
     ProgrammeLine,
+    ReportSchedule,
 )
 
 DECISIONS = ("approve", "approve_with_conditions", "reject", "defer")
@@ -122,3 +123,89 @@ def decisions(db: Session, organisation_id: int | None = None) -> list[DecisionR
     if organisation_id is not None:
         query = query.where(a.c.applicant_org_id == organisation_id)
     return [dict(row._mapping) for row in db.execute(query)]
+
+
+class AwardRow(TypedDict):
+    """An awarded application as open data publishes it: no person, no address, no motivation."""
+
+    id: int
+    title: str
+    description: str
+    programme: str  # its code
+    programme_name: str
+    organisation_id: int
+    organisation: str
+    kvk: str | None
+    granted_cents: int
+    starts_on: dt.date | None  # the report schedule's period, where one is planned
+    ends_on: dt.date | None
+    updated_at: dt.datetime
+
+
+def awards(db: Session, states: tuple[str, ...], programme: str | None = None) -> list[AwardRow]:
+    """The applications in `states` (of programme code `programme`), each with its applicant,
+    the total granted and its report schedule's period, by id."""
+    a, o, p, r = (
+        _table(Application),
+        _table(Organisation),
+        _table(Programme),
+        _table(ReportSchedule),
+    )
+    g = _table(GrantAllocation)
+    granted = (
+        sa.select(g.c.application_id, sa.func.sum(g.c.amount_cents).label("cents"))
+        .group_by(g.c.application_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            a.c.id,
+            a.c.title,
+            a.c.description,
+            p.c.code.label("programme"),
+            p.c.name.label("programme_name"),
+            o.c.id.label("organisation_id"),
+            o.c.name.label("organisation"),
+            o.c.kvk,
+            sa.func.coalesce(granted.c.cents, 0).label("granted_cents"),
+            r.c.starts_on,
+            r.c.ends_on,
+            a.c.updated_at,
+        )
+        .select_from(
+            a.join(o, o.c.id == a.c.applicant_org_id)
+            .join(p, p.c.id == a.c.programme_id)
+            .outerjoin(granted, granted.c.application_id == a.c.id)
+            .outerjoin(r, r.c.application_id == a.c.id)
+        )
+        .where(a.c.state.in_(states))
+        .order_by(a.c.id)
+    )
+    if programme is not None:
+        query = query.where(p.c.code == programme)
+    rows = [dict(row._mapping) for row in db.execute(query)]
+    for row in rows:
+        row["granted_cents"] = int(row["granted_cents"])  # PostgreSQL sums bigints as numeric
+    return rows  # type: ignore[return-value]
+
+
+class AwardEvent(TypedDict):
+    """A decision that awarded a grant, as the audit trail recorded it."""
+
+    application_id: int
+    at: dt.datetime
+    values: dict[str, Any]  # the data given with it (its `decided_on` day among them)
+
+
+def award_events(db: Session, triggers: tuple[str, ...]) -> list[AwardEvent]:
+    """Every decision fired with one of `triggers` that succeeded, oldest first."""
+    e = _table(AuditEvent)
+    query = (
+        sa.select(e.c.application_id, e.c.at, e.c.payload)
+        .where(e.c.action == "fire", e.c.outcome == "ok", e.c.trigger.in_(triggers))
+        .order_by(e.c.seq)
+    )
+    return [
+        {"application_id": i, "at": at, "values": dict((payload or {}).get("values") or {})}
+        for i, at, payload in db.execute(query)
+    ]

@@ -50,6 +50,7 @@ class Organisation(Stored, SQLModel, table=True):
     created_at: dt.datetime = _time()
     email: str | None = None  # its contact address: messages for its applicants reach it
     # when the organisation has nobody with the applicant role (the documents name organisations)
+    kvk: str | None = None  # its Chamber of Commerce (KvK) number, 8 digits, where known
 
 
 class Person(Stored, SQLModel, table=True):

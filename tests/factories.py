@@ -261,6 +261,7 @@ def make_application(
     applicant: str = TALENTIT,
     round_label: str | None = None,
     budget_total: str = "5000000",
+    description: str | None = None,
 ) -> int:
     """Create an application and drive it with the real engine to `stage`."""
     url = world.url
@@ -274,6 +275,7 @@ def make_application(
         requested=requested,
         line="talent",
         round=round_label,
+        **({} if description is None else {"description": description}),
     )
     app_id = created["id"]
     complete_proposal(world, app_id, budget_total=budget_total)

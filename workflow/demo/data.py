@@ -34,6 +34,9 @@ PEOPLE = [
      "nl"),  # project leader Huis van de Logistiek, seed 003 L1031
 ]  # fmt: skip
 
+# No organisation has a Chamber of Commerce (KvK) number here: the documents give none, and a
+# registration number is never invented, so the 360Giving export identifies each recipient under
+# the publisher's prefix (<prefix>-org-<id>) until `kracht org identify NAME --kvk` records it.
 ORGANISATIONS = [
     ("Stichting TalentIT Twente", "education"),  # seed 002 L165
     ("Twents Huis van de Logistiek", "business"),  # public-private, seed 002 L198-204

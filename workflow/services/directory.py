@@ -9,7 +9,7 @@ from typing import Any, cast
 from typing_extensions import TypedDict
 
 from kracht.basics.actors import require
-from kracht.basics.codes import check_programme_code
+from kracht.basics.codes import check_kvk, check_programme_code
 from kracht.basics.errors import InvalidInput, NotFound
 from kracht.basics.inputs import LABEL, NAME, REASON, Text, text
 from kracht.basics.roles import ALL_ROLES, Role
@@ -124,21 +124,31 @@ def list_people(unit: Unit) -> list[PersonRow]:
 
 
 class OrgRecord(TypedDict):
-    """An organisation in the directory: its name, which of the four O's it is, and its
-    contact address (where messages for its applicants go while it has nobody in that role)."""
+    """An organisation in the directory: its name, which of the four O's it is, its contact
+    address (where messages for its applicants go while it has nobody in that role) and its
+    Chamber of Commerce (KvK) number where known (the open-data export identifies it by it)."""
 
     id: int
     name: str
     type: str
     email: str | None
+    kvk: str | None
+
+
+def org_record(org: Any) -> OrgRecord:
+    return {"id": org.pk, "name": org.name, "type": org.o_type, "email": org.email, "kvk": org.kvk}
 
 
 @writes("org.add")
-def add_org(unit: Unit, *, name: str, o_type: str, email: str | None = None) -> OrgRecord:
+def add_org(
+    unit: Unit, *, name: str, o_type: str, email: str | None = None, kvk: str | None = None
+) -> OrgRecord:
+    """Add an organisation, with its contact address and KvK number where given."""
     from kracht.storage.tables import Organisation
 
     name = _text(name, "organisation name")
     contact = normalise_email(email) if email is not None else None
+    number = check_kvk(kvk) if kvk is not None else None
     if o_type not in O_TYPES:
         raise InvalidInput(
             f"organisation type {o_type!r} is not one of the four O's: " + ", ".join(O_TYPES)
@@ -148,8 +158,8 @@ def add_org(unit: Unit, *, name: str, o_type: str, email: str | None = None) -> 
     require(actor, [Role.PROGRAMME_LEADER], "add organisations")
     if repository.org_by_name(db, name):
         raise InvalidInput(f"organisation {name!r} already exists")
-    org = repository.add(db, Organisation(name=name, o_type=o_type, email=contact))
-    record: OrgRecord = {"id": org.id, "name": name, "type": o_type, "email": contact}
+    org = repository.add(db, Organisation(name=name, o_type=o_type, email=contact, kvk=number))
+    record = org_record(org)
     audit.append(
         db,
         actor=actor.email,
@@ -169,7 +179,7 @@ def set_org_contact(unit: Unit, organisation: str, email: str | None) -> OrgReco
     if org is None:
         raise NotFound("organisation", organisation)
     previous, org.email = org.email, normalise_email(email) if email is not None else None
-    record: OrgRecord = {"id": org.pk, "name": org.name, "type": org.o_type, "email": org.email}
+    record = org_record(org)
     audit.append(
         db,
         actor=actor.email,
@@ -180,14 +190,32 @@ def set_org_contact(unit: Unit, organisation: str, email: str | None) -> OrgReco
     return record
 
 
+@writes("org.identify")
+def identify_org(unit: Unit, organisation: str, kvk: str | None) -> OrgRecord:
+    """Give organisation `organisation` (by name) its KvK number, or take it away (None)."""
+    number = check_kvk(kvk) if kvk is not None else None
+    db, actor = unit.db, unit.actor
+    require(actor, [Role.PROGRAMME_LEADER], "set an organisation's KvK number")
+    org = repository.org_by_name(db, _text(organisation, "organisation name"))
+    if org is None:
+        raise NotFound("organisation", organisation)
+    previous, org.kvk = org.kvk, number
+    record = org_record(org)
+    audit.append(
+        db,
+        actor=actor.email,
+        roles=actor.roles_text,
+        action="org.identify",
+        payload={"organisation": record, "previous_kvk": previous},
+    )
+    return record
+
+
 @reads
 def list_orgs(unit: Unit) -> list[OrgRecord]:
     db = unit.db
     _ = unit.actor  # any known person may read this
-    return [
-        {"id": o.id, "name": o.name, "type": o.o_type, "email": o.email}
-        for o in repository.list_orgs(db)
-    ]
+    return [org_record(o) for o in repository.list_orgs(db)]
 
 
 class LineRecord(TypedDict):
