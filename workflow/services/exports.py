@@ -118,8 +118,37 @@ class IndicatorExport(TypedDict):
     recorded_by: str | None
 
 
+class PaymentExport(TypedDict):
+    """A row of the payments export: a payment of a grant, its approvals and the day paid."""
+
+    id: int
+    application_id: int
+    title: str
+    programme: str
+    number: int
+    kind: str
+    amount_cents: int
+    year: int
+    planned_on: str | None
+    status: str
+    requested_by: str
+    requested_at: str
+    approved_by: str | None
+    approved_at: str | None
+    second_by: str | None
+    second_at: str | None
+    paid_on: str | None
+    reference: str | None
+    ended_by: str | None
+    reason: str | None
+
+
 Exported = (
-    list[ApplicationExport] | list[DecisionExport] | list[IndicatorExport] | list[ReportExport]
+    list[ApplicationExport]
+    | list[DecisionExport]
+    | list[IndicatorExport]
+    | list[ReportExport]
+    | list[PaymentExport]
 )
 
 
