@@ -423,3 +423,25 @@ def test_the_first_rounds_decisions_carry_their_meeting_days_in_letters_budgets_
             assert (first["label"], first["period_start"]) == ("2019-Q1", GRANTED_ON), title
     granted = [t for t, d in days.items() if d == GRANTED_ON]
     assert sorted(granted) == sorted(REPORTS)  # the four first-round grants
+
+
+def test_the_demo_pays_the_2019_advances_and_budget_show_counts_them(demo):
+    from kracht.workflow.demo.data import STEERING
+    from kracht.workflow.services import budgets, payments
+
+    url, _, lines = demo
+    paid = run(url, LEADER, payments.list_payments, status="paid")
+    pool = next(r for r in run(url, LEADER, budgets.budget_overview, "avt-2018", 2018)["budgets"]
+                if r["line"] == "(all lines)")  # fmt: skip
+
+    assert [(p["kind"], p["amount_cents"], p["year"], p["paid_on"]) for p in paid] == [
+        ("advance", 3219450, 2018, "2019-01-15"),
+        ("advance", 8500000, 2018, "2019-01-15"),
+        ("advance", 5000000, 2018, "2019-01-15"),
+        ("advance", 25000000, 2018, "2019-01-15"),
+    ]  # fmt: skip: half of each grant's 2018 part (a demo assumption)
+    assert [p["second_by"] for p in paid] == [None, None, None, STEERING]  # above EUR 100,000
+    assert pool["paid_out_cents"] == 41719450
+    assert {d["line"]: d["paid_out_cents"] for d in pool["lines"]} == {
+        "circulair": 5000000, "talent": 36719450}  # fmt: skip
+    assert any("paid out     € 417.194,50" in line for line in lines)

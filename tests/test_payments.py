@@ -224,7 +224,8 @@ def test_a_planned_payment_is_chased_until_it_is_paid(world):
     assert (chased["recipient"], chased["due"], chased["status"]) == (f.LEADER, planned,
                                                                       "pending")  # fmt: skip
     assert [r["status"] for r in after if r["kind"] == "payment_due"] == ["done"]
-    assert made["planned_on"] == planned and made["reference"] == "report 2019-Q1"
+    assert made["planned_on"] == planned
+    assert made["reference"] == "report 2019-Q1"
 
 
 def test_paid_out_shows_in_the_annual_report_and_the_exports(any_world, tmp_path):
@@ -246,9 +247,12 @@ def test_paid_out_shows_in_the_annual_report_and_the_exports(any_world, tmp_path
     assert parse_euros(summary[f"Paid out from the {THIS_YEAR} budgets"]) == 2000000
     assert [d["paid_cents"] for d in decided if d["application_id"] == app_id] == [2000000]
     assert [a["paid_cents"] for a in apps if a["id"] == app_id] == [2000000]
-    assert [(p["status"], p["amount_cents"]) for p in paid_rows] == [("paid", 2000000),
-                                                                    ("requested", 100000)]
-    assert count == 2 and text.splitlines()[0].startswith("id,application_id,title,programme,")
+    assert [(p["status"], p["amount_cents"]) for p in paid_rows] == [
+        ("paid", 2000000),
+        ("requested", 100000),
+    ]
+    assert count == 2
+    assert text.splitlines()[0].startswith("id,application_id,title,programme,")
 
 
 def test_an_applicant_sees_only_their_own_payments(world):
@@ -299,7 +303,8 @@ def test_bad_input_is_one_line_naming_what_to_fix(world, capsys, args, line):
 
     err = capsys.readouterr().err
     assert code != 0
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
     assert line.format(**facts) in err
 
 

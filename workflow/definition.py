@@ -34,7 +34,7 @@ from kracht.states import (
 )
 from kracht.states.base import Context, Guard
 from kracht.states.common import REASON_GIVEN
-from kracht.workflow.effects import checks, grants, monitoring_plan, payments, scoring_round
+from kracht.workflow.effects import checks, grants, monitoring_plan, scoring_round, unpaid
 from kracht.workflow.effects.due_dates import all_end, conditions_set, ending, scoring_set
 
 WORKFLOW_VERSION = 5  # 2: committee quorum and deadline; 3: conditions and advice departures;
@@ -118,7 +118,7 @@ SCORING_ENDS = ending("scoring_deadline", met_by="submit_advice")
 CONDITIONS_END = ending("condition_due", met_by="conditions_met")
 GRANT, DECIDED_ONLY = grants.grant, grants.decided
 PLAN, STOP, CLOSE = monitoring_plan.start, monitoring_plan.stop, monitoring_plan.close
-UNPAID = payments.cancel_open
+UNPAID = unpaid.cancel_open
 DECISION = "decision_made"
 
 TRANSITIONS: tuple[Transition, ...] = (

@@ -99,7 +99,7 @@ def _pipeline(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _money(db: Session, programme: str | None, year: int) -> dict[str, Any]:
-    from kracht.storage import payments as payment_store
+    from kracht.storage import payment_rows as payment_store
 
     rows = money_store.overview(db, programme, None)
     paid = payment_store.paid_by_budget(db, programme, None)

@@ -306,7 +306,7 @@ def budget_rows(db: Session, programme: str | None, year: int | None) -> list[Bu
     line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
     A pool's `lines` are what each line draws from it, committed and reserved; what is left
     is available to them together, so it is given only on the pool itself."""
-    from kracht.storage import payments as payment_store
+    from kracht.storage import payment_rows as payment_store
 
     paid = payment_store.paid_by_budget(db, programme, year)
     draws: dict[tuple[str, int, str], list[PoolDraw]] = {}

@@ -237,7 +237,7 @@ def _decisions(db: Session, own: int | None) -> list[Decided]:
 
 def _paid(db: Session) -> dict[int, int]:
     """Per application, the cents paid on its grant."""
-    from kracht.storage import payments as payment_store
+    from kracht.storage import payment_rows as payment_store
 
     return {
         app_id: sum(years.values())
@@ -251,7 +251,7 @@ def _applications(db: Session, own: int | None) -> list[dict[str, Any]]:
 
 
 def _payments(db: Session, own: int | None) -> list[dict[str, Any]]:
-    from kracht.storage import payments as payment_store
+    from kracht.storage import payment_rows as payment_store
 
     return payment_store.rows(db, own)
 

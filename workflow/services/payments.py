@@ -12,7 +12,7 @@ steering committee granted the money, also while its conditions are open (the gr
 for it); tranches once the project is in monitoring (its conditions met); the final settlement
 only after close-out. A payment planned for a later day is chased by a reminder for the
 programme leaders until it is paid or cancelled. A withdrawn project's open payments are
-cancelled with the withdrawal (workflow/effects/payments.py); what was paid stays paid out.
+cancelled with the withdrawal (workflow/effects/unpaid.py); what was paid stays paid out.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from kracht.basics.euros import format_euros, parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
 from kracht.storage import funds as fund_store
-from kracht.storage import payments as store
+from kracht.storage import payment_rows as store
 from kracht.storage.tables import Application, Payment
-from kracht.workflow.effects.payments import end
+from kracht.workflow.effects.unpaid import end
 from kracht.workflow.services import filters
 from kracht.workflow.unit import Unit, attempting, reads
 
@@ -326,9 +326,7 @@ def _step(
                 assert payment is not None
             if not repository.save_application(db, app, app.version):
                 raise ConcurrentChange(app.pk)
-            done = (
-                change(db, actor, app) if payment is None else change(db, actor, app, payment)
-            )
+            done = change(db, actor, app) if payment is None else change(db, actor, app, payment)
             repository.flush(db)
             title, code = app.title, _programme_code(db, app)
             row = _row(done, title, code)

@@ -132,7 +132,9 @@ def payment_refuse(s: Settings, payment_id: int, reason: str) -> None:
 @click.option("--status", help="requested, approved, paid, cancelled or refused.")
 @json_option
 @pass_settings
-def payment_list(s: Settings, application_id: int | None, status: str | None, as_json: bool) -> None:
+def payment_list(
+    s: Settings, application_id: int | None, status: str | None, as_json: bool
+) -> None:
     """Payments by application and number, with what each waits for; of one application, also
     its grant per budget year: granted, paid, open and what may still be requested."""
     from kracht.basics.euros import format_euros

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kracht.storage import payments as store
+from kracht.storage import payment_rows as store
 from kracht.storage import repository
 from kracht.workflow.effects import says
 from kracht.workflow.move import Move
