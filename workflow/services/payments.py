@@ -417,7 +417,7 @@ def _remind(unit: Unit, app: Application, payment: Payment) -> None:
 
     facts: dict[str, Any] = {
         "payment": payment.number,
-        "kind": payment.kind,
+        "payment_kind": payment.kind,
         "amount": format_euros(payment.amount_cents),
         "amount_cents": payment.amount_cents,
     }
