@@ -21,6 +21,7 @@ from kracht.commands import (
     follow_up,
     hints,
     messages,
+    money_out,
     records,
     setup,
     steering,
@@ -88,6 +89,7 @@ cli.add_command(assessment.advice)
 cli.add_command(steering.decide)
 cli.add_command(steering.budget)
 cli.add_command(steering.conditions)
+cli.add_command(money_out.payment)
 # notifications and reminders
 cli.add_command(messages.outbox)
 cli.add_command(messages.reminders)

@@ -349,8 +349,8 @@ def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_j
 
 @click.group()
 def export() -> None:
-    """Applications, decisions, indicators and reports as CSV or JSON, for spreadsheets; the
-    awarded grants as open data (360Giving)."""
+    """Applications, decisions, indicators, reports and payments as CSV or JSON, for
+    spreadsheets; the awarded grants as open data (360Giving)."""
 
 
 def _export(s: Settings, kind: str, fmt: str, output: Path | None) -> None:
@@ -377,6 +377,7 @@ _export_command("applications", "Every application with its state, request and g
 _export_command("decisions", "Every steering decision with its outcome, amount and reasons")
 _export_command("indicators", "Every indicator with each measured value")
 _export_command("reports", "Every progress report with its status, traffic light and spending")
+_export_command("payments", "Every payment of a grant with its approvals, status and day paid")
 
 
 @export.command("360giving")

@@ -27,6 +27,9 @@ OPTIONS = {
     "measures_taken": "--measures TEXT",
     "messages": "--all-dead",
     "values": "--set NAME=VALUE",
+    "payment_amount": "AMOUNT",
+    "paid_on": "--on DATE",
+    "planned_on": "--planned DATE",
 }
 
 # What to run when a record is not found, by its kind (and whether it was a filter's value).
@@ -39,6 +42,7 @@ NOT_FOUND: dict[str | tuple[str, bool], str] = {
     "message": "`kracht outbox list`",
     "condition": "`kracht conditions list --application {application}`",
     "line": "see `kracht programme list`",
+    "payment": "`kracht payment list` shows every payment",
 }
 
 # How to meet a guard's need, by the need's key (a field's option, or a command).

@@ -18,6 +18,7 @@ SUMMARIES = {
     "scoring_deadline": "KRACHT scores due: {title}",
     "condition_due": "Condition {number} due: {title}",
     "report_due": "Progress report {report} due: {title}",
+    "payment_due": "Payment {payment} ({payment_kind}, {amount}) planned: {title}",
 }
 
 

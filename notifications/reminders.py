@@ -33,6 +33,7 @@ KINDS = {  # kind -> (event before the deadline, event once it passed)
     "scoring_deadline": ("scoring_reminder", "scoring_overdue"),
     "condition_due": ("condition_due", "condition_overdue"),
     "report_due": ("report_due", "report_overdue"),
+    "payment_due": ("payment_due", "payment_overdue"),
 }
 ESCALATION = "overdue_escalation"
 ACTIVE = ("pending", "reminded", "overdue")  # the scheduler still has a step to take

@@ -36,6 +36,8 @@ RULES: tuple[Rule, ...] = (
     Rule("condition_overdue", "reminded", "condition_overdue"),
     Rule("report_due", "reminded", "report_due"),
     Rule("report_overdue", "reminded", "report_overdue"),
+    Rule("payment_due", "reminded", "payment_due"),
+    Rule("payment_overdue", "reminded", "payment_overdue"),
     Rule("overdue_escalation", "programme_leader", "overdue_escalation"),
 )
 

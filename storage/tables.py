@@ -286,6 +286,40 @@ class GrantAllocation(Stored, SQLModel, table=True):
     amount_cents: int = Field(sa_type=Cents)
 
 
+class Payment(Stored, SQLModel, table=True):
+    """A part of a grant paid out: requested by a programme leader against one budget year of
+    the grant (`year`, its grant_allocation's), approved (a second time, by someone else, above
+    the programme's `money.second_approval_above`), then paid on `paid_on`; or cancelled or
+    refused with a reason. `planned_on` is the day it is planned for (the payment schedule).
+    Counted in `paid out` only once paid; while requested or approved it holds its part of the
+    grant, so requests together can never exceed it."""
+
+    __table_args__ = (sa.UniqueConstraint("application_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    number: int  # 1, 2, ... within the application
+    kind: str  # advance | tranche | final
+    amount_cents: int = Field(sa_type=Cents)
+    year: int  # the budget year it is paid from: the grant's allocation of that year
+    planned_on: dt.date | None = None
+    status: str = Field(default="requested", index=True)
+    # requested | approved | paid | cancelled | refused
+    requested_by: str
+    requested_at: dt.datetime = _time()
+    approved_by: str | None = None  # the first approval
+    approved_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    second_by: str | None = None  # the second approval, above the programme's amount
+    second_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+    paid_on: dt.date | None = None
+    reference: str | None = None  # what the request says it pays for (a milestone, a report)
+    ended_by: str | None = None  # who cancelled or refused it
+    reason: str | None = None  # why it was cancelled or refused
+
+
 class GrantCondition(Stored, SQLModel, table=True):
     __tablename__ = "grant_condition"
     id: int | None = Field(default=None, primary_key=True)
@@ -364,7 +398,7 @@ class Reminder(Stored, SQLModel, table=True):
     __tablename__ = "reminder"
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
-    kind: str  # scoring_deadline | condition_due | report_due
+    kind: str  # scoring_deadline | condition_due | report_due | payment_due
     application_id: int | None = Field(default=None, index=True)
     recipient: str  # e-mail address of who must act
     subject_ref: str  # what it is about, e.g. "condition:7" or "report:3"

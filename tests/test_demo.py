@@ -442,3 +442,25 @@ def test_the_running_programme_example_comes_in_on_the_demo(demo):
         ("Techniekpact Twente 2019", "monitoring", 15000000),
     ]
     assert result["note"].startswith("read as semicolon-separated text")
+
+
+def test_the_demo_pays_the_2019_advances_and_budget_show_counts_them(demo):
+    from kracht.workflow.demo.data import STEERING
+    from kracht.workflow.services import budgets, payments
+
+    url, _, lines = demo
+    paid = run(url, LEADER, payments.list_payments, status="paid")
+    pool = next(r for r in run(url, LEADER, budgets.budget_overview, "avt-2018", 2018)["budgets"]
+                if r["line"] == "(all lines)")  # fmt: skip
+
+    assert [(p["kind"], p["amount_cents"], p["year"], p["paid_on"]) for p in paid] == [
+        ("advance", 3219450, 2018, "2019-01-15"),
+        ("advance", 8500000, 2018, "2019-01-15"),
+        ("advance", 5000000, 2018, "2019-01-15"),
+        ("advance", 25000000, 2018, "2019-01-15"),
+    ]  # fmt: skip: half of each grant's 2018 part (a demo assumption)
+    assert [p["second_by"] for p in paid] == [None, None, None, STEERING]  # above EUR 100,000
+    assert pool["paid_out_cents"] == 41719450
+    assert {d["line"]: d["paid_out_cents"] for d in pool["lines"]} == {
+        "circulair": 5000000, "talent": 36719450}  # fmt: skip
+    assert any("paid out     € 417.194,50" in line for line in lines)

@@ -1,5 +1,6 @@
 """Who hears what: each event's recipients and content, in their language, written atomically."""
 
+import datetime as dt
 import os
 import re
 
@@ -7,12 +8,14 @@ import pytest
 from markupsafe import escape
 from sqlmodel import select
 
+from kracht.basics import moments
 from kracht.basics.errors import GuardFailed
 from kracht.cli import main
 from kracht.notifications import outbox
 from kracht.notifications.render import LANGUAGES, TEMPLATES, render
 from kracht.notifications.rules import EVENTS, RULES
 from kracht.notifications.settings import Settings, Templates
+from kracht.storage import clock
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage
 from kracht.workflow.services import applications, budgets, decisions, directory
@@ -303,7 +306,8 @@ GROUPS = {
     "steering": {f.STEERING},
 }
 # Whom a reminder chases: the members who score, the condition's owner, the applicant's people.
-REMINDED = {"scoring": set(f.COMMITTEE), "condition": {f.LEADER}, "report": GROUPS["applicant"]}
+REMINDED = {"scoring": set(f.COMMITTEE), "condition": {f.LEADER}, "report": GROUPS["applicant"],
+            "payment": {f.LEADER}}  # fmt: skip
 # How each language writes a greeting, the application's number and each decision's outcome.
 GREETING = {"nl": "Beste {name},", "en": "Dear {name},"}
 NUMBER = {"nl": "aanvraag {id}", "en": "application {id}"}
@@ -335,6 +339,11 @@ def _everything_happens(world):
         "Conditional": make_application(world, "approved_with_conditions", title="Conditional"),
         "Monitored": make_application(world, "monitoring", title="Monitored"),
     }
+    from kracht.workflow.services import payments
+
+    planned = (clock.today() + dt.timedelta(days=10)).isoformat()  # a planned payment chased
+    run(world.url, f.LEADER, payments.request, apps["Monitored"], "1000", kind="advance",
+        planned_on=planned)  # fmt: skip
     with session(world.url) as db:
         rows = db.exec(select(Reminder)).all()
         moments = sorted({m for r in rows for m in (r.remind_at, r.due_at, r.escalate_at)})
@@ -364,6 +373,12 @@ def _facts(message, app, chased):
     reminder = next(
         r for r in chased if message.key.split(":", 1)[1] in (r.key, f"{r.key}:{message.recipient}")
     )
+    if reminder.kind == "payment_due":  # its day and amount as the person's language writes them
+        due = dt.date.fromisoformat(reminder.facts["due"])
+        amount = format_euros(reminder.facts["amount_cents"], language)
+        if event == "overdue_escalation":  # the escalation gives every kind's day as YYYY-MM-DD
+            return [reminder.facts["due"], amount]
+        return [moments.day(due, language), amount]
     what = {"scoring_deadline": [], "condition_due": [reminder.facts.get("condition")],
             "report_due": [reminder.facts.get("report")]}[reminder.kind]  # fmt: skip
     return [reminder.facts["due"], *what]

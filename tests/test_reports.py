@@ -20,7 +20,7 @@ from kracht.cli import main
 from kracht.storage import clock
 from kracht.storage.database import session
 from kracht.workflow.reports import documents as programme_reports
-from kracht.workflow.services import decisions, exports, monitor_views, progress_reports
+from kracht.workflow.services import decisions, exports, monitor_views, payments, progress_reports
 from tests import factories as f
 from tests.factories import THIS_YEAR, make_application, run
 
@@ -93,6 +93,9 @@ def monitored(any_world):
                 values={INDICATOR: value},
                 received_on=due,
             )
+        advance = run(world.url, f.LEADER, payments.request, app_id, "10000", kind="advance")
+        run(world.url, f.LEADER, payments.approve, advance["payment"]["id"])
+        run(world.url, f.LEADER, payments.mark_paid, advance["payment"]["id"])
     make_application(world, stage="innovation_table", title="SmartView")
     return world
 
@@ -252,10 +255,13 @@ def test_money_per_line_and_year_matches_the_budgets_and_grants(monitored, tmp_p
         "ON a.id = g.application_id WHERE g.year = :y AND a.state IN ('monitoring', 'closed')",
         y=THIS_YEAR,
     )
+    paid = _one(url, "SELECT sum(amount_cents) FROM payment WHERE status = 'paid' AND year = :y",
+                y=THIS_YEAR)  # fmt: skip
+    assert paid == 2 * 1000000  # each project's advance
     for table in (md_table(md, "Money per line and year"), html["money"][1:]):
         total = next(row for row in table if row[0] == f"Total {THIS_YEAR}")
         figures = [parse_euros(cell) for cell in total[4:]]
-        assert figures == [budget, committed, 0, budget - committed]
+        assert figures == [budget, committed, 0, paid, budget - committed]
     summary = _summary(md_table(md, "Summary"))
     assert parse_euros(summary[f"Budget {THIS_YEAR}"]) == budget
     assert parse_euros(summary[f"Committed {THIS_YEAR}"]) == committed

@@ -63,6 +63,7 @@ TASKS: Names = {  # the kinds of deadline that wait for someone (notifications/r
     "scoring_deadline": ("KRACHT-scores inleveren", "submit your KRACHT scores"),
     "condition_due": ("voorwaarde vervullen", "meet a condition"),
     "report_due": ("voortgangsrapportage inleveren", "submit a progress report"),
+    "payment_due": ("betaling uitvoeren", "make a planned payment"),
 }
 
 ADVICE: Names = {  # the committee's joint advice (states/kracht_scoring.py)

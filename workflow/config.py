@@ -78,6 +78,7 @@ def load_file(path: Path) -> dict[str, Any]:
     scoring(document, where=path.name)
     monitoring(document, where=path.name)
     development_cap(document, where=path.name)
+    second_approval_above(document, where=path.name)
     return document
 
 
@@ -220,6 +221,30 @@ def development_cap(document: dict[str, Any], where: str = "configuration") -> D
     return percent
 
 
+DEFAULT_SECOND_APPROVAL_ABOVE = 10_000_000  # cents: EUR 100,000 (an assumption: the
+# documents name no amount above which a payment needs a second approval; domain.md section 10)
+
+
+def second_approval_above(document: dict[str, Any], where: str = "configuration") -> int:
+    """The [money] part: second_approval_above, the amount in euros above which a payment needs
+    a second approval by another person (absent: EUR 100,000); in cents."""
+    from kracht.basics.euros import parse_euros
+
+    money = document.get("money", {})
+    if not isinstance(money, dict):
+        raise InvalidInput(f"{where}: [money] must be a table")
+    if "second_approval_above" not in money:
+        return DEFAULT_SECOND_APPROVAL_ABOVE
+    raw = money["second_approval_above"]
+    try:
+        return parse_euros(raw, "money.second_approval_above", "en")
+    except InvalidInput:
+        raise InvalidInput(
+            f"{where}: money.second_approval_above must be an amount in euros (e.g. 100000), "
+            f"not {_shown(raw)}"
+        ) from None
+
+
 def _criterion(raw: dict[str, Any], at: str, low: int, high: int, fail: Any) -> Criterion:
     for name in ("key", "name", "question"):
         if not str(raw.get(name, "")).strip():
@@ -260,7 +285,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "committee": ("minimum_members", "quorum", "disagreement_spread"),
     "scale": ("min", "max", "meanings"),
     "monitoring": ("report_every_months", "due_months_after", "units"),
-    "money": ("development_cap_percent",),
+    "money": ("development_cap_percent", "second_approval_above"),
 }
 TOP_LEVEL = ("label", *SECTIONS, "criteria", "tracks", "periods")  # the last two: tracks.py
 CRITERION_KEYS = ("key", "name", "question", "weight", "minimum")

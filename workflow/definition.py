@@ -34,7 +34,7 @@ from kracht.states import (
 )
 from kracht.states.base import Context, Guard
 from kracht.states.common import REASON_GIVEN
-from kracht.workflow.effects import checks, grants, monitoring_plan, scoring_round
+from kracht.workflow.effects import checks, grants, monitoring_plan, scoring_round, unpaid
 from kracht.workflow.effects.due_dates import all_end, conditions_set, ending, scoring_set
 
 WORKFLOW_VERSION = 5  # 2: committee quorum and deadline; 3: conditions and advice departures;
@@ -118,6 +118,7 @@ SCORING_ENDS = ending("scoring_deadline", met_by="submit_advice")
 CONDITIONS_END = ending("condition_due", met_by="conditions_met")
 GRANT, DECIDED_ONLY = grants.grant, grants.decided
 PLAN, STOP, CLOSE = monitoring_plan.start, monitoring_plan.stop, monitoring_plan.close
+UNPAID = unpaid.cancel_open
 DECISION = "decision_made"
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -157,7 +158,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     T("conditions_met", ("approved_with_conditions",), "monitoring", (PL, STEER),
       (approved_with_conditions.LEAVE,), forward=True, effects=(PLAN,)),
     T("withdraw", OPEN, "withdrawn", (PL, STEER, APPLICANT), (REASON_GIVEN,),
-      effects=(STOP, all_end)),
+      effects=(STOP, UNPAID, all_end)),
     T("close", ("monitoring",), "closed", (PL,), (monitoring.LEAVE,), forward=True,
       effects=(CLOSE, all_end)),
 )  # fmt: skip

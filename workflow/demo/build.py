@@ -15,6 +15,9 @@ from kracht.workflow import engine
 from kracht.workflow.demo import monitoring_year
 from kracht.workflow.demo.acting import act
 from kracht.workflow.demo.data import (
+    ADVANCE_SHARE,
+    ADVANCES,
+    ADVANCES_PAID_ON,
     ADVICE,
     AUDITOR,
     BUDGETS,
@@ -57,6 +60,7 @@ def run(db: str | None, *, replace: bool = False, echo: Echo = print) -> Path | 
     for item in PIPELINE:
         _pipeline(url, item)
     echo(f"  {len(PIPELINE)} more initiatives wait earlier on the road\n")
+    _advances(url, echo)
     monitoring_year.run(url, base, echo)
     _report(url, where, echo)
     return where
@@ -373,6 +377,32 @@ def _decide(url: str, app_id: int, item: dict[str, Any]) -> list[str]:
     return list(result["warnings"])
 
 
+def _advances(url: str, echo: Echo) -> None:
+    """Pay the 2019 advances of the first-round grants (data.py: every figure assumed)."""
+    from kracht.basics.euros import format_euros
+    from kracht.workflow.services import applications, payments
+
+    echo(f"Payments (the 2019 advances, paid on {ADVANCES_PAID_ON})")
+    ids = {r["title"]: r["id"] for r in act(url, LEADER, applications.list_all)}
+    for title in ADVANCES:
+        first = act(url, LEADER, payments.grant_paid, ids[title])[0]
+        share, of = ADVANCE_SHARE
+        cents = first["granted_cents"] * share // of
+        made = act(url, LEADER, payments.request, ids[title], f"{cents // 100}.{cents % 100:02d}",
+                   kind="advance", year=first["year"], planned_on=ADVANCES_PAID_ON,
+                   reference="advance on the decision of December 2018")  # fmt: skip
+        payment_id = made["payment"]["id"]
+        approved = act(url, LEADER, payments.approve, payment_id)["payment"]
+        if approved["waits_for"] == "second approval":
+            act(url, STEERING, payments.approve, payment_id)
+        act(url, LEADER, payments.mark_paid, payment_id, ADVANCES_PAID_ON)
+        second = " (second approval by the steering committee)" if approved["status"] != (
+            "approved") else ""  # fmt: skip
+        echo(f"  {ids[title]}. {title:<32} advance {format_euros(cents, 'nl'):>14} from "
+             f"{first['year']}{second}")  # fmt: skip
+    echo("")
+
+
 def _pipeline(url: str, item: dict[str, Any]) -> None:
     app_id = _create(url, item)
     if item["quickscan"]:
@@ -403,6 +433,7 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
             f"  {row['line']:<12} budget {format_euros(row['budget_cents'], 'nl'):>16}  "
             f"committed {format_euros(row['committed_cents'], 'nl'):>16}  "
             f"reserved {format_euros(row['reserved_cents'], 'nl'):>16}  "
+            f"paid out {format_euros(row['paid_out_cents'], 'nl'):>16}  "
             f"available {format_euros(row['available_cents'], 'nl'):>16}"
         )
         for draw in row["lines"]:
@@ -442,6 +473,7 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
         "kracht scores show 4",
         "kracht scores ranking --round 2018-1",
         "kracht budget show",
+        "kracht payment list --status paid",
         "kracht conditions list --overdue",
         "kracht app letter 5",
         "kracht outbox list",

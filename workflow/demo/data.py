@@ -300,3 +300,13 @@ BUDGETS = [
     ("avt-2023", None, 2023, "projects", (506667, "4.08")),
     ("avt-2023", None, 2023, "development", "258400.17"),  # the 12.5% cap, to the cent
 ]
+
+# The 2019 advances of the four first-round grants. The documents say nothing of how the grants
+# were paid: every figure here is a demo assumption. Each grant's advance is half of its part
+# charged to 2018 (Mineral Valley's EUR 500,000 is spread over 2018-2022, so EUR 100,000 of it),
+# requested and approved by the programme leader and paid on 15 January 2019; above kracht's
+# default amount for a second approval (EUR 100,000) the steering member approves it too.
+ADVANCE_SHARE = (1, 2)  # half of the grant's 2018 part
+ADVANCES_PAID_ON = "2019-01-15"
+ADVANCES = ("TalentIT Twente", "Twents Huis van de Logistiek", "Mineral Valley Twente",
+            "Twents Fonds voor Vakmanschap")  # fmt: skip

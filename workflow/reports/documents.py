@@ -99,13 +99,19 @@ def _pipeline(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _money(db: Session, programme: str | None, year: int) -> dict[str, Any]:
+    from kracht.storage import payment_rows as payment_store
+
     rows = money_store.overview(db, programme, None)
+    paid = payment_store.paid_by_budget(db, programme, None)
     for row in rows:
+        key = (row["programme"], row["line"], row["year"], row["kind"])
+        row["paid_out_cents"] = sum(paid.get(key, {}).values())
         row["line"] = row["line"] or "(all lines)"
         row["available_cents"] = (
             row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
         )
-    keys = ("budget_cents", "committed_cents", "reserved_cents", "available_cents")
+    keys = ("budget_cents", "committed_cents", "reserved_cents", "paid_out_cents",
+            "available_cents")  # fmt: skip
     years = sorted({r["year"] for r in rows})
     per_year = [
         {"year": y, **{k: sum(r[k] for r in rows if r["year"] == y) for k in keys}} for y in years
@@ -254,6 +260,7 @@ def _totals(data: dict[str, Any], year: int) -> dict[str, Any]:
         "budget_year_cents": this_year["budget_cents"],
         "committed_year_cents": this_year["committed_cents"],
         "reserved_year_cents": this_year["reserved_cents"],
+        "paid_out_year_cents": this_year["paid_out_cents"],
         "available_year_cents": this_year["available_cents"],
         "granted_cents": cofi["granted_cents"] + cofi["reserved_cents"],
         "co_financing_cents": cofi["private_cents"] + cofi["public_cents"],

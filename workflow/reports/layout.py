@@ -76,6 +76,7 @@ def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
         (f"Budget {year}", format_euros(t["budget_year_cents"])),
         (f"Committed {year}", format_euros(t["committed_year_cents"])),
         (f"Reserved {year}", format_euros(t["reserved_year_cents"])),
+        (f"Paid out from the {year} budgets", format_euros(t["paid_out_year_cents"])),
         (f"Available {year}", format_euros(t["available_year_cents"])),
         ("Granted and reserved, all years", format_euros(t["granted_cents"])),
         ("Co-financing by partners, committed grants", format_euros(t["co_financing_cents"])),

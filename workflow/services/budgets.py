@@ -205,7 +205,7 @@ def _check_development_cap(
 
 
 class PoolDraw(TypedDict):
-    """What one line draws from a pool: committed and reserved (paid out: not recorded yet)."""
+    """What one line draws from a pool: committed, reserved and paid out."""
 
     line: str  # "(no line)" for applications without one
     draws_from: Literal["pool"]
@@ -301,32 +301,48 @@ def _programmes(db: Session, code: str | None, line: str | None) -> list[Program
 
 def budget_rows(db: Session, programme: str | None, year: int | None) -> list[BudgetRow]:
     """Every budget (of one programme and year, or all) with what is committed, reserved, paid
-    out (not recorded yet: 0) and available on it. `scope` says whose budget it is: `line`, a
+    out (the payments paid from it: workflow/services/payments.py) and available on it.
+    `scope` says whose budget it is: `line`, a
     line's own, or `pool`, shared by every line without one of its own (line `(all lines)`).
     A pool's `lines` are what each line draws from it, committed and reserved; what is left
     is available to them together, so it is given only on the pool itself."""
+    from kracht.storage import payment_rows as payment_store
+
+    paid = payment_store.paid_by_budget(db, programme, year)
     draws: dict[tuple[str, int, str], list[PoolDraw]] = {}
     for d in store.pool_draws(db, programme, year):
-        draws.setdefault((d["programme"], d["year"], d["kind"]), []).append(
+        key = (d["programme"], d["year"], d["kind"])
+        draws.setdefault(key, []).append(
             {
                 "line": d["line"] or "(no line)",
                 "draws_from": "pool",
                 "committed_cents": d["committed_cents"],
                 "reserved_cents": d["reserved_cents"],
-                "paid_out_cents": 0,
+                "paid_out_cents": pool_paid(paid, key, d["line"]),
             }
         )
     rows = cast(list[dict[str, Any]], store.overview(db, programme, year))  # made BudgetRows here
     for row in rows:
         pool = row["line"] is None
+        key = (row["programme"], row["line"], row["year"], row["kind"])
+        row["paid_out_cents"] = sum(paid.get(key, {}).values())
         row["line"] = POOL if pool else row["line"]
         row["scope"] = "pool" if pool else "line"
-        row["paid_out_cents"] = 0  # payments are not recorded yet
         row["available_cents"] = (
             row["budget_cents"] - row["committed_cents"] - row["reserved_cents"]
         )
         row["lines"] = draws.get((row["programme"], row["year"], row["kind"]), []) if pool else []
     return cast(list[BudgetRow], rows)
+
+
+def pool_paid(
+    paid: dict[tuple[str, str | None, int, str], dict[str | None, int]],
+    key: tuple[str, int, str],
+    line: str | None,
+) -> int:
+    """What the applications of `line` were paid from the pool of (programme, year, kind)."""
+    programme, year, kind = key
+    return paid.get((programme, None, year, kind), {}).get(line, 0)
 
 
 def _for_line(rows: list[BudgetRow], line: str, programmes: set[str]) -> list[BudgetRow]:

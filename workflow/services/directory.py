@@ -349,6 +349,7 @@ def configure_programme(
         config.scoring(document)
         config.monitoring(document)
         config.development_cap(document)
+        config.second_approval_above(document)
     assert document is not None, "a configuration file or document"
     document = tracks.stored(document)
     roads = tracks.roads(document, where)

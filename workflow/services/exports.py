@@ -1,5 +1,5 @@
-"""Exports for the people who work in spreadsheets: applications, decisions, indicators and
-progress reports as CSV or JSON.
+"""Exports for the people who work in spreadsheets: applications, decisions, indicators,
+progress reports and payments as CSV or JSON.
 
 Both formats carry the same columns in the same order; money is in integer cents, dates are ISO
 dates and times UTC. An applicant exports their own organisation's records only. A CSV cell that
@@ -34,10 +34,11 @@ if TYPE_CHECKING:
 FORMATS = ("csv", "json")
 COLUMNS = {
     "applications": ("id", "title", "programme", "line", "applicant", "state", "round",
-                     "submitted_on", "requested_cents", "granted_cents", "created_at",
-                     "updated_at"),
+                     "submitted_on", "requested_cents", "granted_cents", "paid_cents",
+                     "created_at", "updated_at"),
     "decisions": ("seq", "application_id", "title", "applicant", "decision", "decided_at",
-                  "decided_by", "reason", "granted_cents", "budget_year", "spread_until",
+                  "decided_by", "reason", "granted_cents", "paid_cents", "budget_year",
+                  "spread_until",
                   "budget_kind", "conditions", "follows_advice", "departure_rationale",
                   "deferred_until", "deferred_to_round"),
     "indicators": ("application_id", "title", "state", "programme", "applicant", "indicator_id",
@@ -46,6 +47,10 @@ COLUMNS = {
     "reports": ("application_id", "title", "applicant", "programme", "line", "label", "kind",
                 "period_start", "period_end", "due_on", "status", "days_late", "traffic_light",
                 "spent_cents", "narrative", "measures", "submitted_by"),
+    "payments": ("id", "application_id", "title", "programme", "number", "kind", "amount_cents",
+                 "year", "planned_on", "status", "requested_by", "requested_at", "approved_by",
+                 "approved_at", "second_by", "second_at", "paid_on", "reference", "ended_by",
+                 "reason"),
 }  # fmt: skip
 KINDS = tuple(COLUMNS)
 
@@ -63,6 +68,7 @@ class ApplicationExport(TypedDict):
     submitted_on: str | None
     requested_cents: int
     granted_cents: int
+    paid_cents: int  # the payments paid on its grant
     created_at: str
     updated_at: str
 
@@ -79,6 +85,7 @@ class DecisionExport(TypedDict):
     decided_by: str
     reason: str | None
     granted_cents: int | None
+    paid_cents: int | None  # on an approval: what is paid on the application's grant so far
     budget_year: int | None
     spread_until: int | None
     budget_kind: str | None
@@ -111,8 +118,37 @@ class IndicatorExport(TypedDict):
     recorded_by: str | None
 
 
+class PaymentExport(TypedDict):
+    """A row of the payments export: a payment of a grant, its approvals and the day paid."""
+
+    id: int
+    application_id: int
+    title: str
+    programme: str
+    number: int
+    kind: str
+    amount_cents: int
+    year: int
+    planned_on: str | None
+    status: str
+    requested_by: str
+    requested_at: str
+    approved_by: str | None
+    approved_at: str | None
+    second_by: str | None
+    second_at: str | None
+    paid_on: str | None
+    reference: str | None
+    ended_by: str | None
+    reason: str | None
+
+
 Exported = (
-    list[ApplicationExport] | list[DecisionExport] | list[IndicatorExport] | list[ReportExport]
+    list[ApplicationExport]
+    | list[DecisionExport]
+    | list[IndicatorExport]
+    | list[ReportExport]
+    | list[PaymentExport]
 )
 
 
@@ -167,11 +203,13 @@ class Decided(DecisionRow):
     decided_at: dt.datetime
     decided_by: str
     granted_cents: int | None
+    paid_cents: int | None
     conditions: int | None
     follows_advice: bool | None
 
 
 def _decisions(db: Session, own: int | None) -> list[Decided]:
+    paid = _paid(db)
     result: list[Decided] = []
     for row in store.decisions(db, own):
         values = (row["payload"] or {}).get("values", {})
@@ -185,6 +223,11 @@ def _decisions(db: Session, own: int | None) -> list[Decided]:
                 "decided_at": row["at"],
                 "decided_by": row["actor"],
                 "granted_cents": values.get("granted"),
+                "paid_cents": (
+                    paid.get(row["application_id"], 0)
+                    if str(row["trigger"]).startswith("approve")
+                    else None
+                ),
                 "conditions": len(values.get("conditions") or []) or None,
                 "follows_advice": effects.get("follows_advice"),
             }
@@ -192,10 +235,32 @@ def _decisions(db: Session, own: int | None) -> list[Decided]:
     return result
 
 
+def _paid(db: Session) -> dict[int, int]:
+    """Per application, the cents paid on its grant."""
+    from kracht.storage import payment_rows as payment_store
+
+    return {
+        app_id: sum(years.values())
+        for app_id, years in payment_store.paid_by_application(db).items()
+    }
+
+
+def _applications(db: Session, own: int | None) -> list[dict[str, Any]]:
+    paid = _paid(db)
+    return [{**row, "paid_cents": paid.get(row["id"], 0)} for row in store.applications(db, own)]
+
+
+def _payments(db: Session, own: int | None) -> list[dict[str, Any]]:
+    from kracht.storage import payment_rows as payment_store
+
+    return payment_store.rows(db, own)
+
+
 READERS: dict[str, Callable[[Session, int | None], Sequence[Mapping[str, Any]]]] = {
-    "applications": store.applications,
+    "applications": _applications,
     "decisions": _decisions,
     "indicators": monitoring_store.indicator_rows,
+    "payments": _payments,
 }
 
 
