@@ -143,7 +143,7 @@ NESTED = "a = " + "[" * 10 + "]" * 10  # nested, but within what the parser hand
         (CRITERION + "wieght = 3\n", "unknown key criteria[0].wieght; the known keys are: "
          "key, name, question, weight, minimum"),
         ("[money]\ncap = 10\n" + CRITERION, "unknown key money.cap; the known keys are: "
-         "development_cap_percent"),
+         "development_cap_percent, second_approval_above"),
         ("[scale]\nmean = []\n" + CRITERION, "unknown key scale.mean; the known keys are: "
          "min, max, meanings"),
         ("[monitoring]\nevery = 3\n" + CRITERION, "unknown key monitoring.every; the known keys "

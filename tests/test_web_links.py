@@ -19,9 +19,10 @@ from kracht.notifications.outbox import page_link
 from kracht.notifications.render import LANGUAGES, TEMPLATES, render
 from kracht.notifications.rules import EVENTS, RULES
 from kracht.notifications.settings import Mail, Settings, Web
+from kracht.storage import clock
 from kracht.storage.database import Database, session
 from kracht.storage.tables import OutboxMessage, Person, Reminder
-from kracht.workflow.services import applications, assignment, directory
+from kracht.workflow.services import applications, assignment, directory, payments
 from kracht.workflow.services.importer import import_csv
 from kracht.workflow.unit import Units
 from tests import factories as f
@@ -30,7 +31,7 @@ from tests.web_server import running, signed_in
 
 BASE = "https://kracht.example.org"
 # the commands messages named before there was a web address (`kracht score set 7 ...`)
-COMMAND = re.compile(r"kracht (app|scores?|committee|conditions|monitor|reminders) ")
+COMMAND = re.compile(r"kracht (app|scores?|committee|conditions|monitor|reminders|payment) ")
 APPLICATION_EVENTS = sorted(set(EVENTS))  # every event is about an application
 WITHOUT_APPLICATION = ("invitation", "sign_in_link")  # these carry their own link
 
@@ -56,6 +57,9 @@ def _everything_happens(url: str, base_url: str) -> dict[str, int]:
         "Conditional": make_application(world, "approved_with_conditions", title="Conditional"),
         "Monitored": make_application(world, "monitoring", title="Monitored"),
     }
+    planned = (clock.today() + dt.timedelta(days=20)).isoformat()  # a payment chased too
+    f.run(url, f.LEADER, payments.request, apps["Monitored"], "1000", kind="advance",
+          planned_on=planned)  # fmt: skip
     with session(url) as db:
         rows = db.exec(select(Reminder)).all()
         moments = sorted({m for r in rows for m in (r.remind_at, r.due_at, r.escalate_at)})
@@ -136,12 +140,13 @@ CONTEXT = {
     "state": "s", "deadline": "D", "advice": "positive", "advice_rationale": "why",
     "letter_nl": "brief", "letter_en": "letter", "due": "2026-01-01", "number": 1,
     "condition": "C", "report": "2025-1", "late_name": "L", "late_email": "l@example.org",
+    "payment": 3, "payment_kind": "advance", "amount_cents": 100000,
 }  # fmt: skip
 BRANCHES = [  # what changes a template's wording: the recipient's group, a stand-in, the kind
     {"role": role, "kind": kind, "stand_in": stand_in}
     for role, kind, stand_in in itertools.product(
         ("programme_leader", "chair", "applicant", "reminded"),
-        ("scoring_deadline", "condition_due", "report_due"),
+        ("scoring_deadline", "condition_due", "report_due", "payment_due"),
         (False, True),
     )
 ]
@@ -167,8 +172,9 @@ def test_each_template_shows_the_link_instead_of_the_command_in_every_branch(tem
         assert "<a " not in render(f"{template}.html.j2", language, without)
         named += bool(COMMAND.search(plain))
     shell = {"advice_ready", "application_submitted", "condition_due", "overdue_escalation",
-             "referred_to_committee", "report_due", "report_overdue", "scoring_opened",
-             "scoring_overdue", "scoring_reminder"}  # fmt: skip
+             "payment_due", "payment_overdue", "referred_to_committee", "report_due",
+             "report_overdue", "scoring_opened", "scoring_overdue",
+             "scoring_reminder"}  # fmt: skip
     assert bool(named) == (template in shell), template  # the command stays where it was
 
 
