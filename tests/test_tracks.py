@@ -273,6 +273,7 @@ def test_the_application_page_shows_its_route_and_the_rules_that_do_not_apply_ye
     assert "minstens één cofinancierend bedrijf: geldt nog niet voor deze aanvraag (period " \
            "AvT 2018-2022 (from 2018-01-10)" in page  # fmt: skip
     assert "<script" not in page.split("route-title")[1].split("</section>")[0]
+    assert '<a href="/programmes/avt-2018">Alle routes en regels van het programma</a>' in page
 
 
 def test_an_applicant_cannot_choose_a_round_or_a_past_submission_day(world):

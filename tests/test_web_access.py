@@ -134,6 +134,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/money/conditions"): _a(EVERYONE, "/money/conditions"),  # an applicant: their own
     ("GET", "/monitoring"): _a(EVERYONE, "/monitoring"),
     ("GET", "/monitoring/{application_id}"): _a(OWN, "/monitoring/{monitoring}"),
+    ("GET", "/programmes"): _a(EVERYONE, "/programmes"),
+    ("GET", "/programmes/{code}"): _a(EVERYONE, "/programmes/avt-2018"),
     ("GET", "/steering"): _a(EVERYONE, "/steering"),
     ("GET", "/steering/{application_id}"): _a({PL, STEER}, "/steering/{steering}"),
     ("GET", "/steering/{application_id}/letter"): _a(
