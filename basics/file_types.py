@@ -61,7 +61,7 @@ TYPES: dict[str, FileType] = {
         FileType("jpeg", "image/jpeg", (".jpg", ".jpeg"), "jpeg", "a JPEG image"),
     )
 }
-FILE = "file"  # the field every refusal of a file names
+FILE = "attachment_file"  # the field every refusal of a file names
 NAME = "file_name"
 
 
