@@ -151,6 +151,28 @@ def list_attachments(unit: Unit, application_id: int) -> list[AttachmentRow]:
     return [_row(a, label) for a, label in store.of_application(unit.db, application_id)]
 
 
+class Attached(TypedDict):
+    """An application's attachments, and whether the reader may add one to the application."""
+
+    attachments: list[AttachmentRow]
+    may_add: bool
+
+
+@reads
+def attached(unit: Unit, application_id: int) -> Attached:
+    """The application's attachments by number and whether the actor may attach one to it (the
+    application page's read)."""
+    from kracht.workflow.services.policy import visible_application
+
+    app = visible_application(unit.db, unit.actor, application_id)
+    rows = [_row(a, label) for a, label in store.of_application(unit.db, application_id)]
+    try:
+        _may_add(unit.actor, app, "application")
+    except NotAllowed:
+        return {"attachments": rows, "may_add": False}
+    return {"attachments": rows, "may_add": True}
+
+
 @reads
 def read(unit: Unit, attachment_id: int) -> Download:
     """The attachment's bytes, for whoever may see its application; refused as damaged when
