@@ -339,6 +339,7 @@ class Damaged(KrachtError):
         self.expected, self.found = expected, found
         super().__init__(message, what=what, key=key, expected=expected, found=found)
 
+
 KINDS: tuple[type[KrachtError], ...] = (
     KrachtError,
     InvalidInput,
