@@ -54,9 +54,7 @@ def keep(db: Session, folder: Path | None, data: bytes) -> tuple[str, str]:
     when the folder cannot be written, Clash when a changed file stands at its address."""
     sha256 = hashlib.sha256(data).hexdigest()
     if folder is None:
-        if db.get(AttachmentBlob, sha256) is None:
-            db.add(AttachmentBlob(sha256=sha256, data=data))
-            db.flush()
+        _insert(db, sha256, data)
         return sha256, f"{DATABASE}:{sha256}"
     _write(folder, sha256, data)
     return sha256, f"{FOLDER}:{sha256}"
@@ -77,6 +75,20 @@ def fetch(db: Session, folder: Path | None, key: str) -> bytes | None:
         return _path(folder, sha256).read_bytes()
     except FileNotFoundError:
         return None
+
+
+def _insert(db: Session, sha256: str, data: bytes) -> None:
+    """The bytes' row, unless it is there: two writers of the same content (on two applications,
+    which do not queue on each other) both succeed, on PostgreSQL by ON CONFLICT DO NOTHING."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        table = AttachmentBlob.__table__  # type: ignore[attr-defined]
+        db.execute(insert(table).values(sha256=sha256, data=data).on_conflict_do_nothing())
+        return
+    if db.get(AttachmentBlob, sha256) is None:  # SQLite: writers queue on BEGIN IMMEDIATE
+        db.add(AttachmentBlob(sha256=sha256, data=data))
+        db.flush()
 
 
 def _path(folder: Path, sha256: str) -> Path:

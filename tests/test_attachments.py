@@ -110,8 +110,12 @@ def test_postgresql_keeps_the_bytes_in_the_database_or_in_a_configured_folder(
     world = f.seed(pg_url)
     app_id = make_application(world, "idea")
     inside = _add(world, app_id)["attachment"]
+    other = make_application(world, "idea", title="Tweede")
+    again = _add(world, other, "same.pdf")["attachment"]  # the same bytes: one row
     with session(pg_url) as db:
         assert db.get(AttachmentBlob, inside["sha256"]).data == PDF
+        assert db.exec(sa.select(sa.func.count()).select_from(AttachmentBlob)).one()[0] == 1
+    assert run(pg_url, f.LEADER, attachments.read, again["id"])["data"] == PDF
 
     monkeypatch.setenv("KRACHT_ATTACHMENTS_FOLDER", str(tmp_path / "files"))
     outside = _add(world, app_id, "photo.png", PNG)["attachment"]
