@@ -17,6 +17,7 @@ from kracht.basics.errors import KrachtError
 from kracht.commands import (
     app,
     assessment,
+    attachment_commands,
     audit_trail,
     follow_up,
     hints,
@@ -80,6 +81,9 @@ cli.add_command(setup.org)
 cli.add_command(setup.programme)
 # applications
 cli.add_command(app.app)
+cli.add_command(attachment_commands.attach)
+cli.add_command(attachment_commands.attachments_list)
+cli.add_command(attachment_commands.attachment)
 # the assessment committee
 cli.add_command(assessment.committee)
 cli.add_command(assessment.score)

@@ -322,6 +322,24 @@ class ConcurrentChange(KrachtError):
 
 StaleVersion = ConcurrentChange
 
+
+class Damaged(KrachtError):
+    """Something kracht stored no longer holds what it recorded: an attached document's bytes
+    whose SHA-256 is not the one recorded (`expected`, `found`; None when the bytes are gone).
+    Never the user's mistake: the administrator restores the file from a backup."""
+
+    exit_code = 7
+    http_status = 500
+    kind = "damaged"
+    title = "a stored record is damaged"
+
+    def __init__(
+        self, message: str, *, what: str, key: object, expected: str, found: str | None
+    ) -> None:
+        self.expected, self.found = expected, found
+        super().__init__(message, what=what, key=key, expected=expected, found=found)
+
+
 KINDS: tuple[type[KrachtError], ...] = (
     KrachtError,
     InvalidInput,
@@ -333,6 +351,7 @@ KINDS: tuple[type[KrachtError], ...] = (
     WorkflowVersionMismatch,
     GuardRefused,
     ConcurrentChange,
+    Damaged,
 )
 
 

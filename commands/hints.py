@@ -30,6 +30,8 @@ OPTIONS = {
     "payment_amount": "AMOUNT",
     "paid_on": "--on DATE",
     "planned_on": "--planned DATE",
+    "attachment_file": "FILE",
+    "file_name": "FILE",
 }
 
 # What to run when a record is not found, by its kind (and whether it was a filter's value).
@@ -43,6 +45,8 @@ NOT_FOUND: dict[str | tuple[str, bool], str] = {
     "condition": "`kracht conditions list --application {application}`",
     "line": "see `kracht programme list`",
     "payment": "`kracht payment list` shows every payment",
+    "attachment": "`kracht attachments ID` lists an application's attachments",
+    "report": "`kracht monitor schedule {application}` lists its reports",
 }
 
 # How to meet a guard's need, by the need's key (a field's option, or a command).

@@ -210,6 +210,23 @@ def write_out(text: str, path: Path | None, what: str) -> None:
     click.echo(f"wrote {what} to {path}", err=True)
 
 
+def write_binary_out(data: bytes, path: Path | None, what: str) -> None:
+    """`data` into the file `path` (saying so on standard error), or onto standard output when
+    that is not a terminal (a file or a pipe): bytes on a terminal would garble it."""
+    import sys
+
+    if path is None:
+        if sys.stdout.isatty():
+            raise InvalidInput(f"{what} is a file, not text: give -o FILE, or redirect the output")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from kracht.basics.files import write_bytes
+
+    write_bytes(path, data)
+    click.echo(f"wrote {what} to {path}", err=True)
+
+
 def pairs(values: Sequence[str], what: str) -> dict[str, str]:
     """Parse repeated NAME=VALUE options."""
     result = {}

@@ -49,6 +49,15 @@ optional:
                                   # "" (the default): the prefix (KRACHT_360G_PUBLISHER_ID)
     publisher_name = "Twente Board"    # the funder named in every grant (KRACHT_360G_PUBLISHER;
                                   # default: "Agenda voor Twente", the fund's name)
+
+    [attachments]                 # documents attached to applications, decisions and reports
+    folder = "/srv/kracht/files"  # where their bytes are kept (KRACHT_ATTACHMENTS_FOLDER); ""
+                                  # (the default): on SQLite a folder beside the database file
+                                  # (<database>-attachments), on PostgreSQL in the database
+    max_mb = 20                   # the largest file taken, in MB of 1,048,576 bytes
+                                  # (KRACHT_ATTACHMENTS_MAX_MB)
+    types = "pdf,xlsx,docx"       # the file types taken, a choice of pdf, xlsx, xls, docx, doc,
+                                  # odt, ods, csv, txt, png, jpeg; "" (the default): all of them
 """
 
 from __future__ import annotations
@@ -71,7 +80,7 @@ from kracht.basics.errors import InvalidInput
 
 TRANSPORTS = ("smtp", "file", "console")
 SECURITY = ("starttls", "ssl", "none")
-SECTIONS = ("mail", "reminders", "templates", "web", "audit", "open_data")
+SECTIONS = ("mail", "reminders", "templates", "web", "audit", "open_data", "attachments")
 ENVIRONMENT = {  # variable -> key in [mail]; the environment wins over the file
     "KRACHT_MAIL_TRANSPORT": "transport",
     "KRACHT_SMTP_HOST": "host",
@@ -88,6 +97,10 @@ OPEN_DATA_ENVIRONMENT = {  # variable -> key in [open_data]
     "KRACHT_360G_PREFIX": "prefix",
     "KRACHT_360G_PUBLISHER_ID": "publisher_id",
     "KRACHT_360G_PUBLISHER": "publisher_name",
+}
+ATTACHMENTS_ENVIRONMENT = {  # variable -> key in [attachments]
+    "KRACHT_ATTACHMENTS_FOLDER": "folder",
+    "KRACHT_ATTACHMENTS_MAX_MB": "max_mb",
 }
 GRANT_PREFIX = re.compile(r"360G-[A-Za-z0-9][A-Za-z0-9_-]{0,58}")  # 360Giving's "360G-" + a name
 ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # an org-id.guide identifier: no spaces
@@ -111,6 +124,7 @@ RANGES: dict[str, tuple[float, float, str]] = {  # key -> (lowest, highest, unit
     "lockout_minutes": (1, 24 * 60, " minutes"),
     "link_hours": (1, 24 * 14, " hours"),
     "checkpoint_days": (0, 366, " days"),
+    "max_mb": (1, 1024, " MB"),
 }
 RAW_TEXT = {"password"}  # taken as given: a password may hold any character
 
@@ -180,6 +194,24 @@ class OpenData:
 
 
 @dataclass(frozen=True)
+class Attachments:
+    """Where attached documents' bytes are kept, and which files are taken (see
+    workflow/services/attachments.py)."""
+
+    folder: str = ""  # "" : beside an SQLite database file, in a PostgreSQL database
+    max_mb: int = 20
+    types: str = ""  # comma-separated file types (basics/file_types.py); "" : every known type
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_mb * 1024 * 1024
+
+    @property
+    def chosen_types(self) -> tuple[str, ...]:
+        return tuple(t.strip().lower() for t in self.types.split(",") if t.strip())
+
+
+@dataclass(frozen=True)
 class Settings:
     mail: Mail = Mail()
     reminders: Reminders = Reminders()
@@ -187,6 +219,7 @@ class Settings:
     web: Web = Web()
     audit: Audit = Audit()
     open_data: OpenData = OpenData()
+    attachments: Attachments = Attachments()
     source: str = "built-in defaults"
 
 
@@ -215,7 +248,8 @@ def load(explicit: str | None = None) -> Settings:
     mail = data.get("mail")
     password = mail.get("password_env") if isinstance(mail, dict) else None
     variables = (
-        *ENVIRONMENT, *WEB_ENVIRONMENT, *AUDIT_ENVIRONMENT, *OPEN_DATA_ENVIRONMENT, "HOME",
+        *ENVIRONMENT, *WEB_ENVIRONMENT, *AUDIT_ENVIRONMENT, *OPEN_DATA_ENVIRONMENT,
+        *ATTACHMENTS_ENVIRONMENT, "HOME",
         *([password] if isinstance(password, str) else []),
     )  # fmt: skip
     environment = tuple(os.environ.get(name) for name in variables)
@@ -247,6 +281,10 @@ def _settings(
         open_data=_build(
             OpenData, *_with_environment(sections["open_data"], "open_data", OPEN_DATA_ENVIRONMENT)
         ),
+        attachments=_build(
+            Attachments,
+            *_with_environment(sections["attachments"], "attachments", ATTACHMENTS_ENVIRONMENT),
+        ),
         source=str(path) if path else "built-in defaults",
     )
     _check(settings)
@@ -255,7 +293,11 @@ def _settings(
         folder = _beside(path, settings.templates.folder) if settings.templates.folder else ""
         key = _beside(path, settings.audit.key) if settings.audit.key else ""
         audit = replace(settings.audit, key=key)
-        settings = replace(settings, mail=mail, templates=Templates(folder), audit=audit)
+        files = settings.attachments
+        kept = replace(files, folder=_beside(path, files.folder) if files.folder else "")
+        settings = replace(
+            settings, mail=mail, templates=Templates(folder), audit=audit, attachments=kept
+        )
     return settings
 
 
@@ -434,6 +476,22 @@ def _check(settings: Settings) -> None:
     _check_mail(settings.mail)
     _check_web(settings.web)
     _check_open_data(settings.open_data)
+    _check_attachments(settings.attachments)
+
+
+def _check_attachments(attachments: Attachments) -> None:
+    """File types kracht knows, and a folder (not a file) where the bytes go."""
+    from kracht.basics.file_types import TYPES
+
+    unknown = [t for t in attachments.chosen_types if t not in TYPES]
+    if unknown:
+        raise InvalidInput(
+            f"settings: [attachments] types names no file type {unknown[0][:20]!r}; the types "
+            "are " + ", ".join(TYPES)
+        )
+    folder = Path(attachments.folder).expanduser() if attachments.folder else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"settings: [attachments] folder {folder} is not a folder; name one")
 
 
 def _check_open_data(open_data: OpenData) -> None:

@@ -556,3 +556,38 @@ class ApiToken(Stored, SQLModel, table=True):
     revoked_at: dt.datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
     )
+
+
+# -- attached documents (issue 17) --------------------------------------------------------------
+
+
+class Attachment(Stored, SQLModel, table=True):
+    """A document attached to an application, to one of its steering decisions (`decision_seq`,
+    the decision's audit event) or to one of its progress reports (`report_id`): the name it
+    came with (shown, never used as a path), its media type, size and SHA-256, and where its
+    bytes are (`storage_key`, storage/blobs.py). Never changed or removed once written."""
+
+    __table_args__ = (sa.UniqueConstraint("application_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    number: int  # 1, 2, ... within the application
+    belongs_to: str  # application | decision | report
+    report_id: int | None = Field(default=None, foreign_key="progress_report.id")
+    decision_seq: int | None = None  # the audit event of the steering decision
+    kind: str  # proposal | budget | final_report | other
+    file_name: str
+    media_type: str
+    size: int = Field(sa_type=sa.BigInteger)
+    sha256: str = Field(index=True)
+    storage_key: str  # folder:<sha256> or database:<sha256>
+    added_at: dt.datetime = _time()
+    added_by: str
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """An attachment's bytes kept in the database (PostgreSQL without an attachments folder),
+    one row per content: the same file attached twice is kept once."""
+
+    __tablename__ = "attachment_blob"
+    sha256: str = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

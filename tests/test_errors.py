@@ -12,6 +12,7 @@ import pytest
 from kracht.basics import errors
 from kracht.basics.errors import (
     ConcurrentChange,
+    Damaged,
     Field,
     GuardFailed,
     GuardRefused,
@@ -92,6 +93,12 @@ EXAMPLES: dict[type[KrachtError], tuple[KrachtError, int, int, dict[str, object]
         6,
         409,
         {"application": 3, "expected": 4, "actual": 5},
+    ),
+    Damaged: (
+        Damaged("attachment 2 is damaged", what="attachment", key=2, expected="ab", found="cd"),
+        7,
+        500,
+        {"what": "attachment", "key": 2, "expected": "ab", "found": "cd"},
     ),
 }
 

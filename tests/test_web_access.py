@@ -39,7 +39,7 @@ from kracht.notifications.settings import Audit
 from kracht.storage import tables
 from kracht.storage.database import engine_for
 from kracht.web.server import create_app
-from kracht.workflow.services import accounts, directory, monitor_views
+from kracht.workflow.services import accounts, attachments, directory, monitor_views
 from kracht.workflow.unit import Units
 from tests import factories as f
 from tests.factories import make_application, run
@@ -115,6 +115,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/account"): _a(EVERYONE, "/account"),
     ("GET", "/applications"): _a(EVERYONE, "/applications"),
     ("GET", "/applications/{application_id}"): _a(OWN, "/applications/{idea}"),
+    ("GET", "/applications/{application_id}/attachments/{attachment_id}"): _a(
+        OWN, "/applications/{idea}/attachments/{attachment}"
+    ),  # a download, for whoever may see the application
     ("GET", "/organisation"): _a({Role.APPLICANT, "other_applicant"}, "/organisation"),
     ("GET", "/organisation/letters/{application_id}"): _a(
         OWN, "/organisation/letters/{monitoring}", refused=LETTER_HIDDEN
@@ -147,6 +150,9 @@ ACCESS: dict[tuple[str, str], Access] = {
         "/applications/{idea}/fire/withdraw",
         form={"reason": "partners left", "version": "{version}"},
     ),
+    ("POST", "/applications/{application_id}/attachments"): _a(
+        {PL, Role.APPLICANT}, "/applications/{idea}/attachments", form={"kind": "proposal"}
+    ),  # who may is checked before the file is looked at: the matrix sends none
     ("POST", "/committee/{application_id}/declare"): _a(
         {Role.COMMITTEE_MEMBER},
         "/committee/{scoring}/declare",
@@ -291,6 +297,8 @@ def world(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     project = run(url, f.LEADER, monitor_views.project, ids["monitoring"])
     ids["indicator"] = str(project["indicators"][0]["id"])
     ids["report"] = project["reports"][0]["label"]  # its first report
+    ids["attachment"] = run(url, f.LEADER, attachments.add, ids["idea"], "plan.pdf",
+                            b"%PDF-1.7\n%plan")["attachment"]["id"]  # fmt: skip
     ids["version"] = "1"  # each form's own: the version of the application now (`_version`)
     key = tmp_path_factory.mktemp("audit") / "audit.key"
     key.write_text(SigningKey.generate("agendavoortwente.nl/kracht").private_text())

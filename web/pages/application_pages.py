@@ -15,7 +15,7 @@ from kracht.basics.errors import GuardRefused
 from kracht.web import guard, views
 from kracht.web.pages import audit_pages, committee_pages
 from kracht.workflow import engine
-from kracht.workflow.services import applications, decisions
+from kracht.workflow.services import applications, attachments, decisions
 from kracht.workflow.services.accounts import Signer
 
 router = APIRouter(include_in_schema=False)
@@ -50,17 +50,19 @@ def application_list(request: Request, who: guard.SignedIn, state: str | None = 
 
 @router.get("/applications/{application_id}")
 def application_page(request: Request, application_id: int, who: guard.SignedIn) -> Response:
-    return _shown(request, who, application_id)
+    return shown(request, who, application_id)
 
 
-def _shown(
+def shown(
     request: Request, who: Signer, application_id: int, status: int = 200, **context: Any
 ) -> Response:
     pages = guard.site(request).pages
     record = pages.run(who["actor"], applications.facts, application_id)
     steps = [{**step, "mine": who["actor"].holds(step["roles"])} for step in record.get("next", [])]
+    attached = pages.run(who["actor"], attachments.attached, application_id)
     return views.page(request, "application.html.j2", who, status, app=record, steps=steps,
-                      links=_links(who["actor"], record, steps), **context)  # fmt: skip
+                      links=_links(who["actor"], record, steps), attached=attached,
+                      kinds=attachments.KINDS, **context)  # fmt: skip
 
 
 def _links(
@@ -103,6 +105,6 @@ def fire(
             expected_version=expected,
         )  # fmt: skip
     except GuardRefused as refused:
-        return _shown(request, who, application_id, refused.http_status, refused=refused,
+        return shown(request, who, application_id, refused.http_status, refused=refused,
                       tried=trigger)  # fmt: skip
     return RedirectResponse(f"/applications/{application_id}", 303)
