@@ -195,10 +195,30 @@ def budget_show(
             f"{format_euros(m['public_cents'])} of it public, on "
             f"{format_euros(m['granted_cents'])} of committed grants)"
         )
+        regional = m["regional_multiplier"] if m["regional_multiplier"] is not None else "-"
+        click.echo(
+            f"  on regional public money {regional} "
+            f"({format_euros(m['leveraged_cents'])} leveraged on "
+            f"{format_euros(m['regional_public_cents'])} of grants and municipal money)"
+        )
+        click.echo(
+            "  partner money by source: "
+            + ", ".join(f"{k} {format_euros(v)}" for k, v in m["by_source"].items() if v)
+            if m["partner_money_cents"]
+            else "  partner money by source: none yet"
+        )
+        if m["unknown_cents"]:
+            click.echo(
+                f"  {format_euros(m['unknown_cents'])} of unknown source counts in neither "
+                "figure: record the partner's source"
+            )
         if m["reserved_cents"]:
+            later = m["reserved_regional_multiplier"]
             click.echo(
                 f"  not counted until their conditions are met: "
-                f"{format_euros(m['reserved_cents'])} reserved for conditional grants"
+                f"{format_euros(m['reserved_cents'])} reserved for conditional grants, with "
+                f"{format_euros(m['reserved_partner_money_cents'])} of partner money"
+                + (f" ({later} on regional public money)" if later is not None else "")
             )
     click.echo(f"target: {view['multiplier_target_basis']}")
 
