@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from kracht.commands.options import (
     APPLICATION_ID,
+    FILE,
     INHABITANTS,
     YEAR,
     CountType,
@@ -125,6 +128,12 @@ def budget() -> None:
 @click.option("--amount", help="Euros.")
 @click.option("--inhabitants", type=INHABITANTS, help="Compute the amount from inhabitants ...")
 @click.option("--per-inhabitant", help="... times this amount in euros.")
+@click.option(
+    "--from-municipalities",
+    is_flag=True,
+    help="Take the inhabitants from the municipalities' file (`kracht programme municipalities`).",
+)
+@click.option("--municipalities-file", type=FILE, help="That file, edited [default: kracht's].")
 @pass_settings
 def budget_set(
     s: Settings,
@@ -135,6 +144,8 @@ def budget_set(
     amount: str | None,
     inhabitants: int | None,
     per_inhabitant: str | None,
+    from_municipalities: bool,
+    municipalities_file: Path | None,
 ) -> None:
     """Set a yearly budget (the development budget is capped at 12.5% of the project budget)."""
     from kracht.basics.euros import format_euros
@@ -149,6 +160,7 @@ def budget_set(
         amount=amount,
         inhabitants=inhabitants,
         per_inhabitant=per_inhabitant,
+        municipalities=municipalities_file or from_municipalities,
     )
     click.echo(
         f"{programme} {year} {kind} {line or '(all lines)'}: "

@@ -69,7 +69,10 @@ def check_source(source: str | None, commitment: str) -> str | None:
         return None
     if source not in SOURCES:
         raise InvalidInput(
-            f"source {source!r} is not one of " + ", ".join(SOURCES), field="source"
+            f"source {source!r} is not one of " + ", ".join(SOURCES),
+            field="source",
+            label="source",
+            bare=True,
         )
     if commitment != "money":
         raise InvalidInput(

@@ -157,11 +157,12 @@ def _budgets(url: str) -> None:
     from kracht.workflow.services import budgets
 
     for programme, line, year, kind, amount in BUDGETS:
-        money: dict[str, Any] = (
-            {"inhabitants": amount[0], "per_inhabitant": amount[1]}
-            if isinstance(amount, tuple)
-            else {"amount": amount}
-        )
+        money: dict[str, Any] = {"amount": amount}
+        if isinstance(amount, tuple):  # (inhabitants or "municipalities": their file's, rate)
+            whose, rate = amount
+            town = whose == "municipalities"
+            money = {"municipalities": True} if town else {"inhabitants": whose}
+            money["per_inhabitant"] = rate
         act(url, LEADER, budgets.set_budget, programme=programme, line=line, year=year,
             kind=kind, **money)  # fmt: skip
 

@@ -309,9 +309,10 @@ BUDGETS = [
     # programme, line (None: every line without its own), year, kind, amount or (inhabitants, rate)
     *[("avt-2018", None, year, "projects", "2000000") for year in range(2018, 2023)],
     ("avt-2018", "basis", 2018, "projects", "1800000"),
-    # 2023: EUR 4.08 per inhabitant for programmes and projects (seed 000 L3170-3208); about
-    # 506,667 inhabitants is inferred from EUR 3.8 mln at EUR 7.50 (domain.md 10, item 22).
-    ("avt-2023", None, 2023, "projects", (506667, "4.08")),
+    # 2023: EUR 4.08 per inhabitant for programmes and projects (seed 000 L3170-3208), for the
+    # inhabitants of the municipalities' file: about 506,667, inferred from EUR 3.8 mln at
+    # EUR 7.50 (domain.md 10, item 22; states/programmes/twente_municipalities.toml).
+    ("avt-2023", None, 2023, "projects", ("municipalities", "4.08")),
     ("avt-2023", None, 2023, "development", "258400.17"),  # the 12.5% cap, to the cent
 ]
 

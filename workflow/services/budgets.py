@@ -5,6 +5,7 @@ available, and the multiplier of partner money.
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from typing_extensions import TypedDict
@@ -77,10 +78,24 @@ def set_budget(
     amount: str | None = None,
     inhabitants: int | None = None,
     per_inhabitant: str | None = None,
+    municipalities: Path | bool = False,
 ) -> BudgetSet:
-    """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
+    """Set a yearly budget directly or as inhabitants x amount per inhabitant; the inhabitants
+    may be the municipalities' total (`municipalities`: True for the shipped file, or a file's
+    path; workflow.municipalities)."""
     from kracht.basics.euros import within_limit
 
+    counted = None
+    if municipalities is not False:
+        if inhabitants is not None:
+            raise InvalidInput(
+                "give inhabitants or take the municipalities' total, not both",
+                field="inhabitants",
+            )
+        from kracht.workflow import municipalities as towns
+
+        counted = towns.load(None if municipalities is True else municipalities)
+        inhabitants = counted.total
     if kind not in KINDS:
         raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
     if not 2000 <= year <= 2100:
@@ -96,7 +111,8 @@ def set_budget(
         if inhabitants <= 0:
             raise InvalidInput("inhabitants must be above zero")
         rate = parse_euros(per_inhabitant, "amount per inhabitant")
-        basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+        whose = f" of the municipalities ({counted.file})" if counted else ""
+        basis = f"{inhabitants:,} inhabitants{whose} x {format_euros(rate)}"
         cents = within_limit(inhabitants * rate, "the budget", basis)
     asked: BudgetAsked = {"programme": programme, "line": line, "year": year, "kind": kind,
              "amount_cents": cents, "basis": basis}  # fmt: skip
