@@ -336,3 +336,22 @@ def test_the_running_programme_import_takes_a_partners_source_as_a_fifth_field(w
     partners = run(world.url, f.LEADER, applications.show, done["id"])["partners"]
     assert [(p["organisation"], p["source"]) for p in partners] == [
         ("Port of Twente", None), ("Gemeente Almelo", "municipal"), ("Saxion", None)]  # fmt: skip
+
+
+def test_the_web_shows_each_money_s_source_and_the_regional_multiplier(any_world):
+    from tests.web_server import running, signed_in
+
+    world = any_world
+    app_id = _funded(world)
+
+    with running(world.url) as base:
+        leader = signed_in(base, world.url, f.LEADER)
+        page = leader.get(f"/applications/{app_id}").text
+        budgets_page = leader.get("/money/budgets").text
+
+    assert "Gemeente Almelo (government): € 19.720,00, gemeentelijk" in page
+    assert "Saxion (education): € 5.000,00, bron onbekend" in page
+    table = budgets_page.split('id="regional-multiplier"', 1)[1].split("</table>", 1)[0]
+    assert "<td class=\"num\">15,58</td>" in table
+    assert "€ 84.109,00" in table  # the grant and Almelo's money
+    assert '<th scope="col" class="num">provinciaal</th>' in table
