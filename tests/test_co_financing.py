@@ -352,6 +352,6 @@ def test_the_web_shows_each_money_s_source_and_the_regional_multiplier(any_world
     assert "Gemeente Almelo (government): € 19.720,00, gemeentelijk" in page
     assert "Saxion (education): € 5.000,00, bron onbekend" in page
     table = budgets_page.split('id="regional-multiplier"', 1)[1].split("</table>", 1)[0]
-    assert "<td class=\"num\">15,58</td>" in table
+    assert '<td class="num">15,58</td>' in table
     assert "€ 84.109,00" in table  # the grant and Almelo's money
     assert '<th scope="col" class="num">provinciaal</th>' in table
