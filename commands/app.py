@@ -362,6 +362,11 @@ def app_partner() -> None:
 )
 @click.option("--amount", help="Euros, for a money commitment.")
 @click.option("--hours", type=HOURS, help="Hours, for a time commitment.")
+@click.option(
+    "--source",
+    help="Where money comes from: private, municipal, provincial, national, eu or other "
+    "[default: private for a business, else unknown].",
+)
 @pass_settings
 def app_partner_add(
     s: Settings,
@@ -371,6 +376,7 @@ def app_partner_add(
     commitment: str,
     amount: str | None,
     hours: int | None,
+    source: str | None,
 ) -> None:
     """Add a partner organisation to an application."""
     from kracht.workflow.services import applications
@@ -383,10 +389,32 @@ def app_partner_add(
         commitment=commitment,
         amount=amount,
         hours=hours,
+        source=source,
     )
     click.echo(f"added partner {result['partner']['organisation']} to application {application_id}")
     for member in result.get("recused", []):
         click.echo(f"recused {member} from application {application_id}: works at the partner")
+
+
+@app_partner.command("source")
+@click.argument("application_id", type=APPLICATION_ID)
+@click.option("--org", "organisation", required=True)
+@click.option(
+    "--source", required=True, help="private, municipal, provincial, national, eu or other."
+)
+@pass_settings
+def app_partner_source(s: Settings, application_id: int, organisation: str, source: str) -> None:
+    """Record where a partner's money comes from (money recorded before sources were)."""
+    from kracht.workflow.services import applications
+
+    result = s.run(
+        applications.set_partner_source, application_id, organisation=organisation, source=source
+    )
+    was = result["previous"] or "unknown"
+    click.echo(
+        f"{result['organisation']}'s money on application {application_id}: "
+        f"{result['source']} (was {was})"
+    )
 
 
 @app.group("indicator")

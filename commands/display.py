@@ -77,6 +77,8 @@ def show_application(record: dict[str, Any]) -> str:
         lines.append("  partners")
         for p in record["partners"]:
             money = f" {format_euros(p['amount_cents'])}" if p["amount_cents"] else ""
+            if p["commitment"] == "money":
+                money += f", {p['source'] or 'source unknown'}"
             cofi = ", co-financing" if p["co_financing"] else ""
             lines.append(f"    {p['organisation']} ({p['type']}{cofi}; {p['commitment']}{money})")
     if record["indicators"]:

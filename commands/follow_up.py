@@ -349,7 +349,7 @@ def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_j
 
 @click.group()
 def export() -> None:
-    """Applications, decisions, indicators, reports and payments as CSV or JSON, for
+    """Applications, decisions, indicators, reports, payments and partners as CSV or JSON, for
     spreadsheets; the awarded grants as open data (360Giving)."""
 
 
@@ -378,6 +378,7 @@ _export_command("decisions", "Every steering decision with its outcome, amount a
 _export_command("indicators", "Every indicator with each measured value")
 _export_command("reports", "Every progress report with its status, traffic light and spending")
 _export_command("payments", "Every payment of a grant with its approvals, status and day paid")
+_export_command("partners", "Every partner with its commitment, and where its money comes from")
 
 
 @export.command("360giving")

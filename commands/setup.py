@@ -245,6 +245,28 @@ def programme_criteria(s: Settings, code: str, as_json: bool) -> None:
     emit_table(rules["criteria"], ["key", "name", "weight", "minimum", "question"])
 
 
+@programme.command("municipalities")
+@click.option("--file", type=FILE, help="Check this file instead [default: kracht's own].")
+@json_option
+def programme_municipalities(file: Path | None, as_json: bool) -> None:
+    """The Twente municipalities and the inhabitants the per-inhabitant budgets count
+    (`kracht budget set --from-municipalities`), from kracht's file or a file checked here."""
+    from kracht.workflow import municipalities
+
+    found = municipalities.shown(municipalities.load(file))
+    if as_json:
+        return emit_json(found)
+    rows = [
+        {"name": m["name"], "inhabitants": f"{m['inhabitants']:,}" if m["inhabitants"] else "-"}
+        for m in found["municipalities"]
+    ]
+    emit_table(rows, ["name", "inhabitants"])
+    click.echo(
+        f"{len(rows)} municipalities, {found['inhabitants_total']:,} inhabitants "
+        f"({found['inhabitants_basis']}); from {found['file']}"
+    )
+
+
 @programme.command("list")
 @json_option
 @pass_settings

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from kracht.commands.options import (
     APPLICATION_ID,
+    FILE,
     INHABITANTS,
     YEAR,
     CountType,
@@ -125,6 +128,12 @@ def budget() -> None:
 @click.option("--amount", help="Euros.")
 @click.option("--inhabitants", type=INHABITANTS, help="Compute the amount from inhabitants ...")
 @click.option("--per-inhabitant", help="... times this amount in euros.")
+@click.option(
+    "--from-municipalities",
+    is_flag=True,
+    help="Take the inhabitants from the municipalities' file (`kracht programme municipalities`).",
+)
+@click.option("--municipalities-file", type=FILE, help="That file, edited [default: kracht's].")
 @pass_settings
 def budget_set(
     s: Settings,
@@ -135,6 +144,8 @@ def budget_set(
     amount: str | None,
     inhabitants: int | None,
     per_inhabitant: str | None,
+    from_municipalities: bool,
+    municipalities_file: Path | None,
 ) -> None:
     """Set a yearly budget (the development budget is capped at 12.5% of the project budget)."""
     from kracht.basics.euros import format_euros
@@ -149,6 +160,7 @@ def budget_set(
         amount=amount,
         inhabitants=inhabitants,
         per_inhabitant=per_inhabitant,
+        municipalities=municipalities_file or from_municipalities,
     )
     click.echo(
         f"{programme} {year} {kind} {line or '(all lines)'}: "
@@ -195,10 +207,30 @@ def budget_show(
             f"{format_euros(m['public_cents'])} of it public, on "
             f"{format_euros(m['granted_cents'])} of committed grants)"
         )
+        regional = m["regional_multiplier"] if m["regional_multiplier"] is not None else "-"
+        click.echo(
+            f"  on regional public money {regional} "
+            f"({format_euros(m['leveraged_cents'])} leveraged on "
+            f"{format_euros(m['regional_public_cents'])} of grants and municipal money)"
+        )
+        click.echo(
+            "  partner money by source: "
+            + ", ".join(f"{k} {format_euros(v)}" for k, v in m["by_source"].items() if v)
+            if m["partner_money_cents"]
+            else "  partner money by source: none yet"
+        )
+        if m["unknown_cents"]:
+            click.echo(
+                f"  {format_euros(m['unknown_cents'])} of unknown source counts in neither "
+                "figure: record the partner's source"
+            )
         if m["reserved_cents"]:
+            later = m["reserved_regional_multiplier"]
             click.echo(
                 f"  not counted until their conditions are met: "
-                f"{format_euros(m['reserved_cents'])} reserved for conditional grants"
+                f"{format_euros(m['reserved_cents'])} reserved for conditional grants, with "
+                f"{format_euros(m['reserved_partner_money_cents'])} of partner money"
+                + (f" ({later} on regional public money)" if later is not None else "")
             )
     click.echo(f"target: {view['multiplier_target_basis']}")
 

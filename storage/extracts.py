@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from kracht.storage.tables import (
     Application,
+    ApplicationPartner,
     AuditEvent,
     GrantAllocation,
     Organisation,
@@ -209,3 +210,49 @@ def award_events(db: Session, triggers: tuple[str, ...]) -> list[AwardEvent]:
         {"application_id": i, "at": at, "values": dict((payload or {}).get("values") or {})}
         for i, at, payload in db.execute(query)
     ]
+
+
+class PartnerExportRow(TypedDict):
+    """A partner of an application with its commitment and, for money, the source."""
+
+    application_id: int
+    title: str
+    programme: str
+    state: str
+    organisation: str
+    type: str
+    co_financing: bool
+    commitment: str
+    amount_cents: int | None
+    hours: int | None
+    source: str | None
+
+
+def partners(db: Session, organisation_id: int | None = None) -> list[PartnerExportRow]:
+    """Every partner of every application (of one applicant organisation), by application."""
+    a, ap, o, p = (_table(Application), _table(ApplicationPartner), _table(Organisation),
+                   _table(Programme))  # fmt: skip
+    query = (
+        sa.select(
+            a.c.id.label("application_id"),
+            a.c.title,
+            p.c.code.label("programme"),
+            a.c.state,
+            o.c.name.label("organisation"),
+            o.c.o_type.label("type"),
+            ap.c.co_financing,
+            ap.c.commitment,
+            ap.c.amount_cents,
+            ap.c.hours,
+            ap.c.source,
+        )
+        .select_from(
+            ap.join(a, a.c.id == ap.c.application_id)
+            .join(o, o.c.id == ap.c.organisation_id)
+            .join(p, p.c.id == a.c.programme_id)
+        )
+        .order_by(a.c.id, ap.c.id)
+    )
+    if organisation_id is not None:
+        query = query.where(a.c.applicant_org_id == organisation_id)
+    return [PartnerExportRow(**row._mapping) for row in db.execute(query)]  # type: ignore[typeddict-item]

@@ -311,6 +311,23 @@ def partner_money(
     return totals
 
 
+def partner_money_by_source(
+    db: Session, states: tuple[str, ...], programme_id: int | None = None
+) -> dict[str | None, int]:
+    """Money committed by partners of applications in `states` (of one programme, or of every
+    one), per recorded source (None: unknown)."""
+    a, ap = Application.__table__, ApplicationPartner.__table__  # type: ignore[attr-defined]
+    query = (
+        sa.select(ap.c.source, sa.func.coalesce(sa.func.sum(ap.c.amount_cents), 0))
+        .select_from(ap.join(a, a.c.id == ap.c.application_id))
+        .where(a.c.state.in_(states), ap.c.commitment == "money")
+        .group_by(ap.c.source)
+    )
+    if programme_id is not None:
+        query = query.where(a.c.programme_id == programme_id)
+    return {source: int(cents) for source, cents in db.execute(query)}
+
+
 def granted(db: Session, states: tuple[str, ...], programme_id: int | None = None) -> int:
     """The grants charged to applications in `states` (of one programme, or of every one)."""
     a, g = Application.__table__, GrantAllocation.__table__  # type: ignore[attr-defined]

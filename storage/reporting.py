@@ -283,6 +283,20 @@ def granted_by_application(db: Session) -> dict[int, dict[int, int]]:
     return result
 
 
+def partner_money_by_source(db: Session) -> dict[int, dict[str | None, int]]:
+    """Partners' money commitments per application, per recorded source (None: unknown)."""
+    ap = _table(ApplicationPartner)
+    query = (
+        sa.select(ap.c.application_id, ap.c.source, sa.func.sum(ap.c.amount_cents))
+        .where(ap.c.commitment == "money", ap.c.amount_cents.is_not(None))
+        .group_by(ap.c.application_id, ap.c.source)
+    )
+    result: dict[int, dict[str | None, int]] = {}
+    for application_id, source, cents in db.execute(query):
+        result.setdefault(application_id, {})[source] = int(cents)
+    return result
+
+
 def partner_money_by_application(db: Session) -> dict[int, dict[str, int]]:
     """Partners' money commitments per application, private and public (government)."""
     ap, o = _table(ApplicationPartner), _table(Organisation)

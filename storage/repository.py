@@ -479,6 +479,7 @@ class PartnerRow(NamedTuple):
     commitment: str
     amount_cents: int | None
     hours: int | None
+    source: str | None  # of money: private, municipal, ...; None: unknown or no money
 
 
 def partners(db: Session, application_id: int) -> list[PartnerRow]:
@@ -497,6 +498,7 @@ _PARTNERS = hot.Hot(
         _PARTNER.commitment,
         _PARTNER.amount_cents,
         _PARTNER.hours,
+        _PARTNER.source,
     )  # fmt: skip
     .join_from(
         ApplicationPartner.__table__,  # type: ignore[attr-defined]

@@ -114,6 +114,8 @@ class ApplicationPartner(Stored, SQLModel, table=True):
     commitment: str = "none"  # money | knowledge | time | none
     amount_cents: int | None = Field(default=None, sa_type=Cents)
     hours: int | None = None
+    # where money comes from: private, municipal, provincial, national, eu, other; None: unknown
+    source: str | None = None
 
 
 class Indicator(Stored, SQLModel, table=True):

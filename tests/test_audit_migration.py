@@ -103,7 +103,7 @@ def test_the_upgrade_keeps_every_old_event_and_builds_the_tree_over_them(old_url
     leaves, hashes = _format_one_leaves(old_url)
     verdict = run(old_url, AUDITOR, auditing.verify)
 
-    assert (revision, current_revision(old_url)) == ("0008", "0013")
+    assert (revision, current_revision(old_url)) == ("0008", "0014")
     assert [tuple(r) for r in before] == list(enumerate(hashes, start=1))
     assert len(before) == EVENTS
     assert verdict.intact
@@ -157,7 +157,7 @@ def test_a_downgrade_is_refused_once_format_two_events_exist(old_url):
     )
     # the step before 0009 went down or not (PostgreSQL rolls the whole downgrade back, SQLite
     # keeps each step); 0009 itself dropped nothing, and `kracht init` brings it back up
-    assert current_revision(old_url) in ("0009", "0013")
+    assert current_revision(old_url) in ("0009", "0014")
     migrate(old_url)
     assert run(old_url, AUDITOR, auditing.verify).intact
     run(old_url, LEADER, directory.add_person, name="Derde", email="derde@example.org",

@@ -1003,6 +1003,10 @@ def test_kracht_budget_show_lists_lines_under_the_pool_and_refuses_unknown_names
     assert no_year[1].startswith("(none)\n")
 
 
+NO_MONEY = dict.fromkeys(("private", "municipal", "provincial", "national", "eu", "other",
+                          "unknown"), 0)  # fmt: skip
+
+
 def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_world):
     world = any_world
     run(world.url, f.LEADER, directory.add_org, name="Gemeente Almelo", o_type="government")
@@ -1051,6 +1055,15 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
             "multiplier": Decimal("0.17"),
             "reserved_cents": 133500000,
             "reserved_partner_money_cents": 1000000,
+            # Almelo's money was given no source, and a government's is not derived: unknown,
+            # in neither figure; 20,000 private / 234,389 of grants = 0.0853...
+            "by_source": {**NO_MONEY, "private": 2000000, "unknown": 1972000},
+            "regional_public_cents": 23438900,
+            "leveraged_cents": 2000000,
+            "unknown_cents": 1972000,
+            "regional_multiplier": Decimal("0.09"),
+            "reserved_by_source": {**NO_MONEY, "private": 1000000},
+            "reserved_regional_multiplier": Decimal("0.01"),  # 10,000 / 1,335,000 = 0.0075
         },
         {
             "programme": f.AVT_2023,
@@ -1061,6 +1074,13 @@ def test_the_multiplier_counts_committed_grants_only_with_exact_figures(any_worl
             "multiplier": None,
             "reserved_cents": 0,
             "reserved_partner_money_cents": 0,
+            "by_source": NO_MONEY,
+            "regional_public_cents": 0,
+            "leveraged_cents": 0,
+            "unknown_cents": 0,
+            "regional_multiplier": None,
+            "reserved_by_source": NO_MONEY,
+            "reserved_regional_multiplier": None,
         },
     ]
     assert view["multiplier_target"] == Decimal("8.5")

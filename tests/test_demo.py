@@ -464,3 +464,35 @@ def test_the_demo_pays_the_2019_advances_and_budget_show_counts_them(demo):
     assert {d["line"]: d["paid_out_cents"] for d in pool["lines"]} == {
         "circulair": 5000000, "talent": 36719450}  # fmt: skip
     assert any("paid out     € 417.194,50" in line for line in lines)
+
+
+def test_the_demos_multiplier_on_regional_public_money_comes_from_its_partners_sources(
+    demo, tmp_path
+):
+    from decimal import Decimal
+
+    from kracht.workflow.reports import documents as programme_reports
+    from kracht.workflow.services import budgets
+
+    url, _, lines = demo
+    (avt,) = run(url, LEADER, budgets.budget_overview, "avt-2018")["multipliers"]
+    run(url, LEADER, programme_reports.write, "annual", 2019, tmp_path)
+    md = (tmp_path / "annual-report-2019.md").read_text()
+    rows = {row[0]: row for row in md_table(md, "Co-financing by source")}
+
+    # Almelo's EUR 19,720 (seed 002 L205-207) is municipal: regional public money beside the
+    # four grants' EUR 1,234,389, no longer partner money drawn; nothing else is money there
+    assert avt["by_source"]["municipal"] == 1972000
+    assert avt["regional_public_cents"] == 123438900 + 1972000
+    assert (avt["leveraged_cents"], avt["regional_multiplier"]) == (0, Decimal("0.00"))
+    assert avt["multiplier"] == Decimal("0.02")  # today's figure counts Almelo's as drawn
+    # Novel-T's conditional grant with Annex 1's co-funders (seed 000 L3636-3640): the
+    # province's EUR 3,270,000 and EUR 5,382,400 of other money on EUR 1,335,000 of AvT money
+    assert avt["reserved_by_source"]["provincial"] == 327000000
+    assert avt["reserved_by_source"]["other"] == 455740000 + 82500000
+    assert avt["reserved_regional_multiplier"] == Decimal("6.48")  # 8,652,400 / 1,335,000
+    novel_t = rows["Novel-T basisinfrastructuur 2019"]
+    assert (parse_euros(novel_t[1]), parse_euros(novel_t[4]), novel_t[9]) == (
+        133500000, 327000000, "6.48")  # fmt: skip
+    assert rows["Total, committed grants"][9] == "0.00"
+    assert any(line.startswith("  multiplier on regional public money 0.00:") for line in lines)

@@ -21,7 +21,7 @@ def test_migrated_schema_matches_the_models(db_url):
 
 
 def test_database_is_at_the_newest_revision(db_url):
-    assert current_revision(db_url) == head_revision() == "0013"
+    assert current_revision(db_url) == head_revision() == "0014"
 
 
 def test_money_columns_become_64_bit_keeping_every_amount(db_url):
@@ -45,7 +45,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
     )
 
     command.upgrade(alembic_config(db_url), "0008")
-    command.stamp(alembic_config(db_url), "0013")  # their columns and tables are already there
+    command.stamp(alembic_config(db_url), "0014")  # their columns and tables are already there
     run(
         db_url,
         f.LEADER,
@@ -60,7 +60,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
         f.LEADER,
         budgets.budget_overview,
     )
-    assert current_revision(db_url) == "0013"
+    assert current_revision(db_url) == "0014"
     assert run(db_url, f.LEADER, applications.show, app_id)["decision"] == before[0]["decision"]
     new = [r for r in after["budgets"] if r["year"] == f.THIS_YEAR + 1]
     assert [r for r in after["budgets"] if r not in new] == before[1]["budgets"]
@@ -71,7 +71,7 @@ def test_money_columns_become_64_bit_keeping_every_amount(db_url):
 
 
 def _with_todays_additions(db_url):
-    """Revisions 0009's to 0013's schema on a database at an older revision, as their upgrades
+    """Revisions 0009's to 0014's schema on a database at an older revision, as their upgrades
     make it."""
     import importlib.util
 
@@ -83,6 +83,7 @@ def _with_todays_additions(db_url):
         "0011_organisation_identifiers.py",
         "0012_payments.py",
         "0013_attachments.py",
+        "0014_co_financing_sources.py",
     ):
         spec = importlib.util.spec_from_file_location(name[:5], MIGRATIONS / name)
         module = importlib.util.module_from_spec(spec)

@@ -236,7 +236,9 @@ def test_the_multiplier_counts_committed_grants_and_lists_reserved_ones_apart(wo
     assert "conditional approvals (EUR 20,000.00) are listed" in md
     assert [r[1] for r in table[:-1]] == ["monitoring", "approved_with_conditions"]
     summary = _summary(md_table(md, "Summary"))
-    assert summary["Multiplier on committed grants"].startswith("0.16 ")
+    assert summary["Multiplier on committed grants"] == "0.16"
+    # the business's money is private: 1,000,000 / 6,438,900 on regional public money too
+    assert summary["Multiplier on regional public money"] == "0.16 (target 8.5)"
     assert parse_euros(summary["Granted and reserved, all years"]) == 6438900 + 2000000
     assert approved != conditional
 

@@ -49,6 +49,13 @@ WORDS = {
         "money_multiplier_of": "partnergeld per toegekende euro",
         "money_partner_money": "Partnergeld",
         "money_public": "waarvan publiek",
+        "money_regional": "Multiplier op regionale publieke middelen",
+        "money_regional_public": "Regionaal publiek",
+        "money_leveraged": "Aangetrokken",
+        "money_regional_of": (
+            "privaat, provinciaal, Rijk, EU en overig partnergeld per euro van de toekenningen "
+            "plus gemeentelijk partnergeld; geld van onbekende bron telt niet mee"
+        ),
         "money_granted": "Toegekend (vastgelegd)",
         "money_reserved_note": (
             "gereserveerd voor voorwaardelijke toekenningen; telt mee zodra aan de voorwaarden "
@@ -103,6 +110,13 @@ WORDS = {
         "money_multiplier_of": "partner money per euro granted",
         "money_partner_money": "Partner money",
         "money_public": "of it public",
+        "money_regional": "Multiplier on regional public money",
+        "money_regional_public": "Regional public",
+        "money_leveraged": "Leveraged",
+        "money_regional_of": (
+            "private, provincial, national, EU and other partner money per euro of the grants "
+            "plus municipal partner money; money of unknown source is not counted"
+        ),
         "money_granted": "Granted (committed)",
         "money_reserved_note": (
             "reserved for conditional grants; counted once their conditions are met"

@@ -157,11 +157,12 @@ def _budgets(url: str) -> None:
     from kracht.workflow.services import budgets
 
     for programme, line, year, kind, amount in BUDGETS:
-        money: dict[str, Any] = (
-            {"inhabitants": amount[0], "per_inhabitant": amount[1]}
-            if isinstance(amount, tuple)
-            else {"amount": amount}
-        )
+        money: dict[str, Any] = {"amount": amount}
+        if isinstance(amount, tuple):  # (inhabitants or "municipalities": their file's, rate)
+            whose, rate = amount
+            town = whose == "municipalities"
+            money = {"municipalities": True} if town else {"inhabitants": whose}
+            money["per_inhabitant"] = rate
         act(url, LEADER, budgets.set_budget, programme=programme, line=line, year=year,
             kind=kind, **money)  # fmt: skip
 
@@ -274,7 +275,8 @@ def _run_on_track(url: str, app_id: int, item: dict[str, Any], echo: Echo) -> No
 
 
 def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
-    budget = str(int(item["requested"]) * 2)  # demo assumption: the AvT share is half the budget
+    # demo assumption: the AvT share is half the budget, where the documents give no total
+    budget = item.get("budget_total", str(int(item["requested"]) * 2))
     act(
         url,
         LEADER,
@@ -284,7 +286,7 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
         {"proposal_summary": item["description"], "budget_total": budget},
     )
     for partner in item["partners"]:
-        name, co_financing, commitment, *extent = partner  # euros for money, hours for time
+        name, co_financing, commitment, *extent = partner  # euros or hours, the money's source
         act(
             url,
             LEADER,
@@ -295,6 +297,7 @@ def _proposal(url: str, app_id: int, item: dict[str, Any]) -> None:
             commitment=commitment,
             amount=extent[0] if extent and commitment == "money" else None,
             hours=extent[0] if extent and commitment == "time" else None,
+            source=extent[1] if len(extent) > 1 else None,
         )
     name, unit, baseline, target = item["indicator"]
     act(
@@ -445,6 +448,14 @@ def _report(url: str, path: Path | str, echo: Echo) -> None:
     every_year = act(url, LEADER, budgets.budget_overview, "avt-2018")["budgets"]
     total = sum(row["committed_cents"] for row in every_year)
     echo(f"  granted and committed over all years: {format_euros(total, 'nl')}")
+    (avt,) = view["multipliers"]
+    regional = avt["regional_multiplier"]
+    echo(
+        f"  multiplier on regional public money {regional if regional is not None else '-'}: "
+        f"{format_euros(avt['leveraged_cents'], 'nl')} leveraged on "
+        f"{format_euros(avt['regional_public_cents'], 'nl')} of grants and municipal money "
+        f"(partner money per euro granted: {avt['multiplier']})"
+    )
     echo(
         "  (assumed: EUR 2 mln for projects in each year 2018-2022; the documents' 'about "
         "EUR 550k' left does not follow from their own figures, so it is computed instead)"

@@ -55,6 +55,11 @@ ORGANISATIONS = [
     ("Twentse technologiebedrijven (demo)", "business"),  # Annex 1 "entrepreneurs", seed 000
     ("Twentse zorgwerkgevers (demo)", "business"),  # RIF: business + vocational education
     ("Twente Board", "government"),
+    ("Provincie Overijssel", "government"),  # Annex 1's co-funder of Novel-T, seed 000 L3636-3640
+    # Annex 1's "Onderwijs/ondernemers" and "Overig" co-funders of Novel-T, unnamed there
+    # (seed 000 L3636-3640); their types are demo assumptions
+    ("Onderwijs en ondernemers Novel-T (demo)", "education"),
+    ("Overige financiers Novel-T (demo)", "business"),
 ]
 
 PROGRAMMES: list[dict[str, Any]] = [
@@ -141,8 +146,9 @@ SCORING_ROUNDS = {1: ("2018-10-15", "2018-10-26"), 2: ("2018-11-12", "2018-11-23
 # approval and deferral come from the documented basic-infrastructure decisions: the partners'
 # joint offer for 2019, which the steering committee decided on directly (seed 002 L300-325),
 # on the programme's basis track (no table, no committee).
-# A partner is (organisation, co-financing, commitment[, euros for money | hours for time]). The
-# documents say the co-financing businesses commit time, not how much: the hours are assumptions.
+# A partner is (organisation, co-financing, commitment[, euros for money | hours for time[, the
+# money's source]]). The documents say the co-financing businesses commit time, not how much: the
+# hours are assumptions. Money without a source is private for a business (workflow.co_financing).
 ROUND = [
     {
         "title": "TalentIT Twente",
@@ -166,7 +172,7 @@ ROUND = [
         "requested": "170000",  # seed 002 L179
         "description": "Fewer shortages of logistics staff: inflow, matching and skills training.",
         "partners": [("Port of Twente", True, "time", 1500), ("Werkplein Twente", False, "time"),
-                     ("Gemeente Almelo", False, "money", "19720"),  # seed 002 L205-207
+                     ("Gemeente Almelo", False, "money", "19720", "municipal"),  # 002 L205-207
                      ("ROC van Twente", False, "knowledge"), ("Saxion", False, "knowledge")],
         "indicator": ("people placed in logistics jobs", "people", "0", "1000"),
         "outcome": "approve",
@@ -214,9 +220,17 @@ ROUND = [
         # The documents give no 2019 request; this is AvT's Novel-T contribution 2018-2020 from
         # Annex 1 (seed 000 L3640), used here as the request: a demo assumption.
         "requested": "1335000",
+        "budget_total": "9987400",  # the Annex 1 row's four columns together [computed]
         "description": "Knowledge and technology transfer, business acceleration, cluster agenda.",
+        # The co-funding beside AvT's in the same Annex 1 row (seed 000 L3636-3640): the
+        # province's; and "Onderwijs/ondernemers" and "Overig", other money, since the annex
+        # lumps education (public or private) with entrepreneurs.
         "partners": [("Twentse technologiebedrijven (demo)", True, "knowledge"),
-                     ("Universiteit Twente", False, "knowledge")],
+                     ("Universiteit Twente", False, "knowledge"),
+                     ("Provincie Overijssel", False, "money", "3270000", "provincial"),
+                     ("Onderwijs en ondernemers Novel-T (demo)", False, "money", "4557400",
+                      "other"),
+                     ("Overige financiers Novel-T (demo)", False, "money", "825000", "other")],
         "indicator": ("companies accelerated", "companies", "0", "100"),
         "outcome": "approve_with_conditions",
         "decided_on": BASIS_DECIDED_ON,
@@ -295,9 +309,10 @@ BUDGETS = [
     # programme, line (None: every line without its own), year, kind, amount or (inhabitants, rate)
     *[("avt-2018", None, year, "projects", "2000000") for year in range(2018, 2023)],
     ("avt-2018", "basis", 2018, "projects", "1800000"),
-    # 2023: EUR 4.08 per inhabitant for programmes and projects (seed 000 L3170-3208); about
-    # 506,667 inhabitants is inferred from EUR 3.8 mln at EUR 7.50 (domain.md 10, item 22).
-    ("avt-2023", None, 2023, "projects", (506667, "4.08")),
+    # 2023: EUR 4.08 per inhabitant for programmes and projects (seed 000 L3170-3208), for the
+    # inhabitants of the municipalities' file: about 506,667, inferred from EUR 3.8 mln at
+    # EUR 7.50 (domain.md 10, item 22; states/programmes/twente_municipalities.toml).
+    ("avt-2023", None, 2023, "projects", ("municipalities", "4.08")),
     ("avt-2023", None, 2023, "development", "258400.17"),  # the 12.5% cap, to the cent
 ]
 

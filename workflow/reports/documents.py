@@ -22,6 +22,7 @@ from kracht.basics.files import write_files
 from kracht.storage import funds as money_store
 from kracht.storage import reporting as store
 from kracht.storage import repository
+from kracht.workflow import co_financing
 from kracht.workflow.definition import STATES
 from kracht.workflow.measurement import progress, target_met
 from kracht.workflow.reports import charts
@@ -36,7 +37,7 @@ KINDS = {  # kind -> (file stem, title, the document's name in the yearly cycle)
 }
 REPORTING = ("monitoring", "closed")  # projects that report
 FUNDED = money_store.COMMITTED_STATES + money_store.RESERVED_STATES
-MULTIPLIER_TARGET = 8.5
+MULTIPLIER_TARGET = float(co_financing.TARGET)
 LIGHTS = ("green", "orange", "red")
 REPORT_FIELDS = ("label", "kind", "period_start", "period_end", "due_on", "traffic_light",
                  "narrative", "measures", "spent_cents")  # fmt: skip
@@ -125,17 +126,21 @@ def _money(db: Session, programme: str | None, year: int) -> dict[str, Any]:
 def _co_financing(
     db: Session, apps: list[dict[str, Any]], granted: dict[int, dict[int, int]]
 ) -> dict[str, Any]:
-    """Partners' money per project, and the multiplier on the committed grants only, as
-    `kracht budget show` gives it; conditional grants are listed, their money reserved."""
+    """Partners' money per project, and the multipliers on the committed grants only, as
+    `kracht budget show` gives them: partner money per euro granted, and on regional public
+    money from the partners' sources (workflow.co_financing); conditional grants are listed,
+    their money reserved."""
     from kracht.workflow.services.budgets import ratio
 
     partners = store.partner_money_by_application(db)
+    sources = store.partner_money_by_source(db)
     projects = []
     for a in apps:
         if a["state"] not in FUNDED:
             continue
         grant = sum(granted.get(a["id"], {}).values())
         money = partners.get(a["id"], {"private": 0, "public": 0})
+        regional = co_financing.regional(grant, sources.get(a["id"], {}))
         projects.append(
             {
                 "id": a["id"],
@@ -146,20 +151,37 @@ def _co_financing(
                 "private_cents": money["private"],
                 "public_cents": money["public"],
                 "multiplier": ratio(money["private"] + money["public"], grant),
+                **_regional(regional),
             }
         )
     committed = [p for p in projects if p["committed"]]
     total_grant = sum(p["granted_cents"] for p in committed)
     private = sum(p["private_cents"] for p in committed)
     public = sum(p["public_cents"] for p in committed)
+    together: dict[str | None, int] = {}
+    for p in committed:
+        for source, cents in p["by_source"].items():
+            together[source] = together.get(source, 0) + cents
     return {
         "projects": projects,
         "granted_cents": total_grant,
         "private_cents": private,
         "public_cents": public,
         "multiplier": ratio(private + public, total_grant),
+        **_regional(co_financing.regional(total_grant, together)),
         "reserved_cents": sum(p["granted_cents"] for p in projects if not p["committed"]),
         "target": MULTIPLIER_TARGET,
+        "sources": co_financing.SOURCES,
+    }
+
+
+def _regional(regional: co_financing.Regional) -> dict[str, Any]:
+    """The figures of a multiplier on regional public money as the documents show them."""
+    return {
+        "by_source": dict(regional["by_source"]),
+        "regional_public_cents": regional["regional_public_cents"],
+        "leveraged_cents": regional["leveraged_cents"],
+        "regional_multiplier": regional["multiplier"],
     }
 
 
@@ -265,6 +287,7 @@ def _totals(data: dict[str, Any], year: int) -> dict[str, Any]:
         "granted_cents": cofi["granted_cents"] + cofi["reserved_cents"],
         "co_financing_cents": cofi["private_cents"] + cofi["public_cents"],
         "multiplier": cofi["multiplier"],
+        "regional_multiplier": cofi["regional_multiplier"],
         "spent_cents": sum(spent),
         "reports_submitted": sum(data["lights"]["totals"].values()),
         "reports_late": len(data["late"]),

@@ -70,6 +70,7 @@ def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
     """The headline figures, labelled, in the order both formats show them."""
     t, year = data["totals"], data["year"]
     multiplier = "-" if t["multiplier"] is None else f"{t['multiplier']:g}"
+    regional = "-" if t["regional_multiplier"] is None else f"{t['regional_multiplier']:g}"
     return [
         ("Applications", str(t["applications"])),
         ("Projects reporting", str(t["projects_reporting"])),
@@ -80,9 +81,10 @@ def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
         (f"Available {year}", format_euros(t["available_year_cents"])),
         ("Granted and reserved, all years", format_euros(t["granted_cents"])),
         ("Co-financing by partners, committed grants", format_euros(t["co_financing_cents"])),
+        ("Multiplier on committed grants", multiplier),
         (
-            "Multiplier on committed grants",
-            f"{multiplier} (target {data['co_financing']['target']:g})",
+            "Multiplier on regional public money",
+            f"{regional} (target {data['co_financing']['target']:g})",
         ),
         (f"Spent by the end of {year}", format_euros(t["spent_cents"])),
         (f"Progress reports submitted up to {year}", str(t["reports_submitted"])),

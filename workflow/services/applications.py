@@ -15,6 +15,7 @@ from kracht.basics.euros import parse_euros
 from kracht.basics.roles import Role
 from kracht.storage import audit, repository
 from kracht.storage.tables import Application
+from kracht.workflow import co_financing as co_financing_sources
 from kracht.workflow import engine, tracks
 from kracht.workflow.definition import INITIAL, STATES, WORKFLOW_VERSION
 from kracht.workflow.move import Audited
@@ -205,6 +206,7 @@ class PartnerShown(TypedDict):
     commitment: str
     amount_cents: int | None
     hours: int | None
+    source: str | None  # where money comes from (workflow.co_financing); None: unknown or none
 
 
 class IndicatorShown(TypedDict):
@@ -341,6 +343,7 @@ def _facts(
                 "commitment": p.commitment,
                 "amount_cents": p.amount_cents,
                 "hours": p.hours,
+                "source": p.source,
             }
             for p in partners
         ],
@@ -406,8 +409,11 @@ def add_partner(
     commitment: str = "none",
     amount: str | None = None,
     hours: int | None = None,
+    source: str | None = None,
 ) -> PartnerAdded:
     """Add a partner organisation with its commitment (money with an amount, knowledge, time).
+    Money has a source (workflow.co_financing.SOURCES); without one, a business's money is
+    private and another organisation's unknown.
 
     Committee members already assigned who work at the partner are recused in the same
     transaction, each recusal audited as at assignment.
@@ -441,6 +447,7 @@ def add_partner(
         )
     if hours is not None and not 0 <= hours <= MAX_HOURS:
         raise InvalidInput(f"hours must be from 0 to {MAX_HOURS:,} (got {hours})")
+    given = co_financing_sources.check_source(source, commitment)
 
     def change(unit: Unit, app: Application) -> dict[str, Any]:
         db, actor = unit.db, unit.actor
@@ -449,6 +456,7 @@ def add_partner(
             raise NotFound("organisation", organisation)
         if repository.partner(db, app.id, org.id):
             raise InvalidInput(f"{org.name} is already a partner of application {app.id}")
+        money_from = given or co_financing_sources.default_source(org.o_type, commitment)
         repository.add(
             db,
             ApplicationPartner(
@@ -458,6 +466,7 @@ def add_partner(
                 commitment=commitment,
                 amount_cents=amount_cents,
                 hours=hours,
+                source=money_from,
             ),
         )
         recused = assignment.recuse_linked(db, actor, app, org.id)
@@ -469,6 +478,7 @@ def add_partner(
                 "commitment": commitment,
                 "amount_cents": amount_cents,
                 "hours": hours,
+                "source": money_from,
             },
             **({"recused": recused} if recused else {}),
         }
@@ -476,6 +486,46 @@ def add_partner(
     return cast(
         PartnerAdded,
         engine.write_with_audit(unit, application_id, proposal.RECORDERS, "partner.add", change),
+    )
+
+
+class SourceSet(Audited):
+    """A partner's money given its source: the partner, the source before and now."""
+
+    organisation: str
+    source: str
+    previous: str | None  # None: it was unknown
+
+
+def set_partner_source(
+    unit: Unit, application_id: int, *, organisation: str, source: str
+) -> SourceSet:
+    """Record where a partner's money comes from (workflow.co_financing.SOURCES): money
+    recorded before sources were, or with the wrong one. The programme leader's to set."""
+    if not source:
+        raise InvalidInput("give a source", field="source")
+    co_financing_sources.check_source(source, "money")
+
+    def change(unit: Unit, app: Application) -> dict[str, Any]:
+        db = unit.db
+        org = repository.org_by_name(db, organisation)
+        if org is None:
+            raise NotFound("organisation", organisation)
+        row = repository.partner(db, app.id, org.id)
+        if row is None:
+            raise NotFound("partner", org.name, f"no partner of application {app.id}")
+        if row.commitment != "money":
+            raise InvalidInput(
+                f"{org.name} commits {row.commitment}, not money: a source is for money",
+                field="source",
+            )
+        previous, row.source = row.source, source
+        repository.stage(db, row)
+        return {"organisation": org.name, "source": source, "previous": previous}
+
+    roles = (Role.PROGRAMME_LEADER,)
+    return cast(
+        SourceSet, engine.write_with_audit(unit, application_id, roles, "partner.source", change)
     )
 
 

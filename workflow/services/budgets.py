@@ -4,7 +4,8 @@ available, and the multiplier of partner money.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from typing_extensions import TypedDict
@@ -19,7 +20,7 @@ from kracht.storage.tables import (
     Budget,
     Programme,
 )
-from kracht.workflow import engine
+from kracht.workflow import co_financing, engine
 from kracht.workflow.effects.grants import in_period, period_text
 from kracht.workflow.unit import Unit, reads
 
@@ -33,7 +34,7 @@ KINDS = ("projects", "development")
 POOL = "(all lines)"  # how the pool, the budget of every line without its own, is shown
 
 
-MULTIPLIER_TARGET = Decimal("8.5")
+MULTIPLIER_TARGET = co_financing.TARGET
 
 
 MULTIPLIER_MEASURE = (
@@ -45,8 +46,8 @@ MULTIPLIER_MEASURE = (
 
 MULTIPLIER_TARGET_BASIS = (
     "at least 8.5 (the 2023-2027 documents), measured on regional public money through private "
-    "investment plus other public funding; kracht cannot tell a regional public partner (such "
-    "as a Twente municipality) from another, so every public partner's money counts here"
+    "investment plus other public funding: the multiplier on regional public money is "
+    + co_financing.MEASURE
 )
 
 
@@ -77,10 +78,24 @@ def set_budget(
     amount: str | None = None,
     inhabitants: int | None = None,
     per_inhabitant: str | None = None,
+    municipalities: Path | bool = False,
 ) -> BudgetSet:
-    """Set a yearly budget directly or as inhabitants x amount per inhabitant."""
+    """Set a yearly budget directly or as inhabitants x amount per inhabitant; the inhabitants
+    may be the municipalities' total (`municipalities`: True for the shipped file, or a file's
+    path; workflow.municipalities)."""
     from kracht.basics.euros import within_limit
 
+    counted = None
+    if municipalities is not False:
+        if inhabitants is not None:
+            raise InvalidInput(
+                "give inhabitants or take the municipalities' total, not both",
+                field="inhabitants",
+            )
+        from kracht.workflow import municipalities as towns
+
+        counted = towns.load(None if municipalities is True else municipalities)
+        inhabitants = counted.total
     if kind not in KINDS:
         raise InvalidInput(f"budget kind {kind!r} is not one of " + ", ".join(KINDS))
     if not 2000 <= year <= 2100:
@@ -96,7 +111,8 @@ def set_budget(
         if inhabitants <= 0:
             raise InvalidInput("inhabitants must be above zero")
         rate = parse_euros(per_inhabitant, "amount per inhabitant")
-        basis = f"{inhabitants:,} inhabitants x {format_euros(rate)}"
+        whose = f" of the municipalities ({counted.file})" if counted else ""
+        basis = f"{inhabitants:,} inhabitants{whose} x {format_euros(rate)}"
         cents = within_limit(inhabitants * rate, "the budget", basis)
     asked: BudgetAsked = {"programme": programme, "line": line, "year": year, "kind": kind,
              "amount_cents": cents, "basis": basis}  # fmt: skip
@@ -232,7 +248,8 @@ class BudgetRow(TypedDict):
 
 
 class Multiplier(TypedDict):
-    """A programme's multiplier so far: partners' money per euro of its committed grants."""
+    """A programme's multipliers so far: partners' money per euro of its committed grants, and
+    leveraged money per euro of regional public money, with the partner money per source."""
 
     programme: str
     granted_cents: int
@@ -242,6 +259,13 @@ class Multiplier(TypedDict):
     multiplier: Decimal | None  # None while nothing is granted
     reserved_cents: int
     reserved_partner_money_cents: int
+    by_source: co_financing.BySource  # the partner money of committed grants, per source
+    regional_public_cents: int  # committed grants plus municipal partner money
+    leveraged_cents: int  # private, provincial, national, EU and other partner money
+    unknown_cents: int  # partner money of no recorded source: in neither figure
+    regional_multiplier: Decimal | None  # on regional public money (co_financing.MEASURE)
+    reserved_by_source: co_financing.BySource  # the conditional grants' partner money
+    reserved_regional_multiplier: Decimal | None  # theirs, on regional public money
 
 
 class BudgetOverview(TypedDict):
@@ -365,12 +389,18 @@ def _for_line(rows: list[BudgetRow], line: str, programmes: set[str]) -> list[Bu
 
 def multiplier(db: Session, programme: Programme) -> Multiplier:
     """The programme's multiplier so far (MULTIPLIER_MEASURE): partners' money per euro of the
-    committed grants, exact to the cent and rounded half up to two decimals. The conditional
-    grants, reserved, and their partners' money are given beside it, not in it."""
+    committed grants, exact to the cent and rounded half up to two decimals; beside it the
+    multiplier on regional public money (co_financing.MEASURE) from the partners' sources. The
+    conditional grants, reserved, and their partners' money are given beside them, not in them."""
     committed = store.granted(db, store.COMMITTED_STATES, programme.id)
     partners = store.partner_money(db, store.COMMITTED_STATES, programme.id)
     reserved = store.granted(db, store.RESERVED_STATES, programme.id)
     reserved_partners = store.partner_money(db, store.RESERVED_STATES, programme.id)
+    sources = store.partner_money_by_source(db, store.COMMITTED_STATES, programme.id)
+    regional = co_financing.regional(committed, sources)
+    later = co_financing.regional(
+        reserved, store.partner_money_by_source(db, store.RESERVED_STATES, programme.id)
+    )
     money = partners["private"] + partners["public"]
     return {
         "programme": programme.code,
@@ -381,11 +411,16 @@ def multiplier(db: Session, programme: Programme) -> Multiplier:
         "multiplier": ratio(money, committed),
         "reserved_cents": reserved,
         "reserved_partner_money_cents": reserved_partners["private"] + reserved_partners["public"],
+        "by_source": regional["by_source"],
+        "regional_public_cents": regional["regional_public_cents"],
+        "leveraged_cents": regional["leveraged_cents"],
+        "unknown_cents": regional["unknown_cents"],
+        "regional_multiplier": regional["multiplier"],
+        "reserved_by_source": later["by_source"],
+        "reserved_regional_multiplier": later["multiplier"],
     }
 
 
 def ratio(cents: int, per_cents: int) -> Decimal | None:
     """`cents` per euro of `per_cents`, exact, rounded half up to two decimals; None on zero."""
-    if not per_cents:
-        return None
-    return (Decimal(cents) / Decimal(per_cents)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return co_financing.ratio(cents, per_cents)

@@ -1,5 +1,5 @@
 """Exports for the people who work in spreadsheets: applications, decisions, indicators,
-progress reports and payments as CSV or JSON.
+progress reports, payments and partners (their money by source) as CSV or JSON.
 
 Both formats carry the same columns in the same order; money is in integer cents, dates are ISO
 dates and times UTC. An applicant exports their own organisation's records only. A CSV cell that
@@ -51,6 +51,8 @@ COLUMNS = {
                  "year", "planned_on", "status", "requested_by", "requested_at", "approved_by",
                  "approved_at", "second_by", "second_at", "paid_on", "reference", "ended_by",
                  "reason"),
+    "partners": ("application_id", "title", "programme", "state", "organisation", "type",
+                 "co_financing", "commitment", "amount_cents", "hours", "source"),
 }  # fmt: skip
 KINDS = tuple(COLUMNS)
 
@@ -143,12 +145,30 @@ class PaymentExport(TypedDict):
     reason: str | None
 
 
+class PartnerExport(TypedDict):
+    """A row of the partners export: a partner's commitment; money with its source
+    (workflow.co_financing.SOURCES, or `unknown`), None for knowledge, time or none."""
+
+    application_id: int
+    title: str
+    programme: str
+    state: str
+    organisation: str
+    type: str
+    co_financing: bool
+    commitment: str
+    amount_cents: int | None
+    hours: int | None
+    source: str | None
+
+
 Exported = (
     list[ApplicationExport]
     | list[DecisionExport]
     | list[IndicatorExport]
     | list[ReportExport]
     | list[PaymentExport]
+    | list[PartnerExport]
 )
 
 
@@ -256,11 +276,23 @@ def _payments(db: Session, own: int | None) -> list[dict[str, Any]]:
     return payment_store.rows(db, own)
 
 
+def _partners(db: Session, own: int | None) -> list[dict[str, Any]]:
+    from kracht.workflow import co_financing
+
+    return [
+        {**row, "source": row["source"] or co_financing.UNKNOWN}
+        if row["commitment"] == "money"
+        else {**row, "source": None}
+        for row in store.partners(db, own)
+    ]
+
+
 READERS: dict[str, Callable[[Session, int | None], Sequence[Mapping[str, Any]]]] = {
     "applications": _applications,
     "decisions": _decisions,
     "indicators": monitoring_store.indicator_rows,
     "payments": _payments,
+    "partners": _partners,
 }
 
 

@@ -16,8 +16,10 @@ decisions as they were taken (`Actor.recording`); no message is sent, because wh
 was told back then. Reminders are planned as by hand.
 
 Cells that hold several items take one per line, with fields separated by `|`:
-- partners: `ORGANISATION|co-financing or partner|money, knowledge, time or none|EXTENT`, where
-  the extent is euros for money and hours for time (optional);
+- partners: `ORGANISATION|co-financing or partner|money, knowledge, time or none|EXTENT|SOURCE`,
+  where the extent is euros for money and hours for time (optional), and the source is where
+  money comes from (optional: private, municipal, provincial, national, eu or other; without it
+  a business's money is private, another's unknown);
 - indicators: `NAME|UNIT|BASELINE|TARGET|TARGET DATE`;
 - conditions: `DUE|OWNER|TEXT`, as the decision takes them;
 - conditions_met: `NUMBER|DAY MET|EVIDENCE`.
@@ -43,7 +45,7 @@ from kracht.basics.roles import Role
 from kracht.notifications import reminders
 from kracht.states.base import parse_conditions
 from kracht.storage import audit
-from kracht.workflow import engine, tracks
+from kracht.workflow import co_financing, engine, tracks
 from kracht.workflow.services import applications, approval_conditions, decisions
 from kracht.workflow.services.importer import Layout, Lookups, problems_of, read_sheet
 from kracht.workflow.unit import Unit, writes
@@ -303,8 +305,8 @@ def _whole(raw: str, what: str) -> int:
 
 
 def _partner(item: str, locale: str) -> dict[str, Any]:
-    shape = "ORGANISATION|co-financing or partner|COMMITMENT|EXTENT"
-    name, role, commitment, extent = _fields(item, 4, shape, at_least=3)
+    shape = "ORGANISATION|co-financing or partner|COMMITMENT|EXTENT|SOURCE"
+    name, role, commitment, extent, source = _fields(item, 5, shape, at_least=3)
     if role not in ROLES:
         raise InvalidInput(f"partner {name}: {inputs.shown(role)} is not co-financing or partner")
     if commitment not in COMMITMENTS:
@@ -313,9 +315,16 @@ def _partner(item: str, locale: str) -> dict[str, Any]:
     if extent and commitment in ("knowledge", "none"):
         raise InvalidInput(f"partner {name}: a {commitment} commitment takes no amount or hours "
                            f"({inputs.shown(extent)} was given)")  # fmt: skip
+    if source and source not in co_financing.SOURCES:
+        raise InvalidInput(f"partner {name}: source {inputs.shown(source)} is not one of "
+                           + ", ".join(co_financing.SOURCES))  # fmt: skip
+    if source and commitment != "money":
+        raise InvalidInput(f"partner {name}: a source is for a money commitment, not "
+                           f"{commitment}")  # fmt: skip
     money = commitment == "money" and extent
     hours = commitment == "time" and extent
     return {"organisation": name, "co_financing": ROLES[role], "commitment": commitment,
+            "source": source or None,
             "amount": _euros(extent, locale) if money else None,
             "hours": inputs.parse_count(extent, f"partner {name}'s hours", 1, 10_000_000)
             if hours else None}  # fmt: skip
@@ -350,6 +359,7 @@ FIELD_COLUMNS = {  # a service's field -> the file's column that gives it
     "amount": "granted", "year": "budget_year", "owner": "conditions", "until": "deferred_until",
     "to_round": "deferred_to_round", "evidence": "conditions_met", "met_on": "conditions_met",
     "deferred_on": "decided_on", "organisation": "partners", "hours": "partners",
+    "source": "partners",
 }  # fmt: skip
 
 
