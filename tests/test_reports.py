@@ -306,8 +306,7 @@ def test_the_project_monitor_shows_each_projects_lights_spending_and_values(moni
         assert rows["TalentIT Twente"][6].split()[0] == "green"
     assert (
         "| students meeting firms | students | 0 | 44 | 31 December 2019 | 150 | 31 December 2020 "
-        "| 29.3% |"
-        in md
+        "| 29.3% |" in md
     )
     red = (
         "| 2019-Q3 | 1 July 2019 – 30 September 2019 | 31 October 2019 | submitted | red "

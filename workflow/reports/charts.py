@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+
 def english(text: str, **facts: Any) -> str:
     """The charts' words as written (workflow/reports/words.py translates them)."""
     return text.format(**facts) if facts else text

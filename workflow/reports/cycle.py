@@ -86,9 +86,7 @@ def accounts(db: Session, year: int, programme: str | None) -> dict[str, Any]:
         )
     totals = _sum(rows)
     totals["development_cents"] = sum(p["development"]["budget_cents"] for p in result)
-    totals["development_paid_out_cents"] = sum(
-        p["development"]["paid_out_cents"] for p in result
-    )
+    totals["development_paid_out_cents"] = sum(p["development"]["paid_out_cents"] for p in result)
     return {"programmes": result, "totals": totals}
 
 

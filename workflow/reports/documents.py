@@ -11,9 +11,10 @@
 Each is written as HTML (charts inline), Markdown (charts as SVG files beside it) and PDF (the
 HTML printed by WeasyPrint: A4, page numbers) from the Jinja2 templates in
 workflow/reports/templates/, which share one print stylesheet (_print.css), in Dutch or English
-(workflow/reports/words.py: Babel's Dutch formats in the Dutch editions). Money and the pipeline are as they stand when
-the document is written; reports, spending and indicator values count up to 31 December of the
-year reported on. Files are written only once everything has rendered.
+(workflow/reports/words.py: Babel's Dutch formats in the Dutch editions). Money and the
+pipeline are as they stand when the document is written; reports, spending and indicator
+values count up to 31 December of the year reported on. Files are written only once everything
+has rendered.
 """
 
 from __future__ import annotations

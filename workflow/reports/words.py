@@ -237,7 +237,9 @@ def euros(cents: int | None, language: str) -> str:
         return format_euros(cents)
     from babel.numbers import format_currency
 
-    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES["nl"])
+    # Babel joins sign and amount with a no-break space; a plain one lets a narrow table cell
+    # break after the sign rather than inside the number
+    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES["nl"]).replace("\xa0", " ")
 
 
 def day(value: dt.date | str | None, language: str) -> str:
