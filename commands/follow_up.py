@@ -296,15 +296,32 @@ def monitor_close_out(
 
 @click.group()
 def report() -> None:
-    """The programme's yearly documents, written from the data as HTML and Markdown."""
+    """The programme's four yearly documents, written from the data as HTML, Markdown and PDF,
+    in Dutch or English."""
 
 
 def _write_report(
-    s: Settings, kind: str, year: int, programme: str | None, out: Path, as_json: bool
+    s: Settings,
+    kind: str,
+    year: int,
+    programme: str | None,
+    out: Path,
+    as_json: bool,
+    fmt: str,
+    language: str,
 ) -> None:
     from kracht.workflow.reports import documents as programme_reports
 
-    result = s.run(programme_reports.write, kind, year, out, programme=programme)
+    formats = programme_reports.FORMATS if fmt == "all" else (fmt,)
+    result = s.run(
+        programme_reports.write,
+        kind,
+        year,
+        out,
+        programme=programme,
+        formats=formats,
+        language=language,
+    )
     if as_json:
         return emit_json(result)
     click.echo(f"{result['title']} written:")
@@ -316,11 +333,28 @@ report_options = [
     click.option("--year", type=YEAR, required=True, help="The year reported on."),
     click.option("--programme", help="Only this programme [default: all]."),
     click.option(
+        "--out-dir",
         "--out",
+        "out",
         type=click.Path(path_type=Path),
         default=Path("kracht-reports"),
         show_default=True,
         help="Folder to write the files to.",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["html", "md", "pdf", "all"]),
+        default="all",
+        show_default=True,
+        help="html, md (its charts as SVG beside it), pdf (A4), or all three.",
+    ),
+    click.option(
+        "--language",
+        type=click.Choice(["nl", "en"]),
+        default="en",
+        show_default=True,
+        help="nl: Dutch words, euros and dates; en: English.",
     ),
     json_option,
     pass_settings,
@@ -333,18 +367,39 @@ def _report_command(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-@report.command("monitor")
-@_report_command
-def report_monitor(s: Settings, year: int, programme: str | None, out: Path, as_json: bool) -> None:
-    """The project monitor (November): every project's results, indicators and reports."""
-    _write_report(s, "monitor", year, programme, out, as_json)
+def _report_kind(kind: str, help_text: str) -> None:
+    @report.command(kind, help=help_text)
+    @_report_command
+    def command(
+        s: Settings,
+        year: int,
+        programme: str | None,
+        out: Path,
+        fmt: str,
+        language: str,
+        as_json: bool,
+    ) -> None:
+        _write_report(s, kind, year, programme, out, as_json, fmt, language)
 
 
-@report.command("annual")
-@_report_command
-def report_annual(s: Settings, year: int, programme: str | None, out: Path, as_json: bool) -> None:
-    """The annual report "Investeren in Twente" (June): pipeline, money, co-financing, results."""
-    _write_report(s, "annual", year, programme, out, as_json)
+_report_kind(
+    "accounts",
+    "The annual accounts (jaarrekening, May) of --year: per programme the budgets, committed, "
+    "paid out, and the development budget against its cap, per line.",
+)
+_report_kind(
+    "annual",
+    'The annual report "Investeren in Twente" (June): pipeline, money, co-financing, results.',
+)
+_report_kind(
+    "monitor",
+    "The project monitor (November): every project's results, indicators and reports.",
+)
+_report_kind(
+    "plan",
+    "The annual plan (jaarplan, December) for the coming year --year: the pipeline by stage, "
+    "the year's budgets, the multi-year grants charged to it and what is available.",
+)
 
 
 @click.group()

@@ -251,7 +251,7 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
         assert submitted == [(label, light) for label, light, *_ in REPORTS[title]]
         assert 3 <= len(submitted) <= 4
     html_file, md_file = folder / "project-monitor-2019.html", folder / "project-monitor-2019.md"
-    assert f"  Project monitor {MONITOR_YEAR} written to {html_file}" in lines
+    assert f"  Projectenmonitor {MONITOR_YEAR} written to {html_file}" in lines  # in Dutch
     md, html = md_file.read_text(), Tables(html_file.read_text()).tables
     lights = dict(
         _sql(
@@ -261,7 +261,7 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
             end=year_end,
         )
     )
-    for table in (md_table(md, "Traffic lights over time"), html["lights"][1:]):
+    for table in (md_table(md, "Stoplichten in de tijd"), html["lights"][1:]):
         assert [int(x) for x in table[-1][1:]] == [
             lights.get(c, 0) for c in ("green", "orange", "red")
         ]
@@ -279,7 +279,7 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
             "SELECT sum(amount_cents) FROM grant_allocation WHERE application_id = :a",
             a=app_id,
         )
-        for table in (md_table(md, "Projects"), html["projects"][1:]):
+        for table in (md_table(md, "Projecten"), html["projects"][1:]):
             row = next(row for row in table if row[0] == title)
             assert (parse_euros(row[3]), parse_euros(row[5])) == (granted, spent), title
     late = _one(
@@ -289,8 +289,10 @@ def test_the_four_grants_report_in_monitoring_and_the_project_monitor_matches_th
         today=clock.today(),
         end=year_end,
     )
-    summary = dict(md_table(md, "Summary"))
-    assert summary[f"Reports on periods up to {MONITOR_YEAR}, late on {clock.today()}"] == str(late)
+    summary = dict(md_table(md, "Samenvatting"))
+    written = moments.day(clock.today(), "nl")
+    label = f"Rapportages over perioden tot en met {MONITOR_YEAR}, te laat op {written}"
+    assert summary[label] == str(late)
     assert late == 1  # Twents Fonds voor Vakmanschap's 2019-Q4
 
 

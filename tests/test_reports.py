@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from kracht.basics.errors import InvalidInput, NotAllowed
 from kracht.basics.euros import parse_euros
+from kracht.basics.names import STAGES
 from kracht.cli import main
 from kracht.storage import clock
 from kracht.storage.database import session
@@ -182,7 +183,8 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
         assert float(total[5]) == round(partners / granted, 2)
     for table in (md_table(md, "Pipeline per stage"), html["pipeline"][1:]):
         counts = dict(_sql(url, "SELECT state, count(*) FROM application GROUP BY state"))
-        assert {row[0]: int(row[1]) for row in table[:-1]} == counts
+        shown = {STAGES[state][1]: n for state, n in counts.items()}  # the stages' names
+        assert {row[0]: int(row[1]) for row in table[:-1]} == shown
         assert int(table[-1][1]) == applications_count
     summary = _summary(md_table(md, "Summary"))
     assert _summary(html["summary"][1:]) == summary
@@ -206,7 +208,8 @@ def test_the_annual_report_figures_match_the_database(monitored, tmp_path):
     # the figure names what it counts: not every late report (`kracht monitor late`), only those
     # on periods up to the year's end, and late on the day the report was written
     assert "Reports late today" not in summary
-    assert int(summary[f"Reports on periods up to {YEAR}, late on {today}"]) == late_in_year == 2
+    written = f"{clock.today().day} {clock.today():%B %Y}"  # the English edition's long date
+    assert int(summary[f"Reports on periods up to {YEAR}, late on {written}"]) == late_in_year == 2
     assert late_now > late_in_year
 
 
@@ -234,7 +237,7 @@ def test_the_multiplier_counts_committed_grants_and_lists_reserved_ones_apart(wo
     assert [parse_euros(cell) for cell in total[2:5]] == [6438900, 1000000, 0]
     assert total[5] == "0.16"  # 1.000.000 / 6.438.900 cents = 0.155; with the reserved: 0.24
     assert "conditional approvals (EUR 20,000.00) are listed" in md
-    assert [r[1] for r in table[:-1]] == ["monitoring", "approved_with_conditions"]
+    assert [r[1] for r in table[:-1]] == ["monitoring", "approved with conditions"]
     summary = _summary(md_table(md, "Summary"))
     assert summary["Multiplier on committed grants"] == "0.16"
     # the business's money is private: 1,000,000 / 6,438,900 on regional public money too
@@ -304,10 +307,13 @@ def test_the_project_monitor_shows_each_projects_lights_spending_and_values(moni
         assert parse_euros(rows["Total"][5]) == sum(spent.values())
         assert rows["TalentIT Twente"][6].split()[0] == "green"
     assert (
-        "| students meeting firms | students | 0 | 44 | 2019-12-31 | 150 | 2020-12-31 | 29.3% |"
-        in md
+        "| students meeting firms | students | 0 | 44 | 31 December 2019 | 150 | 31 December 2020 "
+        "| 29.3% |" in md
     )
-    red = "| 2019-Q3 | 2019-10-31 | submitted | red | EUR 20,000.00 | TalentIT Twente 2019-Q3 |"
+    red = (
+        "| 2019-Q3 | 1 July 2019 – 30 September 2019 | 31 October 2019 | submitted | red "
+        "| EUR 20,000.00 | TalentIT Twente 2019-Q3 |"
+    )
     assert f"{red} extra firms recruited |" in md
     charts = [p for p in result["files"] if p.endswith(".svg")]
     assert len(charts) == 5
@@ -324,19 +330,20 @@ def test_late_reports_appear_in_the_monitor(monitored, tmp_path):
 
     late = md_table(md, "Late reports")
     assert [(row[0], row[1], row[2]) for row in late] == [
-        ("Huis van de Logistiek", "2019-Q3", "2019-10-31"),
-        ("Huis van de Logistiek", "2019-Q4", "2020-01-31"),
+        ("Huis van de Logistiek", "2019-Q3", "31 October 2019"),
+        ("Huis van de Logistiek", "2019-Q4", "31 January 2020"),
     ]
     today = clock.today()
     assert [int(row[3]) for row in late] == [
         (today - dt.date(2019, 10, 31)).days,
         (today - dt.date(2020, 1, 31)).days,
     ]
+    written = f"{today.day} {today:%B %Y}"  # the English edition's long date
     assert (
-        _summary(md_table(md, "Summary"))[f"Reports on periods up to {YEAR}, late on {today}"]
+        _summary(md_table(md, "Summary"))[f"Reports on periods up to {YEAR}, late on {written}"]
         == "2"
     )
-    assert f"still not submitted\non {today}, the day this was written" in md
+    assert f"still not submitted on {written}, the day this was written" in md
 
 
 def test_an_applicant_may_not_write_programme_reports(monitored, tmp_path):

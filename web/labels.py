@@ -14,23 +14,10 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-Names = dict[str, tuple[str, str]]
+from kracht.basics.names import BUDGET_KINDS, STAGES, Names
 
-STAGES: Names = {  # the road's states, and the stages whose data an application keeps
-    "idea": ("idee", "idea"),
-    "innovation_table": ("innovatietafel", "innovation table"),
-    "ecosystem_analysis": ("ecosysteemanalyse", "ecosystem analysis"),
-    "proposal": ("volledig voorstel", "full proposal"),
-    "assessment_committee": ("beoordelingscommissie", "assessment committee"),
-    "kracht_scoring": ("KRACHT-scoring", "KRACHT scoring"),
-    "steering_decision": ("besluit sturingscommissie", "steering committee decision"),
-    "approved_with_conditions": ("toegekend onder voorwaarden", "approved with conditions"),
-    "monitoring": ("monitoring", "monitoring"),
-    "deferred": ("uitgesteld", "deferred"),
-    "closed": ("afgesloten", "closed"),
-    "rejected": ("afgewezen", "rejected"),
-    "withdrawn": ("ingetrokken", "withdrawn"),
-}
+# STAGES (the states' names) and BUDGET_KINDS live in basics/names.py: the yearly documents
+# (workflow/reports/) print them too, and may not import web/.
 
 MOVES: Names = {  # the road's triggers, as the step a person takes
     "present_at_table": ("Naar de innovatietafel", "Present at the innovation table"),
@@ -111,8 +98,7 @@ CHOICES: Names = {  # the values of the stage data's choice fields, besides the 
     "aligned": ("afgestemd", "aligned"),
     "aligned_with_remarks": ("afgestemd met opmerkingen", "aligned with remarks"),
     "not_aligned": ("niet afgestemd", "not aligned"),
-    "projects": ("projectenbudget", "projects budget"),
-    "development": ("ontwikkelbudget", "development budget"),
+    **BUDGET_KINDS,
     **ADVICE,
 }
 

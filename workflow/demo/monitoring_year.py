@@ -1,4 +1,4 @@
-"""The demo's monitoring year: the four 2018 grants report on 2019, and a project monitor.
+"""The demo's monitoring year: the four 2018 grants report on 2019, and the yearly documents.
 
 The documents give no progress reports of these projects, so every figure here is a demo
 assumption. The projects report quarterly from the day their grants were decided (13 December
@@ -108,11 +108,23 @@ def _due(url: str, app_id: int, label: str) -> str:
     return next(r["due_on"] for r in rows if r["label"] == label)
 
 
+DOCUMENTS = (  # the four yearly documents (domain.md 7.2), in the order of the cycle
+    ("accounts", MONITOR_YEAR),  # May 2020: the accounts of 2019
+    ("annual", MONITOR_YEAR),  # June 2020: the annual report on 2019
+    ("monitor", MONITOR_YEAR),  # November: the project monitor 2019
+    ("plan", MONITOR_YEAR + 1),  # December 2019: the annual plan for 2020
+)
+
+
 def _monitor(url: str, path: Path, echo: Echo) -> Path:
+    """The four yearly documents, in Dutch, as HTML, Markdown and PDF, into the reports folder
+    beside the database."""
     from kracht.workflow.reports import documents as programme_reports
 
     out = path.parent / f"{path.stem}-reports"
-    result = act(url, LEADER, programme_reports.write, "monitor", MONITOR_YEAR, out)
-    echo(f"  {result['title']} written to {result['files'][0]}")
-    echo(f"  (and {Path(result['files'][1]).name}, with its charts as SVG beside it)\n")
+    echo("The yearly documents, in Dutch (HTML, Markdown with its charts as SVG, PDF)")
+    for kind, year in DOCUMENTS:
+        result = act(url, LEADER, programme_reports.write, kind, year, out, language="nl")
+        echo(f"  {result['title']} written to {result['files'][0]}")
+    echo(f"  (each also as .md and .pdf beside it, in {out})\n")
     return out

@@ -1,14 +1,20 @@
-"""The programme's yearly documents (domain.md 7.2), written from the data:
+"""The programme's four yearly documents (domain.md 7.2), written from the data:
 
+- the annual accounts (jaarrekening, May) and the annual plan (jaarplan, December): the year's
+  money and the development budget's cap; the coming year's pipeline and budgets
+  (workflow/reports/cycle.py);
 - the project monitor "Investeren in Twente" (November): every project's results, indicators
   and reports of the year;
 - the annual report "Investeren in Twente" (June): pipeline, money per line and year,
   co-financing and multiplier, traffic lights over time and the year's results.
 
-Each is written as HTML (charts inline) and Markdown (charts as SVG files beside it) from the
-Jinja2 templates in workflow/reports/templates/. Money and the pipeline are as they stand when
-the document is written; reports, spending and indicator values count up to 31 December of the
-year reported on. Files are written only once everything has rendered.
+Each is written as HTML (charts inline), Markdown (charts as SVG files beside it) and PDF (the
+HTML printed by WeasyPrint: A4, page numbers) from the Jinja2 templates in
+workflow/reports/templates/, which share one print stylesheet (_print.css), in Dutch or English
+(workflow/reports/words.py: Babel's Dutch formats in the Dutch editions). Money and the
+pipeline are as they stand when the document is written; reports, spending and indicator
+values count up to 31 December of the year reported on. Files are written only once everything
+has rendered.
 """
 
 from __future__ import annotations
@@ -25,16 +31,19 @@ from kracht.storage import repository
 from kracht.workflow import co_financing
 from kracht.workflow.definition import STATES
 from kracht.workflow.measurement import progress, target_met
-from kracht.workflow.reports import charts
+from kracht.workflow.reports import charts, cycle, words
 from kracht.workflow.unit import Unit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 KINDS = {  # kind -> (file stem, title, the document's name in the yearly cycle)
-    "monitor": ("project-monitor", "Project monitor", 'Projectenmonitor "Investeren in Twente"'),
+    "accounts": ("annual-accounts", "Annual accounts", "Jaarrekening"),
     "annual": ("annual-report", "Annual report", 'Jaarrapportage "Investeren in Twente"'),
+    "monitor": ("project-monitor", "Project monitor", 'Projectenmonitor "Investeren in Twente"'),
+    "plan": ("annual-plan", "Annual plan", "Jaarplan"),
 }
+FORMATS = ("html", "md", "pdf")
 REPORTING = ("monitoring", "closed")  # projects that report
 FUNDED = money_store.COMMITTED_STATES + money_store.RESERVED_STATES
 MULTIPLIER_TARGET = float(co_financing.TARGET)
@@ -49,10 +58,19 @@ def write(
     year: int,
     out: Path,
     programme: str | None = None,
+    formats: tuple[str, ...] = FORMATS,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """Collect, render and write one document; returns its title, files and totals."""
+    """Collect, render and write one document in `formats` (html, md, pdf) and `language` (en,
+    nl); returns its title, files and totals."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown report {kind!r}; choose " + ", ".join(KINDS))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise InvalidInput(
+            f"unknown format {(unknown or [''])[0]!r}; choose html, md or pdf", field="format"
+        )
+    words.checked(language)
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"{year} is not a year to report on")
     db = unit.db
@@ -61,10 +79,20 @@ def write(
         raise NotAllowed(f"{actor.email} may not write programme reports: they cover every project")
     if programme and repository.programme_by_code(db, programme) is None:
         raise NotFound("programme", programme)
-    data = collect(db, year, programme, unit.clock.today())
+    today = unit.clock.today()
+    if kind in ("accounts", "plan"):
+        data = collect_cycle(db, kind, year, programme, today)
+    else:
+        data = collect(db, year, programme, today)
     stem, title, document = KINDS[kind]
-    data.update(kind=kind, title=f"{title} {year}", document=document, stem=f"{stem}-{year}")
-    files = render(data)
+    data.update(
+        kind=kind,
+        title=f"{words.translator(language)(title)} {year}",
+        document=document,
+        stem=f"{stem}-{year}",
+        language=language,
+    )
+    files = render(data, formats)
     written = _write_all(out, files)
     return {"title": data["title"], "files": [str(p) for p in written], "totals": data["totals"]}
 
@@ -91,6 +119,20 @@ def collect(db: Session, year: int, programme: str | None, today: dt.date) -> di
         ],
     }
     data["totals"] = _totals(data, year)
+    return data
+
+
+def collect_cycle(
+    db: Session, kind: str, year: int, programme: str | None, today: dt.date
+) -> dict[str, Any]:
+    """The annual accounts' or the annual plan's figures (workflow/reports/cycle.py)."""
+    data: dict[str, Any] = {"year": year, "generated_on": today.isoformat(), "programme": programme}
+    if kind == "accounts":
+        data.update(cycle.accounts(db, year, programme))
+    else:
+        apps = repository.list_applications(db, programme=programme)
+        data["pipeline"] = _pipeline([a for a in apps if a["state"] not in cycle.ENDED])
+        data.update(cycle.plan(db, year, programme, data["pipeline"]))
     return data
 
 
@@ -297,32 +339,71 @@ def _totals(data: dict[str, Any], year: int) -> dict[str, Any]:
 # -- rendering and writing ----------------------------------------------------------------------
 
 
-def render(data: dict[str, Any]) -> dict[str, str]:
+def render(data: dict[str, Any], formats: tuple[str, ...] = FORMATS) -> dict[str, str | bytes]:
     """Every file of the document: {file name: content}; nothing is written here."""
     from kracht.workflow.reports.layout import render_document
 
-    svgs = {
-        "pipeline": charts.pipeline(data["pipeline"]),
-        "money": charts.money(data["money"]["years"]),
-        "co-financing": charts.co_financing(
-            data["co_financing"]["projects"], data["co_financing"]["target"]
-        ),
-        "traffic-lights": charts.lights(data["lights"]["periods"]),
-    }
-    if data["kind"] == "monitor":
-        rows = [{"project": p["title"], **i} for p in data["projects"] for i in p["indicators"]]
-        svgs["indicators"] = charts.indicators(rows)
+    svgs = _charts(data)
     names = {key: f"{data['stem']}-{key}.svg" for key in svgs}
-    files = {names[key]: svg for key, svg in svgs.items()}
-    for fmt in ("html", "md"):
-        files[f"{data['stem']}.{fmt}"] = render_document(data, fmt, svgs, names)
+    files: dict[str, str | bytes] = {}
+    if "md" in formats:
+        files.update({names[key]: svg for key, svg in svgs.items()})
+    html = render_document(data, "html", svgs, names)
+    for fmt in formats:
+        if fmt == "html":
+            files[f"{data['stem']}.html"] = html
+        elif fmt == "md":
+            files[f"{data['stem']}.md"] = render_document(data, "md", svgs, names)
+        else:
+            files[f"{data['stem']}.pdf"] = pdf(html)
     return files
 
 
-def _write_all(out: Path, files: dict[str, str]) -> list[Path]:
-    """Write every file (all or none, see workflow.files), documents first, HTML before Markdown."""
+def _charts(data: dict[str, Any]) -> dict[str, str]:
+    """The document's charts as SVG, in its language."""
+    language = data["language"]
+    _ = words.translator(language)
+    named = words.filters(language)
+    pipeline = [{**r, "state": named["stage"](r["state"])} for r in data.get("pipeline", [])]
+    if data["kind"] == "accounts":
+        return {}
+    if data["kind"] == "plan":
+        return {"pipeline": charts.pipeline(pipeline, _)}
+    svgs = {
+        "pipeline": charts.pipeline(pipeline, _),
+        "money": charts.money(data["money"]["years"], _),
+        "co-financing": charts.co_financing(
+            data["co_financing"]["projects"], data["co_financing"]["target"], _
+        ),
+        "traffic-lights": charts.lights(data["lights"]["periods"], _, named["light"]),
+    }
+    if data["kind"] == "monitor":
+        rows = [{"project": p["title"], **i} for p in data["projects"] for i in p["indicators"]]
+        svgs["indicators"] = charts.indicators(rows, _)
+    return svgs
+
+
+def pdf(html: str) -> bytes:
+    """The HTML document printed as PDF by WeasyPrint (A4, the stylesheet's @page rules); it
+    fetches nothing: the charts are inline and no other resource is named."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    document = HTML(string=html, url_fetcher=_no_fetching)
+    return bytes(document.write_pdf())
+
+
+def _no_fetching(url: str, *args: Any, **kwargs: Any) -> Any:
+    raise ValueError(f"the yearly documents load nothing from outside: {url[:80]}")
+
+
+def _write_all(out: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write every file (all or none, see workflow.files), documents first: HTML, Markdown,
+    PDF."""
     written = write_files(out, files)
-    documents = sorted(
-        (p for p in written if p.suffix != ".svg"), key=lambda p: p.suffix != ".html"
-    )
+    order = {".html": 0, ".md": 1, ".pdf": 2}
+    documents = sorted((p for p in written if p.suffix != ".svg"), key=lambda p: order[p.suffix])
     return documents + [p for p in written if p.suffix == ".svg"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from kracht.basics.euros import format_euros
+from kracht.workflow.reports import words
 
 if TYPE_CHECKING:
     import jinja2
@@ -24,8 +24,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @cache
-def environment(fmt: str = "html") -> jinja2.Environment:
-    """The templates' environment for one format: "html" or "md"."""
+def environment(fmt: str = "html", language: str = "en") -> jinja2.Environment:
+    """The templates' environment for one format ("html" or "md") and language ("nl", "en")."""
     import jinja2
 
     env = jinja2.Environment(
@@ -37,10 +37,11 @@ def environment(fmt: str = "html") -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["euros"] = lambda cents: format_euros(cents)
+    env.filters.update(words.filters(language))
     env.filters["dash"] = lambda value: "-" if value in (None, "") else value
-    env.filters["percent"] = lambda value: "-" if value is None else f"{value:g}%"
     env.filters["cell"] = env.filters["dash"]  # a table cell: escaped like every value
+    env.globals["_"] = words.translator(language)
+    env.globals["language"] = language
     return env
 
 
@@ -68,36 +69,72 @@ def markdown_text(value: Any) -> Markup:
 
 def summary(data: dict[str, Any]) -> list[tuple[str, str]]:
     """The headline figures, labelled, in the order both formats show them."""
+    language = data["language"]
+    _ = words.translator(language)
+    if data["kind"] in ("accounts", "plan"):
+        return _cycle_summary(data, _)
     t, year = data["totals"], data["year"]
-    multiplier = "-" if t["multiplier"] is None else f"{t['multiplier']:g}"
-    regional = "-" if t["regional_multiplier"] is None else f"{t['regional_multiplier']:g}"
+    euros = words.filters(language)["euros"]
+    multiplier = words.number(t["multiplier"], language)
+    regional = words.number(t["regional_multiplier"], language)
+    target = words.number(data["co_financing"]["target"], language)
     return [
-        ("Applications", str(t["applications"])),
-        ("Projects reporting", str(t["projects_reporting"])),
-        (f"Budget {year}", format_euros(t["budget_year_cents"])),
-        (f"Committed {year}", format_euros(t["committed_year_cents"])),
-        (f"Reserved {year}", format_euros(t["reserved_year_cents"])),
-        (f"Paid out from the {year} budgets", format_euros(t["paid_out_year_cents"])),
-        (f"Available {year}", format_euros(t["available_year_cents"])),
-        ("Granted and reserved, all years", format_euros(t["granted_cents"])),
-        ("Co-financing by partners, committed grants", format_euros(t["co_financing_cents"])),
-        ("Multiplier on committed grants", multiplier),
+        (_("Applications"), str(t["applications"])),
+        (_("Projects reporting"), str(t["projects_reporting"])),
+        (_("Budget {year}", year=year), euros(t["budget_year_cents"])),
+        (_("Committed {year}", year=year), euros(t["committed_year_cents"])),
+        (_("Reserved {year}", year=year), euros(t["reserved_year_cents"])),
+        (_("Paid out from the {year} budgets", year=year), euros(t["paid_out_year_cents"])),
+        (_("Available {year}", year=year), euros(t["available_year_cents"])),
+        (_("Granted and reserved, all years"), euros(t["granted_cents"])),
+        (_("Co-financing by partners, committed grants"), euros(t["co_financing_cents"])),
+        (_("Multiplier on committed grants"), multiplier),
         (
-            "Multiplier on regional public money",
-            f"{regional} (target {data['co_financing']['target']:g})",
+            _("Multiplier on regional public money"),
+            _("{value} (target {target})", value=regional, target=target),
         ),
-        (f"Spent by the end of {year}", format_euros(t["spent_cents"])),
-        (f"Progress reports submitted up to {year}", str(t["reports_submitted"])),
-        (late_label(year, data["generated_on"]), str(t["reports_late"])),
+        (_("Spent by the end of {year}", year=year), euros(t["spent_cents"])),
+        (_("Progress reports submitted up to {year}", year=year), str(t["reports_submitted"])),
+        (late_label(year, data["generated_on"], language), str(t["reports_late"])),
     ]
 
 
-def late_label(year: int, written_on: str) -> str:
+def _cycle_summary(data: dict[str, Any], _: words.Translate) -> list[tuple[str, str]]:
+    """The annual accounts' and the annual plan's headline figures."""
+    t, year = data["totals"], data["year"]
+    euros = words.filters(data["language"])["euros"]
+    rows = [
+        (_("Budget {year}", year=year), euros(t["budget_cents"])),
+        (_("Committed {year}", year=year), euros(t["committed_cents"])),
+        (_("Reserved {year}", year=year), euros(t["reserved_cents"])),
+        (_("Paid out from the {year} budgets", year=year), euros(t["paid_out_cents"])),
+        (_("Available {year}", year=year), euros(t["available_cents"])),
+    ]
+    if data["kind"] == "accounts":
+        return [
+            *rows,
+            (_("Development budget {year}", year=year), euros(t["development_cents"])),
+            (
+                _("Development budget paid out {year}", year=year),
+                euros(t["development_paid_out_cents"]),
+            ),
+        ]
+    return [
+        (_("Applications in the pipeline"), str(t["applications"])),
+        *rows,
+        (_("Multi-year grants charged to {year}, total", year=year), euros(t["multi_year_cents"])),
+    ]
+
+
+def late_label(year: int, written_on: str, language: str = "en") -> str:
     """What the late figure counts: reports on periods up to the end of the year reported on,
     past due and not submitted on the day the document is written. Not every late report
     (`kracht monitor late` also counts the periods after the year), and not the reports that
     were late on 31 December of the year."""
-    return f"Reports on periods up to {year}, late on {written_on}"
+    day = words.day(written_on, language)
+    return words.translator(language)(
+        "Reports on periods up to {year}, late on {day}", year=year, day=day
+    )
 
 
 def render_document(
@@ -108,7 +145,7 @@ def render_document(
         charts: dict[str, Any] = {key: Markup(_inline(svg)) for key, svg in svgs.items()}
     else:
         charts = names
-    template = environment(fmt).get_template(f"{data['kind']}.{fmt}.j2")
+    template = environment(fmt, data["language"]).get_template(f"{data['kind']}.{fmt}.j2")
     return template.render(**data, charts=charts, summary=summary(data))
 
 
