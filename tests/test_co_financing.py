@@ -157,7 +157,7 @@ def test_the_reports_break_the_money_down_per_source(world, tmp_path):
         run(world.url, f.LEADER, programme_reports.write, kind, THIS_YEAR, tmp_path / kind)
         md = (tmp_path / kind / f"{stem}-{THIS_YEAR}.md").read_text()
         assert (
-            "| project | regional public | private | municipal | provincial | national | eu "
+            "| project | regional public | private | municipal | provincial | national | EU "
             "| other | unknown | on regional public money |"
         ) in md
         rows = {row[0]: row for row in md_table(md, "Co-financing by source")}
@@ -228,7 +228,7 @@ def test_the_migration_derives_a_business_s_source_and_leaves_the_rest_unknown(a
     command.downgrade(config, "0012")
     command.upgrade(config, "head")
 
-    assert current_revision(world.url) == "0013"
+    assert current_revision(world.url) == "0014"
     partners = run(world.url, f.LEADER, applications.show, app_id)["partners"]
     assert {p["organisation"]: p["source"] for p in partners} == {
         f.BUSINESS: "private", "Gemeente Almelo": None, "Provincie Overijssel": None,
