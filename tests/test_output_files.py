@@ -182,7 +182,7 @@ def test_every_file_kracht_writes_is_the_owners_only(scored, tmp_path, capsys, w
     assert "kracht:" not in err
     written = [target] if writer not in FOLDER_WRITERS else list(target.parent.iterdir())
     assert target in written
-    assert len(written) == (1 if writer not in FOLDER_WRITERS else 6)  # .html, .md, 4 .svg
+    assert len(written) == (1 if writer not in FOLDER_WRITERS else 7)  # .html, .md, .pdf, 4 .svg
     assert {p.name: mode(p) for p in written} == {p.name: 0o600 for p in written}
     if writer in FOLDER_WRITERS:
         assert mode(target.parent) == 0o700
@@ -368,7 +368,7 @@ def test_the_markdown_report_escapes_html_and_keeps_its_tables(hostile, tmp_path
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert not [line for line in lines if line.startswith(("| forged", "# Forged"))]
     (row,) = [line for line in lines if line.startswith(f"| {THIS_YEAR}-Q1 |") and "script" in line]
-    assert _cells(row) == 7  # report, due, status, light, spent, narrative, measures
+    assert _cells(row) == 8  # report, period, due, status, light, spent, narrative, measures
     assert _tables_keep_their_columns(lines)
     assert "| &lt;script&gt;alert(1)&lt;/script&gt; \\| forged \\| row \\| # Forged heading " in row
     assert "### " + str(_app_id(hostile)) + ". =HYPERLINK(" in md
