@@ -52,12 +52,7 @@ def applications(db: Session, organisation_id: int | None = None) -> list[Applic
         _table(Programme),
         _table(ProgrammeLine),
     )
-    g = _table(GrantAllocation)
-    granted = (
-        sa.select(g.c.application_id, sa.func.sum(g.c.amount_cents).label("cents"))
-        .group_by(g.c.application_id)
-        .subquery()
-    )
+    granted = _granted()
     query = (
         sa.select(
             a.c.id,
@@ -152,12 +147,7 @@ def awards(db: Session, states: tuple[str, ...], programme: str | None = None) -
         _table(Programme),
         _table(ReportSchedule),
     )
-    g = _table(GrantAllocation)
-    granted = (
-        sa.select(g.c.application_id, sa.func.sum(g.c.amount_cents).label("cents"))
-        .group_by(g.c.application_id)
-        .subquery()
-    )
+    granted = _granted()
     query = (
         sa.select(
             a.c.id,
@@ -256,3 +246,13 @@ def partners(db: Session, organisation_id: int | None = None) -> list[PartnerExp
     if organisation_id is not None:
         query = query.where(a.c.applicant_org_id == organisation_id)
     return [PartnerExportRow(**row._mapping) for row in db.execute(query)]  # type: ignore[typeddict-item]
+
+
+def _granted() -> sa.Subquery:
+    """Each application's total granted (`application_id`, `cents`), summed over its years."""
+    g = _table(GrantAllocation)
+    return (
+        sa.select(g.c.application_id, sa.func.sum(g.c.amount_cents).label("cents"))
+        .group_by(g.c.application_id)
+        .subquery()
+    )
