@@ -145,21 +145,9 @@ class PaymentExport(TypedDict):
     reason: str | None
 
 
-class PartnerExport(TypedDict):
-    """A row of the partners export: a partner's commitment; money with its source
-    (workflow.co_financing.SOURCES, or `unknown`), None for knowledge, time or none."""
-
-    application_id: int
-    title: str
-    programme: str
-    state: str
-    organisation: str
-    type: str
-    co_financing: bool
-    commitment: str
-    amount_cents: int | None
-    hours: int | None
-    source: str | None
+# A row of the partners export: a partner's commitment; money with its source
+# (workflow.co_financing.SOURCES), None where unknown or for knowledge, time or none.
+PartnerExport = store.PartnerExportRow
 
 
 Exported = (
